@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const bool = z.enum(['true', 'false']).default('false').transform((s) => s === 'true');
+
+const ApiEnvSchema = z.object({
+  EDGEPORT_API_HOST: z.string().default('127.0.0.1'),
+  EDGEPORT_API_PORT: z.coerce.number().int().min(0).max(65535).default(17250),
+  EDGEPORT_PUBLIC_URL: z.string().url(),
+  EDGEPORT_TEMPORAL_ADDRESS: z.string().min(1),
+  EDGEPORT_TEMPORAL_NAMESPACE: z.string().default('default'),
+  EDGEPORT_TASK_QUEUE: z.string().optional(),
+  EDGEPORT_MONGO_URL: z.string().url(),
+  EDGEPORT_REDIS_URL: z.string().url(),
+  EDGEPORT_OIDC_ISSUER: z.string().url(),
+  EDGEPORT_OIDC_CLIENT_ID: z.string().min(1),
+  EDGEPORT_OIDC_CLIENT_SECRET: z.string().min(1),
+  EDGEPORT_SESSION_SECRET: z.string().min(32),
+  EDGEPORT_SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
+  EDGEPORT_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(12),
+  EDGEPORT_APPROVAL_TIMEOUT_HOURS: z.coerce.number().positive().default(72),
+  EDGEPORT_RECONCILE_SECONDS: z.coerce.number().positive().default(5),
+  EDGEPORT_PORTAL_DIR: z.string().optional(),
+  EDGEPORT_FAILPOINTS: list,
+  EDGEPORT_SECURE_COOKIES: bool,
+});
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  publicUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue?: string;
+  mongoUrl: string;
+  redisUrl: string;
+  oidc: { issuer: string; clientId: string; clientSecret: string };
+  /** Secret: never logged. */
+  sessionSecret: string;
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  secureCookies: boolean;
+  approvalTimeoutMs: number;
+  reconcileEveryMs: number;
+  portalDir?: string;
+  failpoints: string[];
+}
+
+/** Parses the API's settings once at start-up; nothing else in the API reads `process.env`. */
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const c = ApiEnvSchema.parse(env);
+  return {
+    host: c.EDGEPORT_API_HOST,
+    port: c.EDGEPORT_API_PORT,
+    publicUrl: c.EDGEPORT_PUBLIC_URL,
+    temporalAddress: c.EDGEPORT_TEMPORAL_ADDRESS,
+    temporalNamespace: c.EDGEPORT_TEMPORAL_NAMESPACE,
+    ...(c.EDGEPORT_TASK_QUEUE ? { taskQueue: c.EDGEPORT_TASK_QUEUE } : {}),
+    mongoUrl: c.EDGEPORT_MONGO_URL,
+    redisUrl: c.EDGEPORT_REDIS_URL,
+    oidc: { issuer: c.EDGEPORT_OIDC_ISSUER, clientId: c.EDGEPORT_OIDC_CLIENT_ID, clientSecret: c.EDGEPORT_OIDC_CLIENT_SECRET },
+    sessionSecret: c.EDGEPORT_SESSION_SECRET,
+    idleTimeoutMs: c.EDGEPORT_SESSION_IDLE_MINUTES * 60_000,
+    absoluteTimeoutMs: c.EDGEPORT_SESSION_ABSOLUTE_HOURS * 3_600_000,
+    secureCookies: c.EDGEPORT_SECURE_COOKIES,
+    approvalTimeoutMs: c.EDGEPORT_APPROVAL_TIMEOUT_HOURS * 3_600_000,
+    reconcileEveryMs: c.EDGEPORT_RECONCILE_SECONDS * 1000,
+    ...(c.EDGEPORT_PORTAL_DIR ? { portalDir: c.EDGEPORT_PORTAL_DIR } : {}),
+    failpoints: c.EDGEPORT_FAILPOINTS,
+  };
+}

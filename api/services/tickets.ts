@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { cancelSignal, decideUpdate, DECISION_ERRORS, type QuotaChangeInput, type QuotaChangeState } from '../../common/quota-change-workflow.ts';
+import type { Actor, RoleBinding } from '../../common/roles.ts';
+import type { DecisionBody, SubmitTicket, TicketStatus, TicketView, TimelineEntry } from '../../common/tickets.ts';
+import { decideQuotaChange } from '../../policies/quota-change.ts';
+import type { Store } from '../../store/index.ts';
+import type { TicketDoc } from '../../store/models.ts';
+import { toTicketView } from '../../store/tickets.ts';
+import { can, PERMISSIONS, rolesFor, vdcsWith } from '../authz.ts';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
+import { renderTimeline } from './timeline.ts';
+
+export interface Caller extends Actor {
+  bindings: RoleBinding[];
+}
+
+export interface TicketServiceDeps {
+  store: Store;
+  temporal: Client;
+  taskQueue: string;
+  approvalTimeoutMs: number;
+  /** Fault-injection hook between storing a ticket and starting its workflow (tests only). */
+  afterInsert?: () => void;
+}
+
+export type TicketWithCaps = TicketView & { canDecide: boolean };
+
+/** Time-sortable ticket id: `tkt-` + base36 milliseconds + 6 random hex chars. */
+export const newTicketId = (): string => `tkt-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+const DECISION_STATUS: Record<string, (msg: string) => Error> = {
+  [DECISION_ERRORS.notEligible]: (m) => new ForbiddenError(m),
+  [DECISION_ERRORS.selfApproval]: (m) => new ForbiddenError(m),
+  [DECISION_ERRORS.notPending]: (m) => new ConflictError(m),
+  [DECISION_ERRORS.stalePreview]: (m) => new ConflictError(m),
+};
+
+/** Ticket use cases behind the routes: submit, read, decide, cancel, timeline, and starting lost workflows. */
+export function ticketService(deps: TicketServiceDeps) {
+  const { store, temporal } = deps;
+
+  const workflowInput = (t: TicketDoc): QuotaChangeInput => ({
+    ticketId: t._id,
+    requester: t.requester,
+    vdc: t.vdc,
+    requested: t.payload.quota,
+    policy: t.policy,
+    approvalTimeoutMs: t.approvalTimeoutMs,
+  });
+
+  /** Starts the ticket's workflow; harmless when it already runs (USE_EXISTING) or has finished. */
+  async function ensureWorkflow(t: TicketDoc): Promise<void> {
+    try {
+      await temporal.workflow.start('quotaChangeWorkflow', {
+        taskQueue: deps.taskQueue,
+        workflowId: t._id,
+        args: [workflowInput(t)],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    await store.tickets.markWorkflowStarted(t._id);
+  }
+
+  /** Loads a ticket the caller may read; 404 otherwise, so other tenants cannot probe ids. */
+  async function visibleTicket(caller: Caller, id: string): Promise<{ ticket: TicketDoc; roles: ReturnType<typeof rolesFor> }> {
+    const ticket = await store.tickets.get(id);
+    if (!ticket) throw new NotFoundError(`ticket ${id} not found`);
+    const roles = rolesFor(caller.bindings, ticket.vdc);
+    if (!can(roles, PERMISSIONS.ticketRead) && ticket.requester.sub !== caller.sub) throw new NotFoundError(`ticket ${id} not found`);
+    return { ticket, roles };
+  }
+
+  function canDecide(caller: Caller, t: TicketDoc, roles: ReturnType<typeof rolesFor>): boolean {
+    if (t.status !== 'pending_approval' || t.currentStep === null || t.requester.sub === caller.sub) return false;
+    const step = t.policy.chain[t.currentStep];
+    return !!step && roles.includes(step.role) && !t.approvals.some((a) => a.actor?.sub === caller.sub);
+  }
+
+  const withCaps = (caller: Caller, t: TicketDoc): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t, rolesFor(caller.bindings, t.vdc)) });
+
+  return {
+    async submit(caller: Caller, body: SubmitTicket, idempotencyKey: string | undefined): Promise<{ ticket: TicketWithCaps; created: boolean }> {
+      const vdc = await store.vdcs.get(body.vdcId);
+      const roles = vdc ? rolesFor(caller.bindings, { id: vdc._id, domainId: vdc.domainId }) : [];
+      if (!vdc || !can(roles, PERMISSIONS.vdcRead)) throw new InputError(`no VDC ${body.vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
+      if (!can(roles, PERMISSIONS.ticketCreate)) throw new ForbiddenError(`you may not submit requests for VDC ${vdc._id}`);
+      const decision = decideQuotaChange({ current: vdc.quota ?? {}, requested: body.quota });
+      if (decision.outcome === 'deny') throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
+      const { ticket, created } = await store.tickets.insertOrGet({
+        _id: newTicketId(),
+        type: body.type,
+        status: 'submitted',
+        requester: { sub: caller.sub, name: caller.name },
+        vdc: { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool },
+        payload: body,
+        policy: decision,
+        approvals: decision.chain.map((s) => ({ step: s.step, role: s.role })),
+        currentStep: null,
+        approvalTimeoutMs: deps.approvalTimeoutMs,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+      });
+      if (created) deps.afterInsert?.();
+      if (!ticket.workflowStarted) await ensureWorkflow(ticket);
+      return { ticket: withCaps(caller, ticket), created };
+    },
+
+    async get(caller: Caller, id: string): Promise<TicketWithCaps> {
+      const { ticket } = await visibleTicket(caller, id);
+      return withCaps(caller, ticket);
+    },
+
+    async list(caller: Caller, opts: { scope: 'mine' | 'inbox' | 'all'; status?: TicketStatus }): Promise<TicketWithCaps[]> {
+      if (opts.scope === 'mine') return (await store.tickets.list({ requesterSub: caller.sub, status: opts.status })).map((t) => withCaps(caller, t));
+      const allVdcs = (await store.vdcs.list('all')).map((v) => ({ id: v._id, domainId: v.domainId }));
+      const vdcIds = vdcsWith(caller.bindings, opts.scope === 'inbox' ? PERMISSIONS.ticketDecide : PERMISSIONS.ticketRead, allVdcs);
+      const status = opts.scope === 'inbox' ? 'pending_approval' : opts.status;
+      const items = (await store.tickets.list({ vdcIds, status })).map((t) => withCaps(caller, t));
+      return opts.scope === 'inbox' ? items.filter((t) => t.canDecide).sort((a, b) => a.createdAt.localeCompare(b.createdAt)) : items;
+    },
+
+    /** Sends the decision as a Temporal Update; the workflow's validator has the last word. */
+    async decide(caller: Caller, id: string, body: DecisionBody): Promise<TicketWithCaps> {
+      const { ticket, roles } = await visibleTicket(caller, id);
+      if (!can(roles, PERMISSIONS.ticketDecide)) throw new ForbiddenError('you may not decide on tickets of this VDC');
+      let state: QuotaChangeState;
+      try {
+        state = await temporal.workflow.getHandle(id).executeUpdate(decideUpdate, {
+          args: [{ actor: { sub: caller.sub, name: caller.name }, actorRoles: roles, decision: body.decision, ...(body.comment ? { comment: body.comment } : {}), ...(body.previewHash ? { previewHash: body.previewHash } : {}) }],
+        });
+      } catch (err) {
+        const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+        if (cause instanceof ApplicationFailure && cause.type && DECISION_STATUS[cause.type]) throw DECISION_STATUS[cause.type]!(cause.message);
+        throw err;
+      }
+      const view = withCaps(caller, { ...ticket, status: state.status, currentStep: state.currentStep, approvals: state.approvals });
+      return { ...view, canDecide: false };
+    },
+
+    async cancel(caller: Caller, id: string, reason: string | undefined): Promise<TicketWithCaps> {
+      const { ticket, roles } = await visibleTicket(caller, id);
+      const isOps = roles.includes('ops-admin');
+      if (ticket.requester.sub !== caller.sub && !isOps) throw new ForbiddenError('only the requester or an operations admin may cancel');
+      if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval') throw new ConflictError(`ticket is ${ticket.status}; only a ticket awaiting approval can be cancelled`);
+      await temporal.workflow.getHandle(id).signal(cancelSignal, { actor: { sub: caller.sub, name: caller.name }, ...(reason ? { reason } : {}) });
+      return withCaps(caller, ticket);
+    },
+
+    async timeline(caller: Caller, id: string): Promise<TimelineEntry[]> {
+      await visibleTicket(caller, id);
+      const history = await temporal.workflow.getHandle(id).fetchHistory();
+      return renderTimeline(history.events ?? []);
+    },
+
+    /** Starts workflows for tickets stored but never started (API crashed in between). Returns how many. */
+    async reconcile(olderThanMs: number): Promise<number> {
+      const stale = await store.tickets.listUnstarted(new Date(Date.now() - olderThanMs));
+      for (const t of stale) await ensureWorkflow(t);
+      return stale.length;
+    },
+  };
+}
+export type TicketService = ReturnType<typeof ticketService>;

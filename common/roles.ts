@@ -1,0 +1,24 @@
+/** Built-in role types of the platform (seed: 运营管理员, 运维管理员, 域管理员, 虚拟数据中心管理员, 虚拟数据中心用户, 财务). */
+export const ROLES = {
+  opsAdmin: 'ops-admin',
+  maintenanceAdmin: 'maintenance-admin',
+  domainAdmin: 'domain-admin',
+  vdcAdmin: 'vdc-admin',
+  vdcUser: 'vdc-user',
+  finance: 'finance',
+} as const;
+export type Role = (typeof ROLES)[keyof typeof ROLES];
+
+export type Scope = { type: 'platform' } | { type: 'domain'; domainId: string } | { type: 'vdc'; vdcId: string };
+
+/** A user's role within a scope. Users ↔ roles is many-to-many; each binding is scoped. */
+export interface RoleBinding {
+  role: Role;
+  scope: Scope;
+}
+
+/** The caller as the API and workflows see it; never carries tokens or secrets. */
+export interface Actor {
+  sub: string;
+  name: string;
+}

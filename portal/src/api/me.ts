@@ -1,0 +1,18 @@
+import type { RoleBinding } from '@common/roles';
+import { http } from './http.ts';
+
+/** The logged-in user as `GET /api/me` returns it. */
+export interface Me {
+  sub: string;
+  name: string;
+  email: string;
+  username: string;
+  bindings: RoleBinding[];
+}
+
+export function getMe(): Promise<Me> {
+  return http.get<Me>('/api/me');
+}
+
+/** `GET /auth/logout` ends the session and redirects to the provider's end-session page. */
+export const LOGOUT_URL = '/auth/logout';

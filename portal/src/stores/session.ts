@@ -1,0 +1,55 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { Role } from '@common/roles';
+import { ApiError } from '../api/http.ts';
+import { getMe, LOGOUT_URL, type Me } from '../api/me.ts';
+
+/** Roles that decide approval steps; only they see the approvals inbox. */
+export const APPROVER_ROLES = ['vdc-admin', 'ops-admin'] as const satisfies readonly Role[];
+
+/**
+ * The logged-in user. Loaded once at start-up; a 401 from `/api/me` sends the browser to the login
+ * page (the http client does that), so `user` is only null while loading or after an error.
+ */
+export const useSessionStore = defineStore('session', () => {
+  const user = ref<Me | null>(null);
+  const status = ref<'idle' | 'loading' | 'ready' | 'error'>('idle');
+  const error = ref<ApiError | null>(null);
+  let pending: Promise<void> | null = null;
+
+  const roles = computed<Role[]>(() => [...new Set(user.value?.bindings.map((b) => b.role) ?? [])]);
+  const canApprove = computed(() => hasAnyRole(APPROVER_ROLES));
+
+  function hasAnyRole(wanted: readonly Role[]): boolean {
+    return roles.value.some((r) => wanted.includes(r));
+  }
+
+  function load(): Promise<void> {
+    pending ??= (async () => {
+      status.value = 'loading';
+      error.value = null;
+      try {
+        user.value = await getMe();
+        status.value = 'ready';
+      } catch (e) {
+        error.value = e instanceof ApiError ? e : new ApiError({ type: 'about:blank', title: String(e), status: 0 });
+        status.value = 'error';
+      } finally {
+        pending = null;
+      }
+    })();
+    return pending;
+  }
+
+  /** Resolves once the user is known (or loading failed); used by route guards. */
+  async function ensureLoaded(): Promise<void> {
+    if (status.value === 'ready') return;
+    await load();
+  }
+
+  function logout(): void {
+    window.location.assign(LOGOUT_URL);
+  }
+
+  return { user, status, error, roles, canApprove, hasAnyRole, load, ensureLoaded, logout };
+});

@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createKubeClients } from '../activities/kube/client.ts';
+import { openStore } from '../store/index.ts';
+import { appEnv } from './lib/app-env.ts';
+import { startApp, waitForApi, waitForWorker } from './lib/apps.ts';
+import { loadStackConfig, type Profile, type StackConfig } from './lib/config.ts';
+import { logTail, procFiles, run } from './lib/proc.ts';
+import { DEMO_USERS } from './oidc/demo-users.ts';
+import { seedDemo } from './seed.ts';
+import { SERVERS } from './servers/index.ts';
+
+const USAGE = `usage: stack <command> [--profile dev|test]
+  up       install what is missing and start every local server (health-checked)
+  down     stop every server of the profile
+  status   version, health, pid, endpoint and data folder of each server
+  logs N   tail the log of server N
+  env      print the environment the api, worker and tests use (secrets masked; --show-secrets)
+  seed     write the demo domain, VDCs, namespaces and role bindings
+  start    up + seed + build the portal + run api and worker in the foreground (npm start)
+  test     fresh test stack + seed + every test (npm test)`;
+
+const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  const t0 = Date.now();
+  const r = await fn();
+  console.error(`  ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return r;
+};
+
+async function up(cfg: StackConfig): Promise<void> {
+  await timed('install', () => Promise.all(SERVERS.map((s) => s.install(cfg))));
+  const orders = [...new Set(SERVERS.map((s) => s.order))].sort((a, b) => a - b);
+  for (const order of orders) {
+    await Promise.all(SERVERS.filter((s) => s.order === order).map((s) => timed(`start ${s.name}`, () => s.start(cfg))));
+  }
+}
+
+async function down(cfg: StackConfig): Promise<void> {
+  await Promise.all([...SERVERS].reverse().map((s) => s.stop(cfg)));
+}
+
+async function status(cfg: StackConfig): Promise<void> {
+  const rows = await Promise.all(SERVERS.map((s) => s.status(cfg)));
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(11)} ${(r.healthy ? 'healthy' : r.running ? 'UNHEALTHY' : 'stopped').padEnd(9)} pid ${String(r.pid ?? '-').padEnd(8)} ${r.endpoint}\n${''.padEnd(11)} ${r.version}; data ${r.dataDir}`);
+  }
+}
+
+async function seed(cfg: StackConfig): Promise<void> {
+  const env = appEnv(cfg);
+  const store = await openStore(env.EDGEPORT_MONGO_URL as string);
+  try {
+    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Builds the portal when its sources are newer than the last build. */
+async function buildPortal(cfg: StackConfig): Promise<void> {
+  const dist = join(cfg.repoDir, 'portal', 'dist', 'index.html');
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  const srcTime = Math.max(newest(join(cfg.repoDir, 'portal', 'src')), statSync(join(cfg.repoDir, 'portal', 'index.html')).mtimeMs);
+  if (existsSync(dist) && statSync(dist).mtimeMs > srcTime) return;
+  await run(join(cfg.repoDir, 'node_modules', '.bin', 'vite'), ['build', '--config', join(cfg.repoDir, 'portal', 'vite.config.ts'), '--logLevel', 'warn'], { cwd: cfg.repoDir, inherit: true });
+}
+
+async function start(cfg: StackConfig): Promise<void> {
+  const t0 = Date.now();
+  await up(cfg);
+  await timed('seed', () => seed(cfg));
+  await timed('portal build', () => buildPortal(cfg));
+  const env = appEnv(cfg);
+  const worker = startApp(cfg.repoDir, 'worker', env, { inherit: true });
+  const api = startApp(cfg.repoDir, 'api', env, { inherit: true });
+  await Promise.all([waitForWorker(worker), waitForApi(api, env.EDGEPORT_PUBLIC_URL as string)]);
+  console.log(`
+Edgeport is running (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)
+  Portal       ${env.EDGEPORT_PUBLIC_URL}/
+  Temporal UI  ${env.EDGEPORT_TEMPORAL_UI_URL}
+  OIDC issuer  ${env.EDGEPORT_OIDC_ISSUER}
+  Demo logins (demo passwords, local only):
+${DEMO_USERS.map((u) => `    ${u.username.padEnd(9)} ${u.password.padEnd(20)} ${u.name}`).join('\n')}
+  Stop api/worker with Ctrl-C; stop the servers with: npm run stack -- down
+`);
+  const stop = async (): Promise<void> => {
+    await Promise.all([api.stop(), worker.stop()]);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  await new Promise<void>((resolve) => {
+    api.child.once('exit', () => resolve());
+    worker.child.once('exit', () => resolve());
+  });
+  console.error('api or worker exited; stopping the other');
+  await Promise.all([api.stop(), worker.stop()]);
+  process.exit(1);
+}
+
+async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
+  rmSync(cfg.dataDir, { recursive: true, force: true });
+  await down(cfg).catch(() => undefined);
+  try {
+    await up(cfg);
+    await timed('seed', () => seed(cfg));
+    await timed('portal build', () => buildPortal(cfg));
+    const env = appEnv(cfg);
+    const lint = await new Promise<number>((resolve) => spawn('npm', ['run', '--silent', 'lint'], { cwd: cfg.repoDir, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
+    if (lint !== 0) return lint;
+    return await new Promise<number>((resolve) => {
+      const child = spawn(join(cfg.repoDir, 'node_modules', '.bin', 'vitest'), ['run', ...vitestArgs], {
+        cwd: cfg.repoDir,
+        env: { ...process.env, ...env, EDGEPORT_STACK_PROFILE: 'test', EDGEPORT_PORT_BASE: String(cfg.ports.temporal) },
+        stdio: 'inherit',
+      });
+      child.on('close', (code) => resolve(code ?? 1));
+    });
+  } finally {
+    if (process.env.EDGEPORT_KEEP_STACK !== 'true') await down(cfg);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = [...argv];
+  const pIdx = args.indexOf('--profile');
+  const profileArg = pIdx >= 0 ? args.splice(pIdx, 2)[1] : undefined;
+  const [cmd, ...rest] = args;
+  const profile: Profile = (profileArg as Profile | undefined) ?? (cmd === 'test' ? 'test' : 'dev');
+  if (profile !== 'dev' && profile !== 'test') throw new Error(`unknown profile ${profile}`);
+  const cfg = loadStackConfig(profile);
+  switch (cmd) {
+    case 'up':
+      await up(cfg);
+      await status(cfg);
+      return 0;
+    case 'down':
+      await down(cfg);
+      return 0;
+    case 'status':
+      await status(cfg);
+      return 0;
+    case 'logs': {
+      const name = rest[0] ?? '';
+      const file = procFiles(cfg.dataDir, name).logFile;
+      if (!existsSync(file)) throw new Error(`no log for ${name}; servers: ${SERVERS.map((s) => s.name).join(', ')} (and their parts)`);
+      console.log(logTail(file, Number(rest[1] ?? 100)) || readFileSync(file, 'utf8'));
+      return 0;
+    }
+    case 'env':
+      // Secrets are masked unless asked for explicitly (e.g. to export them into a shell).
+      for (const [k, v] of Object.entries(appEnv(cfg))) console.log(`${k}=${/SECRET/.test(k) && !rest.includes('--show-secrets') ? '<secret>' : v}`);
+      return 0;
+    case 'seed':
+      await seed(cfg);
+      return 0;
+    case 'start':
+      await start(cfg);
+      return 0;
+    case 'test':
+      return test(cfg, rest);
+    default:
+      console.error(USAGE);
+      return cmd ? 2 : 0;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,55 @@
+import { PatchStrategy } from '@kubernetes/client-node';
+import { FIELD_MANAGER, type KubeClients } from '../activities/kube/client.ts';
+import { applyQuota } from '../activities/kube/quota.ts';
+import type { RoleBinding } from '../common/roles.ts';
+import type { Quota } from '../common/tickets.ts';
+import type { Store } from '../store/index.ts';
+import { bindings, DEMO_USERS } from './oidc/demo-users.ts';
+
+export interface SeedVdc {
+  id: string;
+  name: string;
+  domainId: string;
+  quota: Quota;
+}
+
+/** Namespace of a VDC's default application space. */
+export const namespaceOf = (vdcId: string): string => `vdc-${vdcId}`;
+
+/**
+ * Creates (idempotently) a VDC record, its namespace and its ResourceQuota. Application spaces become a
+ * ticket type later; the seed and tests create the first one directly.
+ */
+export async function seedVdc(store: Store, kube: KubeClients, vdc: SeedVdc): Promise<void> {
+  const namespace = namespaceOf(vdc.id);
+  await store.vdcs.upsert({ _id: vdc.id, name: vdc.name, domainId: vdc.domainId, namespace, pool: 'local', quota: vdc.quota });
+  await kube.objects.patch(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'edgeport.io/vdc': vdc.id, 'edgeport.io/domain': vdc.domainId } } },
+    undefined,
+    undefined,
+    FIELD_MANAGER,
+    true,
+    PatchStrategy.ServerSideApply,
+  );
+  await applyQuota(kube, namespace, vdc.quota, { 'edgeport.io/vdc': vdc.id });
+}
+
+/** Grants a user extra bindings (deduplicated); used by the seed and by tests with their own VDCs. */
+export async function grant(store: Store, user: { sub: string; username: string; name: string; email: string }, extra: readonly RoleBinding[]): Promise<void> {
+  const current = (await store.users.get(user.sub))?.bindings ?? [];
+  const key = (b: RoleBinding) => JSON.stringify(b);
+  const merged = [...current, ...extra.filter((b) => !current.some((c) => key(c) === key(b)))];
+  await store.users.upsert({ _id: user.sub, username: user.username, name: user.name, email: user.email, bindings: merged });
+}
+
+export const DEMO_VDCS: SeedVdc[] = [
+  { id: 'demo', name: 'Demo VDC', domainId: 'demo-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } },
+  { id: 'other', name: 'Other VDC', domainId: 'demo-domain', quota: { cpu: 2, memoryGi: 4, pods: 10 } },
+];
+
+/** The demo data `npm start` and the portal test rely on: one domain, two VDCs, the demo users' roles. */
+export async function seedDemo(store: Store, kube: KubeClients): Promise<void> {
+  await store.conn.collection('domains').updateOne({ _id: 'demo-domain' as never }, { $set: { name: 'Demo Domain' } }, { upsert: true });
+  for (const vdc of DEMO_VDCS) await seedVdc(store, kube, vdc);
+  for (const u of DEMO_USERS) await grant(store, u, bindings[u.sub] ?? []);
+}

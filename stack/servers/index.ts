@@ -1,0 +1,9 @@
+import type { StackServer } from '../lib/server.ts';
+import { kube } from './kube.ts';
+import { mongo } from './mongo.ts';
+import { oidc } from './oidc.ts';
+import { redis } from './redis.ts';
+import { temporal } from './temporal.ts';
+
+/** Every server of the local stack, in start order. */
+export const SERVERS: readonly StackServer[] = [temporal, mongo, redis, oidc, kube];

@@ -1,0 +1,148 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Actor, RoleBinding } from '../common/roles.ts';
+import type {
+  ApprovalRecord,
+  PolicySummary,
+  Quota,
+  QuotaPreview,
+  SubmitTicket,
+  TicketStatus,
+  TicketType,
+} from '../common/tickets.ts';
+import type { VdcRef } from '../common/quota-change-workflow.ts';
+
+export interface DomainDoc {
+  _id: string;
+  name: string;
+}
+
+export interface VdcDoc {
+  _id: string;
+  name: string;
+  domainId: string;
+  namespace: string;
+  pool: string;
+  quota: Quota;
+}
+
+export interface UserDoc {
+  _id: string;
+  username: string;
+  name: string;
+  email: string;
+  bindings: RoleBinding[];
+  lastLoginAt?: Date;
+}
+
+export interface TicketDoc {
+  _id: string;
+  type: TicketType;
+  status: TicketStatus;
+  requester: Actor;
+  vdc: VdcRef;
+  payload: SubmitTicket;
+  policy: PolicySummary;
+  approvals: ApprovalRecord[];
+  currentStep: number | null;
+  preview?: QuotaPreview;
+  result?: { appliedAt: string; ledgerLineId?: string };
+  error?: string;
+  /** Requester-scoped idempotency key of the submit; unique per requester. */
+  idempotencyKey?: string;
+  /** Highest projection sequence applied; older (late, retried) projections are ignored. */
+  projectionSeq: number;
+  /** Whether the workflow start is known to have succeeded (the reconciler starts the rest). */
+  workflowStarted: boolean;
+  approvalTimeoutMs: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One billable fact, keyed by its provenance in workflow history. */
+export interface LedgerLineDoc {
+  _id: string;
+  workflowId: string;
+  runId: string;
+  eventId: number;
+  fact: 'quota.allocation.changed';
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  quantities: Quota;
+  units: Record<string, string>;
+  start: Date;
+  createdAt: Date;
+}
+
+const quota = { cpu: Number, memoryGi: Number, pods: Number };
+const actor = { sub: String, name: String };
+
+export interface Models {
+  Domain: Model<DomainDoc>;
+  Vdc: Model<VdcDoc>;
+  User: Model<UserDoc>;
+  Ticket: Model<TicketDoc>;
+  LedgerLine: Model<LedgerLineDoc>;
+}
+
+/** Registers the schemas on one connection; strict schemas, string ids chosen by the application. */
+export function createModels(conn: Connection): Models {
+  const Domain = conn.model<DomainDoc>('Domain', new Schema<DomainDoc>({ _id: String, name: String }, { versionKey: false }));
+  const Vdc = conn.model<VdcDoc>(
+    'Vdc',
+    new Schema<VdcDoc>(
+      { _id: String, name: String, domainId: { type: String, index: true }, namespace: String, pool: String, quota: { type: quota, _id: false } },
+      { versionKey: false },
+    ),
+  );
+  const User = conn.model<UserDoc>(
+    'User',
+    new Schema<UserDoc>(
+      { _id: String, username: { type: String, unique: true }, name: String, email: String, bindings: { type: Schema.Types.Mixed, default: [] }, lastLoginAt: Date },
+      { versionKey: false },
+    ),
+  );
+  const ticketSchema = new Schema<TicketDoc>(
+    {
+      _id: String,
+      type: { type: String, required: true },
+      status: { type: String, required: true, index: true },
+      requester: { type: actor, _id: false },
+      vdc: { type: { id: String, name: String, domainId: String, namespace: String, pool: String }, _id: false },
+      payload: { type: Schema.Types.Mixed, required: true },
+      policy: { type: Schema.Types.Mixed, required: true },
+      approvals: { type: Schema.Types.Mixed, default: [] },
+      currentStep: { type: Number, default: null },
+      preview: Schema.Types.Mixed,
+      result: Schema.Types.Mixed,
+      error: String,
+      idempotencyKey: String,
+      projectionSeq: { type: Number, default: 0 },
+      workflowStarted: { type: Boolean, default: false },
+      approvalTimeoutMs: Number,
+    },
+    { versionKey: false, timestamps: true, minimize: false },
+  );
+  ticketSchema.index({ 'requester.sub': 1, idempotencyKey: 1 }, { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } });
+  ticketSchema.index({ 'vdc.id': 1, createdAt: -1 });
+  ticketSchema.index({ workflowStarted: 1, createdAt: 1 });
+  const Ticket = conn.model<TicketDoc>('Ticket', ticketSchema);
+  const ledgerSchema = new Schema<LedgerLineDoc>(
+    {
+      _id: String,
+      workflowId: { type: String, index: true },
+      runId: String,
+      eventId: Number,
+      fact: String,
+      vdcId: { type: String, index: true },
+      domainId: String,
+      pool: String,
+      quantities: { type: quota, _id: false },
+      units: Schema.Types.Mixed,
+      start: Date,
+    },
+    { versionKey: false, timestamps: { createdAt: true, updatedAt: false } },
+  );
+  const LedgerLine = conn.model<LedgerLineDoc>('LedgerLine', ledgerSchema);
+  return { Domain, Vdc, User, Ticket, LedgerLine };
+}

@@ -1,0 +1,41 @@
+import vue from '@vitejs/plugin-vue';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One runner for the whole repo. `node` covers api, workflows, activities, policies and the stack
+ * (integration tests reach the real local servers whose addresses `stack/cli.ts test` exports);
+ * `portal` runs component tests in happy-dom; `e2e` drives Debian Chromium against the running stack.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['{common,store,api,workflows,activities,policies,worker,stack}/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [vue()],
+        test: {
+          name: 'portal',
+          include: ['portal/src/**/*.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['portal/e2e/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

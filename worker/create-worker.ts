@@ -1,0 +1,65 @@
+import { createRequire } from 'node:module';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { failpoints } from '../activities/failpoints.ts';
+import { createKubeClients } from '../activities/kube/client.ts';
+import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
+import { openStore, type Store } from '../store/index.ts';
+
+const require = createRequire(import.meta.url);
+/** Path of the workflow bundle entry; the worker bundles it with webpack (sandboxed, deterministic). */
+export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
+
+export interface TicketWorker {
+  worker: Worker;
+  store: Store;
+  /** Stops polling, waits for running activities, closes connections. */
+  shutdown(): Promise<void>;
+}
+
+export interface TicketWorkerOptions {
+  temporalAddress: string;
+  temporalNamespace: string;
+  mongoUrl: string;
+  kubeconfig: string;
+  taskQueue?: string;
+  failpoints?: string[];
+  /** Overrides for tests (e.g. a time-skipping environment's connection). */
+  connection?: NativeConnection;
+  client?: Client;
+  worker?: Partial<WorkerOptions>;
+}
+
+/** Builds the ticket worker with its activities over real clients (Kubernetes, MongoDB, Temporal). */
+export async function createTicketWorker(opts: TicketWorkerOptions): Promise<TicketWorker> {
+  const store = await openStore(opts.mongoUrl);
+  const ownConnection = opts.connection ? undefined : await NativeConnection.connect({ address: opts.temporalAddress });
+  const connection = opts.connection ?? (ownConnection as NativeConnection);
+  const clientConnection = opts.client ? undefined : await Connection.connect({ address: opts.temporalAddress });
+  const client = opts.client ?? new Client({ connection: clientConnection as Connection, namespace: opts.temporalNamespace });
+  const activities = createActivities({
+    kube: createKubeClients(opts.kubeconfig),
+    store,
+    temporal: client,
+    crashPoint: failpoints(opts.failpoints ?? []),
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.temporalNamespace,
+    taskQueue: opts.taskQueue ?? TICKETS_TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities,
+    ...opts.worker,
+  });
+  return {
+    worker,
+    store,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await store.close();
+      await clientConnection?.close();
+      await ownConnection?.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { quotaChangeWorkflow } from './quota-change.ts';
