@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { StackConfig } from '../../lib/config.ts';
 import { isAlive, procFiles, readPid, spawnDetached, stopPid, waitFor } from '../../lib/proc.ts';
 import { FRONT_PROXY_CLIENT_CN, serviceAccountKeys } from './certs.ts';
-import { probeOk } from './http.ts';
+import { probe, probeOk } from './http.ts';
 import { KWOK_NODE_ANNOTATION } from './kwok-config.ts';
 import { type KubeLayout, pkiPair, SERVICE_CIDR } from './layout.ts';
 
@@ -30,7 +30,6 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
   const ca = pkiPair(l, 'ca');
   const admin = pkiPair(l, 'admin');
   const sa = serviceAccountKeys(l);
-  const loopback = (port: number): string => `https://${host}:${port}/healthz`;
   const etcdUrl = `http://${host}:${ports.etcd}`;
   const peerUrl = `http://${host}:${ports.etcdPeer}`;
 
@@ -115,14 +114,19 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
       `--flex-volume-plugin-dir=${join(l.dir, 'flexvolume')}`,
       '--profiling=false',
     ],
-    healthy: async () => probeOk(loopback(ports.kubeControllerManager), { insecure: true }),
+    // /healthz passes while controllers are still being built; their named checks appear once all run
+    // (until then new namespaces get no default ServiceAccount and ReplicaSets back off for seconds).
+    healthy: async () => {
+      const res = await probe(`https://${host}:${ports.kubeControllerManager}/healthz?verbose`, { insecure: true });
+      return res.status === 200 && res.body.includes('[+]serviceaccount-controller ok');
+    },
   };
 
   const scheduler: Component = {
     name: 'kube-scheduler',
     cmd: bin('kube-scheduler'),
     args: [...delegated(l.schedulerKubeconfig, ports.kubeScheduler), '--profiling=false'],
-    healthy: async () => probeOk(loopback(ports.kubeScheduler), { insecure: true }),
+    healthy: async () => probeOk(`https://${host}:${ports.kubeScheduler}/readyz`, { insecure: true }),
   };
 
   const kwok: Component = {

@@ -1,0 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Settings of the running test stack, exported by `stack/cli.ts test` (npm test). Integration tests
+ * read them here and nowhere else; a missing one means the test was started outside the harness.
+ */
+export function stackEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests with \`npm test\` (stack/cli.ts test), which starts the real servers`);
+  return v;
+}
+
+/** The whole app environment (for spawning api/worker processes in tests). */
+export function appEnvFromProcess(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('EDGEPORT_') && e[1] !== undefined));
+}
+
+/** A DNS-label-safe unique name, so tests never share objects. */
+export const uniqueName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
