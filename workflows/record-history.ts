@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 
 const [ticketId, name] = process.argv.slice(2);
 if (!ticketId || !name) throw new Error('usage: record-history.ts <ticketId> <fixture-name>');

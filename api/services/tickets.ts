@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancelSignal, decideUpdate, DECISION_ERRORS, type QuotaChangeInput, type QuotaChangeState } from '../../common/quota-change-workflow.ts';
 import type { Actor, RoleBinding } from '../../common/roles.ts';
-import type { DecisionBody, SubmitTicket, TicketStatus, TicketView, TimelineEntry } from '../../common/tickets.ts';
+import { FINAL_STATUSES, type DecisionBody, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
 import { decideQuotaChange } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
 import type { TicketDoc } from '../../store/models.ts';
@@ -127,6 +127,7 @@ export function ticketService(deps: TicketServiceDeps) {
     async decide(caller: Caller, id: string, body: DecisionBody): Promise<TicketWithCaps> {
       const { ticket, roles } = await visibleTicket(caller, id);
       if (!can(roles, PERMISSIONS.ticketDecide)) throw new ForbiddenError('you may not decide on tickets of this VDC');
+      if (FINAL_STATUSES.includes(ticket.status)) throw new ConflictError(`ticket is ${ticket.status}, not awaiting a decision`);
       let state: QuotaChangeState;
       try {
         state = await temporal.workflow.getHandle(id).executeUpdate(decideUpdate, {
@@ -135,6 +136,8 @@ export function ticketService(deps: TicketServiceDeps) {
       } catch (err) {
         const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
         if (cause instanceof ApplicationFailure && cause.type && DECISION_STATUS[cause.type]) throw DECISION_STATUS[cause.type]!(cause.message);
+        // The workflow closed between reading the ticket and sending the update.
+        if (err instanceof WorkflowNotFoundError) throw new ConflictError('ticket is no longer awaiting a decision');
         throw err;
       }
       const view = withCaps(caller, { ...ticket, status: state.status, currentStep: state.currentStep, approvals: state.approvals });

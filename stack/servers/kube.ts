@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { StackConfig } from '../lib/config.ts';
 import { isAlive, procFiles, readPid, run } from '../lib/proc.ts';
 import type { ServerStatus, StackServer } from '../lib/server.ts';
 import { ensurePki, writeKubeconfig } from './kube/certs.ts';
@@ -67,7 +66,7 @@ export const kube: StackServer = {
       const ca = pkiPair(l, 'ca');
       const admin = pkiPair(l, 'admin');
       const res = await probe(`${l.apiserverUrl}/version`, { ca: ca.crt, cert: admin.crt, key: admin.key }).catch(() => undefined);
-      if (res?.status === 200) version = `Kubernetes ${(JSON.parse(res.body) as { gitVersion: string }).gitVersion} (etcd ${KUBE_VERSIONS.etcd}, kwok ${KUBE_VERSIONS.kwok})`;
+      if (res?.status === 200) version = VERSION.replace(KUBE_VERSIONS.kube, (JSON.parse(res.body) as { gitVersion: string }).gitVersion);
     }
     return { name: 'kubernetes', version, running, healthy, pid: running ? pid : undefined, endpoint: l.apiserverUrl, dataDir: l.dir };
   },

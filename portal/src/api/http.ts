@@ -63,9 +63,13 @@ function toast(error: ApiError, quiet: RequestOptions['quiet']): void {
 }
 
 async function readProblem(res: Response): Promise<Problem> {
+  const status = `${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
   const fallback: Problem = {
     type: 'about:blank',
-    title: res.statusText || i18n.global.t('common.unexpectedError', { status: res.status }),
+    title:
+      res.status >= 502 && res.status <= 504
+        ? i18n.global.t('common.unavailable', { status })
+        : i18n.global.t('common.unexpectedError', { status }),
     status: res.status,
   };
   const type = res.headers.get('content-type') ?? '';

@@ -10,8 +10,9 @@ export interface Me {
   bindings: RoleBinding[];
 }
 
+/** Quiet: the layout shows its own error state when this fails. */
 export function getMe(): Promise<Me> {
-  return http.get<Me>('/api/me');
+  return http.get<Me>('/api/me', { quiet: true });
 }
 
 /** `GET /auth/logout` ends the session and redirects to the provider's end-session page. */

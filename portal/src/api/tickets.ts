@@ -18,8 +18,9 @@ export const QUOTA_RESOURCES = ['cpu', 'memoryGi', 'pods'] as const satisfies re
 
 type Quiet = Pick<RequestOptions, 'quiet'>;
 
+/** Quiet: list views render their own error state. */
 export function listTickets(scope: TicketScope, status?: TicketStatus): Promise<{ items: TicketView[] }> {
-  return http.get('/api/tickets', { query: { scope, status } });
+  return http.get('/api/tickets', { query: { scope, status }, quiet: true });
 }
 
 export function getTicket(id: string, options: Quiet = {}): Promise<TicketDetail> {

@@ -59,6 +59,7 @@ export default {
     refresh: 'Refresh',
     networkError: 'Network error: the server could not be reached',
     unexpectedError: 'Unexpected error ({status})',
+    unavailable: 'The service is unavailable ({status}); try again shortly',
   },
   tickets: {
     title: 'My tickets',

@@ -61,6 +61,7 @@ const zhCN: typeof en = {
     refresh: '刷新',
     networkError: '网络错误：无法连接服务器',
     unexpectedError: '意外错误（{status}）',
+    unavailable: '服务暂不可用（{status}），请稍后重试',
   },
   tickets: {
     title: '我的工单',

@@ -1,10 +1,12 @@
 import {
   ApiException,
+  CoordinationV1Api,
   CoreV1Api,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  type V1Lease,
   type V1Node,
   type V1PolicyRule,
 } from '@kubernetes/client-node';
@@ -129,31 +131,57 @@ export async function ensureClusterObjects(l: KubeLayout): Promise<void> {
   const apply = (obj: KubernetesObject): Promise<KubernetesObject> =>
     objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   const createNode = async (name: string, arch: string): Promise<void> => {
-    try {
-      await core.createNode({ body: edgeNode(name, arch) });
-    } catch (err) {
+    await core.createNode({ body: edgeNode(name, arch) }).catch((err: unknown) => {
       if (!(err instanceof ApiException && err.code === 409)) throw err;
-    }
+    });
   };
   await Promise.all([...appliedObjects(l).map(apply), ...EDGE_NODES.map((n) => createNode(n.name, n.arch))]);
 }
 
 const CONDITION_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
-/** Ready, and the controller-manager has lifted the not-ready taints, so pods can be scheduled on it. */
-function schedulable(node: V1Node | undefined): boolean {
-  const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  return ready && !(node?.spec?.taints ?? []).some((t) => CONDITION_TAINTS.has(t.key));
+const ignoreNotFound = (err: unknown): void => {
+  if (!(err instanceof ApiException && err.code === 404)) throw err;
+};
+
+/**
+ * Deletes the edge nodes' Leases before a new kwok starts. kwok takes a random holder identity per
+ * process and manages a node's pods only while it holds its Lease, so a Lease left by the previous
+ * process would otherwise stall every pod on that node until it expires (nodeLeaseDurationSeconds).
+ */
+export async function releaseNodeLeases(l: KubeLayout): Promise<void> {
+  const coordination = adminConfig(l).makeApiClient(CoordinationV1Api);
+  await Promise.all(
+    EDGE_NODES.map((n) => coordination.deleteNamespacedLease({ name: n.name, namespace: NODE_LEASE_NAMESPACE }).catch(ignoreNotFound)),
+  );
 }
 
-/** Waits until every edge node is Ready and schedulable; throws with kwok's log tail on timeout. */
+/** Ready, untainted by the controller-manager, and its Lease held and renewed (so kwok manages its pods). */
+function schedulable(node: V1Node | undefined, lease: V1Lease | undefined, now: number): boolean {
+  const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const tainted = (node?.spec?.taints ?? []).some((t) => CONDITION_TAINTS.has(t.key));
+  const renewed = lease?.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
+  const leased = !!lease?.spec?.holderIdentity && now - renewed < (lease.spec.leaseDurationSeconds ?? 40) * 1000;
+  return ready && !tainted && leased;
+}
+
+/** Waits until every edge node is schedulable; throws with kwok's log tail on timeout. */
 export async function waitNodesReady(l: KubeLayout, opts: { timeoutMs?: number; logFile?: string } = {}): Promise<void> {
-  const core = adminConfig(l).makeApiClient(CoreV1Api);
+  const kc = adminConfig(l);
+  const core = kc.makeApiClient(CoreV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
   await waitFor(
     'edge nodes Ready',
     async () => {
-      const { items } = await core.listNode({ labelSelector: 'type=kwok' });
-      return EDGE_NODES.every((n) => schedulable(items.find((i) => i.metadata?.name === n.name)));
+      const [nodes, leases] = await Promise.all([
+        core.listNode({ labelSelector: 'type=kwok' }),
+        coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE }),
+      ]);
+      const byName = <T extends { metadata?: { name?: string } }>(items: T[], name: string): T | undefined =>
+        items.find((i) => i.metadata?.name === name);
+      const now = Date.now();
+      return EDGE_NODES.every((n) => schedulable(byName(nodes.items, n.name), byName(leases.items, n.name), now));
     },
     { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 100, logFile: opts.logFile },
   );

@@ -5,6 +5,7 @@ import { FRONT_PROXY_CLIENT_CN, serviceAccountKeys } from './certs.ts';
 import { probe, probeOk } from './http.ts';
 import { KWOK_NODE_ANNOTATION } from './kwok-config.ts';
 import { type KubeLayout, pkiPair, SERVICE_CIDR } from './layout.ts';
+import { releaseNodeLeases } from './objects.ts';
 
 /** One process of the control plane: its command line and how to tell it is serving. */
 export interface Component {
@@ -13,6 +14,8 @@ export interface Component {
   cmd: string;
   args: string[];
   healthy(): Promise<boolean>;
+  /** Runs before a (re)start, never when the process is already healthy. */
+  prepare?(): Promise<void>;
 }
 
 /** The control plane's processes: etcd ← apiserver ← controller-manager, scheduler, kwok. */
@@ -139,6 +142,7 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION.key}=${KWOK_NODE_ANNOTATION.value}`,
     ],
     healthy: async () => probeOk(`http://${host}:${ports.kwok}/healthz`),
+    prepare: () => releaseNodeLeases(l),
   };
 
   return { etcd, apiserver, controllerManager, scheduler, kwok };
@@ -149,6 +153,7 @@ export async function startComponent(cfg: StackConfig, c: Component, timeoutMs =
   const files = procFiles(cfg.dataDir, c.name);
   if (isAlive(readPid(files.pidFile)) && (await c.healthy().catch(() => false))) return;
   await stopPid(files.pidFile);
+  await c.prepare?.();
   const pid = spawnDetached(c.cmd, c.args, files);
   await waitFor(c.name, () => c.healthy(), { timeoutMs, logFile: files.logFile, pid, intervalMs: 100 });
 }
