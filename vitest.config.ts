@@ -12,7 +12,8 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['{common,store,api,workflows,activities,policies,worker,stack}/**/*.test.ts'],
+          include: ['{common,store,api,workflows,activities,policies,worker,stack,deploy}/**/*.test.ts'],
+          fileParallelism: false,
           pool: 'forks',
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -24,6 +25,8 @@ export default defineConfig({
           name: 'portal',
           include: ['portal/src/**/*.test.ts'],
           environment: 'happy-dom',
+          // Inlined so Element Plus gets async-validator's ESM build (the CJS one never settles rules in Node).
+          server: { deps: { inline: ['element-plus'] } },
         },
       },
       {

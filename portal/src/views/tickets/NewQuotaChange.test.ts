@@ -1,4 +1,3 @@
-import '../../test-support/element-plus-interop.ts';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import ElementPlus from 'element-plus';
 import { createPinia } from 'pinia';
