@@ -110,14 +110,20 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     const env = appEnv(cfg);
     const lint = await new Promise<number>((resolve) => spawn('npm', ['run', '--silent', 'lint'], { cwd: cfg.repoDir, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
     if (lint !== 0) return lint;
-    return await new Promise<number>((resolve) => {
-      const child = spawn(join(cfg.repoDir, 'node_modules', '.bin', 'vitest'), ['run', ...vitestArgs], {
-        cwd: cfg.repoDir,
-        env: { ...process.env, ...env, EDGEPORT_STACK_PROFILE: 'test', EDGEPORT_PORT_BASE: String(cfg.ports.temporal) },
-        stdio: 'inherit',
+    const vitest = (args: string[]): Promise<number> =>
+      new Promise<number>((resolve) => {
+        const child = spawn(join(cfg.repoDir, 'node_modules', '.bin', 'vitest'), ['run', ...args], {
+          cwd: cfg.repoDir,
+          env: { ...process.env, ...env },
+          stdio: 'inherit',
+        });
+        child.on('close', (code) => resolve(code ?? 1));
       });
-      child.on('close', (code) => resolve(code ?? 1));
-    });
+    if (vitestArgs.length > 0) return await vitest(vitestArgs);
+    // The browser tests start their own api + worker on the stack's API port, so they run after the rest.
+    const unit = await vitest(['--project', 'node', '--project', 'portal']);
+    const e2e = await vitest(['--project', 'e2e']);
+    return unit !== 0 ? unit : e2e;
   } finally {
     if (process.env.EDGEPORT_KEEP_STACK !== 'true') await down(cfg);
   }

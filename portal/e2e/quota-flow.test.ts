@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, waitForApi, waitForWorker, type AppProcess } from '../../stack/lib/apps.ts';
+import { appEnvFromProcess } from '../../stack/testing/env.ts';
 
 /**
  * The quota-change walking skeleton end to end, in Debian's headless Chromium, against the running API
@@ -23,6 +25,7 @@ const WAIT = { ui: 15_000, workflow: 90_000 } as const;
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+const apps: AppProcess[] = [];
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
@@ -77,6 +80,11 @@ describe('quota change: request → approve → applied', () => {
   beforeAll(async () => {
     if (!BASE) throw new Error('EDGEPORT_PUBLIC_URL is not set: run through `npm test`, which starts the stack and exports it');
     mkdirSync(SHOTS, { recursive: true });
+    const repoDir = fileURLToPath(new URL('../../', import.meta.url));
+    const worker = startApp(repoDir, 'worker', appEnvFromProcess());
+    const api = startApp(repoDir, 'api', appEnvFromProcess());
+    apps.push(worker, api);
+    await Promise.all([waitForWorker(worker), waitForApi(api, BASE)]);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [
@@ -95,6 +103,7 @@ describe('quota change: request → approve → applied', () => {
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
+    await Promise.all(apps.map((a) => a.stop()));
   });
 
   it('tenant submits a quota change after fixing a refused value', async () => {
@@ -163,7 +172,7 @@ describe('quota change: request → approve → applied', () => {
     expect(await waitForStatus(tenant, 'completed', WAIT.workflow)).toBe('completed');
     await tenant.locator('[data-test="timeline"] .el-timeline-item').first().waitFor();
     expect(await tenant.locator('[data-test="timeline"] .el-timeline-item').count()).toBeGreaterThan(0);
-    await expect.poll(() => tenant.locator('[data-test="approval-step-1"] .el-step__description').innerText()).toMatch(/\S/);
+    await expect.poll(() => tenant.locator('[data-test="approval-step-0"] .el-step__description').innerText()).toMatch(/\S/);
     await shot(tenant, '07-ticket-completed');
   });
 
