@@ -11,8 +11,8 @@ import { createAuth } from './auth/index.ts';
 import type { ApiConfig } from './config.ts';
 import { NotFoundError, problemHandler } from './errors.ts';
 import { loadCaller } from './routes/caller.ts';
-import { meRoutes } from './routes/me.ts';
-import { ticketRoutes } from './routes/tickets.ts';
+import { mountRoutes } from './routes/define.ts';
+import { apiRoutes } from './routes/index.ts';
 import { ticketService, type TicketService } from './services/tickets.ts';
 
 export interface AppDeps {
@@ -59,8 +59,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   app.use(auth.router);
   const api = express.Router();
   api.use(auth.requireUser, loadCaller(store));
-  api.use(meRoutes(store));
-  api.use('/tickets', ticketRoutes(tickets));
+  mountRoutes(api, apiRoutes({ store, tickets }));
   api.use(() => {
     throw new NotFoundError('no such API route');
   });

@@ -1,43 +1,74 @@
-import { ROLES, type Role, type RoleBinding } from '../common/roles.ts';
+import { BUILTIN_ROLE_PERMISSIONS, PERMISSION_SCOPE, type Permission } from '../common/permissions.ts';
+import { isBuiltinRole, type Role, type RoleBinding, type Scope } from '../common/roles.ts';
 
-/** What a caller may do; each route names one and `rolesFor` + `can` decide it against the object's scope. */
-export const PERMISSIONS = {
-  ticketCreate: 'ticket:create',
-  ticketRead: 'ticket:read',
-  ticketDecide: 'ticket:decide',
-  vdcRead: 'vdc:read',
-} as const;
-export type Permission = (typeof PERMISSIONS)[keyof typeof PERMISSIONS];
+/** What a route acts on: the platform itself, a domain, or one VDC (with its domain). */
+export type Target = { kind: 'platform' } | { kind: 'domain'; domainId: string } | { kind: 'vdc'; vdcId: string; domainId: string };
 
-/** Built-in roles and their permissions (custom roles, a subset of the permission tree, come later). */
-export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  [ROLES.opsAdmin]: [PERMISSIONS.ticketCreate, PERMISSIONS.ticketRead, PERMISSIONS.ticketDecide, PERMISSIONS.vdcRead],
-  [ROLES.maintenanceAdmin]: [PERMISSIONS.ticketRead, PERMISSIONS.vdcRead],
-  [ROLES.domainAdmin]: [PERMISSIONS.ticketCreate, PERMISSIONS.ticketRead, PERMISSIONS.ticketDecide, PERMISSIONS.vdcRead],
-  [ROLES.vdcAdmin]: [PERMISSIONS.ticketCreate, PERMISSIONS.ticketRead, PERMISSIONS.ticketDecide, PERMISSIONS.vdcRead],
-  [ROLES.vdcUser]: [PERMISSIONS.ticketCreate, PERMISSIONS.ticketRead, PERMISSIONS.vdcRead],
-  [ROLES.finance]: [PERMISSIONS.vdcRead],
-};
-
-export interface VdcScope {
-  id: string;
-  domainId: string;
+export interface CustomRoleDef {
+  id: `custom:${string}`;
+  /** The role type a custom role stands in for in approval chains (only if it holds ticket:decide). */
+  baseRole: Role;
+  permissions: readonly Permission[];
 }
 
-/** Roles a caller holds over one VDC: platform bindings, the VDC's domain, or the VDC itself. */
-export function rolesFor(bindings: readonly RoleBinding[], vdc: VdcScope): Role[] {
-  const roles = bindings
-    .filter(({ scope }) => scope.type === 'platform' || (scope.type === 'domain' && scope.domainId === vdc.domainId) || (scope.type === 'vdc' && scope.vdcId === vdc.id))
-    .map((b) => b.role);
-  return [...new Set(roles)];
+/** One binding resolved to its permissions. */
+export interface Grant {
+  roleId: string;
+  /** Role type for approval chains, when the grant may decide. */
+  approverAs?: Role;
+  permissions: ReadonlySet<Permission>;
+  scope: Scope;
 }
 
-export function can(roles: readonly Role[], permission: Permission): boolean {
-  return roles.some((r) => ROLE_PERMISSIONS[r]?.includes(permission));
+/** Resolves bindings to grants; bindings to unknown custom roles (deleted) grant nothing. */
+export function resolveGrants(bindings: readonly RoleBinding[], customRoles: ReadonlyMap<string, CustomRoleDef>): Grant[] {
+  const grants: Grant[] = [];
+  for (const b of bindings) {
+    if (isBuiltinRole(b.role)) {
+      grants.push({ roleId: b.role, approverAs: b.role, permissions: new Set(BUILTIN_ROLE_PERMISSIONS[b.role]), scope: b.scope });
+      continue;
+    }
+    const def = customRoles.get(b.role);
+    if (!def) continue;
+    const permissions = new Set(def.permissions);
+    grants.push({ roleId: def.id, ...(permissions.has('ticket:decide') ? { approverAs: def.baseRole } : {}), permissions, scope: b.scope });
+  }
+  return grants;
 }
 
-/** VDCs on which the caller holds `permission`, or 'all' for a platform-wide grant. */
-export function vdcsWith(bindings: readonly RoleBinding[], permission: Permission, allVdcs: readonly VdcScope[]): string[] | 'all' {
-  if (bindings.some((b) => b.scope.type === 'platform' && can([b.role], permission))) return 'all';
-  return allVdcs.filter((v) => can(rolesFor(bindings, v), permission)).map((v) => v.id);
+/** Whether a binding scope covers a target (platform ⊃ domain ⊃ VDC). */
+function covers(scope: Scope, target: Target): boolean {
+  if (scope.type === 'platform') return true;
+  if (scope.type === 'domain') return target.kind !== 'platform' && target.domainId === scope.domainId;
+  return target.kind === 'vdc' && target.vdcId === scope.vdcId;
+}
+
+/** A permission only takes effect from bindings at or above its level (a VDC binding never grants a platform permission). */
+function levelOk(scope: Scope, permission: Permission): boolean {
+  const level = PERMISSION_SCOPE[permission];
+  if (level === 'platform') return scope.type === 'platform';
+  if (level === 'domain') return scope.type !== 'vdc';
+  return true;
+}
+
+/** The one authorization decision: does any grant give `permission` over `target`? */
+export function allows(grants: readonly Grant[], permission: Permission, target: Target): boolean {
+  return grants.some((g) => g.permissions.has(permission) && levelOk(g.scope, permission) && covers(g.scope, target));
+}
+
+/** Whether `permission` is held anywhere (for list routes that then filter by visibility). */
+export function holdsAnywhere(grants: readonly Grant[], permission: Permission): boolean {
+  return grants.some((g) => g.permissions.has(permission) && levelOk(g.scope, permission));
+}
+
+/** Role types the caller can act as in an approval chain for one VDC. */
+export function approverRoles(grants: readonly Grant[], vdc: { vdcId: string; domainId: string }): Role[] {
+  const target: Target = { kind: 'vdc', ...vdc };
+  return [...new Set(grants.filter((g) => g.approverAs && g.permissions.has('ticket:decide') && covers(g.scope, target)).map((g) => g.approverAs as Role))];
+}
+
+/** VDC ids on which the caller holds `permission`, or 'all'. */
+export function vdcsWith(grants: readonly Grant[], permission: Permission, allVdcs: readonly { id: string; domainId: string }[]): string[] | 'all' {
+  if (grants.some((g) => g.scope.type === 'platform' && g.permissions.has(permission))) return 'all';
+  return allVdcs.filter((v) => allows(grants, permission, { kind: 'vdc', vdcId: v.id, domainId: v.domainId })).map((v) => v.id);
 }

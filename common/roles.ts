@@ -11,11 +11,16 @@ export type Role = (typeof ROLES)[keyof typeof ROLES];
 
 export type Scope = { type: 'platform' } | { type: 'domain'; domainId: string } | { type: 'vdc'; vdcId: string };
 
-/** A user's role within a scope. Users ↔ roles is many-to-many; each binding is scoped. */
+/**
+ * A user's role within a scope. Users ↔ roles is many-to-many; each binding is scoped. `role` is a
+ * built-in role type or a custom role id (`custom:<slug>`).
+ */
 export interface RoleBinding {
-  role: Role;
+  role: Role | `custom:${string}`;
   scope: Scope;
 }
+
+export const isBuiltinRole = (r: string): r is Role => (Object.values(ROLES) as string[]).includes(r);
 
 /** The caller as the API and workflows see it; never carries tokens or secrets. */
 export interface Actor {

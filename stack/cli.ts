@@ -101,15 +101,13 @@ ${DEMO_USERS.map((u) => `    ${u.username.padEnd(9)} ${u.password.padEnd(20)} ${
 }
 
 async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
-  rmSync(cfg.dataDir, { recursive: true, force: true });
   await down(cfg).catch(() => undefined);
+  rmSync(cfg.dataDir, { recursive: true, force: true, maxRetries: 5 });
   try {
     await up(cfg);
     await timed('seed', () => seed(cfg));
     await timed('portal build', () => buildPortal(cfg));
     const env = appEnv(cfg);
-    const lint = await new Promise<number>((resolve) => spawn('npm', ['run', '--silent', 'lint'], { cwd: cfg.repoDir, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
-    if (lint !== 0) return lint;
     const vitest = (args: string[]): Promise<number> =>
       new Promise<number>((resolve) => {
         const child = spawn(join(cfg.repoDir, 'node_modules', '.bin', 'vitest'), ['run', ...args], {
@@ -119,7 +117,10 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
         });
         child.on('close', (code) => resolve(code ?? 1));
       });
+    // Extra arguments select tests (e.g. `npm test -- api/`); a full run lints first.
     if (vitestArgs.length > 0) return await vitest(vitestArgs);
+    const lint = await new Promise<number>((resolve) => spawn('npm', ['run', '--silent', 'lint'], { cwd: cfg.repoDir, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
+    if (lint !== 0) return lint;
     // The browser tests start their own api + worker on the stack's API port, so they run after the rest.
     const unit = await vitest(['--project', 'node', '--project', 'portal']);
     const e2e = await vitest(['--project', 'e2e']);

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import { connectStore } from './connection.ts';
 import { ledgerStore } from './ledger.ts';
 import { createModels } from './models.ts';
+import { roleStore } from './roles.ts';
 import { ticketStore } from './tickets.ts';
 import { userStore } from './users.ts';
 import { vdcStore } from './vdcs.ts';
@@ -13,6 +14,7 @@ export interface Store {
   vdcs: ReturnType<typeof vdcStore>;
   users: ReturnType<typeof userStore>;
   ledger: ReturnType<typeof ledgerStore>;
+  roles: ReturnType<typeof roleStore>;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function openStore(url: string): Promise<Store> {
     vdcs: vdcStore(models),
     users: userStore(models),
     ledger: ledgerStore(models),
+    roles: roleStore(models),
     close: () => conn.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Actor, RoleBinding } from '../common/roles.ts';
+import type { Permission } from '../common/permissions.ts';
+import type { Actor, Role, RoleBinding } from '../common/roles.ts';
 import type {
   ApprovalRecord,
   PolicySummary,
@@ -58,6 +59,16 @@ export interface TicketDoc {
   updatedAt: Date;
 }
 
+export interface CustomRoleDoc {
+  _id: `custom:${string}`;
+  name: string;
+  baseRole: Role;
+  permissions: Permission[];
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** One billable fact, keyed by its provenance in workflow history. */
 export interface LedgerLineDoc {
   _id: string;
@@ -83,6 +94,7 @@ export interface Models {
   User: Model<UserDoc>;
   Ticket: Model<TicketDoc>;
   LedgerLine: Model<LedgerLineDoc>;
+  CustomRole: Model<CustomRoleDoc>;
 }
 
 /** Registers the schemas on one connection; strict schemas, string ids chosen by the application. */
@@ -144,5 +156,9 @@ export function createModels(conn: Connection): Models {
     { versionKey: false, timestamps: { createdAt: true, updatedAt: false } },
   );
   const LedgerLine = conn.model<LedgerLineDoc>('LedgerLine', ledgerSchema);
-  return { Domain, Vdc, User, Ticket, LedgerLine };
+  const CustomRole = conn.model<CustomRoleDoc>(
+    'CustomRole',
+    new Schema<CustomRoleDoc>({ _id: String, name: String, baseRole: String, permissions: [String], createdBy: String }, { versionKey: false, timestamps: true }),
+  );
+  return { Domain, Vdc, User, Ticket, LedgerLine, CustomRole };
 }

@@ -1,22 +1,19 @@
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { Store } from '../../store/index.ts';
-import type { Caller } from '../services/tickets.ts';
+import { resolveGrants, type CustomRoleDef } from '../authz.ts';
+import type { Caller } from '../services/caller.ts';
 
 /**
- * Resolves the signed-in user's role bindings for this request (fresh from the store, so a revoked
- * role takes effect at once) and keeps them on `res.locals.caller`.
+ * Resolves the signed-in user's role bindings and custom roles for this request (fresh from the store,
+ * so a revoked role takes effect at once) and keeps the caller on `res.locals.caller`.
  */
 export function loadCaller(store: Store): RequestHandler {
   return async (req, res, next) => {
     const user = req.user as { sub: string; name: string } | undefined;
     if (!user) return next();
-    res.locals.caller = { sub: user.sub, name: user.name, bindings: await store.users.bindings(user.sub) } satisfies Caller;
+    const [bindings, custom] = await Promise.all([store.users.bindings(user.sub), store.roles.listCustom()]);
+    const defs = new Map<string, CustomRoleDef>(custom.map((r) => [r._id, { id: r._id, baseRole: r.baseRole, permissions: r.permissions }]));
+    res.locals.caller = { sub: user.sub, name: user.name, bindings, grants: resolveGrants(bindings, defs) } satisfies Caller;
     next();
   };
-}
-
-export function caller(res: Response): Caller {
-  const c = res.locals.caller as Caller | undefined;
-  if (!c) throw new Error('route mounted without requireUser/loadCaller');
-  return c;
 }

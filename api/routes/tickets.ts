@@ -1,46 +1,80 @@
-import { Router } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { DecisionSchema, SubmitTicketSchema, TICKET_STATUSES } from '../../common/tickets.ts';
+import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
 import type { TicketService } from '../services/tickets.ts';
-import { caller } from './caller.ts';
+import type { RouteDef } from './define.ts';
 
 const ListQuery = z.strictObject({ scope: z.enum(['mine', 'inbox', 'all']).default('mine'), status: z.enum(TICKET_STATUSES).optional() });
-const IdParam = z.strictObject({ id: z.string().regex(/^tkt-[a-z0-9]+-[a-f0-9]{6}$/, 'not a ticket id') });
+const IdParam = z.strictObject({ id: z.string().regex(/^tkt-[a-z0-9]+-[a-f0-9]{6}$/) });
 const IdempotencyKey = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional();
 const CancelBody = z.strictObject({ reason: z.string().max(2000).optional() });
 
 /** A malformed id cannot exist: answer 404 rather than revealing id syntax rules to a prober. */
-const ticketId = (params: unknown): string => {
-  const r = IdParam.safeParse(params);
+const ticketId = (req: Request): string => {
+  const r = IdParam.safeParse(req.params);
   return r.success ? r.data.id : 'tkt-0-000000';
 };
 
-export function ticketRoutes(tickets: TicketService): Router {
-  const r = Router();
-  r.post('/', async (req, res) => {
-    const key = parse(IdempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
-    const body = parse(SubmitTicketSchema, req.body);
-    const { ticket, created } = await tickets.submit(caller(res), body, key);
-    res.status(created ? 201 : 200).location(`/api/tickets/${ticket.id}`).json(ticket);
-  });
-  r.get('/', async (req, res) => {
-    const q = parse(ListQuery, req.query);
-    res.json({ items: await tickets.list(caller(res), q) });
-  });
-  r.get('/:id', async (req, res) => {
-    res.json(await tickets.get(caller(res), ticketId(req.params)));
-  });
-  r.post('/:id/decisions', async (req, res) => {
-    const body = parse(DecisionSchema, req.body);
-    res.json(await tickets.decide(caller(res), ticketId(req.params), body));
-  });
-  r.post('/:id/cancel', async (req, res) => {
-    const body = parse(CancelBody, req.body ?? {});
-    res.json(await tickets.cancel(caller(res), ticketId(req.params), body.reason));
-  });
-  r.get('/:id/timeline', async (req, res) => {
-    res.json({ items: await tickets.timeline(caller(res), ticketId(req.params)) });
-  });
-  return r;
+export function ticketRoutes(tickets: TicketService): RouteDef[] {
+  const ofTicket = async (req: Request): Promise<Target> => ({ kind: 'vdc', ...(await tickets.scopeOf(ticketId(req))) });
+  return [
+    {
+      method: 'post',
+      path: '/tickets',
+      permission: 'ticket:create',
+      target: 'any',
+      handler: async (req, res, { caller }) => {
+        const key = parse(IdempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+        const body = parse(SubmitTicketSchema, req.body);
+        const { ticket, created } = await tickets.submit(caller, body, key);
+        res.status(created ? 201 : 200).location(`/api/tickets/${ticket.id}`).json(ticket);
+      },
+    },
+    {
+      method: 'get',
+      path: '/tickets',
+      permission: 'signed-in',
+      target: 'any',
+      handler: async (req, res, { caller }) => {
+        const q = parse(ListQuery, req.query);
+        res.json({ items: await tickets.list(caller, q) });
+      },
+    },
+    {
+      method: 'get',
+      path: '/tickets/:id',
+      permission: 'ticket:read',
+      target: ofTicket,
+      handler: async (req, res, { caller }) => void res.json(await tickets.get(caller, ticketId(req))),
+    },
+    {
+      method: 'post',
+      path: '/tickets/:id/decisions',
+      permission: 'ticket:decide',
+      target: ofTicket,
+      handler: async (req, res, { caller }) => {
+        const body = parse(DecisionSchema, req.body);
+        res.json(await tickets.decide(caller, ticketId(req), body));
+      },
+    },
+    {
+      method: 'post',
+      path: '/tickets/:id/cancel',
+      permission: 'ticket:create',
+      target: ofTicket,
+      handler: async (req, res, { caller }) => {
+        const body = parse(CancelBody, req.body ?? {});
+        res.json(await tickets.cancel(caller, ticketId(req), body.reason));
+      },
+    },
+    {
+      method: 'get',
+      path: '/tickets/:id/timeline',
+      permission: 'ticket:read',
+      target: ofTicket,
+      handler: async (req, res) => void res.json({ items: await tickets.timeline(ticketId(req)) }),
+    },
+  ];
 }

@@ -2,19 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancelSignal, decideUpdate, DECISION_ERRORS, type QuotaChangeInput, type QuotaChangeState } from '../../common/quota-change-workflow.ts';
-import type { Actor, RoleBinding } from '../../common/roles.ts';
 import { FINAL_STATUSES, type DecisionBody, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
 import { decideQuotaChange } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
 import type { TicketDoc } from '../../store/models.ts';
 import { toTicketView } from '../../store/tickets.ts';
-import { can, PERMISSIONS, rolesFor, vdcsWith } from '../authz.ts';
+import { allows, approverRoles, vdcsWith } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { renderTimeline } from './timeline.ts';
 
-export interface Caller extends Actor {
-  bindings: RoleBinding[];
-}
+import type { Caller } from './caller.ts';
 
 export interface TicketServiceDeps {
   store: Store;
@@ -66,29 +63,29 @@ export function ticketService(deps: TicketServiceDeps) {
     await store.tickets.markWorkflowStarted(t._id);
   }
 
-  /** Loads a ticket the caller may read; 404 otherwise, so other tenants cannot probe ids. */
-  async function visibleTicket(caller: Caller, id: string): Promise<{ ticket: TicketDoc; roles: ReturnType<typeof rolesFor> }> {
+  /** Loads a ticket; the route has already checked the caller's permission on its VDC. */
+  async function loadTicket(id: string): Promise<TicketDoc> {
     const ticket = await store.tickets.get(id);
     if (!ticket) throw new NotFoundError(`ticket ${id} not found`);
-    const roles = rolesFor(caller.bindings, ticket.vdc);
-    if (!can(roles, PERMISSIONS.ticketRead) && ticket.requester.sub !== caller.sub) throw new NotFoundError(`ticket ${id} not found`);
-    return { ticket, roles };
+    return ticket;
   }
 
-  function canDecide(caller: Caller, t: TicketDoc, roles: ReturnType<typeof rolesFor>): boolean {
+  const rolesOn = (caller: Caller, t: TicketDoc) => approverRoles(caller.grants, { vdcId: t.vdc.id, domainId: t.vdc.domainId });
+
+  function canDecide(caller: Caller, t: TicketDoc): boolean {
     if (t.status !== 'pending_approval' || t.currentStep === null || t.requester.sub === caller.sub) return false;
     const step = t.policy.chain[t.currentStep];
-    return !!step && roles.includes(step.role) && !t.approvals.some((a) => a.actor?.sub === caller.sub);
+    return !!step && rolesOn(caller, t).includes(step.role) && !t.approvals.some((a) => a.actor?.sub === caller.sub);
   }
 
-  const withCaps = (caller: Caller, t: TicketDoc): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t, rolesFor(caller.bindings, t.vdc)) });
+  const withCaps = (caller: Caller, t: TicketDoc): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t) });
 
   return {
     async submit(caller: Caller, body: SubmitTicket, idempotencyKey: string | undefined): Promise<{ ticket: TicketWithCaps; created: boolean }> {
       const vdc = await store.vdcs.get(body.vdcId);
-      const roles = vdc ? rolesFor(caller.bindings, { id: vdc._id, domainId: vdc.domainId }) : [];
-      if (!vdc || !can(roles, PERMISSIONS.vdcRead)) throw new InputError(`no VDC ${body.vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
-      if (!can(roles, PERMISSIONS.ticketCreate)) throw new ForbiddenError(`you may not submit requests for VDC ${vdc._id}`);
+      const target = vdc ? ({ kind: 'vdc', vdcId: vdc._id, domainId: vdc.domainId } as const) : undefined;
+      if (!vdc || !target || !allows(caller.grants, 'vdc:read', target)) throw new InputError(`no VDC ${body.vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
+      if (!allows(caller.grants, 'ticket:create', target)) throw new ForbiddenError(`you may not submit requests for VDC ${vdc._id}`);
       const decision = decideQuotaChange({ current: vdc.quota ?? {}, requested: body.quota });
       if (decision.outcome === 'deny') throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
       const { ticket, created } = await store.tickets.insertOrGet({
@@ -110,14 +107,19 @@ export function ticketService(deps: TicketServiceDeps) {
     },
 
     async get(caller: Caller, id: string): Promise<TicketWithCaps> {
-      const { ticket } = await visibleTicket(caller, id);
-      return withCaps(caller, ticket);
+      return withCaps(caller, await loadTicket(id));
+    },
+
+    /** The scope of a ticket (its VDC), for the route's permission check; 404 when there is no such ticket. */
+    async scopeOf(id: string): Promise<{ vdcId: string; domainId: string }> {
+      const t = await loadTicket(id);
+      return { vdcId: t.vdc.id, domainId: t.vdc.domainId };
     },
 
     async list(caller: Caller, opts: { scope: 'mine' | 'inbox' | 'all'; status?: TicketStatus }): Promise<TicketWithCaps[]> {
       if (opts.scope === 'mine') return (await store.tickets.list({ requesterSub: caller.sub, status: opts.status })).map((t) => withCaps(caller, t));
       const allVdcs = (await store.vdcs.list('all')).map((v) => ({ id: v._id, domainId: v.domainId }));
-      const vdcIds = vdcsWith(caller.bindings, opts.scope === 'inbox' ? PERMISSIONS.ticketDecide : PERMISSIONS.ticketRead, allVdcs);
+      const vdcIds = vdcsWith(caller.grants, opts.scope === 'inbox' ? 'ticket:decide' : 'ticket:read', allVdcs);
       const status = opts.scope === 'inbox' ? 'pending_approval' : opts.status;
       const items = (await store.tickets.list({ vdcIds, status })).map((t) => withCaps(caller, t));
       return opts.scope === 'inbox' ? items.filter((t) => t.canDecide).sort((a, b) => a.createdAt.localeCompare(b.createdAt)) : items;
@@ -125,8 +127,8 @@ export function ticketService(deps: TicketServiceDeps) {
 
     /** Sends the decision as a Temporal Update; the workflow's validator has the last word. */
     async decide(caller: Caller, id: string, body: DecisionBody): Promise<TicketWithCaps> {
-      const { ticket, roles } = await visibleTicket(caller, id);
-      if (!can(roles, PERMISSIONS.ticketDecide)) throw new ForbiddenError('you may not decide on tickets of this VDC');
+      const ticket = await loadTicket(id);
+      const roles = rolesOn(caller, ticket);
       if (FINAL_STATUSES.includes(ticket.status)) throw new ConflictError(`ticket is ${ticket.status}, not awaiting a decision`);
       let state: QuotaChangeState;
       try {
@@ -145,16 +147,16 @@ export function ticketService(deps: TicketServiceDeps) {
     },
 
     async cancel(caller: Caller, id: string, reason: string | undefined): Promise<TicketWithCaps> {
-      const { ticket, roles } = await visibleTicket(caller, id);
-      const isOps = roles.includes('ops-admin');
+      const ticket = await loadTicket(id);
+      const isOps = allows(caller.grants, 'ticket:decide', { kind: 'platform' });
       if (ticket.requester.sub !== caller.sub && !isOps) throw new ForbiddenError('only the requester or an operations admin may cancel');
       if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval') throw new ConflictError(`ticket is ${ticket.status}; only a ticket awaiting approval can be cancelled`);
       await temporal.workflow.getHandle(id).signal(cancelSignal, { actor: { sub: caller.sub, name: caller.name }, ...(reason ? { reason } : {}) });
       return withCaps(caller, ticket);
     },
 
-    async timeline(caller: Caller, id: string): Promise<TimelineEntry[]> {
-      await visibleTicket(caller, id);
+    async timeline(id: string): Promise<TimelineEntry[]> {
+      await loadTicket(id);
       const history = await temporal.workflow.getHandle(id).fetchHistory();
       return renderTimeline(history.events ?? []);
     },

@@ -1,0 +1,8 @@
+import type { Actor, RoleBinding } from '../../common/roles.ts';
+import type { Grant } from '../authz.ts';
+
+/** The signed-in caller of one request, with bindings resolved to grants (fresh from the store). */
+export interface Caller extends Actor {
+  bindings: RoleBinding[];
+  grants: Grant[];
+}
