@@ -6,6 +6,7 @@ import { openStore } from '../store/index.ts';
 import { appEnv } from './lib/app-env.ts';
 import { startApp, waitForApi, waitForWorker } from './lib/apps.ts';
 import { loadStackConfig, type Profile, type StackConfig } from './lib/config.ts';
+import { withLock } from './lib/lock.ts';
 import { logTail, procFiles, run } from './lib/proc.ts';
 import { DEMO_USERS } from './oidc/demo-users.ts';
 import { seedDemo } from './seed.ts';
@@ -167,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
       await start(cfg);
       return 0;
     case 'test':
-      return test(cfg, rest);
+      return withLock(join(cfg.cacheDir, 'locks', `test-stack-${cfg.ports.temporal}.lock`), 'another test run on these ports', () => test(cfg, rest));
     default:
       console.error(USAGE);
       return cmd ? 2 : 0;
