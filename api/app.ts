@@ -1,18 +1,27 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
+import { createAuditLog, type AuditStore } from '../store/audit.ts';
+import { credentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
 import { failpoints, FAILPOINTS } from '../activities/failpoints.ts';
+import { bearerAuth } from './auth/bearer.ts';
+import { requireClientCert } from './auth/client-cert.ts';
 import { createAuth } from './auth/index.ts';
 import type { ApiConfig } from './config.ts';
 import { NotFoundError, problemHandler } from './errors.ts';
+import { AddressSet } from './ip-match.ts';
 import { loadCaller } from './routes/caller.ts';
-import { mountRoutes } from './routes/define.ts';
+import { mountRoutes, type RouteDef } from './routes/define.ts';
 import { apiRoutes } from './routes/index.ts';
+import { apiTokenService } from './services/api-tokens.ts';
+import { certSubjectService } from './services/cert-subjects.ts';
+import { ipFilter, ipListService } from './services/ip-lists.ts';
+import { poolService } from './services/pools.ts';
 import { ticketService, type TicketService } from './services/tickets.ts';
 
 export interface AppDeps {
@@ -24,9 +33,21 @@ export interface AppDeps {
 }
 
 /** Builds the Express app: auth, JSON API, the built portal, one problem-body error handler. */
-export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets: TicketService }> {
+export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets: TicketService; audit: AuditStore; routes: RouteDef[]; apiRouter: Router }> {
   const { config, store, log } = deps;
+  const audit = createAuditLog(store.conn);
   const crash = failpoints(config.failpoints);
+  const trustedProxies = new AddressSet(config.trustedProxies);
+  const apiTokens = apiTokenService({ tokens: store.apiTokens, users: store.users, audit });
+  const ipLists = ipListService({ store: store.ipLists, audit, cacheMs: config.ipListCacheMs, log });
+  const certSubjects = certSubjectService({ users: store.users, audit });
+  const pools = poolService({
+    pools: store.pools,
+    temporal: deps.temporal,
+    taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
+    cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys),
+    audit,
+  });
   const tickets = ticketService({
     store,
     temporal: deps.temporal,
@@ -46,20 +67,35 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
       secureCookies: config.secureCookies,
     },
     redis: deps.redis,
-    onLogin: (u) => store.users.touchLogin(u),
+    onLogin: async (u, { ip }) => {
+      await store.users.touchLogin(u);
+      // Fails the login when it cannot be recorded: no unaudited sessions.
+      await audit.append({ actor: { sub: u.sub, name: u.name }, action: 'auth.login', target: `user:${u.sub}`, outcome: 'success', details: { username: u.username }, ip });
+    },
+    onLoginFailure: async ({ code, ip, username }) => {
+      await audit.append({ actor: null, action: 'auth.login.failed', outcome: 'failure', details: { code, ...(username ? { username } : {}) }, ip });
+    },
+    onLogout: async (u, { ip }) => {
+      await audit.append({ actor: { sub: u.sub, name: u.name }, action: 'auth.logout', target: `user:${u.sub}`, outcome: 'success', ip });
+    },
     logger: log,
   });
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // req.ip believes X-Forwarded-For only from EDGEPORT_TRUSTED_PROXIES (default loopback).
+  app.set('trust proxy', (addr: string) => trustedProxies.has(addr));
+  // Exempt from the IP lists so orchestrator probes keep working whatever the lists say; it reveals nothing.
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.use(ipFilter(ipLists));
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(auth.session, ...auth.passport);
   app.use(auth.router);
   const api = express.Router();
-  api.use(auth.requireUser, loadCaller(store));
-  mountRoutes(api, apiRoutes({ store, tickets }));
+  // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
+  api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
+  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools });
+  mountRoutes(api, routes);
   api.use(() => {
     throw new NotFoundError('no such API route');
   });
@@ -72,5 +108,5 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     app.get('/{*path}', (_req, res) => res.sendFile(join(portalDir, 'index.html'), { maxAge: 0 }));
   }
   app.use(problemHandler((msg, err) => log.error({ err }, msg)));
-  return { app, tickets };
+  return { app, tickets, audit, routes, apiRouter: api };
 }

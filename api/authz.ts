@@ -72,3 +72,14 @@ export function vdcsWith(grants: readonly Grant[], permission: Permission, allVd
   if (grants.some((g) => g.scope.type === 'platform' && g.permissions.has(permission))) return 'all';
   return allVdcs.filter((v) => allows(grants, permission, { kind: 'vdc', vdcId: v.id, domainId: v.domainId })).map((v) => v.id);
 }
+
+/**
+ * Grants cut down to `allowed` (an API token's permissions): each grant keeps only the allowed permissions
+ * and its scope; grants left empty are dropped. A token therefore never exceeds its user's current roles.
+ */
+export function restrictGrants(grants: readonly Grant[], allowed: readonly Permission[]): Grant[] {
+  const keep = new Set(allowed);
+  return grants
+    .map((g) => ({ ...g, permissions: new Set([...g.permissions].filter((p) => keep.has(p))) as ReadonlySet<Permission> }))
+    .filter((g) => g.permissions.size > 0);
+}

@@ -1,7 +1,25 @@
 import { z } from 'zod';
+import { isCredentialsKey } from '../store/credentials.ts';
+import { trustedProxyCidrs } from './ip-match.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+/** Base64 of 32 random bytes (AES-256-GCM key sealing stored credentials); previous keys still open old records. */
+const credentialsKey = z.string().refine(isCredentialsKey, 'must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)');
+const credentialsKeys = list.refine((ks) => ks.every(isCredentialsKey), 'each key must be base64 of 32 random bytes');
 const bool = z.enum(['true', 'false']).default('false').transform((s) => s === 'true');
+const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').transform((s) => s.toLowerCase());
+/** Expanded to CIDRs at start-up, so a typo stops the API instead of silently trusting nobody (or everybody). */
+const proxies = z
+  .string()
+  .default('loopback')
+  .transform((s, ctx) => {
+    try {
+      return trustedProxyCidrs(s.split(',').map((x) => x.trim()).filter(Boolean));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const ApiEnvSchema = z.object({
   EDGEPORT_API_HOST: z.string().default('127.0.0.1'),
@@ -23,6 +41,13 @@ const ApiEnvSchema = z.object({
   EDGEPORT_PORTAL_DIR: z.string().optional(),
   EDGEPORT_FAILPOINTS: list,
   EDGEPORT_SECURE_COOKIES: bool,
+  EDGEPORT_TRUSTED_PROXIES: proxies,
+  EDGEPORT_IPLIST_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  EDGEPORT_MTLS_MODE: z.enum(['off', 'required']).default('off'),
+  EDGEPORT_MTLS_SUBJECT_HEADER: headerName.default('x-ssl-client-s-dn'),
+  EDGEPORT_MTLS_VERIFY_HEADER: headerName.default('x-ssl-client-verify'),
+  EDGEPORT_CREDENTIALS_KEY: credentialsKey,
+  EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
 });
 
 export interface ApiConfig {
@@ -44,6 +69,12 @@ export interface ApiConfig {
   reconcileEveryMs: number;
   portalDir?: string;
   failpoints: string[];
+  /** CIDRs of the reverse proxies whose `X-Forwarded-For` (and client-certificate headers) are believed. */
+  trustedProxies: string[];
+  ipListCacheMs: number;
+  mtls: { mode: 'off' | 'required'; subjectHeader: string; verifyHeader: string };
+  /** Secret: never logged. Seals resource-pool credentials before they are stored. */
+  credentials: { key: string; previousKeys: string[] };
 }
 
 /** Parses the API's settings once at start-up; nothing else in the API reads `process.env`. */
@@ -67,5 +98,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     reconcileEveryMs: c.EDGEPORT_RECONCILE_SECONDS * 1000,
     ...(c.EDGEPORT_PORTAL_DIR ? { portalDir: c.EDGEPORT_PORTAL_DIR } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
+    trustedProxies: c.EDGEPORT_TRUSTED_PROXIES,
+    ipListCacheMs: c.EDGEPORT_IPLIST_CACHE_SECONDS * 1000,
+    mtls: { mode: c.EDGEPORT_MTLS_MODE, subjectHeader: c.EDGEPORT_MTLS_SUBJECT_HEADER, verifyHeader: c.EDGEPORT_MTLS_VERIFY_HEADER },
+    credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
   };
 }

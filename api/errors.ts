@@ -28,6 +28,12 @@ export class NotFoundError extends HttpError {
     super(404, 'Not Found', message);
   }
 }
+/** Missing or invalid credentials (bad API token, missing bound client certificate). */
+export class UnauthorizedError extends HttpError {
+  constructor(message: string) {
+    super(401, 'Unauthorized', message);
+  }
+}
 /** Authenticated but not allowed. */
 export class ForbiddenError extends HttpError {
   constructor(message: string) {
@@ -47,11 +53,16 @@ export class PolicyDeniedError extends HttpError {
   }
 }
 
-/** zod issues → field errors, e.g. `quota.cpu`, `quota.gpu` (unrecognized key), `vdcId`. */
+/** A field path as clients name it: `quota.cpu`, `permissions[3]`, `bindings[0].scope.vdcId`. */
+export function fieldPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), '');
+}
+
+/** zod issues → field errors, e.g. `quota.cpu`, `quota.gpu` (unrecognized key), `vdcId`, `permissions[3]`. */
 export function fromZod(err: z.ZodError, prefix = ''): InputError {
   const errors: FieldError[] = [];
   for (const issue of err.issues) {
-    const base = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    const base = fieldPath([prefix, ...issue.path].filter((s) => s !== ''));
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) errors.push({ field: base ? `${base}.${key}` : key, message: 'unknown field' });
     } else {

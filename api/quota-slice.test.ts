@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { readQuota } from '../activities/kube/quota.ts';
 import { FAILPOINTS } from '../activities/failpoints.ts';
-import type { TicketView } from '../common/tickets.ts';
+import type { QuotaChangeTicketView as TicketView } from '../common/tickets.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';

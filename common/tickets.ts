@@ -15,7 +15,7 @@ export const TICKET_STATUSES = [
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const FINAL_STATUSES: readonly TicketStatus[] = ['completed', 'rejected', 'failed', 'cancelled', 'compensated'];
 
-export const TICKET_TYPES = ['quota-change'] as const;
+export const TICKET_TYPES = ['quota-change', 'space-create', 'space-delete'] as const;
 export type TicketType = (typeof TICKET_TYPES)[number];
 
 /** Quota resources a VDC can hold in the walking skeleton: cpu cores, memory GiB, pod count. */
@@ -26,22 +26,106 @@ export type Quota = Partial<Record<QuotaResource, number>>;
 const cores = z.number().finite().min(0).max(100_000).multipleOf(0.001);
 const gib = z.number().finite().min(0).max(1_000_000).multipleOf(0.001);
 const count = z.number().int().min(0).max(1_000_000);
+/** Per-resource schemas of a quota amount, for contracts that need a complete quota (e.g. a new VDC). */
+export const QUOTA_FIELDS = { cpu: cores, memoryGi: gib, pods: count } as const;
 
 export const QuotaSchema = z
   .strictObject({ cpu: cores.optional(), memoryGi: gib.optional(), pods: count.optional() })
   .refine((q) => Object.values(q).some((v) => v !== undefined), { message: 'at least one of cpu, memoryGi, pods is required' });
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const vdcId = z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label');
+const reason = z.string().max(2000).optional();
+
 /** Body of `POST /api/tickets` for a quota change. Unknown fields are refused. */
 export const QuotaChangeRequestSchema = z.strictObject({
   type: z.literal('quota-change'),
-  vdcId: z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label'),
+  vdcId,
   quota: QuotaSchema,
-  reason: z.string().max(2000).optional(),
+  reason,
 });
 export type QuotaChangeRequest = z.infer<typeof QuotaChangeRequestSchema>;
 
-export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema]);
+/** Longest application space name; with the VDC id it must still fit a namespace name (63). */
+export const SPACE_NAME_MAX = 40;
+/** The one Kubernetes namespace of an application space: `<vdcId>-<name>`. */
+export const spaceNamespace = (vdcId: string, name: string): string => `${vdcId}-${name}`;
+
+/** Namespace prefixes a space may not take: Kubernetes' own, and VDCs' first namespaces (`vdc-<id>`). */
+const RESERVED_NAMESPACE_PREFIXES = ['kube-', 'vdc-'] as const;
+
+const spaceName = z.string().min(1).max(SPACE_NAME_MAX).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits, -)');
+
+/** Label key prefixes Edgeport or Kubernetes own; a tenant label there could override isolation (e.g. pod security). */
+const RESERVED_LABEL_PREFIX = /(^|\.)(edgeport\.io|kubernetes\.io|k8s\.io)$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const MAX_SPACE_LABELS = 32;
+
+/** Why `key` is not a Kubernetes label key a tenant may set, or undefined when it is fine. */
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
+    return 'label name must be 1-63 characters of letters, digits, -, _, . starting and ending with a letter or digit';
+  }
+  if (prefix !== undefined) {
+    if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) return 'label prefix must be a DNS subdomain';
+    if (RESERVED_LABEL_PREFIX.test(prefix)) return `label prefix ${prefix} is reserved`;
+  }
+  return undefined;
+}
+
+/** Why `value` is not a Kubernetes label value, or undefined when it is fine (empty is allowed). */
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '') return undefined;
+  return value.length > 63 || !LABEL_NAME.test(value)
+    ? 'label value must be empty or 1-63 characters of letters, digits, -, _, . starting and ending with a letter or digit'
+    : undefined;
+}
+
+/** Tenant labels of a namespace, validated to the Kubernetes label rules; errors name `labels.<key>`. */
+export const SpaceLabelsSchema = z.record(z.string().max(317), z.string().max(63)).superRefine((labels, ctx) => {
+  const keys = Object.keys(labels);
+  if (keys.length > MAX_SPACE_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_SPACE_LABELS} labels` });
+  for (const key of keys) {
+    const problem = labelKeyProblem(key) ?? labelValueProblem(labels[key] ?? '');
+    if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+  }
+});
+
+/** Body of `POST /api/tickets` creating an application space (one namespace `<vdcId>-<name>` of the VDC). */
+export const SpaceCreateRequestSchema = z
+  .strictObject({
+    type: z.literal('space-create'),
+    vdcId,
+    name: spaceName,
+    labels: SpaceLabelsSchema.optional(),
+    reason,
+  })
+  .superRefine((v, ctx) => {
+    const namespace = spaceNamespace(v.vdcId, v.name);
+    if (namespace.length > 63) ctx.addIssue({ code: 'custom', path: ['name'], message: 'namespace <vdcId>-<name> exceeds 63 characters' });
+    const reserved = RESERVED_NAMESPACE_PREFIXES.find((p) => namespace.startsWith(p));
+    if (reserved) ctx.addIssue({ code: 'custom', path: ['vdcId'], message: `namespace ${namespace} would start with the reserved prefix ${reserved}` });
+  });
+export type SpaceCreateRequest = z.infer<typeof SpaceCreateRequestSchema>;
+
+/** Body of `POST /api/tickets` deleting an application space of the VDC (its namespace and record). */
+export const SpaceDeleteRequestSchema = z.strictObject({
+  type: z.literal('space-delete'),
+  vdcId,
+  name: spaceName,
+  reason,
+});
+export type SpaceDeleteRequest = z.infer<typeof SpaceDeleteRequestSchema>;
+
+/** Every ticket body, discriminated by `type`; an unknown type is a 400 naming `type`. */
+export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema]);
 export type SubmitTicket = z.infer<typeof SubmitTicketSchema>;
+/** The request body of one ticket type. */
+export type PayloadOf<T extends TicketType> = Extract<SubmitTicket, { type: T }>;
 
 export const DecisionSchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
@@ -85,6 +169,34 @@ export interface QuotaPreview {
   checkedAt: string;
 }
 
+/** What the application space preflight found in the cluster; approvers decide on this. */
+export interface SpacePreview {
+  hash: string;
+  action: 'create' | 'delete';
+  namespace: string;
+  /** Every label the namespace gets (create) or has (delete), Edgeport's included. */
+  labels: Record<string, string>;
+  /** Delete only: objects in the namespace besides Edgeport's own (always empty when the preflight passed). */
+  workloads: string[];
+  checkedAt: string;
+}
+
+export type TicketPreview = QuotaPreview | SpacePreview;
+
+/** Lifecycle of an application space as recorded on its VDC. */
+export const SPACE_STATUSES = ['active', 'deleting'] as const;
+export type SpaceStatus = (typeof SPACE_STATUSES)[number];
+
+/** An application space on its VDC record: one namespace bound to the VDC. */
+export interface VdcSpace {
+  name: string;
+  namespace: string;
+  status: SpaceStatus;
+  /** The ticket that created it (and whose compensation may remove it). */
+  ticketId: string;
+  createdAt: string;
+}
+
 export interface PolicySummary {
   version: string;
   outcome: 'approval' | 'auto-approve';
@@ -105,12 +217,23 @@ export interface TicketView {
   policy: PolicySummary;
   approvals: ApprovalRecord[];
   currentStep: number | null;
-  preview?: QuotaPreview;
+  preview?: TicketPreview;
   result?: { appliedAt: string; ledgerLineId?: string };
   error?: string;
   createdAt: string;
   updatedAt: string;
 }
+
+/** The preview each ticket type's preflight produces. */
+export interface PreviewByType {
+  'quota-change': QuotaPreview;
+  'space-create': SpacePreview;
+  'space-delete': SpacePreview;
+}
+
+/** A ticket view whose type is known, with its payload and preview narrowed to that type. */
+export type TicketViewOf<T extends TicketType> = Omit<TicketView, 'type' | 'payload' | 'preview'> & { type: T; payload: PayloadOf<T>; preview?: PreviewByType[T] };
+export type QuotaChangeTicketView = TicketViewOf<'quota-change'>;
 
 export interface TimelineEntry {
   eventId: number;

@@ -41,7 +41,7 @@ interface Compose {
 /** One-shot jobs: they run to completion, so dependants wait for `service_completed_successfully`. */
 const ONE_SHOT_JOBS = ['temporal-namespace', 'temporal-schema'];
 /** Names whose values are secrets wherever they appear (compose environment, .env.example). */
-const SECRET_NAME = /(PASSWORD|SECRET|_PWD|REDISCLI_AUTH)$/;
+const SECRET_NAME = /(PASSWORD|SECRET|_PWD|REDISCLI_AUTH|CREDENTIALS_KEY)$/;
 
 // ---------------------------------------------------------------- .env and Compose interpolation
 
@@ -105,7 +105,7 @@ const exampleText = read('.env.example');
 const example = parseDotEnv(exampleText);
 /** .env.example with every empty value filled the way an operator would (secrets, kubeconfig path). */
 const filled: Record<string, string> = Object.fromEntries(
-  Object.entries(example).map(([k, v]) => [k, v !== '' ? v : k === 'EDGEPORT_KUBECONFIG_FILE' ? '/srv/edgeport/kubeconfig' : `${k.toLowerCase()}-0123456789abcdef0123456789abcdef`]),
+  Object.entries(example).map(([k, v]) => [k, v !== '' ? v : k === 'EDGEPORT_KUBECONFIG_FILE' ? '/srv/edgeport/kubeconfig' : k === 'EDGEPORT_CREDENTIALS_KEY' ? Buffer.alloc(32, 1).toString('base64') : `${k.toLowerCase()}-0123456789abcdef0123456789abcdef`]),
 );
 const interpolationErrors: string[] = [];
 const compose = interpolateAll(raw as Json, filled, interpolationErrors) as Obj & Compose;

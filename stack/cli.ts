@@ -52,7 +52,10 @@ async function seed(cfg: StackConfig): Promise<void> {
   const env = appEnv(cfg);
   const store = await openStore(env.EDGEPORT_MONGO_URL as string);
   try {
-    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string));
+    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), {
+      kubeconfigPath: env.EDGEPORT_KUBECONFIG as string,
+      credentialsKey: env.EDGEPORT_CREDENTIALS_KEY as string,
+    });
   } finally {
     await store.close();
   }
@@ -159,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'env':
       // Secrets are masked unless asked for explicitly (e.g. to export them into a shell).
-      for (const [k, v] of Object.entries(appEnv(cfg))) console.log(`${k}=${/SECRET/.test(k) && !rest.includes('--show-secrets') ? '<secret>' : v}`);
+      for (const [k, v] of Object.entries(appEnv(cfg))) console.log(`${k}=${/SECRET|_KEY$/.test(k) && !rest.includes('--show-secrets') ? '<secret>' : v}`);
       return 0;
     case 'seed':
       await seed(cfg);

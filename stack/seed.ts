@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type KubeClients } from '../activities/kube/client.ts';
+import { credentialsFromKubeconfig } from '../activities/kube/pool-credentials.ts';
 import { applyQuota } from '../activities/kube/quota.ts';
+import { createPoolActivities } from '../activities/pools.ts';
 import type { RoleBinding } from '../common/roles.ts';
 import type { Quota } from '../common/tickets.ts';
+import { credentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
+import { poolCredentialsAad } from '../store/pools.ts';
 import { bindings, DEMO_USERS } from './oidc/demo-users.ts';
 
 export interface SeedVdc {
@@ -22,7 +27,7 @@ export const namespaceOf = (vdcId: string): string => `vdc-${vdcId}`;
  */
 export async function seedVdc(store: Store, kube: KubeClients, vdc: SeedVdc): Promise<void> {
   const namespace = namespaceOf(vdc.id);
-  await store.vdcs.upsert({ _id: vdc.id, name: vdc.name, domainId: vdc.domainId, namespace, pool: 'local', quota: vdc.quota });
+  await store.vdcs.upsert({ _id: vdc.id, name: vdc.name, domainId: vdc.domainId, namespace, namespaceStatus: 'active', pool: 'local', quota: vdc.quota });
   await kube.objects.patch(
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'edgeport.io/vdc': vdc.id, 'edgeport.io/domain': vdc.domainId } } },
     undefined,
@@ -47,8 +52,24 @@ export const DEMO_VDCS: SeedVdc[] = [
   { id: 'other', name: 'Other VDC', domainId: 'demo-domain', quota: { cpu: 2, memoryGi: 4, pods: 10 } },
 ];
 
-/** The demo data `npm start` and the portal test rely on: one domain, two VDCs, the demo users' roles. */
-export async function seedDemo(store: Store, kube: KubeClients): Promise<void> {
+/** The resource pool seeded VDCs live in: the local cluster. */
+export const LOCAL_POOL = 'local';
+
+/**
+ * Registers the local cluster as pool `local` with the worker's own kubeconfig (reduced to its client
+ * certificate and sealed like any registration) and runs the registration check in-process.
+ */
+export async function seedLocalPool(store: Store, opts: { kubeconfigPath: string; credentialsKey: string }): Promise<void> {
+  const { server, credentials } = credentialsFromKubeconfig(readFileSync(opts.kubeconfigPath, 'utf8'));
+  const cipher = credentialCipher(opts.credentialsKey);
+  const sealed = cipher.seal(JSON.stringify(credentials), poolCredentialsAad(LOCAL_POOL));
+  await store.pools.upsert({ _id: LOCAL_POOL, name: 'Local cluster', server, authType: 'kubeconfig', credentials: sealed, createdBy: { sub: 'system:seed', name: 'Seed' } });
+  await createPoolActivities({ store, credentials: cipher }).checkPool({ poolId: LOCAL_POOL });
+}
+
+/** The demo data `npm start` and the portal test rely on: the local pool, one domain, two VDCs, the demo users' roles. */
+export async function seedDemo(store: Store, kube: KubeClients, localPool?: { kubeconfigPath: string; credentialsKey: string }): Promise<void> {
+  if (localPool) await seedLocalPool(store, localPool);
   await store.conn.collection('domains').updateOne({ _id: 'demo-domain' as never }, { $set: { name: 'Demo Domain' } }, { upsert: true });
   for (const vdc of DEMO_VDCS) await seedVdc(store, kube, vdc);
   for (const u of DEMO_USERS) await grant(store, u, bindings[u.sub] ?? []);

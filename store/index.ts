@@ -1,8 +1,13 @@
 import type { Connection } from 'mongoose';
+import { apiTokenStore } from './api-tokens.ts';
 import { connectStore } from './connection.ts';
+import { domainStore } from './domains.ts';
+import { ipListStore } from './ip-lists.ts';
 import { ledgerStore } from './ledger.ts';
 import { createModels } from './models.ts';
+import { poolStore } from './pools.ts';
 import { roleStore } from './roles.ts';
+import { spaceStore } from './spaces.ts';
 import { ticketStore } from './tickets.ts';
 import { userStore } from './users.ts';
 import { vdcStore } from './vdcs.ts';
@@ -11,10 +16,15 @@ import { vdcStore } from './vdcs.ts';
 export interface Store {
   conn: Connection;
   tickets: ReturnType<typeof ticketStore>;
+  domains: ReturnType<typeof domainStore>;
   vdcs: ReturnType<typeof vdcStore>;
   users: ReturnType<typeof userStore>;
   ledger: ReturnType<typeof ledgerStore>;
   roles: ReturnType<typeof roleStore>;
+  spaces: ReturnType<typeof spaceStore>;
+  apiTokens: ReturnType<typeof apiTokenStore>;
+  ipLists: ReturnType<typeof ipListStore>;
+  pools: ReturnType<typeof poolStore>;
   close(): Promise<void>;
 }
 
@@ -22,13 +32,22 @@ export async function openStore(url: string): Promise<Store> {
   const conn = await connectStore(url);
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
+  const apiTokens = apiTokenStore(conn);
+  const ipLists = ipListStore(conn);
+  const pools = poolStore(conn);
+  await Promise.all([apiTokens.init(), ipLists.init(), pools.init()]);
   return {
     conn,
     tickets: ticketStore(models),
+    domains: domainStore(models),
     vdcs: vdcStore(models),
     users: userStore(models),
     ledger: ledgerStore(models),
     roles: roleStore(models),
+    spaces: spaceStore(models),
+    apiTokens,
+    ipLists,
+    pools,
     close: () => conn.close(),
   };
 }

@@ -1,20 +1,24 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Permission } from '../common/permissions.ts';
 import type { Actor, Role, RoleBinding } from '../common/roles.ts';
+import type { NamespaceStatus } from '../common/tenancy.ts';
 import type {
   ApprovalRecord,
   PolicySummary,
   Quota,
-  QuotaPreview,
   SubmitTicket,
+  TicketPreview,
   TicketStatus,
   TicketType,
+  VdcSpace,
 } from '../common/tickets.ts';
 import type { VdcRef } from '../common/quota-change-workflow.ts';
 
 export interface DomainDoc {
   _id: string;
   name: string;
+  /** Set while a delete checks that the domain is empty; a VDC created meanwhile backs out. */
+  deleting?: boolean;
 }
 
 export interface VdcDoc {
@@ -24,6 +28,13 @@ export interface VdcDoc {
   namespace: string;
   pool: string;
   quota: Quota;
+  /**
+   * Whether the VDC's first namespace (`namespace`) exists: `requested` for a VDC created through the API
+   * (a ticket creates it); absent on seeded records, whose namespace the seed created.
+   */
+  namespaceStatus?: NamespaceStatus;
+  /** Application spaces created by tickets (each one namespace). */
+  spaces?: VdcSpace[];
 }
 
 export interface UserDoc {
@@ -33,6 +44,8 @@ export interface UserDoc {
   email: string;
   bindings: RoleBinding[];
   lastLoginAt?: Date;
+  /** Client-certificate subject DN bound to the user (second factor when mTLS is required). */
+  certSubject?: string | null;
 }
 
 export interface TicketDoc {
@@ -45,7 +58,7 @@ export interface TicketDoc {
   policy: PolicySummary;
   approvals: ApprovalRecord[];
   currentStep: number | null;
-  preview?: QuotaPreview;
+  preview?: TicketPreview;
   result?: { appliedAt: string; ledgerLineId?: string };
   error?: string;
   /** Requester-scoped idempotency key of the submit; unique per requester. */
@@ -99,18 +112,27 @@ export interface Models {
 
 /** Registers the schemas on one connection; strict schemas, string ids chosen by the application. */
 export function createModels(conn: Connection): Models {
-  const Domain = conn.model<DomainDoc>('Domain', new Schema<DomainDoc>({ _id: String, name: String }, { versionKey: false }));
+  const Domain = conn.model<DomainDoc>('Domain', new Schema<DomainDoc>({ _id: String, name: String, deleting: Boolean }, { versionKey: false }));
   const Vdc = conn.model<VdcDoc>(
     'Vdc',
     new Schema<VdcDoc>(
-      { _id: String, name: String, domainId: { type: String, index: true }, namespace: String, pool: String, quota: { type: quota, _id: false } },
+      {
+        _id: String,
+        name: String,
+        domainId: { type: String, index: true },
+        namespace: String,
+        pool: String,
+        quota: { type: quota, _id: false },
+        namespaceStatus: String,
+        spaces: { type: [Schema.Types.Mixed], default: undefined },
+      },
       { versionKey: false },
     ),
   );
   const User = conn.model<UserDoc>(
     'User',
     new Schema<UserDoc>(
-      { _id: String, username: { type: String, unique: true }, name: String, email: String, bindings: { type: Schema.Types.Mixed, default: [] }, lastLoginAt: Date },
+      { _id: String, username: { type: String, unique: true }, name: String, email: String, bindings: { type: Schema.Types.Mixed, default: [] }, lastLoginAt: Date, certSubject: String },
       { versionKey: false },
     ),
   );

@@ -21,7 +21,7 @@ export function roleStore(models: Models) {
         throw err;
       }
     },
-    async update(id: `custom:${string}`, patch: { name?: string; permissions?: Permission[] }): Promise<boolean> {
+    async update(id: `custom:${string}`, patch: { name?: string; baseRole?: Role; permissions?: Permission[] }): Promise<boolean> {
       return (await CustomRole.updateOne({ _id: id }, { $set: patch })).matchedCount === 1;
     },
     async remove(id: `custom:${string}`): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { TicketStatus, TicketView } from '../common/tickets.ts';
+import { FINAL_STATUSES, type TicketStatus, type TicketView } from '../common/tickets.ts';
 import type { Models, TicketDoc } from './models.ts';
 
 /** Fields the workflow projects onto the ticket; anything else on the document is the API's. */
@@ -49,6 +49,12 @@ export function ticketStore(models: Models) {
       if (filter.requesterSub) q['requester.sub'] = filter.requesterSub;
       if (filter.status) q.status = filter.status;
       return Ticket.find(q).sort({ createdAt: -1 }).limit(filter.limit ?? 200).lean<TicketDoc[]>();
+    },
+
+    /** Ids of a VDC's tickets that are not final yet (at most `limit`). */
+    async openIds(vdcId: string, limit = 20): Promise<string[]> {
+      const rows = await Ticket.find({ 'vdc.id': vdcId, status: { $nin: FINAL_STATUSES } }, { _id: 1 }).sort({ createdAt: 1 }).limit(limit).lean<Pick<TicketDoc, '_id'>[]>();
+      return rows.map((r) => r._id);
     },
 
     async markWorkflowStarted(id: string): Promise<void> {

@@ -19,8 +19,39 @@ export function userStore(models: Models) {
         { upsert: true },
       );
     },
+    /** The client-certificate subject bound to the user, or null. */
+    async certSubject(sub: string): Promise<string | null> {
+      const u = await User.findById(sub, { certSubject: 1 }).lean<Pick<UserDoc, 'certSubject'>>();
+      return u?.certSubject ?? null;
+    },
+    /** Binds (or with null, unbinds) a certificate subject; false when the user is unknown. */
+    async setCertSubject(sub: string, subject: string | null): Promise<boolean> {
+      const update = subject === null ? { $unset: { certSubject: 1 } } : { $set: { certSubject: subject } };
+      return (await User.updateOne({ _id: { $eq: sub } }, update)).matchedCount === 1;
+    },
     async upsert(u: UserDoc): Promise<void> {
       await User.updateOne({ _id: u._id }, { $set: u }, { upsert: true });
+    },
+    list(): Promise<UserDoc[]> {
+      return User.find().sort({ username: 1 }).lean<UserDoc[]>();
+    },
+    /** Users holding at least one binding scoped to exactly this domain or VDC. */
+    withScope(scope: { type: 'domain'; domainId: string } | { type: 'vdc'; vdcId: string }): Promise<UserDoc[]> {
+      const match = scope.type === 'domain' ? { 'scope.type': 'domain', 'scope.domainId': scope.domainId } : { 'scope.type': 'vdc', 'scope.vdcId': scope.vdcId };
+      return User.find({ bindings: { $elemMatch: match } }).sort({ username: 1 }).lean<UserDoc[]>();
+    },
+    /** How many users hold a binding of this role (any scope). */
+    countBoundTo(role: RoleBinding['role']): Promise<number> {
+      return User.countDocuments({ 'bindings.role': role });
+    },
+    /**
+     * Compare-and-set of a user's bindings: writes `next` only if the stored bindings still equal
+     * `expected` (as read), so two admins editing one user never lose each other's change. False when the
+     * bindings moved (re-read and retry) or the user is gone.
+     */
+    async replaceBindings(sub: string, expected: RoleBinding[] | undefined, next: RoleBinding[]): Promise<boolean> {
+      const filter = expected === undefined ? { _id: sub, bindings: { $exists: false } } : { _id: sub, bindings: { $eq: expected } };
+      return (await User.updateOne(filter, { $set: { bindings: next } })).matchedCount === 1;
     },
   };
 }

@@ -18,6 +18,29 @@ export function vdcStore(models: Models) {
     async upsert(vdc: VdcDoc): Promise<void> {
       await Vdc.updateOne({ _id: vdc._id }, { $set: vdc }, { upsert: true });
     },
+    /** Inserts a new VDC; false when the id is taken. */
+    async create(vdc: VdcDoc): Promise<boolean> {
+      try {
+        await Vdc.create(vdc);
+        return true;
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) return false;
+        throw err;
+      }
+    },
+    async remove(id: string): Promise<boolean> {
+      return (await Vdc.deleteOne({ _id: id })).deletedCount === 1;
+    },
+    listInDomain(domainId: string): Promise<VdcDoc[]> {
+      return Vdc.find({ domainId }).sort({ _id: 1 }).lean<VdcDoc[]>();
+    },
+    /** VDC counts per domain id. */
+    async countByDomain(): Promise<Map<string, number>> {
+      const rows = await Vdc.find({}, { domainId: 1 }).lean<Pick<VdcDoc, '_id' | 'domainId'>[]>();
+      const counts = new Map<string, number>();
+      for (const r of rows) counts.set(r.domainId, (counts.get(r.domainId) ?? 0) + 1);
+      return counts;
+    },
   };
 }
 export type VdcStore = ReturnType<typeof vdcStore>;

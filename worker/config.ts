@@ -1,6 +1,11 @@
 import { z } from 'zod';
+import { isCredentialsKey } from '../store/credentials.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Base64 of 32 random bytes (AES-256-GCM key sealing stored credentials); previous keys still open old records. */
+const credentialsKey = z.string().refine(isCredentialsKey, 'must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)');
+const credentialsKeys = list.refine((ks) => ks.every(isCredentialsKey), 'each key must be base64 of 32 random bytes');
 
 const WorkerConfigSchema = z.object({
   EDGEPORT_TEMPORAL_ADDRESS: z.string().min(1),
@@ -9,6 +14,8 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_KUBECONFIG: z.string().min(1),
   EDGEPORT_TASK_QUEUE: z.string().optional(),
   EDGEPORT_FAILPOINTS: list,
+  EDGEPORT_CREDENTIALS_KEY: credentialsKey,
+  EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
 });
 
 export interface WorkerConfig {
@@ -18,6 +25,8 @@ export interface WorkerConfig {
   kubeconfig: string;
   taskQueue?: string;
   failpoints: string[];
+  /** Secret: never logged. Opens resource-pool credentials inside pool activities. */
+  credentials: { key: string; previousKeys: string[] };
 }
 
 /** Parses the worker's settings once at start-up; nothing else in the worker reads `process.env`. */
@@ -30,5 +39,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     kubeconfig: c.EDGEPORT_KUBECONFIG,
     ...(c.EDGEPORT_TASK_QUEUE ? { taskQueue: c.EDGEPORT_TASK_QUEUE } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
+    credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
   };
 }

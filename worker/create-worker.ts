@@ -5,6 +5,7 @@ import { createActivities } from '../activities/index.ts';
 import { failpoints } from '../activities/failpoints.ts';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
+import { credentialCipher } from '../store/credentials.ts';
 import { openStore, type Store } from '../store/index.ts';
 
 const require = createRequire(import.meta.url);
@@ -25,6 +26,8 @@ export interface TicketWorkerOptions {
   kubeconfig: string;
   taskQueue?: string;
   failpoints?: string[];
+  /** Key(s) opening stored pool credentials (secret); without them pool activities fail non-retryably. */
+  credentials?: { key: string; previousKeys: string[] };
   /** Overrides for tests (e.g. a time-skipping environment's connection). */
   connection?: NativeConnection;
   client?: Client;
@@ -43,6 +46,7 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<Tic
     store,
     temporal: client,
     crashPoint: failpoints(opts.failpoints ?? []),
+    credentials: opts.credentials ? credentialCipher(opts.credentials.key, opts.credentials.previousKeys) : undefined,
   });
   const worker = await Worker.create({
     connection,

@@ -27,12 +27,15 @@ const NON_RETRYABLE = new Set([400, 401, 403, 404, 405, 410, 413, 415, 422]);
 /**
  * The one place Kubernetes HTTP errors are mapped: a refusal becomes a non-retryable ApplicationFailure
  * of type `KubernetesRefused`; 409/429/5xx and network errors are rethrown so Temporal retries them.
+ * With `credentialsRefused`, a 401/403 gets that type instead (a registered pool whose stored
+ * credentials the cluster no longer accepts, as opposed to a refused request).
  */
-export function mapKubeError(err: unknown, what: string): never {
+export function mapKubeError(err: unknown, what: string, opts: { credentialsRefused?: string } = {}): never {
   if (err instanceof ApiException && NON_RETRYABLE.has(err.code)) {
     const body = err.body as { message?: string } | string | undefined;
     const message = typeof body === 'string' ? body : (body?.message ?? err.message);
-    throw ApplicationFailure.nonRetryable(`${what}: ${message}`, 'KubernetesRefused', { status: err.code });
+    const type = opts.credentialsRefused && (err.code === 401 || err.code === 403) ? opts.credentialsRefused : 'KubernetesRefused';
+    throw ApplicationFailure.nonRetryable(`${what}: ${message}`, type, { status: err.code });
   }
   throw err;
 }

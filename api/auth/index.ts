@@ -2,7 +2,8 @@
  * Authentication of the API: OpenID Connect login (authorization code + PKCE S256, state and nonce bound to
  * the session) against Keycloak in production or the local provider of `stack/oidc/`, and a server-side
  * session in Redis. The browser only ever holds the opaque `edgeport.sid` cookie; ID and refresh tokens stay
- * in the session record.
+ * in the session record. Once the provider's access token has expired, `requireUser` refreshes the tokens with
+ * the stored refresh token; a provider that refuses the refresh ends the session.
  *
  * Mount order in the app: `session`, then `...passport`, then `router`, then `requireUser` in front of
  * protected routes.
@@ -44,6 +45,8 @@ declare global {
 interface SessionTokens {
   idToken?: string;
   refreshToken?: string;
+  /** Epoch ms at which the provider's access token expires (from `expires_in`): past it, the next request through `requireUser` refreshes. */
+  accessTokenExpiresAt?: number;
 }
 
 declare module 'express-session' {
@@ -57,6 +60,10 @@ declare module 'express-session' {
 }
 
 const MINUTE = 60_000;
+/** Refresh this long before the access token actually expires. */
+const REFRESH_EARLY_MS = 30_000;
+/** How long a finished refresh stays shared with requests still holding the refresh token it replaced. */
+const REFRESH_SHARE_MS = MINUTE;
 
 /** Settings of the auth module; validate once at start-up (e.g. with {@link AuthConfigSchema}). */
 export interface AuthConfig {
@@ -98,7 +105,11 @@ export interface AuthDeps {
   config: AuthConfig;
   redis: Redis;
   /** Called after every successful login, before the session is created (e.g. to upsert the user). A rejection fails the login. */
-  onLogin?: (user: SessionUser) => Promise<void>;
+  onLogin?: (user: SessionUser, info: { ip?: string }) => Promise<void>;
+  /** Called, not awaited, after a failed login (`code` as in the `authError` redirect); a rejection is only logged. */
+  onLoginFailure?: (info: { code: string; ip?: string; username?: string }) => Promise<void>;
+  /** Called, not awaited, when a signed-in user logs out; a rejection is only logged. */
+  onLogout?: (user: SessionUser, info: { ip?: string }) => Promise<void>;
   logger?: AuthLogger;
 }
 
@@ -109,7 +120,11 @@ export interface Auth {
   passport: RequestHandler[];
   /** `/auth/login`, `/auth/callback`, `/auth/logout`. */
   router: Router;
-  /** 401 problem+json unless the request carries a valid session. */
+  /**
+   * 401 problem+json unless the request carries a valid session. Refreshes the session's tokens once the access
+   * token has expired; a refused refresh ends the session (401), a provider that cannot be reached fails the
+   * request (the session stays).
+   */
   requireUser: RequestHandler;
 }
 
@@ -159,6 +174,11 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
   } catch (err) {
     throw new OidcDiscoveryError(cfg.issuer, err);
   }
+  // The Strategy always sends an S256 code_challenge; a provider that does not advertise S256 may ignore it,
+  // leaving authorization codes unbound to this client's login attempt.
+  if (!config.serverMetadata().supportsPKCE('S256')) {
+    throw new OidcDiscoveryError(cfg.issuer, new Error('the issuer does not advertise PKCE S256 (code_challenge_methods_supported)'));
+  }
 
   // ---- session ----
 
@@ -200,8 +220,8 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
       (req, tokens, verified) => {
         resolveUser(config, tokens)
           .then(async (user) => {
-            await deps.onLogin?.(user);
-            pendingTokens.set(req, { idToken: tokens.id_token, refreshToken: tokens.refresh_token });
+            await deps.onLogin?.(user, { ip: req.ip });
+            pendingTokens.set(req, sessionTokensOf(tokens));
             verified(null, user);
           })
           .catch((err: unknown) => verified(err));
@@ -228,6 +248,7 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
   router.get('/auth/callback', (req, res, next) => {
     const failed = (code: string, err?: unknown): void => {
       deps.logger?.warn({ code, err: describeError(err) }, 'login failed');
+      void deps.onLoginFailure?.({ code, ip: req.ip }).catch((hookErr: unknown) => deps.logger?.warn({ err: describeError(hookErr) }, 'onLoginFailure failed'));
       res.redirect(303, `/?authError=${encodeURIComponent(code)}`);
     };
     const onResult = (err: unknown, user: Express.User | false | undefined, info: unknown): void => {
@@ -265,20 +286,73 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
       if (req.accepts(['html', 'json']) === 'json') res.json({ redirectTo: target });
       else res.redirect(303, target);
     };
+    if (req.user) void deps.onLogout?.(req.user, { ip: req.ip }).catch((err: unknown) => deps.logger?.warn({ err: describeError(err) }, 'onLogout failed'));
     if (!req.session) return done();
     req.session.destroy((err) => (err ? next(err) : done()));
   };
   router.post('/auth/logout', logout);
   router.get('/auth/logout', logout);
 
-  const requireUser: RequestHandler = (req, res, next) => {
-    if (req.user) return next();
+  // ---- token refresh ----
+
+  /**
+   * Refresh grants in flight or just finished, by the refresh token they redeem. Concurrent requests of one
+   * session, and requests that loaded the session before the rotated tokens were saved, share one grant:
+   * redeeming a rotated refresh token twice makes the provider revoke the whole grant (reuse detection).
+   * Per process only; not shared between API instances.
+   */
+  const refreshes = new Map<string, Promise<SessionTokens>>();
+
+  const refreshTokens = (sub: string, current: SessionTokens & { refreshToken: string }): Promise<SessionTokens> => {
+    const key = current.refreshToken;
+    let refresh = refreshes.get(key);
+    if (!refresh) {
+      refresh = oidc.refreshTokenGrant(config, key).then((tokens) => {
+        // openid-client validated iss, aud, exp and iat; the subject must still be the session's user.
+        const claims = tokens.claims();
+        if (claims && claims.sub !== sub) throw new TokenRefreshRefusedError('refreshed ID token names another subject');
+        return sessionTokensOf(tokens, current);
+      });
+      refreshes.set(key, refresh);
+      refresh.then(
+        () => void setTimeout(() => refreshes.delete(key), REFRESH_SHARE_MS).unref(),
+        () => void refreshes.delete(key),
+      );
+    }
+    return refresh;
+  };
+
+  const unauthorized = (res: Response): void =>
     sendProblem(res, {
       type: 'about:blank',
       title: 'Unauthorized',
       status: 401,
       detail: res.locals.sessionExpired ? 'The session has expired; sign in again.' : 'Sign in required.',
     });
+
+  const requireUser: RequestHandler = (req, res, next) => {
+    const user = req.user;
+    if (!user) return unauthorized(res);
+    const tokens = req.session.tokens;
+    const refreshToken = tokens?.refreshToken;
+    const expiresAt = tokens?.accessTokenExpiresAt;
+    if (!refreshToken || typeof expiresAt !== 'number' || Date.now() < expiresAt - REFRESH_EARLY_MS) return next();
+    refreshTokens(user.sub, { ...tokens, refreshToken }).then(
+      (fresh) => {
+        req.session.tokens = fresh;
+        next();
+      },
+      (err: unknown) => {
+        if (!isRefreshRefusal(err)) return next(err);
+        deps.logger?.warn({ code: 'refresh_failed', sub: user.sub, err: describeError(err) }, 'token refresh refused; session ended');
+        req.session.regenerate((regenErr) => {
+          if (regenErr) return next(regenErr);
+          req.user = undefined;
+          res.locals.sessionExpired = true;
+          unauthorized(res);
+        });
+      },
+    );
   };
 
   return { session: sessionHandler, passport: [passport.initialize(), passport.session()], router, requireUser };
@@ -297,6 +371,31 @@ async function resolveUser(config: oidc.Configuration, tokens: oidc.TokenEndpoin
   const email = str('email') ?? '';
   const username = str('preferred_username') ?? (email || idClaims.sub);
   return { sub: idClaims.sub, name: str('name') ?? username, email, username };
+}
+
+/** What the session keeps of a token endpoint response; a refresh response may omit the ID or refresh token. */
+function sessionTokensOf(tokens: oidc.TokenEndpointResponse, previous?: SessionTokens): SessionTokens {
+  return {
+    idToken: tokens.id_token ?? previous?.idToken,
+    refreshToken: tokens.refresh_token ?? previous?.refreshToken,
+    accessTokenExpiresAt: typeof tokens.expires_in === 'number' ? Date.now() + tokens.expires_in * 1000 : undefined,
+  };
+}
+
+/** The provider's answer to a refresh was valid but not acceptable (e.g. another subject). */
+class TokenRefreshRefusedError extends Error {
+  override name = 'TokenRefreshRefusedError';
+}
+
+/** Failures that say nothing about the grant: timeouts, transport errors, 5xx, a non-OAuth answer (e.g. a proxy's error page). */
+const TRANSIENT_CLIENT_ERRORS = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON']);
+
+/** The provider refused the refresh token (e.g. `invalid_grant`) or answered with tokens that fail validation. */
+function isRefreshRefusal(err: unknown): boolean {
+  if (err instanceof TokenRefreshRefusedError) return true;
+  if (err instanceof oidc.ResponseBodyError) return err.status < 500;
+  if (err instanceof oidc.ClientError) return !TRANSIENT_CLIENT_ERRORS.has(String(err.code));
+  return false;
 }
 
 function pickStrings(o: object): Record<string, string> {
@@ -334,9 +433,24 @@ function isOidcProtocolError(err: unknown): boolean {
   );
 }
 
-/** Error name/code/message only: openid-client errors can carry response bodies, which may hold tokens. */
+/**
+ * Error name/code/message, the OAuth `error`/`error_description` and the message of the validation failure
+ * openid-client wraps (e.g. `unexpected JWT "aud" (audience) claim value`) as `reason`. Never the causes'
+ * payloads: openid-client errors can carry response bodies and claims, which may hold tokens.
+ */
 function describeError(err: unknown): object | undefined {
-  if (err instanceof Error) return { name: err.name, code: (err as { code?: unknown }).code, message: err.message };
+  if (err instanceof Error) {
+    const e = err as Error & { code?: unknown; error?: unknown; error_description?: unknown };
+    const short = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
+    return {
+      name: e.name,
+      code: e.code,
+      message: e.message,
+      reason: e.cause instanceof Error ? short(e.cause.message) : undefined,
+      error: short(e.error),
+      error_description: short(e.error_description),
+    };
+  }
   if (err && typeof err === 'object' && 'message' in err) return { message: String((err as { message: unknown }).message) };
   return undefined;
 }

@@ -44,7 +44,14 @@ async function authorize(def: RouteDef, req: Request, res: Response): Promise<Ro
     if (!holdsAnywhere(caller.grants, def.permission)) throw new ForbiddenError(`needs permission ${def.permission}`);
     return { caller, target: null };
   }
-  const target: Target = def.target === 'platform' ? { kind: 'platform' } : await def.target(req, res);
+  let target: Target;
+  try {
+    target = def.target === 'platform' ? { kind: 'platform' } : await def.target(req, res);
+  } catch (err) {
+    // One answer for "missing" and "not yours": a resolver's own message could tell the two apart.
+    if (err instanceof NotFoundError) throw new NotFoundError();
+    throw err;
+  }
   if (allows(caller.grants, def.permission, target)) return { caller, target };
   const read = READ_OF[target.kind];
   if (read && !allows(caller.grants, read, target)) throw new NotFoundError();

@@ -5,4 +5,6 @@ import type { Grant } from '../authz.ts';
 export interface Caller extends Actor {
   bindings: RoleBinding[];
   grants: Grant[];
+  /** Set when the request authenticated with an API token; `grants` are then cut down to the token's permissions. */
+  tokenId?: string;
 }

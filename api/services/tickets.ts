@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { cancelSignal, decideUpdate, DECISION_ERRORS, type QuotaChangeInput, type QuotaChangeState } from '../../common/quota-change-workflow.ts';
+import { cancelSignal, decideUpdate, DECISION_ERRORS, type TicketWorkflowState } from '../../common/ticket-workflow.ts';
 import { FINAL_STATUSES, type DecisionBody, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
-import { decideQuotaChange } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
 import type { TicketDoc } from '../../store/models.ts';
 import { toTicketView } from '../../store/tickets.ts';
 import { allows, approverRoles, vdcsWith } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
+import { decideTicket, workflowStartOf } from './ticket-types.ts';
 import { renderTimeline } from './timeline.ts';
 
 import type { Caller } from './caller.ts';
@@ -38,22 +38,14 @@ const DECISION_STATUS: Record<string, (msg: string) => Error> = {
 export function ticketService(deps: TicketServiceDeps) {
   const { store, temporal } = deps;
 
-  const workflowInput = (t: TicketDoc): QuotaChangeInput => ({
-    ticketId: t._id,
-    requester: t.requester,
-    vdc: t.vdc,
-    requested: t.payload.quota,
-    policy: t.policy,
-    approvalTimeoutMs: t.approvalTimeoutMs,
-  });
-
-  /** Starts the ticket's workflow; harmless when it already runs (USE_EXISTING) or has finished. */
+  /** Starts the ticket's workflow (type and input from the ticket-type registry); harmless when it already runs (USE_EXISTING) or has finished. */
   async function ensureWorkflow(t: TicketDoc): Promise<void> {
+    const { workflowType, input } = workflowStartOf(t);
     try {
-      await temporal.workflow.start('quotaChangeWorkflow', {
+      await temporal.workflow.start(workflowType, {
         taskQueue: deps.taskQueue,
         workflowId: t._id,
-        args: [workflowInput(t)],
+        args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
@@ -86,7 +78,12 @@ export function ticketService(deps: TicketServiceDeps) {
       const target = vdc ? ({ kind: 'vdc', vdcId: vdc._id, domainId: vdc.domainId } as const) : undefined;
       if (!vdc || !target || !allows(caller.grants, 'vdc:read', target)) throw new InputError(`no VDC ${body.vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
       if (!allows(caller.grants, 'ticket:create', target)) throw new ForbiddenError(`you may not submit requests for VDC ${vdc._id}`);
-      const decision = decideQuotaChange({ current: vdc.quota ?? {}, requested: body.quota });
+      const decision = decideTicket({
+        payload: body,
+        requester: { sub: caller.sub, name: caller.name },
+        requesterRoles: approverRoles(caller.grants, { vdcId: vdc._id, domainId: vdc.domainId }),
+        vdc: { id: vdc._id, domainId: vdc.domainId, quota: vdc.quota ?? {}, spaces: vdc.spaces ?? [] },
+      });
       if (decision.outcome === 'deny') throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
       const { ticket, created } = await store.tickets.insertOrGet({
         _id: newTicketId(),
@@ -130,7 +127,7 @@ export function ticketService(deps: TicketServiceDeps) {
       const ticket = await loadTicket(id);
       const roles = rolesOn(caller, ticket);
       if (FINAL_STATUSES.includes(ticket.status)) throw new ConflictError(`ticket is ${ticket.status}, not awaiting a decision`);
-      let state: QuotaChangeState;
+      let state: TicketWorkflowState;
       try {
         state = await temporal.workflow.getHandle(id).executeUpdate(decideUpdate, {
           args: [{ actor: { sub: caller.sub, name: caller.name }, actorRoles: roles, decision: body.decision, ...(body.comment ? { comment: body.comment } : {}), ...(body.previewHash ? { previewHash: body.previewHash } : {}) }],

@@ -12,6 +12,16 @@ const ACTIVITY_LABELS: Record<string, string> = {
   preflightQuota: 'Preflight: read ResourceQuota and usage',
   applyQuota: 'Applied ResourceQuota (server-side apply)',
   recordLedger: 'Ledger line written',
+  preflightSpaceCreate: 'Preflight: namespace name is free',
+  preflightSpaceDelete: 'Preflight: namespace holds no workloads',
+  applySpaceNamespace: 'Namespace applied',
+  applySpaceQuota: 'ResourceQuota applied',
+  applySpaceLimits: 'LimitRange applied',
+  applySpaceRbac: 'RoleBindings applied',
+  recordSpace: 'Application space recorded on the VDC',
+  markSpaceDeleting: 'Application space marked deleting',
+  deleteSpaceNamespace: 'Namespace deleted',
+  unrecordSpace: 'Application space removed from the VDC',
 };
 
 const first = <T>(p: Payloads): T | undefined => {

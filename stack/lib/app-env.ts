@@ -25,6 +25,8 @@ export function appEnv(cfg: StackConfig): Record<string, string> {
     EDGEPORT_API_PORT: String(cfg.ports.api),
     EDGEPORT_PUBLIC_URL: `http://${cfg.host}:${cfg.ports.api}`,
     EDGEPORT_SESSION_SECRET: persistentSecret(cfg, 'session-secret'),
+    // Seals stored pool credentials (AES-256-GCM); one per data folder.
+    EDGEPORT_CREDENTIALS_KEY: persistentSecret(cfg, 'credentials-key'),
     EDGEPORT_DATA_DIR: cfg.dataDir,
   };
 }

@@ -41,6 +41,8 @@ export default {
   },
   ticketType: {
     'quota-change': 'Quota change',
+    'space-create': 'Create application space',
+    'space-delete': 'Delete application space',
   },
   resource: {
     cpu: 'CPU',

@@ -43,6 +43,8 @@ const zhCN: typeof en = {
   },
   ticketType: {
     'quota-change': '配额变更',
+    'space-create': '创建应用空间',
+    'space-delete': '删除应用空间',
   },
   resource: {
     cpu: 'CPU',

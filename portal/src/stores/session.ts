@@ -17,7 +17,8 @@ export const useSessionStore = defineStore('session', () => {
   const error = ref<ApiError | null>(null);
   let pending: Promise<void> | null = null;
 
-  const roles = computed<Role[]>(() => [...new Set(user.value?.bindings.map((b) => b.role) ?? [])]);
+  // Built-in role types only; custom roles (`custom:<id>`) are shown by permission, not by type.
+  const roles = computed<Role[]>(() => [...new Set((user.value?.bindings ?? []).map((b) => b.role).filter((r): r is Role => !r.startsWith('custom:')))]);
   const canApprove = computed(() => hasAnyRole(APPROVER_ROLES));
 
   function hasAnyRole(wanted: readonly Role[]): boolean {

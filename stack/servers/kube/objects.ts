@@ -30,9 +30,9 @@ const MANAGE = [...READ, 'create', 'update', 'patch', 'delete'];
 
 /**
  * What Edgeport's worker may do: manage tenant namespaces and what goes in them, read pods, their logs
- * and events, label nodes, and keep bootstrap-token Secrets in kube-system (covered by `secrets`, which
- * a ClusterRoleBinding grants in every namespace). Binding the built-in admin/edit/view roles is allowed
- * through `bind`, so the worker needs no `escalate`.
+ * and events, label and cordon nodes, read leases (component health), and keep bootstrap-token Secrets
+ * in kube-system (covered by `secrets`, which a ClusterRoleBinding grants in every namespace). Binding
+ * the built-in admin/edit/view roles is allowed through `bind`, so the worker needs no `escalate`.
  */
 const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['namespaces', 'resourcequotas', 'limitranges'], verbs: MANAGE },
@@ -48,6 +48,8 @@ const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: MANAGE },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['admin', 'edit', 'view'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
+  // Pool overview: controller-manager and scheduler health from their leader-election leases.
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: READ },
 ];
 
 function appliedObjects(l: KubeLayout): KubernetesObject[] {

@@ -1,0 +1,46 @@
+/**
+ * Operator commands against the platform database.
+ *
+ *   tsx api/cli.ts audit verify                  prints the verify result; exit code 1 when the chain is not intact
+ *   tsx api/cli.ts audit export --format jsonl   writes every entry to stdout (jsonl, the default, or csv)
+ */
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createAuditLog } from '../store/audit.ts';
+import { connectStore } from '../store/connection.ts';
+
+const USAGE = 'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv]';
+
+const CliEnvSchema = z.object({ EDGEPORT_MONGO_URL: z.url() });
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'jsonl' } } });
+  const [area, cmd, ...rest] = positionals;
+  const format = z.enum(['jsonl', 'csv']).safeParse(values.format);
+  if (area !== 'audit' || (cmd !== 'verify' && cmd !== 'export') || rest.length > 0 || !format.success) {
+    console.error(USAGE);
+    return 2;
+  }
+  // `… | head` closing the pipe early is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+  const env = CliEnvSchema.parse(process.env);
+  const conn = await connectStore(env.EDGEPORT_MONGO_URL);
+  try {
+    const audit = createAuditLog(conn);
+    if (cmd === 'verify') {
+      const result = await audit.verify();
+      console.log(JSON.stringify(result, null, 2));
+      return result.ok ? 0 : 1;
+    }
+    const count = await audit.export(format.data, async (chunk) => {
+      if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    });
+    console.error(`exported ${count} audit entries`);
+    return 0;
+  } finally {
+    await conn.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,211 @@
+import { Client, Connection } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClients } from '../activities/kube/client.ts';
+import { ROLES, type Role, type RoleBinding } from '../common/roles.ts';
+import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
+import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
+import { grant, seedVdc } from '../stack/seed.ts';
+import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { createApp } from './app.ts';
+import { loginAs } from './auth/test-login.ts';
+import { loadApiConfig } from './config.ts';
+import type { RouteDef } from './routes/define.ts';
+
+/**
+ * Every /api route × every built-in role × own scope / other scope, over HTTP against the real API.
+ * The expectations below are written out by hand (not derived from the permission table), so a change
+ * in what a role may do shows up here. A route mounted without an entry in EXPECT fails the suite.
+ */
+
+const ALL: Role[] = Object.values(ROLES);
+const { opsAdmin: OPS, maintenanceAdmin: MAINT, domainAdmin: DOMAIN, vdcAdmin: VDCA, vdcUser: VDCU, finance: FIN } = ROLES;
+/** Roles bound at platform scope in this test: for them "other scope" is the same as their own. */
+const PLATFORM_BOUND = new Set<Role>([OPS, MAINT, FIN]);
+
+interface Fixture {
+  domain: string;
+  vdc: string;
+  ticket: string;
+}
+interface Probe {
+  path: string;
+  body?: unknown;
+}
+/** `allow`: roles allowed in their own scope; `signedIn`: every signed-in user, whatever the role. */
+type Expectation = { allow: Role[]; probe: (f: Fixture) => Probe } | { signedIn: true; probe: (f: Fixture) => Probe };
+
+let pool = 'local';
+let customRole = '';
+const subject = demoUserByUsername('finance')!;
+const memberSub = demoUserByUsername('other')!.sub;
+
+const EXPECT: Record<string, Expectation> = {
+  'GET /me': { signedIn: true, probe: () => ({ path: '/me' }) },
+  'GET /permission-tree': { signedIn: true, probe: () => ({ path: '/permission-tree' }) },
+  'GET /vdcs': { allow: ALL, probe: () => ({ path: '/vdcs' }) },
+  'POST /tickets': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: () => ({ path: '/tickets', body: { type: 'quota-change' } }) },
+  'GET /tickets': { signedIn: true, probe: () => ({ path: '/tickets' }) },
+  'GET /tickets/:id': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}` }) },
+  'POST /tickets/:id/decisions': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/tickets/${f.ticket}/decisions`, body: { decision: 'maybe' } }) },
+  'POST /tickets/:id/cancel': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/cancel`, body: { reason: 5 } }) },
+  'GET /tickets/:id/timeline': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/timeline` }) },
+  'GET /audit': { allow: [OPS], probe: () => ({ path: '/audit?limit=1' }) },
+  'GET /audit/export': { allow: [OPS], probe: () => ({ path: '/audit/export?format=jsonl' }) },
+  'POST /audit/verify': { allow: [OPS], probe: () => ({ path: '/audit/verify', body: {} }) },
+  'POST /tokens': { signedIn: true, probe: () => ({ path: '/tokens', body: { name: '' } }) },
+  'GET /tokens': { signedIn: true, probe: () => ({ path: '/tokens' }) },
+  'DELETE /tokens/:id': { signedIn: true, probe: () => ({ path: '/tokens/does-not-exist' }) },
+  'GET /ip-lists': { allow: [OPS], probe: () => ({ path: '/ip-lists' }) },
+  'PUT /ip-lists': { allow: [OPS], probe: () => ({ path: '/ip-lists', body: { allow: ['not-a-cidr'], deny: [] } }) },
+  'PUT /users/:sub/cert-subject': { allow: [OPS], probe: () => ({ path: `/users/${memberSub}/cert-subject`, body: { subject: 5 } }) },
+  'GET /domains': { allow: [OPS, MAINT, DOMAIN, FIN], probe: () => ({ path: '/domains' }) },
+  'POST /domains': { allow: [OPS], probe: () => ({ path: '/domains', body: { id: 'Not A Label' } }) },
+  'GET /domains/:id': { allow: [OPS, MAINT, DOMAIN, FIN], probe: (f) => ({ path: `/domains/${f.domain}` }) },
+  'DELETE /domains/:id': { allow: [OPS], probe: (f) => ({ path: `/domains/${f.domain}` }) },
+  'POST /domains/:id/vdcs': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/domains/${f.domain}/vdcs`, body: { id: 'Not A Label' } }) },
+  'GET /vdcs/:id': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
+  'DELETE /vdcs/:id': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
+  'GET /vdcs/:id/members': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/members` }) },
+  'PUT /vdcs/:id/members/:sub': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/members/${memberSub}`, body: { roles: 'vdc-user' } }) },
+  'DELETE /vdcs/:id/members/:sub': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/members/${memberSub}` }) },
+  'GET /users': { allow: [OPS], probe: () => ({ path: '/users' }) },
+  'PUT /users/:sub/bindings': { allow: [OPS], probe: () => ({ path: `/users/${memberSub}/bindings`, body: { bindings: 'none' } }) },
+  'GET /roles': { signedIn: true, probe: () => ({ path: '/roles' }) },
+  'POST /roles': { allow: [OPS], probe: () => ({ path: '/roles', body: { id: 'Not A Slug' } }) },
+  'PATCH /roles/:id': { allow: [OPS], probe: () => ({ path: `/roles/${customRole}`, body: { permissions: ['no:such'] } }) },
+  'DELETE /roles/:id': { allow: [OPS], probe: () => ({ path: `/roles/${customRole}` }) },
+  'GET /pools': { allow: [OPS, MAINT], probe: () => ({ path: '/pools' }) },
+  'POST /pools': { allow: [OPS, MAINT], probe: () => ({ path: '/pools', body: { id: 'Not A Label' } }) },
+  'GET /pools/:id': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}` }) },
+  'GET /pools/:id/nodes': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}/nodes` }) },
+  'POST /pools/:id/nodes/:name/cordon': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}/nodes/edge-amd64-1/cordon`, body: {} }) },
+  'POST /pools/:id/nodes/:name/uncordon': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}/nodes/edge-amd64-1/uncordon`, body: {} }) },
+  'DELETE /pools/:id': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}` }) },
+};
+
+const base = stackEnv('EDGEPORT_PUBLIC_URL');
+const repoDir = new URL('..', import.meta.url).pathname;
+let store: Store;
+let routes: RouteDef[];
+let apiRouterPaths: string[];
+let api: AppProcess;
+let worker: AppProcess;
+let cookie = '';
+const own: Fixture = { domain: '', vdc: '', ticket: '' };
+const other: Fixture = { domain: '', vdc: '', ticket: '' };
+
+const key = (r: { method: string; path: string }): string => `${r.method.toUpperCase()} ${r.path}`;
+
+function bindingFor(role: Role, f: Fixture): RoleBinding {
+  if (PLATFORM_BOUND.has(role)) return { role, scope: { type: 'platform' } };
+  if (role === DOMAIN) return { role, scope: { type: 'domain', domainId: f.domain } };
+  return { role, scope: { type: 'vdc', vdcId: f.vdc } };
+}
+
+async function setBindings(bindings: RoleBinding[]): Promise<void> {
+  await store.conn.collection('users').updateOne({ _id: subject.sub as never }, { $set: { bindings } });
+}
+
+async function call(method: string, probe: Probe): Promise<number> {
+  const res = await fetch(`${base}/api${probe.path}`, {
+    method,
+    headers: { cookie, ...(probe.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: probe.body === undefined ? undefined : JSON.stringify(probe.body),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function fixture(tag: string, opsCookie: string): Promise<Fixture> {
+  const domain = uniqueName(`rp${tag}`);
+  await store.domains.create({ _id: domain, name: domain });
+  const vdc = uniqueName(`rp${tag}`);
+  await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), { id: vdc, name: vdc, domainId: domain, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
+  await grant(store, demoUserByUsername('other')!, [{ role: VDCU, scope: { type: 'vdc', vdcId: vdc } }]);
+  const res = await fetch(`${base}/api/tickets`, {
+    method: 'POST',
+    headers: { cookie: opsCookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'quota-change', vdcId: vdc, quota: { cpu: 5 } }),
+  });
+  expect(res.status).toBe(201);
+  return { domain, vdc, ticket: ((await res.json()) as { id: string }).id };
+}
+
+beforeAll(async () => {
+  store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
+  const env = appEnvFromProcess();
+  [worker, api] = [startApp(repoDir, 'worker', env), startApp(repoDir, 'api', env)];
+  await Promise.all([waitForWorker(worker), waitForApi(api, base)]);
+  const opsCookie = await loginAs(base, 'opsadmin', demoUserByUsername('opsadmin')!.password);
+  Object.assign(own, await fixture('o', opsCookie));
+  Object.assign(other, await fixture('x', opsCookie));
+  customRole = `custom:${uniqueName('rp')}`;
+  await store.roles.create({ _id: customRole as `custom:${string}`, name: 'probe', baseRole: VDCU, permissions: ['vdc:read'], createdBy: 'test' });
+  await grant(store, demoUserByUsername('other')!, [{ role: customRole as `custom:${string}`, scope: { type: 'vdc', vdcId: own.vdc } }]);
+  cookie = await loginAs(base, subject.username, subject.password);
+
+  // The routes as mounted by a real app instance, to catch anything mounted outside the declarations.
+  const config = loadApiConfig(process.env);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  try {
+    const built = await createApp({ config, store, temporal: new Client({ connection }), redis, log: pino({ level: 'silent' }) });
+    routes = built.routes;
+    apiRouterPaths = (built.apiRouter.stack as { route?: { path: string; methods: Record<string, boolean> } }[])
+      .filter((l) => l.route)
+      .flatMap((l) => Object.keys(l.route!.methods).filter((m) => m !== '_all').map((m) => key({ method: m, path: l.route!.path })));
+  } finally {
+    redis.disconnect();
+    await connection.close();
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await setBindings([]).catch(() => undefined);
+  await Promise.all([api?.stop(), worker?.stop()]);
+  await store?.close();
+});
+
+describe('route × role × scope permission matrix', () => {
+  it('every mounted /api route is declared, and every declared route has an expectation here', () => {
+    const declared = routes.map(key).sort();
+    expect([...apiRouterPaths].sort()).toEqual(declared);
+    expect(Object.keys(EXPECT).sort()).toEqual(declared);
+  });
+
+  it('without any role, only the signed-in routes answer', async () => {
+    await setBindings([]);
+    for (const r of routes) {
+      const e = EXPECT[key(r)]!;
+      const status = await call(r.method, e.probe(own));
+      if ('signedIn' in e) expect([401, 403], key(r)).not.toContain(status);
+      else expect([403, 404], `${key(r)} → ${status}`).toContain(status);
+    }
+  });
+
+  it.each(ALL)('%s: allowed exactly where the table says, in its own scope and in another', async (role) => {
+    const mismatches: string[] = [];
+    for (const r of routes) {
+      const e = EXPECT[key(r)]!;
+      for (const [scopeName, f] of [['own', own], ['other', other]] as const) {
+        await setBindings([bindingFor(role, own)]);
+        await grant(store, demoUserByUsername('other')!, [{ role: VDCU, scope: { type: 'vdc', vdcId: f.vdc } }]);
+        const status = await call(r.method, e.probe(f));
+        const denied = status === 401 || status === 403 || status === 404;
+        let expected: boolean;
+        if ('signedIn' in e) expected = true;
+        else if (r.target === 'any' || r.target === 'platform' || PLATFORM_BOUND.has(role) || scopeName === 'own') expected = e.allow.includes(role);
+        else expected = false;
+        if ('signedIn' in e) {
+          if (status === 401 || status === 403) mismatches.push(`${key(r)} ${scopeName}: signed-in route answered ${status}`);
+        } else if (denied === expected) {
+          mismatches.push(`${key(r)} ${scopeName}: expected ${expected ? 'allow' : 'deny'}, got ${status}`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+import type { Request } from 'express';
+import { CreateRoleSchema, customRoleId, CUSTOM_ROLE_PREFIX, PatchRoleSchema, PutBindingsSchema, roleSlugSchema } from '../../common/tenancy.ts';
+import { NotFoundError, parse } from '../errors.ts';
+import type { AccessService } from '../services/access.ts';
+import type { RouteDef } from './define.ts';
+import { metaOf, pathParam, SubParam } from './params.ts';
+
+/** `/roles/custom:auditor` or `/roles/auditor`; anything else cannot exist (404). */
+function roleId(req: Request): `custom:${string}` {
+  const raw = String(req.params.id ?? '');
+  const slug = raw.startsWith(CUSTOM_ROLE_PREFIX) ? raw.slice(CUSTOM_ROLE_PREFIX.length) : raw;
+  if (!roleSlugSchema.safeParse(slug).success) throw new NotFoundError(`no role ${raw}`);
+  return customRoleId(slug);
+}
+
+const sub = (req: Request): string => pathParam(req, 'sub', SubParam);
+
+/** Users' role bindings at any scope, and custom roles (platform administration). */
+export function accessRoutes(access: AccessService): RouteDef[] {
+  return [
+    {
+      method: 'get',
+      path: '/users',
+      permission: 'role:write',
+      target: 'platform',
+      handler: async (_req, res) => void res.json({ items: await access.listUsers() }),
+    },
+    {
+      method: 'put',
+      path: '/users/:sub/bindings',
+      permission: 'role:write',
+      target: 'platform',
+      handler: async (req, res, { caller }) => {
+        const body = parse(PutBindingsSchema, req.body);
+        res.json(await access.putBindings(caller, sub(req), body.bindings, metaOf(req)));
+      },
+    },
+    {
+      method: 'get',
+      path: '/roles',
+      permission: 'signed-in',
+      target: 'any',
+      handler: async (_req, res) => void res.json({ items: await access.listRoles() }),
+    },
+    {
+      method: 'post',
+      path: '/roles',
+      permission: 'role:write',
+      target: 'platform',
+      handler: async (req, res, { caller }) => {
+        const role = await access.createRole(caller, parse(CreateRoleSchema, req.body), metaOf(req));
+        res.status(201).location(`/api/roles/${role.id}`).json(role);
+      },
+    },
+    {
+      method: 'patch',
+      path: '/roles/:id',
+      permission: 'role:write',
+      target: 'platform',
+      handler: async (req, res, { caller }) => void res.json(await access.updateRole(caller, roleId(req), parse(PatchRoleSchema, req.body), metaOf(req))),
+    },
+    {
+      method: 'delete',
+      path: '/roles/:id',
+      permission: 'role:write',
+      target: 'platform',
+      handler: async (req, res, { caller }) => {
+        await access.deleteRole(caller, roleId(req), metaOf(req));
+        res.status(204).end();
+      },
+    },
+  ];
+}

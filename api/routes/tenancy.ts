@@ -1,0 +1,106 @@
+import type { Request } from 'express';
+import { CreateDomainSchema, CreateVdcSchema, domainIdSchema, PutMemberSchema, vdcIdSchema } from '../../common/tenancy.ts';
+import type { Target } from '../authz.ts';
+import { parse } from '../errors.ts';
+import type { TenancyService } from '../services/tenancy.ts';
+import type { RouteDef } from './define.ts';
+import { metaOf, pathParam as param, SubParam } from './params.ts';
+
+/** Domains, VDCs and VDC members (the tenancy admin API). */
+export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
+  const domainId = (req: Request): string => param(req, 'id', domainIdSchema);
+  const vdcId = (req: Request): string => param(req, 'id', vdcIdSchema);
+  const sub = (req: Request): string => param(req, 'sub', SubParam);
+  const ofDomain = async (req: Request): Promise<Target> => ({ kind: 'domain', ...(await tenancy.domainScope(domainId(req))) });
+  const ofVdc = async (req: Request): Promise<Target> => ({ kind: 'vdc', ...(await tenancy.vdcScope(vdcId(req))) });
+  return [
+    {
+      method: 'get',
+      path: '/domains',
+      permission: 'domain:read',
+      target: 'any',
+      handler: async (_req, res, { caller }) => void res.json({ items: await tenancy.listDomains(caller) }),
+    },
+    {
+      method: 'post',
+      path: '/domains',
+      permission: 'domain:create',
+      target: 'platform',
+      handler: async (req, res, { caller }) => {
+        const domain = await tenancy.createDomain(caller, parse(CreateDomainSchema, req.body), metaOf(req));
+        res.status(201).location(`/api/domains/${domain.id}`).json(domain);
+      },
+    },
+    {
+      method: 'get',
+      path: '/domains/:id',
+      permission: 'domain:read',
+      target: ofDomain,
+      handler: async (req, res, { caller }) => void res.json(await tenancy.getDomain(caller, domainId(req))),
+    },
+    {
+      method: 'delete',
+      path: '/domains/:id',
+      permission: 'domain:create',
+      target: 'platform',
+      handler: async (req, res, { caller }) => {
+        await tenancy.deleteDomain(caller, domainId(req), metaOf(req));
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'post',
+      path: '/domains/:id/vdcs',
+      permission: 'vdc:create',
+      target: ofDomain,
+      handler: async (req, res, { caller }) => {
+        const vdc = await tenancy.createVdc(caller, domainId(req), parse(CreateVdcSchema, req.body), metaOf(req));
+        res.status(201).location(`/api/vdcs/${vdc.id}`).json(vdc);
+      },
+    },
+    {
+      method: 'get',
+      path: '/vdcs/:id',
+      permission: 'vdc:read',
+      target: ofVdc,
+      handler: async (req, res) => void res.json(await tenancy.getVdc(vdcId(req))),
+    },
+    {
+      method: 'delete',
+      path: '/vdcs/:id',
+      permission: 'vdc:create',
+      target: ofVdc,
+      handler: async (req, res, { caller }) => {
+        await tenancy.deleteVdc(caller, vdcId(req), metaOf(req));
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'get',
+      path: '/vdcs/:id/members',
+      permission: 'vdc:read',
+      target: ofVdc,
+      handler: async (req, res) => void res.json({ items: await tenancy.listMembers(vdcId(req)) }),
+    },
+    {
+      method: 'put',
+      path: '/vdcs/:id/members/:sub',
+      permission: 'vdc:members',
+      target: ofVdc,
+      handler: async (req, res, { caller }) => {
+        const body = parse(PutMemberSchema, req.body);
+        res.json(await tenancy.putMember(caller, vdcId(req), sub(req), body.roles, metaOf(req)));
+      },
+    },
+    {
+      method: 'delete',
+      path: '/vdcs/:id/members/:sub',
+      permission: 'vdc:members',
+      target: ofVdc,
+      handler: async (req, res, { caller }) => {
+        await tenancy.removeMember(caller, vdcId(req), sub(req), metaOf(req));
+        res.status(204).end();
+      },
+    },
+  ];
+}

@@ -1,0 +1,195 @@
+import type { AuditLog } from '../../common/audit.ts';
+import { ROLES, type RoleBinding } from '../../common/roles.ts';
+import { VDC_NAMESPACE_PREFIX, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type VdcView } from '../../common/tenancy.ts';
+import { QUOTA_CEILING } from '../../policies/quota-change.ts';
+import type { Store } from '../../store/index.ts';
+import type { UserDoc, VdcDoc } from '../../store/models.ts';
+import { allows } from '../authz.ts';
+import { ConflictError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
+import { actorOf, isCustomRoleId, type AccessService, type RequestMeta } from './access.ts';
+import type { Caller } from './caller.ts';
+
+export interface TenancyDeps {
+  store: Store;
+  audit: AuditLog;
+  access: AccessService;
+}
+
+/** Resource pool new VDCs are placed in until resource pools are registered objects. */
+export const DEFAULT_POOL = 'local';
+
+/** Roles that can be bound on a VDC through its members API (plus custom roles). */
+const VDC_ROLES: readonly string[] = [ROLES.vdcAdmin, ROLES.vdcUser];
+
+/** A VDC's first namespace exists unless the record says it was only requested (seeded records predate the field). */
+const namespaceStatusOf = (vdc: VdcDoc): NamespaceStatus => vdc.namespaceStatus ?? 'active';
+
+/** Namespaces of the VDC that exist per its record: its first namespace once created, and every application space (also while being deleted). */
+export function liveNamespaces(vdc: VdcDoc): string[] {
+  const first = vdc.namespace && namespaceStatusOf(vdc) === 'active' ? [vdc.namespace] : [];
+  return [...new Set([...first, ...(vdc.spaces ?? []).map((s) => s.namespace)])];
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function toMember(u: UserDoc, vdcId: string): MemberView {
+  const roles = (u.bindings ?? []).filter((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId).map((b) => b.role);
+  return { sub: u._id, username: u.username, name: u.name, email: u.email, roles };
+}
+
+/** Domains, VDCs and VDC members; routes have checked the caller's permission on the target already. */
+export function tenancyService(deps: TenancyDeps) {
+  const { store, audit, access } = deps;
+
+  async function loadVdc(id: string): Promise<VdcDoc> {
+    const vdc = await store.vdcs.get(id);
+    if (!vdc) throw new NotFoundError(`VDC ${id} not found`);
+    return vdc;
+  }
+
+  async function vdcView(vdc: VdcDoc): Promise<VdcView> {
+    const members = await store.users.withScope({ type: 'vdc', vdcId: vdc._id });
+    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length };
+  }
+
+  return {
+    /** The scope of a domain for the route's permission check; 404 when there is none. */
+    async domainScope(id: string): Promise<{ domainId: string }> {
+      if (!(await store.domains.get(id))) throw new NotFoundError(`domain ${id} not found`);
+      return { domainId: id };
+    },
+
+    /** The scope of a VDC for the route's permission check; 404 when there is none. */
+    async vdcScope(id: string): Promise<{ vdcId: string; domainId: string }> {
+      const vdc = await loadVdc(id);
+      return { vdcId: vdc._id, domainId: vdc.domainId };
+    },
+
+    async listDomains(caller: Caller): Promise<DomainView[]> {
+      const [domains, counts] = await Promise.all([store.domains.list(), store.vdcs.countByDomain()]);
+      return domains.filter((d) => allows(caller.grants, 'domain:read', { kind: 'domain', domainId: d._id })).map((d) => ({ id: d._id, name: d.name, vdcCount: counts.get(d._id) ?? 0 }));
+    },
+
+    async getDomain(caller: Caller, id: string): Promise<DomainDetailView> {
+      const d = await store.domains.get(id);
+      if (!d) throw new NotFoundError(`domain ${id} not found`);
+      const vdcs = await store.vdcs.listInDomain(id);
+      const visible = vdcs.filter((v) => allows(caller.grants, 'vdc:read', { kind: 'vdc', vdcId: v._id, domainId: v.domainId }));
+      return { id: d._id, name: d.name, vdcCount: vdcs.length, vdcs: visible.map((v) => ({ id: v._id, name: v.name })) };
+    },
+
+    async createDomain(caller: Caller, body: CreateDomain, meta: RequestMeta): Promise<DomainView> {
+      if (!(await store.domains.create({ _id: body.id, name: body.name }))) throw new ConflictError(`domain ${body.id} already exists`);
+      await audit.append({ actor: actorOf(caller), action: 'domain.create', target: `domain:${body.id}`, outcome: 'success', details: { name: body.name }, ...meta });
+      return { id: body.id, name: body.name, vdcCount: 0 };
+    },
+
+    /**
+     * Deletes an empty domain and the bindings scoped to it. The domain is flagged first and its VDCs
+     * counted after, while a VDC create inserts first and checks the flag after, so one of the two always
+     * sees the other and a domain never disappears from under a new VDC.
+     */
+    async deleteDomain(caller: Caller, id: string, meta: RequestMeta): Promise<void> {
+      if (!(await store.domains.beginDelete(id))) {
+        if (!(await store.domains.get(id))) throw new NotFoundError(`domain ${id} not found`);
+        throw new ConflictError(`domain ${id} is already being deleted`);
+      }
+      const vdcs = await store.vdcs.listInDomain(id);
+      if (vdcs.length > 0) {
+        await store.domains.cancelDelete(id);
+        const names = vdcs.slice(0, 10).map((v) => v._id).join(', ');
+        throw new ConflictError(`domain ${id} still holds ${plural(vdcs.length, 'VDC')} (${names}${vdcs.length > 10 ? ', …' : ''}); delete them first`);
+      }
+      await store.domains.remove(id);
+      await audit.append({ actor: actorOf(caller), action: 'domain.delete', target: `domain:${id}`, outcome: 'success', ...meta });
+      await access.revokeScope(caller, { type: 'domain', domainId: id }, meta);
+    },
+
+    async getVdc(id: string): Promise<VdcView> {
+      return vdcView(await loadVdc(id));
+    },
+
+    /**
+     * Records a new VDC with its quota and its first namespace `vdc-<id>` as `requested`: the namespace
+     * itself is created by an application-space ticket, never by the API.
+     */
+    async createVdc(caller: Caller, domainId: string, body: CreateVdc, meta: RequestMeta): Promise<VdcView> {
+      for (const [resource, amount] of Object.entries(body.quota) as [keyof typeof QUOTA_CEILING, number][]) {
+        if (amount > QUOTA_CEILING[resource]) {
+          const reason = `${resource} ${amount} exceeds the platform ceiling of ${QUOTA_CEILING[resource]} per VDC`;
+          throw new PolicyDeniedError(reason, [{ field: `quota.${resource}`, message: reason }]);
+        }
+      }
+      const namespace = `${VDC_NAMESPACE_PREFIX}${body.id}`;
+      const vdc: VdcDoc = { _id: body.id, name: body.name, domainId, namespace, namespaceStatus: 'requested', pool: DEFAULT_POOL, quota: body.quota };
+      if (!(await store.domains.isOpen(domainId))) throw new ConflictError(`domain ${domainId} is being deleted`);
+      if (!(await store.vdcs.create(vdc))) throw new ConflictError(`VDC ${body.id} already exists`);
+      if (!(await store.domains.isOpen(domainId))) {
+        await store.vdcs.remove(body.id);
+        throw new ConflictError(`domain ${domainId} is being deleted`);
+      }
+      await audit.append({ actor: actorOf(caller), action: 'vdc.create', target: `vdc:${body.id}`, outcome: 'success', details: { domainId, name: body.name, quota: body.quota, namespace }, ...meta });
+      return vdcView(vdc);
+    },
+
+    /**
+     * Deletes a VDC record and the bindings scoped to it; refused (409, nothing changed) while it has a
+     * live application space or a ticket that is not final.
+     */
+    async deleteVdc(caller: Caller, id: string, meta: RequestMeta): Promise<void> {
+      const vdc = await loadVdc(id);
+      const [spaces, open] = [liveNamespaces(vdc), await store.tickets.openIds(id)];
+      const reasons: string[] = [];
+      if (spaces.length > 0) reasons.push(`it has ${plural(spaces.length, 'live application space')} (namespace ${spaces.join(', ')}); delete ${spaces.length === 1 ? 'it' : 'them'} first`);
+      if (open.length > 0) reasons.push(`it has ${open.length >= 20 ? 'at least ' : ''}${plural(open.length, 'open ticket')} (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', …' : ''}); wait for ${open.length === 1 ? 'it' : 'them'} to finish or cancel ${open.length === 1 ? 'it' : 'them'}`);
+      if (reasons.length > 0) throw new ConflictError(`VDC ${id} cannot be deleted: ${reasons.join('; ')}`);
+      if (!(await store.vdcs.remove(id))) throw new NotFoundError(`VDC ${id} not found`);
+      await audit.append({ actor: actorOf(caller), action: 'vdc.delete', target: `vdc:${id}`, outcome: 'success', details: { domainId: vdc.domainId, name: vdc.name }, ...meta });
+      await access.revokeScope(caller, { type: 'vdc', vdcId: id }, meta);
+    },
+
+    async listMembers(vdcId: string): Promise<MemberView[]> {
+      return (await store.users.withScope({ type: 'vdc', vdcId })).map((u) => toMember(u, vdcId));
+    },
+
+    /**
+     * Replaces a user's roles on one VDC. Only VDC-level roles (vdc-admin, vdc-user, custom roles) can be
+     * bound here, and only roles whose permissions the caller holds on this VDC (no escalation).
+     */
+    async putMember(caller: Caller, vdcId: string, sub: string, roles: readonly string[], meta: RequestMeta): Promise<MemberView> {
+      const vdc = await loadVdc(vdcId);
+      const target = { kind: 'vdc', vdcId, domainId: vdc.domainId } as const;
+      const errors: { field: string; message: string }[] = [];
+      const defs = new Map<string, NonNullable<Awaited<ReturnType<AccessService['roleDef']>>>>();
+      for (const [i, role] of roles.entries()) {
+        if (!VDC_ROLES.includes(role) && !isCustomRoleId(role)) {
+          errors.push({ field: `roles[${i}]`, message: `${role} cannot be bound to a VDC (use vdc-admin, vdc-user or a custom role)` });
+          continue;
+        }
+        const def = await access.roleDef(role);
+        if (!def) errors.push({ field: `roles[${i}]`, message: `unknown role ${role}` });
+        else defs.set(role, def);
+      }
+      if (errors.length > 0) throw new InputError(`invalid roles: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+      const onThisVdc = (b: RoleBinding): boolean => b.scope.type === 'vdc' && b.scope.vdcId === vdcId;
+      const user = await access.changeBindings(
+        caller,
+        sub,
+        (current) => [...current.filter((b) => !onThisVdc(b)), ...roles.map((role) => ({ role: role as RoleBinding['role'], scope: { type: 'vdc' as const, vdcId } }))],
+        async (added) => {
+          for (const b of added) await access.assertCanGrant(caller, sub, { binding: b, def: defs.get(b.role)!, target }, meta);
+        },
+        meta,
+      );
+      return toMember(user, vdcId);
+    },
+
+    /** Revokes every role of the user on this VDC; 404 when they have none. */
+    async removeMember(caller: Caller, vdcId: string, sub: string, meta: RequestMeta): Promise<void> {
+      const user = await access.loadUser(sub);
+      if (!(user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId)) throw new NotFoundError(`${sub} is not a member of VDC ${vdcId}`);
+      await access.changeBindings(caller, sub, (current) => current.filter((b) => !(b.scope.type === 'vdc' && b.scope.vdcId === vdcId)), async () => undefined, meta);
+    },
+  };
+}
+export type TenancyService = ReturnType<typeof tenancyService>;

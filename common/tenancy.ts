@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { isPermission, type Permission } from './permissions.ts';
+import { ROLES, type Role, type RoleBinding, type Scope } from './roles.ts';
+import { QUOTA_FIELDS, type Quota, type VdcSpace } from './tickets.ts';
+
+/**
+ * Contract of the tenancy admin API (domains, VDCs, members and role bindings, custom roles), shared by
+ * the api and the portal. Bodies are strict: unknown fields are refused with the field named.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsLabel = (max: number) => z.string().min(1).max(max).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits and -)');
+const displayName = z.string().trim().min(1).max(200);
+
+/** Namespace prefix of a VDC's first application space: `vdc-<id>`, so an id leaves room for it in 63 chars. */
+export const VDC_NAMESPACE_PREFIX = 'vdc-';
+export const domainIdSchema = dnsLabel(63);
+export const vdcIdSchema = dnsLabel(63 - VDC_NAMESPACE_PREFIX.length);
+/** A custom role's id is `custom:<slug>`; the slug is what a client picks. */
+export const roleSlugSchema = dnsLabel(40);
+export const CUSTOM_ROLE_PREFIX = 'custom:';
+export const customRoleId = (slug: string): `custom:${string}` => `${CUSTOM_ROLE_PREFIX}${slug}`;
+
+/**
+ * State of a VDC's first namespace `vdc-<id>`: `requested` when the VDC record was created (the namespace
+ * is created by a ticket, never by the API), `active` once it exists.
+ */
+export const NAMESPACE_STATUSES = ['requested', 'active'] as const;
+export type NamespaceStatus = (typeof NAMESPACE_STATUSES)[number];
+
+/**
+ * Scopes each built-in role may be bound at. Platform roles run the whole platform; a domain admin is an
+ * admin of one domain; VDC roles live in one VDC. Custom roles may be bound at any scope: their leaves
+ * only take effect at or above their level (see `PERMISSION_TREE`).
+ */
+export const BUILTIN_ROLE_SCOPES: Record<Role, readonly Scope['type'][]> = {
+  [ROLES.opsAdmin]: ['platform'],
+  [ROLES.maintenanceAdmin]: ['platform'],
+  [ROLES.finance]: ['platform', 'domain'],
+  [ROLES.domainAdmin]: ['domain'],
+  [ROLES.vdcAdmin]: ['vdc'],
+  [ROLES.vdcUser]: ['vdc'],
+};
+
+export const BUILTIN_ROLE_LABELS: Record<Role, { en: string; 'zh-CN': string }> = {
+  [ROLES.opsAdmin]: { en: 'Operations admin', 'zh-CN': '运营管理员' },
+  [ROLES.maintenanceAdmin]: { en: 'Maintenance admin', 'zh-CN': '运维管理员' },
+  [ROLES.domainAdmin]: { en: 'Domain admin', 'zh-CN': '域管理员' },
+  [ROLES.vdcAdmin]: { en: 'VDC admin', 'zh-CN': '虚拟数据中心管理员' },
+  [ROLES.vdcUser]: { en: 'VDC user', 'zh-CN': '虚拟数据中心用户' },
+  [ROLES.finance]: { en: 'Finance', 'zh-CN': '财务' },
+};
+
+const roleIdSchema = z.string().min(1).max(80);
+const permissionSchema = z.custom<Permission>((v) => typeof v === 'string' && isPermission(v), 'not a leaf of the permission tree');
+const roleSchema = z.enum(Object.values(ROLES) as [Role, ...Role[]]);
+
+/** Body of `POST /api/domains`. */
+export const CreateDomainSchema = z.strictObject({ id: domainIdSchema, name: displayName });
+export type CreateDomain = z.infer<typeof CreateDomainSchema>;
+
+/** Body of `POST /api/domains/:id/vdcs`: a new VDC needs its whole quota. */
+export const CreateVdcSchema = z.strictObject({
+  id: vdcIdSchema,
+  name: displayName,
+  quota: z.strictObject({ cpu: QUOTA_FIELDS.cpu, memoryGi: QUOTA_FIELDS.memoryGi, pods: QUOTA_FIELDS.pods }),
+});
+export type CreateVdc = z.infer<typeof CreateVdcSchema>;
+
+/** Body of `PUT /api/vdcs/:id/members/:sub`: the member's complete set of roles on that VDC. */
+export const PutMemberSchema = z.strictObject({ roles: z.array(roleIdSchema).max(20) });
+
+export const ScopeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('platform') }),
+  z.strictObject({ type: z.literal('domain'), domainId: domainIdSchema }),
+  z.strictObject({ type: z.literal('vdc'), vdcId: vdcIdSchema }),
+]);
+
+/** Body of `PUT /api/users/:sub/bindings`: replaces all of the user's bindings. */
+export const PutBindingsSchema = z.strictObject({
+  bindings: z.array(z.strictObject({ role: roleIdSchema, scope: ScopeSchema })).max(100),
+});
+
+/** Body of `POST /api/roles`. */
+export const CreateRoleSchema = z.strictObject({
+  id: roleSlugSchema,
+  name: displayName,
+  baseRole: roleSchema,
+  permissions: z.array(permissionSchema).min(1).max(100),
+});
+export type CreateRole = z.infer<typeof CreateRoleSchema>;
+
+/** Body of `PATCH /api/roles/:id`. */
+export const PatchRoleSchema = z
+  .strictObject({ name: displayName.optional(), baseRole: roleSchema.optional(), permissions: z.array(permissionSchema).min(1).max(100).optional() })
+  .refine((p) => p.name !== undefined || p.baseRole !== undefined || p.permissions !== undefined, { message: 'at least one of name, baseRole, permissions is required' });
+export type PatchRole = z.infer<typeof PatchRoleSchema>;
+
+export interface DomainView {
+  id: string;
+  name: string;
+  vdcCount: number;
+}
+export interface DomainDetailView extends DomainView {
+  /** The domain's VDCs the caller may read. */
+  vdcs: { id: string; name: string }[];
+}
+
+export interface VdcView {
+  id: string;
+  name: string;
+  domainId: string;
+  namespace: string;
+  namespaceStatus: NamespaceStatus;
+  pool: string;
+  quota: Quota;
+  /** Application spaces created by tickets. */
+  spaces: VdcSpace[];
+  membersCount: number;
+}
+
+export interface MemberView {
+  sub: string;
+  username: string;
+  name: string;
+  email: string;
+  /** The member's roles bound on this VDC. */
+  roles: string[];
+}
+
+export interface UserView {
+  sub: string;
+  username: string;
+  name: string;
+  email: string;
+  bindings: RoleBinding[];
+  lastLoginAt?: string;
+}
+
+export interface RoleView {
+  id: string;
+  name: string;
+  builtin: boolean;
+  /** Role type the role acts as in approval chains. */
+  baseRole: Role;
+  permissions: Permission[];
+  /** Where a built-in role can be bound; custom roles: any scope. */
+  scopes: Scope['type'][];
+  createdBy?: string;
+  createdAt?: string;
+  updatedAt?: string;
+}
