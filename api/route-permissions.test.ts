@@ -37,7 +37,7 @@ interface Probe {
 /** `allow`: roles allowed in their own scope; `signedIn`: every signed-in user, whatever the role. */
 type Expectation = { allow: Role[]; probe: (f: Fixture) => Probe } | { signedIn: true; probe: (f: Fixture) => Probe };
 
-let pool = 'local';
+const pool = 'local';
 let customRole = '';
 const subject = demoUserByUsername('finance')!;
 const memberSub = demoUserByUsername('other')!.sub;
@@ -97,6 +97,7 @@ let cookie = '';
 const own: Fixture = { domain: '', vdc: '', ticket: '' };
 const other: Fixture = { domain: '', vdc: '', ticket: '' };
 
+let lastBody = '';
 const key = (r: { method: string; path: string }): string => `${r.method.toUpperCase()} ${r.path}`;
 
 function bindingFor(role: Role, f: Fixture): RoleBinding {
@@ -111,11 +112,12 @@ async function setBindings(bindings: RoleBinding[]): Promise<void> {
 
 async function call(method: string, probe: Probe): Promise<number> {
   const res = await fetch(`${base}/api${probe.path}`, {
-    method,
+    // fetch upper-cases only the standard methods; a lowercase "patch" would reach the server as is.
+    method: method.toUpperCase(),
     headers: { cookie, ...(probe.body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: probe.body === undefined ? undefined : JSON.stringify(probe.body),
   });
-  await res.arrayBuffer();
+  lastBody = (await res.text()).slice(0, 300);
   return res.status;
 }
 
@@ -134,8 +136,12 @@ async function fixture(tag: string, opsCookie: string): Promise<Fixture> {
   return { domain, vdc, ticket: ((await res.json()) as { id: string }).id };
 }
 
+/** The subject's bindings before this file ran, restored afterwards so other test files see the seed. */
+let originalBindings: RoleBinding[] = [];
+
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
+  originalBindings = await store.users.bindings(subject.sub);
   const env = appEnvFromProcess();
   [worker, api] = [startApp(repoDir, 'worker', env), startApp(repoDir, 'api', env)];
   await Promise.all([waitForWorker(worker), waitForApi(api, base)]);
@@ -144,7 +150,7 @@ beforeAll(async () => {
   Object.assign(other, await fixture('x', opsCookie));
   customRole = `custom:${uniqueName('rp')}`;
   await store.roles.create({ _id: customRole as `custom:${string}`, name: 'probe', baseRole: VDCU, permissions: ['vdc:read'], createdBy: 'test' });
-  await grant(store, demoUserByUsername('other')!, [{ role: customRole as `custom:${string}`, scope: { type: 'vdc', vdcId: own.vdc } }]);
+  await grant(store, demoUserByUsername('tenant')!, [{ role: customRole as `custom:${string}`, scope: { type: 'vdc', vdcId: own.vdc } }]);
   cookie = await loginAs(base, subject.username, subject.password);
 
   // The routes as mounted by a real app instance, to catch anything mounted outside the declarations.
@@ -164,7 +170,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await setBindings([]).catch(() => undefined);
+  await setBindings(originalBindings).catch(() => undefined);
   await Promise.all([api?.stop(), worker?.stop()]);
   await store?.close();
 });
@@ -182,7 +188,7 @@ describe('route × role × scope permission matrix', () => {
       const e = EXPECT[key(r)]!;
       const status = await call(r.method, e.probe(own));
       if ('signedIn' in e) expect([401, 403], key(r)).not.toContain(status);
-      else expect([403, 404], `${key(r)} → ${status}`).toContain(status);
+      else expect([403, 404], `${key(r)} → ${status} ${lastBody}`).toContain(status);
     }
   });
 
