@@ -14,6 +14,7 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_KUBECONFIG: z.string().min(1),
   EDGEPORT_TASK_QUEUE: z.string().optional(),
   EDGEPORT_FAILPOINTS: list,
+  EDGEPORT_WORKER_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   EDGEPORT_CREDENTIALS_KEY: credentialsKey,
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
 });
@@ -25,6 +26,8 @@ export interface WorkerConfig {
   kubeconfig: string;
   taskQueue?: string;
   failpoints: string[];
+  /** Temporal SDK runtime log level (bundling, worker state changes are INFO). */
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Secret: never logged. Opens resource-pool credentials inside pool activities. */
   credentials: { key: string; previousKeys: string[] };
 }
@@ -39,6 +42,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     kubeconfig: c.EDGEPORT_KUBECONFIG,
     ...(c.EDGEPORT_TASK_QUEUE ? { taskQueue: c.EDGEPORT_TASK_QUEUE } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
+    logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
   };
 }
