@@ -83,6 +83,13 @@ describe('audit log', () => {
     console.log(`30 concurrent appends over 3 connections: ${elapsed} ms`);
   });
 
+  it('still verifies after storing strings with lone surrogates (BSON would rewrite them)', async () => {
+    const { audit } = await freshLog();
+    await audit.append(event(1, { target: 'user:\ud800x', details: { name: 'a\udfffb', ['k\ud801']: ['\ud83d'] } }));
+    await audit.append(event(2));
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 2 });
+  });
+
   it('names an edited entry', async () => {
     const { conn, audit } = await freshLog();
     await appendMany(audit, 6);

@@ -102,16 +102,23 @@ function stripSecrets(value: unknown): unknown {
 }
 
 /** The fields of an entry as stored and hashed: plain JSON, actor reduced to sub/name, no secrets in details. */
+/**
+ * Lone UTF-16 surrogates are replaced (U+FFFD) before hashing: BSON stores strings as UTF-8 and would
+ * replace them on write, so an entry hashed with them could never verify again.
+ */
+const wellFormed = (v: unknown): unknown =>
+  typeof v === 'string' ? v.toWellFormed() : Array.isArray(v) ? v.map(wellFormed) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.toWellFormed(), wellFormed(x)])) : v;
+
 function normalize(input: AuditInput): Omit<AuditEntry, 'seq' | 'at' | 'prevHash' | 'hash'> {
   const details = input.details === undefined ? undefined : (stripSecrets(JSON.parse(JSON.stringify(input.details))) as Record<string, unknown>);
-  return {
+  return wellFormed({
     actor: input.actor ? { sub: input.actor.sub, name: input.actor.name } : null,
     action: input.action,
     ...(input.target !== undefined ? { target: input.target } : {}),
     outcome: input.outcome,
     ...(details !== undefined ? { details } : {}),
     ...(input.ip !== undefined ? { ip: input.ip } : {}),
-  };
+  }) as Omit<AuditEntry, 'seq' | 'at' | 'prevHash' | 'hash'>;
 }
 
 function toEntry(doc: StoredEntry): AuditEntry {

@@ -416,7 +416,8 @@ export function safeReturnTo(value: unknown, publicOrigin: string): string {
   } catch {
     return '/';
   }
-  if (url.origin !== publicOrigin || url.pathname.startsWith('/auth/')) return '/';
+  // Checked after URL normalisation too: `/.//evil.com` normalises to the protocol-relative `//evil.com`.
+  if (url.origin !== publicOrigin || url.pathname.startsWith('//') || url.pathname.startsWith('/auth/')) return '/';
   return `${url.pathname}${url.search}${url.hash}`;
 }
 

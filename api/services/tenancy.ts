@@ -100,9 +100,11 @@ export function tenancyService(deps: TenancyDeps) {
         const names = vdcs.slice(0, 10).map((v) => v._id).join(', ');
         throw new ConflictError(`domain ${id} still holds ${plural(vdcs.length, 'VDC')} (${names}${vdcs.length > 10 ? ', …' : ''}); delete them first`);
       }
+      // Bindings go first: a failure after this leaves a domain without members, never members of a
+      // deleted domain that a later domain with the same id would inherit.
+      await access.revokeScope(caller, { type: 'domain', domainId: id }, meta);
       await store.domains.remove(id);
       await audit.append({ actor: actorOf(caller), action: 'domain.delete', target: `domain:${id}`, outcome: 'success', ...meta });
-      await access.revokeScope(caller, { type: 'domain', domainId: id }, meta);
     },
 
     async getVdc(id: string): Promise<VdcView> {
@@ -123,6 +125,9 @@ export function tenancyService(deps: TenancyDeps) {
       const namespace = `${VDC_NAMESPACE_PREFIX}${body.id}`;
       const vdc: VdcDoc = { _id: body.id, name: body.name, domainId, namespace, namespaceStatus: 'requested', pool: DEFAULT_POOL, quota: body.quota };
       if (!(await store.domains.isOpen(domainId))) throw new ConflictError(`domain ${domainId} is being deleted`);
+      // Leftover bindings to an earlier VDC of this id (a delete that raced a member change) must not
+      // become grants on the new one.
+      if ((await store.users.withScope({ type: 'vdc', vdcId: body.id })).length > 0) throw new ConflictError(`VDC id ${body.id} is still referenced by role bindings; choose another id`);
       if (!(await store.vdcs.create(vdc))) throw new ConflictError(`VDC ${body.id} already exists`);
       if (!(await store.domains.isOpen(domainId))) {
         await store.vdcs.remove(body.id);
@@ -143,9 +148,9 @@ export function tenancyService(deps: TenancyDeps) {
       if (spaces.length > 0) reasons.push(`it has ${plural(spaces.length, 'live application space')} (namespace ${spaces.join(', ')}); delete ${spaces.length === 1 ? 'it' : 'them'} first`);
       if (open.length > 0) reasons.push(`it has ${open.length >= 20 ? 'at least ' : ''}${plural(open.length, 'open ticket')} (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', …' : ''}); wait for ${open.length === 1 ? 'it' : 'them'} to finish or cancel ${open.length === 1 ? 'it' : 'them'}`);
       if (reasons.length > 0) throw new ConflictError(`VDC ${id} cannot be deleted: ${reasons.join('; ')}`);
+      await access.revokeScope(caller, { type: 'vdc', vdcId: id }, meta);
       if (!(await store.vdcs.remove(id))) throw new NotFoundError(`VDC ${id} not found`);
       await audit.append({ actor: actorOf(caller), action: 'vdc.delete', target: `vdc:${id}`, outcome: 'success', details: { domainId: vdc.domainId, name: vdc.name }, ...meta });
-      await access.revokeScope(caller, { type: 'vdc', vdcId: id }, meta);
     },
 
     async listMembers(vdcId: string): Promise<MemberView[]> {
