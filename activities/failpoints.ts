@@ -14,11 +14,13 @@ export const FAILPOINTS = {
   apiAfterInsert: 'api-after-insert',
   /** Worker: inside applySpaceRbac, before the RoleBindings are applied; fails the step, so the space is compensated. */
   workerFailSpaceRbac: 'worker-fail-space-rbac',
+  /** Worker: inside waitWorkloadRollout, after the objects are applied; fails the step, so the workload is compensated. */
+  workerFailWorkloadRollout: 'worker-fail-workload-rollout',
 } as const;
 export type Failpoint = (typeof FAILPOINTS)[keyof typeof FAILPOINTS];
 
 /** Points that fail the activity instead of killing the process. */
-const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([FAILPOINTS.workerFailSpaceRbac]);
+const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([FAILPOINTS.workerFailWorkloadRollout, FAILPOINTS.workerFailSpaceRbac]);
 
 export function failpoints(armed: readonly string[]): (name: Failpoint, firstAttempt?: boolean) => void {
   const set = new Set(armed);

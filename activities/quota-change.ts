@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Quota, QuotaDiffLine, QuotaPreview, QuotaResource } from '../common/tickets.ts';
 import { QUOTA_RESOURCES } from '../common/tickets.ts';
 import type { VdcRef } from '../common/quota-change-workflow.ts';
@@ -31,21 +32,74 @@ export function mergeQuota(current: Quota, requested: Quota): Quota {
   return out;
 }
 
+/** Per-resource sum of quotas (usage over several namespaces); a resource none reports stays absent. */
+export function sumQuotas(quotas: readonly Quota[]): Quota {
+  const out: Quota = {};
+  for (const q of quotas) {
+    for (const r of QUOTA_RESOURCES) {
+      const v = q[r];
+      if (v !== undefined) out[r] = Math.round(((out[r] ?? 0) + v) * 1000) / 1000;
+    }
+  }
+  return out;
+}
+
+/**
+ * The namespaces a VDC's quota is enforced in: its first namespace, then each active application space
+ * (a space being deleted is left alone). An unknown namespace (no VDC record) is just itself.
+ */
+export async function vdcNamespaces(store: Store, firstNamespace: string, vdcId?: string): Promise<string[]> {
+  const vdc = vdcId ? await store.vdcs.get(vdcId) : await store.vdcs.byNamespace(firstNamespace);
+  const spaces = (vdc?.spaces ?? []).filter((s) => s.status === 'active').map((s) => s.namespace);
+  return [...new Set([firstNamespace, ...spaces])];
+}
+
+const isNotFoundRefusal = (err: unknown): boolean =>
+  err instanceof ApplicationFailure && (err.details?.[0] as { status?: number } | undefined)?.status === 404;
+
+/**
+ * Records `quota` on the VDC and server-side applies it as the ResourceQuota of each of the VDC's
+ * namespaces. Idempotent (same quota again is a no-op). A space namespace that no longer exists is
+ * skipped; the first namespace missing is a `KubernetesRefused` failure. Returns the namespaces applied.
+ */
+export async function applyVdcQuota(deps: Pick<QuotaActivityDeps, 'kube' | 'store'>, vdc: VdcRef, quota: Quota): Promise<string[]> {
+  const { kube, store } = deps;
+  await store.vdcs.setQuota(vdc.id, quota);
+  const applied: string[] = [];
+  for (const ns of await vdcNamespaces(store, vdc.namespace, vdc.id)) {
+    try {
+      await applyResourceQuota(kube, ns, quota, { 'edgeport.io/vdc': vdc.id });
+      applied.push(ns);
+    } catch (err) {
+      if (ns === vdc.namespace || !isNotFoundRefusal(err)) throw err;
+    }
+  }
+  return applied;
+}
+
 /** Activities of the quota-change process, built once per worker over injected clients. */
 export function createQuotaActivities(deps: QuotaActivityDeps) {
   const { kube, store, temporal, crashPoint } = deps;
   return {
-    /** Reads the namespace's ResourceQuota (hard and used) and records the diff approvers will see. Read-only. */
+    /**
+     * Reads the ResourceQuota of every namespace of the VDC (its first namespace and each active
+     * application space) and records the diff approvers will see: `current` is the quota in force (the
+     * first namespace's), `used` is summed over the namespaces. Read-only.
+     */
     async preflightQuota(args: { namespace: string; requested: Quota }): Promise<QuotaPreview> {
-      const reading = await readQuota(kube, args.namespace);
+      const namespaces = await vdcNamespaces(store, args.namespace);
+      const readings = await Promise.all(namespaces.map((ns) => readQuota(kube, ns)));
+      const hard = readings[0]?.hard ?? {};
+      const used = sumQuotas(readings.map((r) => r.used));
       const diff: QuotaDiffLine[] = (Object.keys(args.requested) as QuotaResource[])
         .filter((r) => args.requested[r] !== undefined)
-        .map((r) => ({ resource: r, from: reading.hard[r] ?? null, to: args.requested[r] as number, used: reading.used[r] ?? null }));
+        .map((r) => ({ resource: r, from: hard[r] ?? null, to: args.requested[r] as number, used: used[r] ?? null }));
       return {
-        hash: previewHash(args.namespace, reading.hard, args.requested),
+        hash: previewHash(args.namespace, hard, args.requested),
         namespace: args.namespace,
-        current: reading.hard,
-        used: reading.used,
+        namespaces,
+        current: hard,
+        used,
         requested: args.requested,
         diff,
         checkedAt: new Date().toISOString(),
@@ -58,21 +112,22 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
     },
 
     /**
-     * Applies the merged quota: records it on the VDC and server-side applies the namespace's
-     * ResourceQuota. Both writes are idempotent, so a retry after a crash leaves one effective apply.
+     * Applies the merged quota: records it on the VDC and server-side applies the ResourceQuota of every
+     * namespace of the VDC (first namespace and application spaces). Every write is idempotent, so a
+     * retry after a crash leaves one effective apply.
      */
     async applyQuota(args: { vdc: VdcRef; current: Quota; requested: Quota }): Promise<ApplyQuotaResult> {
       const ctx = Context.current();
       ctx.heartbeat('applying');
       const quota = mergeQuota(args.current, args.requested);
-      await store.vdcs.setQuota(args.vdc.id, quota);
-      await applyResourceQuota(kube, args.vdc.namespace, quota, { 'edgeport.io/vdc': args.vdc.id });
+      const namespaces = await applyVdcQuota(deps, args.vdc, quota);
       crashPoint(FAILPOINTS.workerAfterApply, ctx.info.attempt === 1);
       return {
         vdcId: args.vdc.id,
         domainId: args.vdc.domainId,
         pool: args.vdc.pool,
         namespace: args.vdc.namespace,
+        namespaces,
         quota,
         appliedAt: new Date().toISOString(),
       };

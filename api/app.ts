@@ -9,20 +9,27 @@ import { createAuditLog, type AuditStore } from '../store/audit.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
 import { failpoints, FAILPOINTS } from '../activities/failpoints.ts';
+import { basicTokenAuth } from './auth/basic-token.ts';
 import { bearerAuth } from './auth/bearer.ts';
 import { requireClientCert } from './auth/client-cert.ts';
 import { createAuth } from './auth/index.ts';
 import type { ApiConfig } from './config.ts';
 import { NotFoundError, problemHandler } from './errors.ts';
+import { sameOriginOnly } from './same-origin.ts';
 import { AddressSet } from './ip-match.ts';
 import { loadCaller } from './routes/caller.ts';
 import { mountRoutes, type RouteDef } from './routes/define.ts';
 import { apiRoutes } from './routes/index.ts';
+import { priceBookStore } from '../store/pricebook.ts';
 import { apiTokenService } from './services/api-tokens.ts';
+import { billingService } from './services/billing.ts';
 import { certSubjectService } from './services/cert-subjects.ts';
 import { ipFilter, ipListService } from './services/ip-lists.ts';
 import { poolService } from './services/pools.ts';
+import { registryService } from './services/registry.ts';
 import { ticketService, type TicketService } from './services/tickets.ts';
+import { delegationService } from './services/delegations.ts';
+import { delegationStore } from '../store/delegations.ts';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -54,7 +61,11 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
     approvalTimeoutMs: config.approvalTimeoutMs,
     afterInsert: () => crash(FAILPOINTS.apiAfterInsert),
+    delegations: delegationService({ store, delegations: delegationStore(store.conn), audit }),
   });
+  const priceBook = priceBookStore(store.conn);
+  await priceBook.init();
+  const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
   const auth = await createAuth({
     config: {
       issuer: config.oidc.issuer,
@@ -88,13 +99,17 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   // Exempt from the IP lists so orchestrator probes keep working whatever the lists say; it reveals nothing.
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use(ipFilter(ipLists));
+  app.use(sameOriginOnly(config.publicUrl));
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(auth.session, ...auth.passport);
   app.use(auth.router);
   const api = express.Router();
+  // Docker clients send registry credentials (user + API token) as Basic auth to the token endpoint only.
+  api.use('/registry/token', basicTokenAuth(apiTokens));
   // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
   api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
-  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools });
+  const registry = config.registry ? registryService({ config: config.registry, vdcs: store.vdcs }) : undefined;
+  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, ...(registry ? { registry } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys) });
   mountRoutes(api, routes);
   api.use(() => {
     throw new NotFoundError('no such API route');

@@ -48,6 +48,9 @@ const ApiEnvSchema = z.object({
   EDGEPORT_MTLS_VERIFY_HEADER: headerName.default('x-ssl-client-verify'),
   EDGEPORT_CREDENTIALS_KEY: credentialsKey,
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
+  EDGEPORT_REGISTRY_URL: z.string().url().optional(),
+  EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
+  EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
 });
 
 export interface ApiConfig {
@@ -75,6 +78,8 @@ export interface ApiConfig {
   mtls: { mode: 'off' | 'required'; subjectHeader: string; verifyHeader: string };
   /** Secret: never logged. Seals resource-pool credentials before they are stored. */
   credentials: { key: string; previousKeys: string[] };
+  /** The OCI registry this API is the token service of; absent: no registry routes. The key file is a secret. */
+  registry?: { url: string; tokenKeyFile: string; tokenCertFile: string };
 }
 
 /** Parses the API's settings once at start-up; nothing else in the API reads `process.env`. */
@@ -102,5 +107,8 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     ipListCacheMs: c.EDGEPORT_IPLIST_CACHE_SECONDS * 1000,
     mtls: { mode: c.EDGEPORT_MTLS_MODE, subjectHeader: c.EDGEPORT_MTLS_SUBJECT_HEADER, verifyHeader: c.EDGEPORT_MTLS_VERIFY_HEADER },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
+    ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
+      ? { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE } }
+      : {}),
   };
 }

@@ -52,6 +52,7 @@ const EXPECT: Record<string, Expectation> = {
   'POST /tickets/:id/decisions': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/tickets/${f.ticket}/decisions`, body: { decision: 'maybe' } }) },
   'POST /tickets/:id/cancel': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/cancel`, body: { reason: 5 } }) },
   'GET /tickets/:id/timeline': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/timeline` }) },
+  'GET /tickets/:id/join-command': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/tickets/${f.ticket}/join-command` }) },
   'GET /audit': { allow: [OPS], probe: () => ({ path: '/audit?limit=1' }) },
   'GET /audit/export': { allow: [OPS], probe: () => ({ path: '/audit/export?format=jsonl' }) },
   'POST /audit/verify': { allow: [OPS], probe: () => ({ path: '/audit/verify', body: {} }) },
@@ -84,6 +85,18 @@ const EXPECT: Record<string, Expectation> = {
   'POST /pools/:id/nodes/:name/cordon': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}/nodes/edge-amd64-1/cordon`, body: {} }) },
   'POST /pools/:id/nodes/:name/uncordon': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}/nodes/edge-amd64-1/uncordon`, body: {} }) },
   'DELETE /pools/:id': { allow: [OPS, MAINT], probe: () => ({ path: `/pools/${pool}` }) },
+  'GET /pricebook': { allow: [OPS, DOMAIN, VDCA, FIN], probe: () => ({ path: '/pricebook' }) },
+  'POST /pricebook': { allow: [OPS], probe: () => ({ path: '/pricebook', body: { prices: 'none' } }) },
+  'POST /ledger/verify': { allow: [OPS, FIN], probe: () => ({ path: '/ledger/verify', body: { vdcIds: 5 } }) },
+  'GET /reports/vdcs/:id': { allow: [OPS, DOMAIN, VDCA, FIN], probe: (f) => ({ path: `/reports/vdcs/${f.vdc}?month=2020-01` }) },
+  'GET /reports/domains/:id': { allow: [OPS, DOMAIN, FIN], probe: (f) => ({ path: `/reports/domains/${f.domain}?month=2020-01` }) },
+  'GET /reports/pools/:id': { allow: [OPS, FIN], probe: () => ({ path: `/reports/pools/${pool}?month=2020-01` }) },
+  'GET /reports/platform': { allow: [OPS, FIN], probe: () => ({ path: '/reports/platform?month=2020-01' }) },
+  'GET /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations' }) },
+  'PUT /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations', body: { delegateSub: 5 } }) },
+  'DELETE /delegations/:id': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations/00000000-0000-4000-8000-000000000000' }) },
+  'GET /registry/token': { signedIn: true, probe: () => ({ path: '/registry/token?service=edgeport-registry&scope=repository:public/probe:pull' }) },
+  'GET /images': { signedIn: true, probe: () => ({ path: '/images' }) },
 };
 
 const base = stackEnv('EDGEPORT_PUBLIC_URL');

@@ -27,6 +27,7 @@ export const PERMISSION_TREE = [
       leaf('role:write', 'platform', 'Define custom roles', '定义自定义角色'),
       leaf('iplist:write', 'platform', 'Edit IP allow and deny lists', '编辑 IP 黑白名单'),
       leaf('audit:read', 'platform', 'Read and verify the audit log', '查看和校验审计日志'),
+      leaf('pricebook:write', 'platform', 'Publish price book versions', '发布价格表版本'),
     ],
   },
   {

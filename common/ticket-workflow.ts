@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor, Role } from './roles.ts';
-import type { ApprovalRecord, PolicySummary, TicketPreview, TicketStatus } from './tickets.ts';
+import type { ApprovalRecord, ApprovalReset, PolicySummary, TicketPreview, TicketStatus } from './tickets.ts';
 
 /**
  * The contract every ticket workflow shares with the API: the decide update, cancel signal and state
@@ -34,6 +34,18 @@ export interface DecideArgs {
   decision: 'approve' | 'reject';
   comment?: string;
   previewHash?: string;
+  /**
+   * Set when the caller decides as the delegate of an approver (resolved by the API from an active
+   * delegation, only when the caller is not eligible themselves). The validator checks the approver's
+   * roles instead of the caller's, and the decision is recorded as made on that approver's behalf.
+   */
+  onBehalfOf?: DelegatedAuthority;
+}
+
+/** An approver whose decisions the caller may make, with the roles that approver holds on the ticket's VDC. */
+export interface DelegatedAuthority {
+  delegator: Actor;
+  roles: Role[];
 }
 
 export interface TicketWorkflowState<P extends TicketPreview = TicketPreview> {
@@ -41,6 +53,8 @@ export interface TicketWorkflowState<P extends TicketPreview = TicketPreview> {
   currentStep: number | null;
   approvals: ApprovalRecord[];
   preview?: P;
+  /** Approval rounds voided because the cluster changed between approval and execution. */
+  approvalResets?: ApprovalReset[];
   error?: string;
 }
 

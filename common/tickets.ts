@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Actor, Role } from './roles.ts';
+import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadPreview } from './workload.ts';
 
 export const TICKET_STATUSES = [
   'submitted',
@@ -15,7 +16,7 @@ export const TICKET_STATUSES = [
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const FINAL_STATUSES: readonly TicketStatus[] = ['completed', 'rejected', 'failed', 'cancelled', 'compensated'];
 
-export const TICKET_TYPES = ['quota-change', 'space-create', 'space-delete'] as const;
+export const TICKET_TYPES = ['quota-change', 'space-create', 'space-delete', 'node-join', 'quota-lease', 'workload-deploy', 'workload-rollback'] as const;
 export type TicketType = (typeof TICKET_TYPES)[number];
 
 /** Quota resources a VDC can hold in the walking skeleton: cpu cores, memory GiB, pod count. */
@@ -45,6 +46,50 @@ export const QuotaChangeRequestSchema = z.strictObject({
   reason,
 });
 export type QuotaChangeRequest = z.infer<typeof QuotaChangeRequestSchema>;
+
+/** Longest quota lease: 90 days. */
+export const MAX_LEASE_HOURS = 90 * 24;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Body of `POST /api/tickets` for a quota lease: `quota` is the quota in force during the lease (a
+ * temporary increase), from `startsAt` (default: when approved) until `endsAt`, or for `durationHours`.
+ * Exactly one of `endsAt` / `durationHours`; the end after the start; at most 90 days. Whether the end
+ * is still in the future is the policy's call (time is its input).
+ */
+export const QuotaLeaseRequestSchema = z
+  .strictObject({
+    type: z.literal('quota-lease'),
+    vdcId,
+    quota: QuotaSchema,
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+    endsAt: z.iso.datetime({ offset: true }).optional(),
+    durationHours: z.number().finite().positive().max(MAX_LEASE_HOURS).optional(),
+    reason,
+  })
+  .superRefine((v, ctx) => {
+    if ((v.endsAt === undefined) === (v.durationHours === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'exactly one of endsAt or durationHours is required' });
+      return;
+    }
+    if (v.endsAt !== undefined && v.startsAt !== undefined) {
+      const hours = (Date.parse(v.endsAt) - Date.parse(v.startsAt)) / HOUR_MS;
+      if (hours <= 0) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'endsAt must be after startsAt' });
+      else if (hours > MAX_LEASE_HOURS) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'a lease lasts at most 90 days' });
+    }
+  });
+export type QuotaLeaseRequest = z.infer<typeof QuotaLeaseRequestSchema>;
+
+/**
+ * The lease window in epoch ms when the lease begins no earlier than `notBeforeMs` (submit or approval
+ * time): it starts at `startsAt` or then, whichever is later, and ends at `endsAt` or `durationHours`
+ * after the start. Pure (time is an input), so the policy and the workflow compute the same window.
+ */
+export function leaseWindow(lease: Pick<QuotaLeaseRequest, 'startsAt' | 'endsAt' | 'durationHours'>, notBeforeMs: number): { startMs: number; endMs: number } {
+  const startMs = Math.max(lease.startsAt !== undefined ? Date.parse(lease.startsAt) : notBeforeMs, notBeforeMs);
+  const endMs = lease.endsAt !== undefined ? Date.parse(lease.endsAt) : startMs + Math.round((lease.durationHours ?? 0) * HOUR_MS);
+  return { startMs, endMs };
+}
 
 /** Longest application space name; with the VDC id it must still fit a namespace name (63). */
 export const SPACE_NAME_MAX = 40;
@@ -121,8 +166,40 @@ export const SpaceDeleteRequestSchema = z.strictObject({
 });
 export type SpaceDeleteRequest = z.infer<typeof SpaceDeleteRequestSchema>;
 
+/** Node architectures an edge node may report (`kubernetes.io/arch`). */
+export const NODE_ARCHES = ['amd64', 'arm64', 'arm', 'riscv64', 'ppc64le', 's390x'] as const;
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export const NODE_JOIN_TTL_MINUTES = { min: 5, max: 1440 } as const;
+export const MAX_NODE_TAINTS = 16;
+
+/** A taint the joined node gets; key follows the label-key rules (reserved prefixes refused), value the label-value rules. */
+const NodeTaintSchema = z
+  .strictObject({ key: z.string().min(1).max(317), value: z.string().max(63).optional(), effect: z.enum(TAINT_EFFECTS) })
+  .superRefine((t, ctx) => {
+    const kp = labelKeyProblem(t.key);
+    if (kp) ctx.addIssue({ code: 'custom', path: ['key'], message: kp.replace(/^label/, 'taint key') });
+    const vp = t.value === undefined ? undefined : labelValueProblem(t.value);
+    if (vp) ctx.addIssue({ code: 'custom', path: ['value'], message: vp.replace(/^label/, 'taint') });
+  });
+export type NodeTaint = z.infer<typeof NodeTaintSchema>;
+
+/** Body of `POST /api/tickets` joining edge node `nodeName` to resource pool `pool` for the VDC. */
+export const NodeJoinRequestSchema = z.strictObject({
+  type: z.literal('node-join'),
+  vdcId,
+  pool: z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label'),
+  nodeName: z.string().min(1).max(253).regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain (lower-case letters, digits, - and .)'),
+  arch: z.enum(NODE_ARCHES).optional(),
+  labels: SpaceLabelsSchema.optional(),
+  taints: z.array(NodeTaintSchema).max(MAX_NODE_TAINTS).optional(),
+  tokenTtlMinutes: z.number().int().min(NODE_JOIN_TTL_MINUTES.min).max(NODE_JOIN_TTL_MINUTES.max),
+  reason,
+});
+export type NodeJoinRequest = z.infer<typeof NodeJoinRequestSchema>;
+
+
 /** Every ticket body, discriminated by `type`; an unknown type is a 400 naming `type`. */
-export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema]);
+export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema, NodeJoinRequestSchema, QuotaLeaseRequestSchema, WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema]);
 export type SubmitTicket = z.infer<typeof SubmitTicketSchema>;
 /** The request body of one ticket type. */
 export type PayloadOf<T extends TicketType> = Extract<SubmitTicket, { type: T }>;
@@ -138,8 +215,35 @@ export type DecisionBody = z.infer<typeof DecisionSchema>;
 /** One step of an approval chain decided by policy at submit time. */
 export interface ApprovalStep {
   step: number;
+  /** The role that decides this step (the first of `roles` when those are given). */
   role: Role;
   label: string;
+  /** Roles that may decide this step; absent → `[role]`. */
+  roles?: Role[];
+  /** `any-of` (default): one approval by a holder of any listed role; `all-of`: one approval per listed role. */
+  mode?: 'any-of' | 'all-of';
+  /** SLA of each level of this step; absent → the ticket's `approvalTimeoutMs` and no escalation. */
+  sla?: StepSla;
+}
+
+/** Deadline, reminder and escalation levels of one approval step (durable timers in the workflow). */
+export interface StepSla {
+  /** How long each level may wait for a decision. */
+  deadlineMs: number;
+  /** How long before the deadline a reminder is recorded (0 = none). */
+  remindBeforeMs: number;
+  /** Roles the step escalates to, in order, when a level's deadline passes; after the last, the ticket is rejected. */
+  escalateTo: Role[];
+}
+
+/** One approval given on an all-of step (or the single decision of an any-of step, mirrored on the record). */
+export interface ApprovalVote {
+  role: Role;
+  actor: Actor;
+  at: string;
+  /** Set when `actor` decided as the delegate of this approver. */
+  onBehalfOf?: Actor;
+  comment?: string;
 }
 
 export interface ApprovalRecord {
@@ -149,6 +253,27 @@ export interface ApprovalRecord {
   actor?: Actor;
   at?: string;
   comment?: string;
+  /** Set when `actor` decided as the delegate of this approver ("decided by actor on behalf of …"). */
+  onBehalfOf?: Actor;
+  /** Roles that may decide now (after escalation: the escalated role); absent → the chain step's roles. */
+  roles?: Role[];
+  /** All-of steps: the approvals given so far. */
+  votes?: ApprovalVote[];
+  /** When the current level of this step is due (ISO); set while the step waits. */
+  deadline?: string;
+  /** Reminders recorded before a deadline. */
+  reminders?: string[];
+  /** Escalations recorded at a deadline. */
+  escalations?: { at: string; from: Role[]; to: Role[] }[];
+}
+
+/** A round of approvals voided because the cluster changed between approval and execution. */
+export interface ApprovalReset {
+  at: string;
+  reason: string;
+  previousHash: string;
+  newHash: string;
+  approvals: ApprovalRecord[];
 }
 
 export interface QuotaDiffLine {
@@ -162,6 +287,8 @@ export interface QuotaDiffLine {
 export interface QuotaPreview {
   hash: string;
   namespace: string;
+  /** Every namespace the quota applies to (first namespace, then application spaces); `used` is summed over them. */
+  namespaces?: string[];
   current: Quota;
   used: Quota;
   requested: Quota;
@@ -181,7 +308,20 @@ export interface SpacePreview {
   checkedAt: string;
 }
 
-export type TicketPreview = QuotaPreview | SpacePreview;
+/** What the node-join preflight found; approvers decide on this (never carries the token). */
+export interface NodeJoinPreview {
+  hash: string;
+  pool: string;
+  nodeName: string;
+  arch?: string;
+  /** Every label the node gets, Edgeport's included. */
+  labels: Record<string, string>;
+  taints: NodeTaint[];
+  tokenTtlMinutes: number;
+  checkedAt: string;
+}
+
+export type TicketPreview = QuotaPreview | SpacePreview | NodeJoinPreview | WorkloadPreview;
 
 /** Lifecycle of an application space as recorded on its VDC. */
 export const SPACE_STATUSES = ['active', 'deleting'] as const;
@@ -218,6 +358,8 @@ export interface TicketView {
   approvals: ApprovalRecord[];
   currentStep: number | null;
   preview?: TicketPreview;
+  /** Earlier approval rounds voided because the cluster changed before execution. */
+  approvalResets?: ApprovalReset[];
   result?: { appliedAt: string; ledgerLineId?: string };
   error?: string;
   createdAt: string;
@@ -229,6 +371,10 @@ export interface PreviewByType {
   'quota-change': QuotaPreview;
   'space-create': SpacePreview;
   'space-delete': SpacePreview;
+  'node-join': NodeJoinPreview;
+  'quota-lease': QuotaPreview;
+  'workload-deploy': WorkloadPreview;
+  'workload-rollback': WorkloadPreview;
 }
 
 /** A ticket view whose type is known, with its payload and preview narrowed to that type. */

@@ -1,8 +1,9 @@
 import { ROLES } from '../common/roles.ts';
 import type { ApprovalStep, PolicySummary, Quota, QuotaResource } from '../common/tickets.ts';
+import { approvalStep } from './approval-chain.ts';
 
 /** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
-export const QUOTA_POLICY_VERSION = 'quota-change/2026-11-24.1';
+export const QUOTA_POLICY_VERSION = 'quota-change/2026-11-25.1';
 
 /** Platform-wide hard ceilings per VDC; a request above one is denied outright. */
 export const QUOTA_CEILING: Required<Quota> = { cpu: 512, memoryGi: 2048, pods: 5000 };
@@ -13,6 +14,12 @@ export const QUOTA_CEILING: Required<Quota> = { cpu: 512, memoryGi: 2048, pods: 
  */
 export const LARGE_INCREASE_FACTOR = 1.5;
 export const LARGE_ABSOLUTE: Required<Quota> = { cpu: 16, memoryGi: 64, pods: 200 };
+
+/**
+ * A "very large" request takes a VDC above this share of the platform ceiling on some resource; its second
+ * step then needs both an operations admin and a domain admin (all-of).
+ */
+export const VERY_LARGE_SHARE = 0.5;
 
 export type QuotaDecision =
   | PolicySummary
@@ -30,7 +37,10 @@ const isLarge = (resource: QuotaResource, from: number | undefined, to: number):
  * Decides how a quota change is approved. Pure: the current quota comes from the VDC record the API holds.
  * - any resource above the platform ceiling → deny (naming the field);
  * - only decreases or no change → auto-approve (giving back capacity needs nobody's consent);
- * - increases → VDC admin; a large increase adds an operations admin as second step.
+ * - increases → VDC admin; a large increase adds an operations admin as second step; a very large one
+ *   (above half the ceiling) makes that step all-of operations admin and domain admin.
+ * Every step has an SLA (a day per level, reminder 4 h before) escalating VDC admin → domain admin → ops admin.
+ * Changes since 2026-11-24.1: SLAs and escalation; the all-of step for very large requests.
  */
 export function decideQuotaChange({ current, requested }: QuotaPolicyInput): QuotaDecision {
   const entries = Object.entries(requested).filter((e): e is [QuotaResource, number] => e[1] !== undefined);
@@ -48,10 +58,15 @@ export function decideQuotaChange({ current, requested }: QuotaPolicyInput): Quo
   if (increases.length === 0) {
     return { version: QUOTA_POLICY_VERSION, outcome: 'auto-approve', reason: 'no resource increases', chain: [] };
   }
-  const chain: ApprovalStep[] = [{ step: 0, role: ROLES.vdcAdmin, label: 'VDC admin' }];
+  const chain: ApprovalStep[] = [approvalStep(0, [ROLES.vdcAdmin])];
   const large = increases.filter(([resource, to]) => isLarge(resource, current[resource], to)).map(([r]) => r);
+  const veryLarge = increases.filter(([resource, to]) => to > QUOTA_CEILING[resource] * VERY_LARGE_SHARE).map(([r]) => r);
+  if (veryLarge.length > 0) {
+    chain.push(approvalStep(1, [ROLES.opsAdmin, ROLES.domainAdmin], { mode: 'all-of' }));
+    return { version: QUOTA_POLICY_VERSION, outcome: 'approval', reason: `very large increase of ${veryLarge.join(', ')}`, chain };
+  }
   if (large.length > 0) {
-    chain.push({ step: 1, role: ROLES.opsAdmin, label: 'Operations admin' });
+    chain.push(approvalStep(1, [ROLES.opsAdmin]));
     return { version: QUOTA_POLICY_VERSION, outcome: 'approval', reason: `large increase of ${large.join(', ')}`, chain };
   }
   return { version: QUOTA_POLICY_VERSION, outcome: 'approval', reason: `increase of ${increases.map(([r]) => r).join(', ')}`, chain };

@@ -1,4 +1,5 @@
 import 'vue-router';
+import type { Permission } from '@common/permissions';
 import type { Role } from '@common/roles';
 
 declare module 'vue-router' {
@@ -9,6 +10,8 @@ declare module 'vue-router' {
     menu?: string;
     /** When set, only users holding one of these roles (any scope) may open the route. */
     roles?: readonly Role[];
+    /** When set, only users holding one of these permissions (any scope, from `/api/me`) may open the route. */
+    permissions?: readonly Permission[];
   }
 }
 

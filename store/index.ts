@@ -11,6 +11,7 @@ import { spaceStore } from './spaces.ts';
 import { ticketStore } from './tickets.ts';
 import { userStore } from './users.ts';
 import { vdcStore } from './vdcs.ts';
+import { workloadStore } from './workloads.ts';
 
 /** The data-access layer shared by the API and the worker. */
 export interface Store {
@@ -25,6 +26,7 @@ export interface Store {
   apiTokens: ReturnType<typeof apiTokenStore>;
   ipLists: ReturnType<typeof ipListStore>;
   pools: ReturnType<typeof poolStore>;
+  workloads: ReturnType<typeof workloadStore>;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,8 @@ export async function openStore(url: string): Promise<Store> {
   const apiTokens = apiTokenStore(conn);
   const ipLists = ipListStore(conn);
   const pools = poolStore(conn);
-  await Promise.all([apiTokens.init(), ipLists.init(), pools.init()]);
+  const workloads = workloadStore(conn);
+  await Promise.all([apiTokens.init(), ipLists.init(), pools.init(), workloads.init()]);
   return {
     conn,
     tickets: ticketStore(models),
@@ -48,6 +51,7 @@ export async function openStore(url: string): Promise<Store> {
     apiTokens,
     ipLists,
     pools,
+    workloads,
     close: () => conn.close(),
   };
 }

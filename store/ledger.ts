@@ -6,9 +6,13 @@ export const ledgerLineId = (workflowId: string, runId: string, eventId: number)
 export function ledgerStore(models: Models) {
   const { LedgerLine } = models;
   return {
-    /** Writes the line once; a retry with the same provenance changes nothing. */
+    /**
+     * Writes the line once; a retry with the same provenance changes nothing. An `end` (known later,
+     * e.g. when a lease reverts) is set on the existing line; it is derived from history, so re-setting it is harmless.
+     */
     async upsert(line: Omit<LedgerLineDoc, 'createdAt'>): Promise<void> {
-      await LedgerLine.updateOne({ _id: line._id }, { $setOnInsert: line }, { upsert: true });
+      const { end, ...rest } = line;
+      await LedgerLine.updateOne({ _id: line._id }, { $setOnInsert: rest, ...(end ? { $set: { end } } : {}) }, { upsert: true });
     },
     byWorkflow(workflowId: string): Promise<LedgerLineDoc[]> {
       return LedgerLine.find({ workflowId }).sort({ eventId: 1 }).lean<LedgerLineDoc[]>();

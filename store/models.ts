@@ -4,6 +4,7 @@ import type { Actor, Role, RoleBinding } from '../common/roles.ts';
 import type { NamespaceStatus } from '../common/tenancy.ts';
 import type {
   ApprovalRecord,
+  ApprovalReset,
   PolicySummary,
   Quota,
   SubmitTicket,
@@ -59,6 +60,7 @@ export interface TicketDoc {
   approvals: ApprovalRecord[];
   currentStep: number | null;
   preview?: TicketPreview;
+  approvalResets?: ApprovalReset[];
   result?: { appliedAt: string; ledgerLineId?: string };
   error?: string;
   /** Requester-scoped idempotency key of the submit; unique per requester. */
@@ -88,13 +90,18 @@ export interface LedgerLineDoc {
   workflowId: string;
   runId: string;
   eventId: number;
-  fact: 'quota.allocation.changed';
+  /** `quota.lease`: a temporary increase (`quantities` = the increase) over [start, end). */
+  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined';
   vdcId: string;
   domainId: string;
   pool: string;
-  quantities: Quota;
+  /** What the fact is about besides the VDC (`node.joined`: the node's name). */
+  subject?: string;
+  quantities: Quota & { nodes?: number };
   units: Record<string, string>;
   start: Date;
+  /** End of the interval (a lease's revert); absent while open. */
+  end?: Date;
   createdAt: Date;
 }
 
@@ -148,6 +155,7 @@ export function createModels(conn: Connection): Models {
       approvals: { type: Schema.Types.Mixed, default: [] },
       currentStep: { type: Number, default: null },
       preview: Schema.Types.Mixed,
+      approvalResets: Schema.Types.Mixed,
       result: Schema.Types.Mixed,
       error: String,
       idempotencyKey: String,
@@ -171,9 +179,11 @@ export function createModels(conn: Connection): Models {
       vdcId: { type: String, index: true },
       domainId: String,
       pool: String,
-      quantities: { type: quota, _id: false },
+      subject: String,
+      quantities: { type: { ...quota, nodes: Number }, _id: false },
       units: Schema.Types.Mixed,
       start: Date,
+      end: Date,
     },
     { versionKey: false, timestamps: { createdAt: true, updatedAt: false } },
   );

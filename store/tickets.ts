@@ -2,7 +2,7 @@ import { FINAL_STATUSES, type TicketStatus, type TicketView } from '../common/ti
 import type { Models, TicketDoc } from './models.ts';
 
 /** Fields the workflow projects onto the ticket; anything else on the document is the API's. */
-export type TicketProjection = Partial<Pick<TicketDoc, 'status' | 'approvals' | 'currentStep' | 'preview' | 'result' | 'error'>>;
+export type TicketProjection = Partial<Pick<TicketDoc, 'status' | 'approvals' | 'currentStep' | 'preview' | 'approvalResets' | 'result' | 'error'>>;
 
 export type NewTicket = Omit<TicketDoc, 'projectionSeq' | 'workflowStarted' | 'createdAt' | 'updatedAt'>;
 
@@ -92,6 +92,7 @@ export function toTicketView(t: TicketDoc): TicketView {
     approvals: t.approvals,
     currentStep: t.currentStep,
     ...(t.preview ? { preview: t.preview } : {}),
+    ...(t.approvalResets?.length ? { approvalResets: t.approvalResets } : {}),
     ...(t.result ? { result: t.result } : {}),
     ...(t.error ? { error: t.error } : {}),
     createdAt: new Date(t.createdAt).toISOString(),

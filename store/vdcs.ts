@@ -7,6 +7,10 @@ export function vdcStore(models: Models) {
     get(id: string): Promise<VdcDoc | null> {
       return Vdc.findById(id).lean<VdcDoc>();
     },
+    /** The VDC whose first namespace is `namespace` (activities that only know the namespace). */
+    byNamespace(namespace: string): Promise<VdcDoc | null> {
+      return Vdc.findOne({ namespace }).lean<VdcDoc>();
+    },
     list(ids: string[] | 'all'): Promise<VdcDoc[]> {
       return Vdc.find(ids === 'all' ? {} : { _id: { $in: ids } }).sort({ _id: 1 }).lean<VdcDoc[]>();
     },

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
   cancelSignal,
@@ -10,7 +10,14 @@ import {
   type TicketWorkflowResult,
   type TicketWorkflowState,
 } from '../common/ticket-workflow.ts';
-import type { TicketPreview, TicketStatus } from '../common/tickets.ts';
+import type { Actor, Role } from '../common/roles.ts';
+import type { ApprovalRecord, TicketPreview, TicketStatus } from '../common/tickets.ts';
+
+/**
+ * Patch ids. `approval-sla`: per-step deadlines with a reminder before and escalation at the deadline
+ * (histories recorded before it reject at the first timeout, as they did).
+ */
+export const APPROVAL_PATCHES = { sla: 'approval-sla' } as const;
 
 /** Same options as the quota workflow's preflight group, so its recorded histories replay unchanged. */
 const { projectTicket } = proxyActivities<Activities>({
@@ -33,6 +40,11 @@ export interface TicketApproval<P extends TicketPreview> {
    * result of the closed ticket (rejected, expired or cancelled).
    */
   awaitApproval(preview: P): Promise<TicketWorkflowResult | undefined>;
+  /**
+   * Voids the approvals given so far (recorded in `approvalResets` with the reason and both hashes) and
+   * runs the chain again on the new preview; same result as {@link awaitApproval}.
+   */
+  reapprove(preview: P, reason: string): Promise<TicketWorkflowResult | undefined>;
 }
 
 /**
@@ -58,6 +70,7 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
         currentStep: state.currentStep,
         approvals: state.approvals,
         ...(state.preview ? { preview: state.preview } : {}),
+        ...(state.approvalResets ? { approvalResets: state.approvalResets } : {}),
         ...(state.error ? { error: state.error } : {}),
       },
     });
@@ -74,16 +87,28 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
   setHandler(cancelSignal, ({ actor, reason }) => {
     if (state.status === 'submitted' || state.status === 'pending_approval') cancelRequested = `cancelled by ${actor.name}${reason ? `: ${reason}` : ''}`;
   });
+  let changes = 0;
   setHandler(
     decideUpdate,
     (args: DecideArgs) => {
       const step = state.currentStep as number;
       const record = state.approvals[step];
-      if (record) Object.assign(record, { decision: args.decision, actor: args.actor, at: new Date().toISOString(), ...(args.comment ? { comment: args.comment } : {}) });
+      const acting = actingAs(input, state, args);
+      const at = new Date().toISOString();
+      const onBehalfOf = args.onBehalfOf && acting?.onBehalfOf ? { onBehalfOf: acting.onBehalfOf } : {};
+      const comment = args.comment ? { comment: args.comment } : {};
+      let stepDone = true;
+      if (record && acting && args.decision === 'approve' && stepMode(input, step) === 'all-of') {
+        record.votes = [...(record.votes ?? []), { role: acting.role, actor: args.actor, at, ...onBehalfOf, ...comment }];
+        stepDone = eligibleRoles(input, state, step).every((r) => record.votes?.some((v) => v.role === r));
+      }
+      if (record && stepDone) Object.assign(record, { decision: args.decision, actor: args.actor, at, ...comment, ...onBehalfOf });
       if (args.decision === 'reject') state.status = 'rejected';
+      else if (!stepDone) state.currentStep = step;
       else if (step + 1 < state.approvals.length) state.currentStep = step + 1;
       else state.status = 'approved';
       if (state.status !== 'pending_approval') state.currentStep = null;
+      changes++;
       return state;
     },
     { validator: (args: DecideArgs) => validateDecision(input, state, args) },
@@ -93,6 +118,10 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
     state.preview = preview;
     state.status = policy.outcome === 'auto-approve' ? 'approved' : 'pending_approval';
     await project();
+    if (state.status === 'pending_approval' && patched(APPROVAL_PATCHES.sla)) {
+      const closed = await runChainWithSla();
+      if (closed) return closed;
+    }
     while (state.status === 'pending_approval') {
       const step = state.currentStep;
       const moved = await condition(() => state.currentStep !== step || state.status !== 'pending_approval' || cancelRequested !== undefined, input.approvalTimeoutMs);
@@ -105,7 +134,109 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
     return undefined;
   }
 
-  return { state, project, finish, awaitApproval };
+  /**
+   * The chain with SLAs: each level of a step waits until its deadline (a reminder recorded before it),
+   * then escalates to the step's next role; the last level timing out rejects the ticket. Returns the
+   * closed result for a cancel or expiry, otherwise undefined with the status decided by the update.
+   */
+  async function runChainWithSla(): Promise<TicketWorkflowResult | undefined> {
+    while (state.status === 'pending_approval' && state.currentStep !== null) {
+      const stepIdx = state.currentStep;
+      const step = policy.chain[stepIdx];
+      const record = state.approvals[stepIdx] as ApprovalRecord;
+      const deadlineMs = step?.sla?.deadlineMs ?? input.approvalTimeoutMs;
+      const remindBefore = step?.sla && step.sla.remindBeforeMs > 0 && step.sla.remindBeforeMs < deadlineMs ? step.sla.remindBeforeMs : 0;
+      const level = record.escalations?.length ?? 0;
+      const next = step?.sla?.escalateTo[level];
+      const roles = eligibleRoles(input, state, stepIdx);
+      const label = `approval step ${stepIdx + 1} (${roles.join(', ')})`;
+      const deadlineAt = Date.now() + deadlineMs;
+      record.deadline = new Date(deadlineAt).toISOString();
+      // `seen` is taken before every await, so a decision arriving while a projection runs is not missed.
+      let seen = changes;
+      await project();
+      let reminded = remindBefore === 0;
+      for (;;) {
+        const wakeAt = reminded ? deadlineAt : deadlineAt - remindBefore;
+        const summary = reminded
+          ? next
+            ? `Deadline passed: ${label} escalated to ${next}`
+            : `Deadline passed: ${label} expired, ticket rejected`
+          : `Reminder: ${label} is due at ${record.deadline}`;
+        const moved = (): boolean => state.status !== 'pending_approval' || state.currentStep !== stepIdx;
+        const woken = await condition(() => changes !== seen || moved() || cancelRequested !== undefined, Math.max(wakeAt - Date.now(), 1), { summary });
+        if (cancelRequested !== undefined && state.status === 'pending_approval') return finish('cancelled', cancelRequested);
+        if (woken) {
+          if (moved()) break;
+          seen = changes;
+          await project();
+          continue;
+        }
+        if (!reminded) {
+          reminded = true;
+          record.reminders = [...(record.reminders ?? []), new Date().toISOString()];
+          seen = changes;
+          await project();
+          continue;
+        }
+        if (next === undefined) return finish('rejected', `approval step ${stepIdx + 1} not decided within ${Math.round(deadlineMs / 60_000)} min`);
+        record.escalations = [...(record.escalations ?? []), { at: new Date().toISOString(), from: roles, to: [next] }];
+        record.roles = [next];
+        delete record.votes;
+        break;
+      }
+      if (state.status !== 'pending_approval') delete record.deadline;
+    }
+    if (state.status === 'pending_approval') return undefined;
+    for (const r of state.approvals) delete r.deadline;
+    await project();
+    return undefined;
+  }
+
+  async function reapprove(preview: P, reason: string): Promise<TicketWorkflowResult | undefined> {
+    state.approvalResets = [
+      ...(state.approvalResets ?? []),
+      { at: new Date().toISOString(), reason, previousHash: state.preview?.hash ?? '', newHash: preview.hash, approvals: state.approvals },
+    ];
+    state.approvals = policy.chain.map((s) => ({ step: s.step, role: s.role }));
+    state.currentStep = policy.chain.length > 0 ? 0 : null;
+    return awaitApproval(preview);
+  }
+
+  return { state, project, finish, awaitApproval, reapprove };
+}
+
+/** Roles that may decide step `i` now: after escalation the escalated role, else the chain step's roles. */
+function eligibleRoles(input: TicketWorkflowInput, state: TicketWorkflowState, i: number): Role[] {
+  const step = input.policy.chain[i];
+  return state.approvals[i]?.roles ?? step?.roles ?? (step ? [step.role] : []);
+}
+
+const stepMode = (input: TicketWorkflowInput, i: number): 'any-of' | 'all-of' => input.policy.chain[i]?.mode ?? 'any-of';
+
+/**
+ * The role the caller (or the approver they stand in for) decides the current step as, or undefined when
+ * neither holds a role the step still needs. On an all-of step, roles already approved are no longer needed.
+ */
+function actingAs(input: TicketWorkflowInput, state: TicketWorkflowState, args: DecideArgs): { role: Role; onBehalfOf?: Actor } | undefined {
+  const i = state.currentStep;
+  if (i === null) return undefined;
+  const voted = new Set((state.approvals[i]?.votes ?? []).map((v) => v.role));
+  const needed = eligibleRoles(input, state, i).filter((r) => !voted.has(r));
+  const own = needed.find((r) => args.actorRoles.includes(r));
+  if (own) return { role: own };
+  const d = args.onBehalfOf;
+  const delegated = d ? needed.find((r) => d.roles.includes(r)) : undefined;
+  return d && delegated ? { role: delegated, onBehalfOf: d.delegator } : undefined;
+}
+
+/** Everyone who has decided something on this ticket (approvers and the approvers delegates acted for). */
+function deciders(state: TicketWorkflowState): string[] {
+  return state.approvals.flatMap((a) => [
+    ...(a.actor ? [a.actor.sub] : []),
+    ...(a.onBehalfOf ? [a.onBehalfOf.sub] : []),
+    ...(a.votes ?? []).flatMap((v) => [v.actor.sub, ...(v.onBehalfOf ? [v.onBehalfOf.sub] : [])]),
+  ]);
 }
 
 /** The message to show for a failed activity: the cause's (the activity's own error), not the wrapper's. */
@@ -121,11 +252,15 @@ function validateDecision(input: TicketWorkflowInput, state: TicketWorkflowState
   if (args.actor.sub === input.requester.sub) {
     throw ApplicationFailure.nonRetryable('the requester cannot decide on their own ticket', DECISION_ERRORS.selfApproval);
   }
-  const step = input.policy.chain[state.currentStep];
-  if (!step || !args.actorRoles.includes(step.role)) {
-    throw ApplicationFailure.nonRetryable(`step ${state.currentStep + 1} needs role ${step?.role}`, DECISION_ERRORS.notEligible);
+  if (args.onBehalfOf?.delegator.sub === input.requester.sub) {
+    throw ApplicationFailure.nonRetryable('a delegate cannot decide for the requester of the ticket', DECISION_ERRORS.selfApproval);
   }
-  if (state.approvals.some((a) => a.actor?.sub === args.actor.sub)) {
+  const acting = actingAs(input, state, args);
+  if (!acting) {
+    throw ApplicationFailure.nonRetryable(`step ${state.currentStep + 1} needs role ${eligibleRoles(input, state, state.currentStep).join(' or ')}`, DECISION_ERRORS.notEligible);
+  }
+  const decided = deciders(state);
+  if (decided.includes(args.actor.sub) || (acting.onBehalfOf && decided.includes(acting.onBehalfOf.sub))) {
     throw ApplicationFailure.nonRetryable('one person decides at most one step of a ticket', DECISION_ERRORS.notEligible);
   }
   if (args.previewHash !== undefined && args.previewHash !== state.preview?.hash) {

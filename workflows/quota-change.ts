@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { QuotaChangeInput, QuotaChangeResult } from '../common/quota-change-workflow.ts';
 import type { QuotaPreview } from '../common/tickets.ts';
@@ -15,6 +15,11 @@ const { applyQuota, recordLedger } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['KubernetesRefused'] },
 });
 
+/** Patch ids. `quota-recheck`: re-run preflight right before applying; a changed hash goes back to approval. */
+export const QUOTA_PATCHES = { recheck: 'quota-recheck' } as const;
+/** Re-approval rounds after which a ticket whose cluster keeps changing fails instead of asking again. */
+const MAX_REAPPROVALS = 3;
+
 /**
  * One quota-change ticket: preflight → approval chain (shared mechanics in `approval.ts`) → apply → ledger.
  * Workflow id = ticket id. Each state change is projected onto the ticket document by an activity.
@@ -23,9 +28,20 @@ const { applyQuota, recordLedger } = proxyActivities<Activities>({
  */
 export async function quotaChangeWorkflow(input: QuotaChangeInput): Promise<QuotaChangeResult> {
   const approval = ticketApproval<QuotaPreview>(input);
-  const preview = await preflightQuota({ namespace: input.vdc.namespace, requested: input.requested });
+  let preview = await preflightQuota({ namespace: input.vdc.namespace, requested: input.requested });
   const closed = await approval.awaitApproval(preview);
   if (closed) return closed;
+  if (patched(QUOTA_PATCHES.recheck)) {
+    for (let round = 1; ; round++) {
+      const fresh = await preflightQuota({ namespace: input.vdc.namespace, requested: input.requested });
+      if (fresh.hash === preview.hash) break;
+      if (round > MAX_REAPPROVALS) return approval.finish('failed', `the cluster kept changing between approval and execution (${MAX_REAPPROVALS} re-approvals)`);
+      const reason = `ResourceQuota of ${input.vdc.namespace} changed after approval (preview ${preview.hash.slice(0, 8)} → ${fresh.hash.slice(0, 8)}); approve the new preview`;
+      preview = fresh;
+      const again = await approval.reapprove(fresh, reason);
+      if (again) return again;
+    }
+  }
 
   approval.state.status = 'executing';
   await approval.project();

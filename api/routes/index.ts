@@ -5,18 +5,28 @@ import type { ApiTokenService } from '../services/api-tokens.ts';
 import type { CertSubjectService } from '../services/cert-subjects.ts';
 import type { IpListService } from '../services/ip-lists.ts';
 import type { PoolService } from '../services/pools.ts';
+import type { RegistryService } from '../services/registry.ts';
 import { tenancyService } from '../services/tenancy.ts';
 import type { TicketService } from '../services/tickets.ts';
 import { accessRoutes } from './access.ts';
 import { apiTokenRoutes } from './api-tokens.ts';
 import { auditRoutes } from './audit.ts';
+import type { BillingService } from '../services/billing.ts';
+import { billingRoutes } from './billing.ts';
 import { certSubjectRoutes } from './cert-subjects.ts';
 import type { RouteDef } from './define.ts';
 import { ipListRoutes } from './ip-lists.ts';
 import { meRoutes } from './me.ts';
 import { poolRoutes } from './pools.ts';
+import { registryRoutes } from './registry.ts';
 import { tenancyRoutes } from './tenancy.ts';
 import { ticketRoutes } from './tickets.ts';
+import { delegationRoutes } from './delegations.ts';
+import { delegationService } from '../services/delegations.ts';
+import { delegationStore } from '../../store/delegations.ts';
+import type { CredentialCipher } from '../../store/credentials.ts';
+import { nodeJoinService } from '../services/node-join.ts';
+import { nodeJoinRoutes } from './node-join.ts';
 
 export interface RouteDeps {
   store: Store;
@@ -26,11 +36,16 @@ export interface RouteDeps {
   ipLists: IpListService;
   certSubjects: CertSubjectService;
   pools: PoolService;
+  /** Present when a registry is configured (EDGEPORT_REGISTRY_*). */
+  registry?: RegistryService;
+  billing: BillingService;
+  /** Opens sealed join commands (node-join tickets); without it the join-command route is not mounted. */
+  nodeJoinCipher?: CredentialCipher;
 }
 
 /** Every `/api` route with its declared permission; the route × role test reads this list. */
 export function apiRoutes(deps: RouteDeps): RouteDef[] {
   const access = accessService({ store: deps.store, audit: deps.audit });
   const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access });
-  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy), ...accessRoutes(access), ...poolRoutes(deps.pools)];
+  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...billingRoutes(deps.billing), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : [])];
 }

@@ -1,10 +1,13 @@
 import type { z } from 'zod';
 import type { Actor, Role } from '../../common/roles.ts';
+import { NODE_JOIN_WORKFLOW, type NodeJoinInput } from '../../common/node-join-workflow.ts';
 import { APPLICATION_SPACE_WORKFLOW, type ApplicationSpaceInput } from '../../common/space-workflow.ts';
 import type { QuotaChangeInput } from '../../common/quota-change-workflow.ts';
 import type { TicketWorkflowInput } from '../../common/ticket-workflow.ts';
 import {
+  NodeJoinRequestSchema,
   QuotaChangeRequestSchema,
+  QuotaLeaseRequestSchema,
   SpaceCreateRequestSchema,
   SpaceDeleteRequestSchema,
   spaceNamespace,
@@ -14,9 +17,15 @@ import {
   type TicketType,
   type VdcSpace,
 } from '../../common/tickets.ts';
+import { decideNodeJoin } from '../../policies/node-join.ts';
 import { decideQuotaChange } from '../../policies/quota-change.ts';
+import { decideQuotaLease } from '../../policies/quota-lease.ts';
+import { QUOTA_LEASE_WORKFLOW, type QuotaLeaseInput } from '../../common/quota-lease-workflow.ts';
 import { decideSpaceCreate, decideSpaceDelete } from '../../policies/space.ts';
 import type { TicketDecision } from '../../policies/types.ts';
+import { decideWorkloadDeploy, decideWorkloadRollback } from '../../policies/workload.ts';
+import { WORKLOAD_WORKFLOW, type WorkloadInput } from '../../common/workload-workflow.ts';
+import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadRecord } from '../../common/workload.ts';
 import type { TicketDoc } from '../../store/models.ts';
 
 /** What a policy may look at besides the request itself; loaded by the ticket service, never by the policy. */
@@ -25,8 +34,22 @@ export interface TicketPolicyContext<P> {
   requester: Actor;
   /** Roles the requester can act as in approval chains of the ticket's VDC. */
   requesterRoles: readonly Role[];
-  vdc: { id: string; domainId: string; quota: Quota; spaces: readonly VdcSpace[] };
+  vdc: {
+    id: string;
+    domainId: string;
+    quota: Quota;
+    spaces: readonly VdcSpace[];
+    /** The VDC's default namespace (workloads without a space go there). */
+    namespace?: string;
+    /** The VDC's workloads as recorded (the storage rules look at their volumes). */
+    workloads?: readonly WorkloadRecord[];
+    /** The resource pool the VDC lives in. */
+    pool?: string;
+  };
 }
+
+/** The namespace a workload ticket targets: its space's, or the VDC's default one. */
+const workloadNamespace = (vdc: { id: string; namespace?: string }, space: string | undefined): string => (space ? spaceNamespace(vdc.id, space) : (vdc.namespace ?? `vdc-${vdc.id}`));
 
 /** A stored ticket of one type (its payload narrowed to that type's body). */
 export type StoredTicket<T extends TicketType> = TicketDoc & { type: T; payload: PayloadOf<T> };
@@ -66,6 +89,21 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
     workflowType: 'quotaChangeWorkflow',
     workflowInput: (t): QuotaChangeInput => ({ ...baseInput(t), requested: t.payload.quota }),
   },
+  'quota-lease': {
+    type: 'quota-lease',
+    schema: QuotaLeaseRequestSchema,
+    decide: ({ payload, vdc }) => decideQuotaLease({ current: vdc.quota, leased: payload.quota, lease: payload, now: Date.now() }),
+    workflowType: QUOTA_LEASE_WORKFLOW,
+    workflowInput: (t): QuotaLeaseInput => ({
+      ...baseInput(t),
+      leased: t.payload.quota,
+      lease: {
+        ...(t.payload.startsAt !== undefined ? { startsAt: t.payload.startsAt } : {}),
+        ...(t.payload.endsAt !== undefined ? { endsAt: t.payload.endsAt } : {}),
+        ...(t.payload.durationHours !== undefined ? { durationHours: t.payload.durationHours } : {}),
+      },
+    }),
+  },
   'space-create': {
     type: 'space-create',
     schema: SpaceCreateRequestSchema,
@@ -86,6 +124,45 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
       ...baseInput(t),
       action: 'delete',
       space: { name: t.payload.name, namespace: spaceNamespace(t.vdc.id, t.payload.name), labels: {} },
+    }),
+  },
+  'workload-deploy': {
+    type: 'workload-deploy',
+    schema: WorkloadDeployRequestSchema,
+    decide: ({ payload, vdc, requesterRoles }) =>
+      decideWorkloadDeploy({ spec: payload.workload, namespace: workloadNamespace(vdc, payload.workload.space), spaces: vdc.spaces, workloads: vdc.workloads ?? [], requesterRoles }),
+    workflowType: WORKLOAD_WORKFLOW,
+    workflowInput: (t): WorkloadInput => ({ ...baseInput(t), action: 'deploy', namespace: workloadNamespace(t.vdc, t.payload.workload.space), spec: t.payload.workload }),
+  },
+  'workload-rollback': {
+    type: 'workload-rollback',
+    schema: WorkloadRollbackRequestSchema,
+    decide: ({ payload, vdc }) =>
+      decideWorkloadRollback({ name: payload.name, namespace: workloadNamespace(vdc, payload.space), ...(payload.revision !== undefined ? { revision: payload.revision } : {}), workloads: vdc.workloads ?? [] }),
+    workflowType: WORKLOAD_WORKFLOW,
+    workflowInput: (t): WorkloadInput => ({
+      ...baseInput(t),
+      action: 'rollback',
+      namespace: workloadNamespace(t.vdc, t.payload.space),
+      target: { name: t.payload.name, ...(t.payload.revision !== undefined ? { revision: t.payload.revision } : {}) },
+    }),
+  },
+  'node-join': {
+    type: 'node-join',
+    schema: NodeJoinRequestSchema,
+    decide: ({ payload, vdc, requesterRoles }) =>
+      decideNodeJoin({ pool: payload.pool, nodeName: payload.nodeName, taints: payload.taints ?? [], tokenTtlMinutes: payload.tokenTtlMinutes, vdcPool: vdc.pool, requesterRoles }),
+    workflowType: NODE_JOIN_WORKFLOW,
+    workflowInput: (t): NodeJoinInput => ({
+      ...baseInput(t),
+      node: {
+        pool: t.payload.pool,
+        nodeName: t.payload.nodeName,
+        ...(t.payload.arch ? { arch: t.payload.arch } : {}),
+        labels: t.payload.labels ?? {},
+        taints: t.payload.taints ?? [],
+        tokenTtlMinutes: t.payload.tokenTtlMinutes,
+      },
     }),
   },
 };

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { cancelSignal, decideUpdate, DECISION_ERRORS, type TicketWorkflowState } from '../../common/ticket-workflow.ts';
-import { FINAL_STATUSES, type DecisionBody, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
+import type { Role } from '../../common/roles.ts';
+import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type DelegatedAuthority, type TicketWorkflowState } from '../../common/ticket-workflow.ts';
+import { FINAL_STATUSES, type ApprovalRecord, type DecisionBody, type PolicySummary, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
 import type { Store } from '../../store/index.ts';
 import type { TicketDoc } from '../../store/models.ts';
 import { toTicketView } from '../../store/tickets.ts';
@@ -10,6 +11,7 @@ import { allows, approverRoles, vdcsWith } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { decideTicket, workflowStartOf } from './ticket-types.ts';
 import { renderTimeline } from './timeline.ts';
+import type { DelegationService } from './delegations.ts';
 
 import type { Caller } from './caller.ts';
 
@@ -20,6 +22,27 @@ export interface TicketServiceDeps {
   approvalTimeoutMs: number;
   /** Fault-injection hook between storing a ticket and starting its workflow (tests only). */
   afterInsert?: () => void;
+  /** Resolves whether a decider acts as the delegate of an eligible approver; without it nobody decides as a delegate. */
+  delegations?: Pick<DelegationService, 'actingFor'>;
+}
+
+/** Roles the current step still needs: the escalated role or the step's roles, minus those an all-of step already has. */
+export function neededRoles(policy: PolicySummary, approvals: readonly ApprovalRecord[], currentStep: number | null): Role[] {
+  if (currentStep === null) return [];
+  const step = policy.chain[currentStep];
+  const record = approvals[currentStep];
+  const roles = record?.roles ?? step?.roles ?? (step ? [step.role] : []);
+  const voted = new Set((record?.votes ?? []).map((v) => v.role));
+  return roles.filter((r) => !voted.has(r));
+}
+
+/** Subjects who decided something on the ticket, directly or through a delegate. */
+export function decidersOf(approvals: readonly ApprovalRecord[]): string[] {
+  return approvals.flatMap((a) => [
+    ...(a.actor ? [a.actor.sub] : []),
+    ...(a.onBehalfOf ? [a.onBehalfOf.sub] : []),
+    ...(a.votes ?? []).flatMap((v) => [v.actor.sub, ...(v.onBehalfOf ? [v.onBehalfOf.sub] : [])]),
+  ]);
 }
 
 export type TicketWithCaps = TicketView & { canDecide: boolean };
@@ -66,8 +89,26 @@ export function ticketService(deps: TicketServiceDeps) {
 
   function canDecide(caller: Caller, t: TicketDoc): boolean {
     if (t.status !== 'pending_approval' || t.currentStep === null || t.requester.sub === caller.sub) return false;
-    const step = t.policy.chain[t.currentStep];
-    return !!step && rolesOn(caller, t).includes(step.role) && !t.approvals.some((a) => a.actor?.sub === caller.sub);
+    const roles = rolesOn(caller, t);
+    return neededRoles(t.policy, t.approvals, t.currentStep).some((r) => roles.includes(r)) && !decidersOf(t.approvals).includes(caller.sub);
+  }
+
+  /**
+   * When the caller holds none of the roles the current step needs, the approver they stand in for through
+   * an active delegation (read from the workflow's own state, so a lagging projection cannot mislead).
+   */
+  async function delegatedAuthority(caller: Caller, t: TicketDoc, roles: readonly Role[]): Promise<DelegatedAuthority | undefined> {
+    if (!deps.delegations) return undefined;
+    let state: TicketWorkflowState;
+    try {
+      state = await temporal.workflow.getHandle(t._id).query(stateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+    const needed = neededRoles(t.policy, state.approvals, state.currentStep);
+    if (needed.length === 0 || needed.some((r) => roles.includes(r))) return undefined;
+    return deps.delegations.actingFor(caller.sub, { vdcId: t.vdc.id, domainId: t.vdc.domainId }, needed, [t.requester.sub, caller.sub, ...decidersOf(state.approvals)]);
   }
 
   const withCaps = (caller: Caller, t: TicketDoc): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t) });
@@ -82,7 +123,15 @@ export function ticketService(deps: TicketServiceDeps) {
         payload: body,
         requester: { sub: caller.sub, name: caller.name },
         requesterRoles: approverRoles(caller.grants, { vdcId: vdc._id, domainId: vdc.domainId }),
-        vdc: { id: vdc._id, domainId: vdc.domainId, quota: vdc.quota ?? {}, spaces: vdc.spaces ?? [] },
+        vdc: {
+          id: vdc._id,
+          domainId: vdc.domainId,
+          quota: vdc.quota ?? {},
+          spaces: vdc.spaces ?? [],
+          namespace: vdc.namespace,
+          ...(vdc.pool ? { pool: vdc.pool } : {}),
+          ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' ? { workloads: await store.workloads.list(vdc._id) } : {}),
+        },
       });
       if (decision.outcome === 'deny') throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
       const { ticket, created } = await store.tickets.insertOrGet({
@@ -127,10 +176,21 @@ export function ticketService(deps: TicketServiceDeps) {
       const ticket = await loadTicket(id);
       const roles = rolesOn(caller, ticket);
       if (FINAL_STATUSES.includes(ticket.status)) throw new ConflictError(`ticket is ${ticket.status}, not awaiting a decision`);
+      const handle = temporal.workflow.getHandle(id);
       let state: TicketWorkflowState;
       try {
-        state = await temporal.workflow.getHandle(id).executeUpdate(decideUpdate, {
-          args: [{ actor: { sub: caller.sub, name: caller.name }, actorRoles: roles, decision: body.decision, ...(body.comment ? { comment: body.comment } : {}), ...(body.previewHash ? { previewHash: body.previewHash } : {}) }],
+        const onBehalfOf = await delegatedAuthority(caller, ticket, roles);
+        state = await handle.executeUpdate(decideUpdate, {
+          args: [
+            {
+              actor: { sub: caller.sub, name: caller.name },
+              actorRoles: roles,
+              decision: body.decision,
+              ...(body.comment ? { comment: body.comment } : {}),
+              ...(body.previewHash ? { previewHash: body.previewHash } : {}),
+              ...(onBehalfOf ? { onBehalfOf } : {}),
+            },
+          ],
         });
       } catch (err) {
         const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
@@ -139,14 +199,15 @@ export function ticketService(deps: TicketServiceDeps) {
         if (err instanceof WorkflowNotFoundError) throw new ConflictError('ticket is no longer awaiting a decision');
         throw err;
       }
-      const view = withCaps(caller, { ...ticket, status: state.status, currentStep: state.currentStep, approvals: state.approvals });
+      const view = withCaps(caller, { ...ticket, status: state.status, currentStep: state.currentStep, approvals: state.approvals, ...(state.approvalResets ? { approvalResets: state.approvalResets } : {}) });
       return { ...view, canDecide: false };
     },
 
     async cancel(caller: Caller, id: string, reason: string | undefined): Promise<TicketWithCaps> {
       const ticket = await loadTicket(id);
       const isOps = allows(caller.grants, 'ticket:decide', { kind: 'platform' });
-      if (ticket.requester.sub !== caller.sub && !isOps) throw new ForbiddenError('only the requester or an operations admin may cancel');
+      const isVdcAdmin = rolesOn(caller, ticket).includes('vdc-admin');
+      if (ticket.requester.sub !== caller.sub && !isOps && !isVdcAdmin) throw new ForbiddenError('only the requester, a VDC admin of the VDC or an operations admin may cancel');
       if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval') throw new ConflictError(`ticket is ${ticket.status}; only a ticket awaiting approval can be cancelled`);
       await temporal.workflow.getHandle(id).signal(cancelSignal, { actor: { sub: caller.sub, name: caller.name }, ...(reason ? { reason } : {}) });
       return withCaps(caller, ticket);

@@ -12,6 +12,9 @@ const ACTIVITY_LABELS: Record<string, string> = {
   preflightQuota: 'Preflight: read ResourceQuota and usage',
   applyQuota: 'Applied ResourceQuota (server-side apply)',
   recordLedger: 'Ledger line written',
+  readVdcQuota: 'Read the VDC quota in force',
+  applyLeaseQuota: 'Lease started: increased ResourceQuota applied',
+  revertLeaseQuota: 'Lease ended: ResourceQuota reverted',
   preflightSpaceCreate: 'Preflight: namespace name is free',
   preflightSpaceDelete: 'Preflight: namespace holds no workloads',
   applySpaceNamespace: 'Namespace applied',
@@ -38,6 +41,8 @@ const timeOf = (ev: HistoryEvent): string => {
 /** Renders a ticket workflow's history as the readable timeline shown on the ticket page. */
 export function renderTimeline(events: readonly HistoryEvent[]): TimelineEntry[] {
   const scheduled = new Map<number, string>();
+  /** Timer id → the summary the workflow gave it (approval reminders and deadlines name what they do). */
+  const timers = new Map<string, string>();
   const attempts = new Map<number, number>();
   const out: TimelineEntry[] = [];
   for (const ev of events) {
@@ -73,7 +78,8 @@ export function renderTimeline(events: readonly HistoryEvent[]): TimelineEntry[]
       }
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {
         const args = first<DecideArgs>(ev.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args);
-        if (args) out.push({ ...base, kind: 'decision', title: args.decision === 'approve' ? 'Approved' : 'Rejected', actor: args.actor.name, detail: args.comment });
+        const verb = args?.decision === 'approve' ? 'Approved' : 'Rejected';
+        if (args) out.push({ ...base, kind: 'decision', title: args.onBehalfOf ? `${verb} on behalf of ${args.onBehalfOf.delegator.name}` : verb, actor: args.actor.name, detail: args.comment });
         break;
       }
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
@@ -82,8 +88,13 @@ export function renderTimeline(events: readonly HistoryEvent[]): TimelineEntry[]
         out.push({ ...base, kind: 'signal', title: a?.signalName === 'cancel' ? 'Cancel requested' : `Signal ${a?.signalName}`, actor: arg?.actor?.name, detail: arg?.reason });
         break;
       }
+      case ET.EVENT_TYPE_TIMER_STARTED: {
+        const summary = first<string>(ev.userMetadata?.summary ? { payloads: [ev.userMetadata.summary] } : undefined);
+        if (summary) timers.set(ev.timerStartedEventAttributes?.timerId ?? '', summary);
+        break;
+      }
       case ET.EVENT_TYPE_TIMER_FIRED:
-        out.push({ ...base, kind: 'timer', title: 'Approval deadline passed' });
+        out.push({ ...base, kind: 'timer', title: timers.get(ev.timerFiredEventAttributes?.timerId ?? '') ?? 'Approval deadline passed' });
         break;
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: {
         const r = first<QuotaChangeResult>(ev.workflowExecutionCompletedEventAttributes?.result);

@@ -1,3 +1,4 @@
+import type { Permission } from '@common/permissions';
 import type { RoleBinding } from '@common/roles';
 import { http } from './http.ts';
 
@@ -8,6 +9,8 @@ export interface Me {
   email: string;
   username: string;
   bindings: RoleBinding[];
+  /** Every permission the user holds at some scope (sorted); the menu shows admin views by these. */
+  permissions: Permission[];
 }
 
 /** Quiet: the layout shows its own error state when this fails. */

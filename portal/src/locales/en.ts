@@ -1,3 +1,5 @@
+import admin from './admin.en.ts';
+
 /** English messages; the shape of this object is the schema every locale must match. */
 export default {
   app: {
@@ -41,8 +43,12 @@ export default {
   },
   ticketType: {
     'quota-change': 'Quota change',
+    'quota-lease': 'Quota lease (temporary increase)',
     'space-create': 'Create application space',
     'space-delete': 'Delete application space',
+    'node-join': 'Join edge node',
+    'workload-deploy': 'Deploy / upgrade workload',
+    'workload-rollback': 'Roll back workload',
   },
   resource: {
     cpu: 'CPU',
@@ -142,6 +148,10 @@ export default {
       skipped: 'Not reached',
     },
     by: 'by {name}',
+    onBehalfOf: 'on behalf of {name}',
+    dueAt: 'Due {time}',
+    escalatedTo: 'Escalated to {roles}',
+    reminders: 'Reminders sent: {n}',
     decide: 'Your decision',
     comment: 'Comment',
     commentPlaceholder: 'Optional for approval; tell the requester why when rejecting',
@@ -162,6 +172,7 @@ export default {
     notFoundSub: 'It does not exist, or you are not allowed to see it.',
     backToList: 'Back to my tickets',
   },
+  admin,
   errors: {
     notFound: 'Page not found',
     notFoundSub: 'The address you opened does not exist.',

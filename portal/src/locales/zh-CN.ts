@@ -1,3 +1,4 @@
+import admin from './admin.zh-CN.ts';
 import type en from './en.ts';
 
 /** 简体中文 messages; typed against the English schema so a missing key fails the type check. */
@@ -43,8 +44,12 @@ const zhCN: typeof en = {
   },
   ticketType: {
     'quota-change': '配额变更',
+    'quota-lease': '临时配额（租期）',
     'space-create': '创建应用空间',
     'space-delete': '删除应用空间',
+    'node-join': '边缘节点接入',
+    'workload-deploy': '部署/升级工作负载',
+    'workload-rollback': '回滚工作负载',
   },
   resource: {
     cpu: 'CPU',
@@ -144,6 +149,10 @@ const zhCN: typeof en = {
       skipped: '未到达',
     },
     by: '审批人 {name}',
+    onBehalfOf: '代 {name} 审批',
+    dueAt: '截止 {time}',
+    escalatedTo: '已升级至 {roles}',
+    reminders: '已提醒 {n} 次',
     decide: '您的审批',
     comment: '审批意见',
     commentPlaceholder: '批准时可不填；驳回时请说明原因',
@@ -164,6 +173,7 @@ const zhCN: typeof en = {
     notFoundSub: '该工单不存在，或您无权查看。',
     backToList: '返回我的工单',
   },
+  admin,
   errors: {
     notFound: '页面不存在',
     notFoundSub: '您访问的地址不存在。',

@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
+import type { Permission } from '@common/permissions';
 import type { Role } from '@common/roles';
 import { ApiError } from '../api/http.ts';
 import { getMe, LOGOUT_URL, type Me } from '../api/me.ts';
@@ -20,6 +21,12 @@ export const useSessionStore = defineStore('session', () => {
   // Built-in role types only; custom roles (`custom:<id>`) are shown by permission, not by type.
   const roles = computed<Role[]>(() => [...new Set((user.value?.bindings ?? []).map((b) => b.role).filter((r): r is Role => !r.startsWith('custom:')))]);
   const canApprove = computed(() => hasAnyRole(APPROVER_ROLES));
+
+  /** Whether the user holds any of these permissions at some scope (the API still checks the scope). */
+  function can(...wanted: readonly Permission[]): boolean {
+    const held = user.value?.permissions ?? [];
+    return wanted.some((p) => held.includes(p));
+  }
 
   function hasAnyRole(wanted: readonly Role[]): boolean {
     return roles.value.some((r) => wanted.includes(r));
@@ -52,5 +59,5 @@ export const useSessionStore = defineStore('session', () => {
     window.location.assign(LOGOUT_URL);
   }
 
-  return { user, status, error, roles, canApprove, hasAnyRole, load, ensureLoaded, logout };
+  return { user, status, error, roles, canApprove, can, hasAnyRole, load, ensureLoaded, logout };
 });

@@ -39,7 +39,8 @@ const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['services', 'configmaps', 'secrets', 'persistentvolumeclaims'], verbs: MANAGE },
   { apiGroups: [''], resources: ['pods', 'events'], verbs: READ },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-  { apiGroups: [''], resources: ['nodes'], verbs: [...READ, 'patch', 'update'] },
+  // delete: a node-join ticket that fails after its node registered removes the Node (compensation).
+  { apiGroups: [''], resources: ['nodes'], verbs: [...READ, 'patch', 'update', 'delete'] },
   { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: MANAGE },
   { apiGroups: ['apps'], resources: ['replicasets'], verbs: READ },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: MANAGE },

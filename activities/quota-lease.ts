@@ -1,0 +1,52 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { VdcRef } from '../common/ticket-workflow.ts';
+import type { Quota } from '../common/tickets.ts';
+import type { LeaseApplyResult, LeaseRevertResult } from './ledger-from-history.ts';
+import { applyVdcQuota, type QuotaActivityDeps } from './quota-change.ts';
+
+/**
+ * Activities of the quota-lease process. The workflow computes what to apply from `readVdcQuota`
+ * (so every apply is a plain idempotent write of a fixed quota, safe to retry), and passes the lease
+ * times it fixed, so the ledger derived from history covers exactly the leased interval.
+ */
+export function createQuotaLeaseActivities(deps: Pick<QuotaActivityDeps, 'kube' | 'store'>) {
+  const { store } = deps;
+  return {
+    /** The quota recorded on the VDC now. Read-only. @throws `VdcNotFound` (non-retryable) */
+    async readVdcQuota(args: { vdcId: string }): Promise<Quota> {
+      const vdc = await store.vdcs.get(args.vdcId);
+      if (!vdc) throw ApplicationFailure.nonRetryable(`VDC ${args.vdcId} no longer exists`, 'VdcNotFound');
+      return vdc.quota ?? {};
+    },
+
+    /**
+     * Starts a lease: records `quota` on the VDC and applies it to every namespace of the VDC.
+     * Idempotent. @throws `KubernetesRefused` (non-retryable) when the cluster refuses the quota
+     */
+    async applyLeaseQuota(args: { vdc: VdcRef; quota: Quota; base: Quota; delta: Quota; at: string; endsAt: string }): Promise<LeaseApplyResult> {
+      Context.current().heartbeat('applying lease');
+      const namespaces = await applyVdcQuota(deps, args.vdc, args.quota);
+      return {
+        vdcId: args.vdc.id,
+        domainId: args.vdc.domainId,
+        pool: args.vdc.pool,
+        namespace: args.vdc.namespace,
+        namespaces,
+        quota: args.quota,
+        base: args.base,
+        delta: args.delta,
+        appliedAt: args.at,
+        endsAt: args.endsAt,
+      };
+    },
+
+    /** Ends a lease: applies the reverted quota (computed by the workflow) like `applyLeaseQuota`. Idempotent. */
+    async revertLeaseQuota(args: { vdc: VdcRef; quota: Quota; at: string }): Promise<LeaseRevertResult> {
+      Context.current().heartbeat('reverting lease');
+      const namespaces = await applyVdcQuota(deps, args.vdc, args.quota);
+      return { vdcId: args.vdc.id, namespaces, quota: args.quota, revertedAt: args.at };
+    },
+  };
+}
+export type QuotaLeaseActivities = ReturnType<typeof createQuotaLeaseActivities>;

@@ -1,0 +1,232 @@
+import { createHash } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { VdcRef } from '../common/ticket-workflow.ts';
+import { isOwnedVolume, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
+import { storageViolations } from '../policies/workload.ts';
+import type { Store } from '../store/index.ts';
+import { FAILPOINTS, type Failpoint } from './failpoints.ts';
+import { mapKubeError, type KubeClients } from './kube/client.ts';
+import { parseQuantity } from './kube/quantity.ts';
+import { readQuota } from './kube/quota.ts';
+import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
+import { applyWorkloadObject, deleteObject, dryRunApply, readObject, rolloutState, workloadObjects, workloadPods } from './kube/workload.ts';
+
+export interface WorkloadActivityDeps {
+  kube: KubeClients;
+  store: Store;
+  crashPoint: (name: Failpoint, firstAttempt?: boolean) => void;
+}
+
+/** One revision of one workload in one namespace of a VDC; every workload activity takes these. */
+export interface WorkloadArgs {
+  vdc: VdcRef;
+  namespace: string;
+  ticketId: string;
+  spec: WorkloadSpec;
+  revision: number;
+}
+
+/** What the workload adds to the namespace's quota at its replica count (HPA: its maximum). */
+export function workloadRequests(spec: WorkloadSpec): WorkloadPreview['requests'] {
+  const replicas = spec.hpa ? spec.hpa.maxReplicas : spec.replicas;
+  let cpu = 0;
+  let mem = 0;
+  for (const c of spec.containers) {
+    cpu += parseQuantity(c.requests?.cpu ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.cpu);
+    mem += parseQuantity(c.requests?.memory ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.memory);
+  }
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return { cpu: round(cpu * replicas), memoryGi: round((mem * replicas) / 2 ** 30), pods: replicas };
+}
+
+const objectKey = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
+
+interface PodTemplateHolder {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } };
+}
+
+/** Activities of the workload process (deploy, upgrade, rollback); idempotent, keyed by namespace, name and ticket. */
+export function createWorkloadActivities(deps: WorkloadActivityDeps) {
+  const { kube, store, crashPoint } = deps;
+
+  /** Controllers of the namespace (Deployments and StatefulSets) with the claims their pods mount. */
+  async function liveControllers(namespace: string): Promise<{ name: string; claims: string[] }[]> {
+    const out: { name: string; claims: string[] }[] = [];
+    for (const kind of ['Deployment', 'StatefulSet']) {
+      try {
+        const list = await kube.objects.list<PodTemplateHolder & KubernetesObject>('apps/v1', kind, namespace);
+        for (const item of list.items) {
+          const claims = (item.spec?.template?.spec?.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((c): c is string => !!c);
+          out.push({ name: item.metadata?.labels?.[WORKLOAD_LABELS.name] ?? item.metadata?.name ?? '', claims });
+        }
+      } catch (err) {
+        mapKubeError(err, `list ${kind} in ${namespace}`);
+      }
+    }
+    return out;
+  }
+
+  /** The storage rules against the cluster as it is now (objects made outside Edgeport included). */
+  async function liveStorageProblems(spec: WorkloadSpec, namespace: string): Promise<string[]> {
+    const problems: string[] = [];
+    const controllers = (await liveControllers(namespace)).filter((c) => c.name !== spec.name);
+    for (const v of spec.volumes ?? []) {
+      const pvc = await readObject<KubernetesObject & { spec?: { accessModes?: string[] } }>(kube, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: v.name, namespace } });
+      if (isOwnedVolume(v)) {
+        const owner = pvc?.metadata?.labels?.[WORKLOAD_LABELS.name];
+        if (pvc && owner !== spec.name) {
+          problems.push(`storage rule ${STORAGE_RULES.duplicateVolume}: volume ${v.name} already exists in namespace ${namespace}${owner ? ` (workload ${owner})` : ''}`);
+          continue;
+        }
+      }
+      const rwo = isOwnedVolume(v) ? v.accessMode === 'ReadWriteOnce' : (pvc?.spec?.accessModes ?? []).includes('ReadWriteOnce');
+      const user = controllers.find((c) => c.claims.includes(v.name));
+      if (rwo && user) problems.push(`storage rule ${STORAGE_RULES.rwoTwoWorkloads}: ReadWriteOnce volume ${v.name} is already mounted by workload ${user.name}`);
+    }
+    return problems;
+  }
+
+  return {
+    /**
+     * Rollback: the spec of the revision to return to (default: the one before the current), from the
+     * workload's recorded history. @throws `WorkloadRevisionNotFound`
+     */
+    async loadWorkloadRevision(args: { namespace: string; name: string; revision?: number }): Promise<{ spec: WorkloadSpec; revision: number }> {
+      const w = await store.workloads.get(args.namespace, args.name);
+      if (!w) throw ApplicationFailure.nonRetryable(`no workload ${args.name} in ${args.namespace}`, WORKLOAD_ERRORS.revisionNotFound);
+      const target = args.revision ?? Math.max(0, ...w.revisions.filter((r) => r.revision < w.revision).map((r) => r.revision));
+      const rev = w.revisions.find((r) => r.revision === target);
+      if (!rev || target === w.revision) throw ApplicationFailure.nonRetryable(`workload ${args.name} has no revision ${target} to roll back to`, WORKLOAD_ERRORS.revisionNotFound);
+      return { spec: rev.spec, revision: target };
+    },
+
+    /**
+     * Read-only preflight: server-side dry-run (`dryRun: All`) of every object, the quota fit of the
+     * workload's requests, and the storage rules against Mongo's records and the live cluster. Refusals
+     * are collected into `errors` (the workflow fails the ticket on any); transient faults are retried.
+     */
+    async preflightWorkload(args: Omit<WorkloadArgs, 'revision'> & { action: WorkloadPreview['action'] }): Promise<WorkloadPreview> {
+      const { spec, namespace } = args;
+      const current = await store.workloads.get(namespace, spec.name);
+      const revision = Math.max(0, ...(current?.revisions ?? []).map((r) => r.revision)) + 1;
+      const objects = workloadObjects(spec, { vdcId: args.vdc.id, namespace, ticketId: args.ticketId, revision });
+      const planned: PlannedObject[] = [];
+      const errors: string[] = [];
+      if (current && current.kind !== spec.kind) errors.push(`workload ${spec.name} is a ${current.kind}; its kind cannot change to ${spec.kind}`);
+      for (const o of objects) {
+        const live = await readObject(kube, o);
+        planned.push({ kind: o.kind ?? '', name: o.metadata?.name ?? '', action: live ? 'update' : 'create' });
+        const refused = await dryRunApply(kube, o);
+        if (refused) errors.push(refused);
+      }
+      const recorded = (await store.workloads.list(args.vdc.id)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
+      errors.push(...storageViolations(spec, namespace, recorded).map((v) => v.message));
+      for (const p of await liveStorageProblems(spec, namespace)) if (!errors.includes(p)) errors.push(p);
+
+      const requests = workloadRequests(spec);
+      const quota = await readQuota(kube, namespace);
+      if (quota.exists) {
+        const freed = current ? workloadRequests(current.spec) : { cpu: 0, memoryGi: 0, pods: 0 };
+        for (const r of ['cpu', 'memoryGi', 'pods'] as const) {
+          const hard = quota.hard[r];
+          if (hard === undefined) continue;
+          const after = Math.round(((quota.used[r] ?? 0) - freed[r] + requests[r]) * 1000) / 1000;
+          if (after > hard) errors.push(`quota: ${r} would be ${after} of ${hard} in ${namespace} (the workload needs ${requests[r]})`);
+        }
+      }
+      const hash = createHash('sha256').update(JSON.stringify([args.action, namespace, objects, errors])).digest('hex').slice(0, 32);
+      return {
+        hash,
+        action: args.action,
+        namespace,
+        workload: spec.name,
+        revision,
+        ...(current ? { previousRevision: current.revision } : {}),
+        image: spec.containers.map((c) => c.image),
+        objects: planned,
+        requests,
+        errors,
+        checkedAt: new Date().toISOString(),
+      };
+    },
+
+    /** Server-side applies every object of the revision, in order (field manager `edgeport`). */
+    async applyWorkload(args: WorkloadArgs): Promise<{ applied: string[] }> {
+      const objects = workloadObjects(args.spec, { vdcId: args.vdc.id, namespace: args.namespace, ticketId: args.ticketId, revision: args.revision });
+      for (const o of objects) await applyWorkloadObject(kube, o);
+      return { applied: objects.map(objectKey) };
+    },
+
+    /**
+     * Waits (heartbeating) until the controller has rolled the revision out: every replica updated and
+     * ready. @throws `WorkloadRolloutFailed` when the Deployment reports its progress deadline exceeded or
+     * `timeoutMs` passes.
+     */
+    async waitWorkloadRollout(args: { namespace: string; kind: WorkloadSpec['kind']; name: string; timeoutMs: number }): Promise<{ pods: string[] }> {
+      const ctx = Context.current();
+      crashPoint(FAILPOINTS.workerFailWorkloadRollout, ctx.info.attempt === 1);
+      const deadline = Date.now() + args.timeoutMs;
+      const ref = { apiVersion: 'apps/v1', kind: args.kind, metadata: { name: args.name, namespace: args.namespace } };
+      for (;;) {
+        const obj = await readObject<Parameters<typeof rolloutState>[1] & KubernetesObject>(kube, ref);
+        if (!obj) throw ApplicationFailure.nonRetryable(`${args.kind} ${args.namespace}/${args.name} disappeared during rollout`, WORKLOAD_ERRORS.rolloutFailed);
+        const { state, detail } = rolloutState(args.kind, obj);
+        ctx.heartbeat(detail);
+        if (state === 'done') {
+          const pods = await workloadPods(kube, args.namespace, args.name);
+          return { pods: pods.filter((p) => p.phase === 'Running').map((p) => p.name).sort() };
+        }
+        if (state === 'failed') throw ApplicationFailure.nonRetryable(`rollout of ${args.name} failed: ${detail}`, WORKLOAD_ERRORS.rolloutFailed);
+        if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`rollout of ${args.name} not done within ${Math.round(args.timeoutMs / 1000)} s (${detail})`, WORKLOAD_ERRORS.rolloutFailed);
+        await ctx.sleep(1000);
+      }
+    },
+
+    /** Records the rolled-out revision as the workload's current one (idempotent per ticket). */
+    async recordWorkload(args: WorkloadArgs): Promise<void> {
+      await store.workloads.recordRevision({ vdcId: args.vdc.id, namespace: args.namespace, name: args.spec.name, kind: args.spec.kind, revision: args.revision, spec: args.spec, ticketId: args.ticketId });
+    },
+
+    /** Compensation of `recordWorkload`: removes the revision this ticket recorded. */
+    async unrecordWorkload(args: { namespace: string; name: string; ticketId: string }): Promise<void> {
+      await store.workloads.removeRevision(args.namespace, args.name, args.ticketId);
+    },
+
+    /**
+     * Compensation of `applyWorkload`: re-applies the revision that was current before (an upgrade rolls
+     * back to it), then deletes the objects this ticket created (those the preview planned as `create`
+     * that still carry this ticket's label) and waits, heartbeating, until they and their pods are gone.
+     */
+    async undoWorkload(args: WorkloadArgs & { created: PlannedObject[] }): Promise<{ restored?: number; deleted: string[] }> {
+      const ctx = Context.current();
+      const previous = await store.workloads.get(args.namespace, args.spec.name);
+      const prev = previous?.revisions.filter((r) => r.ticketId !== args.ticketId).at(-1);
+      if (prev) {
+        for (const o of workloadObjects(prev.spec, { vdcId: args.vdc.id, namespace: args.namespace, ticketId: prev.ticketId, revision: prev.revision })) await applyWorkloadObject(kube, o);
+      }
+      const mine = workloadObjects(args.spec, { vdcId: args.vdc.id, namespace: args.namespace, ticketId: args.ticketId, revision: args.revision });
+      const toDelete = mine.filter((o) => args.created.some((c) => c.action === 'create' && c.kind === o.kind && c.name === o.metadata?.name)).reverse();
+      const deleted: string[] = [];
+      for (const o of toDelete) {
+        const live = await readObject(kube, o);
+        if (!live || live.metadata?.labels?.[WORKLOAD_LABELS.ticket] !== args.ticketId) continue;
+        await deleteObject(kube, o);
+        deleted.push(objectKey(o));
+      }
+      const controllerGone = toDelete.some((o) => o.kind === args.spec.kind);
+      for (;;) {
+        const left: string[] = [];
+        for (const o of toDelete) if (await readObject(kube, o)) left.push(objectKey(o));
+        if (controllerGone) left.push(...(await workloadPods(kube, args.namespace, args.spec.name)).map((p) => `Pod/${p.name}`));
+        if (left.length === 0) break;
+        ctx.heartbeat(left.join(', '));
+        await ctx.sleep(500);
+      }
+      return { ...(prev ? { restored: prev.revision } : {}), deleted };
+    },
+  };
+}
+export type WorkloadActivities = ReturnType<typeof createWorkloadActivities>;

@@ -1,0 +1,227 @@
+import { createPrivateKey, createSign, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { repositoryOwner, type ImagePlatformView, type ImageRepositoryView, type ImageTagView, type ImageVisibility } from '../../common/images.ts';
+import { ALL_PERMISSIONS } from '../../common/permissions.ts';
+import { ROLES } from '../../common/roles.ts';
+import { distributionClient, isIndex, type DistributionClient } from '../../activities/registry/distribution.ts';
+import type { VdcStore } from '../../store/vdcs.ts';
+import { allows, type Grant } from '../authz.ts';
+import { HttpError, InputError, NotFoundError } from '../errors.ts';
+import type { Caller } from './caller.ts';
+
+/** Settings of the registry this API is the token service of. */
+export interface RegistryConfig {
+  url: string;
+  /** PEM file of the RSA key signing tokens. Secret: never logged. */
+  tokenKeyFile: string;
+  /** PEM file of the certificate the registry trusts (`rootcertbundle`); sent as the JWT's `x5c`. */
+  tokenCertFile: string;
+  /** `auth.token.service` of the registry. */
+  service?: string;
+  /** `auth.token.issuer` of the registry. */
+  issuer?: string;
+}
+
+/**
+ * The registry failed or answered unexpectedly while listing (502). Its own status (e.g. 401/404) must not
+ * reach the caller as if their request were wrong; the cause stays on the error for the server's eyes only.
+ */
+export class RegistryUnavailableError extends HttpError {
+  constructor(cause: unknown) {
+    super(502, 'Bad Gateway', 'the image registry could not be read');
+    this.cause = cause;
+  }
+}
+
+export const DEFAULT_REGISTRY_SERVICE = 'edgeport-registry';
+export const DEFAULT_REGISTRY_ISSUER = 'edgeport';
+/** Lifetime of issued tokens; clients fetch a new one per operation anyway. */
+const TOKEN_TTL_S = 300;
+
+/** One entry of a token's `access` claim (Docker registry token specification). */
+export interface RegistryAccess {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+/** Signs registry bearer tokens: RS256 JWT with the certificate in `x5c` (how distribution 2.8 finds the key). */
+export function registryTokenSigner(cfg: { keyPem: string; certPem: string; issuer: string; service: string; now?: () => number }) {
+  const key: KeyObject = createPrivateKey(cfg.keyPem);
+  const certDer = new X509Certificate(cfg.certPem).raw.toString('base64');
+  const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return {
+    sign(subject: string, access: RegistryAccess[]): { token: string; expiresIn: number; issuedAt: string } {
+      const now = Math.floor((cfg.now?.() ?? Date.now()) / 1000);
+      const header = b64({ typ: 'JWT', alg: 'RS256', x5c: [certDer] });
+      const claims = b64({ iss: cfg.issuer, sub: subject, aud: cfg.service, iat: now, nbf: now - 10, exp: now + TOKEN_TTL_S, jti: randomUUID(), access });
+      const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(key).toString('base64url');
+      return { token: `${header}.${claims}.${signature}`, expiresIn: TOKEN_TTL_S, issuedAt: new Date(now * 1000).toISOString() };
+    },
+  };
+}
+
+/**
+ * Operations admin for the registry: the built-in ops-admin role bound at platform scope, with none of its
+ * permissions cut away (an API token of an ops admin counts only when it carries every permission).
+ */
+function isOpsAdmin(grants: readonly Grant[]): boolean {
+  return grants.some((g) => g.roleId === ROLES.opsAdmin && g.scope.type === 'platform' && g.permissions.size === ALL_PERMISSIONS.length);
+}
+
+/** Parses one `scope` parameter: `repository:<name>:<actions>` (the name may not contain `:` here). */
+export function parseScope(scope: string): RegistryAccess | null {
+  const first = scope.indexOf(':');
+  const last = scope.lastIndexOf(':');
+  if (first <= 0 || last <= first) return null;
+  const name = scope.slice(first + 1, last);
+  const actions = scope.slice(last + 1).split(',').map((a) => a.trim()).filter(Boolean);
+  if (!name || actions.length === 0) return null;
+  return { type: scope.slice(0, first), name, actions };
+}
+
+export interface RegistryServiceDeps {
+  config: RegistryConfig;
+  vdcs: Pick<VdcStore, 'get'>;
+  fetch?: typeof fetch;
+}
+
+export type RegistryService = ReturnType<typeof registryService>;
+
+/** Token service of the registry and the read-only image listing. */
+export function registryService(deps: RegistryServiceDeps) {
+  const service = deps.config.service ?? DEFAULT_REGISTRY_SERVICE;
+  const signer = registryTokenSigner({
+    keyPem: readFileSync(deps.config.tokenKeyFile, 'utf8'),
+    certPem: readFileSync(deps.config.tokenCertFile, 'utf8'),
+    issuer: deps.config.issuer ?? DEFAULT_REGISTRY_ISSUER,
+    service,
+  });
+  const client: DistributionClient = distributionClient({
+    url: deps.config.url,
+    token: async (scopes) => signer.sign('edgeport-api', scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const registryHost = new URL(deps.config.url).host;
+
+  /** VDC target of a VDC id, or null when the VDC does not exist. */
+  async function vdcTarget(vdcId: string): Promise<{ kind: 'vdc'; vdcId: string; domainId: string } | null> {
+    const vdc = await deps.vdcs.get(vdcId);
+    return vdc ? { kind: 'vdc', vdcId, domainId: vdc.domainId } : null;
+  }
+
+  /**
+   * The actions of `requested` the caller may perform on a repository:
+   * public → pull for everyone signed in; `vdc-<id>` → pull with vdc:read, push with ticket:create there;
+   * `staging-<id>` → pull and push with vdc:read there; operations admins everything (incl. delete).
+   */
+  async function allowedActions(caller: Caller, repo: string, requested: readonly string[]): Promise<string[]> {
+    if (isOpsAdmin(caller.grants)) return [...requested];
+    const owner = repositoryOwner(repo);
+    const may = new Set<string>();
+    if (owner.visibility === 'public') may.add('pull');
+    if (owner.visibility === 'private' || owner.visibility === 'staging') {
+      const target = await vdcTarget(owner.vdcId);
+      if (target && allows(caller.grants, 'vdc:read', target)) {
+        may.add('pull');
+        if (owner.visibility === 'staging') may.add('push');
+      }
+      if (target && owner.visibility === 'private' && allows(caller.grants, 'ticket:create', target)) may.add('push');
+    }
+    return requested.filter((a) => may.has(a));
+  }
+
+  async function tagView(repo: string, tag: string): Promise<ImageTagView> {
+    const top = await client.manifest(repo, tag);
+    const platforms: ImagePlatformView[] = [];
+    const blobs = new Map<string, number>();
+    let created: string | null = null;
+    const sizeOf = (m: { config?: { digest: string; size: number }; layers?: { digest: string; size: number }[] }): number => {
+      let total = 0;
+      for (const d of [...(m.config ? [m.config] : []), ...(m.layers ?? [])]) {
+        total += d.size;
+        blobs.set(d.digest, d.size);
+      }
+      return total;
+    };
+    if (isIndex(top.mediaType)) {
+      for (const d of top.manifest.manifests ?? []) {
+        // Attestation manifests (buildkit `unknown/unknown`) are not platforms.
+        if (!d.platform?.architecture || d.platform.architecture === 'unknown') continue;
+        const child = await client.manifest(repo, d.digest);
+        platforms.push({
+          os: d.platform.os ?? 'unknown',
+          architecture: d.platform.architecture,
+          ...(d.platform.variant ? { variant: d.platform.variant } : {}),
+          digest: child.digest,
+          size: sizeOf(child.manifest),
+        });
+      }
+    } else {
+      const size = sizeOf(top.manifest);
+      const config = top.manifest.config ? await client.config(repo, top.manifest.config.digest) : {};
+      created = typeof config.created === 'string' ? config.created : null;
+      platforms.push({ os: config.os ?? 'unknown', architecture: config.architecture ?? 'unknown', ...(config.variant ? { variant: config.variant } : {}), digest: top.digest, size });
+    }
+    const size = [...blobs.values()].reduce((a, b) => a + b, 0);
+    return { tag, digest: top.digest, mediaType: top.mediaType, multiArch: isIndex(top.mediaType), size, platforms, created, pushedAt: null };
+  }
+
+  /** Repositories of the catalog the caller may pull (optionally one VDC's), with their tags. */
+  async function listVisible(caller: Caller, vdcId: string | undefined): Promise<ImageRepositoryView[]> {
+    const names = await client.catalog();
+    const out: ImageRepositoryView[] = [];
+    for (const name of names) {
+      const owner = repositoryOwner(name);
+      if (vdcId !== undefined && !('vdcId' in owner && owner.vdcId === vdcId)) continue;
+      if ((await allowedActions(caller, name, ['pull'])).length === 0) continue;
+      const tags = await Promise.all((await client.tags(name)).map((t) => tagView(name, t)));
+      if (tags.length === 0) continue;
+      const visibility: ImageVisibility = owner.visibility === 'other' ? 'private' : owner.visibility;
+      out.push({ name, visibility, vdcId: 'vdcId' in owner ? owner.vdcId : null, pullRef: `${registryHost}/${name}`, tags });
+    }
+    return out;
+  }
+
+  return {
+    service,
+
+    /**
+     * Issues a token for the requested scopes, each cut down to the actions the caller may perform
+     * (the specification's answer to "asked for more than allowed" is a token with fewer actions, not an error).
+     * @throws InputError naming `service` when it is not this registry's, or `scope` when one is malformed.
+     */
+    async token(caller: Caller, query: { service?: unknown; scope?: unknown }): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
+      if (query.service !== undefined && query.service !== service) throw new InputError(`unknown service; this token service serves ${service}`, [{ field: 'service', message: `must be ${service}` }]);
+      const raw = query.scope === undefined ? [] : Array.isArray(query.scope) ? query.scope : [query.scope];
+      const access: RegistryAccess[] = [];
+      for (const [i, s] of raw.entries()) {
+        const parsed = typeof s === 'string' ? parseScope(s) : null;
+        if (!parsed) throw new InputError('malformed scope', [{ field: raw.length > 1 ? `scope[${i}]` : 'scope', message: 'must be <type>:<name>:<actions>' }]);
+        let actions: string[] = [];
+        if (parsed.type === 'repository') actions = await allowedActions(caller, parsed.name, parsed.actions);
+        else if (isOpsAdmin(caller.grants)) actions = parsed.actions;
+        access.push({ ...parsed, actions });
+      }
+      const signed = signer.sign(caller.sub, access);
+      return { token: signed.token, access_token: signed.token, expires_in: signed.expiresIn, issued_at: signed.issuedAt };
+    },
+
+    /**
+     * Repositories and tags the caller may pull, optionally only one VDC's (private and staging).
+     * @throws NotFoundError when `vdcId` names a VDC the caller cannot read (or none).
+     * @throws RegistryUnavailableError (502) when the registry fails or cannot be reached (no retry here).
+     */
+    async list(caller: Caller, opts: { vdcId?: string }): Promise<ImageRepositoryView[]> {
+      if (opts.vdcId !== undefined) {
+        const target = await vdcTarget(opts.vdcId);
+        if (!target || !allows(caller.grants, 'vdc:read', target)) throw new NotFoundError('no such VDC');
+      }
+      try {
+        return await listVisible(caller, opts.vdcId);
+      } catch (err) {
+        throw new RegistryUnavailableError(err);
+      }
+    },
+  };
+}

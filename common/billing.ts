@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import type { Quota } from './tickets.ts';
+
+/**
+ * Billing contract: the price book, money arithmetic and the cost preview.
+ *
+ * Money rules (stated once, used everywhere):
+ * - Currency: one per price book version (ISO 4217 code, default CNY), 2 minor digits.
+ * - Unit prices are decimal strings with at most 6 fraction digits; quantities are decimals with at
+ *   most 6 fraction digits. No floating point touches money: everything is integer (BigInt) arithmetic.
+ * - A line's amount is computed exactly (quantity × unit price × duration ÷ unit duration) and rounded
+ *   once, half away from zero, to the minor unit. Totals are sums of rounded line amounts.
+ * - `…-hour` units bill by the millisecond; `…-month` units bill the fraction of the calendar month (UTC).
+ */
+
+export const PRICED_RESOURCES = ['cpu', 'memory', 'pods', 'storage', 'edgeNode', 'imageStorage'] as const;
+export type PricedResource = (typeof PRICED_RESOURCES)[number];
+
+/** The billing unit of each priced resource. */
+export const PRICE_UNITS = {
+  cpu: 'core-hour',
+  memory: 'GiB-hour',
+  pods: 'pod-hour',
+  storage: 'GiB-month',
+  edgeNode: 'node-hour',
+  imageStorage: 'GiB-month',
+} as const satisfies Record<PricedResource, string>;
+
+/** Which priced resource a quota quantity is billed as. */
+export const QUOTA_PRICED_AS = { cpu: 'cpu', memoryGi: 'memory', pods: 'pods' } as const satisfies Record<keyof Quota, PricedResource>;
+
+/**
+ * Which priced resource a ledger quantity key is billed as (quota keys plus the keys of other facts,
+ * e.g. `nodes` on a node-joined line). Keys not listed here are not billed.
+ */
+export const LEDGER_PRICED_AS: Readonly<Record<string, PricedResource>> = { ...QUOTA_PRICED_AS, nodes: 'edgeNode', storageGi: 'storage', imageStorageGi: 'imageStorage' };
+
+/** Wildcard pool / architecture in a price entry. */
+export const ANY = '*';
+
+const SCALE = 1_000_000n;
+const DECIMAL = /^(0|[1-9]\d{0,11})(\.\d{1,6})?$/;
+
+export const DecimalString = z.string().regex(DECIMAL, 'a non-negative decimal with at most 6 fraction digits, e.g. "0.25"');
+const Label = z.string().regex(/^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/, 'a DNS label or "*"');
+
+export const PriceEntrySchema = z.strictObject({
+  resource: z.enum(PRICED_RESOURCES),
+  pool: Label.default(ANY),
+  arch: Label.default(ANY),
+  unitPrice: DecimalString,
+});
+export type PriceEntry = z.infer<typeof PriceEntrySchema>;
+
+/** Body of `POST /api/pricebook`: a complete new version (it replaces, not patches, the previous one). */
+export const PriceBookInputSchema = z
+  .strictObject({
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').default('CNY'),
+    note: z.string().max(500).optional(),
+    prices: z.array(PriceEntrySchema).min(1).max(1000),
+  })
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    b.prices.forEach((p, i) => {
+      const k = `${p.resource}/${p.pool}/${p.arch}`;
+      if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['prices', i], message: `duplicate price for ${k}` });
+      seen.add(k);
+    });
+  });
+export type PriceBookInput = z.infer<typeof PriceBookInputSchema>;
+
+/** One stored price book version. `effectiveFrom` is a billing month `YYYY-MM` (UTC). */
+export interface PriceBookVersion {
+  version: number;
+  effectiveFrom: string;
+  currency: string;
+  minorDigits: 2;
+  rounding: 'half-away-from-zero per line';
+  note?: string;
+  prices: PriceEntry[];
+  createdBy: { sub: string; name: string };
+  createdAt: string;
+}
+
+/** `YYYY-MM` of a UTC instant. */
+export const monthOf = (d: Date): string => d.toISOString().slice(0, 7);
+
+/** First instant of the month after `d` (UTC): where a version published at `d` takes effect. */
+export function nextMonthStart(d: Date): Date {
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+}
+
+/** The version in force for a billing month: the highest version whose `effectiveFrom` is not after it. */
+export function versionForMonth(versions: readonly PriceBookVersion[], month: string): PriceBookVersion | undefined {
+  let best: PriceBookVersion | undefined;
+  for (const v of versions) if (v.effectiveFrom <= month && (!best || v.version > best.version)) best = v;
+  return best;
+}
+
+/** Most specific price: (pool, arch) → (pool, *) → (*, arch) → (*, *). */
+export function unitPriceOf(book: PriceBookVersion, resource: PricedResource, pool: string, arch: string = ANY): string | undefined {
+  for (const [p, a] of [
+    [pool, arch],
+    [pool, ANY],
+    [ANY, arch],
+    [ANY, ANY],
+  ] as const) {
+    const hit = book.prices.find((e) => e.resource === resource && e.pool === p && e.arch === a);
+    if (hit) return hit.unitPrice;
+  }
+  return undefined;
+}
+
+/** A non-negative decimal (string or finite number) as an integer count of millionths. */
+export function toMicros(v: string | number): bigint {
+  const s = typeof v === 'number' ? numberToDecimal(v) : v;
+  const m = DECIMAL.exec(s);
+  if (!m) throw new RangeError(`not a decimal with at most 6 fraction digits: ${s}`);
+  const frac = (m[2] ?? '.').slice(1).padEnd(6, '0');
+  return BigInt(m[1]!) * SCALE + BigInt(frac);
+}
+
+function numberToDecimal(n: number): string {
+  if (!Number.isFinite(n) || n < 0) throw new RangeError(`not a non-negative quantity: ${n}`);
+  // Quantities come from zod-validated quotas; 6 fraction digits is the ledger's precision.
+  return n.toFixed(6).replace(/\.?0+$/, '') || '0';
+}
+
+/** Millionths back to a fixed 6-digit decimal string, e.g. 1500000n → "1.500000". */
+export function formatMicros(v: bigint): string {
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  return `${neg ? '-' : ''}${a / SCALE}.${(a % SCALE).toString().padStart(6, '0')}`;
+}
+
+/** Minor units (cents) to a fixed decimal string, e.g. -1234n → "-12.34". */
+export function formatMinor(v: bigint): string {
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  return `${neg ? '-' : ''}${a / 100n}.${(a % 100n).toString().padStart(2, '0')}`;
+}
+
+/** num / den rounded half away from zero (den > 0). */
+export function divRound(num: bigint, den: bigint): bigint {
+  const neg = num < 0n;
+  const a = neg ? -num : num;
+  const q = (a * 2n + den) / (den * 2n);
+  return neg ? -q : q;
+}
+
+export const HOUR_MS = 3_600_000n;
+
+/** Milliseconds in the calendar month (UTC) containing `d`. */
+export function monthMs(d: Date): bigint {
+  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  return BigInt(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - start);
+}
+
+/**
+ * Amount in minor units of `quantityMicros` of a resource held for `ms` milliseconds at `unitPrice`,
+ * where the interval lies inside one calendar month starting at `monthStart`. Exact, one rounding.
+ */
+export function amountMinor(resource: PricedResource, quantityMicros: bigint, unitPrice: string, ms: bigint, monthStart: Date): bigint {
+  const unitMs = PRICE_UNITS[resource].endsWith('-month') ? monthMs(monthStart) : HOUR_MS;
+  // micros × micros → ×1e12; minor units → ×100.
+  return divRound(quantityMicros * toMicros(unitPrice) * ms * 100n, SCALE * SCALE * unitMs);
+}
+
+/** One resource's row in a cost preview. */
+export interface CostPreviewLine {
+  resource: PricedResource;
+  unit: string;
+  current: string;
+  proposed: string;
+  unitPrice: string;
+  /** Monthly cost difference in currency units, fixed 2 decimals, signed. */
+  monthlyDelta: string;
+}
+
+export interface CostPreview {
+  priceBookVersion: number | null;
+  currency: string | null;
+  /** The billing month the delta is computed for (its length matters for hourly units). */
+  month: string;
+  lines: CostPreviewLine[];
+  monthlyDelta: string;
+  /** Resources the change touches that have no price in the book (billed at 0 until priced). */
+  unpriced: PricedResource[];
+}
+
+/**
+ * Monthly cost delta of replacing quota `current` by `proposed` in `pool`, under the price book in force
+ * for the month of `at` (a full calendar month held at the new level, minus the same at the old one).
+ * Pure: the caller passes the price book versions and the time, so workflows and the API agree.
+ */
+export function costPreview(input: { current: Quota; proposed: Quota; pool: string; arch?: string; versions: readonly PriceBookVersion[]; at: Date }): CostPreview {
+  const month = monthOf(input.at);
+  const book = versionForMonth(input.versions, month);
+  const monthStart = new Date(`${month}-01T00:00:00.000Z`);
+  const ms = monthMs(monthStart);
+  const lines: CostPreviewLine[] = [];
+  const unpriced: PricedResource[] = [];
+  let total = 0n;
+  for (const key of Object.keys(QUOTA_PRICED_AS) as (keyof typeof QUOTA_PRICED_AS)[]) {
+    const cur = input.current[key] ?? 0;
+    const next = input.proposed[key] ?? cur;
+    if (cur === next) continue;
+    const resource = QUOTA_PRICED_AS[key];
+    const price = book ? unitPriceOf(book, resource, input.pool, input.arch) : undefined;
+    if (price === undefined) unpriced.push(resource);
+    const unitPrice = price ?? '0';
+    const delta = amountMinor(resource, toMicros(next), unitPrice, ms, monthStart) - amountMinor(resource, toMicros(cur), unitPrice, ms, monthStart);
+    total += delta;
+    lines.push({ resource, unit: PRICE_UNITS[resource], current: formatMicros(toMicros(cur)), proposed: formatMicros(toMicros(next)), unitPrice, monthlyDelta: formatMinor(delta) });
+  }
+  return { priceBookVersion: book?.version ?? null, currency: book?.currency ?? null, month, lines, monthlyDelta: formatMinor(total), unpriced };
+}

@@ -1,0 +1,76 @@
+import type { NodeJoinPreview, NodeTaint } from './tickets.ts';
+import type { TicketWorkflowInput, TicketWorkflowResult } from './ticket-workflow.ts';
+
+/** Workflow type name of node-join tickets, as the API starts it. */
+export const NODE_JOIN_WORKFLOW = 'nodeJoinWorkflow';
+
+/** Labels and annotations Edgeport puts on a joining or joined node. */
+export const NODE_JOIN_LABELS = {
+  vdc: 'edgeport.io/vdc',
+  pool: 'edgeport.io/pool',
+  /** Set by the join command (`--node-labels`): the id (public half) of the bootstrap token the node joined with. */
+  joinToken: 'edgeport.io/join-token',
+  ticket: 'edgeport.io/ticket',
+} as const;
+
+/**
+ * Extra group of a join token: binds it to one node name (`system:bootstrappers:edgeport:<node>`). Bootstrap
+ * token groups allow only `[a-z0-9:-]`, so the dots of a node name become `:`, which a DNS name never holds.
+ */
+export const joinTokenGroup = (nodeName: string): string => `system:bootstrappers:edgeport:${nodeName.replaceAll('.', ':')}`;
+
+export interface NodeJoinSpec {
+  pool: string;
+  nodeName: string;
+  arch?: string;
+  /** Tenant labels; Edgeport's own labels are added by the activity. */
+  labels: Record<string, string>;
+  taints: NodeTaint[];
+  tokenTtlMinutes: number;
+}
+
+export interface NodeJoinInput extends TicketWorkflowInput {
+  node: NodeJoinSpec;
+}
+
+/** What the token activity returns: the token's public id and expiry, never its secret half. */
+export interface IssuedJoinToken {
+  tokenId: string;
+  expiresAt: string;
+}
+
+/** One look at the cluster for the joining node. */
+export type NodeJoinCheck =
+  | { state: 'waiting' }
+  | { state: 'registered'; ready: boolean; arch?: string }
+  /** A node other than the requested one registered with this ticket's token. */
+  | { state: 'misused'; nodes: string[] };
+
+/** Result of recording a joined node; in history, so the ledger line can be rebuilt from it. */
+export interface JoinedNodeRecord {
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  nodeName: string;
+  arch?: string;
+  joinedAt: string;
+}
+
+export interface NodeJoinResult extends TicketWorkflowResult {
+  tokenId?: string;
+  steps?: string[];
+}
+
+export type { NodeJoinPreview };
+
+/** Non-retryable failure types of the node-join activities (business refusals). */
+export const NODE_JOIN_ERRORS = {
+  /** Preflight: the pool does not exist or its last check was not `ready`. */
+  poolNotReady: 'PoolNotReady',
+  /** Preflight: a Node of that name is already registered in the pool. */
+  nodeNameTaken: 'NodeNameTaken',
+  /** The token's sealed record is missing or belongs to another node (should not happen). */
+  tokenMissing: 'JoinTokenMissing',
+  /** The worker has no credentials key, so the token cannot be sealed. */
+  noCredentialsKey: 'NoCredentialsKey',
+} as const;

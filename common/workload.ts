@@ -1,0 +1,253 @@
+import { z } from 'zod';
+
+/**
+ * The workload contract: the request bodies of `workload-deploy` / `workload-rollback`, the spec recorded
+ * per revision, the preview and the failure types (the workflow's input and result: `workload-workflow.ts`). Shared by api, policies,
+ * workflows and activities.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsLabel = (max = 63) => z.string().min(1).max(max).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits, -)');
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+/** cpu: `250m`, `1`, `0.5`; memory/storage: `128Mi`, `1Gi`. */
+const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/, 'must be a cpu quantity like 250m or 1');
+const byteQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, 'must be a quantity like 128Mi or 1Gi');
+
+const ResourcesSchema = z.strictObject({ cpu: cpuQuantity.optional(), memory: byteQuantity.optional() });
+
+const EnvVarSchema = z.union([
+  z.strictObject({ name: z.string().min(1).max(253).regex(ENV_NAME, 'must be an environment variable name'), value: z.string().max(32_768) }),
+  z.strictObject({
+    name: z.string().min(1).max(253).regex(ENV_NAME, 'must be an environment variable name'),
+    configMapRef: z.strictObject({ name: dnsLabel(), key: z.string().min(1).max(253).regex(CONFIG_KEY) }),
+  }),
+  z.strictObject({
+    name: z.string().min(1).max(253).regex(ENV_NAME, 'must be an environment variable name'),
+    secretRef: z.strictObject({ name: dnsLabel(), key: z.string().min(1).max(253).regex(CONFIG_KEY) }),
+  }),
+]);
+
+const ProbeSchema = z
+  .strictObject({
+    httpGet: z.strictObject({ path: z.string().regex(/^\//, 'must start with /').max(1024), port: z.number().int().min(1).max(65535) }).optional(),
+    tcpSocket: z.strictObject({ port: z.number().int().min(1).max(65535) }).optional(),
+    exec: z.strictObject({ command: z.array(z.string().max(1024)).min(1).max(32) }).optional(),
+    initialDelaySeconds: z.number().int().min(0).max(3600).optional(),
+    periodSeconds: z.number().int().min(1).max(3600).optional(),
+    failureThreshold: z.number().int().min(1).max(100).optional(),
+  })
+  .refine((p) => [p.httpGet, p.tcpSocket, p.exec].filter(Boolean).length === 1, { message: 'exactly one of httpGet, tcpSocket, exec' });
+
+const VolumeMountSchema = z.strictObject({
+  volume: dnsLabel(),
+  mountPath: z.string().regex(/^\//, 'must be an absolute path').max(1024),
+  readOnly: z.boolean().optional(),
+});
+
+export const ContainerSchema = z.strictObject({
+  name: dnsLabel(),
+  image: z.string().min(1).max(512).regex(/^[^\s]+$/, 'must be an image reference'),
+  /** Checked by the kube-apiserver only (Always | IfNotPresent | Never); a wrong value fails at dry-run / apply. */
+  imagePullPolicy: z.string().max(32).optional(),
+  command: z.array(z.string().max(4096)).max(64).optional(),
+  args: z.array(z.string().max(4096)).max(256).optional(),
+  env: z.array(EnvVarSchema).max(256).optional(),
+  ports: z.array(z.strictObject({ name: dnsLabel(15).optional(), containerPort: z.number().int().min(1).max(65535) })).max(32).optional(),
+  requests: ResourcesSchema.optional(),
+  limits: ResourcesSchema.optional(),
+  livenessProbe: ProbeSchema.optional(),
+  readinessProbe: ProbeSchema.optional(),
+  securityContext: z
+    .strictObject({
+      privileged: z.boolean().optional(),
+      runAsNonRoot: z.boolean().optional(),
+      runAsUser: z.number().int().min(0).max(2_147_483_647).optional(),
+      readOnlyRootFilesystem: z.boolean().optional(),
+      allowPrivilegeEscalation: z.boolean().optional(),
+    })
+    .optional(),
+  volumeMounts: z.array(VolumeMountSchema).max(32).optional(),
+});
+export type WorkloadContainer = z.infer<typeof ContainerSchema>;
+
+export const ACCESS_MODES = ['ReadWriteOnce', 'ReadWriteMany'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
+
+/**
+ * A volume of the workload: either a PersistentVolumeClaim it owns (created with it; the name is unique in
+ * the VDC) or, with `existing: true`, a claim another workload of the same namespace owns, mounted too.
+ */
+export const VolumeSchema = z.union([
+  z.strictObject({
+    name: dnsLabel(),
+    size: byteQuantity,
+    accessMode: z.enum(ACCESS_MODES),
+    storageClass: dnsLabel(253).optional(),
+  }),
+  z.strictObject({ name: dnsLabel(), existing: z.literal(true) }),
+]);
+export type WorkloadVolume = z.infer<typeof VolumeSchema>;
+export type OwnedVolume = Extract<WorkloadVolume, { size: string }>;
+export const isOwnedVolume = (v: WorkloadVolume): v is OwnedVolume => !('existing' in v);
+
+export const ConfigMapSchema = z.strictObject({
+  name: dnsLabel(),
+  data: z.record(z.string().max(253).regex(CONFIG_KEY, 'must be a ConfigMap key'), z.string().max(262_144)),
+});
+
+export const ServiceSchema = z
+  .strictObject({
+    type: z.enum(['ClusterIP', 'NodePort']),
+    port: z.number().int().min(1).max(65535),
+    targetPort: z.number().int().min(1).max(65535).optional(),
+    /** NodePort only; left to the cluster when absent. */
+    nodePort: z.number().int().min(30000).max(32767).optional(),
+  })
+  .refine((s) => s.type === 'NodePort' || s.nodePort === undefined, { message: 'nodePort needs type NodePort', path: ['nodePort'] });
+
+export const HpaSchema = z
+  .strictObject({ minReplicas: z.number().int().min(1).max(100), maxReplicas: z.number().int().min(1).max(100), cpuPercent: z.number().int().min(1).max(100) })
+  .refine((h) => h.maxReplicas >= h.minReplicas, { message: 'maxReplicas must be at least minReplicas', path: ['maxReplicas'] });
+
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** What is deployed: everything one revision of a workload consists of. */
+export const WorkloadSpecSchema = z
+  .strictObject({
+    kind: z.enum(WORKLOAD_KINDS),
+    name: dnsLabel(50),
+    /** An application space of the VDC; absent = the VDC's default namespace. */
+    space: dnsLabel(40).optional(),
+    replicas: z.number().int().min(0).max(100).default(1),
+    /** Deployment only; StatefulSets replace pods one at a time (ordered). */
+    strategy: z.enum(['RollingUpdate', 'Recreate']).optional(),
+    containers: z.array(ContainerSchema).min(1).max(8),
+    service: ServiceSchema.optional(),
+    configMaps: z.array(ConfigMapSchema).max(8).optional(),
+    volumes: z.array(VolumeSchema).max(8).optional(),
+    hpa: HpaSchema.optional(),
+    nodeSelector: z.record(z.string().max(317), z.string().max(63)).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.kind === 'StatefulSet' && s.strategy) ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'strategy applies to a Deployment only' });
+    const dup = <T>(items: readonly T[], key: (t: T) => string, path: string) => {
+      const seen = new Set<string>();
+      items.forEach((it, i) => {
+        const k = key(it);
+        if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [path, i, 'name'], message: `duplicate name ${k}` });
+        seen.add(k);
+      });
+    };
+    dup(s.containers, (c) => c.name, 'containers');
+    dup(s.configMaps ?? [], (c) => c.name, 'configMaps');
+    dup(s.volumes ?? [], (v) => v.name, 'volumes');
+    const volumes = new Set((s.volumes ?? []).map((v) => v.name));
+    s.containers.forEach((c, i) =>
+      (c.volumeMounts ?? []).forEach((m, j) => {
+        if (!volumes.has(m.volume)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'volumeMounts', j, 'volume'], message: `no volume ${m.volume} in volumes` });
+      }),
+    );
+  });
+export type WorkloadSpec = z.output<typeof WorkloadSpecSchema>;
+
+const vdcId = z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label');
+
+/** Body of `POST /api/tickets` deploying a workload, or upgrading one of the same name (a new revision). */
+export const WorkloadDeployRequestSchema = z.strictObject({
+  type: z.literal('workload-deploy'),
+  vdcId,
+  workload: WorkloadSpecSchema,
+  reason: z.string().max(2000).optional(),
+});
+export type WorkloadDeployRequest = z.infer<typeof WorkloadDeployRequestSchema>;
+
+/** Body of `POST /api/tickets` rolling a workload back to its previous revision, or to `revision`. */
+export const WorkloadRollbackRequestSchema = z.strictObject({
+  type: z.literal('workload-rollback'),
+  vdcId,
+  name: dnsLabel(50),
+  space: dnsLabel(40).optional(),
+  revision: z.number().int().min(1).optional(),
+  reason: z.string().max(2000).optional(),
+});
+export type WorkloadRollbackRequest = z.infer<typeof WorkloadRollbackRequestSchema>;
+
+/** A workload's volume as recorded (what the storage rules need to know about the VDC's existing volumes). */
+export interface RecordedVolume {
+  name: string;
+  accessMode: AccessMode;
+}
+
+/** One revision of a workload as recorded in Mongo. */
+export interface WorkloadRevision {
+  revision: number;
+  ticketId: string;
+  spec: WorkloadSpec;
+  at: string;
+}
+
+/** A workload of a VDC as recorded in Mongo after a successful rollout. */
+export interface WorkloadRecord {
+  vdcId: string;
+  namespace: string;
+  name: string;
+  kind: WorkloadKind;
+  revision: number;
+  spec: WorkloadSpec;
+  revisions: WorkloadRevision[];
+  ticketId: string;
+  updatedAt: string;
+}
+
+/** One object of the plan as the preview shows it. */
+export interface PlannedObject {
+  kind: string;
+  name: string;
+  action: 'create' | 'update';
+}
+
+/** What the workload preflight found: the objects, the dry-run outcome, quota fit and the storage rules. */
+export interface WorkloadPreview {
+  hash: string;
+  action: 'deploy' | 'rollback';
+  namespace: string;
+  workload: string;
+  /** The revision this ticket makes, and the one it replaces (absent for a first deploy). */
+  revision: number;
+  previousRevision?: number;
+  image: string[];
+  objects: PlannedObject[];
+  /** Requests the workload adds at its replica count: cpu cores, memory GiB, pods. */
+  requests: { cpu: number; memoryGi: number; pods: number };
+  /** Dry-run refusals, quota misfits and storage-rule violations; non-empty = the ticket fails at preflight. */
+  errors: string[];
+  checkedAt: string;
+}
+
+/** Names of the storage rules; every refusal message starts with `storage rule <name>:`. */
+export const STORAGE_RULES = {
+  rwoTwoWorkloads: 'rwo-single-workload',
+  rwoReplicas: 'rwo-single-replica',
+  rwoHpa: 'rwo-no-hpa',
+  rwoRolling: 'rwo-no-rolling-update',
+  duplicateVolume: 'unique-volume-name',
+} as const;
+export type StorageRule = (typeof STORAGE_RULES)[keyof typeof STORAGE_RULES];
+
+/** Non-retryable failure types of the workload activities. */
+export const WORKLOAD_ERRORS = {
+  preflightRefused: 'WorkloadPreflightRefused',
+  rolloutFailed: 'WorkloadRolloutFailed',
+  revisionNotFound: 'WorkloadRevisionNotFound',
+} as const;
+
+/** Labels Edgeport puts on every object of a workload. */
+export const WORKLOAD_LABELS = {
+  vdc: 'edgeport.io/vdc',
+  ticket: 'edgeport.io/ticket',
+  name: 'app.kubernetes.io/name',
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+export const REVISION_ANNOTATION = 'edgeport.io/revision';

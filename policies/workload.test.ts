@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { WorkloadSpecSchema, type WorkloadSpec } from '../common/workload.ts';
+import { decideWorkloadDeploy, decideWorkloadRollback, storageViolations, type ExistingWorkload } from './workload.ts';
+
+const ns = 'vdc-a';
+const spec = (over: Record<string, unknown> = {}): WorkloadSpec =>
+  WorkloadSpecSchema.parse({ kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'nginx:1' }], ...over });
+const rwo = { name: 'data', size: '1Gi', accessMode: 'ReadWriteOnce' };
+const rwx = { name: 'shared', size: '1Gi', accessMode: 'ReadWriteMany' };
+const mount = (volume: string) => [{ name: 'web', image: 'nginx:1', volumeMounts: [{ volume, mountPath: '/data' }] }];
+const other = (name: string, over: Record<string, unknown>, namespace = ns): ExistingWorkload => ({
+  namespace,
+  name,
+  spec: WorkloadSpecSchema.parse({ kind: 'Deployment', name, strategy: 'Recreate', containers: mount((over.volumes as { name: string }[])[0]!.name), ...over }),
+});
+
+describe('storage rules (each refusal names its rule)', () => {
+  it.each([
+    ['rwo-single-replica', spec({ replicas: 2, strategy: 'Recreate', volumes: [rwo], containers: mount('data') }), [], 'workload.replicas'],
+    ['rwo-no-hpa', spec({ strategy: 'Recreate', hpa: { minReplicas: 1, maxReplicas: 1, cpuPercent: 80 }, volumes: [rwo], containers: mount('data') }), [], 'workload.hpa'],
+    ['rwo-no-rolling-update', spec({ volumes: [rwo], containers: mount('data') }), [], 'workload.strategy'],
+    ['rwo-no-rolling-update', spec({ strategy: 'RollingUpdate', volumes: [rwo], containers: mount('data') }), [], 'workload.strategy'],
+    ['unique-volume-name', spec({ strategy: 'Recreate', volumes: [rwo], containers: mount('data') }), [other('db', { volumes: [rwo] }, 'vdc-a-other-space')], 'workload.volumes.0.name'],
+    ['rwo-single-workload', spec({ strategy: 'Recreate', volumes: [{ name: 'data', existing: true }], containers: mount('data') }), [other('db', { volumes: [rwo] })], 'workload.volumes.0.name'],
+  ] as const)('%s', (rule, s, existing, field) => {
+    const [first] = storageViolations(s, ns, existing);
+    expect(first?.rule).toBe(rule);
+    expect(first?.field).toBe(field);
+    expect(first?.message).toMatch(new RegExp(`^storage rule ${rule}: `));
+    const decision = decideWorkloadDeploy({ spec: s, namespace: ns, spaces: [], workloads: existing, requesterRoles: ['vdc-user'] });
+    expect(decision).toMatchObject({ outcome: 'deny', field, reason: expect.stringContaining(`storage rule ${rule}:`) });
+  });
+
+  it.each([
+    ['an RWO volume, one replica, Recreate', spec({ strategy: 'Recreate', volumes: [rwo], containers: mount('data') }), []],
+    ['an RWX volume with replicas, HPA and rolling update', spec({ replicas: 3, hpa: { minReplicas: 2, maxReplicas: 5, cpuPercent: 70 }, volumes: [rwx], containers: mount('shared') }), []],
+    ['an RWX volume of another workload mounted', spec({ replicas: 2, volumes: [{ name: 'shared', existing: true }], containers: mount('shared') }), [other('db', { volumes: [rwx] })]],
+    ['its own volume again on upgrade', spec({ strategy: 'Recreate', volumes: [rwo], containers: mount('data') }), [other('web', { volumes: [rwo] })]],
+    ['a StatefulSet with an RWO volume (ordered replacement, no rolling overlap)', spec({ kind: 'StatefulSet', volumes: [rwo], containers: mount('data') }), []],
+  ] as const)('allows %s', (_, s, existing) => {
+    expect(storageViolations(s, ns, existing)).toEqual([]);
+  });
+
+  it('refuses duplicate volume names within one spec at validation', () => {
+    const r = WorkloadSpecSchema.safeParse({ kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'x' }], volumes: [rwo, rwo] });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(['volumes', 1, 'name']);
+  });
+});
+
+describe('decideWorkloadDeploy', () => {
+  it('needs a VDC admin', () => {
+    expect(decideWorkloadDeploy({ spec: spec(), namespace: ns, spaces: [], workloads: [], requesterRoles: ['vdc-user'] })).toMatchObject({ outcome: 'approval', chain: [{ role: 'vdc-admin' }] });
+  });
+  it('adds an operations admin step for a privileged container (privileged rule)', () => {
+    const s = spec({ containers: [{ name: 'web', image: 'x', securityContext: { privileged: true } }] });
+    const d = decideWorkloadDeploy({ spec: s, namespace: ns, spaces: [], workloads: [], requesterRoles: ['vdc-admin'] });
+    expect(d).toMatchObject({ outcome: 'approval', reason: 'deploy with a privileged container', chain: [{ step: 0, role: 'vdc-admin' }, { step: 1, role: 'ops-admin' }] });
+  });
+  it('denies an unknown application space', () => {
+    expect(decideWorkloadDeploy({ spec: spec({ space: 'nope' }), namespace: 'vdc-a-nope', spaces: [{ name: 'web', status: 'active' }], workloads: [], requesterRoles: [] })).toMatchObject({ outcome: 'deny', field: 'workload.space' });
+  });
+});
+
+describe('decideWorkloadRollback', () => {
+  const v1 = spec();
+  const v2 = spec({ containers: [{ name: 'web', image: 'nginx:2' }] });
+  const rec = { namespace: ns, name: 'web', spec: v2, revision: 2, revisions: [{ revision: 1, spec: v1 }, { revision: 2, spec: v2 }] };
+  it('rolls back to the previous revision by default', () => {
+    expect(decideWorkloadRollback({ name: 'web', namespace: ns, workloads: [rec] })).toMatchObject({ outcome: 'approval', reason: 'rollback of web to revision 1' });
+  });
+  it.each([
+    [{ name: 'nope' }, 'name'],
+    [{ name: 'web', revision: 7 }, 'revision'],
+    [{ name: 'web', revision: 2 }, 'revision'],
+  ] as const)('denies %o', (req, field) => {
+    expect(decideWorkloadRollback({ namespace: ns, workloads: [rec], ...req })).toMatchObject({ outcome: 'deny', field });
+  });
+});

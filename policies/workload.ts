@@ -1,0 +1,140 @@
+import { ROLES, type Role } from '../common/roles.ts';
+import type { VdcSpace } from '../common/tickets.ts';
+import { isOwnedVolume, STORAGE_RULES, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
+import type { TicketDecision } from './types.ts';
+
+/** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
+export const WORKLOAD_POLICY_VERSION = 'workload/2026-11-25.1';
+
+/** A workload of the VDC as the storage rules see it: where it is and its current spec. */
+export interface ExistingWorkload {
+  namespace: string;
+  name: string;
+  spec: WorkloadSpec;
+}
+
+/** A storage-rule violation; `message` starts with `storage rule <rule>:` so every refusal names its rule. */
+export interface StorageViolation {
+  rule: StorageRule;
+  field: string;
+  message: string;
+}
+
+const violation = (rule: StorageRule, field: string, text: string): StorageViolation => ({ rule, field, message: `storage rule ${rule}: ${text}` });
+
+/**
+ * The seed's storage rules for deploying `spec` into `namespace`, given the VDC's other workloads. Pure;
+ * the API runs it at submit over the workloads recorded in Mongo, preflight again over what the cluster
+ * holds (see `activities/workload.ts`). Rules, in the order checked:
+ * - `unique-volume-name`: a volume the spec creates may not share its name with one another workload of
+ *   the VDC owns (in any of its namespaces);
+ * - `rwo-single-workload`: a ReadWriteOnce volume is mounted by one workload only;
+ * - `rwo-single-replica` / `rwo-no-hpa` / `rwo-no-rolling-update`: a workload mounting a ReadWriteOnce
+ *   volume runs exactly one replica, without an HPA, and (a Deployment) with the Recreate strategy, since a
+ *   rolling update starts the new pod while the old one still holds the volume.
+ * A mount of an `existing` volume no workload of the namespace owns is reported as `unique-volume-name`'s
+ * sibling problem (missing volume) under the same field.
+ */
+export function storageViolations(spec: WorkloadSpec, namespace: string, existing: readonly ExistingWorkload[]): StorageViolation[] {
+  const others = existing.filter((w) => !(w.namespace === namespace && w.name === spec.name));
+  const out: StorageViolation[] = [];
+  const rwo: string[] = [];
+  (spec.volumes ?? []).forEach((v, i) => {
+    const field = `workload.volumes.${i}.name`;
+    if (isOwnedVolume(v)) {
+      const owner = others.find((w) => (w.spec.volumes ?? []).some((o) => isOwnedVolume(o) && o.name === v.name));
+      if (owner) {
+        out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${v.name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`));
+        return;
+      }
+      const mounter = others.find((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === v.name));
+      if (v.accessMode === 'ReadWriteOnce' && mounter) {
+        out.push(violation(STORAGE_RULES.rwoTwoWorkloads, field, `ReadWriteOnce volume ${v.name} is already mounted by workload ${mounter.name}`));
+      }
+      if (v.accessMode === 'ReadWriteOnce') rwo.push(v.name);
+      return;
+    }
+    const owner = others.find((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => isOwnedVolume(o) && o.name === v.name));
+    if (!owner) {
+      out.push(violation(STORAGE_RULES.duplicateVolume, field, `no volume ${v.name} in namespace ${namespace} to mount`));
+      return;
+    }
+    const owned = (owner.spec.volumes ?? []).find((o) => o.name === v.name);
+    if (owned && isOwnedVolume(owned) && owned.accessMode === 'ReadWriteOnce') {
+      out.push(violation(STORAGE_RULES.rwoTwoWorkloads, field, `ReadWriteOnce volume ${v.name} is already mounted by workload ${owner.name}`));
+      rwo.push(v.name);
+    }
+  });
+  if (rwo.length > 0) {
+    const names = rwo.join(', ');
+    const replicas = spec.hpa ? spec.hpa.maxReplicas : spec.replicas;
+    if (replicas > 1) out.push(violation(STORAGE_RULES.rwoReplicas, 'workload.replicas', `a workload mounting ReadWriteOnce volume ${names} cannot run ${replicas} replicas`));
+    if (spec.hpa) out.push(violation(STORAGE_RULES.rwoHpa, 'workload.hpa', `a workload mounting ReadWriteOnce volume ${names} cannot have an HPA`));
+    if (spec.kind === 'Deployment' && (spec.strategy ?? 'RollingUpdate') === 'RollingUpdate') {
+      out.push(violation(STORAGE_RULES.rwoRolling, 'workload.strategy', `a Deployment mounting ReadWriteOnce volume ${names} must use the Recreate strategy, not a rolling update`));
+    }
+  }
+  return out;
+}
+
+/** Whether any container of the spec asks for privileged mode. */
+export const isPrivileged = (spec: WorkloadSpec): boolean => spec.containers.some((c) => c.securityContext?.privileged === true);
+
+export interface WorkloadDeployPolicyInput {
+  spec: WorkloadSpec;
+  /** The target namespace: the space's, or the VDC's default one. */
+  namespace: string;
+  /** The spaces recorded on the VDC now. */
+  spaces: readonly Pick<VdcSpace, 'name' | 'status'>[];
+  /** The VDC's workloads as recorded in Mongo. */
+  workloads: readonly ExistingWorkload[];
+  requesterRoles: readonly Role[];
+}
+
+const vdcAdminStep = { step: 0, role: ROLES.vdcAdmin, label: 'VDC admin' };
+const opsAdminStep = { step: 1, role: ROLES.opsAdmin, label: 'Operations admin (privileged container)' };
+
+/**
+ * Decides how a workload is deployed or upgraded. Pure.
+ * - the space is not an active space of the VDC → deny (`workload.space`);
+ * - any storage rule is violated → deny with the first violation, naming the rule;
+ * - otherwise a VDC admin approves; a privileged container adds an operations admin step after it.
+ */
+export function decideWorkloadDeploy({ spec, namespace, spaces, workloads }: WorkloadDeployPolicyInput): TicketDecision {
+  if (spec.space !== undefined && !spaces.some((s) => s.name === spec.space && s.status === 'active')) {
+    return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `no active application space ${spec.space} in this VDC`, field: 'workload.space' };
+  }
+  const [first] = storageViolations(spec, namespace, workloads);
+  if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: first.field };
+  const upgrade = workloads.some((w) => w.namespace === namespace && w.name === spec.name);
+  const verb = upgrade ? 'upgrade' : 'deploy';
+  if (isPrivileged(spec)) {
+    return { version: WORKLOAD_POLICY_VERSION, outcome: 'approval', reason: `${verb} with a privileged container`, chain: [vdcAdminStep, opsAdminStep] };
+  }
+  return { version: WORKLOAD_POLICY_VERSION, outcome: 'approval', reason: `workload ${verb}`, chain: [vdcAdminStep] };
+}
+
+export interface WorkloadRollbackPolicyInput {
+  name: string;
+  namespace: string;
+  revision?: number;
+  workloads: readonly (ExistingWorkload & { revision: number; revisions: readonly { revision: number; spec: WorkloadSpec }[] })[];
+}
+
+/**
+ * Decides a rollback. Pure. The workload must be recorded and the target revision (default: the one before
+ * the current) must exist and differ from the current; the target spec is checked against the storage
+ * rules again (others may have taken its volumes since). A privileged target needs an operations admin too.
+ */
+export function decideWorkloadRollback({ name, namespace, revision, workloads }: WorkloadRollbackPolicyInput): TicketDecision {
+  const w = workloads.find((x) => x.namespace === namespace && x.name === name);
+  if (!w) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `no workload ${name} in ${namespace}`, field: 'name' };
+  const target = revision ?? Math.max(0, ...w.revisions.filter((r) => r.revision < w.revision).map((r) => r.revision));
+  const rev = w.revisions.find((r) => r.revision === target);
+  if (!rev) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: revision ? `workload ${name} has no revision ${revision}` : `workload ${name} has no previous revision`, field: 'revision' };
+  if (target === w.revision) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `revision ${target} is already the current one`, field: 'revision' };
+  const [first] = storageViolations(rev.spec, namespace, workloads);
+  if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: 'revision' };
+  const chain = isPrivileged(rev.spec) ? [vdcAdminStep, opsAdminStep] : [vdcAdminStep];
+  return { version: WORKLOAD_POLICY_VERSION, outcome: 'approval', reason: `rollback of ${name} to revision ${target}`, chain };
+}

@@ -1,0 +1,100 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import type { WorkloadInput, WorkloadResult } from '../common/workload-workflow.ts';
+import { WORKLOAD_ERRORS, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
+import { failureMessage, ticketApproval } from './approval.ts';
+
+const NON_RETRYABLE = ['KubernetesRefused', 'FailpointInjected', ...Object.values(WORKLOAD_ERRORS)];
+
+/** How long a rollout may take before the ticket is compensated. */
+const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+
+const { loadWorkloadRevision, preflightWorkload } = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Forward steps: a persistent transient fault ends in compensation after a few minutes, not never. */
+const { applyWorkload, recordWorkload } = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const { waitWorkloadRollout } = proxyActivities<Activities>({
+  startToCloseTimeout: '6m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Compensation: retried until it succeeds (a half-undone workload is worse than a slow undo). */
+const { undoWorkload, unrecordWorkload } = proxyActivities<Activities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['KubernetesRefused'] },
+});
+
+/**
+ * One workload ticket: deploy (a new name), upgrade (an existing name: a new revision) or rollback (a
+ * recorded revision applied again as a new revision). Preflight (dry-run of every object, quota fit,
+ * storage rules; any refusal fails the ticket with the preview showing why) → approval chain
+ * (`approval.ts`) → apply every object by server-side apply → wait for the rollout → record the revision.
+ * A failure after apply compensates in reverse: the record is removed, the previous revision re-applied
+ * (upgrade/rollback) and the objects this ticket created deleted; the ticket ends `compensated`.
+ */
+export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadResult> {
+  const approval = ticketApproval<WorkloadPreview>(input);
+  const { namespace, vdc, ticketId } = input;
+  let spec: WorkloadSpec;
+  let preview: WorkloadPreview;
+  try {
+    if (input.action === 'rollback') {
+      const target = input.target ?? { name: '' };
+      spec = (await loadWorkloadRevision({ namespace, name: target.name, ...(target.revision !== undefined ? { revision: target.revision } : {}) })).spec;
+    } else {
+      if (!input.spec) return approval.finish('failed', 'preflight: no workload spec');
+      spec = input.spec;
+    }
+    preview = await preflightWorkload({ vdc, namespace, ticketId, spec, action: input.action });
+  } catch (err) {
+    return approval.finish('failed', `preflight: ${failureMessage(err)}`);
+  }
+  if (preview.errors.length > 0) {
+    approval.state.preview = preview;
+    return approval.finish('failed', `preflight: ${preview.errors.join('; ')}`);
+  }
+  const closed = await approval.awaitApproval(preview);
+  if (closed) return closed;
+
+  approval.state.status = 'executing';
+  await approval.project();
+
+  const args = { vdc, namespace, ticketId, spec, revision: preview.revision };
+  const steps: string[] = [];
+  const compensations: { label: string; run: () => Promise<unknown> }[] = [];
+  let step = 'apply';
+  try {
+    // Registered before the step: objects created just before a failure are still removed (only this ticket's).
+    compensations.unshift({ label: preview.previousRevision ? `restore revision ${preview.previousRevision}` : 'delete objects', run: () => undoWorkload({ ...args, created: preview.objects }) });
+    await applyWorkload(args);
+    steps.push(step);
+    step = 'rollout';
+    await waitWorkloadRollout({ namespace, kind: spec.kind, name: spec.name, timeoutMs: ROLLOUT_TIMEOUT_MS });
+    steps.push(step);
+    step = 'record';
+    compensations.unshift({ label: 'remove record', run: () => unrecordWorkload({ namespace, name: spec.name, ticketId }) });
+    await recordWorkload(args);
+    steps.push(step);
+  } catch (err) {
+    const reason = `step ${step} failed: ${failureMessage(err)}`;
+    for (const c of compensations) {
+      try {
+        await c.run();
+        steps.push(`compensated: ${c.label}`);
+      } catch (cerr) {
+        return { ...(await approval.finish('failed', `${reason}; compensation "${c.label}" failed: ${failureMessage(cerr)}`)), steps };
+      }
+    }
+    return { ...(await approval.finish('compensated', reason)), steps };
+  }
+  return { ...(await approval.finish('completed')), revision: preview.revision, steps };
+}
