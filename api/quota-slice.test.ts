@@ -105,7 +105,16 @@ describe('quota change slice over HTTP', () => {
     expect(await store.ledger.byWorkflow(id)).toHaveLength(1);
 
     const timeline = await call('tenant', 'GET', `/api/tickets/${id}/timeline`);
-    expect(timeline.body.items.map((e: { kind: string }) => e.kind)).toEqual(['submitted', 'activity', 'decision', 'activity', 'activity', 'completed']);
+    // Preflight, decision, the re-check preflight right before applying (drift sends it back), apply, ledger.
+    expect(timeline.body.items.map((e: { kind: string; title: string }) => `${e.kind}: ${e.title}`)).toEqual([
+      'submitted: Ticket submitted',
+      'activity: Preflight: read ResourceQuota and usage',
+      'decision: Approved',
+      'activity: Preflight: read ResourceQuota and usage',
+      'activity: Applied ResourceQuota (server-side apply)',
+      'activity: Ledger line written',
+      'completed: Ticket completed',
+    ]);
 
     const again = await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'reject' });
     expect(again.status).toBe(409);
