@@ -1,5 +1,5 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FAILPOINTS } from '../activities/failpoints.ts';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { readQuota } from '../activities/kube/quota.ts';
@@ -11,50 +11,29 @@ import { spaceNamespace, type Quota, type SubmitTicket } from '../common/tickets
 import { decideSpaceCreate, decideSpaceDelete } from '../policies/space.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
-import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
+import { useTimeSkippingWorkers } from '../stack/testing/workflow-env.ts';
+import type { TicketWorker } from '../worker/create-worker.ts';
 import { applicationSpaceWorkflow } from './application-space.ts';
 
 const quota: Quota = { cpu: 3, memoryGi: 6, pods: 15 };
 const domainId = 'space-domain';
 
+const ts = useTimeSkippingWorkers({
+  main: { queuePrefix: 'space-wf' },
+  /** A second worker with a late step armed to fail, on its own task queue. */
+  failing: { queuePrefix: 'space-wf-fail', failpoints: [FAILPOINTS.workerFailSpaceRbac] },
+});
 let env: TestWorkflowEnvironment;
 let tw: TicketWorker;
-/** A second worker with the RBAC step armed to fail, on its own task queue. */
-let failing: TicketWorker;
 let taskQueue: string;
 let failingQueue: string;
-const runs: Promise<void>[] = [];
 const kube = createKubeClients(stackEnv('EDGEPORT_KUBECONFIG'));
 const admin = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
 
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: stackEnv('EDGEPORT_TEMPORAL_TEST_SERVER') } },
-  });
-  taskQueue = uniqueName('space-wf');
-  failingQueue = uniqueName('space-wf-fail');
-  const common = {
-    temporalAddress: 'unused',
-    temporalNamespace: env.namespace ?? 'default',
-    mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
-    kubeconfig: stackEnv('EDGEPORT_KUBECONFIG'),
-    connection: env.nativeConnection,
-    client: env.client,
-  };
-  [tw, failing] = await Promise.all([
-    createTicketWorker({ ...common, taskQueue }),
-    createTicketWorker({ ...common, taskQueue: failingQueue, failpoints: [FAILPOINTS.workerFailSpaceRbac] }),
-  ]);
-  runs.push(tw.worker.run(), failing.worker.run());
-});
-
-afterAll(async () => {
-  tw?.worker.shutdown();
-  failing?.worker.shutdown();
-  await Promise.all(runs);
-  await tw?.shutdown();
-  await failing?.shutdown();
-  await env?.teardown();
+beforeAll(() => {
+  env = ts.env;
+  ({ tw, taskQueue } = ts.workers.main);
+  failingQueue = ts.workers.failing.taskQueue;
 });
 
 interface Members {

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FAILPOINTS } from '../activities/failpoints.ts';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { decideUpdate, stateQuery } from '../common/ticket-workflow.ts';
@@ -13,7 +13,8 @@ import { WorkloadSpecSchema, type WorkloadSpec } from '../common/workload.ts';
 import { decideWorkloadDeploy, decideWorkloadRollback } from '../policies/workload.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
-import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
+import { useTimeSkippingWorkers } from '../stack/testing/workflow-env.ts';
+import type { TicketWorker } from '../worker/create-worker.ts';
 import { workloadWorkflow } from './workload.ts';
 
 const quota: Quota = { cpu: 4, memoryGi: 8, pods: 20 };
@@ -21,43 +22,22 @@ const domainId = 'workload-domain';
 /** Set to record this file's histories as replay fixtures (`workflows/__fixtures__/workload-*.json`). */
 const RECORD = process.env.EDGEPORT_RECORD_FIXTURES === '1';
 
+const ts = useTimeSkippingWorkers({
+  main: { queuePrefix: 'wl-wf' },
+  /** A second worker with a late step armed to fail, on its own task queue. */
+  failing: { queuePrefix: 'wl-wf-fail', failpoints: [FAILPOINTS.workerFailWorkloadRollout] },
+});
 let env: TestWorkflowEnvironment;
 let tw: TicketWorker;
-let failing: TicketWorker;
 let taskQueue: string;
 let failingQueue: string;
-const runs: Promise<void>[] = [];
 const kube = createKubeClients(stackEnv('EDGEPORT_KUBECONFIG'));
 const admin = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
 
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: stackEnv('EDGEPORT_TEMPORAL_TEST_SERVER') } },
-  });
-  taskQueue = uniqueName('wl-wf');
-  failingQueue = uniqueName('wl-wf-fail');
-  const common = {
-    temporalAddress: 'unused',
-    temporalNamespace: env.namespace ?? 'default',
-    mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
-    kubeconfig: stackEnv('EDGEPORT_KUBECONFIG'),
-    connection: env.nativeConnection,
-    client: env.client,
-  };
-  [tw, failing] = await Promise.all([
-    createTicketWorker({ ...common, taskQueue }),
-    createTicketWorker({ ...common, taskQueue: failingQueue, failpoints: [FAILPOINTS.workerFailWorkloadRollout] }),
-  ]);
-  runs.push(tw.worker.run(), failing.worker.run());
-});
-
-afterAll(async () => {
-  tw?.worker.shutdown();
-  failing?.worker.shutdown();
-  await Promise.all(runs);
-  await tw?.shutdown();
-  await failing?.shutdown();
-  await env?.teardown();
+beforeAll(() => {
+  env = ts.env;
+  ({ tw, taskQueue } = ts.workers.main);
+  failingQueue = ts.workers.failing.taskQueue;
 });
 
 const vdcAdmin = { sub: 'u-wl-admin', name: 'Workload Admin' };
