@@ -75,11 +75,25 @@ export function vdcsWith(grants: readonly Grant[], permission: Permission, allVd
 
 /**
  * Grants cut down to `allowed` (an API token's permissions): each grant keeps only the allowed permissions
- * and its scope; grants left empty are dropped. A token therefore never exceeds its user's current roles.
+ * and its scope; grants left empty are dropped, and with `scopes` (the token's reach at creation) so are grants
+ * elsewhere. A token therefore never exceeds its user's current roles, nor follows a later promotion.
  */
-export function restrictGrants(grants: readonly Grant[], allowed: readonly Permission[]): Grant[] {
+export function restrictGrants(grants: readonly Grant[], allowed: readonly Permission[], scopes?: readonly Scope[]): Grant[] {
   const keep = new Set(allowed);
+  const inScope = scopes ? new Set(scopes.map(scopeKey)) : undefined;
   return grants
+    .filter((g) => !inScope || inScope.has(scopeKey(g.scope)))
     .map((g) => ({ ...g, permissions: new Set([...g.permissions].filter((p) => keep.has(p))) as ReadonlySet<Permission> }))
     .filter((g) => g.permissions.size > 0);
+}
+
+const scopeKey = (s: Scope): string => (s.type === 'platform' ? 'platform' : s.type === 'domain' ? `domain:${s.domainId}` : `vdc:${s.vdcId}`);
+
+/** The distinct scopes of grants holding one of `permissions` (an API token's reach when it is made). */
+export function scopesHolding(grants: readonly Grant[], permissions: readonly Permission[]): Scope[] {
+  const byKey = new Map<string, Scope>();
+  for (const g of grants) {
+    if (permissions.some((p) => g.permissions.has(p) && levelOk(g.scope, p))) byKey.set(scopeKey(g.scope), g.scope);
+  }
+  return [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, s]) => s);
 }

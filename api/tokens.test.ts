@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN_PATTERN } from '../common/identity.ts';
+import { createKubeClients } from '../activities/kube/client.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
+import { grant, seedVdc } from '../stack/seed.ts';
 import { startTestApi, type TestApi } from '../stack/testing/api-process.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
@@ -65,6 +67,28 @@ describe('API tokens', () => {
     expect(listed).toMatchObject({ name: created.body.name, prefix: token.slice(0, 9), permissions: ['vdc:read'], revoked: false });
     expect(listed.token).toBeUndefined();
     expect(JSON.stringify(list.body)).not.toContain(token);
+  });
+
+  it('a token keeps the reach it was made with: a later role binding of its user does not widen it', async () => {
+    const vdcId = uniqueName('tokpromo');
+    await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG')), { id: vdcId, name: 'Promotion VDC', domainId: 'tok-domain', quota: { cpu: 1, memoryGi: 1, pods: 5 } });
+    const created = await create('other', ['vdc:read']);
+    expect(created.status).toBe(201);
+    const token = created.body.token as string;
+    const before = (await call('GET', '/api/vdcs', { token })).body.items.map((v: { id: string }) => v.id);
+    expect(before).toContain('other');
+    expect(before).not.toContain(vdcId);
+
+    await grant(store, demoUserByUsername('other')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
+    const session = (await call('GET', '/api/vdcs', { user: 'other' })).body.items.map((v: { id: string }) => v.id);
+    expect(session).toContain(vdcId);
+    const after = await call('GET', '/api/vdcs', { token });
+    expect(after.status).toBe(200);
+    expect(after.body.items.map((v: { id: string }) => v.id)).toEqual(before);
+    expect((await call('GET', `/api/vdcs/${vdcId}`, { token })).status).toBe(404);
+    // A token made now reaches the new VDC too.
+    const fresh = (await create('other', ['vdc:read'])).body.token as string;
+    expect((await call('GET', `/api/vdcs/${vdcId}`, { token: fresh })).status).toBe(200);
   });
 
   it('stores only the SHA-256 of the token, keeps it out of the audit log and the api output, and audits create and revoke', async () => {

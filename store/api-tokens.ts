@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Permission } from '../common/permissions.ts';
+import type { Scope } from '../common/roles.ts';
 
 /** An API token at rest: only the SHA-256 of the token and a short display prefix, never the token. */
 export interface ApiTokenDoc {
@@ -10,6 +11,11 @@ export interface ApiTokenDoc {
   hash: string;
   prefix: string;
   permissions: Permission[];
+  /**
+   * Scopes of the creator's bindings that held one of `permissions` when the token was made; the token
+   * acts only there, so a later promotion of its user does not widen it. Absent on tokens made before.
+   */
+  scopes?: Scope[];
   createdAt: Date;
   expiresAt: Date;
   lastUsedAt: Date | null;
@@ -32,6 +38,7 @@ function model(conn: Connection): Model<ApiTokenDoc> {
       hash: { type: String, required: true, unique: true },
       prefix: { type: String, required: true },
       permissions: [String],
+      scopes: { type: [Schema.Types.Mixed], default: undefined },
       createdAt: { type: Date, required: true },
       expiresAt: { type: Date, required: true },
       lastUsedAt: { type: Date, default: null },

@@ -21,7 +21,7 @@ export function loadCaller(store: Store): RequestHandler {
       sub: user.sub,
       name: user.name,
       bindings,
-      ...(token ? { grants: restrictGrants(grants, token.permissions), tokenId: token.id } : { grants }),
+      ...(token ? { grants: restrictGrants(grants, token.permissions, token.scopes), tokenId: token.id } : { grants }),
     } satisfies Caller;
     next();
   };

@@ -2,9 +2,10 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuditLog } from '../../common/audit.ts';
 import { API_TOKEN_PATTERN, API_TOKEN_PREFIX, type ApiTokenView, type CreateApiToken, type CreatedApiToken } from '../../common/identity.ts';
 import { isPermission, type Permission } from '../../common/permissions.ts';
+import type { Scope } from '../../common/roles.ts';
 import type { ApiTokenRecord, ApiTokenStore } from '../../store/api-tokens.ts';
 import type { UserStore } from '../../store/users.ts';
-import { holdsAnywhere } from '../authz.ts';
+import { holdsAnywhere, scopesHolding } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import type { Caller } from './caller.ts';
 
@@ -12,6 +13,8 @@ import type { Caller } from './caller.ts';
 export interface ApiTokenAuth {
   id: string;
   permissions: readonly Permission[];
+  /** Where the token may act (the creator's scopes at creation); undefined on older tokens. */
+  scopes?: readonly Scope[];
 }
 
 export interface AuthenticatedToken {
@@ -83,6 +86,7 @@ export function apiTokenService(deps: ApiTokenServiceDeps) {
         hash: hashApiToken(token),
         prefix: token.slice(0, DISPLAY_PREFIX_LENGTH),
         permissions: permissions as Permission[],
+        scopes: scopesHolding(caller.grants, permissions as Permission[]),
         createdAt: at,
         expiresAt: new Date(at.getTime() + body.expiresInDays * DAY_MS),
         lastUsedAt: null,
@@ -129,7 +133,7 @@ export function apiTokenService(deps: ApiTokenServiceDeps) {
       }
       return {
         user: { sub: user._id, name: user.name, email: user.email, username: user.username },
-        token: { id: record.id, permissions: record.permissions },
+        token: { id: record.id, permissions: record.permissions, ...(record.scopes ? { scopes: record.scopes } : {}) },
       };
     },
   };
