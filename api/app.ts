@@ -83,8 +83,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
       // Fails the login when it cannot be recorded: no unaudited sessions.
       await audit.append({ actor: { sub: u.sub, name: u.name }, action: 'auth.login', target: `user:${u.sub}`, outcome: 'success', details: { username: u.username }, ip });
     },
-    onLoginFailure: async ({ code, ip, username }) => {
-      await audit.append({ actor: null, action: 'auth.login.failed', outcome: 'failure', details: { code, ...(username ? { username } : {}) }, ip });
+    onLoginFailure: async ({ code, ip, username, suppressed }) => {
+      const details = { code, ...(username ? { username } : {}), ...(suppressed ? { suppressedBefore: suppressed } : {}) };
+      await audit.append({ actor: null, action: 'auth.login.failed', outcome: 'failure', details, ip });
     },
     onLogout: async (u, { ip }) => {
       await audit.append({ actor: { sub: u.sub, name: u.name }, action: 'auth.logout', target: `user:${u.sub}`, outcome: 'success', ip });

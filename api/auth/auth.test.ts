@@ -26,6 +26,7 @@ let server: Server | undefined;
 let baseUrl: string;
 let issuer: string;
 const logins: SessionUser[] = [];
+const loginFailures: { code: string; ip?: string; suppressed?: number }[] = [];
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -91,6 +92,7 @@ beforeAll(async () => {
     },
     redis,
     onLogin: async (user) => void logins.push(user),
+    onLoginFailure: async (info) => void loginFailures.push(info),
   });
 
   const app = express();
@@ -178,6 +180,16 @@ describe('auth against the local OpenID provider', () => {
     const res = await fetch(`${baseUrl}/auth/callback?code=abc&state=forged&iss=${encodeURIComponent(issuer)}`, { redirect: 'manual' });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/?authError=login_failed');
+  });
+
+  it('a burst of failed callbacks from one address reaches the failure hook at most 10 times a minute', async () => {
+    const before = loginFailures.length;
+    const statuses = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => fetch(`${baseUrl}/auth/callback?code=c${i}&state=forged${i}&iss=${encodeURIComponent(issuer)}`, { redirect: 'manual' }).then((r) => r.status)),
+    );
+    expect(statuses.every((s) => s === 303)).toBe(true);
+    expect(loginFailures.length - before).toBeLessThanOrEqual(10);
+    expect(loginFailures.length).toBeGreaterThan(0);
   });
 
   it('logout destroys the session and sends the browser to the provider', async () => {

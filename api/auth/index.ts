@@ -16,6 +16,7 @@ import { Strategy, type AuthenticateOptions } from 'openid-client/passport';
 import passportLib from 'passport';
 import { z } from 'zod';
 import type { Problem } from '../../common/problem.ts';
+import { failureThrottle, type FailureThrottle } from './failure-throttle.ts';
 import { RedisSessionStore } from './session-store.ts';
 
 /** The signed-in user as the session keeps it (and as `req.user` exposes it). Carries no tokens. */
@@ -107,7 +108,9 @@ export interface AuthDeps {
   /** Called after every successful login, before the session is created (e.g. to upsert the user). A rejection fails the login. */
   onLogin?: (user: SessionUser, info: { ip?: string }) => Promise<void>;
   /** Called, not awaited, after a failed login (`code` as in the `authError` redirect); a rejection is only logged. */
-  onLoginFailure?: (info: { code: string; ip?: string; username?: string }) => Promise<void>;
+  onLoginFailure?: (info: { code: string; ip?: string; username?: string; suppressed?: number }) => Promise<void>;
+  /** Limits audited login failures per address (default 10 a minute); see {@link failureThrottle}. */
+  failureThrottle?: FailureThrottle;
   /** Called, not awaited, when a signed-in user logs out; a rejection is only logged. */
   onLogout?: (user: SessionUser, info: { ip?: string }) => Promise<void>;
   logger?: AuthLogger;
@@ -239,6 +242,7 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
   // ---- routes ----
 
   const router = Router();
+  const throttle = deps.failureThrottle ?? failureThrottle();
 
   router.get('/auth/login', (req, res, next) => {
     req.session.returnTo = safeReturnTo(req.query.returnTo, publicOrigin);
@@ -248,7 +252,9 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
   router.get('/auth/callback', (req, res, next) => {
     const failed = (code: string, err?: unknown): void => {
       deps.logger?.warn({ code, err: describeError(err) }, 'login failed');
-      void deps.onLoginFailure?.({ code, ip: req.ip }).catch((hookErr: unknown) => deps.logger?.warn({ err: describeError(hookErr) }, 'onLoginFailure failed'));
+      const verdict = throttle.admit(req.ip, Date.now());
+      if (!verdict.audit) return res.redirect(303, `/?authError=${encodeURIComponent(code)}`);
+      void deps.onLoginFailure?.({ code, ip: req.ip, ...(verdict.suppressed > 0 ? { suppressed: verdict.suppressed } : {}) }).catch((hookErr: unknown) => deps.logger?.warn({ err: describeError(hookErr) }, 'onLoginFailure failed'));
       res.redirect(303, `/?authError=${encodeURIComponent(code)}`);
     };
     const onResult = (err: unknown, user: Express.User | false | undefined, info: unknown): void => {
