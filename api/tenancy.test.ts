@@ -350,6 +350,32 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('finance', 'DELETE', `/api/roles/${own.body.id}`)).status).toBe(204);
   });
 
+  it('refuses revoking a binding the caller could not have granted, and audits the refusal', async () => {
+    const since = await auditSeq();
+    const slug = uniqueName('opsappr');
+    const made = await call('opsadmin', 'POST', '/api/roles', { id: slug, name: slug, baseRole: 'ops-admin', permissions: ['vdc:read', 'ticket:read', 'ticket:decide'] });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const domainId = await newDomain();
+    const vdcId = await newVdc(domainId);
+    expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-other`, { roles: ['vdc-admin'] })).status).toBe(200);
+    expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [made.body.id, 'vdc-user'] })).status).toBe(200);
+    const before = await bindingsOf('u-tenant');
+
+    // The VDC admin holds no ops-admin approval authority, so it can neither remove nor replace that role.
+    const removed = await call('other', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`);
+    expect(removed.status).toBe(403);
+    expect(removed.body.detail).toMatch(new RegExp(`cannot revoke ${made.body.id} on VDC ${vdcId}: .*approval as ops-admin`));
+    expect((await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: ['vdc-user'] })).status).toBe(403);
+    expect(await bindingsOf('u-tenant')).toEqual(before);
+    const refusals = (await audited('binding.revoke', 'user:u-tenant', since)).filter((e) => e.outcome === 'failure');
+    expect(refusals.map((e) => [e.actor?.sub, e.details?.role])).toEqual([['u-other', made.body.id], ['u-other', made.body.id]]);
+
+    // What it could grant it may take away; the ops admin may take away everything.
+    expect((await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [made.body.id] })).status).toBe(200);
+    expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`)).status).toBe(204);
+    expect((await bindingsOf('u-tenant')).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId)).toBe(false);
+  });
+
   it.each([
     ['domain id not a DNS label', 'POST', '/api/domains', { id: 'Bad_Id', name: 'x' }, 'id'],
     ['unknown domain field', 'POST', '/api/domains', { id: 'fine', name: 'x', owner: 'me' }, 'owner'],

@@ -132,6 +132,29 @@ export function accessService(deps: AccessDeps) {
     throw new ForbiddenError(reason);
   }
 
+  /**
+   * Refuses (403, audited as a failed revoke) taking away a binding the caller could not have granted: a VDC
+   * admin cannot strip a platform role's holder of a custom role carrying platform-level authority. Bindings
+   * whose role or scope is already gone may always be removed.
+   */
+  async function assertCanRevoke(caller: Caller, sub: string, b: RoleBinding, meta: RequestMeta): Promise<void> {
+    const def = await roleDef(b.role);
+    if (!def) return;
+    let target: Target;
+    if (b.scope.type === 'platform') target = { kind: 'platform' };
+    else if (b.scope.type === 'domain') target = { kind: 'domain', domainId: b.scope.domainId };
+    else {
+      const vdc = await store.vdcs.get(b.scope.vdcId);
+      if (!vdc) return;
+      target = { kind: 'vdc', vdcId: vdc._id, domainId: vdc.domainId };
+    }
+    const missing = lacking(caller, def, target);
+    if (missing.length === 0) return;
+    const reason = `you cannot revoke ${def.id} on ${targetName(target)}: it holds ${missing.join(', ')}, which you do not hold there`;
+    await audit.append({ actor: actorOf(caller), action: 'binding.revoke', target: `user:${sub}`, outcome: 'failure', details: { role: b.role, scope: b.scope, reason }, ...meta });
+    throw new ForbiddenError(reason);
+  }
+
   async function loadUser(sub: string): Promise<UserDoc> {
     const u = await store.users.get(sub);
     if (!u) throw new NotFoundError(`no user ${sub} (users are known after their first sign-in)`);
@@ -140,14 +163,14 @@ export function accessService(deps: AccessDeps) {
 
   /**
    * Replaces a user's bindings with `compute(current)` by compare-and-set (re-reading and recomputing when
-   * another writer got there first); `guard` sees each binding being added before anything is written.
+   * another writer got there first); `guard` sees each binding being added and removed before anything is written.
    * Appends `binding.grant` / `binding.revoke` for the difference.
    */
   async function changeBindings(
     actor: Caller,
     sub: string,
     compute: (current: readonly RoleBinding[]) => RoleBinding[],
-    guard: (added: RoleBinding[]) => Promise<void>,
+    guard: (added: RoleBinding[], removed: RoleBinding[]) => Promise<void>,
     meta: RequestMeta,
   ): Promise<UserDoc> {
     for (let attempt = 0; attempt < 10; attempt++) {
@@ -158,7 +181,7 @@ export function accessService(deps: AccessDeps) {
       const after = new Set(next.map(bindingKey));
       const added = next.filter((b) => !before.has(bindingKey(b)));
       const removed = current.filter((b) => !after.has(bindingKey(b)));
-      await guard(added);
+      await guard(added, removed);
       if (added.length === 0 && removed.length === 0) return user;
       if (!(await store.users.replaceBindings(sub, user.bindings, next))) continue;
       for (const b of added) await audit.append({ actor: actorOf(actor), action: 'binding.grant', target: `user:${sub}`, outcome: 'success', details: { role: b.role, scope: b.scope }, ...meta });
@@ -211,6 +234,7 @@ export function accessService(deps: AccessDeps) {
     loadUser,
     changeBindings,
     assertCanGrant,
+    assertCanRevoke,
 
     async listUsers(): Promise<UserView[]> {
       return (await store.users.list()).map(toUserView);
@@ -224,7 +248,8 @@ export function accessService(deps: AccessDeps) {
         caller,
         sub,
         () => resolved.map((r) => r.binding),
-        async (added) => {
+        async (added, removed) => {
+          for (const b of removed) await assertCanRevoke(caller, sub, b, meta);
           for (const b of added) await assertCanGrant(caller, sub, byKey.get(bindingKey(b)) as ResolvedBinding, meta);
         },
         meta,

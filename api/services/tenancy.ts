@@ -181,7 +181,8 @@ export function tenancyService(deps: TenancyDeps) {
         caller,
         sub,
         (current) => [...current.filter((b) => !onThisVdc(b)), ...roles.map((role) => ({ role: role as RoleBinding['role'], scope: { type: 'vdc' as const, vdcId } }))],
-        async (added) => {
+        async (added, removed) => {
+          for (const b of removed) await access.assertCanRevoke(caller, sub, b, meta);
           for (const b of added) await access.assertCanGrant(caller, sub, { binding: b, def: defs.get(b.role)!, target }, meta);
         },
         meta,
@@ -193,7 +194,15 @@ export function tenancyService(deps: TenancyDeps) {
     async removeMember(caller: Caller, vdcId: string, sub: string, meta: RequestMeta): Promise<void> {
       const user = await access.loadUser(sub);
       if (!(user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId)) throw new NotFoundError(`${sub} is not a member of VDC ${vdcId}`);
-      await access.changeBindings(caller, sub, (current) => current.filter((b) => !(b.scope.type === 'vdc' && b.scope.vdcId === vdcId)), async () => undefined, meta);
+      await access.changeBindings(
+        caller,
+        sub,
+        (current) => current.filter((b) => !(b.scope.type === 'vdc' && b.scope.vdcId === vdcId)),
+        async (_added, removed) => {
+          for (const b of removed) await access.assertCanRevoke(caller, sub, b, meta);
+        },
+        meta,
+      );
     },
   };
 }
