@@ -1,3 +1,4 @@
+import { fileURLToPath, URL } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
@@ -12,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['{common,store,api,workflows,activities,policies,worker,stack,deploy}/**/*.test.ts'],
+          include: ['{common,store,api,workflows,activities,policies,worker,stack,deploy,bench}/**/*.test.ts'],
           fileParallelism: false,
           pool: 'forks',
           testTimeout: 60_000,
@@ -21,6 +22,8 @@ export default defineConfig({
       },
       {
         plugins: [vue()],
+        // Portal code value-imports the shared zod schemas through the same alias as portal/vite.config.ts.
+        resolve: { alias: { '@common': fileURLToPath(new URL('./common', import.meta.url)) } },
         test: {
           name: 'portal',
           include: ['portal/src/**/*.test.ts'],

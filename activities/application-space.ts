@@ -6,6 +6,7 @@ import { SPACE_ERRORS, type SpaceRef } from '../common/space-workflow.ts';
 import type { VdcRef } from '../common/ticket-workflow.ts';
 import type { Quota, SpacePreview } from '../common/tickets.ts';
 import type { Store } from '../store/index.ts';
+import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import type { KubeClients } from './kube/client.ts';
 import { applyQuota as applyResourceQuota } from './kube/quota.ts';
@@ -86,6 +87,7 @@ export function spaceSubjects(users: readonly { _id: string; bindings: readonly 
 /** Activities of the application space process; idempotent, keyed by the namespace and the ticket id. */
 export function createSpaceActivities(deps: SpaceActivityDeps) {
   const { kube, store, crashPoint } = deps;
+  const pricing = costPreviewer(store);
   return {
     /** Create preflight: the namespace name must be free in the cluster. Read-only. @throws `SpaceNameTaken` */
     async preflightSpaceCreate(args: SpaceArgs & { labels: Record<string, string> }): Promise<SpacePreview> {
@@ -94,7 +96,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
         throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} already exists in the cluster`, SPACE_ERRORS.nameTaken);
       }
       const labels = spaceLabels(args.vdc, args.space, args.labels);
-      return { hash: spacePreviewHash('create', args.space.namespace, labels, []), action: 'create', namespace: args.space.namespace, labels, workloads: [], checkedAt: new Date().toISOString() };
+      return { hash: spacePreviewHash('create', args.space.namespace, labels, []), action: 'create', namespace: args.space.namespace, labels, workloads: [], checkedAt: new Date().toISOString(), cost: await pricing.none() };
     },
 
     /**
@@ -113,7 +115,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
         const shown = workloads.slice(0, 10).join(', ') + (workloads.length > 10 ? `, … (${workloads.length} in all)` : '');
         throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} is not empty: ${shown}`, SPACE_ERRORS.notEmpty, { workloads });
       }
-      return { hash: spacePreviewHash('delete', args.space.namespace, labels, []), action: 'delete', namespace: args.space.namespace, labels, workloads: [], checkedAt: new Date().toISOString() };
+      return { hash: spacePreviewHash('delete', args.space.namespace, labels, []), action: 'delete', namespace: args.space.namespace, labels, workloads: [], checkedAt: new Date().toISOString(), cost: await pricing.none() };
     },
 
     /**

@@ -16,11 +16,13 @@ export const FAILPOINTS = {
   workerFailSpaceRbac: 'worker-fail-space-rbac',
   /** Worker: inside waitWorkloadRollout, after the objects are applied; fails the step, so the workload is compensated. */
   workerFailWorkloadRollout: 'worker-fail-workload-rollout',
+  /** Worker: inside pruneWorkload, after the dropped objects are deleted; fails the step, so the upgrade is compensated. */
+  workerFailWorkloadPrune: 'worker-fail-workload-prune',
 } as const;
 export type Failpoint = (typeof FAILPOINTS)[keyof typeof FAILPOINTS];
 
 /** Points that fail the activity instead of killing the process. */
-const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([FAILPOINTS.workerFailWorkloadRollout, FAILPOINTS.workerFailSpaceRbac]);
+const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([FAILPOINTS.workerFailWorkloadRollout, FAILPOINTS.workerFailSpaceRbac, FAILPOINTS.workerFailWorkloadPrune]);
 
 export function failpoints(armed: readonly string[]): (name: Failpoint, firstAttempt?: boolean) => void {
   const set = new Set(armed);

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   joinTokenGroup,
+  NODE_ARCH_MISMATCH,
   NODE_JOIN_ERRORS,
   NODE_JOIN_LABELS,
   type IssuedJoinToken,
@@ -18,6 +19,7 @@ import { CredentialsUnreadableError, type CredentialCipher } from '../store/cred
 import type { Store } from '../store/index.ts';
 import { joinCommandAad, nodeJoinStore } from '../store/node-joins.ts';
 import { poolCredentialsAad } from '../store/pools.ts';
+import { costPreviewer } from './cost-preview.ts';
 import { isNotFound, mapKubeError } from './kube/client.ts';
 import { poolKubeConfig, type PoolCredentials } from './kube/pool-credentials.ts';
 import { nodeJoinLedgerLines } from './ledger-node-join.ts';
@@ -76,6 +78,31 @@ export function joinCommand(server: string, token: string, tokenId: string, node
   ].join(' ');
 }
 
+/**
+ * The architectures a pool runs: those of its registered nodes (`kubernetes.io/arch`, else the kubelet's
+ * report), or, in a pool without nodes, its control plane's (`/version` platform, e.g. `linux/amd64`).
+ * Empty when neither is known (the check is then skipped).
+ */
+async function poolArchitectures(core: CoreV1Api, pool: string, platform: string | undefined): Promise<string[]> {
+  const arches = new Set<string>();
+  let cont: string | undefined;
+  do {
+    let page;
+    try {
+      page = await core.listNode({ limit: 500, ...(cont ? { _continue: cont } : {}) });
+    } catch (err) {
+      return mapKubeError(err, `pool ${pool}: list nodes`, { credentialsRefused: POOL_FAILURES.credentialsRefused });
+    }
+    for (const n of page.items) {
+      const arch = n.metadata?.labels?.['kubernetes.io/arch'] || n.status?.nodeInfo?.architecture;
+      if (arch) arches.add(arch);
+    }
+    cont = page.metadata?._continue || undefined;
+  } while (cont);
+  if (arches.size === 0 && platform?.includes('/')) arches.add(platform.split('/')[1]!);
+  return [...arches].sort();
+}
+
 const isReady = (node: V1Node): boolean => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
@@ -86,6 +113,7 @@ const isReady = (node: V1Node): boolean => node.status?.conditions?.some((c) => 
 export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
   const { store, temporal } = deps;
   const joins = nodeJoinStore(store.conn);
+  const pricing = costPreviewer(store);
 
   const cipher = (): CredentialCipher => {
     if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY)', NODE_JOIN_ERRORS.noCredentialsKey);
@@ -130,6 +158,12 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       if (rec.status !== 'ready') throw ApplicationFailure.nonRetryable(`resource pool ${pool} is ${rec.status}${rec.reason ? ` (${rec.reason})` : ''}, not ready`, NODE_JOIN_ERRORS.poolNotReady);
       const { core } = await clients(pool);
       if (await readNode(core, nodeName, pool)) throw ApplicationFailure.nonRetryable(`a node named ${nodeName} is already registered in pool ${pool}`, NODE_JOIN_ERRORS.nodeNameTaken);
+      if (args.node.arch) {
+        const arches = await poolArchitectures(core, pool, rec.version?.platform);
+        if (arches.length > 0 && !arches.includes(args.node.arch)) {
+          throw ApplicationFailure.nonRetryable(`arch: node architecture ${args.node.arch} does not match resource pool ${pool}'s architecture (${arches.join(', ')})`, NODE_ARCH_MISMATCH);
+        }
+      }
       const labels = nodeJoinLabels(args.vdc, args.ticketId, args.node);
       return {
         hash: nodeJoinPreviewHash(args.node, labels),
@@ -140,6 +174,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         taints: args.node.taints,
         tokenTtlMinutes: args.node.tokenTtlMinutes,
         checkedAt: new Date().toISOString(),
+        cost: await pricing.edgeNode(pool, args.node.arch),
       };
     },
 

@@ -7,6 +7,7 @@ import { QUOTA_RESOURCES } from '../common/tickets.ts';
 import type { VdcRef } from '../common/quota-change-workflow.ts';
 import type { Store } from '../store/index.ts';
 import type { TicketProjection } from '../store/tickets.ts';
+import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import type { KubeClients } from './kube/client.ts';
 import { applyQuota as applyResourceQuota, readQuota } from './kube/quota.ts';
@@ -80,6 +81,7 @@ export async function applyVdcQuota(deps: Pick<QuotaActivityDeps, 'kube' | 'stor
 /** Activities of the quota-change process, built once per worker over injected clients. */
 export function createQuotaActivities(deps: QuotaActivityDeps) {
   const { kube, store, temporal, crashPoint } = deps;
+  const pricing = costPreviewer(store);
   return {
     /**
      * Reads the ResourceQuota of every namespace of the VDC (its first namespace and each active
@@ -87,7 +89,8 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
      * first namespace's), `used` is summed over the namespaces. Read-only.
      */
     async preflightQuota(args: { namespace: string; requested: Quota }): Promise<QuotaPreview> {
-      const namespaces = await vdcNamespaces(store, args.namespace);
+      const vdc = await store.vdcs.byNamespace(args.namespace);
+      const namespaces = await vdcNamespaces(store, args.namespace, vdc?._id);
       const readings = await Promise.all(namespaces.map((ns) => readQuota(kube, ns)));
       const hard = readings[0]?.hard ?? {};
       const used = sumQuotas(readings.map((r) => r.used));
@@ -103,6 +106,7 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
         requested: args.requested,
         diff,
         checkedAt: new Date().toISOString(),
+        cost: await pricing.quota(vdc?.pool, hard, args.requested),
       };
     },
 

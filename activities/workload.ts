@@ -3,15 +3,15 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
-import { isOwnedVolume, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
-import { storageViolations } from '../policies/workload.ts';
+import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
+import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
 import type { Store } from '../store/index.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
 import { parseQuantity } from './kube/quantity.ts';
 import { readQuota } from './kube/quota.ts';
 import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
-import { applyWorkloadObject, deleteObject, dryRunApply, readObject, rolloutState, workloadObjects, workloadPods } from './kube/workload.ts';
+import { applyWorkloadObject, claimUsers, deleteObject, dryRunPreview, pruneCandidates, readObject, rolloutState, workloadObjects, workloadPods } from './kube/workload.ts';
 
 export interface WorkloadActivityDeps {
   kube: KubeClients;
@@ -30,7 +30,7 @@ export interface WorkloadArgs {
 
 /** What the workload adds to the namespace's quota at its replica count (HPA: its maximum). */
 export function workloadRequests(spec: WorkloadSpec): WorkloadPreview['requests'] {
-  const replicas = spec.hpa ? spec.hpa.maxReplicas : spec.replicas;
+  const replicas = podCount(spec);
   let cpu = 0;
   let mem = 0;
   for (const c of spec.containers) {
@@ -45,21 +45,24 @@ const objectKey = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
 
 interface PodTemplateHolder {
   metadata?: { name?: string; labels?: Record<string, string> };
-  spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } };
+  spec?: {
+    template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } };
+    jobTemplate?: { spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } } };
+  };
 }
 
 /** Activities of the workload process (deploy, upgrade, rollback); idempotent, keyed by namespace, name and ticket. */
 export function createWorkloadActivities(deps: WorkloadActivityDeps) {
   const { kube, store, crashPoint } = deps;
 
-  /** Controllers of the namespace (Deployments and StatefulSets) with the claims their pods mount. */
+  /** Controllers of the namespace (Deployments, StatefulSets, Jobs, CronJobs) with the claims their pods mount. */
   async function liveControllers(namespace: string): Promise<{ name: string; claims: string[] }[]> {
     const out: { name: string; claims: string[] }[] = [];
-    for (const kind of ['Deployment', 'StatefulSet']) {
+    for (const kind of ['Deployment', 'StatefulSet', 'Job', 'CronJob'] as const) {
       try {
-        const list = await kube.objects.list<PodTemplateHolder & KubernetesObject>('apps/v1', kind, namespace);
+        const list = await kube.objects.list<PodTemplateHolder & KubernetesObject>(KIND_API_VERSION[kind], kind, namespace);
         for (const item of list.items) {
-          const claims = (item.spec?.template?.spec?.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((c): c is string => !!c);
+          const claims = (item.spec?.template?.spec?.volumes ?? item.spec?.jobTemplate?.spec?.template?.spec?.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((c): c is string => !!c);
           out.push({ name: item.metadata?.labels?.[WORKLOAD_LABELS.name] ?? item.metadata?.name ?? '', claims });
         }
       } catch (err) {
@@ -89,6 +92,22 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
     return problems;
   }
 
+  /** The volume-change rules against the live claims (size as requested now, access modes, class). */
+  async function liveVolumeChanges(spec: WorkloadSpec, namespace: string): Promise<string[]> {
+    type Pvc = KubernetesObject & { spec?: { accessModes?: string[]; storageClassName?: string; resources?: { requests?: { storage?: string } } } };
+    const live: WorkloadSpec['volumes'] = [];
+    for (const v of (spec.volumes ?? []).filter(isOwnedVolume)) {
+      const pvc = await readObject<Pvc>(kube, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: v.name, namespace } });
+      const size = pvc?.spec?.resources?.requests?.storage;
+      const accessMode = pvc?.spec?.accessModes?.[0];
+      if (!pvc || pvc.metadata?.labels?.[WORKLOAD_LABELS.name] !== spec.name || !size || (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany')) continue;
+      // A size in other units than the schema's (someone resized it by hand) is compared in KiB.
+      const liveSize = /^[0-9]+(Ki|Mi|Gi|Ti)$/.test(size) ? size : `${Math.ceil(parseQuantity(size) / 2 ** 10)}Ki`;
+      live.push({ name: v.name, size: liveSize, accessMode, ...(pvc.spec?.storageClassName !== undefined && v.storageClass !== undefined ? { storageClass: pvc.spec.storageClassName } : {}) });
+    }
+    return volumeChangeProblems(spec, { ...spec, volumes: live }).map((p) => p.message);
+  }
+
   return {
     /**
      * Rollback: the spec of the revision to return to (default: the one before the current), from the
@@ -115,16 +134,29 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       const objects = workloadObjects(spec, { vdcId: args.vdc.id, namespace, ticketId: args.ticketId, revision });
       const planned: PlannedObject[] = [];
       const errors: string[] = [];
+      const conflicts: string[] = [];
+      const fingerprints: string[] = [];
       if (current && current.kind !== spec.kind) errors.push(`workload ${spec.name} is a ${current.kind}; its kind cannot change to ${spec.kind}`);
       for (const o of objects) {
         const live = await readObject(kube, o);
         planned.push({ kind: o.kind ?? '', name: o.metadata?.name ?? '', action: live ? 'update' : 'create' });
-        const refused = await dryRunApply(kube, o);
-        if (refused) errors.push(refused);
+        const outcome = await dryRunPreview(kube, o);
+        if ('refused' in outcome) errors.push(outcome.refused);
+        else {
+          fingerprints.push(outcome.fingerprint);
+          if (outcome.conflict) conflicts.push(outcome.conflict);
+        }
+      }
+      for (const o of await pruneCandidates(kube, namespace, spec.name, objects)) {
+        planned.push({ kind: o.kind ?? '', name: o.metadata?.name ?? '', action: 'delete' });
+        if (o.kind !== 'PersistentVolumeClaim') continue;
+        const users = await claimUsers(kube, namespace, o.metadata?.name ?? '', spec.name);
+        if (users.length > 0) errors.push(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`);
       }
       const recorded = (await store.workloads.list(args.vdc.id)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
-      errors.push(...storageViolations(spec, namespace, recorded).map((v) => v.message));
+      for (const v of storageViolations(spec, namespace, recorded)) if (!errors.includes(v.message)) errors.push(v.message);
       for (const p of await liveStorageProblems(spec, namespace)) if (!errors.includes(p)) errors.push(p);
+      for (const p of await liveVolumeChanges(spec, namespace)) if (!errors.includes(p)) errors.push(p);
 
       const requests = workloadRequests(spec);
       const quota = await readQuota(kube, namespace);
@@ -137,7 +169,9 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
           if (after > hard) errors.push(`quota: ${r} would be ${after} of ${hard} in ${namespace} (the workload needs ${requests[r]})`);
         }
       }
-      const hash = createHash('sha256').update(JSON.stringify([args.action, namespace, objects, errors])).digest('hex').slice(0, 32);
+      // The hash covers what the kube-apiserver would make of every object (dry-run), not only what was asked:
+      // an object edited out of band after approval changes it, and execution sends the ticket back.
+      const hash = createHash('sha256').update(JSON.stringify([args.action, namespace, objects, errors, planned, conflicts, fingerprints])).digest('hex').slice(0, 32);
       return {
         hash,
         action: args.action,
@@ -149,6 +183,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
         objects: planned,
         requests,
         errors,
+        ...(conflicts.length > 0 ? { conflicts } : {}),
         checkedAt: new Date().toISOString(),
       };
     },
@@ -169,7 +204,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       const ctx = Context.current();
       crashPoint(FAILPOINTS.workerFailWorkloadRollout, ctx.info.attempt === 1);
       const deadline = Date.now() + args.timeoutMs;
-      const ref = { apiVersion: 'apps/v1', kind: args.kind, metadata: { name: args.name, namespace: args.namespace } };
+      const ref = { apiVersion: KIND_API_VERSION[args.kind], kind: args.kind, metadata: { name: args.name, namespace: args.namespace } };
       for (;;) {
         const obj = await readObject<Parameters<typeof rolloutState>[1] & KubernetesObject>(kube, ref);
         if (!obj) throw ApplicationFailure.nonRetryable(`${args.kind} ${args.namespace}/${args.name} disappeared during rollout`, WORKLOAD_ERRORS.rolloutFailed);
@@ -183,6 +218,33 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
         if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`rollout of ${args.name} not done within ${Math.round(args.timeoutMs / 1000)} s (${detail})`, WORKLOAD_ERRORS.rolloutFailed);
         await ctx.sleep(1000);
       }
+    },
+
+    /**
+     * Deletes the objects of the previous revision the new spec dropped, as the preview planned them
+     * (`action: delete`), once the new revision is rolled out. Only objects still labelled as this
+     * workload's and managed by Edgeport are deleted; a claim another workload or pod mounts now is
+     * refused (`WorkloadVolumeInUse`, storage rule `volume-in-use`). Idempotent (absent = done).
+     * Compensation is the restore of the previous revision, which applies the deleted objects again.
+     */
+    async pruneWorkload(args: { namespace: string; name: string; objects: PlannedObject[] }): Promise<{ deleted: string[] }> {
+      const ctx = Context.current();
+      const candidates = await pruneCandidates(kube, args.namespace, args.name, []);
+      const planned = args.objects.filter((p) => p.action === 'delete');
+      const doomed = candidates.filter((c) => planned.some((p) => p.kind === c.kind && p.name === c.metadata?.name));
+      for (const o of doomed.filter((c) => c.kind === 'PersistentVolumeClaim')) {
+        const users = await claimUsers(kube, args.namespace, o.metadata?.name ?? '', args.name);
+        if (users.length > 0) {
+          throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`, WORKLOAD_ERRORS.volumeInUse);
+        }
+      }
+      const deleted: string[] = [];
+      for (const o of doomed) {
+        await deleteObject(kube, o);
+        deleted.push(objectKey(o));
+      }
+      crashPoint(FAILPOINTS.workerFailWorkloadPrune, ctx.info.attempt === 1);
+      return { deleted };
     },
 
     /** Records the rolled-out revision as the workload's current one (idempotent per ticket). */

@@ -16,20 +16,29 @@ import { createAuth } from './auth/index.ts';
 import type { ApiConfig } from './config.ts';
 import { NotFoundError, problemHandler } from './errors.ts';
 import { sameOriginOnly } from './same-origin.ts';
+import { jsonBodiesOnly } from './json-bodies.ts';
 import { AddressSet } from './ip-match.ts';
 import { loadCaller } from './routes/caller.ts';
 import { mountRoutes, type RouteDef } from './routes/define.ts';
 import { apiRoutes } from './routes/index.ts';
+import { openApiRoutes } from './routes/openapi.ts';
 import { priceBookStore } from '../store/pricebook.ts';
 import { apiTokenService } from './services/api-tokens.ts';
 import { billingService } from './services/billing.ts';
+import { REPORT_QUEUE, reportJobService, type ReportJobData, type ReportJobResult } from './services/report-jobs.ts';
+import { reportFileStore } from '../store/report-files.ts';
+import { Queue } from 'bullmq';
 import { certSubjectService } from './services/cert-subjects.ts';
 import { ipFilter, ipListService } from './services/ip-lists.ts';
 import { poolService } from './services/pools.ts';
 import { registryService } from './services/registry.ts';
+import { imageService } from './services/images.ts';
 import { ticketService, type TicketService } from './services/tickets.ts';
 import { delegationService } from './services/delegations.ts';
 import { delegationStore } from '../store/delegations.ts';
+
+/** The API's version as named in its OpenAPI document. */
+const API_VERSION = '0.1.0';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -66,6 +75,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   const priceBook = priceBookStore(store.conn);
   await priceBook.init();
   const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
+  const reportJobs = reportJobService({ queue: new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis }), files: reportFileStore(store.conn) });
   const auth = await createAuth({
     config: {
       issuer: config.oidc.issuer,
@@ -101,6 +111,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use(ipFilter(ipLists));
   app.use(sameOriginOnly(config.publicUrl));
+  app.use('/api', jsonBodiesOnly);
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(auth.session, ...auth.passport);
   app.use(auth.router);
@@ -110,7 +121,12 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
   api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
   const registry = config.registry ? registryService({ config: config.registry, vdcs: store.vdcs }) : undefined;
-  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, ...(registry ? { registry } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys) });
+  const images =
+    config.registry && registry
+      ? imageService({ config: config.registry, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
+      : undefined;
+  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys) });
+  routes.push(...openApiRoutes(routes, API_VERSION));
   mountRoutes(api, routes);
   api.use(() => {
     throw new NotFoundError('no such API route');

@@ -178,3 +178,79 @@ describe('price book and reports over HTTP', () => {
     expect(a.text).toContain(`usage,${vdcId},${domainId},local,cpu,core-hour,`);
   });
 });
+
+describe('background report jobs, PDF and what-if over HTTP (real Redis, Mongo, api and worker)', () => {
+  const month = new Date().toISOString().slice(0, 7);
+  const from = `${month}-01`;
+  const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10);
+
+  async function finished(user: string, id: string): Promise<{ status: number; body: any }> {
+    return until(
+      () => call(user, 'GET', `/api/reports/jobs/${id}`),
+      (r) => r.body?.state === 'done' || r.body?.state === 'failed',
+      120_000,
+    );
+  }
+
+  it('a CSV job runs in the worker, reports progress and serves the same bytes as the synchronous report', async () => {
+    const request = { scope: 'domain', id: domainId, from, to: next, kind: 'showback', format: 'csv' };
+    const sub = await call('finance', 'POST', '/api/reports/jobs', request);
+    expect(sub.status).toBe(202);
+    expect(sub.body).toMatchObject({ state: 'queued' });
+    const done = await finished('finance', sub.body.id);
+    expect(done.body).toMatchObject({ id: sub.body.id, state: 'done', progress: 100, downloadUrl: `/api/reports/jobs/${sub.body.id}/download`, request });
+    const file = await call('finance', 'GET', done.body.downloadUrl);
+    expect(file.status).toBe(200);
+    expect(file.type).toContain('text/csv');
+    const sync = await call('finance', 'GET', `/api/reports/domains/${domainId}?from=${from}&to=${next}&kind=showback&format=csv`);
+    // Both bounded by the current hour (the ledger lines of this run may start within it, billing nothing yet).
+    expect(file.text).toBe(sync.text);
+    expect(file.text.split('\r\n')[0]).toBe('row,vdc_id,domain_id,pool,resource,unit,usage,currency,amount,ledger_lines');
+    // Not the requester and not a platform report reader: the job does not exist for them.
+    expect((await call('vdcadmin', 'GET', `/api/reports/jobs/${sub.body.id}`)).status).toBe(404);
+    expect((await call('vdcadmin', 'GET', `/api/reports/jobs/${sub.body.id}/download`)).status).toBe(404);
+  });
+
+  it('a tenant runs a PDF invoice job for its own VDC only; bad requests name the field', async () => {
+    const sub = await call('vdcadmin', 'POST', '/api/reports/jobs', { scope: 'vdc', id: vdcId, from, to: next, kind: 'chargeback', format: 'pdf' });
+    expect(sub.status).toBe(202);
+    const done = await finished('vdcadmin', sub.body.id);
+    expect(done.body.state).toBe('done');
+    const res = await fetch(`${base}${done.body.downloadUrl}`, { headers: { cookie: cookies.vdcadmin! } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(res.headers.get('content-disposition')).toContain(`edgeport-chargeback-vdc-${vdcId}-${from}-${next}.pdf`);
+    expect(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    // Platform finance may read any job.
+    expect((await call('finance', 'GET', `/api/reports/jobs/${sub.body.id}`)).status).toBe(200);
+
+    expect((await call('vdcadmin', 'POST', '/api/reports/jobs', { scope: 'vdc', id: otherVdc, from, to: next, kind: 'chargeback', format: 'csv' })).status).toBe(404);
+    expect((await call('vdcadmin', 'POST', '/api/reports/jobs', { scope: 'platform', from, to: next, kind: 'chargeback', format: 'csv' })).status).toBe(403);
+    const bad = await call('finance', 'POST', '/api/reports/jobs', { scope: 'vdc', id: vdcId, from, to: from, kind: 'chargeback', format: 'xls' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('format');
+    expect((await call('finance', 'GET', '/api/reports/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('the synchronous routes answer PDF too', async () => {
+    const res = await fetch(`${base}/api/reports/vdcs/${vdcId}?month=${month}&format=pdf`, { headers: { cookie: cookies.vdcadmin! } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+  });
+
+  it('what-if re-prices the period under a draft book, per VDC; finance only', async () => {
+    const draft = { currency: 'CNY', prices: [{ resource: 'cpu', unitPrice: '1' }] };
+    const r = await call('finance', 'POST', '/api/pricebook/what-if', { from, to: next, draft });
+    expect(r.status).toBe(200);
+    expect(r.body.currency).toBe('CNY');
+    expect(r.body).toMatchObject({ current: { total: expect.any(String) }, draft: { total: expect.any(String) } });
+    // Up to now (to the hour): every VDC row's delta is draft − current.
+    for (const row of r.body.vdcs as { current: string; draft: string; delta: string }[]) {
+      expect(Math.round((Number(row.draft) - Number(row.current)) * 100)).toBe(Math.round(Number(row.delta) * 100));
+    }
+    expect((await call('vdcadmin', 'POST', '/api/pricebook/what-if', { from, to: next, draft })).status).toBe(403);
+    const bad = await call('finance', 'POST', '/api/pricebook/what-if', { from, to: next, draft: { prices: [{ resource: 'cpu', unitPrice: 1 }] } });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('draft.prices[0].unitPrice');
+  });
+});

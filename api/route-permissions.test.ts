@@ -29,6 +29,8 @@ interface Fixture {
   domain: string;
   vdc: string;
   ticket: string;
+  /** A finished report job requested by opsadmin. */
+  job: string;
 }
 interface Probe {
   path: string;
@@ -52,6 +54,8 @@ const EXPECT: Record<string, Expectation> = {
   'POST /tickets/:id/decisions': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/tickets/${f.ticket}/decisions`, body: { decision: 'maybe' } }) },
   'POST /tickets/:id/cancel': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/cancel`, body: { reason: 5 } }) },
   'GET /tickets/:id/timeline': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/timeline` }) },
+  'GET /delegated-tickets/:id': { signedIn: true, probe: (f) => ({ path: `/delegated-tickets/${f.ticket}` }) },
+  'POST /delegated-tickets/:id/decisions': { signedIn: true, probe: (f) => ({ path: `/delegated-tickets/${f.ticket}/decisions`, body: { decision: 'maybe' } }) },
   'GET /tickets/:id/join-command': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/tickets/${f.ticket}/join-command` }) },
   'GET /audit': { allow: [OPS], probe: () => ({ path: '/audit?limit=1' }) },
   'GET /audit/export': { allow: [OPS], probe: () => ({ path: '/audit/export?format=jsonl' }) },
@@ -69,6 +73,7 @@ const EXPECT: Record<string, Expectation> = {
   'POST /domains/:id/vdcs': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/domains/${f.domain}/vdcs`, body: { id: 'Not A Label' } }) },
   'GET /vdcs/:id': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
   'DELETE /vdcs/:id': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
+  'PUT /vdcs/:id/budget': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/budget`, body: { monthlyBudget: { amount: 'lots' } } }) },
   'GET /vdcs/:id/members': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/members` }) },
   'PUT /vdcs/:id/members/:sub': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/members/${memberSub}`, body: { roles: 'vdc-user' } }) },
   'DELETE /vdcs/:id/members/:sub': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/members/${memberSub}` }) },
@@ -94,9 +99,19 @@ const EXPECT: Record<string, Expectation> = {
   'GET /reports/platform': { allow: [OPS, FIN], probe: () => ({ path: '/reports/platform?month=2020-01' }) },
   'GET /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations' }) },
   'PUT /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations', body: { delegateSub: 5 } }) },
+  'POST /pricebook/what-if': { allow: [OPS, FIN], probe: () => ({ path: '/pricebook/what-if', body: { from: 'soon' } }) },
+  'POST /reports/jobs': { allow: [OPS, DOMAIN, VDCA, FIN], probe: (f) => ({ path: '/reports/jobs', body: { scope: 'vdc', id: f.vdc, from: '2020-01-01', to: '2020-02-01', kind: 'chargeback', format: 'csv' } }) },
+  // The fixture's job was requested by opsadmin: besides the requester only platform report readers see it.
+  'GET /reports/jobs/:id': { allow: [OPS, FIN], probe: (f) => ({ path: `/reports/jobs/${f.job}` }) },
+  'GET /reports/jobs/:id/download': { allow: [OPS, FIN], probe: (f) => ({ path: `/reports/jobs/${f.job}/download` }) },
   'DELETE /delegations/:id': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations/00000000-0000-4000-8000-000000000000' }) },
   'GET /registry/token': { signedIn: true, probe: () => ({ path: '/registry/token?service=edgeport-registry&scope=repository:public/probe:pull' }) },
   'GET /images': { signedIn: true, probe: () => ({ path: '/images' }) },
+  'GET /images/detail': { signedIn: true, probe: () => ({ path: '/images/detail?repository=public/probe' }) },
+  'POST /images/scans': { signedIn: true, probe: () => ({ path: '/images/scans', body: { repository: 'public/probe' } }) },
+  'DELETE /images/tags': { signedIn: true, probe: () => ({ path: '/images/tags?repository=public/probe' }) },
+  'DELETE /images/repositories': { signedIn: true, probe: () => ({ path: '/images/repositories?repository=NOT%20VALID' }) },
+  'GET /openapi.json': { signedIn: true, probe: () => ({ path: '/openapi.json' }) },
 };
 
 const base = stackEnv('EDGEPORT_PUBLIC_URL');
@@ -107,8 +122,8 @@ let apiRouterPaths: string[];
 let api: AppProcess;
 let worker: AppProcess;
 let cookie = '';
-const own: Fixture = { domain: '', vdc: '', ticket: '' };
-const other: Fixture = { domain: '', vdc: '', ticket: '' };
+const own: Fixture = { domain: '', vdc: '', ticket: '', job: '' };
+const other: Fixture = { domain: '', vdc: '', ticket: '', job: '' };
 
 let lastBody = '';
 const key = (r: { method: string; path: string }): string => `${r.method.toUpperCase()} ${r.path}`;
@@ -146,7 +161,20 @@ async function fixture(tag: string, opsCookie: string): Promise<Fixture> {
     body: JSON.stringify({ type: 'quota-change', vdcId: vdc, quota: { cpu: 5 } }),
   });
   expect(res.status).toBe(201);
-  return { domain, vdc, ticket: ((await res.json()) as { id: string }).id };
+  const ticket = ((await res.json()) as { id: string }).id;
+  const job = await fetch(`${base}/api/reports/jobs`, {
+    method: 'POST',
+    headers: { cookie: opsCookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ scope: 'vdc', id: vdc, from: '2020-01-01', to: '2020-02-01', kind: 'chargeback', format: 'csv' }),
+  });
+  expect(job.status).toBe(202);
+  const jobId = ((await job.json()) as { id: string }).id;
+  for (let i = 0; i < 200; i++) {
+    const s = (await (await fetch(`${base}/api/reports/jobs/${jobId}`, { headers: { cookie: opsCookie } })).json()) as { state: string };
+    if (s.state === 'done') break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return { domain, vdc, ticket, job: jobId };
 }
 
 /** The subject's bindings before this file ran, restored afterwards so other test files see the seed. */
@@ -157,7 +185,8 @@ beforeAll(async () => {
   originalBindings = await store.users.bindings(subject.sub);
   const env = appEnvFromProcess();
   [worker, api] = [startApp(repoDir, 'worker', env), startApp(repoDir, 'api', env)];
-  await Promise.all([waitForWorker(worker), waitForApi(api, base)]);
+  // Generous waits: on a loaded shared machine the worker's bundling delays the api's start-up past a minute.
+  await Promise.all([waitForWorker(worker, 300_000), waitForApi(api, base, 300_000)]);
   const opsCookie = await loginAs(base, 'opsadmin', demoUserByUsername('opsadmin')!.password);
   Object.assign(own, await fixture('o', opsCookie));
   Object.assign(other, await fixture('x', opsCookie));
@@ -180,7 +209,7 @@ beforeAll(async () => {
     redis.disconnect();
     await connection.close();
   }
-}, 240_000);
+}, 600_000);
 
 afterAll(async () => {
   await setBindings(originalBindings).catch(() => undefined);

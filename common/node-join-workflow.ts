@@ -64,6 +64,12 @@ export interface NodeJoinResult extends TicketWorkflowResult {
 export type { NodeJoinPreview };
 
 /** Non-retryable failure types of the node-join activities (business refusals). */
+/**
+ * Preflight refusal: the requested node architecture (`arch`) is not one the resource pool runs. Kept out
+ * of {@link NODE_JOIN_ERRORS} (whose values are in recorded activity options); thrown non-retryable.
+ */
+export const NODE_ARCH_MISMATCH = 'NodeArchMismatch';
+
 export const NODE_JOIN_ERRORS = {
   /** Preflight: the pool does not exist or its last check was not `ready`. */
   poolNotReady: 'PoolNotReady',

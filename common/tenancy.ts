@@ -1,3 +1,4 @@
+import type { MonthlyBudget } from './budget.ts';
 import { z } from 'zod';
 import { isPermission, type Permission } from './permissions.ts';
 import { ROLES, type Role, type RoleBinding, type Scope } from './roles.ts';
@@ -117,6 +118,8 @@ export interface VdcView {
   /** Application spaces created by tickets. */
   spaces: VdcSpace[];
   membersCount: number;
+  /** Monthly budget, when an admin set one (see `common/budget.ts`). */
+  monthlyBudget?: MonthlyBudget;
 }
 
 export interface MemberView {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import type { CostPreview } from './billing.ts';
 import type { Actor, Role } from './roles.ts';
 import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadPreview } from './workload.ts';
+import { ImagePublishRequestSchema, type ImagePublishPreview } from './image-publish.ts';
 
 export const TICKET_STATUSES = [
   'submitted',
@@ -16,7 +18,7 @@ export const TICKET_STATUSES = [
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const FINAL_STATUSES: readonly TicketStatus[] = ['completed', 'rejected', 'failed', 'cancelled', 'compensated'];
 
-export const TICKET_TYPES = ['quota-change', 'space-create', 'space-delete', 'node-join', 'quota-lease', 'workload-deploy', 'workload-rollback'] as const;
+export const TICKET_TYPES = ['quota-change', 'space-create', 'space-delete', 'node-join', 'quota-lease', 'workload-deploy', 'workload-rollback', 'image-publish'] as const;
 export type TicketType = (typeof TICKET_TYPES)[number];
 
 /** Quota resources a VDC can hold in the walking skeleton: cpu cores, memory GiB, pod count. */
@@ -199,7 +201,7 @@ export type NodeJoinRequest = z.infer<typeof NodeJoinRequestSchema>;
 
 
 /** Every ticket body, discriminated by `type`; an unknown type is a 400 naming `type`. */
-export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema, NodeJoinRequestSchema, QuotaLeaseRequestSchema, WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema]);
+export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema, NodeJoinRequestSchema, QuotaLeaseRequestSchema, WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, ImagePublishRequestSchema]);
 export type SubmitTicket = z.infer<typeof SubmitTicketSchema>;
 /** The request body of one ticket type. */
 export type PayloadOf<T extends TicketType> = Extract<SubmitTicket, { type: T }>;
@@ -294,6 +296,8 @@ export interface QuotaPreview {
   requested: Quota;
   diff: QuotaDiffLine[];
   checkedAt: string;
+  /** Monthly cost delta under the price book in force at preflight (not part of the hash). */
+  cost?: CostPreview;
 }
 
 /** What the application space preflight found in the cluster; approvers decide on this. */
@@ -306,6 +310,8 @@ export interface SpacePreview {
   /** Delete only: objects in the namespace besides Edgeport's own (always empty when the preflight passed). */
   workloads: string[];
   checkedAt: string;
+  /** Cost block (no billable lines for a space), naming the price book in force; not part of the hash. */
+  cost?: CostPreview;
 }
 
 /** What the node-join preflight found; approvers decide on this (never carries the token). */
@@ -319,9 +325,11 @@ export interface NodeJoinPreview {
   taints: NodeTaint[];
   tokenTtlMinutes: number;
   checkedAt: string;
+  /** Monthly cost of the node under the price book in force at preflight; not part of the hash. */
+  cost?: CostPreview;
 }
 
-export type TicketPreview = QuotaPreview | SpacePreview | NodeJoinPreview | WorkloadPreview;
+export type TicketPreview = QuotaPreview | SpacePreview | NodeJoinPreview | WorkloadPreview | ImagePublishPreview;
 
 /** Lifecycle of an application space as recorded on its VDC. */
 export const SPACE_STATUSES = ['active', 'deleting'] as const;
@@ -375,6 +383,7 @@ export interface PreviewByType {
   'quota-lease': QuotaPreview;
   'workload-deploy': WorkloadPreview;
   'workload-rollback': WorkloadPreview;
+  'image-publish': ImagePublishPreview;
 }
 
 /** A ticket view whose type is known, with its payload and preview narrowed to that type. */

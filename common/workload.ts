@@ -98,19 +98,62 @@ export const ConfigMapSchema = z.strictObject({
 
 export const ServiceSchema = z
   .strictObject({
-    type: z.enum(['ClusterIP', 'NodePort']),
+    /** LoadBalancer: an external address from MetalLB (the cluster also allocates node ports for it). */
+    type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']),
     port: z.number().int().min(1).max(65535),
     targetPort: z.number().int().min(1).max(65535).optional(),
     /** NodePort only; left to the cluster when absent. */
     nodePort: z.number().int().min(30000).max(32767).optional(),
   })
-  .refine((s) => s.type === 'NodePort' || s.nodePort === undefined, { message: 'nodePort needs type NodePort', path: ['nodePort'] });
+  .refine((s) => s.type !== 'ClusterIP' || s.nodePort === undefined, { message: 'nodePort needs type NodePort or LoadBalancer', path: ['nodePort'] });
+
+const HOST = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const timeoutSeconds = z.number().int().min(1).max(3600);
+
+/**
+ * An Ingress routing a host (and path) to the workload's Service, served by ingress-nginx: the timeouts and
+ * the body-size limit become its `nginx.ingress.kubernetes.io/proxy-*` annotations; `tlsSecretName` names
+ * a Secret of the namespace holding the certificate (TLS for `host`).
+ */
+export const IngressSchema = z.strictObject({
+  host: z.string().max(253).regex(HOST, 'must be a DNS host name like shop.example.com'),
+  path: z.string().regex(/^\/[^\s]*$/, 'must be an absolute path').max(1024).optional(),
+  tlsSecretName: dnsLabel(253).optional(),
+  className: dnsLabel().optional(),
+  connectTimeoutSeconds: timeoutSeconds.optional(),
+  readTimeoutSeconds: timeoutSeconds.optional(),
+  sendTimeoutSeconds: timeoutSeconds.optional(),
+  /** Largest request body, nginx syntax: `8m`, `512k`, `1g`; `0` = unlimited. */
+  bodySize: z.string().regex(/^[0-9]{1,6}[kmg]?$/, 'must be a size like 8m, 512k or 1g').optional(),
+});
+
+/** Pods of this workload scheduled near (affinity) or away from (anti-affinity) the pods of another workload of the namespace. */
+export const WorkloadAffinitySchema = z.strictObject({
+  workload: dnsLabel(50),
+  type: z.enum(['affinity', 'anti-affinity']),
+  /** true: a scheduling requirement; false (default): a preference with weight 100. */
+  required: z.boolean().optional(),
+  /** Where "near" is measured: node (default `kubernetes.io/hostname`), zone, … */
+  topologyKey: z.string().min(1).max(317).regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9._-]+$/, 'must be a label key').optional(),
+});
+
+/** Job / CronJob run settings (the pod template's restart policy and the Job controller's limits). */
+export const JobSettingsSchema = z.strictObject({
+  completions: z.number().int().min(1).max(1000).optional(),
+  parallelism: z.number().int().min(1).max(100).optional(),
+  backoffLimit: z.number().int().min(0).max(100).optional(),
+  activeDeadlineSeconds: z.number().int().min(1).max(604_800).optional(),
+  restartPolicy: z.enum(['OnFailure', 'Never']).optional(),
+});
+
+/** Five cron fields or a macro (`@hourly`, `@daily`, …); the kube-apiserver checks the rest at dry-run. */
+const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
 
 export const HpaSchema = z
   .strictObject({ minReplicas: z.number().int().min(1).max(100), maxReplicas: z.number().int().min(1).max(100), cpuPercent: z.number().int().min(1).max(100) })
   .refine((h) => h.maxReplicas >= h.minReplicas, { message: 'maxReplicas must be at least minReplicas', path: ['maxReplicas'] });
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'] as const;
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Job', 'CronJob'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 /** What is deployed: everything one revision of a workload consists of. */
@@ -128,10 +171,30 @@ export const WorkloadSpecSchema = z
     configMaps: z.array(ConfigMapSchema).max(8).optional(),
     volumes: z.array(VolumeSchema).max(8).optional(),
     hpa: HpaSchema.optional(),
-    nodeSelector: z.record(z.string().max(317), z.string().max(63)).optional(),
+    /** Keys and values to the Kubernetes label rules (checked here, before any call to the cluster). */
+    nodeSelector: z
+      .record(
+        z.string().regex(/^(?=([^/]{1,253}\/)?[^/]{1,63}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key ([prefix/]name)'),
+        z.string().max(63).regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label value'),
+      )
+      .optional(),
+    /** Needs `service` (the Ingress routes to it). */
+    ingress: IngressSchema.optional(),
+    affinity: z.array(WorkloadAffinitySchema).max(8).optional(),
+    /** Job and CronJob only. */
+    job: JobSettingsSchema.optional(),
+    /** CronJob only (and required there). */
+    schedule: z.string().max(100).regex(CRON, 'must be a cron schedule like "*/5 * * * *" or @hourly').optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.kind === 'StatefulSet' && s.strategy) ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'strategy applies to a Deployment only' });
+    const batch = s.kind === 'Job' || s.kind === 'CronJob';
+    if (s.kind !== 'Deployment' && s.strategy) ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'strategy applies to a Deployment only' });
+    if (s.ingress && !s.service) ctx.addIssue({ code: 'custom', path: ['ingress'], message: 'an ingress needs a service to route to' });
+    if (batch && s.service) ctx.addIssue({ code: 'custom', path: ['service'], message: `a ${s.kind} has no service` });
+    if (batch && s.hpa) ctx.addIssue({ code: 'custom', path: ['hpa'], message: `a ${s.kind} cannot be autoscaled` });
+    if (!batch && s.job) ctx.addIssue({ code: 'custom', path: ['job'], message: 'job settings apply to a Job or CronJob only' });
+    if (s.kind === 'CronJob' && !s.schedule) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'a CronJob needs a schedule' });
+    if (s.kind !== 'CronJob' && s.schedule) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'schedule applies to a CronJob only' });
     const dup = <T>(items: readonly T[], key: (t: T) => string, path: string) => {
       const seen = new Set<string>();
       items.forEach((it, i) => {
@@ -151,6 +214,20 @@ export const WorkloadSpecSchema = z
     );
   });
 export type WorkloadSpec = z.output<typeof WorkloadSpecSchema>;
+
+/** Pods the workload runs at once: replicas (HPA: its maximum), or a Job's / CronJob's parallelism. */
+export const podCount = (spec: WorkloadSpec): number =>
+  spec.kind === 'Job' || spec.kind === 'CronJob' ? (spec.job?.parallelism ?? 1) : spec.hpa ? spec.hpa.maxReplicas : spec.replicas;
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+/** Bytes of a volume size as the schema allows it (`512Mi`, `2Gi`); NaN for anything else. */
+export const volumeBytes = (size: string): number => {
+  const m = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(size);
+  return m ? Number(m[1]) * (BYTE_UNITS[m[2] as string] as number) : Number.NaN;
+};
+
+/** API group/version of each workload kind's controller object. */
+export const KIND_API_VERSION: Readonly<Record<WorkloadKind, string>> = { Deployment: 'apps/v1', StatefulSet: 'apps/v1', Job: 'batch/v1', CronJob: 'batch/v1' };
 
 const vdcId = z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label');
 
@@ -205,7 +282,8 @@ export interface WorkloadRecord {
 export interface PlannedObject {
   kind: string;
   name: string;
-  action: 'create' | 'update';
+  /** `delete`: an object of the workload's previous revision the new spec no longer has (pruned after the rollout). */
+  action: 'create' | 'update' | 'delete';
 }
 
 /** What the workload preflight found: the objects, the dry-run outcome, quota fit and the storage rules. */
@@ -223,6 +301,11 @@ export interface WorkloadPreview {
   requests: { cpu: number; memoryGi: number; pods: number };
   /** Dry-run refusals, quota misfits and storage-rule violations; non-empty = the ticket fails at preflight. */
   errors: string[];
+  /**
+   * Fields of live objects another field manager changed, which applying (forced) would take back. Part of
+   * the hash: an object edited out of band after approval changes the preview and sends the ticket back.
+   */
+  conflicts?: string[];
   checkedAt: string;
 }
 
@@ -233,6 +316,7 @@ export const STORAGE_RULES = {
   rwoHpa: 'rwo-no-hpa',
   rwoRolling: 'rwo-no-rolling-update',
   duplicateVolume: 'unique-volume-name',
+  volumeInUse: 'volume-in-use',
 } as const;
 export type StorageRule = (typeof STORAGE_RULES)[keyof typeof STORAGE_RULES];
 
@@ -241,7 +325,11 @@ export const WORKLOAD_ERRORS = {
   preflightRefused: 'WorkloadPreflightRefused',
   rolloutFailed: 'WorkloadRolloutFailed',
   revisionNotFound: 'WorkloadRevisionNotFound',
+  volumeInUse: 'WorkloadVolumeInUse',
 } as const;
+
+/** Name of the rule that a privileged container needs an operations admin's approval (named in the approval step). */
+export const PRIVILEGED_RULE = 'privileged-needs-ops-admin';
 
 /** Labels Edgeport puts on every object of a workload. */
 export const WORKLOAD_LABELS = {

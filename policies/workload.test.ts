@@ -41,6 +41,18 @@ describe('storage rules (each refusal names its rule)', () => {
     expect(storageViolations(s, ns, existing)).toEqual([]);
   });
 
+  it('volume-in-use: an upgrade dropping a volume another workload mounts is refused; dropping an unused one is allowed', () => {
+    const current = other('web', { volumes: [rwo, rwx], containers: mount('data') });
+    const reader = other('reader', { volumes: [{ name: 'shared', existing: true }], replicas: 1 });
+    const upgrade = spec({ strategy: 'Recreate', volumes: [rwo], containers: mount('data') });
+    const [first] = storageViolations(upgrade, ns, [current, reader]);
+    expect(first).toEqual({ rule: 'volume-in-use', field: 'workload.volumes', message: 'storage rule volume-in-use: volume shared is mounted by workload reader and cannot be deleted' });
+    expect(decideWorkloadDeploy({ spec: upgrade, namespace: ns, spaces: [], workloads: [current, reader], requesterRoles: [] })).toMatchObject({ outcome: 'deny', field: 'workload.volumes', reason: expect.stringMatching(/^storage rule volume-in-use: /) });
+    expect(storageViolations(upgrade, ns, [current])).toEqual([]);
+    const rec = { ...current, revision: 2, revisions: [{ revision: 1, spec: upgrade }, { revision: 2, spec: current.spec }] };
+    expect(decideWorkloadRollback({ name: 'web', namespace: ns, workloads: [rec, { ...reader, revision: 1, revisions: [] }] })).toMatchObject({ outcome: 'deny', reason: expect.stringMatching(/^storage rule volume-in-use: /) });
+  });
+
   it('refuses duplicate volume names within one spec at validation', () => {
     const r = WorkloadSpecSchema.safeParse({ kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'x' }], volumes: [rwo, rwo] });
     expect(r.success).toBe(false);
@@ -55,7 +67,7 @@ describe('decideWorkloadDeploy', () => {
   it('adds an operations admin step for a privileged container (privileged rule)', () => {
     const s = spec({ containers: [{ name: 'web', image: 'x', securityContext: { privileged: true } }] });
     const d = decideWorkloadDeploy({ spec: s, namespace: ns, spaces: [], workloads: [], requesterRoles: ['vdc-admin'] });
-    expect(d).toMatchObject({ outcome: 'approval', reason: 'deploy with a privileged container', chain: [{ step: 0, role: 'vdc-admin' }, { step: 1, role: 'ops-admin' }] });
+    expect(d).toMatchObject({ outcome: 'approval', reason: 'deploy with a privileged container', chain: [{ step: 0, role: 'vdc-admin' }, { step: 1, role: 'ops-admin', label: expect.stringContaining('rule privileged-needs-ops-admin') }] });
   });
   it('denies an unknown application space', () => {
     expect(decideWorkloadDeploy({ spec: spec({ space: 'nope' }), namespace: 'vdc-a-nope', spaces: [{ name: 'web', status: 'active' }], workloads: [], requesterRoles: [] })).toMatchObject({ outcome: 'deny', field: 'workload.space' });

@@ -1,10 +1,10 @@
 import { ROLES, type Role } from '../common/roles.ts';
 import type { VdcSpace } from '../common/tickets.ts';
-import { isOwnedVolume, STORAGE_RULES, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
+import { isOwnedVolume, podCount, PRIVILEGED_RULE, STORAGE_RULES, volumeBytes, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
 import type { TicketDecision } from './types.ts';
 
 /** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
-export const WORKLOAD_POLICY_VERSION = 'workload/2026-11-25.1';
+export const WORKLOAD_POLICY_VERSION = 'workload/2026-11-25.2';
 
 /** A workload of the VDC as the storage rules see it: where it is and its current spec. */
 export interface ExistingWorkload {
@@ -32,6 +32,8 @@ const violation = (rule: StorageRule, field: string, text: string): StorageViola
  * - `rwo-single-replica` / `rwo-no-hpa` / `rwo-no-rolling-update`: a workload mounting a ReadWriteOnce
  *   volume runs exactly one replica, without an HPA, and (a Deployment) with the Recreate strategy, since a
  *   rolling update starts the new pod while the old one still holds the volume.
+ * - `volume-in-use`: an upgrade (or rollback) that drops a volume the workload owns deletes its claim, so
+ *   no other workload of the namespace may still mount it.
  * A mount of an `existing` volume no workload of the namespace owns is reported as `unique-volume-name`'s
  * sibling problem (missing volume) under the same field.
  */
@@ -65,15 +67,38 @@ export function storageViolations(spec: WorkloadSpec, namespace: string, existin
       rwo.push(v.name);
     }
   });
+  const current = existing.find((w) => w.namespace === namespace && w.name === spec.name);
+  const kept = new Set((spec.volumes ?? []).map((v) => v.name));
+  for (const dropped of (current?.spec.volumes ?? []).filter((v) => isOwnedVolume(v) && !kept.has(v.name))) {
+    const user = others.find((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === dropped.name));
+    if (user) out.push(violation(STORAGE_RULES.volumeInUse, 'workload.volumes', `volume ${dropped.name} is mounted by workload ${user.name} and cannot be deleted`));
+  }
   if (rwo.length > 0) {
     const names = rwo.join(', ');
-    const replicas = spec.hpa ? spec.hpa.maxReplicas : spec.replicas;
+    const replicas = podCount(spec);
     if (replicas > 1) out.push(violation(STORAGE_RULES.rwoReplicas, 'workload.replicas', `a workload mounting ReadWriteOnce volume ${names} cannot run ${replicas} replicas`));
     if (spec.hpa) out.push(violation(STORAGE_RULES.rwoHpa, 'workload.hpa', `a workload mounting ReadWriteOnce volume ${names} cannot have an HPA`));
     if (spec.kind === 'Deployment' && (spec.strategy ?? 'RollingUpdate') === 'RollingUpdate') {
       out.push(violation(STORAGE_RULES.rwoRolling, 'workload.strategy', `a Deployment mounting ReadWriteOnce volume ${names} must use the Recreate strategy, not a rolling update`));
     }
   }
+  return out;
+}
+
+/**
+ * What an upgrade may change about the volumes the workload keeps: a claim can only grow (PVC expansion;
+ * the StorageClass must allow it, which the dry-run checks); its access mode and storage class are fixed.
+ * Pure; returns the problems with the field each names.
+ */
+export function volumeChangeProblems(spec: WorkloadSpec, current: WorkloadSpec | undefined): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  (spec.volumes ?? []).forEach((v, i) => {
+    const before = current?.volumes?.find((o) => o.name === v.name);
+    if (!isOwnedVolume(v) || !before || !isOwnedVolume(before)) return;
+    if (volumeBytes(v.size) < volumeBytes(before.size)) out.push({ field: `workload.volumes.${i}.size`, message: `volume ${v.name} cannot shrink from ${before.size} to ${v.size} (workload.volumes.${i}.size): a volume can only grow` });
+    if (v.accessMode !== before.accessMode) out.push({ field: `workload.volumes.${i}.accessMode`, message: `volume ${v.name} keeps its access mode ${before.accessMode} (workload.volumes.${i}.accessMode)` });
+    if ((v.storageClass ?? '') !== (before.storageClass ?? '')) out.push({ field: `workload.volumes.${i}.storageClass`, message: `volume ${v.name} keeps its storage class ${before.storageClass ?? '(default)'} (workload.volumes.${i}.storageClass)` });
+  });
   return out;
 }
 
@@ -92,12 +117,13 @@ export interface WorkloadDeployPolicyInput {
 }
 
 const vdcAdminStep = { step: 0, role: ROLES.vdcAdmin, label: 'VDC admin' };
-const opsAdminStep = { step: 1, role: ROLES.opsAdmin, label: 'Operations admin (privileged container)' };
+const opsAdminStep = { step: 1, role: ROLES.opsAdmin, label: `Operations admin (rule ${PRIVILEGED_RULE}: privileged container)` };
 
 /**
  * Decides how a workload is deployed or upgraded. Pure.
  * - the space is not an active space of the VDC → deny (`workload.space`);
  * - any storage rule is violated → deny with the first violation, naming the rule;
+ * - an upgrade changes the kind, shrinks a volume or changes its access mode / storage class → deny naming the field;
  * - otherwise a VDC admin approves; a privileged container adds an operations admin step after it.
  */
 export function decideWorkloadDeploy({ spec, namespace, spaces, workloads }: WorkloadDeployPolicyInput): TicketDecision {
@@ -106,7 +132,11 @@ export function decideWorkloadDeploy({ spec, namespace, spaces, workloads }: Wor
   }
   const [first] = storageViolations(spec, namespace, workloads);
   if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: first.field };
-  const upgrade = workloads.some((w) => w.namespace === namespace && w.name === spec.name);
+  const current = workloads.find((w) => w.namespace === namespace && w.name === spec.name);
+  if (current && current.spec.kind !== spec.kind) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `workload ${spec.name} is a ${current.spec.kind}; its kind cannot change`, field: 'workload.kind' };
+  const [change] = volumeChangeProblems(spec, current?.spec);
+  if (change) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: change.message, field: change.field };
+  const upgrade = current !== undefined;
   const verb = upgrade ? 'upgrade' : 'deploy';
   if (isPrivileged(spec)) {
     return { version: WORKLOAD_POLICY_VERSION, outcome: 'approval', reason: `${verb} with a privileged container`, chain: [vdcAdminStep, opsAdminStep] };
@@ -135,6 +165,8 @@ export function decideWorkloadRollback({ name, namespace, revision, workloads }:
   if (target === w.revision) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `revision ${target} is already the current one`, field: 'revision' };
   const [first] = storageViolations(rev.spec, namespace, workloads);
   if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: 'revision' };
+  const [change] = volumeChangeProblems(rev.spec, w.spec);
+  if (change) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: change.message, field: 'revision' };
   const chain = isPrivileged(rev.spec) ? [vdcAdminStep, opsAdminStep] : [vdcAdminStep];
   return { version: WORKLOAD_POLICY_VERSION, outcome: 'approval', reason: `rollback of ${name} to revision ${target}`, chain };
 }

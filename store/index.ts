@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import { apiTokenStore } from './api-tokens.ts';
 import { connectStore } from './connection.ts';
 import { domainStore } from './domains.ts';
+import { imageScanStore } from './image-scans.ts';
 import { ipListStore } from './ip-lists.ts';
 import { ledgerStore } from './ledger.ts';
 import { createModels } from './models.ts';
@@ -27,6 +28,7 @@ export interface Store {
   ipLists: ReturnType<typeof ipListStore>;
   pools: ReturnType<typeof poolStore>;
   workloads: ReturnType<typeof workloadStore>;
+  imageScans: ReturnType<typeof imageScanStore>;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,8 @@ export async function openStore(url: string): Promise<Store> {
   const ipLists = ipListStore(conn);
   const pools = poolStore(conn);
   const workloads = workloadStore(conn);
-  await Promise.all([apiTokens.init(), ipLists.init(), pools.init(), workloads.init()]);
+  const imageScans = imageScanStore(conn);
+  await Promise.all([apiTokens.init(), ipLists.init(), pools.init(), workloads.init(), imageScans.init()]);
   return {
     conn,
     tickets: ticketStore(models),
@@ -52,6 +55,7 @@ export async function openStore(url: string): Promise<Store> {
     ipLists,
     pools,
     workloads,
+    imageScans,
     close: () => conn.close(),
   };
 }

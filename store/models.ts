@@ -1,3 +1,4 @@
+import type { MonthlyBudget } from '../common/budget.ts';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Permission } from '../common/permissions.ts';
 import type { Actor, Role, RoleBinding } from '../common/roles.ts';
@@ -36,6 +37,8 @@ export interface VdcDoc {
   namespaceStatus?: NamespaceStatus;
   /** Application spaces created by tickets (each one namespace). */
   spaces?: VdcSpace[];
+  /** Monthly budget set by a domain or operations admin; the quota policy auto-approves small increases under it. */
+  monthlyBudget?: MonthlyBudget;
 }
 
 export interface UserDoc {
@@ -132,6 +135,7 @@ export function createModels(conn: Connection): Models {
         quota: { type: quota, _id: false },
         namespaceStatus: String,
         spaces: { type: [Schema.Types.Mixed], default: undefined },
+        monthlyBudget: { type: { amount: String, currency: String }, _id: false, default: undefined },
       },
       { versionKey: false },
     ),
@@ -187,6 +191,8 @@ export function createModels(conn: Connection): Models {
     },
     { versionKey: false, timestamps: { createdAt: true, updatedAt: false } },
   );
+  // Reports stream the ledger in this order, one VDC at a time (store/ledger.ts `reportCursor`).
+  ledgerSchema.index({ vdcId: 1, start: 1, _id: 1 });
   const LedgerLine = conn.model<LedgerLineDoc>('LedgerLine', ledgerSchema);
   const CustomRole = conn.model<CustomRoleDoc>(
     'CustomRole',

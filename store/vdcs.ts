@@ -1,3 +1,4 @@
+import type { MonthlyBudget } from '../common/budget.ts';
 import type { Quota } from '../common/tickets.ts';
 import type { Models, VdcDoc } from './models.ts';
 
@@ -18,6 +19,11 @@ export function vdcStore(models: Models) {
     async setQuota(id: string, quota: Quota): Promise<void> {
       const set = Object.fromEntries(Object.entries(quota).filter(([, v]) => v !== undefined).map(([k, v]) => [`quota.${k}`, v]));
       await Vdc.updateOne({ _id: id }, { $set: set });
+    },
+    /** Sets (or with null removes) the VDC's monthly budget; false when there is no such VDC. */
+    async setBudget(id: string, budget: MonthlyBudget | null): Promise<boolean> {
+      const update = budget ? { $set: { monthlyBudget: { amount: budget.amount, currency: budget.currency } } } : { $unset: { monthlyBudget: 1 } };
+      return (await Vdc.updateOne({ _id: id }, update)).matchedCount === 1;
     },
     async upsert(vdc: VdcDoc): Promise<void> {
       await Vdc.updateOne({ _id: vdc._id }, { $set: vdc }, { upsert: true });

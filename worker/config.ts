@@ -11,18 +11,25 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_TEMPORAL_ADDRESS: z.string().min(1),
   EDGEPORT_TEMPORAL_NAMESPACE: z.string().default('default'),
   EDGEPORT_MONGO_URL: z.string().url(),
+  EDGEPORT_REDIS_URL: z.string().url().optional(),
   EDGEPORT_KUBECONFIG: z.string().min(1),
   EDGEPORT_TASK_QUEUE: z.string().optional(),
   EDGEPORT_FAILPOINTS: list,
   EDGEPORT_WORKER_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   EDGEPORT_CREDENTIALS_KEY: credentialsKey,
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
+  EDGEPORT_REGISTRY_URL: z.string().url().optional(),
+  EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
+  EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
+  EDGEPORT_ADVISORY_FEED: z.string().min(1).optional(),
 });
 
 export interface WorkerConfig {
   temporalAddress: string;
   temporalNamespace: string;
   mongoUrl: string;
+  /** Redis for BullMQ background jobs (report jobs); without it this process runs no BullMQ worker. */
+  redisUrl?: string;
   kubeconfig: string;
   taskQueue?: string;
   failpoints: string[];
@@ -30,6 +37,8 @@ export interface WorkerConfig {
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Secret: never logged. Opens resource-pool credentials inside pool activities. */
   credentials: { key: string; previousKeys: string[] };
+  /** The local OCI registry (token key file: secret) and the scanner's advisory feed; all three registry settings or none. */
+  registry?: { url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string };
 }
 
 /** Parses the worker's settings once at start-up; nothing else in the worker reads `process.env`. */
@@ -39,10 +48,21 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     temporalAddress: c.EDGEPORT_TEMPORAL_ADDRESS,
     temporalNamespace: c.EDGEPORT_TEMPORAL_NAMESPACE,
     mongoUrl: c.EDGEPORT_MONGO_URL,
+    ...(c.EDGEPORT_REDIS_URL ? { redisUrl: c.EDGEPORT_REDIS_URL } : {}),
     kubeconfig: c.EDGEPORT_KUBECONFIG,
     ...(c.EDGEPORT_TASK_QUEUE ? { taskQueue: c.EDGEPORT_TASK_QUEUE } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
     logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
+    ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
+      ? {
+          registry: {
+            url: c.EDGEPORT_REGISTRY_URL,
+            tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE,
+            tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE,
+            ...(c.EDGEPORT_ADVISORY_FEED ? { advisoryFeed: c.EDGEPORT_ADVISORY_FEED } : {}),
+          },
+        }
+      : {}),
   };
 }

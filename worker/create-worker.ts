@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.ts';
 import { failpoints } from '../activities/failpoints.ts';
 import { createKubeClients } from '../activities/kube/client.ts';
+import { createRegistryRuntime, type RegistryRuntimeConfig } from '../activities/registry/runtime.ts';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { openStore, type Store } from '../store/index.ts';
@@ -28,6 +29,8 @@ export interface TicketWorkerOptions {
   failpoints?: string[];
   /** Key(s) opening stored pool credentials (secret); without them pool activities fail non-retryably. */
   credentials?: { key: string; previousKeys: string[] };
+  /** The local OCI registry (its token key is a secret) and the scanner's advisory feed; absent → image activities fail non-retryably. */
+  registry?: RegistryRuntimeConfig;
   /** Overrides for tests (e.g. a time-skipping environment's connection). */
   connection?: NativeConnection;
   client?: Client;
@@ -47,12 +50,14 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<Tic
     temporal: client,
     crashPoint: failpoints(opts.failpoints ?? []),
     credentials: opts.credentials ? credentialCipher(opts.credentials.key, opts.credentials.previousKeys) : undefined,
+    ...(opts.registry ? { registry: createRegistryRuntime(opts.registry) } : {}),
   });
   const worker = await Worker.create({
     connection,
     namespace: opts.temporalNamespace,
     taskQueue: opts.taskQueue ?? TICKETS_TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
+    // A prebuilt bundle (tests running several workers) replaces bundling the workflows again per worker.
+    ...(opts.worker?.workflowBundle ? {} : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     ...opts.worker,
   });

@@ -4,3 +4,5 @@ export { nodeListWorkflow, poolOverviewWorkflow, registerPoolWorkflow, setNodeSc
 export { applicationSpaceWorkflow } from './application-space.ts';
 export { workloadWorkflow } from './workload.ts';
 export { nodeJoinWorkflow } from './node-join.ts';
+export { imagePublishWorkflow } from './image-publish.ts';
+export { imageOperationWorkflow } from './image-operation.ts';

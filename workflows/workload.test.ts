@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { createKubeClients } from '../activities/kube/client.ts';
 import { decideUpdate, stateQuery } from '../common/ticket-workflow.ts';
 import type { Quota } from '../common/tickets.ts';
 import type { WorkloadInput } from '../common/workload-workflow.ts';
-import { WorkloadSpecSchema, type WorkloadSpec } from '../common/workload.ts';
+import { WorkloadSpecSchema, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
 import { decideWorkloadDeploy, decideWorkloadRollback } from '../policies/workload.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
@@ -26,11 +26,14 @@ const ts = useTimeSkippingWorkers({
   main: { queuePrefix: 'wl-wf' },
   /** A second worker with a late step armed to fail, on its own task queue. */
   failing: { queuePrefix: 'wl-wf-fail', failpoints: [FAILPOINTS.workerFailWorkloadRollout] },
+  /** One whose prune step fails after deleting, so the upgrade is compensated by restoring the previous revision. */
+  failingPrune: { queuePrefix: 'wl-wf-fail-prune', failpoints: [FAILPOINTS.workerFailWorkloadPrune] },
 });
 let env: TestWorkflowEnvironment;
 let tw: TicketWorker;
 let taskQueue: string;
 let failingQueue: string;
+let failingPruneQueue: string;
 const kube = createKubeClients(stackEnv('EDGEPORT_KUBECONFIG'));
 const admin = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
 
@@ -38,6 +41,7 @@ beforeAll(() => {
   env = ts.env;
   ({ tw, taskQueue } = ts.workers.main);
   failingQueue = ts.workers.failing.taskQueue;
+  failingPruneQueue = ts.workers.failingPrune.taskQueue;
 });
 
 const vdcAdmin = { sub: 'u-wl-admin', name: 'Workload Admin' };
@@ -299,4 +303,204 @@ describe('workloadWorkflow', () => {
     const r3 = await (await start(big)).result();
     expect(r3).toMatchObject({ status: 'failed', error: expect.stringContaining(`quota: pods would be 50 of 20 in ${namespace}`) });
   });
+
+  it('upgrade deletes the objects the new spec dropped (only the workload\'s, applied by edgeport) after the rollout', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    const v1 = {
+      kind: 'Deployment',
+      name: 'shop',
+      strategy: 'Recreate',
+      containers: [container('registry.invalid/shop:1', { volumeMounts: [{ volume: 'shop-cache', mountPath: '/c' }] })],
+      service: { type: 'ClusterIP', port: 80 },
+      configMaps: [{ name: 'shop-config', data: { a: 'b' } }, { name: 'shop-keep', data: { k: 'v' } }],
+      volumes: [{ name: 'shop-cache', size: '1Gi', accessMode: 'ReadWriteOnce' }],
+    };
+    expect((await approveAndRun(await deployTicket(vdcId, v1))).result.status).toBe('completed');
+    // A look-alike someone labelled by hand (not applied by edgeport) is left alone.
+    await admin.core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'shop-hand', labels: { 'app.kubernetes.io/name': 'shop', 'app.kubernetes.io/managed-by': 'edgeport' } }, data: {} } });
+    const v2 = { kind: 'Deployment', name: 'shop', strategy: 'Recreate', containers: [container('registry.invalid/shop:2')], configMaps: [{ name: 'shop-keep', data: { k: 'v2' } }] };
+    const upgrade = await deployTicket(vdcId, v2);
+    const { handle, result } = await approveAndRun(upgrade);
+    expect(result).toEqual({ status: 'completed', revision: 2, steps: ['apply', 'rollout', 'prune', 'record'] });
+    await record(handle, 'workload-upgrade-pruned');
+    expect(((await tw.store.tickets.get(upgrade.ticketId))?.preview as WorkloadPreview | undefined)?.objects).toEqual(
+      expect.arrayContaining([
+        { kind: 'ConfigMap', name: 'shop-config', action: 'delete' },
+        { kind: 'Service', name: 'shop', action: 'delete' },
+        { kind: 'PersistentVolumeClaim', name: 'shop-cache', action: 'delete' },
+        { kind: 'ConfigMap', name: 'shop-keep', action: 'update' },
+      ]),
+    );
+    expect(await read('ConfigMap', 'v1', namespace, 'shop-config')).toBeUndefined();
+    expect(await read('Service', 'v1', namespace, 'shop')).toBeUndefined();
+    await eventually('PVC shop-cache gone', async () => ((await read('PersistentVolumeClaim', 'v1', namespace, 'shop-cache')) ? undefined : true));
+    expect((await read<{ data: Record<string, string> }>('ConfigMap', 'v1', namespace, 'shop-keep'))?.data).toEqual({ k: 'v2' });
+    expect(await read('ConfigMap', 'v1', namespace, 'shop-hand')).toBeDefined();
+  });
+
+  it('a failed prune is compensated: the previous revision is applied again, so the deleted objects come back', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    const v1 = { kind: 'Deployment', name: 'cart', containers: [container('registry.invalid/cart:1')], service: { type: 'ClusterIP', port: 80 }, configMaps: [{ name: 'cart-config', data: { a: 'b' } }] };
+    expect((await approveAndRun(await deployTicket(vdcId, v1))).result.status).toBe('completed');
+    const upgrade = await deployTicket(vdcId, { kind: 'Deployment', name: 'cart', containers: [container('registry.invalid/cart:2')] });
+    const { handle, result } = await approveAndRun(upgrade, failingPruneQueue);
+    expect(result).toEqual({ status: 'compensated', error: 'step prune failed: failpoint worker-fail-workload-prune armed', steps: ['apply', 'rollout', 'compensated: restore revision 1'] });
+    await record(handle, 'workload-upgrade-prune-compensated');
+    expect((await read<{ data: Record<string, string> }>('ConfigMap', 'v1', namespace, 'cart-config'))?.data).toEqual({ a: 'b' });
+    expect((await read<{ metadata: { labels: Record<string, string> } }>('Service', 'v1', namespace, 'cart'))?.metadata.labels['edgeport.io/ticket']).toBeDefined();
+    expect((await read<DeploymentLike>('Deployment', 'apps/v1', namespace, 'cart'))?.spec.template.spec.containers[0]?.image).toBe('registry.invalid/cart:1');
+    expect((await tw.store.workloads.get(namespace, 'cart'))?.revision).toBe(1);
+  });
+
+  it('storage rule volume-in-use: preflight refuses an upgrade deleting a claim a pod outside Edgeport mounts', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    const v1 = { kind: 'Deployment', name: 'files', replicas: 1, containers: [container('registry.invalid/files:1', { volumeMounts: [{ volume: 'files-shared', mountPath: '/s' }] })], volumes: [{ name: 'files-shared', size: '1Gi', accessMode: 'ReadWriteMany' }] };
+    expect((await approveAndRun(await deployTicket(vdcId, v1))).result.status).toBe('completed');
+    await admin.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'reader' },
+        spec: { containers: [{ name: 'r', image: 'x:1', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '10m', memory: '16Mi' } } }], volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'files-shared' } }] },
+      },
+    });
+    const upgrade = await deployTicket(vdcId, { kind: 'Deployment', name: 'files', containers: [container('registry.invalid/files:2')] });
+    const r = await (await start(upgrade)).result();
+    expect(r).toMatchObject({ status: 'failed', error: expect.stringContaining('storage rule volume-in-use: volume files-shared is mounted by pod reader and cannot be deleted') });
+    expect(await read('PersistentVolumeClaim', 'v1', namespace, 'files-shared')).toBeDefined();
+  });
+
+  it('an object edited out of band after approval sends the ticket back for approval; the new preview names the conflict', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    const v1 = { kind: 'Deployment', name: 'drift', containers: [container('registry.invalid/drift:1')] };
+    expect((await approveAndRun(await deployTicket(vdcId, v1))).result.status).toBe('completed');
+    const upgrade = await deployTicket(vdcId, { ...v1, containers: [container('registry.invalid/drift:2')] });
+    const handle = await start(upgrade);
+    const first = await eventually('pending', async () => {
+      const s = await handle.query(stateQuery);
+      return s.status === 'pending_approval' ? s.preview : undefined;
+    });
+    expect((first as WorkloadPreview | undefined)?.conflicts).toBeUndefined();
+    await admin.objects.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'drift', namespace }, spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.invalid/drift:hotfix' }] } } } } as KubernetesObject,
+      undefined,
+      undefined,
+      'intruder',
+      undefined,
+      PatchStrategy.StrategicMergePatch,
+    );
+    await handle.executeUpdate(decideUpdate, { args: [{ actor: vdcAdmin, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: first?.hash }] });
+    const again = await eventually('back to approval', async () => {
+      const s = await handle.query(stateQuery);
+      return s.status === 'pending_approval' && s.approvalResets?.length === 1 ? s : undefined;
+    });
+    expect(again.approvalResets?.[0]).toMatchObject({ previousHash: first?.hash, newHash: again.preview?.hash, reason: expect.stringMatching(/^objects of drift in .* changed after approval/) });
+    expect(again.preview?.hash).not.toBe(first?.hash);
+    expect((again.preview as { conflicts?: string[] }).conflicts?.[0]).toMatch(/^Deployment .*\/drift: .*conflict with "intruder".*image/);
+    // Nothing was applied: the hotfix is still what runs.
+    expect((await read<DeploymentLike>('Deployment', 'apps/v1', namespace, 'drift'))?.spec.template.spec.containers[0]?.image).toBe('registry.invalid/drift:hotfix');
+    const stale = await handle.executeUpdate(decideUpdate, { args: [{ actor: { sub: 'u-wl-admin-2', name: 'Second Admin' }, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: first?.hash }] }).catch((e: unknown) => e);
+    expect((stale as { cause?: { message?: string } }).cause?.message).toMatch(/preview changed/);
+    await handle.executeUpdate(decideUpdate, { args: [{ actor: { sub: 'u-wl-admin-2', name: 'Second Admin' }, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: again.preview?.hash }] });
+    expect(await handle.result()).toMatchObject({ status: 'completed', revision: 2, steps: ['apply', 'rollout', 'record'] });
+    await record(handle, 'workload-upgrade-reapproved');
+    expect((await read<DeploymentLike>('Deployment', 'apps/v1', namespace, 'drift'))?.spec.template.spec.containers[0]?.image).toBe('registry.invalid/drift:2');
+  });
 });
+
+describe('workloadWorkflow: kinds, exposure, scheduling and volume growth on the kube-apiserver', () => {
+  it('a Job runs to completion and a CronJob is scheduled, both as specified', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    const job = await deployTicket(vdcId, { kind: 'Job', name: 'migrate', job: { completions: 2, parallelism: 1, backoffLimit: 1, restartPolicy: 'Never' }, containers: [container('registry.invalid/migrate:1', { command: ['migrate'] })] });
+    expect((await approveAndRun(job)).result).toEqual({ status: 'completed', revision: 1, steps: ['apply', 'rollout', 'record'] });
+    const j = await read<{ spec: { completions: number; parallelism: number; backoffLimit: number; template: { spec: { restartPolicy: string; containers: { command: string[] }[] } } }; status: { succeeded?: number; conditions?: { type: string; status: string }[] } }>('Job', 'batch/v1', namespace, 'migrate');
+    expect(j?.spec).toMatchObject({ completions: 2, parallelism: 1, backoffLimit: 1, template: { spec: { restartPolicy: 'Never', containers: [{ command: ['migrate'] }] } } });
+    expect(j?.status.succeeded).toBe(2);
+    expect(j?.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Complete', status: 'True' })]));
+
+    const cron = await deployTicket(vdcId, { kind: 'CronJob', name: 'report', schedule: '*/15 * * * *', job: { backoffLimit: 2 }, containers: [container('registry.invalid/report:1')] });
+    expect((await approveAndRun(cron)).result).toMatchObject({ status: 'completed', revision: 1 });
+    const c = await read<{ metadata: { labels: Record<string, string> }; spec: { schedule: string; concurrencyPolicy: string; jobTemplate: { spec: { backoffLimit: number; template: { spec: { restartPolicy: string } } } } } }>('CronJob', 'batch/v1', namespace, 'report');
+    expect(c?.metadata.labels['edgeport.io/ticket']).toBe(cron.ticketId);
+    expect(c?.spec).toMatchObject({ schedule: '*/15 * * * *', concurrencyPolicy: 'Forbid', jobTemplate: { spec: { backoffLimit: 2, template: { spec: { restartPolicy: 'OnFailure' } } } } });
+  });
+
+  it('a LoadBalancer Service and an Ingress with host, TLS secret, timeouts and body size as ingress-nginx annotations', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    const input = await deployTicket(vdcId, {
+      kind: 'Deployment',
+      name: 'storefront',
+      containers: [container('registry.invalid/storefront:1', { ports: [{ containerPort: 8080 }] })],
+      service: { type: 'LoadBalancer', port: 443, targetPort: 8080 },
+      ingress: { host: 'shop.example.com', path: '/api', tlsSecretName: 'shop-tls', connectTimeoutSeconds: 5, readTimeoutSeconds: 120, sendTimeoutSeconds: 60, bodySize: '16m' },
+    });
+    expect((await approveAndRun(input)).result.status).toBe('completed');
+    const svc = await read<{ spec: { type: string; ports: { port: number; targetPort: number; nodePort?: number }[] } }>('Service', 'v1', namespace, 'storefront');
+    expect(svc?.spec.type).toBe('LoadBalancer');
+    expect(svc?.spec.ports[0]).toMatchObject({ port: 443, targetPort: 8080, nodePort: expect.any(Number) });
+    const ing = await read<{ metadata: { annotations: Record<string, string> }; spec: unknown }>('Ingress', 'networking.k8s.io/v1', namespace, 'storefront');
+    expect(ing?.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/proxy-connect-timeout': '5',
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '120',
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': '60',
+      'nginx.ingress.kubernetes.io/proxy-body-size': '16m',
+    });
+    expect(ing?.spec).toEqual({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+      rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'storefront', port: { number: 443 } } } }] } }],
+    });
+  });
+
+  it('affinity to another workload: the pods land beside its pods (podAffinity by workload label), spread from each other', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    expect((await approveAndRun(await deployTicket(vdcId, { kind: 'Deployment', name: 'cache', containers: [container('registry.invalid/cache:1')] }))).result.status).toBe('completed');
+    const input = await deployTicket(vdcId, {
+      kind: 'Deployment',
+      name: 'app',
+      containers: [container('registry.invalid/app:1')],
+      affinity: [
+        { workload: 'cache', type: 'affinity', required: true },
+        { workload: 'app', type: 'anti-affinity', topologyKey: 'kubernetes.io/arch' },
+      ],
+    });
+    expect((await approveAndRun(input)).result.status).toBe('completed');
+    const dep = await read<{ spec: { template: { spec: { affinity: unknown } } } }>('Deployment', 'apps/v1', namespace, 'app');
+    expect(dep?.spec.template.spec.affinity).toEqual({
+      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'cache' } }, topologyKey: 'kubernetes.io/hostname' }] },
+      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'app' } }, topologyKey: 'kubernetes.io/arch' } }] },
+    });
+    const nodeOf = async (name: string) => (await admin.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${name}` })).items.map((p) => p.spec?.nodeName);
+    expect(await nodeOf('app')).toEqual(await nodeOf('cache'));
+  });
+
+  it('an upgrade grows a volume (PVC expansion); shrinking it is refused naming the field', async () => {
+    const vdcId = await newVdc();
+    const namespace = `vdc-${vdcId}`;
+    const v = (size: string) => ({ kind: 'StatefulSet', name: 'pg', containers: [container('registry.invalid/pg:1', { volumeMounts: [{ volume: 'pg-data', mountPath: '/var/lib/pg' }] })], volumes: [{ name: 'pg-data', size, accessMode: 'ReadWriteOnce' }] });
+    expect((await approveAndRun(await deployTicket(vdcId, v('1Gi')))).result.status).toBe('completed');
+    await eventually('pg-data bound', async () => ((await read<{ status: { phase: string } }>('PersistentVolumeClaim', 'v1', namespace, 'pg-data'))?.status.phase === 'Bound' ? true : undefined));
+    const grow = await deployTicket(vdcId, v('2Gi'));
+    const { result } = await approveAndRun(grow);
+    expect(result).toMatchObject({ status: 'completed', revision: 2 });
+    expect(((await tw.store.tickets.get(grow.ticketId))?.preview as WorkloadPreview | undefined)?.objects).toContainEqual({ kind: 'PersistentVolumeClaim', name: 'pg-data', action: 'update' });
+    const pvc = await read<{ spec: { resources: { requests: { storage: string } } } }>('PersistentVolumeClaim', 'v1', namespace, 'pg-data');
+    expect(pvc?.spec.resources.requests.storage).toBe('2Gi');
+
+    const workloads = (await tw.store.workloads.list(vdcId)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
+    const shrink = decideWorkloadDeploy({ spec: WorkloadSpecSchema.parse(v('1Gi')), namespace, spaces: [], workloads, requesterRoles: ['vdc-user'] });
+    expect(shrink).toMatchObject({ outcome: 'deny', field: 'workload.volumes.0.size', reason: 'volume pg-data cannot shrink from 2Gi to 1Gi (workload.volumes.0.size): a volume can only grow' });
+    // Against the cluster too (a record older than the claim): the preflight refuses, nothing is applied.
+    const input: WorkloadInput = { ticketId: uniqueName('tkt'), requester, vdc: vdcRef(vdcId), policy: { version: 'test', outcome: 'approval', reason: 'test', chain: [{ step: 0, role: 'vdc-admin', label: 'VDC admin' }] }, approvalTimeoutMs: 3_600_000, action: 'deploy', namespace, spec: WorkloadSpecSchema.parse(v('1Gi')) };
+    await store(input, { type: 'workload-deploy', vdcId, workload: input.spec as WorkloadSpec });
+    const r = await (await start(input)).result();
+    expect(r).toMatchObject({ status: 'failed', error: expect.stringContaining('volume pg-data cannot shrink from 2Gi to 1Gi (workload.volumes.0.size)') });
+  });
+});
+

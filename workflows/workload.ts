@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { WorkloadInput, WorkloadResult } from '../common/workload-workflow.ts';
 import { WORKLOAD_ERRORS, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
@@ -15,7 +15,7 @@ const { loadWorkloadRevision, preflightWorkload } = proxyActivities<Activities>(
 });
 
 /** Forward steps: a persistent transient fault ends in compensation after a few minutes, not never. */
-const { applyWorkload, recordWorkload } = proxyActivities<Activities>({
+const { applyWorkload, pruneWorkload, recordWorkload } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -34,10 +34,20 @@ const { undoWorkload, unrecordWorkload } = proxyActivities<Activities>({
 });
 
 /**
+ * Patch ids. `workload-recheck`: re-run the preflight (dry-run of every object) right before applying; a
+ * different preview hash (the cluster changed out of band) voids the approvals and asks again.
+ * `workload-prune`: after the rollout, delete the objects of the previous revision the new spec dropped.
+ */
+export const WORKLOAD_PATCHES = { recheck: 'workload-recheck', prune: 'workload-prune' } as const;
+/** Re-approval rounds after which a ticket whose cluster keeps changing fails instead of asking again. */
+const MAX_REAPPROVALS = 3;
+
+/**
  * One workload ticket: deploy (a new name), upgrade (an existing name: a new revision) or rollback (a
  * recorded revision applied again as a new revision). Preflight (dry-run of every object, quota fit,
  * storage rules; any refusal fails the ticket with the preview showing why) → approval chain
- * (`approval.ts`) → apply every object by server-side apply → wait for the rollout → record the revision.
+ * (`approval.ts`) → re-check (the same dry-run; a changed hash goes back to approval) → apply every object
+ * by server-side apply → wait for the rollout → delete the objects the new spec dropped → record the revision.
  * A failure after apply compensates in reverse: the record is removed, the previous revision re-applied
  * (upgrade/rollback) and the objects this ticket created deleted; the ticket ends `compensated`.
  */
@@ -64,6 +74,26 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
   }
   const closed = await approval.awaitApproval(preview);
   if (closed) return closed;
+  if (patched(WORKLOAD_PATCHES.recheck)) {
+    for (let round = 1; ; round++) {
+      let fresh: WorkloadPreview;
+      try {
+        fresh = await preflightWorkload({ vdc, namespace, ticketId, spec, action: input.action });
+      } catch (err) {
+        return approval.finish('failed', `re-check: ${failureMessage(err)}`);
+      }
+      if (fresh.errors.length > 0) {
+        approval.state.preview = fresh;
+        return approval.finish('failed', `re-check: ${fresh.errors.join('; ')}`);
+      }
+      if (fresh.hash === preview.hash) break;
+      if (round > MAX_REAPPROVALS) return approval.finish('failed', `the cluster kept changing between approval and execution (${MAX_REAPPROVALS} re-approvals)`);
+      const reason = `objects of ${spec.name} in ${namespace} changed after approval (preview ${preview.hash.slice(0, 8)} → ${fresh.hash.slice(0, 8)}); approve the new preview`;
+      preview = fresh;
+      const again = await approval.reapprove(fresh, reason);
+      if (again) return again;
+    }
+  }
 
   approval.state.status = 'executing';
   await approval.project();
@@ -80,6 +110,13 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
     step = 'rollout';
     await waitWorkloadRollout({ namespace, kind: spec.kind, name: spec.name, timeoutMs: ROLLOUT_TIMEOUT_MS });
     steps.push(step);
+    const dropped = preview.objects.filter((o) => o.action === 'delete');
+    if (dropped.length > 0 && patched(WORKLOAD_PATCHES.prune)) {
+      // Undone by the restore of the previous revision registered above (it applies the dropped objects again).
+      step = 'prune';
+      await pruneWorkload({ namespace, name: spec.name, objects: dropped });
+      steps.push(step);
+    }
     step = 'record';
     compensations.unshift({ label: 'remove record', run: () => unrecordWorkload({ namespace, name: spec.name, ticketId }) });
     await recordWorkload(args);

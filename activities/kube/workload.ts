@@ -1,5 +1,5 @@
 import { ApiException, PatchStrategy, type KubernetesObject, type V1Container, type V1EnvVar, type V1Probe } from '@kubernetes/client-node';
-import { isOwnedVolume, REVISION_ANNOTATION, WORKLOAD_LABELS, type WorkloadContainer, type WorkloadSpec } from '../../common/workload.ts';
+import { isOwnedVolume, KIND_API_VERSION, REVISION_ANNOTATION, WORKLOAD_LABELS, type WorkloadContainer, type WorkloadSpec } from '../../common/workload.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './client.ts';
 
 /** Who and what the objects of one workload revision belong to. */
@@ -50,6 +50,28 @@ function container(c: WorkloadContainer): V1Container {
   };
 }
 
+/** ingress-nginx annotations for the Ingress settings of the spec. */
+export const INGRESS_ANNOTATIONS = {
+  connectTimeoutSeconds: 'nginx.ingress.kubernetes.io/proxy-connect-timeout',
+  readTimeoutSeconds: 'nginx.ingress.kubernetes.io/proxy-read-timeout',
+  sendTimeoutSeconds: 'nginx.ingress.kubernetes.io/proxy-send-timeout',
+  bodySize: 'nginx.ingress.kubernetes.io/proxy-body-size',
+} as const;
+
+/** podAffinity / podAntiAffinity terms selecting the pods of other workloads by their name label. */
+function affinity(spec: WorkloadSpec): Record<string, unknown> | undefined {
+  if (!spec.affinity?.length) return undefined;
+  const out: Record<string, { requiredDuringSchedulingIgnoredDuringExecution?: unknown[]; preferredDuringSchedulingIgnoredDuringExecution?: unknown[] }> = {};
+  for (const a of spec.affinity) {
+    const key = a.type === 'affinity' ? 'podAffinity' : 'podAntiAffinity';
+    const term = { labelSelector: { matchLabels: { [WORKLOAD_LABELS.name]: a.workload } }, topologyKey: a.topologyKey ?? 'kubernetes.io/hostname' };
+    const slot = (out[key] ??= {});
+    if (a.required) (slot.requiredDuringSchedulingIgnoredDuringExecution ??= []).push(term);
+    else (slot.preferredDuringSchedulingIgnoredDuringExecution ??= []).push({ weight: 100, podAffinityTerm: term });
+  }
+  return out;
+}
+
 /** Labels on every object of the workload; the selector uses the name label only (stable across tickets). */
 export function workloadLabels(spec: WorkloadSpec, owner: WorkloadOwner): Record<string, string> {
   return { [WORKLOAD_LABELS.vdc]: owner.vdcId, [WORKLOAD_LABELS.ticket]: owner.ticketId, [WORKLOAD_LABELS.name]: spec.name, [WORKLOAD_LABELS.managedBy]: 'edgeport' };
@@ -78,24 +100,46 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
     containers: spec.containers.map(container),
     ...(spec.volumes?.length ? { volumes: spec.volumes.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.name } })) } : {}),
     ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+    ...(spec.affinity?.length ? { affinity: affinity(spec) } : {}),
   };
   const template = { metadata: { labels: { ...selector, [WORKLOAD_LABELS.vdc]: owner.vdcId }, annotations: { [REVISION_ANNOTATION]: String(owner.revision) } }, spec: podSpec };
   // With an HPA the replica count is the autoscaler's: leaving it out of the applied fields keeps the two from fighting.
   const replicas = spec.hpa ? {} : { replicas: spec.replicas };
+  const controllerMeta = { ...meta(spec.name), annotations: { [REVISION_ANNOTATION]: String(owner.revision) } };
+  const apiVersion = KIND_API_VERSION[spec.kind];
   if (spec.kind === 'Deployment') {
     objects.push({
-      apiVersion: 'apps/v1',
+      apiVersion,
       kind: 'Deployment',
-      metadata: { ...meta(spec.name), annotations: { [REVISION_ANNOTATION]: String(owner.revision) } },
+      metadata: controllerMeta,
       spec: { ...replicas, revisionHistoryLimit: 10, selector: { matchLabels: selector }, strategy: { type: spec.strategy ?? 'RollingUpdate' }, template },
     } as KubernetesObject);
-  } else {
+  } else if (spec.kind === 'StatefulSet') {
     objects.push({
-      apiVersion: 'apps/v1',
+      apiVersion,
       kind: 'StatefulSet',
-      metadata: { ...meta(spec.name), annotations: { [REVISION_ANNOTATION]: String(owner.revision) } },
+      metadata: controllerMeta,
       spec: { ...replicas, revisionHistoryLimit: 10, serviceName: spec.name, selector: { matchLabels: selector }, updateStrategy: { type: 'RollingUpdate' }, template },
     } as KubernetesObject);
+  } else {
+    const j = spec.job ?? {};
+    const jobSpec = {
+      ...(j.completions !== undefined ? { completions: j.completions } : {}),
+      ...(j.parallelism !== undefined ? { parallelism: j.parallelism } : {}),
+      ...(j.backoffLimit !== undefined ? { backoffLimit: j.backoffLimit } : {}),
+      ...(j.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: j.activeDeadlineSeconds } : {}),
+      template: { ...template, spec: { ...podSpec, restartPolicy: j.restartPolicy ?? 'OnFailure' } },
+    };
+    objects.push(
+      (spec.kind === 'Job'
+        ? { apiVersion, kind: 'Job', metadata: controllerMeta, spec: jobSpec }
+        : {
+            apiVersion,
+            kind: 'CronJob',
+            metadata: controllerMeta,
+            spec: { schedule: spec.schedule, concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3, jobTemplate: { metadata: { labels: template.metadata.labels }, spec: jobSpec } },
+          }) as unknown as KubernetesObject,
+    );
   }
   if (spec.service) {
     const s = spec.service;
@@ -104,6 +148,24 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
       kind: 'Service',
       metadata: meta(spec.name),
       spec: { type: s.type, selector, ports: [{ name: 'main', port: s.port, targetPort: s.targetPort ?? s.port, ...(s.nodePort ? { nodePort: s.nodePort } : {}) }] },
+    } as KubernetesObject);
+  }
+  if (spec.service && spec.ingress) {
+    const i = spec.ingress;
+    const annotations: Record<string, string> = {};
+    for (const [field, annotation] of Object.entries(INGRESS_ANNOTATIONS) as [keyof typeof INGRESS_ANNOTATIONS, string][]) {
+      const v = i[field];
+      if (v !== undefined) annotations[annotation] = String(v);
+    }
+    objects.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { ...meta(spec.name), ...(Object.keys(annotations).length ? { annotations } : {}) },
+      spec: {
+        ingressClassName: i.className ?? 'nginx',
+        ...(i.tlsSecretName ? { tls: [{ hosts: [i.host], secretName: i.tlsSecretName }] } : {}),
+        rules: [{ host: i.host, http: { paths: [{ path: i.path ?? '/', pathType: 'Prefix', backend: { service: { name: spec.name, port: { number: spec.service.port } } } }] } }],
+      },
     } as KubernetesObject);
   }
   if (spec.hpa) {
@@ -203,6 +265,14 @@ interface ControllerStatus {
  * `failed` when a Deployment reports ProgressDeadlineExceeded.
  */
 export function rolloutState(kind: WorkloadSpec['kind'], obj: ControllerStatus): { state: 'done' | 'progressing' | 'failed'; detail: string } {
+  if (kind === 'CronJob') return { state: 'done', detail: 'scheduled' };
+  if (kind === 'Job') {
+    const s = (obj.status ?? {}) as { succeeded?: number; active?: number; failed?: number; conditions?: { type: string; status: string; message?: string }[] };
+    const detail = `${s.succeeded ?? 0} succeeded, ${s.active ?? 0} active, ${s.failed ?? 0} failed`;
+    const failed = s.conditions?.find((c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True');
+    if (failed) return { state: 'failed', detail: failed.message ?? detail };
+    return { state: s.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? 'done' : 'progressing', detail };
+  }
   const want = obj.spec?.replicas ?? 1;
   const s = obj.status ?? {};
   const detail = `${s.updatedReplicas ?? 0}/${want} updated, ${s.readyReplicas ?? 0} ready`;
@@ -212,4 +282,164 @@ export function rolloutState(kind: WorkloadSpec['kind'], obj: ControllerStatus):
   const updated = (s.updatedReplicas ?? 0) >= want && (s.readyReplicas ?? 0) >= want;
   const settled = kind === 'Deployment' ? (s.replicas ?? 0) === want && (s.availableReplicas ?? 0) >= want : s.currentRevision === s.updateRevision;
   return { state: observed && updated && settled ? 'done' : 'progressing', detail };
+}
+
+/**
+ * Kinds Edgeport creates beside the controller; an upgrade deletes those of them the new spec dropped
+ * (`pruneCandidates`). The controller itself is never pruned (a workload's kind cannot change).
+ */
+export const PRUNABLE_KINDS = [
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+] as const;
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  subresource?: string;
+  fieldsV1?: unknown;
+}
+
+/** Whether Edgeport's field manager applied the object (as opposed to someone labelling a look-alike by hand). */
+const appliedByEdgeport = (o: KubernetesObject): boolean =>
+  ((o.metadata?.managedFields ?? []) as ManagedFieldsEntry[]).some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply');
+
+/**
+ * Objects of the workload `name` in the namespace that the objects of the new revision (`keep`) no longer
+ * contain: labelled with the workload's name and managed-by Edgeport, and applied by the `edgeport` field
+ * manager. Returned in prune order (PersistentVolumeClaims last, so data goes only after everything else).
+ */
+export async function pruneCandidates(kube: KubeClients, namespace: string, name: string, keep: readonly KubernetesObject[]): Promise<KubernetesObject[]> {
+  const kept = new Set(keep.map((o) => `${o.kind}/${o.metadata?.name}`));
+  const labelSelector = `${WORKLOAD_LABELS.name}=${name},${WORKLOAD_LABELS.managedBy}=edgeport`;
+  const out: KubernetesObject[] = [];
+  for (const k of PRUNABLE_KINDS) {
+    try {
+      const list = await kube.objects.list(k.apiVersion, k.kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      for (const item of [...list.items].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
+        if (kept.has(`${k.kind}/${item.metadata?.name}`) || !appliedByEdgeport(item)) continue;
+        out.push({ apiVersion: k.apiVersion, kind: k.kind, metadata: { name: item.metadata?.name ?? '', namespace, labels: item.metadata?.labels ?? {} } });
+      }
+    } catch (err) {
+      mapKubeError(err, `list ${k.kind} of ${name} in ${namespace}`);
+    }
+  }
+  return out;
+}
+
+interface PodVolumeHolder {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[]; template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } }; jobTemplate?: { spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } } } };
+}
+
+const CONTROLLER_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'batch/v1', kind: 'CronJob' },
+  { apiVersion: 'v1', kind: 'Pod' },
+] as const;
+
+/**
+ * Who mounts the claim besides the workload `except`: controllers whose pod template names it and bare
+ * pods (pods of a workload are attributed to it by its name label). Messages like `workload db`, `pod x`.
+ */
+export async function claimUsers(kube: KubeClients, namespace: string, claim: string, except: string): Promise<string[]> {
+  const users = new Set<string>();
+  for (const k of CONTROLLER_KINDS) {
+    let items: (PodVolumeHolder & KubernetesObject)[];
+    try {
+      items = (await kube.objects.list<PodVolumeHolder & KubernetesObject>(k.apiVersion, k.kind, namespace)).items;
+    } catch (err) {
+      return mapKubeError(err, `list ${k.kind} in ${namespace}`);
+    }
+    for (const item of items) {
+      const volumes = item.spec?.volumes ?? item.spec?.template?.spec?.volumes ?? item.spec?.jobTemplate?.spec?.template?.spec?.volumes ?? [];
+      if (!volumes.some((v) => v.persistentVolumeClaim?.claimName === claim)) continue;
+      const workload = item.metadata?.labels?.[WORKLOAD_LABELS.name];
+      if (workload === except) continue;
+      users.add(k.kind === 'Pod' && !workload ? `pod ${item.metadata?.name}` : `workload ${workload ?? item.metadata?.name}`);
+    }
+  }
+  return [...users].sort();
+}
+
+/** JSON with object keys sorted, so equal objects hash equally whatever order the server wrote them in. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * What the kube-apiserver would make of the object, minus what changes without anyone changing it:
+ * identity and version fields (the uid wherever it is copied), timestamps, status, the addresses a
+ * Service gets allocated, and the replica count of a controller an HPA scales. Field
+ * managers stay (without their timestamps), so an object someone else edited fingerprints differently.
+ */
+export function objectFingerprint(o: KubernetesObject & { spec?: Record<string, unknown>; status?: unknown }, desired: KubernetesObject): string {
+  const meta = { ...(o.metadata ?? {}) } as Record<string, unknown>;
+  for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink']) delete meta[k];
+  meta.managedFields = ((o.metadata?.managedFields ?? []) as ManagedFieldsEntry[])
+    .filter((f) => !f.subresource)
+    .map((f) => ({ manager: f.manager, operation: f.operation, apiVersion: f.apiVersion, fieldsV1: f.fieldsV1 }))
+    .sort((a, b) => `${a.manager}/${a.operation}`.localeCompare(`${b.manager}/${b.operation}`));
+  const spec = o.spec ? { ...o.spec } : undefined;
+  // With an HPA the replica count is the autoscaler's (Edgeport leaves it out), so scaling is no drift.
+  if (spec && (o.kind === 'Deployment' || o.kind === 'StatefulSet') && (desired as { spec?: { replicas?: number } }).spec?.replicas === undefined) delete spec.replicas;
+  if (o.kind === 'Service' && spec) {
+    delete spec.clusterIP;
+    delete spec.clusterIPs;
+    const wanted = ((desired as { spec?: { ports?: { nodePort?: number }[] } }).spec?.ports ?? []).map((p) => p.nodePort);
+    spec.ports = ((spec.ports ?? []) as { nodePort?: number }[]).map((p, i) => (wanted[i] === undefined ? { ...p, nodePort: undefined } : p));
+  }
+  const { status: _status, ...rest } = o;
+  void _status;
+  const json = stableJson({ ...rest, metadata: meta, ...(spec ? { spec } : {}) });
+  // A dry-run create makes up a uid each time, and a Job copies it into its selector and pod labels.
+  const uid = o.metadata?.uid;
+  return uid ? json.replaceAll(uid, '<uid>') : json;
+}
+
+/** Result of {@link dryRunPreview}: a refusal, or the fingerprint and any field conflicts with other managers. */
+export type DryRunOutcome = { refused: string } | { fingerprint: string; conflict?: string };
+
+const problemMessage = (err: ApiException<unknown>): string => {
+  const body = typeof err.body === 'string' ? (JSON.parse(err.body || '{}') as { message?: string }) : (err.body as { message?: string } | undefined);
+  return body?.message ?? err.message;
+};
+
+/**
+ * Server-side dry-run apply (`dryRun: All`) without forcing: a field another manager changed since
+ * Edgeport last applied comes back as a conflict (409), reported and then dry-run again forced to get the
+ * result. The outcome's fingerprint is what the preview hash is built from; a refusal (4xx) is returned,
+ * transient faults are thrown (retried).
+ */
+export async function dryRunPreview(kube: KubeClients, obj: KubernetesObject): Promise<DryRunOutcome> {
+  let conflict: string | undefined;
+  for (const force of [false, true]) {
+    try {
+      const result = await kube.objects.patch(obj, undefined, 'All', FIELD_MANAGER, force, PatchStrategy.ServerSideApply);
+      return { fingerprint: objectFingerprint(result, obj), ...(conflict ? { conflict } : {}) };
+    } catch (err) {
+      if (!force && err instanceof ApiException && err.code === 409) {
+        conflict = `${where(obj)}: ${problemMessage(err)}`;
+        continue;
+      }
+      if (err instanceof ApiException && err.code >= 400 && err.code < 500 && err.code !== 409 && err.code !== 429) return { refused: `${where(obj)}: ${problemMessage(err)}` };
+      throw err;
+    }
+  }
+  throw new Error(`dry-run of ${where(obj)} returned nothing`);
 }

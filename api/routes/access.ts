@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { z } from 'zod';
 import { CreateRoleSchema, customRoleId, CUSTOM_ROLE_PREFIX, PatchRoleSchema, PutBindingsSchema, roleSlugSchema } from '../../common/tenancy.ts';
 import { NotFoundError, parse } from '../errors.ts';
 import type { AccessService } from '../services/access.ts';
@@ -14,6 +15,9 @@ function roleId(req: Request): `custom:${string}` {
 }
 
 const sub = (req: Request): string => pathParam(req, 'sub', SubParam);
+const UserParams = z.strictObject({ sub: SubParam });
+/** A custom role's id, with or without its `custom:` prefix. */
+const RoleParams = z.strictObject({ id: z.string().max(CUSTOM_ROLE_PREFIX.length + 40).regex(/^(custom:)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/) });
 
 /** Users' role bindings at any scope, and custom roles (platform administration). */
 export function accessRoutes(access: AccessService): RouteDef[] {
@@ -28,6 +32,7 @@ export function accessRoutes(access: AccessService): RouteDef[] {
     {
       method: 'put',
       path: '/users/:sub/bindings',
+      input: { params: UserParams, body: PutBindingsSchema },
       permission: 'role:write',
       target: 'platform',
       handler: async (req, res, { caller }) => {
@@ -45,6 +50,7 @@ export function accessRoutes(access: AccessService): RouteDef[] {
     {
       method: 'post',
       path: '/roles',
+      input: { body: CreateRoleSchema },
       permission: 'role:write',
       target: 'platform',
       handler: async (req, res, { caller }) => {
@@ -55,6 +61,7 @@ export function accessRoutes(access: AccessService): RouteDef[] {
     {
       method: 'patch',
       path: '/roles/:id',
+      input: { params: RoleParams, body: PatchRoleSchema },
       permission: 'role:write',
       target: 'platform',
       handler: async (req, res, { caller }) => void res.json(await access.updateRole(caller, roleId(req), parse(PatchRoleSchema, req.body), metaOf(req))),
@@ -62,6 +69,7 @@ export function accessRoutes(access: AccessService): RouteDef[] {
     {
       method: 'delete',
       path: '/roles/:id',
+      input: { params: RoleParams },
       permission: 'role:write',
       target: 'platform',
       handler: async (req, res, { caller }) => {

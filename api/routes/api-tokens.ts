@@ -25,6 +25,7 @@ export function apiTokenRoutes(tokens: ApiTokenService): RouteDef[] {
     {
       method: 'post',
       path: '/tokens',
+      input: { body: CreateApiTokenSchema },
       permission: 'signed-in',
       target: 'any',
       handler: async (req, res, { caller }) => {
@@ -35,6 +36,7 @@ export function apiTokenRoutes(tokens: ApiTokenService): RouteDef[] {
     {
       method: 'delete',
       path: '/tokens/:id',
+      input: { params: IdParam },
       permission: 'signed-in',
       target: 'any',
       handler: async (req, res, { caller }) => {

@@ -13,6 +13,7 @@ const ListQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
 });
 const ExportQuery = z.strictObject({ format: z.enum(['jsonl', 'csv']).default('jsonl') });
+const VerifyBody = z.strictObject({});
 
 const CONTENT_TYPE: Record<AuditExportFormat, string> = { jsonl: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8' };
 
@@ -38,6 +39,7 @@ export function auditRoutes(audit: AuditStore): RouteDef[] {
     {
       method: 'get',
       path: '/audit',
+      input: { query: ListQuery },
       permission: 'audit:read',
       target: 'platform',
       handler: async (req, res) => {
@@ -50,6 +52,7 @@ export function auditRoutes(audit: AuditStore): RouteDef[] {
     {
       method: 'get',
       path: '/audit/export',
+      input: { query: ExportQuery },
       permission: 'audit:read',
       target: 'platform',
       handler: async (req, res, { caller }) => {
@@ -75,9 +78,11 @@ export function auditRoutes(audit: AuditStore): RouteDef[] {
     {
       method: 'post',
       path: '/audit/verify',
+      input: { body: VerifyBody, bodyOptional: true },
       permission: 'audit:read',
       target: 'platform',
       handler: async (req, res, { caller }) => {
+        parse(VerifyBody, req.body ?? {});
         const result = await audit.verify();
         await audit.append({
           actor: { sub: caller.sub, name: caller.name },

@@ -1,10 +1,12 @@
+import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { PriceBookInputSchema } from '../../common/billing.ts';
 import { domainIdSchema, vdcIdSchema } from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { InputError, parse } from '../errors.ts';
-import { chargebackCsv, showbackCsv, type ReportScope } from '../services/billing-report.ts';
+import { PDF_MAX_ROWS, pdfRowCount, renderReportPdf } from '../services/billing-pdf.ts';
+import type { ReportScope } from '../services/billing-report.ts';
 import type { BillingService } from '../services/billing.ts';
 import type { RouteDef } from './define.ts';
 import { pathParam as param } from './params.ts';
@@ -20,11 +22,18 @@ const ReportQuery = z.strictObject({
   from: dateOrTime.optional(),
   to: dateOrTime.optional(),
   kind: z.enum(['showback', 'chargeback']).default('chargeback'),
-  format: z.enum(['json', 'csv']).default('json'),
+  format: z.enum(['json', 'csv', 'pdf']).default('json'),
   asOf: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
 });
 
+/** Body of `POST /api/pricebook/what-if` (contract with the portal): a period of whole days and a draft book. */
+export const WhatIfBody = z
+  .strictObject({ from: z.iso.date(), to: z.iso.date(), draft: PriceBookInputSchema })
+  .refine((b) => Date.parse(b.to) > Date.parse(b.from) && Date.parse(b.to) - Date.parse(b.from) <= MAX_DAYS * DAY_MS, { path: ['to'], message: `must be after from, at most ${MAX_DAYS} days` });
+
 const VerifyBody = z.strictObject({ vdcIds: z.array(vdcIdSchema).min(1).max(1000).optional() });
+const VdcParams = z.strictObject({ id: vdcIdSchema });
+const DomainParams = z.strictObject({ id: domainIdSchema });
 
 function periodOf(q: z.infer<typeof ReportQuery>): { from: Date; to: Date } {
   const given = [q.month, q.day, q.from ?? q.to].filter((v) => v !== undefined).length;
@@ -42,7 +51,19 @@ function periodOf(q: z.infer<typeof ReportQuery>): { from: Date; to: Date } {
   return { from: q.from, to: q.to };
 }
 
-/** Showback / chargeback of one scope; the period's end, or now (to the hour) while it is open, bounds it. */
+/** File name of a report download: kind, scope and period start. */
+export function reportFileName(kind: string, scope: ReportScope, from: Date, ext: string): string {
+  const what = scope.kind === 'label' ? `label-${scope.key}-${scope.value}` : 'id' in scope ? `${scope.kind}-${scope.id}` : scope.kind;
+  return `edgeport-${kind}-${what}-${from.toISOString().slice(0, 10)}.${ext}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export const REPORT_CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', pdf: 'application/pdf' } as const;
+
+/**
+ * Showback / chargeback of one scope; the period's end, or now (to the hour) while it is open, bounds it.
+ * JSON and CSV stream from a ledger cursor (one VDC in memory); nothing is sent until the first 64 KiB or
+ * the end, so an early failure still gets a problem body. PDF is built whole (at most PDF_MAX_ROWS rows).
+ */
 function reportHandler(billing: BillingService, scopeOf: (req: Request) => ReportScope) {
   return async (req: Request, res: Response): Promise<void> => {
     const q = parse(ReportQuery, req.query);
@@ -50,11 +71,23 @@ function reportHandler(billing: BillingService, scopeOf: (req: Request) => Repor
     const nowHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
     const asOf = q.asOf ?? (nowHour < period.to ? nowHour : period.to);
     const scope = scopeOf(req);
-    const report = await billing.report(q.kind, scope, period, asOf);
-    if (q.format === 'json') return void res.json(report);
-    const csv = report.kind === 'chargeback' ? chargebackCsv(report) : showbackCsv(report);
-    const name = `edgeport-${report.kind}-${scope.kind}${'id' in scope ? `-${scope.id}` : ''}-${period.from.toISOString().slice(0, 10)}.csv`;
-    res.status(200).set({ 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' }).send(csv);
+    const headers = (format: keyof typeof REPORT_CONTENT_TYPES) => ({
+      'Content-Type': REPORT_CONTENT_TYPES[format],
+      ...(format === 'json' ? {} : { 'Content-Disposition': `attachment; filename="${reportFileName(q.kind, scope, period.from, format)}"` }),
+      'Cache-Control': 'no-store',
+    });
+    if (q.format === 'pdf') {
+      const report = await billing.report(q.kind, scope, period, asOf);
+      if (pdfRowCount(report) > PDF_MAX_ROWS) throw new InputError(`invalid request: format: more than ${PDF_MAX_ROWS} rows, use csv`, [{ field: 'format', message: `more than ${PDF_MAX_ROWS} rows, use csv` }]);
+      return void res.status(200).set(headers('pdf')).send(await renderReportPdf(report));
+    }
+    let started = false;
+    await billing.streamReport(q.kind, q.format, scope, period, asOf, async (chunk) => {
+      if (!started) res.status(200).set(headers(q.format));
+      started = true;
+      if (!res.write(chunk)) await once(res, 'drain');
+    });
+    res.end();
   };
 }
 
@@ -74,6 +107,7 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
     {
       method: 'post',
       path: '/pricebook',
+      input: { body: PriceBookInputSchema },
       permission: 'pricebook:write',
       target: 'platform',
       handler: async (req, res, { caller }) => {
@@ -83,7 +117,21 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
     },
     {
       method: 'post',
+      path: '/pricebook/what-if',
+      permission: 'report:read',
+      target: 'platform',
+      input: { body: WhatIfBody, summary: 'Re-price a past period under a draft price book, per VDC' },
+      handler: async (req, res) => {
+        const b = parse(WhatIfBody, req.body ?? {});
+        const period = { from: new Date(`${b.from}T00:00:00.000Z`), to: new Date(`${b.to}T00:00:00.000Z`) };
+        const nowHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+        res.json(await billing.whatIf(b.draft, period, nowHour < period.to ? nowHour : period.to));
+      },
+    },
+    {
+      method: 'post',
       path: '/ledger/verify',
+      input: { body: VerifyBody, bodyOptional: true },
       permission: 'report:read',
       target: 'platform',
       handler: async (req, res) => {
@@ -94,6 +142,7 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
     {
       method: 'get',
       path: '/reports/vdcs/:id',
+      input: { params: VdcParams, query: ReportQuery },
       permission: 'report:read',
       target: async (req): Promise<Target> => ({ kind: 'vdc', ...(await billing.vdcScope(vdcId(req))) }),
       handler: reportHandler(billing, (req) => ({ kind: 'vdc', id: vdcId(req) })),
@@ -101,6 +150,7 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
     {
       method: 'get',
       path: '/reports/domains/:id',
+      input: { params: DomainParams, query: ReportQuery },
       permission: 'report:read',
       target: async (req): Promise<Target> => ({ kind: 'domain', ...(await billing.domainScope(domainId(req))) }),
       handler: reportHandler(billing, (req) => ({ kind: 'domain', id: domainId(req) })),
@@ -108,6 +158,7 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
     {
       method: 'get',
       path: '/reports/pools/:id',
+      input: { params: DomainParams, query: ReportQuery },
       permission: 'report:read',
       target: 'platform',
       handler: reportHandler(billing, (req) => ({ kind: 'pool', id: poolId(req) })),
@@ -115,6 +166,7 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
     {
       method: 'get',
       path: '/reports/platform',
+      input: { query: ReportQuery },
       permission: 'report:read',
       target: 'platform',
       handler: reportHandler(billing, () => ({ kind: 'platform' })),

@@ -12,6 +12,7 @@ export function certSubjectRoutes(certs: CertSubjectService): RouteDef[] {
     {
       method: 'put',
       path: '/users/:sub/cert-subject',
+      input: { params: SubParam, body: CertSubjectSchema },
       permission: 'role:write',
       target: 'platform',
       handler: async (req, res, { caller }) => {

@@ -1,4 +1,5 @@
 import type { Request, Response, Router } from 'express';
+import type { z } from 'zod';
 import type { Permission } from '../../common/permissions.ts';
 import { allows, holdsAnywhere, type Target } from '../authz.ts';
 import { ForbiddenError, NotFoundError } from '../errors.ts';
@@ -25,7 +26,23 @@ export interface RouteDef {
   path: string;
   permission: Permission | 'signed-in';
   target: 'platform' | 'any' | ((req: Request, res: Response) => Promise<Target>);
+  /** The zod schemas the handler parses its input with; `GET /api/openapi.json` and the fuzzer are built from them. */
+  input?: RouteInput;
   handler: (req: Request, res: Response, ctx: RouteContext) => Promise<void>;
+}
+
+/**
+ * What a route accepts, as the same zod schemas its handler parses with: path parameters and query as
+ * objects (one property per parameter), the JSON body. A route without `body` takes none (a body it is
+ * sent is refused or ignored by its handler, never acted on).
+ */
+export interface RouteInput {
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** The body may be left out (the handler then parses `{}`). */
+  bodyOptional?: boolean;
+  summary?: string;
 }
 
 /** The permission that makes an object of this scope visible; without it, a denial is a 404. */

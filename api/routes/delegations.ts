@@ -1,15 +1,16 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { PutDelegationSchema } from '../../common/delegations.ts';
-import { parse } from '../errors.ts';
+import { NotFoundError, parse } from '../errors.ts';
 import type { DelegationService } from '../services/delegations.ts';
 import type { RouteDef } from './define.ts';
 
 const IdParam = z.strictObject({ id: z.uuid() });
-/** A malformed id cannot exist: 404 like an unknown one. */
+/** A malformed id cannot exist: 404 (an unknown well-formed id is an idempotent 204). */
 const delegationId = (req: Request): string => {
   const r = IdParam.safeParse(req.params);
-  return r.success ? r.data.id : '00000000-0000-4000-8000-000000000000';
+  if (!r.success) throw new NotFoundError();
+  return r.data.id;
 };
 
 /** An approver's own delegations: anyone who may decide requests somewhere may name a delegate. */
@@ -25,6 +26,7 @@ export function delegationRoutes(delegations: DelegationService): RouteDef[] {
     {
       method: 'put',
       path: '/delegations',
+      input: { body: PutDelegationSchema },
       permission: 'ticket:decide',
       target: 'any',
       handler: async (req, res, { caller }) => {
@@ -35,6 +37,7 @@ export function delegationRoutes(delegations: DelegationService): RouteDef[] {
     {
       method: 'delete',
       path: '/delegations/:id',
+      input: { params: IdParam },
       permission: 'ticket:decide',
       target: 'any',
       handler: async (req, res, { caller }) => {

@@ -6,6 +6,7 @@ import type { CertSubjectService } from '../services/cert-subjects.ts';
 import type { IpListService } from '../services/ip-lists.ts';
 import type { PoolService } from '../services/pools.ts';
 import type { RegistryService } from '../services/registry.ts';
+import type { ImageService } from '../services/images.ts';
 import { tenancyService } from '../services/tenancy.ts';
 import type { TicketService } from '../services/tickets.ts';
 import { accessRoutes } from './access.ts';
@@ -13,15 +14,19 @@ import { apiTokenRoutes } from './api-tokens.ts';
 import { auditRoutes } from './audit.ts';
 import type { BillingService } from '../services/billing.ts';
 import { billingRoutes } from './billing.ts';
+import type { ReportJobService } from '../services/report-jobs.ts';
+import { reportJobRoutes } from './report-jobs.ts';
 import { certSubjectRoutes } from './cert-subjects.ts';
 import type { RouteDef } from './define.ts';
 import { ipListRoutes } from './ip-lists.ts';
 import { meRoutes } from './me.ts';
 import { poolRoutes } from './pools.ts';
 import { registryRoutes } from './registry.ts';
+import { imageRoutes } from './images.ts';
 import { tenancyRoutes } from './tenancy.ts';
 import { ticketRoutes } from './tickets.ts';
 import { delegationRoutes } from './delegations.ts';
+import { delegatedTicketRoutes } from './delegated-tickets.ts';
 import { delegationService } from '../services/delegations.ts';
 import { delegationStore } from '../../store/delegations.ts';
 import type { CredentialCipher } from '../../store/credentials.ts';
@@ -38,7 +43,11 @@ export interface RouteDeps {
   pools: PoolService;
   /** Present when a registry is configured (EDGEPORT_REGISTRY_*). */
   registry?: RegistryService;
+  /** Image detail, scans and deletion; present with the registry. */
+  images?: ImageService;
   billing: BillingService;
+  /** Background report jobs (BullMQ); without them the job routes are not mounted. */
+  reportJobs?: ReportJobService;
   /** Opens sealed join commands (node-join tickets); without it the join-command route is not mounted. */
   nodeJoinCipher?: CredentialCipher;
 }
@@ -47,5 +56,5 @@ export interface RouteDeps {
 export function apiRoutes(deps: RouteDeps): RouteDef[] {
   const access = accessService({ store: deps.store, audit: deps.audit });
   const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access });
-  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...billingRoutes(deps.billing), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : [])];
+  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : [])];
 }

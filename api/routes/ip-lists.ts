@@ -16,6 +16,7 @@ export function ipListRoutes(lists: IpListService): RouteDef[] {
     {
       method: 'put',
       path: '/ip-lists',
+      input: { body: IpListsSchema },
       permission: 'iplist:write',
       target: 'platform',
       handler: async (req, res, { caller }) => void res.json(await lists.update(caller, parse(IpListsSchema, req.body), req.ip)),

@@ -27,6 +27,7 @@ export function nodeJoinRoutes(nodeJoin: NodeJoinService, store: Store): RouteDe
     {
       method: 'get',
       path: '/tickets/:id/join-command',
+      input: { params: IdParam },
       permission: 'ticket:read',
       target: ofTicket,
       handler: async (req, res, { caller }) => {

@@ -4,6 +4,8 @@ import type { RegistryService } from '../services/registry.ts';
 import type { RouteDef } from './define.ts';
 
 const ImagesQuery = z.object({ vdcId: z.string().min(1).max(63).optional() });
+/** Docker registry token specification; `registry.token` checks service and scope itself, other parameters (account, client_id) are ignored. */
+const TokenQuery = z.looseObject({ service: z.string().optional(), scope: z.union([z.string(), z.array(z.string())]).optional() });
 
 /**
  * The registry's token service (Docker registry token specification; credentials via HTTP Basic with an
@@ -15,6 +17,7 @@ export function registryRoutes(registry: RegistryService): RouteDef[] {
     {
       method: 'get',
       path: '/registry/token',
+      input: { query: TokenQuery, summary: 'Docker registry bearer token (Basic auth with an API token, or the session)' },
       permission: 'signed-in',
       target: 'any',
       handler: async (req, res, { caller }) => {
@@ -26,6 +29,7 @@ export function registryRoutes(registry: RegistryService): RouteDef[] {
     {
       method: 'get',
       path: '/images',
+      input: { query: ImagesQuery },
       permission: 'signed-in',
       target: 'any',
       handler: async (req, res, { caller }) => {

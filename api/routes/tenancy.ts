@@ -1,10 +1,16 @@
+import { PutBudgetSchema } from '../../common/budget.ts';
 import type { Request } from 'express';
+import { z } from 'zod';
 import { CreateDomainSchema, CreateVdcSchema, domainIdSchema, PutMemberSchema, vdcIdSchema } from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
 import type { TenancyService } from '../services/tenancy.ts';
 import type { RouteDef } from './define.ts';
 import { metaOf, pathParam as param, SubParam } from './params.ts';
+
+const DomainParams = z.strictObject({ id: domainIdSchema });
+const VdcParams = z.strictObject({ id: vdcIdSchema });
+const MemberParams = z.strictObject({ id: vdcIdSchema, sub: SubParam });
 
 /** Domains, VDCs and VDC members (the tenancy admin API). */
 export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
@@ -24,6 +30,7 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'post',
       path: '/domains',
+      input: { body: CreateDomainSchema },
       permission: 'domain:create',
       target: 'platform',
       handler: async (req, res, { caller }) => {
@@ -34,6 +41,7 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'get',
       path: '/domains/:id',
+      input: { params: DomainParams },
       permission: 'domain:read',
       target: ofDomain,
       handler: async (req, res, { caller }) => void res.json(await tenancy.getDomain(caller, domainId(req))),
@@ -41,6 +49,7 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'delete',
       path: '/domains/:id',
+      input: { params: DomainParams },
       permission: 'domain:create',
       target: 'platform',
       handler: async (req, res, { caller }) => {
@@ -51,6 +60,7 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'post',
       path: '/domains/:id/vdcs',
+      input: { params: DomainParams, body: CreateVdcSchema },
       permission: 'vdc:create',
       target: ofDomain,
       handler: async (req, res, { caller }) => {
@@ -61,13 +71,23 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'get',
       path: '/vdcs/:id',
+      input: { params: VdcParams },
       permission: 'vdc:read',
       target: ofVdc,
       handler: async (req, res) => void res.json(await tenancy.getVdc(vdcId(req))),
     },
     {
+      method: 'put',
+      path: '/vdcs/:id/budget',
+      input: { params: VdcParams, body: PutBudgetSchema },
+      permission: 'vdc:create',
+      target: ofVdc,
+      handler: async (req, res, { caller }) => void res.json(await tenancy.setBudget(caller, vdcId(req), parse(PutBudgetSchema, req.body), metaOf(req))),
+    },
+    {
       method: 'delete',
       path: '/vdcs/:id',
+      input: { params: VdcParams },
       permission: 'vdc:create',
       target: ofVdc,
       handler: async (req, res, { caller }) => {
@@ -78,6 +98,7 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'get',
       path: '/vdcs/:id/members',
+      input: { params: VdcParams },
       permission: 'vdc:read',
       target: ofVdc,
       handler: async (req, res) => void res.json({ items: await tenancy.listMembers(vdcId(req)) }),
@@ -85,6 +106,7 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'put',
       path: '/vdcs/:id/members/:sub',
+      input: { params: MemberParams, body: PutMemberSchema },
       permission: 'vdc:members',
       target: ofVdc,
       handler: async (req, res, { caller }) => {
@@ -95,6 +117,7 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
     {
       method: 'delete',
       path: '/vdcs/:id/members/:sub',
+      input: { params: MemberParams },
       permission: 'vdc:members',
       target: ofVdc,
       handler: async (req, res, { caller }) => {

@@ -23,6 +23,7 @@ export function ticketRoutes(tickets: TicketService): RouteDef[] {
     {
       method: 'post',
       path: '/tickets',
+      input: { body: SubmitTicketSchema, summary: 'Submit a ticket (one workflow per ticket)' },
       permission: 'ticket:create',
       target: 'any',
       handler: async (req, res, { caller }) => {
@@ -35,6 +36,7 @@ export function ticketRoutes(tickets: TicketService): RouteDef[] {
     {
       method: 'get',
       path: '/tickets',
+      input: { query: ListQuery },
       permission: 'signed-in',
       target: 'any',
       handler: async (req, res, { caller }) => {
@@ -45,6 +47,7 @@ export function ticketRoutes(tickets: TicketService): RouteDef[] {
     {
       method: 'get',
       path: '/tickets/:id',
+      input: { params: IdParam },
       permission: 'ticket:read',
       target: ofTicket,
       handler: async (req, res, { caller }) => void res.json(await tickets.get(caller, ticketId(req))),
@@ -52,6 +55,7 @@ export function ticketRoutes(tickets: TicketService): RouteDef[] {
     {
       method: 'post',
       path: '/tickets/:id/decisions',
+      input: { params: IdParam, body: DecisionSchema },
       permission: 'ticket:decide',
       target: ofTicket,
       handler: async (req, res, { caller }) => {
@@ -62,6 +66,7 @@ export function ticketRoutes(tickets: TicketService): RouteDef[] {
     {
       method: 'post',
       path: '/tickets/:id/cancel',
+      input: { params: IdParam, body: CancelBody, bodyOptional: true },
       permission: 'ticket:create',
       target: ofTicket,
       handler: async (req, res, { caller }) => {
@@ -72,6 +77,7 @@ export function ticketRoutes(tickets: TicketService): RouteDef[] {
     {
       method: 'get',
       path: '/tickets/:id/timeline',
+      input: { params: IdParam },
       permission: 'ticket:read',
       target: ofTicket,
       handler: async (req, res) => void res.json({ items: await tickets.timeline(ticketId(req)) }),

@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
-import type { PriceBookInput, PriceBookVersion } from '../../common/billing.ts';
+import { monthOf, versionForMonth, type PriceBookInput, type PriceBookVersion } from '../../common/billing.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import type { Actor } from '../../common/roles.ts';
 import type { Store } from '../../store/index.ts';
 import type { PriceBookStore } from '../../store/pricebook.ts';
-import { NotFoundError } from '../errors.ts';
-import { chargeback, showback, type ChargebackReport, type Period, type ReportLedgerLine, type ReportScope, type ShowbackReport } from './billing-report.ts';
+import { InputError, NotFoundError } from '../errors.ts';
+import { collectReport, streamReport, whatIf, type WhatIfResult, type Period, type Report, type ReportKind, type ReportLedgerLine, type ReportScope, type StreamFormat, type StreamReportOptions, type StreamReportSummary } from './billing-report.ts';
 import { verifyLedger, type LedgerVerifyResult } from './ledger-verify.ts';
 
 export interface BillingDeps {
@@ -15,17 +15,57 @@ export interface BillingDeps {
   audit: AuditLog;
 }
 
+/**
+ * Showback/chargeback reports over the stored ledger and price book: the part of billing the API and the
+ * report-job worker share (the worker has no Temporal client or audit log to hand).
+ */
+export function reportService(deps: { store: Store; priceBook: PriceBookStore }) {
+  const { store, priceBook } = deps;
+  /** The scope's ledger lines, streamed in report order. */
+  function source(scope: ReportScope): AsyncIterable<ReportLedgerLine> {
+    if (scope.kind === 'vdc') return store.ledger.reportCursor({ vdcIds: [scope.id] });
+    if (scope.kind === 'domain') return store.ledger.reportCursor({ domainId: scope.id });
+    if (scope.kind === 'pool') return store.ledger.reportCursor({ pool: scope.id });
+    if (scope.kind === 'label') throw new NotFoundError('label reports are not available');
+    return store.ledger.reportCursor({});
+  }
+  return {
+    /** The whole report as one object (small scopes, the PDF). */
+    async report(kind: ReportKind, scope: ReportScope, period: Period, asOf: Date): Promise<Report> {
+      return collectReport(kind, source(scope), await priceBook.list(), scope, period, asOf);
+    },
+
+    /** Streams the report as JSON or CSV to `write`, one VDC in memory at a time. */
+    async streamReport(kind: ReportKind, format: StreamFormat, scope: ReportScope, period: Period, asOf: Date, write: StreamReportOptions['write'], progress?: StreamReportOptions['progress']): Promise<StreamReportSummary> {
+      const versions = await priceBook.list();
+      return streamReport({ kind, format, source: source(scope), versions, scope, period, asOf, write, ...(progress ? { progress } : {}) });
+    },
+
+    /**
+     * What-if repricing: the period over the whole platform ledger under the versions in force and under
+     * `draft` (as if in force for the whole period), per VDC. The draft's currency must be the current one.
+     */
+    async whatIf(draftInput: PriceBookInput, period: Period, asOf: Date): Promise<WhatIfResult> {
+      const versions = await priceBook.list();
+      const inForce = versionForMonth(versions, monthOf(period.from));
+      if (inForce && inForce.currency !== draftInput.currency) throw new InputError(`invalid request: draft.currency: must be ${inForce.currency}, the current price book's currency`, [{ field: 'draft.currency', message: `must be ${inForce.currency}` }]);
+      const draft: PriceBookVersion = { version: 0, effectiveFrom: '0000-01', currency: draftInput.currency, minorDigits: 2, rounding: 'half-away-from-zero per line', prices: draftInput.prices, createdBy: { sub: 'what-if', name: 'what-if' }, createdAt: new Date(0).toISOString() };
+      return whatIf(source({ kind: 'platform' }), versions, draft, period, asOf);
+    },
+
+    /** How many ledger lines a report of the scope reads (for progress). */
+    countLines(scope: ReportScope): Promise<number> {
+      if (scope.kind === 'label') return Promise.resolve(0);
+      return store.ledger.count(scope.kind === 'vdc' ? { vdcIds: [scope.id] } : scope.kind === 'domain' ? { domainId: scope.id } : scope.kind === 'pool' ? { pool: scope.id } : {});
+    },
+  };
+}
+export type ReportService = ReturnType<typeof reportService>;
+
 /** Price book edits, showback/chargeback reports and ledger verification. */
 export function billingService(deps: BillingDeps) {
   const { store, priceBook, audit } = deps;
-
-  async function ledgerFor(scope: ReportScope): Promise<ReportLedgerLine[]> {
-    // The chain of a VDC's quota lines starts before the period, so all of its lines are read.
-    const lines = (await store.ledger.list(scope.kind === 'vdc' ? [scope.id] : 'all')) as ReportLedgerLine[];
-    if (scope.kind === 'domain') return lines.filter((l) => l.domainId === scope.id);
-    if (scope.kind === 'pool') return lines.filter((l) => l.pool === scope.id);
-    return lines;
-  }
+  const reports = reportService(deps);
 
   return {
     async vdcScope(id: string): Promise<{ vdcId: string; domainId: string }> {
@@ -54,10 +94,7 @@ export function billingService(deps: BillingDeps) {
       return v;
     },
 
-    async report(kind: 'showback' | 'chargeback', scope: ReportScope, period: Period, asOf: Date): Promise<ShowbackReport | ChargebackReport> {
-      const [lines, versions] = await Promise.all([ledgerFor(scope), priceBook.list()]);
-      return kind === 'showback' ? showback(lines, versions, scope, period, asOf) : chargeback(lines, versions, scope, period, asOf);
-    },
+    ...reports,
 
     verify: (vdcIds?: string[]): Promise<LedgerVerifyResult> => verifyLedger({ temporal: deps.temporal, storedLines: (ids) => store.ledger.list(ids) }, vdcIds ? { vdcIds } : {}),
   };

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../../common/audit.ts';
 import type { DelegationView, PutDelegation } from '../../common/delegations.ts';
-import type { Role } from '../../common/roles.ts';
+import type { Actor, Role } from '../../common/roles.ts';
 import type { DelegatedAuthority } from '../../common/ticket-workflow.ts';
 import type { DelegationRecord, DelegationStore } from '../../store/delegations.ts';
 import type { Store } from '../../store/index.ts';
-import { approverRoles, resolveGrants, type CustomRoleDef } from '../authz.ts';
+import { approverRoles, resolveGrants, type CustomRoleDef, type Grant } from '../authz.ts';
 import { InputError } from '../errors.ts';
 import { actorOf } from './access.ts';
 import type { Caller } from './caller.ts';
@@ -37,11 +37,16 @@ export function delegationService(deps: DelegationServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const { store, delegations, audit } = deps;
 
-  /** Roles `sub` may approve as on the VDC, from their current bindings (a revoked role no longer delegates). */
-  async function rolesOf(sub: string, vdc: { vdcId: string; domainId: string }): Promise<Role[]> {
+  /** `sub`'s grants from their current bindings (a revoked role no longer delegates). */
+  async function grantsOf(sub: string): Promise<Grant[]> {
     const [bindings, custom] = await Promise.all([store.users.bindings(sub), store.roles.listCustom()]);
     const defs = new Map<string, CustomRoleDef>(custom.map((r) => [r._id, { id: r._id, baseRole: r.baseRole, permissions: r.permissions }]));
-    return approverRoles(resolveGrants(bindings, defs), vdc);
+    return resolveGrants(bindings, defs);
+  }
+
+  /** Roles `sub` may approve as on the VDC. */
+  async function rolesOf(sub: string, vdc: { vdcId: string; domainId: string }): Promise<Role[]> {
+    return approverRoles(await grantsOf(sub), vdc);
   }
 
   return {
@@ -100,6 +105,18 @@ export function delegationService(deps: DelegationServiceDeps) {
      * The approver `callerSub` may decide for on this VDC now: the first active delegation whose approver
      * holds one of `needed`, skipping `exclude` (the requester, people who already decided). Undefined when none.
      */
+    /**
+     * Approvers `callerSub` stands in for now (delegations in their period), with the approvers' current
+     * grants: what the delegate's inbox lists on their behalf. The grants are never the delegate's own.
+     */
+    async delegatorsOf(callerSub: string): Promise<{ delegator: Actor; grants: Grant[] }[]> {
+      const out: { delegator: Actor; grants: Grant[] }[] = [];
+      for (const d of await delegations.activeFor(callerSub, now())) {
+        out.push({ delegator: { sub: d.delegator.sub, name: d.delegator.name }, grants: await grantsOf(d.delegator.sub) });
+      }
+      return out;
+    },
+
     async actingFor(callerSub: string, vdc: { vdcId: string; domainId: string }, needed: readonly Role[], exclude: readonly string[]): Promise<DelegatedAuthority | undefined> {
       for (const d of await delegations.activeFor(callerSub, now())) {
         if (exclude.includes(d.delegator.sub)) continue;

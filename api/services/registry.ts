@@ -1,9 +1,9 @@
-import { createPrivateKey, createSign, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { repositoryOwner, type ImagePlatformView, type ImageRepositoryView, type ImageTagView, type ImageVisibility } from '../../common/images.ts';
 import { ALL_PERMISSIONS } from '../../common/permissions.ts';
 import { ROLES } from '../../common/roles.ts';
 import { distributionClient, isIndex, type DistributionClient } from '../../activities/registry/distribution.ts';
+import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
 import type { VdcStore } from '../../store/vdcs.ts';
 import { allows, type Grant } from '../authz.ts';
 import { HttpError, InputError, NotFoundError } from '../errors.ts';
@@ -35,49 +35,14 @@ export class RegistryUnavailableError extends HttpError {
 
 export const DEFAULT_REGISTRY_SERVICE = 'edgeport-registry';
 export const DEFAULT_REGISTRY_ISSUER = 'edgeport';
-/** Lifetime of issued tokens; clients fetch a new one per operation anyway. */
-const TOKEN_TTL_S = 300;
-
-/** One entry of a token's `access` claim (Docker registry token specification). */
-export interface RegistryAccess {
-  type: string;
-  name: string;
-  actions: string[];
-}
-
-/** Signs registry bearer tokens: RS256 JWT with the certificate in `x5c` (how distribution 2.8 finds the key). */
-export function registryTokenSigner(cfg: { keyPem: string; certPem: string; issuer: string; service: string; now?: () => number }) {
-  const key: KeyObject = createPrivateKey(cfg.keyPem);
-  const certDer = new X509Certificate(cfg.certPem).raw.toString('base64');
-  const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return {
-    sign(subject: string, access: RegistryAccess[]): { token: string; expiresIn: number; issuedAt: string } {
-      const now = Math.floor((cfg.now?.() ?? Date.now()) / 1000);
-      const header = b64({ typ: 'JWT', alg: 'RS256', x5c: [certDer] });
-      const claims = b64({ iss: cfg.issuer, sub: subject, aud: cfg.service, iat: now, nbf: now - 10, exp: now + TOKEN_TTL_S, jti: randomUUID(), access });
-      const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(key).toString('base64url');
-      return { token: `${header}.${claims}.${signature}`, expiresIn: TOKEN_TTL_S, issuedAt: new Date(now * 1000).toISOString() };
-    },
-  };
-}
+export { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
 
 /**
  * Operations admin for the registry: the built-in ops-admin role bound at platform scope, with none of its
  * permissions cut away (an API token of an ops admin counts only when it carries every permission).
  */
-function isOpsAdmin(grants: readonly Grant[]): boolean {
+export function isOpsAdmin(grants: readonly Grant[]): boolean {
   return grants.some((g) => g.roleId === ROLES.opsAdmin && g.scope.type === 'platform' && g.permissions.size === ALL_PERMISSIONS.length);
-}
-
-/** Parses one `scope` parameter: `repository:<name>:<actions>` (the name may not contain `:` here). */
-export function parseScope(scope: string): RegistryAccess | null {
-  const first = scope.indexOf(':');
-  const last = scope.lastIndexOf(':');
-  if (first <= 0 || last <= first) return null;
-  const name = scope.slice(first + 1, last);
-  const actions = scope.slice(last + 1).split(',').map((a) => a.trim()).filter(Boolean);
-  if (!name || actions.length === 0) return null;
-  return { type: scope.slice(0, first), name, actions };
 }
 
 export interface RegistryServiceDeps {
@@ -185,6 +150,9 @@ export function registryService(deps: RegistryServiceDeps) {
 
   return {
     service,
+
+    /** Whether the caller may pull `repository` (the same rule the token service applies). */
+    mayPull: async (caller: Caller, repository: string): Promise<boolean> => (await allowedActions(caller, repository, ['pull'])).length > 0,
 
     /**
      * Issues a token for the requested scopes, each cut down to the actions the caller may perform

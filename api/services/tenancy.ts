@@ -1,3 +1,4 @@
+import type { PutBudget } from '../../common/budget.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import { ROLES, type RoleBinding } from '../../common/roles.ts';
 import { VDC_NAMESPACE_PREFIX, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type VdcView } from '../../common/tenancy.ts';
@@ -49,7 +50,7 @@ export function tenancyService(deps: TenancyDeps) {
 
   async function vdcView(vdc: VdcDoc): Promise<VdcView> {
     const members = await store.users.withScope({ type: 'vdc', vdcId: vdc._id });
-    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length };
+    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}) };
   }
 
   return {
@@ -108,6 +109,14 @@ export function tenancyService(deps: TenancyDeps) {
     },
 
     async getVdc(id: string): Promise<VdcView> {
+      return vdcView(await loadVdc(id));
+    },
+
+    /** Sets or removes the VDC's monthly budget (the route requires `vdc:create` on the VDC: domain or ops admins); audited. */
+    async setBudget(caller: Caller, id: string, body: PutBudget, meta: RequestMeta): Promise<VdcView> {
+      const before = await loadVdc(id);
+      if (!(await store.vdcs.setBudget(id, body.monthlyBudget))) throw new NotFoundError(`VDC ${id} not found`);
+      await audit.append({ actor: actorOf(caller), action: 'vdc.budget', target: `vdc:${id}`, outcome: 'success', details: { from: before.monthlyBudget ?? null, to: body.monthlyBudget }, ...meta });
       return vdcView(await loadVdc(id));
     },
 

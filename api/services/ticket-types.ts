@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { MonthlyBudget, ProjectedCost } from '../../common/budget.ts';
 import type { Actor, Role } from '../../common/roles.ts';
 import { NODE_JOIN_WORKFLOW, type NodeJoinInput } from '../../common/node-join-workflow.ts';
 import { APPLICATION_SPACE_WORKFLOW, type ApplicationSpaceInput } from '../../common/space-workflow.ts';
@@ -27,6 +28,9 @@ import { decideWorkloadDeploy, decideWorkloadRollback } from '../../policies/wor
 import { WORKLOAD_WORKFLOW, type WorkloadInput } from '../../common/workload-workflow.ts';
 import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadRecord } from '../../common/workload.ts';
 import type { TicketDoc } from '../../store/models.ts';
+import { ImagePublishRequestSchema, publishRepositories } from '../../common/image-publish.ts';
+import { IMAGE_PUBLISH_WORKFLOW, type ImagePublishInput } from '../../common/image-publish-workflow.ts';
+import { decideImagePublish } from '../../policies/image-publish.ts';
 
 /** What a policy may look at besides the request itself; loaded by the ticket service, never by the policy. */
 export interface TicketPolicyContext<P> {
@@ -45,7 +49,11 @@ export interface TicketPolicyContext<P> {
     workloads?: readonly WorkloadRecord[];
     /** The resource pool the VDC lives in. */
     pool?: string;
+    /** The VDC's monthly budget, when set. */
+    monthlyBudget?: MonthlyBudget;
   };
+  /** Quota requests: the monthly cost of the VDC's quota after the change under the price book in force. */
+  projectedCost?: ProjectedCost;
 }
 
 /** The namespace a workload ticket targets: its space's, or the VDC's default one. */
@@ -85,7 +93,8 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
   'quota-change': {
     type: 'quota-change',
     schema: QuotaChangeRequestSchema,
-    decide: ({ payload, vdc }) => decideQuotaChange({ current: vdc.quota, requested: payload.quota }),
+    decide: ({ payload, vdc, projectedCost }) =>
+      decideQuotaChange({ current: vdc.quota, requested: payload.quota, budget: { ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}), ...(projectedCost ? { projected: projectedCost } : {}) } }),
     workflowType: 'quotaChangeWorkflow',
     workflowInput: (t): QuotaChangeInput => ({ ...baseInput(t), requested: t.payload.quota }),
   },
@@ -146,6 +155,21 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
       namespace: workloadNamespace(t.vdc, t.payload.space),
       target: { name: t.payload.name, ...(t.payload.revision !== undefined ? { revision: t.payload.revision } : {}) },
     }),
+  },
+  'image-publish': {
+    type: 'image-publish',
+    schema: ImagePublishRequestSchema,
+    decide: ({ payload, requesterRoles }) => decideImagePublish({ visibility: payload.target.visibility, scanOverride: payload.scanOverride !== undefined, requesterRoles }),
+    workflowType: IMAGE_PUBLISH_WORKFLOW,
+    workflowInput: (t): ImagePublishInput => {
+      const repos = publishRepositories(t.vdc.id, t.payload);
+      return {
+        ...baseInput(t),
+        source: { repository: repos.source, tag: repos.sourceTag },
+        target: { repository: repos.target, tag: repos.targetTag, visibility: t.payload.target.visibility },
+        ...(t.payload.scanOverride ? { scanOverride: { reason: t.payload.scanOverride.reason } } : {}),
+      };
+    },
   },
   'node-join': {
     type: 'node-join',

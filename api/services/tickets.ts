@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Role } from '../../common/roles.ts';
+import type { Actor, Role } from '../../common/roles.ts';
 import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type DelegatedAuthority, type TicketWorkflowState } from '../../common/ticket-workflow.ts';
 import { FINAL_STATUSES, type ApprovalRecord, type DecisionBody, type PolicySummary, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
+import { leaseQuery } from '../../common/quota-lease-workflow.ts';
 import type { Store } from '../../store/index.ts';
+import { priceBookStore, type PriceBookStore } from '../../store/pricebook.ts';
+import { projectedMonthlyCost } from '../../common/budget.ts';
 import type { TicketDoc } from '../../store/models.ts';
 import { toTicketView } from '../../store/tickets.ts';
 import { allows, approverRoles, vdcsWith } from '../authz.ts';
@@ -23,7 +26,9 @@ export interface TicketServiceDeps {
   /** Fault-injection hook between storing a ticket and starting its workflow (tests only). */
   afterInsert?: () => void;
   /** Resolves whether a decider acts as the delegate of an eligible approver; without it nobody decides as a delegate. */
-  delegations?: Pick<DelegationService, 'actingFor'>;
+  delegations?: Pick<DelegationService, 'actingFor'> & Partial<Pick<DelegationService, 'delegatorsOf'>>;
+  /** The price book the budget rule prices quota requests with; default: the store's. */
+  priceBook?: Pick<PriceBookStore, 'list'>;
 }
 
 /** Roles the current step still needs: the escalated role or the step's roles, minus those an all-of step already has. */
@@ -45,7 +50,8 @@ export function decidersOf(approvals: readonly ApprovalRecord[]): string[] {
   ]);
 }
 
-export type TicketWithCaps = TicketView & { canDecide: boolean };
+/** A ticket as one caller sees it: whether they may decide it, and for whom when that is as a delegate. */
+export type TicketWithCaps = TicketView & { canDecide: boolean; onBehalfOf?: Actor };
 
 /** Time-sortable ticket id: `tkt-` + base36 milliseconds + 6 random hex chars. */
 export const newTicketId = (): string => `tkt-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -60,6 +66,7 @@ const DECISION_STATUS: Record<string, (msg: string) => Error> = {
 /** Ticket use cases behind the routes: submit, read, decide, cancel, timeline, and starting lost workflows. */
 export function ticketService(deps: TicketServiceDeps) {
   const { store, temporal } = deps;
+  const priceBook = deps.priceBook ?? priceBookStore(store.conn);
 
   /** Starts the ticket's workflow (type and input from the ticket-type registry); harmless when it already runs (USE_EXISTING) or has finished. */
   async function ensureWorkflow(t: TicketDoc): Promise<void> {
@@ -111,7 +118,49 @@ export function ticketService(deps: TicketServiceDeps) {
     return deps.delegations.actingFor(caller.sub, { vdcId: t.vdc.id, domainId: t.vdc.domainId }, needed, [t.requester.sub, caller.sub, ...decidersOf(state.approvals)]);
   }
 
+  /**
+   * Whether the ticket is an approved quota lease still waiting for its start (the workflow honours a
+   * cancel until then). Asked of the workflow itself: the projection may lag behind the start.
+   */
+  async function scheduledLease(t: TicketDoc): Promise<boolean> {
+    if (t.type !== 'quota-lease' || t.status !== 'approved') return false;
+    try {
+      return (await temporal.workflow.getHandle(t._id).query(leaseQuery)).phase === 'scheduled';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
   const withCaps = (caller: Caller, t: TicketDoc): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t) });
+
+  /**
+   * Pending tickets the caller may decide only as a delegate, each with the approver they stand in for:
+   * the approver (per their current grants) could decide the current step, and neither the approver nor
+   * the caller requested the ticket or decided a step of it. From the projection; the workflow's
+   * validator checks again at decision time.
+   */
+  async function delegatedTickets(caller: Caller, only?: TicketDoc): Promise<TicketWithCaps[]> {
+    const delegators = (await deps.delegations?.delegatorsOf?.(caller.sub)) ?? [];
+    if (delegators.length === 0) return [];
+    const allVdcs = only ? [{ id: only.vdc.id, domainId: only.vdc.domainId }] : (await store.vdcs.list('all')).map((v) => ({ id: v._id, domainId: v.domainId }));
+    const out = new Map<string, TicketWithCaps>();
+    for (const { delegator, grants } of delegators) {
+      const vdcIds = vdcsWith(grants, 'ticket:decide', allVdcs);
+      if (vdcIds !== 'all' && vdcIds.length === 0) continue;
+      const pending = only ? (only.status === 'pending_approval' ? [only] : []) : await store.tickets.list({ vdcIds, status: 'pending_approval' });
+      for (const t of pending) {
+        if (out.has(t._id) || t.currentStep === null || canDecide(caller, t)) continue;
+        if ([caller.sub, delegator.sub].includes(t.requester.sub)) continue;
+        const decided = decidersOf(t.approvals);
+        if (decided.includes(caller.sub) || decided.includes(delegator.sub)) continue;
+        const roles = approverRoles(grants, { vdcId: t.vdc.id, domainId: t.vdc.domainId });
+        if (!neededRoles(t.policy, t.approvals, t.currentStep).some((r) => roles.includes(r))) continue;
+        out.set(t._id, { ...toTicketView(t), canDecide: true, onBehalfOf: delegator });
+      }
+    }
+    return [...out.values()];
+  }
 
   return {
     async submit(caller: Caller, body: SubmitTicket, idempotencyKey: string | undefined): Promise<{ ticket: TicketWithCaps; created: boolean }> {
@@ -130,8 +179,12 @@ export function ticketService(deps: TicketServiceDeps) {
           spaces: vdc.spaces ?? [],
           namespace: vdc.namespace,
           ...(vdc.pool ? { pool: vdc.pool } : {}),
+          ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
           ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' ? { workloads: await store.workloads.list(vdc._id) } : {}),
         },
+        ...(body.type === 'quota-change' && vdc.monthlyBudget
+          ? { projectedCost: projectedMonthlyCost({ current: vdc.quota ?? {}, requested: body.quota, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }) }
+          : {}),
       });
       if (decision.outcome === 'deny') throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
       const { ticket, created } = await store.tickets.insertOrGet({
@@ -168,7 +221,19 @@ export function ticketService(deps: TicketServiceDeps) {
       const vdcIds = vdcsWith(caller.grants, opts.scope === 'inbox' ? 'ticket:decide' : 'ticket:read', allVdcs);
       const status = opts.scope === 'inbox' ? 'pending_approval' : opts.status;
       const items = (await store.tickets.list({ vdcIds, status })).map((t) => withCaps(caller, t));
-      return opts.scope === 'inbox' ? items.filter((t) => t.canDecide).sort((a, b) => a.createdAt.localeCompare(b.createdAt)) : items;
+      if (opts.scope !== 'inbox') return items;
+      return [...items.filter((t) => t.canDecide), ...(await delegatedTickets(caller))].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    },
+
+    /**
+     * A ticket the caller may decide now as a delegate (an active delegation, the approver eligible on its
+     * current step). Anything else is a 404: a delegate learns nothing else about the VDC's tickets.
+     */
+    async getDelegated(caller: Caller, id: string): Promise<TicketWithCaps> {
+      const t = await store.tickets.get(id);
+      const [hit] = t ? await delegatedTickets(caller, t) : [];
+      if (!hit) throw new NotFoundError();
+      return hit;
     },
 
     /** Sends the decision as a Temporal Update; the workflow's validator has the last word. */
@@ -194,7 +259,11 @@ export function ticketService(deps: TicketServiceDeps) {
         });
       } catch (err) {
         const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-        if (cause instanceof ApplicationFailure && cause.type && DECISION_STATUS[cause.type]) throw DECISION_STATUS[cause.type]!(cause.message);
+        if (cause instanceof ApplicationFailure && cause.type && DECISION_STATUS[cause.type]) {
+          // Name the step (its label may name the policy rule that put it in the chain, e.g. a privileged container).
+          const step = cause.type === DECISION_ERRORS.notEligible && ticket.currentStep !== null ? ticket.policy.chain[ticket.currentStep]?.label : undefined;
+          throw DECISION_STATUS[cause.type]!(step ? `${cause.message}: ${step}` : cause.message);
+        }
         // The workflow closed between reading the ticket and sending the update.
         if (err instanceof WorkflowNotFoundError) throw new ConflictError('ticket is no longer awaiting a decision');
         throw err;
@@ -208,7 +277,9 @@ export function ticketService(deps: TicketServiceDeps) {
       const isOps = allows(caller.grants, 'ticket:decide', { kind: 'platform' });
       const isVdcAdmin = rolesOn(caller, ticket).includes('vdc-admin');
       if (ticket.requester.sub !== caller.sub && !isOps && !isVdcAdmin) throw new ForbiddenError('only the requester, a VDC admin of the VDC or an operations admin may cancel');
-      if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval') throw new ConflictError(`ticket is ${ticket.status}; only a ticket awaiting approval can be cancelled`);
+      if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval' && !(await scheduledLease(ticket))) {
+        throw new ConflictError(`ticket is ${ticket.status}; only a ticket awaiting approval, or an approved lease that has not started, can be cancelled`);
+      }
       await temporal.workflow.getHandle(id).signal(cancelSignal, { actor: { sub: caller.sub, name: caller.name }, ...(reason ? { reason } : {}) });
       return withCaps(caller, ticket);
     },

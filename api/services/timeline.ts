@@ -25,6 +25,14 @@ const ACTIVITY_LABELS: Record<string, string> = {
   markSpaceDeleting: 'Application space marked deleting',
   deleteSpaceNamespace: 'Namespace deleted',
   unrecordSpace: 'Application space removed from the VDC',
+  loadWorkloadRevision: 'Loaded the revision to roll back to',
+  preflightWorkload: 'Preflight: server-side dry-run of every object, quota and storage rules',
+  applyWorkload: 'Applied the workload objects (server-side apply)',
+  waitWorkloadRollout: 'Rollout finished',
+  pruneWorkload: 'Deleted the objects the new revision dropped',
+  recordWorkload: 'Workload revision recorded',
+  undoWorkload: 'Compensation: workload objects restored or deleted',
+  unrecordWorkload: 'Compensation: workload revision record removed',
 };
 
 const first = <T>(p: Payloads): T | undefined => {

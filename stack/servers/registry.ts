@@ -87,5 +87,7 @@ export const registry = processServer({
     EDGEPORT_REGISTRY_URL: urlOf(cfg),
     EDGEPORT_REGISTRY_TOKEN_KEY_FILE: keyFile(cfg),
     EDGEPORT_REGISTRY_TOKEN_CERT_FILE: certFile(cfg),
+    // The local scanner's advisory feed: a small demo feed (no scanner database is reachable here).
+    EDGEPORT_ADVISORY_FEED: join(import.meta.dirname, '..', 'advisories', 'demo-feed.json'),
   }),
 });

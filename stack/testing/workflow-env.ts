@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll } from 'vitest';
-import { createTicketWorker, type TicketWorker } from '../../worker/create-worker.ts';
+import { createTicketWorker, WORKFLOWS_PATH, type TicketWorker } from '../../worker/create-worker.ts';
 import { stackEnv, uniqueName } from './env.ts';
 
 /** A running ticket worker on its own task queue in the shared time-skipping environment. */
@@ -27,6 +28,8 @@ export function useTimeSkippingWorkers<K extends string>(specs: Record<K, { queu
       server: { executable: { type: 'existing-path', path: stackEnv('EDGEPORT_TEMPORAL_TEST_SERVER') } },
     });
     const entries = Object.entries(specs) as [K, { queuePrefix: string; failpoints?: string[] }][];
+    // Bundled once for all workers of the file (webpack is the slow part of starting a worker).
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
     await Promise.all(
       entries.map(async ([key, spec]) => {
         const taskQueue = uniqueName(spec.queuePrefix);
@@ -39,6 +42,7 @@ export function useTimeSkippingWorkers<K extends string>(specs: Record<K, { queu
           connection: ctx.env.nativeConnection,
           client: ctx.env.client,
           ...(spec.failpoints ? { failpoints: spec.failpoints } : {}),
+          worker: { workflowBundle },
         });
         ctx.workers[key] = { taskQueue, tw };
         runs.push(tw.worker.run());

@@ -1,4 +1,5 @@
 import type { Quota } from '@common/tickets';
+import type { VdcView } from '@common/tenancy';
 import { http } from './http.ts';
 
 /** A VDC the caller may see; `quota` is the current ResourceQuota (absent resource = not set). */
@@ -13,4 +14,9 @@ export interface Vdc {
 /** Quiet: the form shows the failure beside the VDC field. */
 export function listVdcs(): Promise<{ items: Vdc[] }> {
   return http.get('/api/vdcs', { quiet: true });
+}
+
+/** One VDC with its application spaces (`GET /api/vdcs/:id`). Quiet: callers show their own state. */
+export function getVdc(id: string): Promise<VdcView> {
+  return http.get(`/api/vdcs/${encodeURIComponent(id)}`, { quiet: true });
 }

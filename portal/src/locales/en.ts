@@ -1,4 +1,6 @@
 import admin from './admin.en.ts';
+import requests from './requests.en.ts';
+import workspace from './workspace.en.ts';
 
 /** English messages; the shape of this object is the schema every locale must match. */
 export default {
@@ -49,6 +51,7 @@ export default {
     'node-join': 'Join edge node',
     'workload-deploy': 'Deploy / upgrade workload',
     'workload-rollback': 'Roll back workload',
+    'image-publish': 'Publish image',
   },
   resource: {
     cpu: 'CPU',
@@ -113,6 +116,13 @@ export default {
     title: 'Approvals inbox',
     empty: 'Nothing is waiting for your decision',
     step: 'Waiting for',
+    deadline: 'SLA deadline',
+    noSla: 'no deadline',
+    left: '{span} left',
+    overdue: 'overdue by {span}',
+    minutes: '{n} min',
+    hoursMinutes: '{h} h {m} min',
+    days: '{n} days',
   },
   detail: {
     title: 'Ticket {id}',
@@ -173,6 +183,8 @@ export default {
     backToList: 'Back to my tickets',
   },
   admin,
+  requests,
+  ...workspace,
   errors: {
     notFound: 'Page not found',
     notFoundSub: 'The address you opened does not exist.',

@@ -1,4 +1,6 @@
 import admin from './admin.zh-CN.ts';
+import requests from './requests.zh-CN.ts';
+import workspace from './workspace.zh-CN.ts';
 import type en from './en.ts';
 
 /** 简体中文 messages; typed against the English schema so a missing key fails the type check. */
@@ -50,6 +52,7 @@ const zhCN: typeof en = {
     'node-join': '边缘节点接入',
     'workload-deploy': '部署/升级工作负载',
     'workload-rollback': '回滚工作负载',
+    'image-publish': '发布镜像',
   },
   resource: {
     cpu: 'CPU',
@@ -114,6 +117,13 @@ const zhCN: typeof en = {
     title: '待我审批',
     empty: '没有等待您审批的工单',
     step: '等待',
+    deadline: 'SLA 截止时间',
+    noSla: '无截止时间',
+    left: '剩余 {span}',
+    overdue: '已超时 {span}',
+    minutes: '{n} 分钟',
+    hoursMinutes: '{h} 小时 {m} 分钟',
+    days: '{n} 天',
   },
   detail: {
     title: '工单 {id}',
@@ -174,6 +184,8 @@ const zhCN: typeof en = {
     backToList: '返回我的工单',
   },
   admin,
+  requests,
+  ...workspace,
   errors: {
     notFound: '页面不存在',
     notFoundSub: '您访问的地址不存在。',

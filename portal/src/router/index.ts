@@ -5,9 +5,11 @@ import { ROUTE } from './names.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { workspaceRoutes } from './routes/workspace.ts';
 
 export const routes: RouteRecordRaw[] = [
-  { path: '/', redirect: '/tickets' },
+  { path: '/', redirect: '/dashboard' },
+  ...workspaceRoutes,
   ...ticketRoutes,
   ...approvalRoutes,
   ...adminRoutes,

@@ -2,6 +2,10 @@
 export const ROUTE = {
   myTickets: 'my-tickets',
   newQuotaChange: 'new-quota-change',
+  newRequest: 'new-request',
+  dashboard: 'dashboard',
+  delegations: 'delegations',
+  finance: 'finance',
   ticketDetail: 'ticket-detail',
   inbox: 'approvals-inbox',
   domains: 'admin-domains',

@@ -76,6 +76,8 @@ function appliedObjects(l: KubeLayout): KubernetesObject[] {
       provisioner: 'kwok.x-k8s.io/volume',
       reclaimPolicy: 'Delete',
       volumeBindingMode: 'Immediate',
+      // Workload upgrades may grow a claim (PVC expansion); the admission plugin refuses it otherwise.
+      allowVolumeExpansion: true,
     } as KubernetesObject,
     // What joining nodes discover; the bootstrapsigner controller signs it for each bootstrap token.
     {

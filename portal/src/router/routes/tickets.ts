@@ -11,8 +11,14 @@ export const ticketRoutes: RouteRecordRaw[] = [
   {
     path: '/tickets/new',
     name: ROUTE.newQuotaChange,
-    component: () => import('../../views/tickets/NewQuotaChange.vue'),
-    meta: { title: 'app.menu.newRequest' },
+    component: () => import('../../views/tickets/NewRequest.vue'),
+    meta: { title: 'app.menu.newRequest', menu: '/tickets/new' },
+  },
+  {
+    path: '/tickets/new/:type',
+    name: ROUTE.newRequest,
+    component: () => import('../../views/tickets/NewRequest.vue'),
+    meta: { title: 'app.menu.newRequest', menu: '/tickets/new' },
   },
   {
     path: '/tickets/:id',

@@ -1,0 +1,29 @@
+import { edgeNodeCostPreview, noCostPreview } from '../common/budget.ts';
+import { ANY, costPreview, type CostPreview } from '../common/billing.ts';
+import type { Quota } from '../common/tickets.ts';
+import type { Store } from '../store/index.ts';
+import { priceBookStore } from '../store/pricebook.ts';
+
+/**
+ * Prices a ticket's change for its preview, under the price book in force now (the version is named in the
+ * result). Used inside preflight activities, so the cost is computed once, recorded in the activity result
+ * (workflow history) and projected onto the ticket with the rest of the preview. Read-only; a Mongo fault
+ * is a plain error and the preflight is retried.
+ */
+export function costPreviewer(store: Pick<Store, 'conn'>) {
+  const book = priceBookStore(store.conn);
+  return {
+    /** Monthly cost delta of replacing `current` by `requested` (per resource named) in `pool`. */
+    async quota(pool: string | undefined, current: Quota, requested: Quota, at = new Date()): Promise<CostPreview> {
+      return costPreview({ current, proposed: requested, pool: pool ?? ANY, versions: await book.list(), at });
+    },
+    /** Monthly cost of one more edge node in `pool`. */
+    async edgeNode(pool: string, arch: string | undefined, at = new Date()): Promise<CostPreview> {
+      return edgeNodeCostPreview({ pool, ...(arch ? { arch } : {}), versions: await book.list(), at });
+    },
+    /** A change without billable facts; names the price book in force. */
+    async none(at = new Date()): Promise<CostPreview> {
+      return noCostPreview(await book.list(), at);
+    },
+  };
+}

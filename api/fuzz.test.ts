@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClients } from '../activities/kube/client.ts';
+import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
+import { LOCAL_POOL, seedVdc } from '../stack/seed.ts';
+import { startTestApi, type TestApi } from '../stack/testing/api-process.ts';
+import { stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { loginAs } from './auth/test-login.ts';
+import { collectionCounts, formatReport, fuzzApi, workflowCount } from './fuzz/run.ts';
+import type { OpenApiDocument } from './openapi/document.ts';
+
+/**
+ * Every /api route fuzzed from the OpenAPI document the API serves (built from the route definitions and
+ * their zod schemas), against a real api process on the test stack, signed in as the operations admin
+ * (who passes every permission check, so bad input reaches validation). Invalid input must be answered
+ * 4xx with a problem body, never 5xx, and must store nothing (document counts of every MongoDB collection)
+ * and start nothing (Temporal workflow count).
+ *
+ * Runs per route: EDGEPORT_FUZZ_RUNS (default 12 here; `npm run fuzz` runs 300 and prints the table);
+ * EDGEPORT_FUZZ_SEED replays a run.
+ */
+const RUNS = Number(process.env.EDGEPORT_FUZZ_RUNS ?? 12);
+const SEED = process.env.EDGEPORT_FUZZ_SEED ? Number(process.env.EDGEPORT_FUZZ_SEED) : undefined;
+
+let store: Store;
+let temporal: Client;
+let connection: Connection;
+let api: TestApi;
+let cookie = '';
+let doc: OpenApiDocument;
+const f = { domain: uniqueName('fz'), vdc: uniqueName('fz'), ticket: '', role: `custom:${uniqueName('fz')}` };
+const memberSub = demoUserByUsername('other')!.sub;
+
+/**
+ * Path values that exist for reads and for writes with a body (so the body is what is wrong), and values
+ * that do not exist for deletes (a delete whose only oddity is an ignored query must not remove anything).
+ * Pools never exist here: a pool read with an ignored query is a valid read, and it runs as a workflow
+ * (the worker reads the cluster), which would show up in the workflow count; the pool routes parse their
+ * bodies before looking the pool up.
+ */
+function params(method: string, path: string): Record<string, string> {
+  const missing = method === 'delete';
+  const id = path.startsWith('/tickets/')
+    ? f.ticket
+    : path.startsWith('/domains/') || path.startsWith('/reports/domains/')
+      ? missing ? 'fz-missing' : f.domain
+      : path.startsWith('/vdcs/') || path.startsWith('/reports/vdcs/')
+        ? missing ? 'fz-missing' : f.vdc
+        : path.startsWith('/pools/')
+          ? 'fz-missing'
+          : path.startsWith('/reports/pools/')
+            ? LOCAL_POOL
+            : path.startsWith('/roles/')
+              ? missing ? 'custom:fz-missing' : f.role
+              : randomUUID();
+  return { id, sub: missing ? 'fz-missing-user' : memberSub, name: 'edge-amd64-1' };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 3_000));
+
+beforeAll(async () => {
+  store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
+  connection = await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') });
+  temporal = new Client({ connection });
+  await store.domains.create({ _id: f.domain, name: f.domain });
+  await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), { id: f.vdc, name: f.vdc, domainId: f.domain, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
+  await store.roles.create({ _id: f.role as `custom:${string}`, name: 'fuzz', baseRole: 'vdc-user', permissions: ['vdc:read'], createdBy: 'test' });
+  api = await startTestApi();
+  cookie = await loginAs(api.base, 'opsadmin', demoUserByUsername('opsadmin')!.password);
+  const res = await fetch(`${api.base}/api/tickets`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'quota-change', vdcId: f.vdc, quota: { cpu: 5 } }),
+  });
+  expect(res.status).toBe(201);
+  f.ticket = ((await res.json()) as { id: string }).id;
+}, 240_000);
+
+afterAll(async () => {
+  await api?.stop();
+  await connection?.close();
+  await store?.close();
+});
+
+describe('OpenAPI document', () => {
+  it('is served at /api/openapi.json, generated from the route definitions: every path parameter and body has its schema', async () => {
+    expect((await fetch(`${api.base}/api/openapi.json`)).status).toBe(401);
+    const res = await fetch(`${api.base}/api/openapi.json`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    doc = (await res.json()) as OpenApiDocument;
+    expect(doc.openapi).toBe('3.1.0');
+    const ops = Object.entries(doc.paths).flatMap(([path, o]) => Object.entries(o).map(([method, op]) => ({ method, path, op })));
+    expect(ops.length).toBeGreaterThanOrEqual(40);
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    const gaps: string[] = [];
+    for (const { method, path, op } of ops) {
+      for (const p of op.parameters) {
+        ajv.compile(p.schema);
+        // An undeclared path parameter is documented as a bare string: every route declares its own.
+        if (p.in === 'path' && Object.keys(p.schema).length === 1) gaps.push(`${method} ${path}: path ${p.name} has no schema`);
+      }
+      if (['post', 'put', 'patch'].includes(method) && !op.requestBody) gaps.push(`${method} ${path}: no request body schema`);
+      if (op.requestBody) ajv.compile(op.requestBody.content['application/json'].schema);
+    }
+    expect(gaps).toEqual([]);
+  });
+});
+
+describe('fuzzing every route from the document', () => {
+  it(
+    'bad input: 4xx with a problem body, never 5xx; nothing stored, no workflow started',
+    async () => {
+      expect(doc).toBeDefined();
+      await settle();
+      const before = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal) };
+      const report = await fuzzApi({ base: api.base, headers: { cookie }, doc, params, runsPerRoute: RUNS, progress: (line) => process.stderr.write(`${line}\n`), ...(SEED !== undefined ? { seed: SEED } : {}) });
+      console.log(formatReport(report));
+      await settle();
+      const after = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal) };
+      console.log(`stored/started: collections ${JSON.stringify(before.collections)} → ${JSON.stringify(after.collections)}; workflows ${before.workflows} → ${after.workflows}`);
+      expect(report.findings).toEqual([]);
+      expect(report.serverErrors).toBe(0);
+      expect(Object.keys(report.routes).length).toBe(Object.values(doc.paths).reduce((n, o) => n + Object.keys(o).length, 0));
+      expect(after).toEqual(before);
+    },
+    Math.max(300_000, RUNS * 60 * 250),
+  );
+});
