@@ -22,20 +22,29 @@ export function createKubeClients(kubeconfigPath: string): KubeClients {
 }
 
 /** Kubernetes refusals (4xx other than conflict and throttling) that a retry cannot fix. */
-const NON_RETRYABLE = new Set([400, 401, 403, 404, 405, 410, 413, 415, 422]);
+const NON_RETRYABLE = new Set([400, 404, 405, 410, 413, 415, 422]);
+/**
+ * 401/403 to the worker's own credentials: a restarted kube-apiserver answers 403 until its authorizer's
+ * caches are warm, so these are retried with backoff (a real RBAC gap shows as the activity's last failure
+ * in the timeline until it is fixed, then the ticket carries on). Pool credentials map them to their own type.
+ */
+const AUTH_REFUSED = new Set([401, 403]);
 
 /**
  * The one place Kubernetes HTTP errors are mapped: a refusal becomes a non-retryable ApplicationFailure
- * of type `KubernetesRefused`; 409/429/5xx and network errors are rethrown so Temporal retries them.
- * With `credentialsRefused`, a 401/403 gets that type instead (a registered pool whose stored
- * credentials the cluster no longer accepts, as opposed to a refused request).
+ * of type `KubernetesRefused`; 401/403 a retryable `KubernetesAuthRefused`; 409/429/5xx and network errors
+ * are rethrown so Temporal retries them. With `credentialsRefused`, a 401/403 gets that non-retryable type
+ * instead (a registered pool whose stored credentials the cluster no longer accepts).
  */
 export function mapKubeError(err: unknown, what: string, opts: { credentialsRefused?: string } = {}): never {
-  if (err instanceof ApiException && NON_RETRYABLE.has(err.code)) {
+  if (err instanceof ApiException && (NON_RETRYABLE.has(err.code) || AUTH_REFUSED.has(err.code))) {
     const body = err.body as { message?: string } | string | undefined;
     const message = typeof body === 'string' ? body : (body?.message ?? err.message);
-    const type = opts.credentialsRefused && (err.code === 401 || err.code === 403) ? opts.credentialsRefused : 'KubernetesRefused';
-    throw ApplicationFailure.nonRetryable(`${what}: ${message}`, type, { status: err.code });
+    if (AUTH_REFUSED.has(err.code)) {
+      if (opts.credentialsRefused) throw ApplicationFailure.nonRetryable(`${what}: ${message}`, opts.credentialsRefused, { status: err.code });
+      throw ApplicationFailure.retryable(`${what}: ${message}`, 'KubernetesAuthRefused', { status: err.code });
+    }
+    throw ApplicationFailure.nonRetryable(`${what}: ${message}`, 'KubernetesRefused', { status: err.code });
   }
   throw err;
 }
