@@ -16,6 +16,8 @@ export interface Component {
   healthy(): Promise<boolean>;
   /** Runs before a (re)start, never when the process is already healthy. */
   prepare?(): Promise<void>;
+  /** Starts tried when the process dies during start-up (default 1). */
+  startAttempts?: number;
 }
 
 /** The control plane's processes: etcd ← apiserver ← controller-manager, scheduler, kwok. */
@@ -143,6 +145,9 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
     ],
     healthy: async () => probeOk(`http://${host}:${ports.kwok}/healthz`),
     prepare: () => releaseNodeLeases(l),
+    // kwok v0.8.0 sometimes dies at start with "fatal error: concurrent map writes" (a race in its CEL
+    // type registry while installing metrics); a fresh start gets past it.
+    startAttempts: 3,
   };
 
   return { etcd, apiserver, controllerManager, scheduler, kwok };
@@ -152,10 +157,20 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
 export async function startComponent(cfg: StackConfig, c: Component, timeoutMs = 60_000): Promise<void> {
   const files = procFiles(cfg.dataDir, c.name);
   if (isAlive(readPid(files.pidFile)) && (await c.healthy().catch(() => false))) return;
-  await stopPid(files.pidFile);
-  await c.prepare?.();
-  const pid = spawnDetached(c.cmd, c.args, files);
-  await waitFor(c.name, () => c.healthy(), { timeoutMs, logFile: files.logFile, pid, intervalMs: 100 });
+  const attempts = c.startAttempts ?? 1;
+  for (let attempt = 1; ; attempt++) {
+    await stopPid(files.pidFile);
+    await c.prepare?.();
+    const pid = spawnDetached(c.cmd, c.args, files);
+    try {
+      await waitFor(c.name, () => c.healthy(), { timeoutMs, logFile: files.logFile, pid, intervalMs: 100 });
+      return;
+    } catch (err) {
+      const died = err instanceof Error && err.message.includes('exited during start-up');
+      if (!died || attempt >= attempts) throw err;
+      console.error(`  ${c.name} exited during start-up; starting it again (${attempt + 1}/${attempts})`);
+    }
+  }
 }
 
 export async function stopComponent(cfg: StackConfig, c: Component): Promise<void> {
