@@ -87,7 +87,8 @@ export function restrictGrants(grants: readonly Grant[], allowed: readonly Permi
     .filter((g) => g.permissions.size > 0);
 }
 
-const scopeKey = (s: Scope): string => (s.type === 'platform' ? 'platform' : s.type === 'domain' ? `domain:${s.domainId}` : `vdc:${s.vdcId}`);
+/** A scope as one comparable string: `platform`, `domain:<id>` or `vdc:<id>`. */
+export const scopeKey = (s: Scope): string => (s.type === 'platform' ? 'platform' : s.type === 'domain' ? `domain:${s.domainId}` : `vdc:${s.vdcId}`);
 
 /** The distinct scopes of grants holding one of `permissions` (an API token's reach when it is made). */
 export function scopesHolding(grants: readonly Grant[], permissions: readonly Permission[]): Scope[] {

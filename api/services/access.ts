@@ -4,7 +4,7 @@ import { isBuiltinRole, ROLES, type Role, type RoleBinding, type Scope } from '.
 import { BUILTIN_ROLE_LABELS, BUILTIN_ROLE_SCOPES, customRoleId, CUSTOM_ROLE_PREFIX, type CreateRole, type PatchRole, type RoleView, type UserView } from '../../common/tenancy.ts';
 import type { Store } from '../../store/index.ts';
 import type { CustomRoleDoc, UserDoc } from '../../store/models.ts';
-import { allows, type Target } from '../authz.ts';
+import { allows, scopeKey, type Target } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.ts';
 import type { Caller } from './caller.ts';
 
@@ -40,7 +40,6 @@ interface ResolvedBinding {
 const APPROVER_RANK: Partial<Record<Role, number>> = { [ROLES.vdcAdmin]: 1, [ROLES.domainAdmin]: 2, [ROLES.opsAdmin]: 3 };
 const rank = (r: Role): number => APPROVER_RANK[r] ?? 0;
 
-export const scopeKey = (s: Scope): string => (s.type === 'platform' ? 'platform' : s.type === 'domain' ? `domain:${s.domainId}` : `vdc:${s.vdcId}`);
 const bindingKey = (b: RoleBinding): string => `${b.role}@${scopeKey(b.scope)}`;
 
 /** A binding as a client sends it (role not yet known to exist). */
