@@ -50,6 +50,18 @@ export const PERMISSION_TREE = [
     ],
   },
   {
+    key: 'workloads',
+    label: { en: 'Workloads and configuration', 'zh-CN': '工作负载和配置' },
+    children: [
+      leaf('workload:read', 'vdc', 'View workloads, pods, events and logs', '查看工作负载、容器组、事件和日志'),
+      leaf('workload:operate', 'vdc', 'Scale, stop, start, restart and delete workloads', '伸缩、停止、启动、重启和删除工作负载'),
+      leaf('volume:write', 'vdc', 'Create, expand and delete volumes', '创建、扩容和删除存储卷'),
+      leaf('config:read', 'vdc', 'View ConfigMaps and Secrets (never Secret values)', '查看配置项和保密字典（不含保密值）'),
+      leaf('config:write', 'vdc', 'Create, edit and delete ConfigMaps and Secrets', '创建、编辑和删除配置项和保密字典'),
+      leaf('network:write', 'vdc', 'Edit security groups and network policies', '编辑安全组和网络策略'),
+    ],
+  },
+  {
     key: 'finance',
     label: { en: 'Metering and billing', 'zh-CN': '计量计费' },
     children: [leaf('report:read', 'vdc', 'View costs and reports', '查看费用和报表')],
@@ -68,12 +80,17 @@ export const PERMISSION_SCOPE = Object.fromEntries(PERMISSION_LEAVES.map((n) => 
 
 export const isPermission = (s: string): s is Permission => (ALL_PERMISSIONS as string[]).includes(s);
 
+/** A VDC's members run their workloads; policy decides which operations still need a ticket. */
+const WORKLOAD_USER = ['workload:read', 'workload:operate', 'volume:write', 'config:read', 'config:write'] as const satisfies readonly Permission[];
+/** Security groups open or close traffic for the whole VDC: its admins only. */
+const WORKLOAD_ADMIN = [...WORKLOAD_USER, 'network:write'] as const satisfies readonly Permission[];
+
 /** Built-in roles: each role type's role with all its permissions. */
 export const BUILTIN_ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   [ROLES.opsAdmin]: ALL_PERMISSIONS,
-  [ROLES.maintenanceAdmin]: ['pool:read', 'pool:write', 'node:maintain', 'domain:read', 'vdc:read', 'ticket:read'],
-  [ROLES.domainAdmin]: ['domain:read', 'vdc:create', 'vdc:read', 'vdc:members', 'ticket:read', 'ticket:create', 'ticket:decide', 'report:read'],
-  [ROLES.vdcAdmin]: ['vdc:read', 'vdc:members', 'ticket:read', 'ticket:create', 'ticket:decide', 'report:read'],
-  [ROLES.vdcUser]: ['vdc:read', 'ticket:read', 'ticket:create'],
+  [ROLES.maintenanceAdmin]: ['pool:read', 'pool:write', 'node:maintain', 'domain:read', 'vdc:read', 'ticket:read', 'workload:read'],
+  [ROLES.domainAdmin]: ['domain:read', 'vdc:create', 'vdc:read', 'vdc:members', 'ticket:read', 'ticket:create', 'ticket:decide', 'report:read', ...WORKLOAD_ADMIN],
+  [ROLES.vdcAdmin]: ['vdc:read', 'vdc:members', 'ticket:read', 'ticket:create', 'ticket:decide', 'report:read', ...WORKLOAD_ADMIN],
+  [ROLES.vdcUser]: ['vdc:read', 'ticket:read', 'ticket:create', ...WORKLOAD_USER],
   [ROLES.finance]: ['domain:read', 'vdc:read', 'report:read'],
 };
