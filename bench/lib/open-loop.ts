@@ -49,6 +49,8 @@ export interface Summary {
   p50: number;
   p99: number;
   max: number;
+  /** Failed operations by HTTP status (`error` when the request itself failed), so a failure rate has a cause. */
+  failures: Record<string, number>;
 }
 
 export function summarize(run: { samples: Sample[]; startedAt: number; endedAt: number }): Summary {
@@ -61,5 +63,6 @@ export function summarize(run: { samples: Sample[]; startedAt: number; endedAt: 
     p50: quantile(lat, 0.5),
     p99: quantile(lat, 0.99),
     max: lat.length ? Math.max(...lat) : Number.NaN,
+    failures: run.samples.filter((s) => !s.ok).reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status ?? 'error']: (acc[s.status ?? 'error'] ?? 0) + 1 }), {}),
   };
 }
