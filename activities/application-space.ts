@@ -10,6 +10,7 @@ import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import type { KubeClients } from './kube/client.ts';
 import { applyQuota as applyResourceQuota } from './kube/quota.ts';
+import { stableJson } from './kube/workload.ts';
 import {
   applyObject,
   createNamespaceIfAbsent,
@@ -88,6 +89,27 @@ export function spaceSubjects(users: readonly { _id: string; bindings: readonly 
 export function createSpaceActivities(deps: SpaceActivityDeps) {
   const { kube, store, crashPoint } = deps;
   const pricing = costPreviewer(store);
+
+  /** Reads the VDC's quota as recorded now and server-side applies it as the space's ResourceQuota. */
+  async function applyRecordedQuota(args: SpaceArgs): Promise<Quota> {
+    const vdc = await store.vdcs.get(args.vdc.id);
+    if (!vdc) throw ApplicationFailure.nonRetryable(`VDC ${args.vdc.id} no longer exists`, SPACE_ERRORS.vdcMissing);
+    const quota = vdc.quota ?? {};
+    await applyResourceQuota(kube, args.space.namespace, quota, { [SPACE_LABELS.vdc]: args.vdc.id, [SPACE_LABELS.space]: args.space.name });
+    return quota;
+  }
+
+  /** Applies the recorded quota until a re-read after the apply finds it unchanged (a few rounds at most). */
+  async function settleSpaceQuota(args: SpaceArgs): Promise<void> {
+    let applied = await applyRecordedQuota(args);
+    for (let round = 0; round < 5; round++) {
+      const now = (await store.vdcs.get(args.vdc.id))?.quota ?? {};
+      if (stableJson(now) === stableJson(applied)) return;
+      applied = await applyRecordedQuota(args);
+    }
+    throw new Error(`the quota of VDC ${args.vdc.id} kept changing while space ${args.space.name} was recorded; retrying`);
+  }
+
   return {
     /** Create preflight: the namespace name must be free in the cluster. Read-only. @throws `SpaceNameTaken` */
     async preflightSpaceCreate(args: SpaceArgs & { labels: Record<string, string> }): Promise<SpacePreview> {
@@ -141,11 +163,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
 
     /** Server-side applies the VDC's quota (as recorded now) as the space's ResourceQuota. @throws `VdcNotFound` */
     async applySpaceQuota(args: SpaceArgs): Promise<{ quota: Quota }> {
-      const vdc = await store.vdcs.get(args.vdc.id);
-      if (!vdc) throw ApplicationFailure.nonRetryable(`VDC ${args.vdc.id} no longer exists`, SPACE_ERRORS.vdcMissing);
-      const quota = vdc.quota ?? {};
-      await applyResourceQuota(kube, args.space.namespace, quota, { [SPACE_LABELS.vdc]: args.vdc.id, [SPACE_LABELS.space]: args.space.name });
-      return { quota };
+      return { quota: await applyRecordedQuota(args) };
     },
 
     /** Server-side applies the space's LimitRange (container default requests and limits). */
@@ -176,9 +194,16 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
     },
 
     /** Records the space on its VDC as active. Idempotent. @throws `VdcNotFound` */
+    /**
+     * Records the space on its VDC, then settles its ResourceQuota on the VDC's quota as recorded now.
+     * A quota change records the new quota before it lists the spaces to apply it to, so a space created
+     * concurrently is either in that list or reads the new quota here; re-reading after each apply closes
+     * the window where this apply of an older quota lands after the change's apply of the newer one.
+     */
     async recordSpace(args: SpaceArgs & { ticketId: string }): Promise<void> {
       const ok = await store.spaces.record(args.vdc.id, { name: args.space.name, namespace: args.space.namespace, status: 'active', ticketId: args.ticketId, createdAt: new Date().toISOString() });
       if (!ok) throw ApplicationFailure.nonRetryable(`VDC ${args.vdc.id} no longer exists`, SPACE_ERRORS.vdcMissing);
+      await settleSpaceQuota(args);
     },
 
     async markSpaceDeleting(args: SpaceArgs): Promise<void> {
