@@ -1,15 +1,19 @@
+import { createConfigItemActivities, type ConfigItemActivityDeps } from './config-items.ts';
 import { createSpaceActivities, type SpaceActivityDeps } from './application-space.ts';
 import { createImageActivities, type ImageActivityDeps } from './image-publish.ts';
+import { createNetworkActivities } from './network.ts';
+import { createVolumeActivities } from './volumes.ts';
 import { createNodeJoinActivities, type NodeJoinActivityDeps } from './node-join.ts';
 import { createPoolActivities, type PoolActivityDeps } from './pools.ts';
 import { createQuotaActivities, type QuotaActivityDeps } from './quota-change.ts';
 import { createQuotaLeaseActivities } from './quota-lease.ts';
 import { createWorkloadActivities } from './workload.ts';
+import { createWorkloadOperationActivities } from './workload-operation.ts';
 
-export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityDeps & NodeJoinActivityDeps & ImageActivityDeps;
+export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityDeps & NodeJoinActivityDeps & ImageActivityDeps & ConfigItemActivityDeps;
 
 /** All activities the ticket worker registers, built once over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createImageActivities(deps) };
+  return { ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createImageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -16,6 +16,13 @@ export interface ApplyQuotaResult {
   namespaces?: string[];
   /** The full quota in force after the apply (not only the changed resources). */
   quota: LedgerQuota;
+  /**
+   * What the allocation line bills when leases were in force at the apply: `quota` net of their increases
+   * (each lease's own line bills its increase until it ends). Absent: `quota`.
+   */
+  billed?: LedgerQuota;
+  /** The leases (ticket ids) `billed` is net of. */
+  leases?: string[];
   appliedAt: string;
 }
 
@@ -70,7 +77,7 @@ export function ledgerLinesFromHistory(workflowId: string, history: History): Li
     const base = { _id: ledgerLineId(workflowId, runId, eventId), workflowId, runId, eventId, units: { ...QUOTA_UNITS } };
     if (type === 'applyQuota') {
       const r = defaultPayloadConverter.fromPayload<ApplyQuotaResult>(payload);
-      lines.push({ ...base, fact: 'quota.allocation.changed', vdcId: r.vdcId, domainId: r.domainId, pool: r.pool, quantities: r.quota, start: new Date(r.appliedAt) });
+      lines.push({ ...base, fact: 'quota.allocation.changed', vdcId: r.vdcId, domainId: r.domainId, pool: r.pool, quantities: r.billed ?? r.quota, start: new Date(r.appliedAt) });
     } else if (type === 'applyLeaseQuota') {
       const r = defaultPayloadConverter.fromPayload<LeaseApplyResult>(payload);
       openLease = { ...base, fact: 'quota.lease', vdcId: r.vdcId, domainId: r.domainId, pool: r.pool, quantities: r.delta, start: new Date(r.appliedAt) };

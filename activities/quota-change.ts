@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Quota, QuotaDiffLine, QuotaPreview, QuotaResource } from '../common/tickets.ts';
 import { QUOTA_RESOURCES } from '../common/tickets.ts';
 import type { VdcRef } from '../common/quota-change-workflow.ts';
+import { netOfLeases } from '../common/quota-lease-workflow.ts';
 import type { Store } from '../store/index.ts';
 import type { TicketProjection } from '../store/tickets.ts';
 import { costPreviewer } from './cost-preview.ts';
@@ -125,6 +126,7 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
       ctx.heartbeat('applying');
       const quota = mergeQuota(args.current, args.requested);
       const namespaces = await applyVdcQuota(deps, args.vdc, quota);
+      const leases = (await store.vdcs.get(args.vdc.id))?.leases ?? [];
       crashPoint(FAILPOINTS.workerAfterApply, ctx.info.attempt === 1);
       return {
         vdcId: args.vdc.id,
@@ -133,6 +135,7 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
         namespace: args.vdc.namespace,
         namespaces,
         quota,
+        ...(leases.length ? { billed: netOfLeases(quota, leases), leases: leases.map((l) => l.ticketId) } : {}),
         appliedAt: new Date().toISOString(),
       };
     },

@@ -10,6 +10,13 @@ import { applyVdcQuota, type QuotaActivityDeps } from './quota-change.ts';
  * (so every apply is a plain idempotent write of a fixed quota, safe to retry), and passes the lease
  * times it fixed, so the ledger derived from history covers exactly the leased interval.
  */
+/** The lease's ticket id: the id of the workflow running the activity. */
+function leaseTicket(ctx: Context): string {
+  const id = ctx.info.workflowExecution?.workflowId;
+  if (!id) throw new Error('lease activities run inside a lease workflow');
+  return id;
+}
+
 export function createQuotaLeaseActivities(deps: Pick<QuotaActivityDeps, 'kube' | 'store'>) {
   const { store } = deps;
   return {
@@ -25,7 +32,10 @@ export function createQuotaLeaseActivities(deps: Pick<QuotaActivityDeps, 'kube' 
      * Idempotent. @throws `KubernetesRefused` (non-retryable) when the cluster refuses the quota
      */
     async applyLeaseQuota(args: { vdc: VdcRef; quota: Quota; base: Quota; delta: Quota; at: string; endsAt: string }): Promise<LeaseApplyResult> {
-      Context.current().heartbeat('applying lease');
+      const ctx = Context.current();
+      ctx.heartbeat('applying lease');
+      // Recorded before the quota is raised, so a quota change in between already bills net of it.
+      await deps.store.vdcs.addLease(args.vdc.id, { ticketId: leaseTicket(ctx), base: args.base, delta: args.delta, endsAt: args.endsAt });
       const namespaces = await applyVdcQuota(deps, args.vdc, args.quota);
       return {
         vdcId: args.vdc.id,
@@ -43,8 +53,10 @@ export function createQuotaLeaseActivities(deps: Pick<QuotaActivityDeps, 'kube' 
 
     /** Ends a lease: applies the reverted quota (computed by the workflow) like `applyLeaseQuota`. Idempotent. */
     async revertLeaseQuota(args: { vdc: VdcRef; quota: Quota; at: string }): Promise<LeaseRevertResult> {
-      Context.current().heartbeat('reverting lease');
+      const ctx = Context.current();
+      ctx.heartbeat('reverting lease');
       const namespaces = await applyVdcQuota(deps, args.vdc, args.quota);
+      await deps.store.vdcs.removeLease(args.vdc.id, leaseTicket(ctx));
       return { vdcId: args.vdc.id, namespaces, quota: args.quota, revertedAt: args.at };
     },
   };

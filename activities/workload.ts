@@ -6,8 +6,12 @@ import type { VdcRef } from '../common/ticket-workflow.ts';
 import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
 import type { Store } from '../store/index.ts';
+import { volumeStore } from '../store/volumes.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
+import { imageDeployProblems, workloadArchitectures } from './registry/deploy-gate.ts';
+import type { RegistryRuntime } from './registry/runtime.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
+import { missingConfigRefs } from './kube/config-refs.ts';
 import { parseQuantity } from './kube/quantity.ts';
 import { readQuota } from './kube/quota.ts';
 import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
@@ -17,6 +21,8 @@ export interface WorkloadActivityDeps {
   kube: KubeClients;
   store: Store;
   crashPoint: (name: Failpoint, firstAttempt?: boolean) => void;
+  /** Edgeport's registry: images on it are checked at preflight (scan, architecture, signature). */
+  registry?: RegistryRuntime;
 }
 
 /** One revision of one workload in one namespace of a VDC; every workload activity takes these. */
@@ -154,9 +160,16 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
         if (users.length > 0) errors.push(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`);
       }
       const recorded = (await store.workloads.list(args.vdc.id)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
-      for (const v of storageViolations(spec, namespace, recorded)) if (!errors.includes(v.message)) errors.push(v.message);
+      const standalone = await volumeStore(store.conn).list(args.vdc.id);
+      for (const v of storageViolations(spec, namespace, recorded, standalone)) if (!errors.includes(v.message)) errors.push(v.message);
       for (const p of await liveStorageProblems(spec, namespace)) if (!errors.includes(p)) errors.push(p);
       for (const p of await liveVolumeChanges(spec, namespace)) if (!errors.includes(p)) errors.push(p);
+      for (const p of await missingConfigRefs(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
+      if (deps.registry) {
+        const rt = deps.registry;
+        const arches = await workloadArchitectures(kube.core, args.vdc.pool, spec.nodeSelector);
+        for (const p of await imageDeployProblems({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy }, args.vdc.id, spec.containers, { arches })) errors.push(p.message);
+      }
 
       const requests = workloadRequests(spec);
       const quota = await readQuota(kube, namespace);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
 import { createAuditLog, type AuditStore } from '../store/audit.ts';
 import { credentialCipher } from '../store/credentials.ts';
+import { configItemService } from './services/config-items.ts';
 import type { Store } from '../store/index.ts';
 import { failpoints, FAILPOINTS } from '../activities/failpoints.ts';
 import { basicTokenAuth } from './auth/basic-token.ts';
@@ -33,9 +34,17 @@ import { ipFilter, ipListService } from './services/ip-lists.ts';
 import { poolService } from './services/pools.ts';
 import { registryService } from './services/registry.ts';
 import { imageService } from './services/images.ts';
+import { imageGate } from './services/image-gate.ts';
+import { imageCatalogService, registryNotificationHandler } from './services/image-catalog.ts';
+import { imageCatalogRoutes } from './routes/image-catalog.ts';
+import { imageCategoryStore } from '../store/image-categories.ts';
 import { ticketService, type TicketService } from './services/tickets.ts';
 import { delegationService } from './services/delegations.ts';
 import { delegationStore } from '../store/delegations.ts';
+import { networkService } from './services/network.ts';
+import { volumeService } from './services/volumes.ts';
+import { workloadService } from './services/workloads.ts';
+import { workloadRoutes } from './routes/workloads.ts';
 
 /** The API's version as named in its OpenAPI document. */
 const API_VERSION = '0.1.0';
@@ -71,6 +80,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     approvalTimeoutMs: config.approvalTimeoutMs,
     afterInsert: () => crash(FAILPOINTS.apiAfterInsert),
     delegations: delegationService({ store, delegations: delegationStore(store.conn), audit }),
+    ...(config.registry ? { imageGate: imageGate({ config: config.registry, scans: store.imageScans, policy: config.images.deploy, log: (msg, err) => log.warn({ err }, msg) }) } : {}),
   });
   const priceBook = priceBookStore(store.conn);
   await priceBook.init();
@@ -111,6 +121,11 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use(ipFilter(ipLists));
   app.use(sameOriginOnly(config.publicUrl));
+  // The registry's push notifications (shared secret header; not a user route): scan on push.
+  if (config.registry && config.images.notifySecret) {
+    const hook = registryNotificationHandler({ secret: config.images.notifySecret, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, log: (msg, extra) => log.info(extra, msg) });
+    app.post('/hooks/registry/events', express.json({ type: ['application/json', 'application/vnd.docker.distribution.events.v1+json'], limit: '1mb' }), hook);
+  }
   app.use('/api', jsonBodiesOnly);
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(auth.session, ...auth.passport);
@@ -120,12 +135,20 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   api.use('/registry/token', basicTokenAuth(apiTokens));
   // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
   api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
-  const registry = config.registry ? registryService({ config: config.registry, vdcs: store.vdcs }) : undefined;
+  const registry = config.registry ? registryService({ config: config.registry, vdcs: store.vdcs, scans: store.imageScans }) : undefined;
   const images =
     config.registry && registry
       ? imageService({ config: config.registry, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
       : undefined;
-  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys) });
+  const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
+  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }) });
+  if (registry) {
+    const categories = imageCategoryStore(store.conn);
+    await categories.init();
+    routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
+  }
+  // Workloads after deploy: views, logs and direct day-2 operations read the cluster with EDGEPORT_KUBECONFIG.
+  if (config.kubeconfig) routes.push(...workloadRoutes(workloadService({ store, audit, tickets, kubeconfig: config.kubeconfig })));
   routes.push(...openApiRoutes(routes, API_VERSION));
   mountRoutes(api, routes);
   api.use(() => {

@@ -9,6 +9,8 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { openStore, type Store } from '../store/index.ts';
 import { loginAs } from './auth/test-login.ts';
 import type { LedgerVerifyResult } from './services/ledger-verify.ts';
+import { LEDGER_VERIFY_QUEUE, LEDGER_VERIFY_SCHEDULER } from './services/ledger-verify-jobs.ts';
+import { Queue } from 'bullmq';
 
 /**
  * Ledger verify, reports and the price book over HTTP, with real api and worker processes: quota tickets
@@ -132,6 +134,32 @@ describe('ledger verify over real ticket workflows', () => {
     }
   });
 
+  it('runs on a schedule in the worker (BullMQ job scheduler) and stores each run with its differences', async () => {
+    const redis = new URL(stackEnv('EDGEPORT_REDIS_URL'));
+    const queue = new Queue(LEDGER_VERIFY_QUEUE, { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
+    const fake = { ...(await store.ledger.byWorkflow(ticketIds[0]!))[0]!, _id: `${ticketIds[0]}/scheduled-forged/998`, runId: 'scheduled-forged', eventId: 998 };
+    const lines = store.conn.collection('ledgerlines');
+    try {
+      // The worker registered the scheduler with its interval (default: daily).
+      expect((await queue.getJobScheduler(LEDGER_VERIFY_SCHEDULER))?.every).toBe(86_400_000);
+      await lines.insertOne(fake as never);
+      // One run now, as the scheduler would start it.
+      const jobId = uniqueName('lv');
+      await queue.add('verify', {}, { jobId });
+      const runs = await until(() => call('finance', 'GET', '/api/ledger/verifications?limit=50'), (r) => r.body?.items?.some((i: { id: string }) => i.id === jobId), 180_000);
+      const run = runs.body.items.find((i: { id: string }) => i.id === jobId);
+      expect(run).toMatchObject({ ok: false });
+      expect(run.workflowsScanned).toBeGreaterThanOrEqual(ticketIds.length);
+      expect(run.differences).toContainEqual(expect.objectContaining({ kind: 'extra', id: fake._id }));
+      expect(run.differenceCount).toBeGreaterThanOrEqual(1);
+      expect((await call('vdcadmin', 'GET', '/api/ledger/verifications')).status).toBe(403);
+      expect((await call('finance', 'GET', '/api/ledger/verifications?limit=0')).status).toBe(400);
+    } finally {
+      await lines.deleteOne({ _id: fake._id as never });
+      await queue.close();
+    }
+  }, 240_000);
+
   it('refuses a malformed body naming the field', async () => {
     const r = await call('finance', 'POST', '/api/ledger/verify', { vdcIds: ['Not A Label'] });
     expect(r.status).toBe(400);
@@ -176,6 +204,66 @@ describe('price book and reports over HTTP', () => {
     expect(a.text).toBe(b.text);
     expect(a.text.split('\r\n')[0]).toBe('row,vdc_id,domain_id,pool,resource,unit,usage,currency,amount,ledger_lines');
     expect(a.text).toContain(`usage,${vdcId},${domainId},local,cpu,core-hour,`);
+  });
+});
+
+describe('billing labels and label reports over HTTP', () => {
+  it('domain and ops admins label VDCs (audited, bad labels name the field); finance reports over the labelled VDCs, synchronously and as a job', async () => {
+    const costCenter = uniqueName('cc');
+    const month = new Date().toISOString().slice(0, 7);
+    const asOf = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
+    const labels = { 'cost-center': costCenter, 'example.com/team': 'edge' };
+
+    expect((await call('vdcadmin', 'PUT', `/api/vdcs/${vdcId}/labels`, { labels })).status).toBe(403);
+    const bad = await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/labels`, { labels: { 'cost center': 'x' } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.errors)).toContain('labels');
+    const badValue = await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/labels`, { labels: { team: 'a b' } });
+    expect(badValue.status).toBe(400);
+    expect(JSON.stringify(badValue.body.errors)).toContain('labels.team');
+    expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body.labels).toEqual({});
+
+    const put = await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/labels`, { labels });
+    expect(put.status).toBe(200);
+    expect(put.body.labels).toEqual(labels);
+    expect((await call('vdcadmin', 'GET', `/api/vdcs/${vdcId}`)).body.labels).toEqual(labels);
+    expect((await call('opsadmin', 'PUT', `/api/vdcs/${otherVdc}/labels`, { labels: { 'cost-center': costCenter } })).status).toBe(200);
+    const audit = await call('opsadmin', 'GET', `/api/audit?action=vdc.labels&limit=1000`);
+    expect(audit.body.items.some((e: { target: string; details?: { to?: unknown } }) => e.target === `vdc:${vdcId}` && JSON.stringify(e.details?.to) === JSON.stringify(labels))).toBe(true);
+
+    const path = `/api/reports/labels?label=cost-center=${costCenter}&month=${month}&asOf=${encodeURIComponent(asOf)}`;
+    const r = await call('finance', 'GET', path);
+    expect(r.status).toBe(200);
+    expect(r.body.scope).toEqual({ kind: 'label', key: 'cost-center', value: costCenter, vdcIds: [vdcId, otherVdc].sort() });
+    expect(r.body.invoices.map((i: { vdcId: string }) => i.vdcId)).toEqual([vdcId]);
+    const workflows = new Set(r.body.invoices.flatMap((i: { lines: { provenance: { workflowId: string } }[] }) => i.lines.map((l) => l.provenance.workflowId)));
+    expect([...workflows].sort()).toEqual([...ticketIds].sort());
+    const byTeam = await call('finance', 'GET', `/api/reports/labels?label=example.com/team=edge&month=${month}&asOf=${encodeURIComponent(asOf)}`);
+    expect(byTeam.body.scope.vdcIds).toContain(vdcId);
+    expect(byTeam.body.scope.vdcIds).not.toContain(otherVdc);
+    const none = await call('finance', 'GET', `/api/reports/labels?label=cost-center=${costCenter}-none&month=${month}`);
+    expect(none.status).toBe(200);
+    expect(none.body.invoices).toEqual([]);
+    expect((await call('vdcadmin', 'GET', path)).status).toBe(403);
+    const badSelector = await call('finance', 'GET', `/api/reports/labels?label=no-value&month=${month}`);
+    expect(badSelector.status).toBe(400);
+    expect(JSON.stringify(badSelector.body.errors)).toContain('label');
+
+    const from = `${month}-01`;
+    const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10);
+    const missing = await call('finance', 'POST', '/api/reports/jobs', { scope: 'label', from, to: next, kind: 'showback', format: 'csv' });
+    expect(missing.status).toBe(400);
+    expect(JSON.stringify(missing.body.errors)).toContain('label');
+    const sub = await call('finance', 'POST', '/api/reports/jobs', { scope: 'label', label: `cost-center=${costCenter}`, from, to: next, kind: 'showback', format: 'csv' });
+    expect(sub.status).toBe(202);
+    const done = await until(() => call('finance', 'GET', `/api/reports/jobs/${sub.body.id}`), (j) => j.body?.state === 'done' || j.body?.state === 'failed', 120_000);
+    expect(done.body.state).toBe('done');
+    const file = await call('finance', 'GET', done.body.downloadUrl);
+    // A job's asOf is the hour it was submitted in; the synchronous report defaults to the same.
+    const sync = await call('finance', 'GET', `/api/reports/labels?label=cost-center=${costCenter}&from=${from}&to=${next}&kind=showback&format=csv`);
+    expect(file.text).toBe(sync.text);
+    expect(file.text.split('\r\n')[0]).toBe('row,vdc_id,domain_id,pool,resource,unit,usage,currency,amount,ledger_lines');
+    expect(file.text).not.toContain(otherVdc);
   });
 });
 

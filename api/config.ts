@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageSettingsFromEnv, type ImageSettings } from '../activities/registry/image-settings.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
 import { trustedProxyCidrs } from './ip-match.ts';
 
@@ -49,6 +50,7 @@ const ApiEnvSchema = z.object({
   EDGEPORT_CREDENTIALS_KEY: credentialsKey,
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
   EDGEPORT_REGISTRY_URL: z.string().url().optional(),
+  EDGEPORT_KUBECONFIG: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
 });
@@ -80,6 +82,10 @@ export interface ApiConfig {
   credentials: { key: string; previousKeys: string[] };
   /** The OCI registry this API is the token service of; absent: no registry routes. The key file is a secret. */
   registry?: { url: string; tokenKeyFile: string; tokenCertFile: string };
+  /** Kubeconfig of the cluster the workload views, logs and direct day-2 operations read and write; absent: no workload routes. */
+  kubeconfig?: string;
+  /** Image deploy rules and the registry's notification secret (`EDGEPORT_IMAGE_*`, `EDGEPORT_REGISTRY_NOTIFY_SECRET`). */
+  images: ImageSettings;
 }
 
 /** Parses the API's settings once at start-up; nothing else in the API reads `process.env`. */
@@ -107,6 +113,8 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     ipListCacheMs: c.EDGEPORT_IPLIST_CACHE_SECONDS * 1000,
     mtls: { mode: c.EDGEPORT_MTLS_MODE, subjectHeader: c.EDGEPORT_MTLS_SUBJECT_HEADER, verifyHeader: c.EDGEPORT_MTLS_VERIFY_HEADER },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
+    images: imageSettingsFromEnv(env),
+    ...(c.EDGEPORT_KUBECONFIG ? { kubeconfig: c.EDGEPORT_KUBECONFIG } : {}),
     ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
       ? { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE } }
       : {}),

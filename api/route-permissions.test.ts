@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -9,6 +10,7 @@ import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { networkStore } from '../store/network.ts';
 import { createApp } from './app.ts';
 import { loginAs } from './auth/test-login.ts';
 import { loadApiConfig } from './config.ts';
@@ -40,6 +42,8 @@ interface Probe {
 type Expectation = { allow: Role[]; probe: (f: Fixture) => Probe } | { signedIn: true; probe: (f: Fixture) => Probe };
 
 const pool = 'local';
+/** A security group of the fixture VDC (made in `fixture`), its id derived from the VDC's. */
+const probeGroup = (vdc: string): string => `sg-${createHash('sha256').update(vdc).digest('hex').slice(0, 10)}`;
 let customRole = '';
 const subject = demoUserByUsername('finance')!;
 const memberSub = demoUserByUsername('other')!.sub;
@@ -74,6 +78,7 @@ const EXPECT: Record<string, Expectation> = {
   'GET /vdcs/:id': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
   'DELETE /vdcs/:id': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
   'PUT /vdcs/:id/budget': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/budget`, body: { monthlyBudget: { amount: 'lots' } } }) },
+  'PUT /vdcs/:id/labels': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/labels`, body: { labels: { 'Not A Key!': 'x' } } }) },
   'GET /vdcs/:id/members': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/members` }) },
   'PUT /vdcs/:id/members/:sub': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/members/${memberSub}`, body: { roles: 'vdc-user' } }) },
   'DELETE /vdcs/:id/members/:sub': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/members/${memberSub}` }) },
@@ -97,6 +102,8 @@ const EXPECT: Record<string, Expectation> = {
   'GET /reports/domains/:id': { allow: [OPS, DOMAIN, FIN], probe: (f) => ({ path: `/reports/domains/${f.domain}?month=2020-01` }) },
   'GET /reports/pools/:id': { allow: [OPS, FIN], probe: () => ({ path: `/reports/pools/${pool}?month=2020-01` }) },
   'GET /reports/platform': { allow: [OPS, FIN], probe: () => ({ path: '/reports/platform?month=2020-01' }) },
+  'GET /ledger/verifications': { allow: [OPS, FIN], probe: () => ({ path: '/ledger/verifications?limit=1' }) },
+  'GET /reports/labels': { allow: [OPS, FIN], probe: () => ({ path: '/reports/labels?month=2020-01&label=cost-center=none' }) },
   'GET /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations' }) },
   'PUT /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations', body: { delegateSub: 5 } }) },
   'POST /pricebook/what-if': { allow: [OPS, FIN], probe: () => ({ path: '/pricebook/what-if', body: { from: 'soon' } }) },
@@ -111,7 +118,44 @@ const EXPECT: Record<string, Expectation> = {
   'POST /images/scans': { signedIn: true, probe: () => ({ path: '/images/scans', body: { repository: 'public/probe' } }) },
   'DELETE /images/tags': { signedIn: true, probe: () => ({ path: '/images/tags?repository=public/probe' }) },
   'DELETE /images/repositories': { signedIn: true, probe: () => ({ path: '/images/repositories?repository=NOT%20VALID' }) },
+  'GET /images/categories': { signedIn: true, probe: () => ({ path: '/images/categories' }) },
+  'POST /images/categories': { signedIn: true, probe: () => ({ path: '/images/categories', body: { name: 5 } }) },
+  'PATCH /images/categories/:id': { signedIn: true, probe: () => ({ path: '/images/categories/cat-000000000000', body: { name: 5 } }) },
+  'DELETE /images/categories/:id': { signedIn: true, probe: () => ({ path: '/images/categories/cat-000000000000' }) },
+  'PUT /images/repository-categories': { signedIn: true, probe: () => ({ path: '/images/repository-categories', body: { repository: 'NOT VALID' } }) },
+  'GET /vdcs/:id/security-groups': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups` }) },
+  'POST /vdcs/:id/security-groups': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups`, body: { name: 'NOT VALID' } }) },
+  'GET /vdcs/:id/security-groups/:gid': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}` }) },
+  'PUT /vdcs/:id/security-groups/:gid': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}`, body: { rules: 5 } }) },
+  // The probe group is a peer of another group's rules, so deleting it is refused (409) and it stays for the next role.
+  'DELETE /vdcs/:id/security-groups/:gid': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}` }) },
+  'POST /vdcs/:id/security-groups/:gid/members': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}/members`, body: { add: 5 } }) },
+  'GET /vdcs/:id/security-groups/:gid/policies': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}/policies` }) },
+  'GET /vdcs/:id/volumes': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes` }) },
+  'POST /vdcs/:id/volumes': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes`, body: { name: 'NOT VALID' } }) },
+  'POST /vdcs/:id/volumes/:name/expand': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes/probe-data/expand`, body: { size: 'big' } }) },
+  // probe-data belongs to the fixture's recorded workload, so the volume API refuses to delete it (409) and it stays.
+  'DELETE /vdcs/:id/volumes/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes/probe-data` }) },
+  'GET /vdcs/:id/network-defaults': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/network-defaults` }) },
+  'PUT /vdcs/:id/network-defaults/:space': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/network-defaults/probe`, body: { policy: 'maybe' } }) },
   'GET /openapi.json': { signedIn: true, probe: () => ({ path: '/openapi.json' }) },
+  'GET /vdcs/:id/configmaps': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps` }) },
+  'POST /vdcs/:id/configmaps': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps`, body: { entries: 5 } }) },
+  // An invalid space is refused (400) before the item is looked up: allowed roles get past the permission check.
+  'GET /vdcs/:id/configmaps/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps/probe?space=NOT_VALID` }) },
+  'PUT /vdcs/:id/configmaps/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps/probe?space=NOT_VALID`, body: { entries: 5 } }) },
+  'DELETE /vdcs/:id/configmaps/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps/probe?space=NOT_VALID` }) },
+  'GET /vdcs/:id/secrets': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets` }) },
+  'POST /vdcs/:id/secrets': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets`, body: { entries: 5 } }) },
+  // An invalid space is refused (400) before the item is looked up: allowed roles get past the permission check.
+  'GET /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID` }) },
+  'PUT /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID`, body: { entries: 5 } }) },
+  'DELETE /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID` }) },
+  'GET /vdcs/:id/workloads': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads` }) },
+  // Invalid query / body is refused (400) before the workload is looked up: allowed roles get past the permission check.
+  'GET /vdcs/:id/workloads/:namespace/:name': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe?eventLimit=0` }) },
+  'GET /vdcs/:id/workloads/:namespace/:name/logs': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe/logs?tailLines=0` }) },
+  'POST /vdcs/:id/workloads/:namespace/:name/operations': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe/operations`, body: { operation: { op: 'explode' } } }) },
 };
 
 const base = stackEnv('EDGEPORT_PUBLIC_URL');
@@ -155,6 +199,11 @@ async function fixture(tag: string, opsCookie: string): Promise<Fixture> {
   const vdc = uniqueName(`rp${tag}`);
   await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), { id: vdc, name: vdc, domainId: domain, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await grant(store, demoUserByUsername('other')!, [{ role: VDCU, scope: { type: 'vdc', vdcId: vdc } }]);
+  const now = new Date().toISOString();
+  const groups = networkStore(store.conn);
+  await groups.insert({ id: probeGroup(vdc), vdcId: vdc, name: 'probe', rules: [], members: [], revision: 1, createdAt: now, updatedAt: now });
+  await store.workloads.recordRevision({ vdcId: vdc, namespace: `vdc-${vdc}`, name: 'probe', kind: 'StatefulSet', revision: 1, spec: { kind: 'StatefulSet', name: 'probe', replicas: 1, containers: [{ name: 'c', image: 'registry.invalid/probe:1' }], volumes: [{ name: 'probe-data', size: '1Gi', accessMode: 'ReadWriteOnce' }] } as never, ticketId: 'probe' });
+  await groups.insert({ id: probeGroup(`${vdc}/peer`), vdcId: vdc, name: 'probe-peer', rules: [{ direction: 'in', protocol: 'TCP', port: 80, peer: { kind: 'group', group: probeGroup(vdc) } }], members: [], revision: 1, createdAt: now, updatedAt: now });
   const res = await fetch(`${base}/api/tickets`, {
     method: 'POST',
     headers: { cookie: opsCookie, 'content-type': 'application/json' },

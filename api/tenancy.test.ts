@@ -129,7 +129,7 @@ describe('tenancy admin API over HTTP', () => {
     const vdc = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', quota });
     expect(vdc.status).toBe(201);
     expect(vdc.location).toBe(`/api/vdcs/${vdcId}`);
-    expect(vdc.body).toEqual({ id: vdcId, name: 'Lab', domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota, spaces: [], membersCount: 0 });
+    expect(vdc.body).toEqual({ id: vdcId, name: 'Lab', domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota, spaces: [], membersCount: 0, labels: {} });
     expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', quota })).status).toBe(409);
     expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body).toEqual({ id: domainId, name: 'Research', vdcCount: 1, vdcs: [{ id: vdcId, name: 'Lab' }] });
     expect((await call('opsadmin', 'GET', '/api/vdcs')).body.items.map((v: { id: string }) => v.id)).toContain(vdcId);
@@ -259,7 +259,7 @@ describe('tenancy admin API over HTTP', () => {
     expect(role).toMatchObject({ status: 201, body: { id: `custom:${slug}`, builtin: false, baseRole: 'vdc-user', permissions: ['ticket:read', 'vdc:read'] } });
     expect((await call('opsadmin', 'POST', '/api/roles', { id: slug, name: 'Again', baseRole: 'vdc-user', permissions: ['vdc:read'] })).status).toBe(409);
     const roles = (await call('tenant', 'GET', '/api/roles')).body.items;
-    expect(roles).toContainEqual(expect.objectContaining({ id: 'vdc-user', builtin: true, permissions: ['vdc:read', 'ticket:read', 'ticket:create'] }));
+    expect(roles).toContainEqual(expect.objectContaining({ id: 'vdc-user', builtin: true, permissions: ['vdc:read', 'ticket:read', 'ticket:create', 'workload:read', 'workload:operate', 'volume:write', 'config:read', 'config:write'] }));
     expect(roles).toContainEqual(expect.objectContaining({ id: `custom:${slug}`, permissions: ['ticket:read', 'vdc:read'] }));
 
     const domainId = await newDomain();

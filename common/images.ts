@@ -46,6 +46,10 @@ export interface ImageTagView {
   created: string | null;
   /** Push time: the distribution registry does not record it (Harbor does), so null on the local registry. */
   pushedAt: string | null;
+  /** A cosign signature (`sha256-<hex>.sig` tag) of this digest is in the repository. */
+  signed?: boolean;
+  /** Summary of the digest's last scan (null: never scanned). */
+  scan?: { severity: string; counts: Record<string, number>; scannedAt: string; findings: number } | null;
 }
 
 export interface ImageRepositoryView {

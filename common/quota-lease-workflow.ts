@@ -59,6 +59,21 @@ export function leasePlan(base: Quota, leased: Quota): { quota: Quota; delta: Qu
  * The quota after a lease ends, recomputed at the end from the quota then in force: each leased
  * resource loses the lease's increase, never going below the base (other changes made meanwhile stay).
  */
+/** A lease in force on a VDC, as recorded on the VDC while it runs. */
+export interface ActiveLease {
+  ticketId: string;
+  base: Quota;
+  delta: Quota;
+  endsAt: string;
+}
+
+/**
+ * The part of `quota` that is not leased: the quota once every active lease has reverted (each by the same
+ * rule as its revert). A quota change recorded during a lease bills this, since the lease's own line bills
+ * the increase until the lease ends.
+ */
+export const netOfLeases = (quota: Quota, leases: readonly ActiveLease[]): Quota => leases.reduce((q, l) => leaseRevert(q, l.base, l.delta), quota);
+
 export function leaseRevert(current: Quota, base: Quota, delta: Quota): Quota {
   const out: Quota = { ...current };
   for (const r of QUOTA_RESOURCES) {

@@ -107,6 +107,30 @@ export interface DomainDetailView extends DomainView {
   vdcs: { id: string; name: string }[];
 }
 
+/**
+ * Billing labels of a VDC (e.g. `cost-center=cc-104`): finance reports by label select the VDCs carrying
+ * one. Keys follow Kubernetes label keys (optional DNS prefix and `/`), values Kubernetes label values.
+ */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+export const VdcLabelKeySchema = z.string().max(317).regex(LABEL_KEY, 'must be a label key like cost-center or example.com/team');
+export const VdcLabelValueSchema = z.string().max(63).regex(LABEL_VALUE, 'must be a label value (letters, digits, - _ . ; at most 63)');
+export const VdcLabelsSchema = z.record(VdcLabelKeySchema, VdcLabelValueSchema).refine((l) => Object.keys(l).length <= 16, { message: 'at most 16 labels' });
+/** Body of `PUT /api/vdcs/:id/labels`: the whole label set (replaces the previous one). */
+export const PutVdcLabelsSchema = z.strictObject({ labels: VdcLabelsSchema });
+export type VdcLabels = z.infer<typeof VdcLabelsSchema>;
+/** `key=value`: one billing label, as label reports select by (`?label=cost-center=cc-104`). */
+export const LabelSelectorSchema = z
+  .string()
+  .max(381)
+  .regex(/^[^=]+=[^=]*$/, 'must be key=value')
+  .refine((s) => VdcLabelKeySchema.safeParse(s.split('=')[0]).success && VdcLabelValueSchema.safeParse(s.split('=')[1]).success, { message: 'must be key=value with a label key and a label value' });
+export const parseLabelSelector = (s: string): { key: string; value: string } => {
+  const [key = '', value = ''] = s.split('=');
+  return { key, value };
+};
+export type PutVdcLabels = z.infer<typeof PutVdcLabelsSchema>;
+
 export interface VdcView {
   id: string;
   name: string;
@@ -120,6 +144,8 @@ export interface VdcView {
   membersCount: number;
   /** Monthly budget, when an admin set one (see `common/budget.ts`). */
   monthlyBudget?: MonthlyBudget;
+  /** Billing labels (see {@link VdcLabelsSchema}); `{}` when none. */
+  labels: VdcLabels;
 }
 
 export interface MemberView {

@@ -3,6 +3,7 @@ import type { CostPreview } from './billing.ts';
 import type { Actor, Role } from './roles.ts';
 import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadPreview } from './workload.ts';
 import { ImagePublishRequestSchema, type ImagePublishPreview } from './image-publish.ts';
+import { WorkloadOperationRequestSchema, type WorkloadOperationPreview } from './workload-ops.ts';
 
 export const TICKET_STATUSES = [
   'submitted',
@@ -18,7 +19,7 @@ export const TICKET_STATUSES = [
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const FINAL_STATUSES: readonly TicketStatus[] = ['completed', 'rejected', 'failed', 'cancelled', 'compensated'];
 
-export const TICKET_TYPES = ['quota-change', 'space-create', 'space-delete', 'node-join', 'quota-lease', 'workload-deploy', 'workload-rollback', 'image-publish'] as const;
+export const TICKET_TYPES = ['quota-change', 'space-create', 'space-delete', 'node-join', 'quota-lease', 'workload-deploy', 'workload-rollback', 'image-publish', 'workload-operation'] as const;
 export type TicketType = (typeof TICKET_TYPES)[number];
 
 /** Quota resources a VDC can hold in the walking skeleton: cpu cores, memory GiB, pod count. */
@@ -201,7 +202,7 @@ export type NodeJoinRequest = z.infer<typeof NodeJoinRequestSchema>;
 
 
 /** Every ticket body, discriminated by `type`; an unknown type is a 400 naming `type`. */
-export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema, NodeJoinRequestSchema, QuotaLeaseRequestSchema, WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, ImagePublishRequestSchema]);
+export const SubmitTicketSchema = z.discriminatedUnion('type', [QuotaChangeRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema, NodeJoinRequestSchema, QuotaLeaseRequestSchema, WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, ImagePublishRequestSchema, WorkloadOperationRequestSchema]);
 export type SubmitTicket = z.infer<typeof SubmitTicketSchema>;
 /** The request body of one ticket type. */
 export type PayloadOf<T extends TicketType> = Extract<SubmitTicket, { type: T }>;
@@ -329,7 +330,7 @@ export interface NodeJoinPreview {
   cost?: CostPreview;
 }
 
-export type TicketPreview = QuotaPreview | SpacePreview | NodeJoinPreview | WorkloadPreview | ImagePublishPreview;
+export type TicketPreview = QuotaPreview | SpacePreview | NodeJoinPreview | WorkloadPreview | ImagePublishPreview | WorkloadOperationPreview;
 
 /** Lifecycle of an application space as recorded on its VDC. */
 export const SPACE_STATUSES = ['active', 'deleting'] as const;
@@ -384,6 +385,7 @@ export interface PreviewByType {
   'workload-deploy': WorkloadPreview;
   'workload-rollback': WorkloadPreview;
   'image-publish': ImagePublishPreview;
+  'workload-operation': WorkloadOperationPreview;
 }
 
 /** A ticket view whose type is known, with its payload and preview narrowed to that type. */

@@ -45,6 +45,21 @@ const VolumeMountSchema = z.strictObject({
   readOnly: z.boolean().optional(),
 });
 
+/**
+ * A ConfigMap or Secret of the namespace mounted as files (the config center's objects, or a ConfigMap of
+ * the spec): without `key` the whole object over the directory `mountPath` ("overwrite directory"); with
+ * `key` that one key as the file `mountPath` (a subPath mount, "replace one file"). Always read-only.
+ */
+export const ConfigMountSchema = z
+  .strictObject({
+    configMap: dnsLabel().optional(),
+    secret: dnsLabel().optional(),
+    mountPath: z.string().regex(/^\/[^:]*$/, 'must be an absolute path').max(1024),
+    key: z.string().min(1).max(253).regex(CONFIG_KEY, 'must be a ConfigMap key').optional(),
+  })
+  .refine((m) => (m.configMap === undefined) !== (m.secret === undefined), { message: 'exactly one of configMap, secret' });
+export type ConfigMount = z.infer<typeof ConfigMountSchema>;
+
 export const ContainerSchema = z.strictObject({
   name: dnsLabel(),
   image: z.string().min(1).max(512).regex(/^[^\s]+$/, 'must be an image reference'),
@@ -68,6 +83,8 @@ export const ContainerSchema = z.strictObject({
     })
     .optional(),
   volumeMounts: z.array(VolumeMountSchema).max(32).optional(),
+  /** ConfigMaps / Secrets mounted as files (optional: specs recorded before it still parse). */
+  configMounts: z.array(ConfigMountSchema).max(16).optional(),
 });
 export type WorkloadContainer = z.infer<typeof ContainerSchema>;
 
@@ -104,7 +121,12 @@ export const ServiceSchema = z
     targetPort: z.number().int().min(1).max(65535).optional(),
     /** NodePort only; left to the cluster when absent. */
     nodePort: z.number().int().min(30000).max(32767).optional(),
+    /** LoadBalancer only: the address asked of MetalLB. */
+    loadBalancerIP: z.ipv4().optional(),
+    /** ClientIP: requests of one client go to the same pod. */
+    sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
   })
+  .refine((s) => s.type === 'LoadBalancer' || s.loadBalancerIP === undefined, { message: 'loadBalancerIP needs type LoadBalancer', path: ['loadBalancerIP'] })
   .refine((s) => s.type !== 'ClusterIP' || s.nodePort === undefined, { message: 'nodePort needs type NodePort or LoadBalancer', path: ['nodePort'] });
 
 const HOST = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

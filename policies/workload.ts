@@ -1,6 +1,6 @@
 import { ROLES, type Role } from '../common/roles.ts';
 import type { VdcSpace } from '../common/tickets.ts';
-import { isOwnedVolume, podCount, PRIVILEGED_RULE, STORAGE_RULES, volumeBytes, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
+import { isOwnedVolume, podCount, PRIVILEGED_RULE, STORAGE_RULES, volumeBytes, type AccessMode, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
 import type { TicketDecision } from './types.ts';
 
 /** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
@@ -11,6 +11,13 @@ export interface ExistingWorkload {
   namespace: string;
   name: string;
   spec: WorkloadSpec;
+}
+
+/** A standalone volume of the VDC (made with the volume API, not by a workload's deploy); mountable with `existing: true`. */
+export interface StandaloneVolume {
+  namespace: string;
+  name: string;
+  accessMode: AccessMode;
 }
 
 /** A storage-rule violation; `message` starts with `storage rule <rule>:` so every refusal names its rule. */
@@ -34,16 +41,22 @@ const violation = (rule: StorageRule, field: string, text: string): StorageViola
  *   rolling update starts the new pod while the old one still holds the volume.
  * - `volume-in-use`: an upgrade (or rollback) that drops a volume the workload owns deletes its claim, so
  *   no other workload of the namespace may still mount it.
- * A mount of an `existing` volume no workload of the namespace owns is reported as `unique-volume-name`'s
- * sibling problem (missing volume) under the same field.
+ * A mount of an `existing` volume no workload of the namespace owns and no standalone volume (`volumes`,
+ * made with the volume API) of the namespace is, is reported as `unique-volume-name`'s sibling problem
+ * (missing volume) under the same field; a standalone ReadWriteOnce volume counts for the RWO rules.
  */
-export function storageViolations(spec: WorkloadSpec, namespace: string, existing: readonly ExistingWorkload[]): StorageViolation[] {
+export function storageViolations(spec: WorkloadSpec, namespace: string, existing: readonly ExistingWorkload[], volumes: readonly StandaloneVolume[] = []): StorageViolation[] {
   const others = existing.filter((w) => !(w.namespace === namespace && w.name === spec.name));
   const out: StorageViolation[] = [];
   const rwo: string[] = [];
   (spec.volumes ?? []).forEach((v, i) => {
     const field = `workload.volumes.${i}.name`;
     if (isOwnedVolume(v)) {
+      const standalone = volumes.find((s) => s.name === v.name);
+      if (standalone) {
+        out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${v.name} already exists in this VDC (standalone volume in ${standalone.namespace})`));
+        return;
+      }
       const owner = others.find((w) => (w.spec.volumes ?? []).some((o) => isOwnedVolume(o) && o.name === v.name));
       if (owner) {
         out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${v.name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`));
@@ -57,6 +70,15 @@ export function storageViolations(spec: WorkloadSpec, namespace: string, existin
       return;
     }
     const owner = others.find((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => isOwnedVolume(o) && o.name === v.name));
+    const standalone = owner ? undefined : volumes.find((s) => s.namespace === namespace && s.name === v.name);
+    if (standalone) {
+      const mounter = others.find((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === v.name));
+      if (standalone.accessMode === 'ReadWriteOnce') {
+        if (mounter) out.push(violation(STORAGE_RULES.rwoTwoWorkloads, field, `ReadWriteOnce volume ${v.name} is already mounted by workload ${mounter.name}`));
+        rwo.push(v.name);
+      }
+      return;
+    }
     if (!owner) {
       out.push(violation(STORAGE_RULES.duplicateVolume, field, `no volume ${v.name} in namespace ${namespace} to mount`));
       return;
@@ -102,6 +124,33 @@ export function volumeChangeProblems(spec: WorkloadSpec, current: WorkloadSpec |
   return out;
 }
 
+/**
+ * The storage rules for a standalone volume made with the volume API. Pure. `unique-volume-name`: no
+ * workload of the VDC owns a volume of that name and no standalone one has it (in any namespace).
+ */
+export function volumeCreateViolations(name: string, existing: readonly ExistingWorkload[], volumes: readonly StandaloneVolume[]): StorageViolation[] {
+  const standalone = volumes.find((s) => s.name === name);
+  if (standalone) return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (standalone volume in ${standalone.namespace})`)];
+  const owner = existing.find((w) => (w.spec.volumes ?? []).some((o) => isOwnedVolume(o) && o.name === name));
+  if (owner) return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`)];
+  return [];
+}
+
+/**
+ * `volume-in-use` for deleting a standalone volume, over the recorded workloads: any workload of its
+ * namespace mounting it (`existing: true`) keeps it. The volume activity checks the live cluster again.
+ */
+export function volumeDeleteViolations(name: string, namespace: string, existing: readonly ExistingWorkload[]): StorageViolation[] {
+  const users = existing.filter((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === name)).map((w) => `workload ${w.name}`);
+  return users.length ? [violation(STORAGE_RULES.volumeInUse, 'name', `volume ${name} is mounted by ${users.join(', ')} and cannot be deleted`)] : [];
+}
+
+/** A volume can only grow: the problem with resizing from `before` to `after`, if any. */
+export function volumeResizeProblem(name: string, before: string, after: string): string | undefined {
+  if (volumeBytes(after) > volumeBytes(before)) return undefined;
+  return volumeBytes(after) === volumeBytes(before) ? `volume ${name} is already ${before}` : `volume ${name} cannot shrink from ${before} to ${after}: a volume can only grow`;
+}
+
 /** Whether any container of the spec asks for privileged mode. */
 export const isPrivileged = (spec: WorkloadSpec): boolean => spec.containers.some((c) => c.securityContext?.privileged === true);
 
@@ -113,6 +162,8 @@ export interface WorkloadDeployPolicyInput {
   spaces: readonly Pick<VdcSpace, 'name' | 'status'>[];
   /** The VDC's workloads as recorded in Mongo. */
   workloads: readonly ExistingWorkload[];
+  /** The VDC's standalone volumes (volume API), mountable with `existing: true`. */
+  volumes?: readonly StandaloneVolume[];
   requesterRoles: readonly Role[];
 }
 
@@ -126,11 +177,11 @@ const opsAdminStep = { step: 1, role: ROLES.opsAdmin, label: `Operations admin (
  * - an upgrade changes the kind, shrinks a volume or changes its access mode / storage class → deny naming the field;
  * - otherwise a VDC admin approves; a privileged container adds an operations admin step after it.
  */
-export function decideWorkloadDeploy({ spec, namespace, spaces, workloads }: WorkloadDeployPolicyInput): TicketDecision {
+export function decideWorkloadDeploy({ spec, namespace, spaces, workloads, volumes = [] }: WorkloadDeployPolicyInput): TicketDecision {
   if (spec.space !== undefined && !spaces.some((s) => s.name === spec.space && s.status === 'active')) {
     return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `no active application space ${spec.space} in this VDC`, field: 'workload.space' };
   }
-  const [first] = storageViolations(spec, namespace, workloads);
+  const [first] = storageViolations(spec, namespace, workloads, volumes);
   if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: first.field };
   const current = workloads.find((w) => w.namespace === namespace && w.name === spec.name);
   if (current && current.spec.kind !== spec.kind) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `workload ${spec.name} is a ${current.spec.kind}; its kind cannot change`, field: 'workload.kind' };
@@ -149,6 +200,7 @@ export interface WorkloadRollbackPolicyInput {
   namespace: string;
   revision?: number;
   workloads: readonly (ExistingWorkload & { revision: number; revisions: readonly { revision: number; spec: WorkloadSpec }[] })[];
+  volumes?: readonly StandaloneVolume[];
 }
 
 /**
@@ -156,14 +208,14 @@ export interface WorkloadRollbackPolicyInput {
  * the current) must exist and differ from the current; the target spec is checked against the storage
  * rules again (others may have taken its volumes since). A privileged target needs an operations admin too.
  */
-export function decideWorkloadRollback({ name, namespace, revision, workloads }: WorkloadRollbackPolicyInput): TicketDecision {
+export function decideWorkloadRollback({ name, namespace, revision, workloads, volumes = [] }: WorkloadRollbackPolicyInput): TicketDecision {
   const w = workloads.find((x) => x.namespace === namespace && x.name === name);
   if (!w) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `no workload ${name} in ${namespace}`, field: 'name' };
   const target = revision ?? Math.max(0, ...w.revisions.filter((r) => r.revision < w.revision).map((r) => r.revision));
   const rev = w.revisions.find((r) => r.revision === target);
   if (!rev) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: revision ? `workload ${name} has no revision ${revision}` : `workload ${name} has no previous revision`, field: 'revision' };
   if (target === w.revision) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `revision ${target} is already the current one`, field: 'revision' };
-  const [first] = storageViolations(rev.spec, namespace, workloads);
+  const [first] = storageViolations(rev.spec, namespace, workloads, volumes);
   if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: 'revision' };
   const [change] = volumeChangeProblems(rev.spec, w.spec);
   if (change) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: change.message, field: 'revision' };

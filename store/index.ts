@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { apiTokenStore } from './api-tokens.ts';
+import { configItemStore } from './config-items.ts';
 import { connectStore } from './connection.ts';
 import { domainStore } from './domains.ts';
 import { imageScanStore } from './image-scans.ts';
@@ -29,6 +30,7 @@ export interface Store {
   pools: ReturnType<typeof poolStore>;
   workloads: ReturnType<typeof workloadStore>;
   imageScans: ReturnType<typeof imageScanStore>;
+  configItems: ReturnType<typeof configItemStore>;
   close(): Promise<void>;
 }
 
@@ -41,7 +43,8 @@ export async function openStore(url: string): Promise<Store> {
   const pools = poolStore(conn);
   const workloads = workloadStore(conn);
   const imageScans = imageScanStore(conn);
-  await Promise.all([apiTokens.init(), ipLists.init(), pools.init(), workloads.init(), imageScans.init()]);
+  const configItems = configItemStore(conn);
+  await Promise.all([apiTokens.init(), ipLists.init(), pools.init(), workloads.init(), imageScans.init(), configItems.init()]);
   return {
     conn,
     tickets: ticketStore(models),
@@ -56,6 +59,7 @@ export async function openStore(url: string): Promise<Store> {
     pools,
     workloads,
     imageScans,
+    configItems,
     close: () => conn.close(),
   };
 }

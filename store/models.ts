@@ -1,4 +1,5 @@
 import type { MonthlyBudget } from '../common/budget.ts';
+import type { ActiveLease } from '../common/quota-lease-workflow.ts';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Permission } from '../common/permissions.ts';
 import type { Actor, Role, RoleBinding } from '../common/roles.ts';
@@ -39,6 +40,10 @@ export interface VdcDoc {
   spaces?: VdcSpace[];
   /** Monthly budget set by a domain or operations admin; the quota policy auto-approves small increases under it. */
   monthlyBudget?: MonthlyBudget;
+  /** Billing labels as a list (label keys may contain dots, which MongoDB field paths cannot). */
+  labels?: { key: string; value: string }[];
+  /** Leases in force (recorded by the lease workflow between its apply and its revert). */
+  leases?: ActiveLease[];
 }
 
 export interface UserDoc {
@@ -94,13 +99,14 @@ export interface LedgerLineDoc {
   runId: string;
   eventId: number;
   /** `quota.lease`: a temporary increase (`quantities` = the increase) over [start, end). */
-  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined';
+  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined' | 'image.storage';
   vdcId: string;
   domainId: string;
   pool: string;
   /** What the fact is about besides the VDC (`node.joined`: the node's name). */
   subject?: string;
-  quantities: Quota & { nodes?: number };
+  /** `imageStorageGi`: an `image.storage` sample (GiB of the VDC's private images held over [start, end)). */
+  quantities: Quota & { nodes?: number; imageStorageGi?: number };
   units: Record<string, string>;
   start: Date;
   /** End of the interval (a lease's revert); absent while open. */
@@ -136,6 +142,8 @@ export function createModels(conn: Connection): Models {
         namespaceStatus: String,
         spaces: { type: [Schema.Types.Mixed], default: undefined },
         monthlyBudget: { type: { amount: String, currency: String }, _id: false, default: undefined },
+        labels: { type: [{ key: String, value: String, _id: false }], default: undefined },
+        leases: { type: [Schema.Types.Mixed], default: undefined },
       },
       { versionKey: false },
     ),
@@ -184,7 +192,7 @@ export function createModels(conn: Connection): Models {
       domainId: String,
       pool: String,
       subject: String,
-      quantities: { type: { ...quota, nodes: Number }, _id: false },
+      quantities: { type: { ...quota, nodes: Number, imageStorageGi: Number }, _id: false },
       units: Schema.Types.Mixed,
       start: Date,
       end: Date,

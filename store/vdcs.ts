@@ -1,4 +1,5 @@
 import type { MonthlyBudget } from '../common/budget.ts';
+import type { ActiveLease } from '../common/quota-lease-workflow.ts';
 import type { Quota } from '../common/tickets.ts';
 import type { Models, VdcDoc } from './models.ts';
 
@@ -24,6 +25,23 @@ export function vdcStore(models: Models) {
     async setBudget(id: string, budget: MonthlyBudget | null): Promise<boolean> {
       const update = budget ? { $set: { monthlyBudget: { amount: budget.amount, currency: budget.currency } } } : { $unset: { monthlyBudget: 1 } };
       return (await Vdc.updateOne({ _id: id }, update)).matchedCount === 1;
+    },
+    /** Replaces the VDC's billing labels; false when there is no such VDC. */
+    async setLabels(id: string, labels: Record<string, string>): Promise<boolean> {
+      const list = Object.keys(labels).sort().map((key) => ({ key, value: labels[key]! }));
+      return (await Vdc.updateOne({ _id: id }, list.length ? { $set: { labels: list } } : { $unset: { labels: 1 } })).matchedCount === 1;
+    },
+    /** Ids of the VDCs carrying label `key=value`, sorted. */
+    async withLabel(key: string, value: string): Promise<string[]> {
+      return (await Vdc.find({ labels: { $elemMatch: { key, value } } }, { _id: 1 }).sort({ _id: 1 }).lean<Pick<VdcDoc, '_id'>[]>()).map((v) => v._id);
+    },
+    /** Records a lease in force; idempotent on the lease's ticket id. */
+    async addLease(id: string, lease: ActiveLease): Promise<void> {
+      await Vdc.updateOne({ _id: id, 'leases.ticketId': { $ne: lease.ticketId } }, { $push: { leases: lease } });
+    },
+    /** Forgets a lease once reverted; idempotent. */
+    async removeLease(id: string, ticketId: string): Promise<void> {
+      await Vdc.updateOne({ _id: id }, { $pull: { leases: { ticketId } } });
     },
     async upsert(vdc: VdcDoc): Promise<void> {
       await Vdc.updateOne({ _id: vdc._id }, { $set: vdc }, { upsert: true });

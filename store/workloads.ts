@@ -63,6 +63,20 @@ export function workloadStore(conn: Connection) {
       });
     },
 
+    /**
+     * Day-2 operations (scale, stop, start, access): replaces the current spec in place, without a new
+     * revision (the pod template is unchanged, so nothing rolls out); the history keeps the deployed specs.
+     * Setting the same spec again changes nothing (idempotent).
+     */
+    async setCurrentSpec(namespace: string, name: string, spec: WorkloadRecord['spec']): Promise<void> {
+      await Workload.updateOne({ _id: idOf(namespace, name) }, { $set: { spec, updatedAt: new Date().toISOString() } });
+    },
+
+    /** Removes the workload record (its objects were deleted by a day-2 `delete`); absent = done. */
+    async remove(namespace: string, name: string): Promise<void> {
+      await Workload.deleteOne({ _id: idOf(namespace, name) });
+    },
+
     /** Removes the revision a ticket recorded (compensation); the workload record goes when no revision is left. */
     async removeRevision(namespace: string, name: string, ticketId: string): Promise<void> {
       const doc = await Workload.findById(idOf(namespace, name)).lean<WorkloadDoc>();

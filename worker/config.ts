@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageSettingsFromEnv, type ImageDeployPolicy, type ImageSettings } from '../activities/registry/image-settings.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -22,6 +23,7 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
   EDGEPORT_ADVISORY_FEED: z.string().min(1).optional(),
+  EDGEPORT_LEDGER_VERIFY_INTERVAL_S: z.coerce.number().int().min(0).default(86_400),
 });
 
 export interface WorkerConfig {
@@ -35,16 +37,22 @@ export interface WorkerConfig {
   failpoints: string[];
   /** Temporal SDK runtime log level (bundling, worker state changes are INFO). */
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Secret: never logged. Opens resource-pool credentials inside pool activities. */
+  /** Secret: never logged. Opens resource-pool credentials and config-center Secret values inside activities. */
   credentials: { key: string; previousKeys: string[] };
   /** The local OCI registry (token key file: secret) and the scanner's advisory feed; all three registry settings or none. */
-  registry?: { url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string };
+  registry?: { url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy };
+  /** Image deploy rules, rescan and metering intervals (`EDGEPORT_IMAGE_*`, see activities/registry/image-settings.ts). */
+  images: ImageSettings;
+  /** Seconds between scheduled ledger verify runs (BullMQ job scheduler; 0 removes it). */
+  ledgerVerifyEverySeconds: number;
 }
 
 /** Parses the worker's settings once at start-up; nothing else in the worker reads `process.env`. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const c = WorkerConfigSchema.parse(env);
+  const images = imageSettingsFromEnv(env);
   return {
+    images,
     temporalAddress: c.EDGEPORT_TEMPORAL_ADDRESS,
     temporalNamespace: c.EDGEPORT_TEMPORAL_NAMESPACE,
     mongoUrl: c.EDGEPORT_MONGO_URL,
@@ -53,6 +61,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     ...(c.EDGEPORT_TASK_QUEUE ? { taskQueue: c.EDGEPORT_TASK_QUEUE } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
     logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
+    ledgerVerifyEverySeconds: c.EDGEPORT_LEDGER_VERIFY_INTERVAL_S,
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
     ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
       ? {
@@ -61,6 +70,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
             tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE,
             tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE,
             ...(c.EDGEPORT_ADVISORY_FEED ? { advisoryFeed: c.EDGEPORT_ADVISORY_FEED } : {}),
+            deployPolicy: images.deploy,
           },
         }
       : {}),

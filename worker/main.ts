@@ -1,6 +1,8 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from './config.ts';
 import { createTicketWorker } from './create-worker.ts';
+import { redisConnection, startImageJobs } from './image-jobs.ts';
+import { startLedgerVerifyJobs } from './ledger-verify-jobs.ts';
 import { startReportJobs } from './report-jobs.ts';
 
 const config = loadWorkerConfig();
@@ -8,8 +10,19 @@ Runtime.install({ logger: new DefaultLogger(config.logLevel) });
 const { worker, shutdown } = await createTicketWorker(config);
 // BullMQ report jobs run here too (see api/services/report-jobs.ts for why), when Redis is configured.
 const reports = config.redisUrl ? await startReportJobs(config.mongoUrl, config.redisUrl) : undefined;
+// Scheduled image jobs (whole-registry rescan, image-storage metering) as BullMQ job schedulers, with Redis and a registry.
+const imageJobs =
+  config.redisUrl && config.registry
+    ? await startImageJobs({ mongoUrl: config.mongoUrl, connection: redisConnection(config.redisUrl), registry: config.registry, rescanMinutes: config.images.rescanMinutes, meteringMinutes: config.images.meteringMinutes, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
+    : undefined;
+// Scheduled ledger verify (rebuild from history, diff, store the run), with Redis.
+const ledgerVerify = config.redisUrl
+  ? await startLedgerVerifyJobs({ mongoUrl: config.mongoUrl, temporalAddress: config.temporalAddress, temporalNamespace: config.temporalNamespace, connection: redisConnection(config.redisUrl), everySeconds: config.ledgerVerifyEverySeconds, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
+  : undefined;
 console.log(JSON.stringify({ level: 'info', msg: 'worker started', taskQueue: worker.options.taskQueue, reportJobs: Boolean(reports) }));
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
 await reports?.close();
+await imageJobs?.close();
+await ledgerVerify?.close();
 await shutdown();

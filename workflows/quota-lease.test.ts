@@ -1,11 +1,11 @@
 import { PatchStrategy } from '@kubernetes/client-node';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients, FIELD_MANAGER } from '../activities/kube/client.ts';
 import { applyQuota as applyResourceQuota, readQuota } from '../activities/kube/quota.ts';
-import { ledgerLinesFromHistory } from '../activities/ledger-from-history.ts';
-import { sumQuotas } from '../activities/quota-change.ts';
-import { leaseQuery, type QuotaLeaseInput } from '../common/quota-lease-workflow.ts';
+import { ledgerLinesFromHistory, type ApplyQuotaResult } from '../activities/ledger-from-history.ts';
+import { createQuotaActivities, sumQuotas } from '../activities/quota-change.ts';
+import { leaseQuery, netOfLeases, type QuotaLeaseInput } from '../common/quota-lease-workflow.ts';
 import type { QuotaChangeInput } from '../common/quota-change-workflow.ts';
 import { cancelSignal, decideUpdate, stateQuery } from '../common/ticket-workflow.ts';
 import { spaceNamespace, type Quota } from '../common/tickets.ts';
@@ -201,6 +201,36 @@ describe('quotaLeaseWorkflow', () => {
     expect((await tw.store.vdcs.get(t.id))?.quota.cpu).toBe(7);
     expect((await hardOf(t.namespaces)).map((q) => q.cpu)).toEqual([7, 7]);
   }, 120_000);
+});
+
+describe('a quota change during a lease', () => {
+  it('bills net of the lease (the lease line bills the increase), which is the quota the revert leaves', async () => {
+    const t = await leaseTicket({ cpu: 8 }, { durationHours: 72 });
+    await approveAll(t.handle);
+    await waitFor(() => t.handle.query(leaseQuery), (l) => l.phase === 'active');
+    expect((await tw.store.vdcs.get(t.id))?.leases).toEqual([{ ticketId: t.input.ticketId, base, delta: { cpu: 4 }, endsAt: (await t.handle.query(leaseQuery)).endsAt }]);
+
+    // The quota change's apply step, run as its activity while the lease is in force: memory 8 → 12.
+    const quotaActivities = createQuotaActivities({ kube, store: tw.store, temporal: env.client, crashPoint: () => undefined });
+    const current = (await tw.store.vdcs.get(t.id))!.quota;
+    const applied: ApplyQuotaResult = await new MockActivityEnvironment().run(quotaActivities.applyQuota, { vdc: t.vdc, current, requested: { memoryGi: 12 } });
+    expect(applied.quota).toEqual({ cpu: 8, memoryGi: 12, pods: 20 });
+    expect(applied.billed).toEqual({ cpu: 4, memoryGi: 12, pods: 20 });
+    expect(applied.leases).toEqual([t.input.ticketId]);
+
+    expect(await t.handle.result()).toMatchObject({ status: 'completed' });
+    // What the allocation line billed from the change on is what is in force once the lease has reverted.
+    expect((await tw.store.vdcs.get(t.id))?.quota).toEqual(applied.billed);
+    expect((await tw.store.vdcs.get(t.id))?.leases ?? []).toEqual([]);
+  }, 120_000);
+
+  it('nets each active lease out by its revert rule, never below its base', () => {
+    const lease = { ticketId: 't1', base: { cpu: 4, pods: 20 }, delta: { cpu: 4 }, endsAt: '2026-01-01T00:00:00.000Z' };
+    expect(netOfLeases({ cpu: 8, pods: 20 }, [lease])).toEqual({ cpu: 4, pods: 20 });
+    expect(netOfLeases({ cpu: 10, pods: 20 }, [lease])).toEqual({ cpu: 6, pods: 20 });
+    expect(netOfLeases({ cpu: 5, pods: 20 }, [lease])).toEqual({ cpu: 4, pods: 20 });
+    expect(netOfLeases({ cpu: 8 }, [])).toEqual({ cpu: 8 });
+  });
 });
 
 describe('quotaChangeWorkflow over application spaces', () => {

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { ApiException, PatchStrategy, type KubernetesObject, type V1Container, type V1EnvVar, type V1Probe } from '@kubernetes/client-node';
-import { isOwnedVolume, KIND_API_VERSION, REVISION_ANNOTATION, WORKLOAD_LABELS, type WorkloadContainer, type WorkloadSpec } from '../../common/workload.ts';
+import { isOwnedVolume, KIND_API_VERSION, REVISION_ANNOTATION, WORKLOAD_LABELS, type OwnedVolume, type WorkloadContainer, type WorkloadSpec } from '../../common/workload.ts';
+import type { ConfigMount } from '../../common/workload.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './client.ts';
 
 /** Who and what the objects of one workload revision belong to. */
@@ -46,8 +48,35 @@ function container(c: WorkloadContainer): V1Container {
     ...(c.livenessProbe ? { livenessProbe: probe(c.livenessProbe) } : {}),
     ...(c.readinessProbe ? { readinessProbe: probe(c.readinessProbe) } : {}),
     ...(c.securityContext ? { securityContext: { ...c.securityContext } } : {}),
-    ...(c.volumeMounts ? { volumeMounts: c.volumeMounts.map((m) => ({ name: m.volume, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) })) } : {}),
+    ...(c.volumeMounts || c.configMounts
+      ? {
+          volumeMounts: [
+            ...(c.volumeMounts ?? []).map((m) => ({ name: m.volume, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) })),
+            ...(c.configMounts ?? []).map((m) => ({ name: configVolumeName(m), mountPath: m.mountPath, readOnly: true, ...(m.key ? { subPath: m.key } : {}) })),
+          ],
+        }
+      : {}),
   };
+}
+
+/**
+ * Pod volume name of a mounted ConfigMap / Secret: a short hash of kind and name (object names are up to 63
+ * characters, like volume names, so a prefix would not fit), the same for every mount of one object.
+ */
+export const configVolumeName = (m: ConfigMount): string =>
+  `cfg-${createHash('sha256')
+    .update(m.secret !== undefined ? `Secret/${m.secret}` : `ConfigMap/${m.configMap ?? ''}`)
+    .digest('hex')
+    .slice(0, 12)}`;
+
+/** Pod volumes of type configMap / secret for the containers' config mounts, one per object. */
+function configVolumes(spec: WorkloadSpec): Record<string, unknown>[] {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const m of spec.containers.flatMap((c) => c.configMounts ?? [])) {
+    const name = configVolumeName(m);
+    if (!out.has(name)) out.set(name, m.secret !== undefined ? { name, secret: { secretName: m.secret } } : { name, configMap: { name: m.configMap } });
+  }
+  return [...out.values()];
 }
 
 /** ingress-nginx annotations for the Ingress settings of the spec. */
@@ -77,6 +106,22 @@ export function workloadLabels(spec: WorkloadSpec, owner: WorkloadOwner): Record
   return { [WORKLOAD_LABELS.vdc]: owner.vdcId, [WORKLOAD_LABELS.ticket]: owner.ticketId, [WORKLOAD_LABELS.name]: spec.name, [WORKLOAD_LABELS.managedBy]: 'edgeport' };
 }
 
+/** The claim of a volume (a workload's own, or a standalone one made with the volume API). */
+export function persistentVolumeClaim(v: OwnedVolume, metadata: { name: string; namespace: string; labels: Record<string, string> }): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata,
+    spec: { accessModes: [v.accessMode], resources: { requests: { storage: v.size } }, ...(v.storageClass ? { storageClassName: v.storageClass } : {}) },
+  } as KubernetesObject;
+}
+
+/**
+ * The labels selecting a workload's pods in its namespace (a subset of {@link workloadLabels}: the ticket
+ * label changes with each revision, so only the name label selects). NetworkPolicies select by it too.
+ */
+export const workloadPodSelector = (name: string): Record<string, string> => ({ [WORKLOAD_LABELS.name]: name });
+
 /**
  * Every object of one revision, in apply order (config and volumes before the controller that uses them,
  * Service and HPA after). Deleting runs the list backwards.
@@ -85,20 +130,15 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
   const { namespace } = owner;
   const labels = workloadLabels(spec, owner);
   const meta = (name: string) => ({ name, namespace, labels });
-  const selector = { [WORKLOAD_LABELS.name]: spec.name };
+  const selector = workloadPodSelector(spec.name);
   const objects: KubernetesObject[] = [];
   for (const cm of spec.configMaps ?? []) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(cm.name), data: cm.data } as KubernetesObject);
-  for (const v of (spec.volumes ?? []).filter(isOwnedVolume)) {
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: meta(v.name),
-      spec: { accessModes: [v.accessMode], resources: { requests: { storage: v.size } }, ...(v.storageClass ? { storageClassName: v.storageClass } : {}) },
-    } as KubernetesObject);
-  }
+  for (const v of (spec.volumes ?? []).filter(isOwnedVolume)) objects.push(persistentVolumeClaim(v, meta(v.name)));
   const podSpec = {
     containers: spec.containers.map(container),
-    ...(spec.volumes?.length ? { volumes: spec.volumes.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.name } })) } : {}),
+    ...(spec.volumes?.length || configVolumes(spec).length
+      ? { volumes: [...(spec.volumes ?? []).map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.name } })), ...configVolumes(spec)] }
+      : {}),
     ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
     ...(spec.affinity?.length ? { affinity: affinity(spec) } : {}),
   };
@@ -147,7 +187,7 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
       apiVersion: 'v1',
       kind: 'Service',
       metadata: meta(spec.name),
-      spec: { type: s.type, selector, ports: [{ name: 'main', port: s.port, targetPort: s.targetPort ?? s.port, ...(s.nodePort ? { nodePort: s.nodePort } : {}) }] },
+      spec: { type: s.type, selector, ports: [{ name: 'main', port: s.port, targetPort: s.targetPort ?? s.port, ...(s.nodePort ? { nodePort: s.nodePort } : {}) }], ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}), ...(s.sessionAffinity ? { sessionAffinity: s.sessionAffinity } : {}) },
     } as KubernetesObject);
   }
   if (spec.service && spec.ingress) {

@@ -117,7 +117,17 @@ export interface RegistryDriver {
   triggerScan?(repository: string, reference: string): Promise<void>;
   scanSummary?(repository: string, reference: string): Promise<ScanSummary>;
   setStorageLimit?(namespace: string, bytes: number): Promise<void>;
+  /**
+   * Whether the image `digest` is signed: on the local registry a cosign signature tag (`sha256-<hex>.sig`) in
+   * the repository; on Harbor a signed tag of the artifact (`with_signature`).
+   */
+  signature?(repository: string, digest: string): Promise<{ signed: boolean }>;
 }
+
+/** The tag cosign stores an image's signature under: `sha256:<hex>` → `sha256-<hex>.sig`. */
+export const cosignSignatureTag = (digest: string): string => `${digest.replace(':', '-')}.sig`;
+/** Tags that are signatures, attestations or SBOMs of another artifact (cosign), not images to list or scan. */
+export const isCosignArtifactTag = (tag: string): boolean => /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/.test(tag);
 
 /** `vdc-a/app/x` → `{ namespace: 'vdc-a', name: 'app/x' }`. */
 export function splitRepository(repository: string): { namespace: string; name: string } {

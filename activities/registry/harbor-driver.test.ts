@@ -80,6 +80,14 @@ describe('harbor: projects, robots, scans, quota', () => {
     await expect(driver.setStorageLimit(`vdc-qq${suffix}`, 1)).rejects.toThrow(/not found/);
   });
 
+  it('reports a signed artifact through with_signature (Tag.signed)', async () => {
+    const repo = `vdc-sig${suffix}/app`;
+    const { digest } = harbor.seedImage(repo, 'v1', ['amd64']);
+    expect(await driver.signature!(repo, digest)).toEqual({ signed: false });
+    harbor.signTag(repo, 'v1');
+    expect(await driver.signature!(repo, digest)).toEqual({ signed: true });
+  });
+
   it('maps refusals to RegistryRefused (wrong credentials → 401)', async () => {
     const bad = harborDriver({ url: harbor.url, username: 'admin', password: 'wrong' });
     await expect(bad.listRepositories('public')).rejects.toBeInstanceOf(RegistryRefused);

@@ -29,7 +29,7 @@ interface HarborArtifact {
   push_time?: string;
   extra_attrs?: Record<string, unknown>;
   references?: { child_digest?: string; platform?: { architecture?: string; os?: string; variant?: string } }[];
-  tags?: { name?: string }[] | null;
+  tags?: { name?: string; signed?: boolean }[] | null;
   scan_overview?: Record<string, { scan_status?: string; severity?: string; summary?: { total?: number; fixable?: number; summary?: Record<string, number> }; end_time?: string; scanner?: { name?: string; version?: string } }>;
 }
 
@@ -163,6 +163,11 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
     async listRepositories(namespace) {
       const repos = await paged<{ name?: string; artifact_count?: number }>(namespace === undefined ? '/repositories' : `/projects/${encodeURIComponent(namespace)}/repositories`);
       return repos.filter((r) => r.name && (r.artifact_count ?? 1) > 0).map((r) => r.name as string).sort();
+    },
+
+    async signature(repository, digest) {
+      const a = await json<HarborArtifact>(await call('GET', `${repoPath(repository)}/artifacts/${encodeURIComponent(digest)}?with_tag=true&with_signature=true`));
+      return { signed: a.tags?.some((t) => t.signed === true) ?? false };
     },
 
     async listTags(repository) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { distributionClient, isIndex, MEDIA_TYPES, RegistryHttpError, type Manifest } from './distribution.ts';
-import { RegistryNotFound, RegistryRefused, type ImageDetail, type ImageLayer, type RegistryDriver } from './driver.ts';
+import { cosignSignatureTag, RegistryNotFound, RegistryRefused, type ImageDetail, type ImageLayer, type RegistryDriver } from './driver.ts';
 
 const ACCEPT = Object.values(MEDIA_TYPES).join(', ');
 
@@ -223,6 +223,9 @@ export function localRegistryDriver(deps: LocalDriverDeps): RegistryDriver & {
       if (!present) await copyManifest(from.repository, to.repository, src);
       const digest = await putManifest(to.repository, to.tag, src.mediaType, src.bytes);
       return { digest };
+    },
+    async signature(repository, digest) {
+      return { signed: (await read.tags(repository)).includes(cosignSignatureTag(digest)) };
     },
     uploadBlob,
     putManifest,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadAdvisoryFeed, type AdvisoryFeed } from './advisories.ts';
+import { IMAGE_SETTINGS_DEFAULTS, type ImageDeployPolicy } from './image-settings.ts';
 import { localRegistryDriver } from './local-driver.ts';
 import { parseScope, registryTokenSigner, type RegistryAccess } from './token-signer.ts';
 
@@ -12,6 +13,8 @@ export interface RegistryRuntimeConfig {
   advisoryFeed?: string;
   service?: string;
   issuer?: string;
+  /** Image rules of workload deploys (default: block High and above, external images allowed, no signature needed). */
+  deployPolicy?: ImageDeployPolicy;
 }
 
 /** The worker's registry: the local driver signing its own tokens (subject `edgeport-worker`) and the scanner's feed. */
@@ -20,6 +23,7 @@ export interface RegistryRuntime {
   feed: AdvisoryFeed | null;
   /** `host:port` images are pulled from (`<host>/<repository>:<tag>`). */
   host: string;
+  deployPolicy: ImageDeployPolicy;
 }
 
 /** Built once per worker; the feed is read and validated here, so a bad feed file stops the worker at start. */
@@ -34,5 +38,5 @@ export function createRegistryRuntime(cfg: RegistryRuntimeConfig): RegistryRunti
     url: cfg.url,
     token: async (scopes) => signer.sign('edgeport-worker', scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
   });
-  return { driver, feed: cfg.advisoryFeed ? loadAdvisoryFeed(cfg.advisoryFeed) : null, host: new URL(cfg.url).host };
+  return { driver, feed: cfg.advisoryFeed ? loadAdvisoryFeed(cfg.advisoryFeed) : null, host: new URL(cfg.url).host, deployPolicy: cfg.deployPolicy ?? IMAGE_SETTINGS_DEFAULTS.deploy };
 }

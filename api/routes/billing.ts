@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { PriceBookInputSchema } from '../../common/billing.ts';
-import { domainIdSchema, vdcIdSchema } from '../../common/tenancy.ts';
+import { domainIdSchema, LabelSelectorSchema, parseLabelSelector, vdcIdSchema } from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { InputError, parse } from '../errors.ts';
 import { PDF_MAX_ROWS, pdfRowCount, renderReportPdf } from '../services/billing-pdf.ts';
@@ -31,8 +31,11 @@ export const WhatIfBody = z
   .strictObject({ from: z.iso.date(), to: z.iso.date(), draft: PriceBookInputSchema })
   .refine((b) => Date.parse(b.to) > Date.parse(b.from) && Date.parse(b.to) - Date.parse(b.from) <= MAX_DAYS * DAY_MS, { path: ['to'], message: `must be after from, at most ${MAX_DAYS} days` });
 
+const LabelReportQuery = ReportQuery.extend({ label: LabelSelectorSchema });
+
 const VerifyBody = z.strictObject({ vdcIds: z.array(vdcIdSchema).min(1).max(1000).optional() });
 const VdcParams = z.strictObject({ id: vdcIdSchema });
+const VerificationsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(20) });
 const DomainParams = z.strictObject({ id: domainIdSchema });
 
 function periodOf(q: z.infer<typeof ReportQuery>): { from: Date; to: Date } {
@@ -64,9 +67,9 @@ export const REPORT_CONTENT_TYPES = { json: 'application/json; charset=utf-8', c
  * JSON and CSV stream from a ledger cursor (one VDC in memory); nothing is sent until the first 64 KiB or
  * the end, so an early failure still gets a problem body. PDF is built whole (at most PDF_MAX_ROWS rows).
  */
-function reportHandler(billing: BillingService, scopeOf: (req: Request) => ReportScope) {
+function reportHandler(billing: BillingService, scopeOf: (req: Request) => ReportScope, query: typeof ReportQuery = ReportQuery) {
   return async (req: Request, res: Response): Promise<void> => {
-    const q = parse(ReportQuery, req.query);
+    const q = parse(query, req.query);
     const period = periodOf(q);
     const nowHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
     const asOf = q.asOf ?? (nowHour < period.to ? nowHour : period.to);
@@ -141,6 +144,14 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
     },
     {
       method: 'get',
+      path: '/ledger/verifications',
+      input: { query: VerificationsQuery, summary: 'Runs of the scheduled ledger verify, newest first' },
+      permission: 'report:read',
+      target: 'platform',
+      handler: async (req, res) => void res.json({ items: await billing.verifications(parse(VerificationsQuery, req.query).limit) }),
+    },
+    {
+      method: 'get',
       path: '/reports/vdcs/:id',
       input: { params: VdcParams, query: ReportQuery },
       permission: 'report:read',
@@ -162,6 +173,14 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
       permission: 'report:read',
       target: 'platform',
       handler: reportHandler(billing, (req) => ({ kind: 'pool', id: poolId(req) })),
+    },
+    {
+      method: 'get',
+      path: '/reports/labels',
+      input: { query: LabelReportQuery, summary: 'Report over the VDCs carrying a billing label (key=value)' },
+      permission: 'report:read',
+      target: 'platform',
+      handler: reportHandler(billing, (req) => ({ kind: 'label', ...parseLabelSelector(parse(LabelReportQuery, req.query).label) }), LabelReportQuery),
     },
     {
       method: 'get',

@@ -32,6 +32,12 @@ import { delegationStore } from '../../store/delegations.ts';
 import type { CredentialCipher } from '../../store/credentials.ts';
 import { nodeJoinService } from '../services/node-join.ts';
 import { nodeJoinRoutes } from './node-join.ts';
+import type { ConfigItemService } from '../services/config-items.ts';
+import { configItemRoutes } from './config-items.ts';
+import type { NetworkService } from '../services/network.ts';
+import { networkRoutes } from './network.ts';
+import type { VolumeService } from '../services/volumes.ts';
+import { volumeRoutes } from './volumes.ts';
 
 export interface RouteDeps {
   store: Store;
@@ -50,11 +56,17 @@ export interface RouteDeps {
   reportJobs?: ReportJobService;
   /** Opens sealed join commands (node-join tickets); without it the join-command route is not mounted. */
   nodeJoinCipher?: CredentialCipher;
+  /** The config center (ConfigMaps and Secrets of VDC namespaces). */
+  configItems?: ConfigItemService;
+  /** Security groups and space network defaults (applied through short workflows). */
+  network?: NetworkService;
+  /** Standalone volumes (applied through short workflows). */
+  volumes?: VolumeService;
 }
 
 /** Every `/api` route with its declared permission; the route × role test reads this list. */
 export function apiRoutes(deps: RouteDeps): RouteDef[] {
   const access = accessService({ store: deps.store, audit: deps.audit });
   const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access });
-  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : [])];
+  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []), ...(deps.network ? networkRoutes(deps.network) : []), ...(deps.volumes ? volumeRoutes(deps.volumes) : []), ...(deps.configItems ? configItemRoutes(deps.configItems) : [])];
 }

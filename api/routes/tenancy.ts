@@ -1,7 +1,7 @@
 import { PutBudgetSchema } from '../../common/budget.ts';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { CreateDomainSchema, CreateVdcSchema, domainIdSchema, PutMemberSchema, vdcIdSchema } from '../../common/tenancy.ts';
+import { CreateDomainSchema, CreateVdcSchema, domainIdSchema, PutMemberSchema, PutVdcLabelsSchema, vdcIdSchema } from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
 import type { TenancyService } from '../services/tenancy.ts';
@@ -83,6 +83,14 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
       permission: 'vdc:create',
       target: ofVdc,
       handler: async (req, res, { caller }) => void res.json(await tenancy.setBudget(caller, vdcId(req), parse(PutBudgetSchema, req.body), metaOf(req))),
+    },
+    {
+      method: 'put',
+      path: '/vdcs/:id/labels',
+      input: { params: VdcParams, body: PutVdcLabelsSchema, summary: 'Replace the billing labels of a VDC' },
+      permission: 'vdc:create',
+      target: ofVdc,
+      handler: async (req, res, { caller }) => void res.json(await tenancy.setLabels(caller, vdcId(req), parse(PutVdcLabelsSchema, req.body), metaOf(req))),
     },
     {
       method: 'delete',

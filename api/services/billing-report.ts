@@ -33,7 +33,7 @@ import type { LedgerLineDoc } from '../../store/models.ts';
  * same bytes as building the whole report at once.
  */
 
-export type ReportScope = { kind: 'vdc'; id: string } | { kind: 'domain'; id: string } | { kind: 'pool'; id: string } | { kind: 'label'; key: string; value: string } | { kind: 'platform' };
+export type ReportScope = { kind: 'vdc'; id: string } | { kind: 'domain'; id: string } | { kind: 'pool'; id: string } | { kind: 'label'; key: string; value: string; /** The VDCs carrying the label when the report was built (filled in by the report service). */ vdcIds?: string[] } | { kind: 'platform' };
 
 export interface Period {
   from: Date;

@@ -4,6 +4,8 @@ import type { AuditLog } from '../../common/audit.ts';
 import type { Actor } from '../../common/roles.ts';
 import type { Store } from '../../store/index.ts';
 import type { PriceBookStore } from '../../store/pricebook.ts';
+import type { ReportFilter } from '../../store/ledger.ts';
+import { ledgerVerificationStore, type LedgerVerification } from '../../store/ledger-verifications.ts';
 import { InputError, NotFoundError } from '../errors.ts';
 import { collectReport, streamReport, whatIf, type WhatIfResult, type Period, type Report, type ReportKind, type ReportLedgerLine, type ReportScope, type StreamFormat, type StreamReportOptions, type StreamReportSummary } from './billing-report.ts';
 import { verifyLedger, type LedgerVerifyResult } from './ledger-verify.ts';
@@ -21,24 +23,33 @@ export interface BillingDeps {
  */
 export function reportService(deps: { store: Store; priceBook: PriceBookStore }) {
   const { store, priceBook } = deps;
-  /** The scope's ledger lines, streamed in report order. */
+  /** A label scope with the VDCs carrying the label now (the report names them, so it says what it covers). */
+  async function resolve(scope: ReportScope): Promise<ReportScope> {
+    return scope.kind === 'label' ? { kind: 'label', key: scope.key, value: scope.value, vdcIds: await store.vdcs.withLabel(scope.key, scope.value) } : scope;
+  }
+  /** The (resolved) scope's ledger lines, streamed in report order. */
   function source(scope: ReportScope): AsyncIterable<ReportLedgerLine> {
-    if (scope.kind === 'vdc') return store.ledger.reportCursor({ vdcIds: [scope.id] });
-    if (scope.kind === 'domain') return store.ledger.reportCursor({ domainId: scope.id });
-    if (scope.kind === 'pool') return store.ledger.reportCursor({ pool: scope.id });
-    if (scope.kind === 'label') throw new NotFoundError('label reports are not available');
-    return store.ledger.reportCursor({});
+    return store.ledger.reportCursor(filterOf(scope));
+  }
+  function filterOf(scope: ReportScope): ReportFilter {
+    if (scope.kind === 'vdc') return { vdcIds: [scope.id] };
+    if (scope.kind === 'label') return { vdcIds: scope.vdcIds ?? [] };
+    if (scope.kind === 'domain') return { domainId: scope.id };
+    if (scope.kind === 'pool') return { pool: scope.id };
+    return {};
   }
   return {
     /** The whole report as one object (small scopes, the PDF). */
     async report(kind: ReportKind, scope: ReportScope, period: Period, asOf: Date): Promise<Report> {
-      return collectReport(kind, source(scope), await priceBook.list(), scope, period, asOf);
+      const resolved = await resolve(scope);
+      return collectReport(kind, source(resolved), await priceBook.list(), resolved, period, asOf);
     },
 
     /** Streams the report as JSON or CSV to `write`, one VDC in memory at a time. */
     async streamReport(kind: ReportKind, format: StreamFormat, scope: ReportScope, period: Period, asOf: Date, write: StreamReportOptions['write'], progress?: StreamReportOptions['progress']): Promise<StreamReportSummary> {
       const versions = await priceBook.list();
-      return streamReport({ kind, format, source: source(scope), versions, scope, period, asOf, write, ...(progress ? { progress } : {}) });
+      const resolved = await resolve(scope);
+      return streamReport({ kind, format, source: source(resolved), versions, scope: resolved, period, asOf, write, ...(progress ? { progress } : {}) });
     },
 
     /**
@@ -54,9 +65,8 @@ export function reportService(deps: { store: Store; priceBook: PriceBookStore })
     },
 
     /** How many ledger lines a report of the scope reads (for progress). */
-    countLines(scope: ReportScope): Promise<number> {
-      if (scope.kind === 'label') return Promise.resolve(0);
-      return store.ledger.count(scope.kind === 'vdc' ? { vdcIds: [scope.id] } : scope.kind === 'domain' ? { domainId: scope.id } : scope.kind === 'pool' ? { pool: scope.id } : {});
+    async countLines(scope: ReportScope): Promise<number> {
+      return store.ledger.count(filterOf(await resolve(scope)));
     },
   };
 }
@@ -96,6 +106,8 @@ export function billingService(deps: BillingDeps) {
 
     ...reports,
 
+    /** The stored runs of the scheduled ledger verify, newest first. */
+    verifications: (limit: number): Promise<LedgerVerification[]> => ledgerVerificationStore(store.conn).list(limit),
     verify: (vdcIds?: string[]): Promise<LedgerVerifyResult> => verifyLedger({ temporal: deps.temporal, storedLines: (ids) => store.ledger.list(ids) }, vdcIds ? { vdcIds } : {}),
   };
 }

@@ -3,6 +3,9 @@ import { repositoryOwner, type ImagePlatformView, type ImageRepositoryView, type
 import { ALL_PERMISSIONS } from '../../common/permissions.ts';
 import { ROLES } from '../../common/roles.ts';
 import { distributionClient, isIndex, type DistributionClient } from '../../activities/registry/distribution.ts';
+import { cosignSignatureTag, isCosignArtifactTag } from '../../activities/registry/driver.ts';
+import type { ImageScanView } from '../../common/image-scan.ts';
+import type { ImageScanStore } from '../../store/image-scans.ts';
 import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
 import type { VdcStore } from '../../store/vdcs.ts';
 import { allows, type Grant } from '../authz.ts';
@@ -48,6 +51,8 @@ export function isOpsAdmin(grants: readonly Grant[]): boolean {
 export interface RegistryServiceDeps {
   config: RegistryConfig;
   vdcs: Pick<VdcStore, 'get'>;
+  /** Stored scans: the listing shows each tag's last scan summary when given. */
+  scans?: Pick<ImageScanStore, 'latestMany'>;
   fetch?: typeof fetch;
 }
 
@@ -140,8 +145,15 @@ export function registryService(deps: RegistryServiceDeps) {
       const owner = repositoryOwner(name);
       if (vdcId !== undefined && !('vdcId' in owner && owner.vdcId === vdcId)) continue;
       if ((await allowedActions(caller, name, ['pull'])).length === 0) continue;
-      const tags = await Promise.all((await client.tags(name)).map((t) => tagView(name, t)));
+      const allTags = await client.tags(name);
+      const tags = await Promise.all(allTags.filter((t) => !isCosignArtifactTag(t)).map((t) => tagView(name, t)));
       if (tags.length === 0) continue;
+      const scans = deps.scans ? await deps.scans.latestMany(tags.map((t) => t.digest)) : new Map<string, ImageScanView>();
+      for (const t of tags) {
+        t.signed = allTags.includes(cosignSignatureTag(t.digest));
+        const s = scans.get(t.digest);
+        t.scan = s ? { severity: s.severity, counts: s.counts as Record<string, number>, scannedAt: s.scannedAt, findings: s.findings.length } : null;
+      }
       const visibility: ImageVisibility = owner.visibility === 'other' ? 'private' : owner.visibility;
       out.push({ name, visibility, vdcId: 'vdcId' in owner ? owner.vdcId : null, pullRef: `${registryHost}/${name}`, tags });
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import { z } from 'zod';
-import { domainIdSchema, vdcIdSchema } from '../../common/tenancy.ts';
+import { domainIdSchema, LabelSelectorSchema, parseLabelSelector, vdcIdSchema } from '../../common/tenancy.ts';
 import type { ReportFileStore } from '../../store/report-files.ts';
 import { allows, type Grant } from '../authz.ts';
 import { NotFoundError } from '../errors.ts';
@@ -22,14 +22,13 @@ export const REPORT_QUEUE = 'edgeport-reports';
 export const REPORT_JOB_KEEP_SECONDS = 7 * 24 * 3600;
 
 const day = z.iso.date();
-const labelSelector = z.string().regex(/^[a-z0-9A-Z._/-]{1,253}=[a-zA-Z0-9._-]{0,63}$/, 'key=value');
 
 /** Body of `POST /api/reports/jobs` (agreed contract with the portal). */
 export const ReportJobRequestSchema = z
   .strictObject({
     scope: z.enum(['vdc', 'domain', 'pool', 'label', 'platform']),
     id: z.string().optional(),
-    label: labelSelector.optional(),
+    label: LabelSelectorSchema.optional(),
     from: day,
     to: day,
     kind: z.enum(['showback', 'chargeback']),
@@ -39,7 +38,7 @@ export const ReportJobRequestSchema = z
     if (b.scope === 'vdc' && !vdcIdSchema.safeParse(b.id).success) ctx.addIssue({ code: 'custom', path: ['id'], message: 'a VDC id' });
     if ((b.scope === 'domain' || b.scope === 'pool') && !domainIdSchema.safeParse(b.id).success) ctx.addIssue({ code: 'custom', path: ['id'], message: `a ${b.scope} id` });
     if ((b.scope === 'platform' || b.scope === 'label') && b.id !== undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: `not used with scope ${b.scope}` });
-    if (b.scope === 'label') ctx.addIssue({ code: 'custom', path: ['scope'], message: 'label reports are not available yet' });
+    if (b.scope === 'label' && b.label === undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'required with scope label (key=value)' });
     if (b.scope !== 'label' && b.label !== undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'only with scope label' });
     const days = (Date.parse(b.to) - Date.parse(b.from)) / 86_400_000;
     if (!(days >= 1 && days <= 366)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from, at most 366 days' });
@@ -73,8 +72,7 @@ export const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'te
 export function scopeOfRequest(r: ReportJobRequest): ReportScope {
   if (r.scope === 'platform') return { kind: 'platform' };
   if (r.scope === 'label') {
-    const [key, value] = r.label!.split('=') as [string, string];
-    return { kind: 'label', key, value };
+    return { kind: 'label', ...parseLabelSelector(r.label!) };
   }
   return { kind: r.scope, id: r.id! };
 }

@@ -1,7 +1,7 @@
 import type { PutBudget } from '../../common/budget.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import { ROLES, type RoleBinding } from '../../common/roles.ts';
-import { VDC_NAMESPACE_PREFIX, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type VdcView } from '../../common/tenancy.ts';
+import { VDC_NAMESPACE_PREFIX, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type PutVdcLabels, type VdcView } from '../../common/tenancy.ts';
 import { QUOTA_CEILING } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
 import type { UserDoc, VdcDoc } from '../../store/models.ts';
@@ -50,7 +50,7 @@ export function tenancyService(deps: TenancyDeps) {
 
   async function vdcView(vdc: VdcDoc): Promise<VdcView> {
     const members = await store.users.withScope({ type: 'vdc', vdcId: vdc._id });
-    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}) };
+    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}), labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])) };
   }
 
   return {
@@ -117,6 +117,14 @@ export function tenancyService(deps: TenancyDeps) {
       const before = await loadVdc(id);
       if (!(await store.vdcs.setBudget(id, body.monthlyBudget))) throw new NotFoundError(`VDC ${id} not found`);
       await audit.append({ actor: actorOf(caller), action: 'vdc.budget', target: `vdc:${id}`, outcome: 'success', details: { from: before.monthlyBudget ?? null, to: body.monthlyBudget }, ...meta });
+      return vdcView(await loadVdc(id));
+    },
+
+    /** Replaces the VDC's billing labels (the route requires `vdc:create` on the VDC: domain or ops admins); audited. */
+    async setLabels(caller: Caller, id: string, body: PutVdcLabels, meta: RequestMeta): Promise<VdcView> {
+      const before = await vdcView(await loadVdc(id));
+      if (!(await store.vdcs.setLabels(id, body.labels))) throw new NotFoundError(`VDC ${id} not found`);
+      await audit.append({ actor: actorOf(caller), action: 'vdc.labels', target: `vdc:${id}`, outcome: 'success', details: { from: before.labels, to: body.labels }, ...meta });
       return vdcView(await loadVdc(id));
     },
 

@@ -24,13 +24,15 @@ import { decideQuotaLease } from '../../policies/quota-lease.ts';
 import { QUOTA_LEASE_WORKFLOW, type QuotaLeaseInput } from '../../common/quota-lease-workflow.ts';
 import { decideSpaceCreate, decideSpaceDelete } from '../../policies/space.ts';
 import type { TicketDecision } from '../../policies/types.ts';
-import { decideWorkloadDeploy, decideWorkloadRollback } from '../../policies/workload.ts';
+import { decideWorkloadDeploy, decideWorkloadRollback, type StandaloneVolume } from '../../policies/workload.ts';
 import { WORKLOAD_WORKFLOW, type WorkloadInput } from '../../common/workload-workflow.ts';
 import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadRecord } from '../../common/workload.ts';
 import type { TicketDoc } from '../../store/models.ts';
 import { ImagePublishRequestSchema, publishRepositories } from '../../common/image-publish.ts';
 import { IMAGE_PUBLISH_WORKFLOW, type ImagePublishInput } from '../../common/image-publish-workflow.ts';
 import { decideImagePublish } from '../../policies/image-publish.ts';
+import { WORKLOAD_OPERATION_WORKFLOW, WorkloadOperationRequestSchema, type WorkloadOperationInput } from '../../common/workload-ops.ts';
+import { decideWorkloadOperationTicket, recordedVolumeUsers } from '../../policies/workload-operation.ts';
 
 /** What a policy may look at besides the request itself; loaded by the ticket service, never by the policy. */
 export interface TicketPolicyContext<P> {
@@ -47,6 +49,8 @@ export interface TicketPolicyContext<P> {
     namespace?: string;
     /** The VDC's workloads as recorded (the storage rules look at their volumes). */
     workloads?: readonly WorkloadRecord[];
+    /** The VDC's standalone volumes (volume API): mountable with `existing: true`, their names taken. */
+    volumes?: readonly StandaloneVolume[];
     /** The resource pool the VDC lives in. */
     pool?: string;
     /** The VDC's monthly budget, when set. */
@@ -139,7 +143,7 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
     type: 'workload-deploy',
     schema: WorkloadDeployRequestSchema,
     decide: ({ payload, vdc, requesterRoles }) =>
-      decideWorkloadDeploy({ spec: payload.workload, namespace: workloadNamespace(vdc, payload.workload.space), spaces: vdc.spaces, workloads: vdc.workloads ?? [], requesterRoles }),
+      decideWorkloadDeploy({ spec: payload.workload, namespace: workloadNamespace(vdc, payload.workload.space), spaces: vdc.spaces, workloads: vdc.workloads ?? [], volumes: vdc.volumes ?? [], requesterRoles }),
     workflowType: WORKLOAD_WORKFLOW,
     workflowInput: (t): WorkloadInput => ({ ...baseInput(t), action: 'deploy', namespace: workloadNamespace(t.vdc, t.payload.workload.space), spec: t.payload.workload }),
   },
@@ -147,7 +151,7 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
     type: 'workload-rollback',
     schema: WorkloadRollbackRequestSchema,
     decide: ({ payload, vdc }) =>
-      decideWorkloadRollback({ name: payload.name, namespace: workloadNamespace(vdc, payload.space), ...(payload.revision !== undefined ? { revision: payload.revision } : {}), workloads: vdc.workloads ?? [] }),
+      decideWorkloadRollback({ name: payload.name, namespace: workloadNamespace(vdc, payload.space), ...(payload.revision !== undefined ? { revision: payload.revision } : {}), workloads: vdc.workloads ?? [], volumes: vdc.volumes ?? [] }),
     workflowType: WORKLOAD_WORKFLOW,
     workflowInput: (t): WorkloadInput => ({
       ...baseInput(t),
@@ -170,6 +174,20 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
         ...(t.payload.scanOverride ? { scanOverride: { reason: t.payload.scanOverride.reason } } : {}),
       };
     },
+  },
+  'workload-operation': {
+    type: 'workload-operation',
+    schema: WorkloadOperationRequestSchema,
+    decide: ({ payload, vdc }) => {
+      const namespace = workloadNamespace(vdc, payload.space);
+      const workloads = vdc.workloads ?? [];
+      const w = workloads.find((x) => x.namespace === namespace && x.name === payload.name);
+      if (!w) return { version: 'workload-operation', outcome: 'deny', reason: `no workload ${payload.name} in ${namespace}`, field: 'name' };
+      // The quota is checked by the operations route against the live ResourceQuota before it submits.
+      return decideWorkloadOperationTicket({ operation: payload.operation, namespace, spec: w.spec, dayTwo: {}, workloads, perReplica: { cpu: 0, memoryGi: 0 }, volumeUsers: recordedVolumeUsers(w.spec, namespace, workloads) });
+    },
+    workflowType: WORKLOAD_OPERATION_WORKFLOW,
+    workflowInput: (t): WorkloadOperationInput => ({ ...baseInput(t), namespace: workloadNamespace(t.vdc, t.payload.space), name: t.payload.name, operation: t.payload.operation }),
   },
   'node-join': {
     type: 'node-join',

@@ -6,6 +6,7 @@ import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type Delegated
 import { FINAL_STATUSES, type ApprovalRecord, type DecisionBody, type PolicySummary, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
 import { leaseQuery } from '../../common/quota-lease-workflow.ts';
 import type { Store } from '../../store/index.ts';
+import { volumeStore } from '../../store/volumes.ts';
 import { priceBookStore, type PriceBookStore } from '../../store/pricebook.ts';
 import { projectedMonthlyCost } from '../../common/budget.ts';
 import type { TicketDoc } from '../../store/models.ts';
@@ -29,6 +30,8 @@ export interface TicketServiceDeps {
   delegations?: Pick<DelegationService, 'actingFor'> & Partial<Pick<DelegationService, 'delegatorsOf'>>;
   /** The price book the budget rule prices quota requests with; default: the store's. */
   priceBook?: Pick<PriceBookStore, 'list'>;
+  /** Image rules of a request's container images at submit (`api/services/image-gate.ts`); refusals are 422 naming the image field. */
+  imageGate?: (vdcId: string, body: SubmitTicket) => Promise<{ field: string; message: string }[]>;
 }
 
 /** Roles the current step still needs: the escalated role or the step's roles, minus those an all-of step already has. */
@@ -180,13 +183,15 @@ export function ticketService(deps: TicketServiceDeps) {
           namespace: vdc.namespace,
           ...(vdc.pool ? { pool: vdc.pool } : {}),
           ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
-          ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' ? { workloads: await store.workloads.list(vdc._id) } : {}),
+          ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' || body.type === 'workload-operation' ? { workloads: await store.workloads.list(vdc._id), volumes: await volumeStore(store.conn).list(vdc._id) } : {}),
         },
         ...(body.type === 'quota-change' && vdc.monthlyBudget
           ? { projectedCost: projectedMonthlyCost({ current: vdc.quota ?? {}, requested: body.quota, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }) }
           : {}),
       });
       if (decision.outcome === 'deny') throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
+      const imageProblems = (await deps.imageGate?.(vdc._id, body)) ?? [];
+      if (imageProblems.length > 0) throw new PolicyDeniedError(imageProblems.map((p) => p.message).join('; '), imageProblems);
       const { ticket, created } = await store.tickets.insertOrGet({
         _id: newTicketId(),
         type: body.type,

@@ -33,6 +33,8 @@ const ACTIVITY_LABELS: Record<string, string> = {
   recordWorkload: 'Workload revision recorded',
   undoWorkload: 'Compensation: workload objects restored or deleted',
   unrecordWorkload: 'Compensation: workload revision record removed',
+  preflightWorkloadOperation: 'Preflight: what the workload operation changes',
+  executeWorkloadOperation: 'Workload operation applied',
 };
 
 const first = <T>(p: Payloads): T | undefined => {

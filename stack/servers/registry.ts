@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackConfig } from '../lib/config.ts';
 import { processServer } from '../lib/process-server.ts';
@@ -15,6 +15,18 @@ const registryDir = (cfg: StackConfig): string => join(cfg.dataDir, 'registry');
 const keyFile = (cfg: StackConfig): string => join(registryDir(cfg), 'token.key');
 const certFile = (cfg: StackConfig): string => join(registryDir(cfg), 'token.crt');
 const urlOf = (cfg: StackConfig): string => `http://${cfg.host}:${cfg.ports.registry}`;
+const notifySecretFile = (cfg: StackConfig): string => join(registryDir(cfg), 'notify.secret');
+
+/** The shared secret of the registry's push notifications to the API, made once per data folder (mode 0600). */
+function notifySecret(cfg: StackConfig): string {
+  if (!existsSync(notifySecretFile(cfg))) {
+    mkdirSync(registryDir(cfg), { recursive: true, mode: 0o700 });
+    const tmp = `${notifySecretFile(cfg)}.${process.pid}.tmp`;
+    writeFileSync(tmp, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    renameSync(tmp, notifySecretFile(cfg));
+  }
+  return readFileSync(notifySecretFile(cfg), 'utf8').trim();
+}
 
 /**
  * The token-signing key pair (RSA 2048, key file mode 0600) and its self-signed certificate, made once per
@@ -55,6 +67,18 @@ function configYaml(cfg: StackConfig, dir: string): string {
     `    service: ${REGISTRY_SERVICE}`,
     `    issuer: ${REGISTRY_TOKEN_ISSUER}`,
     `    rootcertbundle: ${JSON.stringify(certFile(cfg))}`,
+    // Push events go to the API, which scans what was pushed (the secret header authenticates the registry).
+    'notifications:',
+    '  endpoints:',
+    '    - name: edgeport',
+    `      url: http://localhost:${cfg.ports.api}/hooks/registry/events`,
+    '      headers:',
+    `        X-Edgeport-Registry-Secret: [${JSON.stringify(notifySecret(cfg))}]`,
+    '      timeout: 5s',
+    '      threshold: 3',
+    '      backoff: 2s',
+    '      ignore:',
+    '        actions: [pull]',
     '',
   ].join('\n');
 }
@@ -87,6 +111,7 @@ export const registry = processServer({
     EDGEPORT_REGISTRY_URL: urlOf(cfg),
     EDGEPORT_REGISTRY_TOKEN_KEY_FILE: keyFile(cfg),
     EDGEPORT_REGISTRY_TOKEN_CERT_FILE: certFile(cfg),
+    EDGEPORT_REGISTRY_NOTIFY_SECRET: notifySecret(cfg),
     // The local scanner's advisory feed: a small demo feed (no scanner database is reachable here).
     EDGEPORT_ADVISORY_FEED: join(import.meta.dirname, '..', 'advisories', 'demo-feed.json'),
   }),

@@ -203,6 +203,8 @@ export interface FakeHarbor {
   seedImage(repository: string, tag: string, archs: string[]): { digest: string };
   /** Sets the scan result Harbor would report for an artifact (applied when a scan is triggered). */
   setScanResult(repository: string, digest: string, vulns: NonNullable<FakeArtifact['scan']>['vulnerabilities']): void;
+  /** Marks a tag signed (Harbor's notary signature flag, reported with `with_signature=true`). */
+  signTag(repository: string, tag: string): void;
   close(): Promise<void>;
 }
 
@@ -263,7 +265,9 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
   const artifactView = (a: FakeArtifact, q: URLSearchParams) => {
     const { scan: _s, scanRequested: _r, ...rest } = a;
     const ov = q.get('with_scan_overview') === 'true' ? overview(a) : undefined;
-    return { ...rest, tags: q.get('with_tag') === 'false' ? [] : a.tags, ...(ov ? { scan_overview: ov } : {}) };
+    // Harbor fills `Tag.signed` only when asked (`with_signature`); otherwise it reports false.
+    const tags = q.get('with_signature') === 'true' ? a.tags : a.tags.map((t) => ({ ...t, signed: false }));
+    return { ...rest, tags: q.get('with_tag') === 'false' ? [] : tags, ...(ov ? { scan_overview: ov } : {}) };
   };
   const errors = (code: string, message: string) => ({ errors: [{ code, message }] });
   const rank = ['None', 'Unknown', 'Low', 'Medium', 'High', 'Critical'];
@@ -476,6 +480,9 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
     },
     setScanResult(_repository, digest, vulns) {
       pendingScans.set(digest, vulns);
+    },
+    signTag(repository, tag) {
+      for (const a of repoOf(repository)?.artifacts ?? []) for (const t of a.tags) if (t.name === tag) t.signed = true;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,6 +1,10 @@
 import admin from './admin.en.ts';
 import requests from './requests.en.ts';
 import workspace from './workspace.en.ts';
+import configCenter from './config-center.en.ts';
+import network from './network.en.ts';
+import workloads from './workloads.en.ts';
+import images from './images.en.ts';
 
 /** English messages; the shape of this object is the schema every locale must match. */
 export default {
@@ -185,6 +189,10 @@ export default {
   admin,
   requests,
   ...workspace,
+  ...configCenter,
+  ...network,
+  ...workloads,
+  ...images,
   errors: {
     notFound: 'Page not found',
     notFoundSub: 'The address you opened does not exist.',

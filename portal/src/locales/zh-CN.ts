@@ -1,6 +1,10 @@
 import admin from './admin.zh-CN.ts';
 import requests from './requests.zh-CN.ts';
 import workspace from './workspace.zh-CN.ts';
+import configCenter from './config-center.zh-CN.ts';
+import network from './network.zh-CN.ts';
+import workloads from './workloads.zh-CN.ts';
+import images from './images.zh-CN.ts';
 import type en from './en.ts';
 
 /** 简体中文 messages; typed against the English schema so a missing key fails the type check. */
@@ -186,6 +190,10 @@ const zhCN: typeof en = {
   admin,
   requests,
   ...workspace,
+  ...configCenter,
+  ...network,
+  ...workloads,
+  ...images,
   errors: {
     notFound: '页面不存在',
     notFoundSub: '您访问的地址不存在。',

@@ -6,10 +6,14 @@ import { adminRoutes } from './routes/admin.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { ticketRoutes } from './routes/tickets.ts';
 import { workspaceRoutes } from './routes/workspace.ts';
+import { workloadRoutes } from './routes/workloads.ts';
+import { imageRoutes } from './routes/images.ts';
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/dashboard' },
   ...workspaceRoutes,
+  ...workloadRoutes,
+  ...imageRoutes,
   ...ticketRoutes,
   ...approvalRoutes,
   ...adminRoutes,

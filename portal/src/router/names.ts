@@ -16,6 +16,12 @@ export const ROUTE = {
   audit: 'admin-audit',
   ipLists: 'admin-ip-lists',
   apiTokens: 'api-tokens',
+  securityGroups: 'security-groups',
+  volumes: 'volumes',
+  workloads: 'workloads',
+  workloadDetail: 'workload-detail',
+  configCenter: 'config-center',
+  images: 'images',
   forbidden: 'forbidden',
   notFound: 'not-found',
 } as const;

@@ -21,4 +21,22 @@ export const workspaceRoutes: RouteRecordRaw[] = [
     component: () => import('../../views/finance/Finance.vue'),
     meta: { title: 'finance.title', permissions: ['report:read'] },
   },
+  {
+    path: '/network/security-groups',
+    name: ROUTE.securityGroups,
+    component: () => import('../../views/network/SecurityGroups.vue'),
+    meta: { title: 'network.title', permissions: ['vdc:read'] },
+  },
+  {
+    path: '/volumes',
+    name: ROUTE.volumes,
+    component: () => import('../../views/volumes/Volumes.vue'),
+    meta: { title: 'volumes.title', permissions: ['vdc:read'] },
+  },
+  {
+    path: '/config-center',
+    name: ROUTE.configCenter,
+    component: () => import('../../views/config/ConfigCenter.vue'),
+    meta: { title: 'configCenter.title', permissions: ['config:read'] },
+  },
 ];

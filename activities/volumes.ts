@@ -1,0 +1,87 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import { VOLUME_ERRORS, VOLUME_LABELS, type LiveClaim } from '../common/volumes.ts';
+import { STORAGE_RULES } from '../common/workload.ts';
+import type { Store } from '../store/index.ts';
+import { volumeStore } from '../store/volumes.ts';
+import { mapKubeError, type KubeClients } from './kube/client.ts';
+import { applyObject } from './kube/space.ts';
+import { claimUsers, deleteObject, dryRunApply, persistentVolumeClaim, readObject } from './kube/workload.ts';
+
+export interface VolumeActivityDeps {
+  kube: KubeClients;
+  store: Store;
+}
+
+type Pvc = KubernetesObject & { spec?: { storageClassName?: string }; status?: { phase?: string; capacity?: { storage?: string } } };
+
+const ref = (namespace: string, name: string): KubernetesObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace } });
+
+/** Activities of standalone volumes (PersistentVolumeClaims made with the volume API). */
+export function createVolumeActivities(deps: VolumeActivityDeps) {
+  const { kube, store } = deps;
+  const volumes = volumeStore(store.conn);
+  return {
+    /**
+     * Makes the claim what the record says (create, or expand to the recorded size): a claim of that name
+     * that is not a standalone volume of this VDC is refused (`VolumeExists`, storage rule
+     * `unique-volume-name`); the object is dry-run first, so a refusal (quota, a class that does not allow
+     * expansion, an unbound claim) fails non-retryably (`KubernetesRefused`) before anything is written.
+     */
+    async applyVolume(args: { vdcId: string; namespace: string; name: string }): Promise<{ size: string }> {
+      const v = await volumes.get(args.namespace, args.name);
+      if (!v || v.vdcId !== args.vdcId) throw ApplicationFailure.nonRetryable(`no volume ${args.name} recorded in ${args.namespace}`, 'KubernetesRefused');
+      const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
+      if (live && live.metadata?.labels?.[VOLUME_LABELS.standalone] !== args.name) {
+        throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.duplicateVolume}: a claim ${args.name} already exists in namespace ${args.namespace}`, VOLUME_ERRORS.exists);
+      }
+      const labels = { [VOLUME_LABELS.vdc]: args.vdcId, [VOLUME_LABELS.standalone]: args.name, [VOLUME_LABELS.managedBy]: 'edgeport' };
+      const obj = persistentVolumeClaim({ name: v.name, size: v.size, accessMode: v.accessMode, ...(v.storageClass ? { storageClass: v.storageClass } : {}) }, { name: v.name, namespace: v.namespace, labels });
+      const refused = await dryRunApply(kube, obj);
+      if (refused) throw ApplicationFailure.nonRetryable(refused, 'KubernetesRefused');
+      await applyObject(kube, obj);
+      return { size: v.size };
+    },
+
+    /**
+     * Deletes a standalone claim unless something mounts it now (controllers' pod templates and bare pods,
+     * `claimUsers`): then it fails with `VolumeInUse`, naming storage rule `volume-in-use`. Absent = done.
+     */
+    async deleteVolume(args: { vdcId: string; namespace: string; name: string }): Promise<void> {
+      const users = await claimUsers(kube, args.namespace, args.name, '');
+      if (users.length > 0) throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${args.name} is mounted by ${users.join(', ')} and cannot be deleted`, VOLUME_ERRORS.inUse);
+      const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
+      if (!live) return;
+      if (live.metadata?.labels?.[VOLUME_LABELS.standalone] !== args.name || live.metadata?.labels?.[VOLUME_LABELS.vdc] !== args.vdcId) {
+        throw ApplicationFailure.nonRetryable(`claim ${args.namespace}/${args.name} is not a standalone volume of this VDC`, 'KubernetesRefused');
+      }
+      await deleteObject(kube, ref(args.namespace, args.name));
+    },
+
+    /** Every claim of the namespaces with its phase, capacity and who mounts it now. */
+    async listClaims(args: { namespaces: string[] }): Promise<LiveClaim[]> {
+      const out: LiveClaim[] = [];
+      for (const namespace of args.namespaces) {
+        let items: Pvc[];
+        try {
+          items = (await kube.objects.list<Pvc>('v1', 'PersistentVolumeClaim', namespace)).items;
+        } catch (err) {
+          return mapKubeError(err, `list PersistentVolumeClaims in ${namespace}`);
+        }
+        for (const pvc of items) {
+          const name = pvc.metadata?.name ?? '';
+          out.push({
+            namespace,
+            name,
+            ...(pvc.status?.phase ? { phase: pvc.status.phase } : {}),
+            ...(pvc.status?.capacity?.storage ? { capacity: pvc.status.capacity.storage } : {}),
+            ...(pvc.spec?.storageClassName ? { storageClass: pvc.spec.storageClassName } : {}),
+            users: await claimUsers(kube, namespace, name, ''),
+          });
+        }
+      }
+      return out;
+    },
+  };
+}
+export type VolumeActivities = ReturnType<typeof createVolumeActivities>;

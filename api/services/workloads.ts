@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { KubeConfig, Log } from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Response } from 'express';
+import { PassThrough } from 'node:stream';
+import { spaceNamespace } from '../../common/tickets.ts';
+import {
+  specDiff,
+  WORKLOAD_OPERATION_ERRORS,
+  type WorkloadDayTwoState,
+  type WorkloadDetail,
+  type WorkloadEnvView,
+  type WorkloadOperationOutcome,
+  type WorkloadRevisionView,
+  type WorkloadSummary,
+} from '../../common/workload-ops.ts';
+import type { WorkloadOperation } from '../../common/workload-ops.ts';
+import type { WorkloadRecord } from '../../common/workload.ts';
+import { createKubeClients, type KubeClients } from '../../activities/kube/client.ts';
+import { readQuota } from '../../activities/kube/quota.ts';
+import { eventsOf, liveAccess, liveStatus, podLog, podsOf } from '../../activities/kube/workload-ops.ts';
+import { claimUsers } from '../../activities/kube/workload.ts';
+import { workloadRequests } from '../../activities/workload.ts';
+import { performWorkloadOperation } from '../../activities/workload-operation.ts';
+import { isOwnedVolume } from '../../common/workload.ts';
+import { decideWorkloadOperation, recordedVolumeUsers } from '../../policies/workload-operation.ts';
+import type { AuditStore } from '../../store/audit.ts';
+import type { Store } from '../../store/index.ts';
+import { workloadOperationStore } from '../../store/workload-operations.ts';
+import { ConflictError, NotFoundError, PolicyDeniedError } from '../errors.ts';
+import { actorOf, type RequestMeta } from './access.ts';
+import type { Caller } from './caller.ts';
+import type { TicketService } from './tickets.ts';
+
+export interface WorkloadServiceDeps {
+  store: Store;
+  audit: AuditStore;
+  tickets: TicketService;
+  /** Path of the kubeconfig the API reads workloads with (the worker's identity). */
+  kubeconfig: string;
+}
+
+/** Longest tail a log request may ask for. */
+export const MAX_TAIL_LINES = 5000;
+
+/**
+ * Workloads after deploy: the list and detail views (recorded spec + live objects from the
+ * kube-apiserver), pod logs (tail, and follow as server-sent events), and the day-2 operations, each
+ * decided by `policies/workload-operation.ts`: applied directly (audited) or submitted as a
+ * `workload-operation` ticket. A workload of another VDC is a 404 like a missing one.
+ */
+export function workloadService(deps: WorkloadServiceDeps) {
+  const { store, audit } = deps;
+  const kube: KubeClients = createKubeClients(deps.kubeconfig);
+  const kc = new KubeConfig();
+  kc.loadFromFile(deps.kubeconfig);
+  const logApi = new Log(kc);
+  const operations = workloadOperationStore(store.conn);
+
+  async function vdcOf(vdcId: string) {
+    const vdc = await store.vdcs.get(vdcId);
+    if (!vdc) throw new NotFoundError();
+    return vdc;
+  }
+
+  async function load(vdcId: string, namespace: string, name: string): Promise<WorkloadRecord> {
+    const w = await store.workloads.get(namespace, name);
+    if (!w || w.vdcId !== vdcId) throw new NotFoundError(`no workload ${name} in ${namespace}`);
+    return w;
+  }
+
+  const spaceOf = (vdc: { _id: string; spaces?: { name: string }[] }, namespace: string): string | undefined =>
+    (vdc.spaces ?? []).find((s) => spaceNamespace(vdc._id, s.name) === namespace)?.name;
+
+  async function summary(vdc: { _id: string; spaces?: { name: string }[] }, w: WorkloadRecord, dayTwo: WorkloadDayTwoState | undefined): Promise<WorkloadSummary> {
+    const [live, access] = await Promise.all([liveStatus(kube, w.namespace, w.spec), liveAccess(kube, w.namespace, w.spec)]);
+    const space = spaceOf(vdc, w.namespace);
+    return {
+      namespace: w.namespace,
+      ...(space ? { space } : {}),
+      name: w.name,
+      kind: w.kind,
+      status: live.status,
+      statusDetail: live.detail,
+      replicas: { ready: live.ready, desired: live.desired },
+      images: live.images.length ? live.images : w.spec.containers.map((c) => c.image),
+      revision: w.revision,
+      access,
+      ticketId: w.revisions.find((r) => r.revision === 1)?.ticketId ?? w.ticketId,
+      updatedAt: w.updatedAt,
+      ...(dayTwo?.stoppedReplicas !== undefined && w.spec.replicas === 0 ? { stoppedReplicas: dayTwo.stoppedReplicas } : {}),
+    };
+  }
+
+  function revisionsOf(w: WorkloadRecord): WorkloadRevisionView[] {
+    return w.revisions
+      .map((r, i) => ({
+        revision: r.revision,
+        ticketId: r.ticketId,
+        at: r.at,
+        current: r.revision === w.revision,
+        images: r.spec.containers.map((c) => c.image),
+        changes: i === 0 ? [] : specDiff(w.revisions[i - 1]?.spec, r.spec),
+      }))
+      .reverse();
+  }
+
+  function envOf(w: WorkloadRecord): WorkloadEnvView[] {
+    return w.spec.containers.flatMap((c) =>
+      (c.env ?? []).map((e): WorkloadEnvView => {
+        if ('value' in e) return { container: c.name, name: e.name, value: e.value };
+        if ('configMapRef' in e) return { container: c.name, name: e.name, configMapRef: e.configMapRef };
+        return { container: c.name, name: e.name, secretRef: e.secretRef };
+      }),
+    );
+  }
+
+  /** Maps the shared operation code's typed failures to problem bodies. */
+  function mapFailure(err: unknown): never {
+    if (err instanceof ApplicationFailure) {
+      if (err.type === WORKLOAD_OPERATION_ERRORS.notFound) throw new NotFoundError(err.message);
+      if (err.type === WORKLOAD_OPERATION_ERRORS.refused) throw new PolicyDeniedError(err.message, [{ field: 'operation.op', message: err.message }]);
+      if (err.type === 'KubernetesRefused') throw new ConflictError(err.message);
+    }
+    throw err;
+  }
+
+  return {
+    async scope(vdcId: string): Promise<{ vdcId: string; domainId: string }> {
+      const vdc = await vdcOf(vdcId);
+      return { vdcId: vdc._id, domainId: vdc.domainId };
+    },
+
+    async list(vdcId: string, space?: string): Promise<WorkloadSummary[]> {
+      const vdc = await vdcOf(vdcId);
+      const records = (await store.workloads.list(vdcId)).filter((w) => space === undefined || w.namespace === spaceNamespace(vdcId, space));
+      const state = await operations.listState(vdcId);
+      return Promise.all(records.map((w) => summary(vdc, w, state.get(`${w.namespace}/${w.name}`))));
+    },
+
+    async get(vdcId: string, namespace: string, name: string, eventLimit = 100): Promise<WorkloadDetail> {
+      const vdc = await vdcOf(vdcId);
+      const w = await load(vdcId, namespace, name);
+      const dayTwo = await operations.get(namespace, name);
+      const [head, pods] = await Promise.all([summary(vdc, w, dayTwo), podsOf(kube, namespace, name)]);
+      const events = await eventsOf(kube, namespace, name, pods.map((p) => p.name), eventLimit);
+      const s = w.spec;
+      return {
+        ...head,
+        pods,
+        events,
+        revisions: revisionsOf(w),
+        operations: [...dayTwo.operations].reverse(),
+        env: envOf(w),
+        spec: {
+          replicas: s.replicas,
+          ...(s.service ? { service: s.service } : {}),
+          ...(s.ingress ? { ingress: s.ingress } : {}),
+          ...(s.strategy ? { strategy: s.strategy } : {}),
+          ...(s.hpa ? { hpa: s.hpa } : {}),
+        },
+        scheduling: { nodeSelector: s.nodeSelector ?? {}, affinity: s.affinity ?? [] },
+        security: s.containers.map((c) => ({ container: c.name, settings: { ...(c.securityContext ?? {}) } })),
+      };
+    },
+
+    /** The pod and container a log request names, checked to belong to the workload (else 404). */
+    async logTarget(vdcId: string, namespace: string, name: string, pod?: string, container?: string): Promise<{ pod: string; container: string }> {
+      const w = await load(vdcId, namespace, name);
+      const pods = await podsOf(kube, namespace, name);
+      const p = pod ? pods.find((x) => x.name === pod) : pods.find((x) => x.phase === 'Running') ?? pods[0];
+      if (!p) throw new NotFoundError(pod ? `no pod ${pod} of workload ${name}` : `workload ${name} has no pods`);
+      const c = container ?? p.containers[0] ?? w.spec.containers[0]?.name ?? '';
+      if (!p.containers.includes(c)) throw new NotFoundError(`no container ${c} in pod ${p.name}`);
+      return { pod: p.name, container: c };
+    },
+
+    async tail(vdcId: string, namespace: string, name: string, q: { pod?: string; container?: string; tailLines: number }): Promise<{ pod: string; container: string; lines: string[] }> {
+      const t = await this.logTarget(vdcId, namespace, name, q.pod, q.container);
+      const text = await podLog(kube, namespace, t.pod, t.container, q.tailLines);
+      return { ...t, lines: text.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) };
+    },
+
+    /**
+     * Follows a container's log as server-sent events (`event: line`, data = one line), starting with the
+     * last `tailLines`. The kube stream is aborted when the client goes away, and the response ends when
+     * the kube stream does (pod gone).
+     */
+    async follow(vdcId: string, namespace: string, name: string, q: { pod?: string; container?: string; tailLines: number }, res: Response): Promise<void> {
+      const t = await this.logTarget(vdcId, namespace, name, q.pod, q.container);
+      res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.flushHeaders();
+      res.write(`event: target\ndata: ${JSON.stringify(t)}\n\n`);
+      const sink = new PassThrough();
+      let buffered = '';
+      sink.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const l of lines) res.write(`event: line\ndata: ${JSON.stringify(l)}\n\n`);
+      });
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      let abort: AbortController | undefined;
+      let closed = false;
+      const end = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(keepAlive);
+        abort?.abort();
+        if (!res.writableEnded) {
+          res.write('event: end\ndata: {}\n\n');
+          res.end();
+        }
+      };
+      res.on('close', end);
+      sink.on('end', end);
+      sink.on('error', end);
+      try {
+        abort = await logApi.log(namespace, t.pod, t.container, sink, { follow: true, tailLines: q.tailLines });
+        if (closed) abort.abort();
+      } catch (err) {
+        res.write(`event: error\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`);
+        end();
+      }
+    },
+
+    /**
+     * Decides and runs one operation. Direct: applied now (cluster, record, operation log), audited as
+     * `workload.<op>`. Approval: a `workload-operation` ticket is submitted for the caller, audited as
+     * `workload.<op>.requested`. Denied: 422 naming the field (audited as a failure); nothing changes.
+     */
+    async operate(caller: Caller, vdcId: string, namespace: string, name: string, body: { operation: WorkloadOperation; reason?: string }, meta: RequestMeta): Promise<WorkloadOperationOutcome> {
+      const vdc = await vdcOf(vdcId);
+      const w = await load(vdcId, namespace, name);
+      const op = body.operation;
+      const dayTwo = await operations.get(namespace, name);
+      const workloads = await store.workloads.list(vdcId);
+      const quota = await readQuota(kube, namespace);
+      const volumeUsers =
+        op.op === 'delete'
+          ? [...new Set([...recordedVolumeUsers(w.spec, namespace, workloads), ...(await Promise.all((w.spec.volumes ?? []).filter(isOwnedVolume).map((v) => claimUsers(kube, namespace, v.name, name)))).flat()])].sort()
+          : [];
+      const per = workloadRequests({ ...w.spec, replicas: 1, hpa: undefined, kind: 'Deployment' });
+      const decision = decideWorkloadOperation({
+        operation: op,
+        namespace,
+        spec: w.spec,
+        dayTwo,
+        workloads,
+        perReplica: { cpu: per.cpu, memoryGi: per.memoryGi },
+        ...(quota.exists ? { quota: { hard: quota.hard, used: quota.used } } : {}),
+        volumeUsers,
+      });
+      const target = `workload:${namespace}/${name}`;
+      const base = { actor: actorOf(caller), target, ...meta };
+      if (decision.outcome === 'deny') {
+        await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'failure', details: { vdcId, operation: op, policy: decision.version, reason: decision.reason } });
+        throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
+      }
+      if (decision.outcome === 'approval') {
+        const space = spaceOf(vdc, namespace);
+        const { ticket } = await deps.tickets.submit(caller, { type: 'workload-operation', vdcId, name, ...(space ? { space } : {}), operation: op, ...(body.reason ? { reason: body.reason } : {}) }, undefined);
+        await audit.append({ ...base, action: `workload.${op.op}.requested`, outcome: 'success', details: { vdcId, operation: op, policy: decision.version, reason: decision.reason, ticketId: ticket.id } });
+        return { mode: 'ticket', op: op.op, ticketId: ticket.id, reason: decision.reason };
+      }
+      const opId = `op-${randomUUID()}`;
+      let changes: string[];
+      try {
+        ({ changes } = await performWorkloadOperation({ kube, store, operations }, { vdcId, namespace, name, operation: op, opId, via: 'direct', actor: actorOf(caller), at: new Date().toISOString() }));
+      } catch (err) {
+        await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'failure', details: { vdcId, operation: op, opId, error: (err as Error).message } });
+        return mapFailure(err);
+      }
+      await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'success', details: { vdcId, operation: op, opId, policy: decision.version, reason: decision.reason, changes } });
+      return { mode: 'direct', op: op.op, changes };
+    },
+  };
+}
+export type WorkloadService = ReturnType<typeof workloadService>;
