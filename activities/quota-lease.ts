@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
+import { leaseRevert } from '../common/quota-lease-workflow.ts';
 import type { Quota } from '../common/tickets.ts';
 import type { LeaseApplyResult, LeaseRevertResult } from './ledger-from-history.ts';
 import { applyVdcQuota, type QuotaActivityDeps } from './quota-change.ts';
@@ -58,6 +59,33 @@ export function createQuotaLeaseActivities(deps: Pick<QuotaActivityDeps, 'kube' 
       const namespaces = await applyVdcQuota(deps, args.vdc, args.quota);
       await deps.store.vdcs.removeLease(args.vdc.id, leaseTicket(ctx));
       return { vdcId: args.vdc.id, namespaces, quota: args.quota, revertedAt: args.at };
+    },
+
+    /**
+     * Compensates an `applyLeaseQuota` that failed for good (the workflow calls it from its failure path):
+     * when the lease was recorded on the VDC, the quota goes back by the revert rule (quota now in force
+     * minus the lease's increase, never below its base: what a quota change meanwhile billed as net of the
+     * lease) on the VDC and, as far as the cluster accepts, on its namespaces; then the lease record is
+     * removed, so no later quota change is billed net of a lease that never ran. Without a record nothing
+     * was raised and nothing is touched. Idempotent; a cluster refusal is reported in `unrestored`, not
+     * thrown (the record must go regardless). Bills nothing (the ledger reads no line from it).
+     */
+    async abandonLeaseQuota(args: { vdc: VdcRef; base: Quota; delta: Quota }): Promise<{ recorded: boolean; quota?: Quota; unrestored?: string }> {
+      const ctx = Context.current();
+      ctx.heartbeat('abandoning lease');
+      const ticketId = leaseTicket(ctx);
+      const vdc = await store.vdcs.get(args.vdc.id);
+      if (!vdc?.leases?.some((l) => l.ticketId === ticketId)) return { recorded: false };
+      const quota = leaseRevert(vdc.quota ?? {}, args.base, args.delta);
+      let unrestored: string | undefined;
+      try {
+        await applyVdcQuota(deps, args.vdc, quota);
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+        unrestored = err.message;
+      }
+      await store.vdcs.removeLease(args.vdc.id, ticketId);
+      return { recorded: true, quota, ...(unrestored ? { unrestored } : {}) };
     },
   };
 }

@@ -203,6 +203,37 @@ describe('quotaLeaseWorkflow', () => {
   }, 120_000);
 });
 
+describe('a lease whose apply fails for good', () => {
+  it('leaves no lease record and no raised quota behind, and bills nothing', async () => {
+    // The VDC's first namespace does not exist: the apply is refused (KubernetesRefused, 404) after the
+    // lease was recorded and the VDC's quota raised.
+    const id = uniqueName('lease-gone');
+    await tw.store.vdcs.upsert({ _id: id, name: id, domainId: 'lease-domain', namespace: namespaceOf(id), namespaceStatus: 'active', pool: 'local', quota: base });
+    const vdc: QuotaLeaseInput['vdc'] = { id, name: id, domainId: 'lease-domain', namespace: namespaceOf(id), pool: 'local' };
+    const leased = { cpu: 8 };
+    const lease = { durationHours: 24 };
+    const policy = decideQuotaLease({ current: base, leased, lease, now: await env.currentTimeMs() });
+    if (policy.outcome === 'deny') throw new Error(`test setup: denied: ${policy.reason}`);
+    const input: QuotaLeaseInput = { ticketId: uniqueName('tkt'), requester, vdc, leased, lease, policy, approvalTimeoutMs: 7 * 24 * H };
+    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-lease', status: 'submitted', requester, vdc, payload: { type: 'quota-lease', vdcId: id, quota: leased, ...lease }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
+    const handle = await env.client.workflow.start(quotaLeaseWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
+    await approveAll(handle);
+
+    const result = await handle.result();
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/ResourceQuota .* not ?found|not found/i);
+    expect(result.error).toContain('quota not restored on the cluster');
+    const after = await tw.store.vdcs.get(id);
+    expect(after?.leases ?? []).toEqual([]);
+    expect(after?.quota).toEqual(base);
+    expect(await tw.store.ledger.byWorkflow(input.ticketId)).toHaveLength(0);
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    expect(scheduled[scheduled.indexOf('applyLeaseQuota') + 1]).toBe('abandonLeaseQuota');
+    expect(ledgerLinesFromHistory(input.ticketId, history)).toEqual([]);
+  }, 120_000);
+});
+
 describe('a quota change during a lease', () => {
   it('bills net of the lease (the lease line bills the increase), which is the quota the revert leaves', async () => {
     const t = await leaseTicket({ cpu: 8 }, { durationHours: 72 });

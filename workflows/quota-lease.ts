@@ -1,4 +1,4 @@
-import { condition, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { leasePlan, leaseQuery, leaseRevert, type LeaseInfo, type QuotaLeaseInput, type QuotaLeaseResult } from '../common/quota-lease-workflow.ts';
 import { cancelSignal } from '../common/ticket-workflow.ts';
@@ -11,12 +11,18 @@ const { preflightQuota, readVdcQuota } = proxyActivities<Activities>({
 });
 
 /** Short writes (a few namespaces); bounded by startToClose only, so a loaded worker is not timed out mid-apply. */
-const { applyLeaseQuota, revertLeaseQuota, recordLedger } = proxyActivities<Activities>({
+const { applyLeaseQuota, revertLeaseQuota, abandonLeaseQuota, recordLedger } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['KubernetesRefused'] },
 });
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Patch ids. `lease-abandon`: an apply that failed for good is compensated (`abandonLeaseQuota`: quota
+ * back, lease record removed), so no later quota change is billed net of a lease that never ran.
+ */
+export const LEASE_PATCHES = { abandon: 'lease-abandon' } as const;
 
 /**
  * One quota-lease ticket (a time-boxed temporary increase): preflight → approval chain (shared mechanics
@@ -70,7 +76,16 @@ export async function quotaLeaseWorkflow(input: QuotaLeaseInput): Promise<QuotaL
     await applyLeaseQuota({ vdc: input.vdc, quota: plan.quota, base, delta, at: appliedAt, endsAt: revertedAt });
   } catch (err) {
     lease.phase = 'closed';
-    return approval.finish('failed', failureMessage(err));
+    let detail = '';
+    if (base && delta && patched(LEASE_PATCHES.abandon)) {
+      try {
+        const undone = await abandonLeaseQuota({ vdc: input.vdc, base, delta });
+        if (undone.unrestored) detail = `; quota not restored on the cluster: ${undone.unrestored}`;
+      } catch (undoErr) {
+        detail = `; lease not abandoned: ${failureMessage(undoErr)}`;
+      }
+    }
+    return approval.finish('failed', failureMessage(err) + detail);
   }
   Object.assign(lease, { phase: 'active', startsAt: appliedAt, endsAt: revertedAt, base, delta });
   await recordLedger({ ticketId: input.ticketId });
