@@ -47,6 +47,23 @@ export function reportFileStore(conn: Connection) {
       return found.length > 0 ? bucket().openDownloadStream(id) : null;
     },
 
+    /**
+     * Deletes every file uploaded before `cutoff` (the report-file sweep); returns how many went. A file
+     * deleted meanwhile by another sweep is skipped.
+     */
+    async removeOlderThan(cutoff: Date): Promise<number> {
+      let deleted = 0;
+      for await (const f of bucket().find({ uploadDate: { $lt: cutoff } }, { projection: { _id: 1 } })) {
+        try {
+          await bucket().delete(f._id);
+          deleted++;
+        } catch (err) {
+          if (!(err instanceof Error && /File not found/i.test(err.message))) throw err;
+        }
+      }
+      return deleted;
+    },
+
     async remove(fileId: string): Promise<void> {
       if (mongo.ObjectId.isValid(fileId)) await bucket().delete(new mongo.ObjectId(fileId)).catch(() => undefined);
     },

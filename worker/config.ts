@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { imageSettingsFromEnv, type ImageDeployPolicy, type ImageSettings } from '../activities/registry/image-settings.ts';
+import { REPORT_JOB_KEEP_SECONDS } from '../api/services/report-jobs.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -24,6 +25,8 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
   EDGEPORT_ADVISORY_FEED: z.string().min(1).optional(),
   EDGEPORT_LEDGER_VERIFY_INTERVAL_S: z.coerce.number().int().min(0).default(86_400),
+  EDGEPORT_REPORT_FILE_RETENTION_S: z.coerce.number().int().min(3600).default(REPORT_JOB_KEEP_SECONDS),
+  EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
 });
 
 export interface WorkerConfig {
@@ -45,6 +48,8 @@ export interface WorkerConfig {
   images: ImageSettings;
   /** Seconds between scheduled ledger verify runs (BullMQ job scheduler; 0 removes it). */
   ledgerVerifyEverySeconds: number;
+  /** Report files in GridFS older than `retentionSeconds` are deleted every `sweepEverySeconds` (0: no schedule). */
+  reportFiles: { retentionSeconds: number; sweepEverySeconds: number };
 }
 
 /** Parses the worker's settings once at start-up; nothing else in the worker reads `process.env`. */
@@ -62,6 +67,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     failpoints: c.EDGEPORT_FAILPOINTS,
     logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
     ledgerVerifyEverySeconds: c.EDGEPORT_LEDGER_VERIFY_INTERVAL_S,
+    reportFiles: { retentionSeconds: c.EDGEPORT_REPORT_FILE_RETENTION_S, sweepEverySeconds: c.EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
     ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
       ? {

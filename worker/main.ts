@@ -9,7 +9,7 @@ const config = loadWorkerConfig();
 Runtime.install({ logger: new DefaultLogger(config.logLevel) });
 const { worker, shutdown } = await createTicketWorker(config);
 // BullMQ report jobs run here too (see api/services/report-jobs.ts for why), when Redis is configured.
-const reports = config.redisUrl ? await startReportJobs(config.mongoUrl, config.redisUrl) : undefined;
+const reports = config.redisUrl ? await startReportJobs(config.mongoUrl, config.redisUrl, config.reportFiles) : undefined;
 // Scheduled image jobs (whole-registry rescan, image-storage metering) as BullMQ job schedulers, with Redis and a registry.
 const imageJobs =
   config.redisUrl && config.registry

@@ -15,8 +15,8 @@ import type { ReportService } from './billing.ts';
  * process builds the report (streamed from the ledger cursor), stores the file in GridFS and reports
  * progress; the API answers status and serves the download. Jobs are at-least-once: a retried job builds
  * the same bytes again into a new file (its `asOf` is fixed at submit), the partial file of a failed
- * attempt is deleted. Finished jobs are trimmed after REPORT_JOB_KEEP_SECONDS; their files go with them
- * only when the queue is cleaned (files are small next to the ledger; a sweep is left for later).
+ * attempt is deleted. Finished jobs are trimmed after REPORT_JOB_KEEP_SECONDS; their files are deleted by the
+ * scheduled sweep (report-file-sweep.ts) once older than EDGEPORT_REPORT_FILE_RETENTION_S (default the same).
  */
 export const REPORT_QUEUE = 'edgeport-reports';
 export const REPORT_JOB_KEEP_SECONDS = 7 * 24 * 3600;
