@@ -4,13 +4,13 @@ import type { ImagePublishPreview } from '../common/image-publish.ts';
 import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView } from '../common/image-scan.ts';
 import type { Store } from '../store/index.ts';
 import { RegistryNotFound, RegistryRefused } from './registry/driver.ts';
-import type { RegistryRuntime } from './registry/runtime.ts';
+import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { scanImageContent } from './registry/scanner.ts';
 
 export interface ImageActivityDeps {
   store: Store;
   /** The local registry and scanner feed; absent when the worker has no registry configured. */
-  registry?: RegistryRuntime;
+  registry?: AnyRegistryRuntime;
 }
 
 /** Failure type names of image activities (non-retryable business refusals). */
@@ -23,7 +23,7 @@ export const IMAGE_ERRORS = {
 
 const MAX_PREVIEW_FINDINGS = 50;
 
-function runtimeOf(deps: ImageActivityDeps): RegistryRuntime {
+function runtimeOf(deps: ImageActivityDeps): AnyRegistryRuntime {
   if (!deps.registry) throw ApplicationFailure.nonRetryable('the worker has no image registry configured (EDGEPORT_REGISTRY_URL)', IMAGE_ERRORS.notConfigured);
   return deps.registry;
 }

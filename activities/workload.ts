@@ -9,7 +9,7 @@ import type { Store } from '../store/index.ts';
 import { volumeStore } from '../store/volumes.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import { imageDeployProblems, workloadArchitectures } from './registry/deploy-gate.ts';
-import type { RegistryRuntime } from './registry/runtime.ts';
+import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
 import { missingConfigRefs } from './kube/config-refs.ts';
 import { parseQuantity } from './kube/quantity.ts';
@@ -22,7 +22,7 @@ export interface WorkloadActivityDeps {
   store: Store;
   crashPoint: (name: Failpoint, firstAttempt?: boolean) => void;
   /** Edgeport's registry: images on it are checked at preflight (scan, architecture, signature). */
-  registry?: RegistryRuntime;
+  registry?: AnyRegistryRuntime;
 }
 
 /** One revision of one workload in one namespace of a VDC; every workload activity takes these. */

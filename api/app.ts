@@ -32,6 +32,7 @@ import { Queue } from 'bullmq';
 import { certSubjectService } from './services/cert-subjects.ts';
 import { ipFilter, ipListService } from './services/ip-lists.ts';
 import { poolService } from './services/pools.ts';
+import { registryDriverFor } from '../activities/registry/runtime.ts';
 import { registryService } from './services/registry.ts';
 import { imageService } from './services/images.ts';
 import { imageGate } from './services/image-gate.ts';
@@ -135,7 +136,12 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   api.use('/registry/token', basicTokenAuth(apiTokens));
   // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
   api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
-  const registry = config.registry ? registryService({ config: config.registry, vdcs: store.vdcs, scans: store.imageScans }) : undefined;
+  // EDGEPORT_REGISTRY_DRIVER=harbor: the listing reads Harbor through its driver (Harbor issues its own pull tokens).
+  const registry = config.harbor
+    ? registryService({ config: { url: config.harbor.url }, driver: registryDriverFor({ driver: 'harbor', ...config.harbor }), vdcs: store.vdcs, scans: store.imageScans })
+    : config.registry
+      ? registryService({ config: config.registry, vdcs: store.vdcs, scans: store.imageScans })
+      : undefined;
   const images =
     config.registry && registry
       ? imageService({ config: config.registry, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { imageSettingsFromEnv, type ImageSettings } from '../activities/registry/image-settings.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
+import { registryDriverSettings, RegistryDriverEnv, type HarborSettings } from '../activities/registry/driver-config.ts';
 import { trustedProxyCidrs } from './ip-match.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -53,7 +54,7 @@ const ApiEnvSchema = z.object({
   EDGEPORT_KUBECONFIG: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
-});
+}).and(RegistryDriverEnv);
 
 export interface ApiConfig {
   host: string;
@@ -82,6 +83,8 @@ export interface ApiConfig {
   credentials: { key: string; previousKeys: string[] };
   /** The OCI registry this API is the token service of; absent: no registry routes. The key file is a secret. */
   registry?: { url: string; tokenKeyFile: string; tokenCertFile: string };
+  /** Harbor v2.0 when `EDGEPORT_REGISTRY_DRIVER=harbor`: the image listing reads it (the password is a secret: never logged). */
+  harbor?: HarborSettings;
   /** Kubeconfig of the cluster the workload views, logs and direct day-2 operations read and write; absent: no workload routes. */
   kubeconfig?: string;
   /** Image deploy rules and the registry's notification secret (`EDGEPORT_IMAGE_*`, `EDGEPORT_REGISTRY_NOTIFY_SECRET`). */
@@ -114,6 +117,10 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     mtls: { mode: c.EDGEPORT_MTLS_MODE, subjectHeader: c.EDGEPORT_MTLS_SUBJECT_HEADER, verifyHeader: c.EDGEPORT_MTLS_VERIFY_HEADER },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
     images: imageSettingsFromEnv(env),
+    ...(() => {
+      const harbor = registryDriverSettings(c);
+      return harbor ? { harbor } : {};
+    })(),
     ...(c.EDGEPORT_KUBECONFIG ? { kubeconfig: c.EDGEPORT_KUBECONFIG } : {}),
     ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
       ? { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE } }

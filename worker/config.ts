@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { imageSettingsFromEnv, type ImageDeployPolicy, type ImageSettings } from '../activities/registry/image-settings.ts';
 import { REPORT_JOB_KEEP_SECONDS } from '../api/services/report-jobs.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
+import { registryDriverSettings, RegistryDriverEnv } from '../activities/registry/driver-config.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
@@ -27,7 +28,7 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_LEDGER_VERIFY_INTERVAL_S: z.coerce.number().int().min(0).default(86_400),
   EDGEPORT_REPORT_FILE_RETENTION_S: z.coerce.number().int().min(3600).default(REPORT_JOB_KEEP_SECONDS),
   EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
-});
+}).and(RegistryDriverEnv);
 
 export interface WorkerConfig {
   temporalAddress: string;
@@ -42,8 +43,13 @@ export interface WorkerConfig {
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Secret: never logged. Opens resource-pool credentials and config-center Secret values inside activities. */
   credentials: { key: string; previousKeys: string[] };
-  /** The local OCI registry (token key file: secret) and the scanner's advisory feed; all three registry settings or none. */
-  registry?: { url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy };
+  /**
+   * The registry the worker drives (`EDGEPORT_REGISTRY_DRIVER`): the local OCI registry (token key file: secret;
+   * all three registry settings or none) or Harbor v2.0 (URL, user, password: secret), and the scanner's feed.
+   */
+  registry?:
+    | { driver?: 'local'; url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy }
+    | { driver: 'harbor'; url: string; username: string; password: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy };
   /** Image deploy rules, rescan and metering intervals (`EDGEPORT_IMAGE_*`, see activities/registry/image-settings.ts). */
   images: ImageSettings;
   /** Seconds between scheduled ledger verify runs (BullMQ job scheduler; 0 removes it). */
@@ -69,16 +75,14 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     ledgerVerifyEverySeconds: c.EDGEPORT_LEDGER_VERIFY_INTERVAL_S,
     reportFiles: { retentionSeconds: c.EDGEPORT_REPORT_FILE_RETENTION_S, sweepEverySeconds: c.EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
-    ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
-      ? {
-          registry: {
-            url: c.EDGEPORT_REGISTRY_URL,
-            tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE,
-            tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE,
-            ...(c.EDGEPORT_ADVISORY_FEED ? { advisoryFeed: c.EDGEPORT_ADVISORY_FEED } : {}),
-            deployPolicy: images.deploy,
-          },
-        }
-      : {}),
+    ...(() => {
+      const harbor = registryDriverSettings(c);
+      const feed = c.EDGEPORT_ADVISORY_FEED ? { advisoryFeed: c.EDGEPORT_ADVISORY_FEED } : {};
+      if (harbor) return { registry: { driver: 'harbor' as const, ...harbor, ...feed, deployPolicy: images.deploy } };
+      if (c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE) {
+        return { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE, ...feed, deployPolicy: images.deploy } };
+      }
+      return {};
+    })(),
   };
 }

@@ -4,7 +4,7 @@ import type { Store } from '../../store/index.ts';
 import type { LedgerLineDoc } from '../../store/models.ts';
 import type { AdvisoryFeed } from './advisories.ts';
 import { isCosignArtifactTag, RegistryNotFound, type ImageDetail } from './driver.ts';
-import type { RegistryRuntime } from './runtime.ts';
+import type { AnyRegistryRuntime } from './runtime.ts';
 import { scanImageContent } from './scanner.ts';
 
 /**
@@ -13,7 +13,7 @@ import { scanImageContent } from './scanner.ts';
  * metering sample is one ledger line per VDC and interval (provenance key `image-storage/<vdc>/<interval start>`).
  */
 
-type Runtime = Pick<RegistryRuntime, 'driver'> & { feed: AdvisoryFeed | null };
+type Runtime = Pick<AnyRegistryRuntime, 'driver'> & { feed: AdvisoryFeed | null };
 
 /** Every tagged image of the registry (cosign signature tags left out), one per digest, with its repository. */
 async function* taggedImages(rt: Runtime, repositories?: readonly string[]): AsyncGenerator<ImageDetail> {

@@ -3,7 +3,7 @@ import { repositoryOwner, type ImagePlatformView, type ImageRepositoryView, type
 import { ALL_PERMISSIONS } from '../../common/permissions.ts';
 import { ROLES } from '../../common/roles.ts';
 import { distributionClient, isIndex, type DistributionClient } from '../../activities/registry/distribution.ts';
-import { cosignSignatureTag, isCosignArtifactTag } from '../../activities/registry/driver.ts';
+import { cosignSignatureTag, isCosignArtifactTag, type RegistryDriver } from '../../activities/registry/driver.ts';
 import type { ImageScanView } from '../../common/image-scan.ts';
 import type { ImageScanStore } from '../../store/image-scans.ts';
 import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
@@ -49,7 +49,10 @@ export function isOpsAdmin(grants: readonly Grant[]): boolean {
 }
 
 export interface RegistryServiceDeps {
-  config: RegistryConfig;
+  /** The local registry's settings; with `driver` (Harbor) only `url` is needed and there is no token service. */
+  config: Pick<RegistryConfig, 'url'> & Partial<RegistryConfig>;
+  /** Reads the listing through this driver (Harbor, `EDGEPORT_REGISTRY_DRIVER=harbor`) instead of the local registry's API. */
+  driver?: RegistryDriver;
   vdcs: Pick<VdcStore, 'get'>;
   /** Stored scans: the listing shows each tag's last scan summary when given. */
   scans?: Pick<ImageScanStore, 'latestMany'>;
@@ -61,15 +64,21 @@ export type RegistryService = ReturnType<typeof registryService>;
 /** Token service of the registry and the read-only image listing. */
 export function registryService(deps: RegistryServiceDeps) {
   const service = deps.config.service ?? DEFAULT_REGISTRY_SERVICE;
-  const signer = registryTokenSigner({
-    keyPem: readFileSync(deps.config.tokenKeyFile, 'utf8'),
-    certPem: readFileSync(deps.config.tokenCertFile, 'utf8'),
-    issuer: deps.config.issuer ?? DEFAULT_REGISTRY_ISSUER,
-    service,
-  });
+  const signer =
+    deps.config.tokenKeyFile && deps.config.tokenCertFile
+      ? registryTokenSigner({
+          keyPem: readFileSync(deps.config.tokenKeyFile, 'utf8'),
+          certPem: readFileSync(deps.config.tokenCertFile, 'utf8'),
+          issuer: deps.config.issuer ?? DEFAULT_REGISTRY_ISSUER,
+          service,
+        })
+      : null;
   const client: DistributionClient = distributionClient({
     url: deps.config.url,
-    token: async (scopes) => signer.sign('edgeport-api', scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
+    token: async (scopes) => {
+      if (!signer) throw new Error('no registry token key configured');
+      return signer.sign('edgeport-api', scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null)).token;
+    },
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const registryHost = new URL(deps.config.url).host;
@@ -102,6 +111,10 @@ export function registryService(deps: RegistryServiceDeps) {
   }
 
   async function tagView(repo: string, tag: string): Promise<ImageTagView> {
+    if (deps.driver) {
+      const d = await deps.driver.getImage(repo, tag);
+      return { tag, digest: d.digest, mediaType: d.mediaType, multiArch: d.multiArch, size: d.size, platforms: d.platforms.map(({ layers: _l, ...p }) => p), created: null, pushedAt: d.pushedAt };
+    }
     const top = await client.manifest(repo, tag);
     const platforms: ImagePlatformView[] = [];
     const blobs = new Map<string, number>();
@@ -139,13 +152,13 @@ export function registryService(deps: RegistryServiceDeps) {
 
   /** Repositories of the catalog the caller may pull (optionally one VDC's), with their tags. */
   async function listVisible(caller: Caller, vdcId: string | undefined): Promise<ImageRepositoryView[]> {
-    const names = await client.catalog();
+    const names = deps.driver ? await deps.driver.listRepositories() : await client.catalog();
     const out: ImageRepositoryView[] = [];
     for (const name of names) {
       const owner = repositoryOwner(name);
       if (vdcId !== undefined && !('vdcId' in owner && owner.vdcId === vdcId)) continue;
       if ((await allowedActions(caller, name, ['pull'])).length === 0) continue;
-      const allTags = await client.tags(name);
+      const allTags = deps.driver ? await deps.driver.listTags(name) : await client.tags(name);
       const tags = await Promise.all(allTags.filter((t) => !isCosignArtifactTag(t)).map((t) => tagView(name, t)));
       if (tags.length === 0) continue;
       const scans = deps.scans ? await deps.scans.latestMany(tags.map((t) => t.digest)) : new Map<string, ImageScanView>();
@@ -172,6 +185,7 @@ export function registryService(deps: RegistryServiceDeps) {
      * @throws InputError naming `service` when it is not this registry's, or `scope` when one is malformed.
      */
     async token(caller: Caller, query: { service?: unknown; scope?: unknown }): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
+      if (!signer) throw new NotFoundError('this registry issues its own tokens (Harbor): Edgeport is not its token service');
       if (query.service !== undefined && query.service !== service) throw new InputError(`unknown service; this token service serves ${service}`, [{ field: 'service', message: `must be ${service}` }]);
       const raw = query.scope === undefined ? [] : Array.isArray(query.scope) ? query.scope : [query.scope];
       const access: RegistryAccess[] = [];
