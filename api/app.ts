@@ -153,8 +153,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     await categories.init();
     routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
   }
-  // Workloads after deploy: views, logs and direct day-2 operations read the cluster with EDGEPORT_KUBECONFIG.
-  if (config.kubeconfig) routes.push(...workloadRoutes(workloadService({ store, audit, tickets, kubeconfig: config.kubeconfig })));
+  // Workloads after deploy: views and logs read the cluster with EDGEPORT_KUBECONFIG; direct operations run as workflows on the worker.
+  if (config.kubeconfig) routes.push(...workloadRoutes(workloadService({ store, audit, tickets, kubeconfig: config.kubeconfig, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })));
   routes.push(...openApiRoutes(routes, API_VERSION));
   mountRoutes(api, routes);
   api.use(() => {

@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../activities/kube/client.ts';
 import type { TicketView } from '../common/tickets.ts';
@@ -25,6 +26,7 @@ const namespace = namespaceOf(vdcId);
 const W = `/api/vdcs/${vdcId}/workloads/${namespace}/web`;
 
 let store: Store;
+let temporal: Client;
 let api: AppProcess;
 let worker: AppProcess;
 const cookies: Record<string, string> = {};
@@ -78,6 +80,7 @@ let deployTicket = '';
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
   await seedVdc(store, kube, { id: vdcId, name: 'Workload ops VDC', domainId: 'wlops-domain', quota: { cpu: 4, memoryGi: 8, pods: 10 } });
   await seedVdc(store, kube, { id: otherVdc, name: 'Other VDC', domainId: 'wlops-domain-x', quota: { cpu: 1, memoryGi: 1, pods: 2 } });
   await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
@@ -119,6 +122,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([api?.stop(), worker?.stop()]);
   await store?.close();
+  await temporal?.connection.close();
 });
 
 describe('workloads after deploy over HTTP', () => {
@@ -177,6 +181,14 @@ describe('workloads after deploy over HTTP', () => {
     expect(r.body).toMatchObject({ mode: 'direct', op: 'scale', changes: ['replicas: 1 → 3'] });
     expect((await ready(3)).spec.replicas).toBe(3);
     expect((await store.workloads.get(namespace, 'web'))?.spec.replicas).toBe(3);
+    // The API did not write to Kubernetes: a completed workflow (id = the operation id) did, on the worker.
+    const run = await temporal.workflow.getHandle(r.body.opId).describe();
+    expect(run).toMatchObject({ type: 'workloadDirectOperationWorkflow', status: { name: 'COMPLETED' } });
+    expect(await temporal.workflow.getHandle(r.body.opId).result()).toEqual({ changes: ['replicas: 1 → 3'] });
+    const listed: string[] = [];
+    for await (const w of temporal.workflow.list({ query: `WorkflowId = '${r.body.opId}'` })) listed.push(`${w.type}:${w.status.name}`);
+    expect(listed).toEqual(['workloadDirectOperationWorkflow:COMPLETED']);
+    expect((await call('tenant', 'GET', W)).body.operations[0]).toMatchObject({ id: r.body.opId, op: 'scale', via: 'direct' });
 
     const tooMany = await op('tenant', { op: 'scale', replicas: 11 });
     expect(tooMany.status).toBe(422);
@@ -185,6 +197,11 @@ describe('workloads after deploy over HTTP', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field)).toContain('operation.replicas');
     expect((await deployment()).spec.replicas).toBe(3);
+
+    // A replica change submitted straight as a ticket would skip the quota check: refused, naming the field.
+    const ticketScale = await call('tenant', 'POST', '/api/tickets', { type: 'workload-operation', vdcId, name: 'web', operation: { op: 'scale', replicas: 11 } });
+    expect(ticketScale.status).toBe(422);
+    expect(ticketScale.body.errors).toEqual([{ field: 'operation.op', message: expect.stringContaining('/operations') }]);
   });
 
   it('stops to zero remembering the count, starts back to it, restarts with the rollout annotation', async () => {

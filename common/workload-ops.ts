@@ -48,6 +48,25 @@ export type WorkloadOperationRequest = z.infer<typeof WorkloadOperationRequestSc
 /** Workflow type of `workload-operation` tickets. */
 export const WORKLOAD_OPERATION_WORKFLOW = 'workloadOperationWorkflow';
 
+/**
+ * Workflow type of a direct operation (one the policy lets the API apply without approval). The API starts
+ * it with workflow id = the operation id and awaits its result, so the API never writes to Kubernetes.
+ */
+export const WORKLOAD_DIRECT_OPERATION_WORKFLOW = 'workloadDirectOperationWorkflow';
+
+/** Input of {@link WORKLOAD_DIRECT_OPERATION_WORKFLOW}: ids and the operation body only (no manifests). */
+export interface WorkloadDirectOperationInput {
+  vdcId: string;
+  namespace: string;
+  name: string;
+  operation: WorkloadOperation;
+  /** Idempotency key of the operation and the workflow id. */
+  opId: string;
+  actor: { sub: string; name: string };
+  /** When the API accepted it (ISO); the restart annotation's value. */
+  at: string;
+}
+
 export interface WorkloadOperationInput extends TicketWorkflowInput {
   namespace: string;
   name: string;
@@ -168,7 +187,7 @@ export interface WorkloadDetail extends WorkloadSummary {
 }
 
 /** Result of the operations route: applied now, or a ticket awaiting approval. */
-export type WorkloadOperationOutcome = { mode: 'direct'; op: WorkloadOperationName; changes: string[] } | { mode: 'ticket'; op: WorkloadOperationName; ticketId: string; reason: string };
+export type WorkloadOperationOutcome = { mode: 'direct'; op: WorkloadOperationName; changes: string[]; /** The operation id = id of the workflow that applied it. */ opId: string } | { mode: 'ticket'; op: WorkloadOperationName; ticketId: string; reason: string };
 
 /** Flattens a value to `path: value` lines (arrays by index) for readable diffs. */
 function flatten(v: unknown, prefix: string, out: Map<string, string>): void {

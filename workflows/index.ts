@@ -3,7 +3,7 @@ export { quotaLeaseWorkflow } from './quota-lease.ts';
 export { nodeListWorkflow, poolOverviewWorkflow, registerPoolWorkflow, setNodeSchedulableWorkflow } from './pools.ts';
 export { applicationSpaceWorkflow } from './application-space.ts';
 export { workloadWorkflow } from './workload.ts';
-export { workloadOperationWorkflow } from './workload-operation.ts';
+export { workloadDirectOperationWorkflow, workloadOperationWorkflow } from './workload-operation.ts';
 export { nodeJoinWorkflow } from './node-join.ts';
 export { imagePublishWorkflow } from './image-publish.ts';
 export { imageOperationWorkflow } from './image-operation.ts';

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { WORKLOAD_OPERATION_ERRORS, type WorkloadOperationInput, type WorkloadOperationPreview, type WorkloadOperationResult } from '../common/workload-ops.ts';
+import { WORKLOAD_OPERATION_ERRORS, type WorkloadDirectOperationInput, type WorkloadOperationInput, type WorkloadOperationPreview, type WorkloadOperationResult } from '../common/workload-ops.ts';
 import { failureMessage, ticketApproval } from './approval.ts';
 
 const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(WORKLOAD_OPERATION_ERRORS)];
@@ -15,6 +15,24 @@ const { executeWorkloadOperation } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+/** A direct operation: someone waits on the HTTP response, so transient faults are retried a few times quickly. */
+const { executeWorkloadOperation: executeDirectOperation } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '3s', maximumAttempts: 4, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/**
+ * One direct day-2 operation (scale, stop, start, restart, an access change inside the cluster): the policy
+ * decided in the API that it needs no approval; this short workflow (id = the operation id) performs it on
+ * the worker with the same idempotent activity as an approved ticket, so the API never writes to
+ * Kubernetes. A typed refusal (`WorkloadNotFound`, `WorkloadOperationRefused`, `KubernetesRefused`) fails
+ * the workflow; the API maps it to the HTTP answer.
+ */
+export async function workloadDirectOperationWorkflow(input: WorkloadDirectOperationInput): Promise<{ changes: string[] }> {
+  const { changes } = await executeDirectOperation({ ...input, via: 'direct' });
+  return { changes };
+}
 
 /**
  * One `workload-operation` ticket: a day-2 operation the policy (`policies/workload-operation.ts`) sends

@@ -32,7 +32,7 @@ import { ImagePublishRequestSchema, publishRepositories } from '../../common/ima
 import { IMAGE_PUBLISH_WORKFLOW, type ImagePublishInput } from '../../common/image-publish-workflow.ts';
 import { decideImagePublish } from '../../policies/image-publish.ts';
 import { WORKLOAD_OPERATION_WORKFLOW, WorkloadOperationRequestSchema, type WorkloadOperationInput } from '../../common/workload-ops.ts';
-import { decideWorkloadOperationTicket, recordedVolumeUsers } from '../../policies/workload-operation.ts';
+import { decideWorkloadOperationTicket, recordedVolumeUsers, WORKLOAD_OPERATION_POLICY_VERSION } from '../../policies/workload-operation.ts';
 
 /** What a policy may look at besides the request itself; loaded by the ticket service, never by the policy. */
 export interface TicketPolicyContext<P> {
@@ -59,6 +59,9 @@ export interface TicketPolicyContext<P> {
   /** Quota requests: the monthly cost of the VDC's quota after the change under the price book in force. */
   projectedCost?: ProjectedCost;
 }
+
+/** Operations whose decision needs the live quota and day-2 state: refused as tickets submitted directly. */
+const REPLICA_OPS: ReadonlySet<string> = new Set(['scale', 'stop', 'start']);
 
 /** The namespace a workload ticket targets: its space's, or the VDC's default one. */
 const workloadNamespace = (vdc: { id: string; namespace?: string }, space: string | undefined): string => (space ? spaceNamespace(vdc.id, space) : (vdc.namespace ?? `vdc-${vdc.id}`));
@@ -182,8 +185,12 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
       const namespace = workloadNamespace(vdc, payload.space);
       const workloads = vdc.workloads ?? [];
       const w = workloads.find((x) => x.namespace === namespace && x.name === payload.name);
-      if (!w) return { version: 'workload-operation', outcome: 'deny', reason: `no workload ${payload.name} in ${namespace}`, field: 'name' };
-      // The quota is checked by the operations route against the live ResourceQuota before it submits.
+      if (!w) return { version: WORKLOAD_OPERATION_POLICY_VERSION, outcome: 'deny', reason: `no workload ${payload.name} in ${namespace}`, field: 'name' };
+      // Replica changes are decided on the live ResourceQuota and the remembered stop count, which only the
+      // operations route reads; the policy never sends them to approval, so no legitimate ticket carries one.
+      if (REPLICA_OPS.has(payload.operation.op)) {
+        return { version: WORKLOAD_OPERATION_POLICY_VERSION, outcome: 'deny', reason: `${payload.operation.op} is applied through POST /api/vdcs/${vdc.id}/workloads/${namespace}/${payload.name}/operations (quota checked there), not as a ticket`, field: 'operation.op' };
+      }
       return decideWorkloadOperationTicket({ operation: payload.operation, namespace, spec: w.spec, dayTwo: {}, workloads, perReplica: { cpu: 0, memoryGi: 0 }, volumeUsers: recordedVolumeUsers(w.spec, namespace, workloads) });
     },
     workflowType: WORKLOAD_OPERATION_WORKFLOW,

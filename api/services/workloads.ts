@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { KubeConfig, Log } from '@kubernetes/client-node';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { Response } from 'express';
 import { PassThrough } from 'node:stream';
 import { spaceNamespace } from '../../common/tickets.ts';
 import {
   specDiff,
+  WORKLOAD_DIRECT_OPERATION_WORKFLOW,
   WORKLOAD_OPERATION_ERRORS,
   type WorkloadDayTwoState,
   type WorkloadDetail,
@@ -21,13 +23,13 @@ import { readQuota } from '../../activities/kube/quota.ts';
 import { eventsOf, liveAccess, liveStatus, podLog, podsOf } from '../../activities/kube/workload-ops.ts';
 import { claimUsers } from '../../activities/kube/workload.ts';
 import { workloadRequests } from '../../activities/workload.ts';
-import { performWorkloadOperation } from '../../activities/workload-operation.ts';
 import { isOwnedVolume } from '../../common/workload.ts';
 import { decideWorkloadOperation, recordedVolumeUsers } from '../../policies/workload-operation.ts';
 import type { AuditStore } from '../../store/audit.ts';
 import type { Store } from '../../store/index.ts';
 import { workloadOperationStore } from '../../store/workload-operations.ts';
-import { ConflictError, NotFoundError, PolicyDeniedError } from '../errors.ts';
+import type { workloadDirectOperationWorkflow } from '../../workflows/workload-operation.ts';
+import { ConflictError, HttpError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { actorOf, type RequestMeta } from './access.ts';
 import type { Caller } from './caller.ts';
 import type { TicketService } from './tickets.ts';
@@ -36,8 +38,27 @@ export interface WorkloadServiceDeps {
   store: Store;
   audit: AuditStore;
   tickets: TicketService;
-  /** Path of the kubeconfig the API reads workloads with (the worker's identity). */
+  /** Path of the kubeconfig the API reads workloads with (the worker's identity); reads only. */
   kubeconfig: string;
+  /** Direct operations run as a short workflow on the worker (the API never writes to Kubernetes). */
+  temporal: Client;
+  taskQueue: string;
+  /** How long (ms) the API waits for a direct-operation workflow before answering 504 (the workflow goes on). */
+  timeoutMs?: number;
+}
+
+/** The innermost message of a failed workflow (the activity's own refusal), for the audit entry. */
+function failureText(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
+}
+
+/** The worker did not answer in time, or failed in a way its retries did not fix. */
+class UpstreamFailure extends HttpError {
+  constructor(status: 502 | 504, msg: string) {
+    super(status, status === 504 ? 'Gateway Timeout' : 'Bad Gateway', msg);
+  }
 }
 
 /** Longest tail a log request may ask for. */
@@ -56,6 +77,7 @@ export function workloadService(deps: WorkloadServiceDeps) {
   kc.loadFromFile(deps.kubeconfig);
   const logApi = new Log(kc);
   const operations = workloadOperationStore(store.conn);
+  const timeoutMs = deps.timeoutMs ?? 60_000;
 
   async function vdcOf(vdcId: string) {
     const vdc = await store.vdcs.get(vdcId);
@@ -115,14 +137,17 @@ export function workloadService(deps: WorkloadServiceDeps) {
     );
   }
 
-  /** Maps the shared operation code's typed failures to problem bodies. */
-  function mapFailure(err: unknown): never {
-    if (err instanceof ApplicationFailure) {
-      if (err.type === WORKLOAD_OPERATION_ERRORS.notFound) throw new NotFoundError(err.message);
-      if (err.type === WORKLOAD_OPERATION_ERRORS.refused) throw new PolicyDeniedError(err.message, [{ field: 'operation.op', message: err.message }]);
-      if (err.type === 'KubernetesRefused') throw new ConflictError(err.message);
+  /** The one mapping of a failed direct-operation workflow to a problem body (typed refusals as before the workflow). */
+  function mapFailure(err: unknown, what: string): never {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
+    if (cause instanceof ApplicationFailure) {
+      if (cause.type === WORKLOAD_OPERATION_ERRORS.notFound) throw new NotFoundError(cause.message);
+      if (cause.type === WORKLOAD_OPERATION_ERRORS.refused) throw new PolicyDeniedError(cause.message, [{ field: 'operation.op', message: cause.message }]);
+      if (cause.type === 'KubernetesRefused') throw new ConflictError(cause.message);
     }
-    throw err;
+    if (cause instanceof TimeoutFailure || err.cause instanceof TimeoutFailure) throw new UpstreamFailure(504, `${what}: no answer in time`);
+    throw new UpstreamFailure(502, `${what}: ${cause?.message ?? err.message}`);
   }
 
   return {
@@ -225,7 +250,8 @@ export function workloadService(deps: WorkloadServiceDeps) {
     },
 
     /**
-     * Decides and runs one operation. Direct: applied now (cluster, record, operation log), audited as
+     * Decides and runs one operation. Direct: applied now by a `workloadDirectOperationWorkflow` (id = the
+     * operation id) the API starts and awaits (cluster, record, operation log), audited as
      * `workload.<op>`. Approval: a `workload-operation` ticket is submitted for the caller, audited as
      * `workload.<op>.requested`. Denied: 422 naming the field (audited as a failure); nothing changes.
      */
@@ -266,13 +292,31 @@ export function workloadService(deps: WorkloadServiceDeps) {
       const opId = `op-${randomUUID()}`;
       let changes: string[];
       try {
-        ({ changes } = await performWorkloadOperation({ kube, store, operations }, { vdcId, namespace, name, operation: op, opId, via: 'direct', actor: actorOf(caller), at: new Date().toISOString() }));
+        const handle = await deps.temporal.workflow.start<typeof workloadDirectOperationWorkflow>(WORKLOAD_DIRECT_OPERATION_WORKFLOW, {
+          taskQueue: deps.taskQueue,
+          workflowId: opId,
+          args: [{ vdcId, namespace, name, operation: op, opId, actor: actorOf(caller), at: new Date().toISOString() }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+        // No execution timeout on the workflow: it always finishes (its ledger write included); only the wait is bounded.
+        const result = handle.result();
+        result.catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new UpstreamFailure(504, `${op.op} ${name}: no answer in ${timeoutMs} ms; operation ${opId} may still complete`)), timeoutMs);
+        });
+        try {
+          ({ changes } = await Promise.race([result, late]));
+        } finally {
+          clearTimeout(timer);
+        }
       } catch (err) {
-        await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'failure', details: { vdcId, operation: op, opId, error: (err as Error).message } });
-        return mapFailure(err);
+        await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'failure', details: { vdcId, operation: op, opId, error: failureText(err) } });
+        return mapFailure(err, `${op.op} ${name}`);
       }
       await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'success', details: { vdcId, operation: op, opId, policy: decision.version, reason: decision.reason, changes } });
-      return { mode: 'direct', op: op.op, changes };
+      return { mode: 'direct', op: op.op, changes, opId };
     },
   };
 }
