@@ -17,6 +17,8 @@ import { chooseVdc, fieldError, openAs, shot, SHOTS, START_MS, startE2e, ticketI
 let e2e: E2e;
 const workloadName = uniqueName('e2e-web');
 let workloadTicket = '';
+/** A kwok rollout takes seconds; allow for a loaded 2-CPU machine, well inside the workflow's 5-minute rollout timeout. */
+const ROLLOUT_WAIT = 150_000;
 
 /**
  * A price book in force this month, so the finance report has amounts. Published versions take effect
@@ -151,6 +153,10 @@ describe('workload deploy: a validation error fixed in the form, then approved',
     await tenant.locator('[data-test="image-input"]').blur();
     await tenant.fill('[data-test="cpu-request-input"]', '100m');
     await tenant.fill('[data-test="memory-request-input"]', '64Mi');
+    // The VDC namespace's ResourceQuota bounds limits and (unlike an application space) has no LimitRange
+    // to default them: without limits the pods are refused at admission and the rollout never finishes.
+    await tenant.fill('[data-test="cpu-limit-input"]', '200m');
+    await tenant.fill('[data-test="memory-limit-input"]', '128Mi');
     await tenant.locator('[data-test="memory-request-input"]').blur();
 
     const imageError = fieldError(tenant, 'image-item');
@@ -199,10 +205,20 @@ describe('workload deploy: a validation error fixed in the form, then approved',
     expect(['approved', 'executing', 'completed']).toContain(status);
   });
 
-  it('the tenant sees the approval and the ticket executing live', async () => {
-    const status = await waitForStatus(tenant, /^\s*(approved|executing|completed)\s*$/, WAIT.workflow);
-    if (status !== 'completed') await tenant.locator('[data-test="live"]').waitFor();
+  it('the tenant\'s open ticket page follows the execution to completed, and the workload is listed', async () => {
+    // No reload: the ticket page polls (with backoff) until a final status. Waiting for any final status
+    // first makes a compensated rollout fail with its status, not with a bare timeout.
+    const final = await waitForStatus(tenant, /^\s*(completed|failed|compensated|rejected|cancelled)\s*$/, ROLLOUT_WAIT);
+    expect(final).toBe('completed');
+    await tenant.locator('[data-test="live"]').waitFor({ state: 'detached' });
     await tenant.locator('[data-test="approval-step-0"]').filter({ hasText: 'Approved' }).waitFor();
-    await shot(tenant, '15-workload-approved');
+    await shot(tenant, '15-workload-completed');
+
+    await tenant.goto('/workloads?vdc=demo');
+    const row = tenant.locator('[data-test="workloads-table"] .el-table__row', { hasText: workloadName });
+    await row.waitFor();
+    expect(await row.innerText()).toContain('nginx:1.27');
+    expect(await row.innerText()).toContain(workloadTicket.slice(0, 12));
+    await shot(tenant, '15b-workload-listed');
   });
 });
