@@ -96,7 +96,8 @@ describe('images view', () => {
     const tags = await page.locator('[data-test="img-tags"]').first().innerText();
     expect(tags).toContain('v1');
     expect(tags).toMatch(/amd64[\s\S]*arm64/);
-    expect(tags).toContain('None');
+    expect(tags).toContain('Clean');
+    expect(await page.locator('[data-test="img-scan"][data-severity="None"]').first().innerText()).toBe('Clean');
     expect(tags).toContain('Signed');
     expect(tags).not.toContain('.sig');
     expect(await page.locator('[data-test="img-pull"]').first().innerText()).toMatch(new RegExp(`^docker pull .+/vdc-${vdcId}/api:v1$`));
@@ -158,6 +159,7 @@ describe('images view', () => {
     expect(text).toContain('镜像');
     expect(text).toContain('已签名');
     expect(text).toContain('拉取命令');
+    expect(text).toContain('无漏洞');
     await shot(page, 'images-06-by-category-zh-CN');
     await page.goto('/tickets/new/workload-deploy');
     await page.locator('[data-test="workload-form"]').waitFor();

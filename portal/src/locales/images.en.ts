@@ -20,6 +20,7 @@ export default {
     pushed: 'Pushed / built',
     scan: 'Scan',
     notScanned: 'Not scanned',
+    severity: { None: 'Clean', Unknown: 'Unknown', Low: 'Low', Medium: 'Medium', High: 'High', Critical: 'Critical' },
     findings: '{n} findings',
     signature: 'Signature',
     signed: 'Signed',

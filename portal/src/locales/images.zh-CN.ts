@@ -22,6 +22,7 @@ export default {
     pushed: '推送 / 构建时间',
     scan: '扫描',
     notScanned: '未扫描',
+    severity: { None: '无漏洞', Unknown: '未知', Low: '低危', Medium: '中危', High: '高危', Critical: '严重' },
     findings: '{n} 个漏洞',
     signature: '签名',
     signed: '已签名',

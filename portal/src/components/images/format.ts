@@ -1,3 +1,5 @@
+import { SCAN_SEVERITIES, type ScanSeverity } from '@common/image-scan';
+
 /** Bytes as B / KiB / MiB / GiB with one decimal. */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -16,4 +18,14 @@ export function scanTagType(severity: string): 'success' | 'info' | 'warning' | 
   if (severity === 'High' || severity === 'Critical') return 'danger';
   if (severity === 'Medium' || severity === 'Low') return 'warning';
   return 'info';
+}
+
+const KNOWN_SEVERITIES: ReadonlySet<string> = new Set(SCAN_SEVERITIES);
+
+/**
+ * A scan's highest severity in the user's language (`images.severity.*`). A severity the portal does not know
+ * (a newer scanner's) is shown as the server sent it rather than as a missing-key path.
+ */
+export function severityLabel(t: (key: string) => string, severity: string): string {
+  return KNOWN_SEVERITIES.has(severity) ? t(`images.severity.${severity as ScanSeverity}`) : severity;
 }
