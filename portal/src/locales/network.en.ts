@@ -79,6 +79,7 @@ export default {
     managedBy: 'Managed by',
     byVolume: 'volume API',
     byWorkload: 'workload {owner}',
+    byPod: 'pod {name}',
     mountedBy: 'Mounted by',
     unused: 'not mounted',
     expand: 'Expand',

@@ -79,6 +79,7 @@ export default {
     managedBy: '管理方',
     byVolume: '存储卷接口',
     byWorkload: '工作负载 {owner}',
+    byPod: '容器组 {name}',
     mountedBy: '挂载方',
     unused: '未挂载',
     expand: '扩容',
