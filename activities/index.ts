@@ -1,6 +1,7 @@
 import { createConfigItemActivities, type ConfigItemActivityDeps } from './config-items.ts';
 import { createSpaceActivities, type SpaceActivityDeps } from './application-space.ts';
 import { createImageActivities, type ImageActivityDeps } from './image-publish.ts';
+import { createImageStorageActivities } from './image-storage.ts';
 import { createNetworkActivities } from './network.ts';
 import { createVolumeActivities } from './volumes.ts';
 import { createNodeJoinActivities, type NodeJoinActivityDeps } from './node-join.ts';
@@ -14,6 +15,6 @@ export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityD
 
 /** All activities the ticket worker registers, built once over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createImageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps) };
+  return { ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,6 +1,8 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { ledgerLineId } from '../store/ledger.ts';
+import { imageStorageLedgerLines } from './ledger-images.ts';
+import { nodeJoinLedgerLines } from './ledger-node-join.ts';
 import type { LedgerLineDoc } from '../store/models.ts';
 
 type LedgerQuota = { cpu?: number; memoryGi?: number; pods?: number };
@@ -87,5 +89,7 @@ export function ledgerLinesFromHistory(workflowId: string, history: History): Li
       openLease = undefined;
     }
   }
+  // Image storage (`ledger-images.ts`) and joined nodes (`ledger-node-join.ts`), so verify rebuilds them too.
+  lines.push(...imageStorageLedgerLines(workflowId, history), ...nodeJoinLedgerLines(workflowId, history));
   return lines;
 }

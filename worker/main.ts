@@ -13,7 +13,7 @@ const reports = config.redisUrl ? await startReportJobs(config.mongoUrl, config.
 // Scheduled image jobs (whole-registry rescan, image-storage metering) as BullMQ job schedulers, with Redis and a registry.
 const imageJobs =
   config.redisUrl && config.registry
-    ? await startImageJobs({ mongoUrl: config.mongoUrl, connection: redisConnection(config.redisUrl), registry: config.registry, rescanMinutes: config.images.rescanMinutes, meteringMinutes: config.images.meteringMinutes, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
+    ? await startImageJobs({ mongoUrl: config.mongoUrl, connection: redisConnection(config.redisUrl), registry: config.registry, temporal: { address: config.temporalAddress, namespace: config.temporalNamespace, ...(config.taskQueue ? { taskQueue: config.taskQueue } : {}) }, rescanMinutes: config.images.rescanMinutes, meteringMinutes: config.images.meteringMinutes, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
     : undefined;
 // Scheduled ledger verify (rebuild from history, diff, store the run), with Redis.
 const ledgerVerify = config.redisUrl

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { stackEnv, uniqueName } from '../../stack/testing/env.ts';
@@ -7,11 +6,11 @@ import { openStore, type Store } from '../../store/index.ts';
 import { imageDeployProblems, IMAGE_RULES, workloadArchitectures, type DeployGateDeps } from './deploy-gate.ts';
 import { cosignSignatureTag } from './driver.ts';
 import { IMAGE_SETTINGS_DEFAULTS } from './image-settings.ts';
-import { imageStorageLineId, meterImageStorage, rescanRegistry } from './image-maintenance.ts';
+import { rescanRegistry } from './image-maintenance.ts';
 import { createRegistryRuntime, type RegistryRuntime } from './runtime.ts';
 
 /**
- * The deploy image rules, the whole-registry rescan and image-storage metering against the real local
+ * The deploy image rules and the whole-registry rescan against the real local
  * registry, MongoDB and the stack's cluster (its kwok nodes are amd64 and arm64).
  */
 let rt: RegistryRuntime;
@@ -105,24 +104,5 @@ describe('scheduled image jobs', () => {
     expect(result.failed).toBe(0);
     expect(result.scanned).toBeGreaterThanOrEqual(5);
     expect((await store.imageScans.latest((await rt.driver.getImage(`vdc-${vdc}/unscanned`, 'v1')).digest))?.severity).toBe('None');
-  }, 120_000);
-
-  it('image-storage metering: one ledger line per VDC and interval (GiB held over the interval), idempotent', async () => {
-    // 3 MiB of incompressible bytes: the line's 6 decimals of GiB resolve about 1 KiB.
-    await pushImage(rt.driver, `vdc-${vdc}/big`, 'v1', buildImage({ archs: ['amd64'], layers: [{ 'blob.bin': randomBytes(3 * 2 ** 20) }] }));
-    const now = new Date('2026-11-25T06:30:00Z');
-    const hour = 3_600_000;
-    const lines = await meterImageStorage(rt, store, now, hour);
-    const mine = lines.find((l) => l.vdcId === vdc)!;
-    expect(mine).toMatchObject({ _id: imageStorageLineId(vdc, new Date('2026-11-25T06:00:00Z')), fact: 'image.storage', pool: 'local', start: new Date('2026-11-25T06:00:00Z'), end: new Date('2026-11-25T07:00:00Z') });
-    expect(mine.quantities.imageStorageGi).toBeGreaterThan(0.0029);
-    expect(mine.quantities.imageStorageGi).toBeLessThan(0.0031);
-    expect(lines.find((l) => l.vdcId === other)?.quantities.imageStorageGi ?? 0).toBeLessThan(0.0001);
-    // A second sample in the same hour (retry, second worker) writes nothing new.
-    await meterImageStorage(rt, store, new Date('2026-11-25T06:59:00Z'), hour);
-    const stored = (await store.ledger.list([vdc])).filter((l) => l.fact === 'image.storage');
-    expect(stored).toHaveLength(1);
-    expect(stored[0]!.quantities.imageStorageGi).toBe(mine.quantities.imageStorageGi);
-    console.log('image-storage ledger lines', JSON.stringify(stored.map((l) => ({ id: l._id, vdc: l.vdcId, gib: l.quantities.imageStorageGi, start: l.start, end: l.end, subject: l.subject }))));
   }, 120_000);
 });

@@ -1,16 +1,15 @@
 import { repositoryOwner } from '../../common/images.ts';
 import type { ImageScanView } from '../../common/image-scan.ts';
 import type { Store } from '../../store/index.ts';
-import type { LedgerLineDoc } from '../../store/models.ts';
 import type { AdvisoryFeed } from './advisories.ts';
 import { isCosignArtifactTag, RegistryNotFound, type ImageDetail } from './driver.ts';
 import type { AnyRegistryRuntime } from './runtime.ts';
 import { scanImageContent } from './scanner.ts';
 
 /**
- * Whole-registry jobs the worker runs on a schedule (worker/image-jobs.ts): the rescan of every tagged image
- * and the image-storage metering sample. Both are idempotent: a rescan stores the latest scan per digest, and a
- * metering sample is one ledger line per VDC and interval (provenance key `image-storage/<vdc>/<interval start>`).
+ * Whole-registry work: the rescan of every tagged image (a scheduled job, worker/image-jobs.ts; idempotent:
+ * it stores the latest scan per digest) and the byte count behind image-storage metering, which runs as
+ * activities of the metering workflow (activities/image-storage.ts) so its ledger lines derive from history.
  */
 
 type Runtime = Pick<AnyRegistryRuntime, 'driver'> & { feed: AdvisoryFeed | null };
@@ -56,17 +55,25 @@ export async function rescanRegistry(rt: Runtime, store: Pick<Store, 'imageScans
   return { scanned, failed };
 }
 
-const GIB = 2 ** 30;
+/** The VDCs owning private (`vdc-<id>/`) or staging (`staging-<id>/`) repositories, sorted; one catalog read. */
+export async function vdcsWithImages(rt: Runtime): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const r of await rt.driver.listRepositories()) {
+    const o = repositoryOwner(r);
+    if ('vdcId' in o && (o.visibility === 'private' || o.visibility === 'staging')) ids.add(o.vdcId);
+  }
+  return [...ids].sort();
+}
 
 /**
- * Bytes each VDC holds in its private (`vdc-<id>/`) and staging (`staging-<id>/`) repositories: every blob
- * (config and layers) counted once per VDC, however many tags and repositories share it.
+ * Bytes each VDC (only `vdcId`, when given) holds in its private (`vdc-<id>/`) and staging (`staging-<id>/`)
+ * repositories: every blob (config and layers) counted once per VDC, however many tags and repositories share it.
  */
-export async function vdcImageBytes(rt: Runtime): Promise<Map<string, number>> {
+export async function vdcImageBytes(rt: Runtime, vdcId?: string): Promise<Map<string, number>> {
   const blobs = new Map<string, Map<string, number>>();
   const repositories = (await rt.driver.listRepositories()).filter((r) => {
     const o = repositoryOwner(r);
-    return o.visibility === 'private' || o.visibility === 'staging';
+    return (o.visibility === 'private' || o.visibility === 'staging') && (vdcId === undefined || o.vdcId === vdcId);
   });
   for await (const image of taggedImages(rt, repositories)) {
     const owner = repositoryOwner(image.repository);
@@ -84,42 +91,4 @@ export async function vdcImageBytes(rt: Runtime): Promise<Map<string, number>> {
     }
   }
   return new Map([...blobs].map(([vdc, m]) => [vdc, [...m.values()].reduce((a, b) => a + b, 0)]));
-}
-
-/** Provenance key of one VDC's image-storage sample for the interval starting at `start`. */
-export const imageStorageLineId = (vdcId: string, start: Date): string => `image-storage/${vdcId}/${start.toISOString()}`;
-
-/**
- * One metering sample: for every VDC with private image bytes, a ledger line `image.storage` holding its GiB
- * (`imageStorageGi`, 6 decimals) over the interval of `intervalMs` that contains `now` (so a report bills
- * GiB × hours; the price book prices `imageStorage`). Written once per VDC and interval: a second sample in
- * the same interval (a retry, a second worker) changes nothing.
- */
-export async function meterImageStorage(rt: Runtime, store: Pick<Store, 'vdcs' | 'ledger'>, now: Date, intervalMs: number): Promise<Omit<LedgerLineDoc, 'createdAt'>[]> {
-  const start = new Date(Math.floor(now.getTime() / intervalMs) * intervalMs);
-  const end = new Date(start.getTime() + intervalMs);
-  const bytes = await vdcImageBytes(rt);
-  const lines: Omit<LedgerLineDoc, 'createdAt'>[] = [];
-  for (const [vdcId, b] of [...bytes].sort((x, y) => x[0].localeCompare(y[0]))) {
-    const vdc = await store.vdcs.get(vdcId);
-    if (!vdc || b <= 0) continue;
-    const line: Omit<LedgerLineDoc, 'createdAt'> = {
-      _id: imageStorageLineId(vdcId, start),
-      workflowId: `image-storage/${vdcId}`,
-      runId: start.toISOString(),
-      eventId: 0,
-      fact: 'image.storage',
-      vdcId,
-      domainId: vdc.domainId,
-      pool: vdc.pool ?? '',
-      subject: `${b} bytes`,
-      quantities: { imageStorageGi: Math.round((b / GIB) * 1e6) / 1e6 },
-      units: { imageStorageGi: 'GiB' },
-      start,
-      end,
-    };
-    await store.ledger.upsert(line);
-    lines.push(line);
-  }
-  return lines;
 }
