@@ -10,11 +10,12 @@ import { createQuotaActivities, type QuotaActivityDeps } from './quota-change.ts
 import { createQuotaLeaseActivities } from './quota-lease.ts';
 import { createWorkloadActivities } from './workload.ts';
 import { createWorkloadOperationActivities } from './workload-operation.ts';
+import { createWorkloadLedgerActivities } from './ledger-workloads.ts';
 
 export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityDeps & NodeJoinActivityDeps & ImageActivityDeps & ConfigItemActivityDeps;
 
 /** All activities the ticket worker registers, built once over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps) };
+  return { ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createWorkloadLedgerActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -9,6 +9,7 @@ import { workloadOperationStore, type WorkloadOperationStore } from '../store/wo
 import type { KubeClients } from './kube/client.ts';
 import { applyOperation, deleteWorkload, RESTART_ANNOTATION } from './kube/workload-ops.ts';
 import { claimUsers, workloadObjects } from './kube/workload.ts';
+import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
 
 export interface WorkloadOperationDeps {
   kube: KubeClients;
@@ -30,6 +31,15 @@ export interface PerformOperationArgs {
   actor: Actor;
   /** When it happens (ISO); the restart annotation's value, so a retry sets the same one. */
   at: string;
+}
+
+/** Operations that change what the workload requests (so write a `workload.requests` ledger line). */
+const METERED_OPS: ReadonlySet<WorkloadOperation['op']> = new Set(['scale', 'stop', 'start', 'delete']);
+
+/** Result of an operation: the readable changes and, when it changes allocation, the billable fact from `at`. */
+export interface WorkloadOperationDone {
+  changes: string[];
+  metered?: WorkloadMeteringFact;
 }
 
 /** The day-2 state after the operation (`null` clears the field). */
@@ -61,15 +71,26 @@ const merged = (before: WorkloadDayTwoState, change: ReturnType<typeof stateAfte
  * field manager, or the delete), then the workload record (scale / stop / start / access replace the
  * current spec in place: no new revision, since the pod template does not change; a delete removes the
  * record) and the operation log with the day-2 state. Idempotent on `opId`: a retry finds it recorded
- * and returns its changes. Used by the API (direct operations) and the `workload-operation` workflow.
+ * and returns its changes. Scale / stop / start / delete also return the workload's requests in force from
+ * `args.at` (`metered`, recorded in history; the ledger derives `workload.requests` lines from it). Used by
+ * the `workloadDirectOperationWorkflow` (direct operations) and the `workload-operation` ticket workflow.
  * @throws `WorkloadNotFound` (no such recorded workload), `WorkloadOperationRefused` (a volume in use).
  */
-export async function performWorkloadOperation(deps: WorkloadOperationDeps, args: PerformOperationArgs): Promise<{ changes: string[] }> {
+export async function performWorkloadOperation(deps: WorkloadOperationDeps, args: PerformOperationArgs): Promise<WorkloadOperationDone> {
   const ops = deps.operations ?? workloadOperationStore(deps.store.conn);
   const { namespace, name, operation: op } = args;
+  const metered = async (spec: WorkloadRecord['spec'] | null, kind: WorkloadRecord['kind']): Promise<{ metered?: WorkloadMeteringFact }> => {
+    if (!METERED_OPS.has(op.op)) return {};
+    const vdc = await deps.store.vdcs.get(args.vdcId);
+    return { metered: workloadMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc?.pool }, { namespace, name, kind }, spec, args.at) };
+  };
   const dayTwo = await ops.get(namespace, name);
   const done = dayTwo.operations.find((o) => o.id === args.opId);
-  if (done) return { changes: done.changes };
+  if (done) {
+    // A retry after the operation was recorded: the record as it is now (gone after a delete).
+    const now = await deps.store.workloads.get(namespace, name);
+    return { changes: done.changes, ...(await metered(op.op === 'delete' ? null : (now?.spec ?? null), now?.kind ?? 'Deployment')) };
+  }
   const record = await deps.store.workloads.get(namespace, name);
   if (!record) throw ApplicationFailure.nonRetryable(`no workload ${name} in ${namespace}`, WORKLOAD_OPERATION_ERRORS.notFound);
   const entry = (changes: string[]) => ({ id: args.opId, op: op.op, at: args.at, actor: { sub: args.actor.sub, name: args.actor.name }, via: args.via, changes });
@@ -78,7 +99,7 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
     const changes = deleted.map((d) => `deleted ${d}`);
     await ops.record(args.vdcId, namespace, name, entry(changes), { stoppedReplicas: null, restartedAt: null, restartedRevision: null });
     await deps.store.workloads.remove(namespace, name);
-    return { changes };
+    return { changes, ...(await metered(null, record.kind)) };
   }
   const next = specAfter(record.spec, op, dayTwo);
   const change = stateAfter(op, record, args.at);
@@ -86,7 +107,7 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
   await applyOperation(deps.kube, record, op, next, merged(dayTwo, change));
   if (changes.length > 0 && op.op !== 'restart') await deps.store.workloads.setCurrentSpec(namespace, name, next);
   await ops.record(args.vdcId, namespace, name, entry(changes), change);
-  return { changes };
+  return { changes, ...(await metered(next, record.kind)) };
 }
 
 /** What an operation would change, for the ticket preview (no writes). */
@@ -117,7 +138,7 @@ export function createWorkloadOperationActivities(deps: WorkloadOperationDeps) {
       return previewWorkloadOperation(deps, args);
     },
     /** Performs the approved operation once (see {@link performWorkloadOperation}). */
-    async executeWorkloadOperation(args: PerformOperationArgs): Promise<{ changes: string[] }> {
+    async executeWorkloadOperation(args: PerformOperationArgs): Promise<WorkloadOperationDone> {
       return performWorkloadOperation(deps, args);
     },
   };

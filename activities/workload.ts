@@ -8,6 +8,7 @@ import { storageViolations, volumeChangeProblems } from '../policies/workload.ts
 import type { Store } from '../store/index.ts';
 import { volumeStore } from '../store/volumes.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
+import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
 import { imageDeployProblems, workloadArchitectures } from './registry/deploy-gate.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
@@ -261,8 +262,10 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
     },
 
     /** Records the rolled-out revision as the workload's current one (idempotent per ticket). */
-    async recordWorkload(args: WorkloadArgs): Promise<void> {
+    async recordWorkload(args: WorkloadArgs): Promise<{ metered: WorkloadMeteringFact }> {
       await store.workloads.recordRevision({ vdcId: args.vdc.id, namespace: args.namespace, name: args.spec.name, kind: args.spec.kind, revision: args.revision, spec: args.spec, ticketId: args.ticketId });
+      // What the workload requests from now on, in history for the ledger (`activities/ledger-workloads.ts`).
+      return { metered: workloadMeteringFact(args.vdc, { namespace: args.namespace, name: args.spec.name, kind: args.spec.kind }, args.spec, new Date().toISOString()) };
     },
 
     /** Compensation of `recordWorkload`: removes the revision this ticket recorded. */

@@ -10,6 +10,7 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { openStore, type Store } from '../store/index.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { loginAs } from './auth/test-login.ts';
+import { verifyLedger } from './services/ledger-verify.ts';
 
 /**
  * Workloads after deploy, over HTTP against the real stack (api + worker processes, kube-apiserver with
@@ -77,6 +78,7 @@ const ready = (n: number) =>
   });
 
 let deployTicket = '';
+let deleteTicket = '';
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
@@ -261,6 +263,7 @@ describe('workloads after deploy over HTTP', () => {
   it('delete goes through a ticket; on approval every object is gone, the record too, and the audit trail tells it', async () => {
     const r = await op('tenant', { op: 'delete' });
     expect(r.status).toBe(202);
+    deleteTicket = r.body.ticketId;
     const pending = await ticket('vdcadmin', r.body.ticketId, 'pending_approval');
     expect(pending.preview?.changes).toEqual(['delete Deployment/web', 'delete Service/web']);
     expect(await deployment()).toBeDefined();
@@ -284,4 +287,29 @@ describe('workloads after deploy over HTTP', () => {
       'workload.delete.requested:success',
     ]);
   }, 180_000);
+
+  it('meters the requests: one workload.requests line per deploy / scale / stop / start / delete, each from its history event; verify diffs to zero', async () => {
+    const lines = (await store.ledger.list([vdcId])).filter((l) => l.subject === `${namespace}/web`);
+    const q = (cpu: number, memoryGi: number) => ({ cpu, memoryGi, storageGi: 0 });
+    // deploy (1 × 100m / 64Mi), scale → 3, stop, start (→ 3), scale → 2, delete; restart and access change no allocation.
+    expect(lines.map((l) => ({ fact: l.fact, quantities: l.quantities }))).toEqual(
+      [q(0.1, 0.0625), q(0.3, 0.1875), q(0, 0), q(0.3, 0.1875), q(0.2, 0.125), q(0, 0)].map((quantities) => ({ fact: 'workload.requests', quantities })),
+    );
+    expect(lines[0]!.workflowId).toBe(deployTicket);
+    expect(lines[5]!.workflowId).toBe(deleteTicket);
+    for (const l of lines) {
+      expect(l).toMatchObject({ vdcId, domainId: 'wlops-domain', units: { cpu: 'core', memoryGi: 'GiB', storageGi: 'GiB' } });
+      // Provenance: the line's event is the completion of the activity that reported the fact, in that run.
+      const history = await temporal.workflow.getHandle(l.workflowId).fetchHistory();
+      expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId).toBe(l.runId);
+      const ev = history.events?.find((e) => Number(e.eventId) === l.eventId);
+      const scheduledId = Number(ev?.activityTaskCompletedEventAttributes?.scheduledEventId ?? 0);
+      const scheduled = history.events?.find((e) => Number(e.eventId) === scheduledId)?.activityTaskScheduledEventAttributes?.activityType?.name;
+      expect(scheduled).toBe(l.workflowId === deployTicket ? 'recordWorkload' : 'executeWorkloadOperation');
+      if (l.workflowId.startsWith('op-')) expect((await temporal.workflow.getHandle(l.workflowId).describe()).type).toBe('workloadDirectOperationWorkflow');
+    }
+    const verified = await verifyLedger({ temporal, storedLines: (ids) => store.ledger.list(ids) }, { vdcIds: [vdcId] });
+    expect(verified.differences).toEqual([]);
+    expect(verified).toMatchObject({ ok: true, rebuiltLines: 6, storedLines: 6 });
+  }, 120_000);
 });

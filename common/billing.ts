@@ -13,7 +13,7 @@ import type { Quota } from './tickets.ts';
  * - `…-hour` units bill by the millisecond; `…-month` units bill the fraction of the calendar month (UTC).
  */
 
-export const PRICED_RESOURCES = ['cpu', 'memory', 'pods', 'storage', 'edgeNode', 'imageStorage'] as const;
+export const PRICED_RESOURCES = ['cpu', 'memory', 'pods', 'storage', 'edgeNode', 'imageStorage', 'requestedCpu', 'requestedMemory'] as const;
 export type PricedResource = (typeof PRICED_RESOURCES)[number];
 
 /** The billing unit of each priced resource. */
@@ -24,6 +24,8 @@ export const PRICE_UNITS = {
   storage: 'GiB-month',
   edgeNode: 'node-hour',
   imageStorage: 'GiB-month',
+  requestedCpu: 'core-hour',
+  requestedMemory: 'GiB-hour',
 } as const satisfies Record<PricedResource, string>;
 
 /** Which priced resource a quota quantity is billed as. */
@@ -34,6 +36,17 @@ export const QUOTA_PRICED_AS = { cpu: 'cpu', memoryGi: 'memory', pods: 'pods' } 
  * e.g. `nodes` on a node-joined line). Keys not listed here are not billed.
  */
 export const LEDGER_PRICED_AS: Readonly<Record<string, PricedResource>> = { ...QUOTA_PRICED_AS, nodes: 'edgeNode', storageGi: 'storage', imageStorageGi: 'imageStorage' };
+
+/**
+ * Facts whose quantities are billed as other resources than {@link LEDGER_PRICED_AS} says. A workload's
+ * cpu / memory requests are held inside the VDC's quota, which `quota.allocation.changed` lines already
+ * bill: they are the resources `requestedCpu` / `requestedMemory`, which a price book leaves unpriced
+ * (showback usage, amount 0) unless an operator prices them (then usually with quota cpu/memory at 0).
+ * Their `storageGi` (claims the workload owns) is the `storage` resource: nothing else bills storage.
+ */
+export const FACT_PRICED_AS: Readonly<Record<string, Readonly<Record<string, PricedResource>>>> = {
+  'workload.requests': { cpu: 'requestedCpu', memoryGi: 'requestedMemory', storageGi: 'storage' },
+};
 
 /** Wildcard pool / architecture in a price entry. */
 export const ANY = '*';

@@ -1,7 +1,7 @@
 import type { LedgerLineDoc, Models } from './models.ts';
 
-/** A ledger line as reports read it (no write-time stamp, units or subject). */
-export type ReportLine = Omit<LedgerLineDoc, 'createdAt' | 'units' | 'subject'>;
+/** A ledger line as reports read it (no write-time stamp or units; the subject chains `workload.requests` lines). */
+export type ReportLine = Omit<LedgerLineDoc, 'createdAt' | 'units'>;
 
 /** Deterministic ledger line id from its provenance; the unique key that makes writes idempotent. */
 export const ledgerLineId = (workflowId: string, runId: string, eventId: number): string => `${workflowId}/${runId}/${eventId}`;
@@ -42,7 +42,7 @@ export function ledgerStore(models: Models) {
      * (measured 4× slower).
      */
     reportCursor(filter: ReportFilter): AsyncIterable<ReportLine> {
-      return LedgerLine.find(reportQuery(filter), { createdAt: 0, units: 0, subject: 0 }).sort({ vdcId: 1, start: 1, _id: 1 }).lean<ReportLine>().cursor({ batchSize: 5000 });
+      return LedgerLine.find(reportQuery(filter), { createdAt: 0, units: 0 }).sort({ vdcId: 1, start: 1, _id: 1 }).lean<ReportLine>().cursor({ batchSize: 5000 });
     },
     /** How many lines `reportCursor(filter)` yields (a report job's progress denominator). */
     count: (filter: ReportFilter): Promise<number> => LedgerLine.countDocuments(reportQuery(filter)),

@@ -99,14 +99,14 @@ export interface LedgerLineDoc {
   runId: string;
   eventId: number;
   /** `quota.lease`: a temporary increase (`quantities` = the increase) over [start, end). */
-  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined' | 'image.storage';
+  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined' | 'image.storage' | 'workload.requests';
   vdcId: string;
   domainId: string;
   pool: string;
-  /** What the fact is about besides the VDC (`node.joined`: the node's name). */
+  /** What the fact is about besides the VDC (`node.joined`: the node's name; `workload.requests`: `namespace/name`). */
   subject?: string;
   /** `imageStorageGi`: an `image.storage` sample (GiB of the VDC's private images held over [start, end)). */
-  quantities: Quota & { nodes?: number; imageStorageGi?: number };
+  quantities: Quota & { nodes?: number; imageStorageGi?: number; /** `workload.requests`: GiB of the claims the workload owns. */ storageGi?: number };
   units: Record<string, string>;
   start: Date;
   /** End of the interval (a lease's revert); absent while open. */
@@ -192,7 +192,7 @@ export function createModels(conn: Connection): Models {
       domainId: String,
       pool: String,
       subject: String,
-      quantities: { type: { ...quota, nodes: Number, imageStorageGi: Number }, _id: false },
+      quantities: { type: { ...quota, nodes: Number, imageStorageGi: Number, storageGi: Number }, _id: false },
       units: Schema.Types.Mixed,
       start: Date,
       end: Date,

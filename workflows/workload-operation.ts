@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { WORKLOAD_OPERATION_ERRORS, type WorkloadDirectOperationInput, type WorkloadOperationInput, type WorkloadOperationPreview, type WorkloadOperationResult } from '../common/workload-ops.ts';
 import { failureMessage, ticketApproval } from './approval.ts';
@@ -16,6 +16,18 @@ const { executeWorkloadOperation } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/** The ledger write: retried until it succeeds (the operation happened; its billing line must follow). */
+const { recordWorkloadLedger } = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/**
+ * Patch id. `workload-operation-ledger`: after an operation that changes allocation (its result carries
+ * `metered`), write the `workload.requests` ledger line from this run's history.
+ */
+export const WORKLOAD_OPERATION_PATCHES = { ledger: 'workload-operation-ledger' } as const;
+
 /** A direct operation: someone waits on the HTTP response, so transient faults are retried a few times quickly. */
 const { executeWorkloadOperation: executeDirectOperation } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -30,7 +42,8 @@ const { executeWorkloadOperation: executeDirectOperation } = proxyActivities<Act
  * the workflow; the API maps it to the HTTP answer.
  */
 export async function workloadDirectOperationWorkflow(input: WorkloadDirectOperationInput): Promise<{ changes: string[] }> {
-  const { changes } = await executeDirectOperation({ ...input, via: 'direct' });
+  const { changes, metered } = await executeDirectOperation({ ...input, via: 'direct' });
+  if (metered && patched(WORKLOAD_OPERATION_PATCHES.ledger)) await recordWorkloadLedger({ workflowId: input.opId });
   return { changes };
 }
 
@@ -60,7 +73,7 @@ export async function workloadOperationWorkflow(input: WorkloadOperationInput): 
   approval.state.status = 'executing';
   await approval.project();
   try {
-    const { changes } = await executeWorkloadOperation({
+    const { changes, metered } = await executeWorkloadOperation({
       vdcId: input.vdc.id,
       namespace,
       name,
@@ -70,6 +83,7 @@ export async function workloadOperationWorkflow(input: WorkloadOperationInput): 
       actor: input.requester,
       at: new Date().toISOString(),
     });
+    if (metered && patched(WORKLOAD_OPERATION_PATCHES.ledger)) await recordWorkloadLedger({ workflowId: input.ticketId });
     return { ...(await approval.finish('completed')), changed: changes };
   } catch (err) {
     return approval.finish('failed', `${operation.op}: ${failureMessage(err)}`);

@@ -26,6 +26,12 @@ const { waitWorkloadRollout } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/** The ledger write: retried until it succeeds (the workload is in place; its billing line must follow). */
+const { recordWorkloadLedger } = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
 /** Compensation: retried until it succeeds (a half-undone workload is worse than a slow undo). */
 const { undoWorkload, unrecordWorkload } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
@@ -37,8 +43,9 @@ const { undoWorkload, unrecordWorkload } = proxyActivities<Activities>({
  * Patch ids. `workload-recheck`: re-run the preflight (dry-run of every object) right before applying; a
  * different preview hash (the cluster changed out of band) voids the approvals and asks again.
  * `workload-prune`: after the rollout, delete the objects of the previous revision the new spec dropped.
+ * `workload-ledger`: after the record, write the `workload.requests` ledger line from this run's history.
  */
-export const WORKLOAD_PATCHES = { recheck: 'workload-recheck', prune: 'workload-prune' } as const;
+export const WORKLOAD_PATCHES = { recheck: 'workload-recheck', prune: 'workload-prune', ledger: 'workload-ledger' } as const;
 /** Re-approval rounds after which a ticket whose cluster keeps changing fails instead of asking again. */
 const MAX_REAPPROVALS = 3;
 
@@ -133,5 +140,6 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
     }
     return { ...(await approval.finish('compensated', reason)), steps };
   }
+  if (patched(WORKLOAD_PATCHES.ledger)) await recordWorkloadLedger({ workflowId: ticketId });
   return { ...(await approval.finish('completed')), revision: preview.revision, steps };
 }

@@ -9,6 +9,7 @@ import {
   PRICE_UNITS,
   PRICED_RESOURCES,
   LEDGER_PRICED_AS,
+  FACT_PRICED_AS,
   toMicros,
   unitPriceOf,
   versionForMonth,
@@ -23,7 +24,8 @@ import type { LedgerLineDoc } from '../../store/models.ts';
  *
  * Allocation semantics: a `quota.allocation.changed` line holds the VDC's full quota in its pool from its
  * `start` until the next such line of the same VDC and pool, or its own `end` when it has one, whichever
- * comes first. Every other fact (`quota.lease` increase, `node.joined`, …) is billed on its own over
+ * comes first. A `workload.requests` line holds one workload's requests the same way until the next line of
+ * the same VDC, pool and subject (`namespace/name`); a delete writes one with zero quantities. Every other fact (`quota.lease` increase, `node.joined`, …) is billed on its own over
  * [start, end), open-ended while it has no `end`. Nothing is billed past `asOf`. Intervals are split at month
  * boundaries, each month priced by the price book version in force for it.
  *
@@ -41,7 +43,14 @@ export interface Period {
 }
 
 /** A stored ledger line as the report reads it (`end` is set on lease lines). */
-export type ReportLedgerLine = Pick<LedgerLineDoc, '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start'> & { end?: Date | null };
+export type ReportLedgerLine = Pick<LedgerLineDoc, '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'> & { end?: Date | null };
+
+/** The chain a line belongs to (each line holds until the next of its chain), or undefined for a line that stands alone. */
+function chainOf(l: ReportLedgerLine): string | undefined {
+  if (l.fact === 'quota.allocation.changed') return `${l.fact}\u0000${l.pool}`;
+  if (l.fact === 'workload.requests') return `${l.fact}\u0000${l.pool}\u0000${l.subject ?? ''}`;
+  return undefined;
+}
 
 export interface InvoiceLine {
   vdcId: string;
@@ -189,13 +198,14 @@ export class ReportBuilder {
   /** Invoice lines of one VDC's ledger lines (any order), sorted; adds them to the report totals. */
   private priceVdc(lines: readonly ReportLedgerLine[]): Priced[] {
     const out: Priced[] = [];
-    // Allocation lines chain per pool (each holds until the next); every other line stands alone (additive).
+    // Allocation lines chain per pool, workload lines per workload (each holds until the next); every other line stands alone (additive).
     const chains = new Map<string, ReportLedgerLine[]>();
     for (const l of lines) {
-      if (l.fact === 'quota.allocation.changed') {
-        const chain = chains.get(l.pool);
+      const key = chainOf(l);
+      if (key !== undefined) {
+        const chain = chains.get(key);
         if (chain) chain.push(l);
-        else chains.set(l.pool, [l]);
+        else chains.set(key, [l]);
       } else this.priceInterval(l, l.start.getTime(), l.end ? l.end.getTime() : Infinity, out);
     }
     for (const chain of chains.values()) {
@@ -227,6 +237,7 @@ export class ReportBuilder {
     if (from >= to) return;
     const quantities = l.quantities as Readonly<Record<string, number | null | undefined>>;
     const keys = Object.keys(quantities).sort();
+    const pricedAs = FACT_PRICED_AS[l.fact] ?? LEDGER_PRICED_AS;
     for (const slot of this.slots) {
       const s = Math.max(from, slot.start);
       const e = Math.min(to, slot.end);
@@ -236,7 +247,7 @@ export class ReportBuilder {
       const ms = BigInt(e - s);
       for (const key of keys) {
         const q = quantities[key];
-        const resource = LEDGER_PRICED_AS[key];
+        const resource = pricedAs[key];
         if (q === undefined || q === null || q === 0 || !resource) continue;
         const qty = this.micros(q);
         const price = slot.book ? this.priceOf(slot.book, resource, l.pool) : null;

@@ -90,7 +90,7 @@ export default {
     lines: 'Lines',
     noLines: 'No billable usage in this period',
     resource: 'Resource',
-    resources: { cpu: 'CPU', memory: 'Memory', pods: 'Pods', storage: 'Storage', edgeNode: 'Edge nodes', imageStorage: 'Image storage' },
+    resources: { cpu: 'CPU', memory: 'Memory', pods: 'Pods', storage: 'Storage', edgeNode: 'Edge nodes', imageStorage: 'Image storage', requestedCpu: 'Requested CPU (workloads)', requestedMemory: 'Requested memory (workloads)' },
     usage: 'Usage',
     unitPrice: 'Unit price',
     amount: 'Amount',

@@ -92,7 +92,7 @@ export default {
     lines: '明细',
     noLines: '该期间没有计费用量',
     resource: '资源',
-    resources: { cpu: 'CPU', memory: '内存', pods: 'Pod', storage: '存储', edgeNode: '边缘节点', imageStorage: '镜像存储' },
+    resources: { cpu: 'CPU', memory: '内存', pods: 'Pod', storage: '存储', edgeNode: '边缘节点', imageStorage: '镜像存储', requestedCpu: '工作负载请求 CPU', requestedMemory: '工作负载请求内存' },
     usage: '用量',
     unitPrice: '单价',
     amount: '金额',

@@ -1,0 +1,129 @@
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { isOwnedVolume, volumeBytes, type WorkloadKind, type WorkloadSpec } from '../common/workload.ts';
+import { ledgerLineId } from '../store/ledger.ts';
+import type { Store } from '../store/index.ts';
+import type { LedgerLineDoc } from '../store/models.ts';
+import { parseQuantity } from './kube/quantity.ts';
+import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
+
+type History = temporal.api.history.v1.IHistory;
+type Line = Omit<LedgerLineDoc, 'createdAt'>;
+
+/** The ledger fact of a workload's requests (cpu, memory of its running pods; storage of the claims it owns). */
+export const WORKLOAD_REQUESTS_FACT = 'workload.requests';
+export const WORKLOAD_UNITS = { cpu: 'core', memoryGi: 'GiB', storageGi: 'GiB' } as const;
+
+/**
+ * Activities whose result may carry a {@link WorkloadMeteringFact} under `metered`: the deploy / upgrade /
+ * rollback's `recordWorkload` and a day-2 operation's `executeWorkloadOperation` (ticket or direct).
+ */
+export const WORKLOAD_METERED_ACTIVITIES: ReadonlySet<string> = new Set(['recordWorkload', 'executeWorkloadOperation']);
+
+/**
+ * What one workload requests from `at` on, recorded in an activity result (so in workflow history, so the
+ * ledger can be rebuilt from it). Zero quantities close the workload's line chain (stopped, deleted).
+ */
+export interface WorkloadMeteringFact {
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  namespace: string;
+  name: string;
+  kind: WorkloadKind;
+  /** Cores and GiB requested by the pods kept running (Deployment / StatefulSet: replicas, HPA: its maximum; Job / CronJob: 0). */
+  cpu: number;
+  memoryGi: number;
+  /** GiB of the PersistentVolumeClaims the workload owns (0 once deleted). */
+  storageGi: number;
+  at: string;
+}
+
+const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
+
+/**
+ * The requests of a recorded spec as billed: cpu and memory of the replicas a Deployment or StatefulSet
+ * keeps running (its HPA's maximum when it has one, as the quota reserves it; a Job or CronJob runs now and
+ * then and is not billed for cpu/memory), storage of every claim it owns. Pure.
+ */
+export function workloadMeteredQuantities(spec: WorkloadSpec): { cpu: number; memoryGi: number; storageGi: number } {
+  const running = spec.kind === 'Deployment' || spec.kind === 'StatefulSet' ? (spec.hpa ? spec.hpa.maxReplicas : spec.replicas) : 0;
+  let cpu = 0;
+  let mem = 0;
+  for (const c of spec.containers) {
+    cpu += parseQuantity(c.requests?.cpu ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.cpu);
+    mem += parseQuantity(c.requests?.memory ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.memory);
+  }
+  const storage = (spec.volumes ?? []).filter(isOwnedVolume).reduce((sum, v) => sum + volumeBytes(v.size), 0);
+  return { cpu: round6(cpu * running), memoryGi: round6((mem * running) / 2 ** 30), storageGi: round6(storage / 2 ** 30) };
+}
+
+/** The fact for a workload whose recorded spec is `spec` (null: deleted) from `at`. */
+export function workloadMeteringFact(
+  vdc: { id: string; domainId: string; pool?: string | undefined },
+  w: { namespace: string; name: string; kind: WorkloadKind },
+  spec: WorkloadSpec | null,
+  at: string,
+): WorkloadMeteringFact {
+  const q = spec ? workloadMeteredQuantities(spec) : { cpu: 0, memoryGi: 0, storageGi: 0 };
+  return { vdcId: vdc.id, domainId: vdc.domainId, pool: vdc.pool ?? '', namespace: w.namespace, name: w.name, kind: w.kind, ...q, at };
+}
+
+/**
+ * Derives the `workload.requests` lines of one workflow run from its history: each completed
+ * `recordWorkload` / `executeWorkloadOperation` whose result carries `metered` is one line (provenance = its
+ * ActivityTaskCompleted event, keyed like every ledger line), subject `namespace/name`, open-ended: a report
+ * bills it until the next line of the same VDC, pool and subject (like `quota.allocation.changed` per pool).
+ * Pure and deterministic: used by the writer below and by `verifyLedger` through `ledgerLinesFromHistory`.
+ */
+export function workloadLedgerLines(workflowId: string, history: History): Line[] {
+  const events = history.events ?? [];
+  const runId = events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? '';
+  const scheduled = new Set<number>();
+  const lines: Line[] = [];
+  for (const ev of events) {
+    const eventId = Number(ev.eventId ?? 0);
+    const name = ev.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name && WORKLOAD_METERED_ACTIVITIES.has(name)) scheduled.add(eventId);
+    const completed = ev.activityTaskCompletedEventAttributes;
+    if (!completed || !scheduled.has(Number(completed.scheduledEventId ?? 0))) continue;
+    const payload = completed.result?.payloads?.[0];
+    if (!payload) continue;
+    const r = defaultPayloadConverter.fromPayload<{ metered?: WorkloadMeteringFact } | null | undefined>(payload);
+    const f = r?.metered;
+    if (!f) continue;
+    lines.push({
+      _id: ledgerLineId(workflowId, runId, eventId),
+      workflowId,
+      runId,
+      eventId,
+      fact: WORKLOAD_REQUESTS_FACT,
+      vdcId: f.vdcId,
+      domainId: f.domainId,
+      pool: f.pool,
+      subject: `${f.namespace}/${f.name}`,
+      quantities: { cpu: f.cpu, memoryGi: f.memoryGi, storageGi: f.storageGi },
+      units: { ...WORKLOAD_UNITS },
+      start: new Date(f.at),
+    });
+  }
+  return lines;
+}
+
+/** The ledger writer of workload workflows (deploy / upgrade / rollback, ticketed and direct operations). */
+export function createWorkloadLedgerActivities(deps: { temporal: Client; store: Store }) {
+  return {
+    /**
+     * Writes the `workload.requests` lines of this workflow run, derived from its own history (so a rebuild
+     * from history yields the same lines). Idempotent on the provenance key.
+     */
+    async recordWorkloadLedger(args: { workflowId: string }): Promise<{ lineIds: string[] }> {
+      const history = await deps.temporal.workflow.getHandle(args.workflowId).fetchHistory();
+      const lines = workloadLedgerLines(args.workflowId, history);
+      for (const line of lines) await deps.store.ledger.upsert(line);
+      return { lineIds: lines.map((l) => l._id) };
+    },
+  };
+}
+export type WorkloadLedgerActivities = ReturnType<typeof createWorkloadLedgerActivities>;
