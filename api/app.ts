@@ -34,6 +34,9 @@ import { ipFilter, ipListService } from './services/ip-lists.ts';
 import { poolService } from './services/pools.ts';
 import { registryDriverFor } from '../activities/registry/runtime.ts';
 import { registryService } from './services/registry.ts';
+import { harborRegistryRoutes } from './routes/harbor-registries.ts';
+import { harborRegistryService } from './services/harbor-registries.ts';
+import { harborRegistryStore } from '../store/harbor-registries.ts';
 import { imageService } from './services/images.ts';
 import { imageGate } from './services/image-gate.ts';
 import { imageCatalogService, registryNotificationHandler } from './services/image-catalog.ts';
@@ -155,6 +158,10 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   }
   // Workloads after deploy: views and logs read the cluster with EDGEPORT_KUBECONFIG; direct operations run as workflows on the worker.
   if (config.kubeconfig) routes.push(...workloadRoutes(workloadService({ store, audit, tickets, kubeconfig: config.kubeconfig, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })));
+  // Third-party Harbor registries: connect (checked by a workflow), browse, delete; operations admins only.
+  const harborRegistries = harborRegistryStore(store.conn);
+  await harborRegistries.init();
+  routes.push(...harborRegistryRoutes(harborRegistryService({ registries: harborRegistries, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit })));
   routes.push(...openApiRoutes(routes, API_VERSION));
   mountRoutes(api, routes);
   api.use(() => {

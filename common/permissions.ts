@@ -28,6 +28,7 @@ export const PERMISSION_TREE = [
       leaf('iplist:write', 'platform', 'Edit IP allow and deny lists', '编辑 IP 黑白名单'),
       leaf('audit:read', 'platform', 'Read and verify the audit log', '查看和校验审计日志'),
       leaf('pricebook:write', 'platform', 'Publish price book versions', '发布价格表版本'),
+      leaf('registry:manage', 'platform', 'Connect, browse and remove third-party Harbor registries', '连接、浏览和移除第三方 Harbor 镜像仓库'),
     ],
   },
   {

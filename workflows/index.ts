@@ -7,6 +7,7 @@ export { workloadDirectOperationWorkflow, workloadOperationWorkflow } from './wo
 export { nodeJoinWorkflow } from './node-join.ts';
 export { imagePublishWorkflow } from './image-publish.ts';
 export { imageOperationWorkflow } from './image-operation.ts';
+export { browseHarborRegistryWorkflow, checkHarborRegistryWorkflow } from './harbor-registries.ts';
 export { imageStorageMeteringWorkflow } from './image-storage-metering.ts';
 export { applyConfigItemWorkflow, deleteConfigItemWorkflow } from './config-items.ts';
 export { networkPoliciesWorkflow, networkSyncWorkflow } from './network.ts';

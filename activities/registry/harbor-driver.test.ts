@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harborContract, startFakeHarbor, type FakeHarbor } from '../../stack/testing/harbor-contract.ts';
-import { RegistryRefused } from './driver.ts';
+import { RegistryNotFound, RegistryRefused } from './driver.ts';
 import { registryDriverSuite, type DriverSuiteContext } from './driver-suite.ts';
 import { harborDriver } from './harbor-driver.ts';
 
@@ -55,6 +55,30 @@ describe('harbor: projects, robots, scans, quota', () => {
     expect(await driver.listRobots(name)).toEqual([]);
     await driver.deleteRobot(robot.id);
     await expect(driver.createRobot(`vdc-missing${suffix}`, { name: 'x', durationDays: 1, actions: ['pull'] })).rejects.toThrow(/not found/);
+  });
+
+  it('lists projects (name, public, repository count) page by page, with a limit', async () => {
+    const name = `vdc-l${suffix}`;
+    await driver.ensureNamespace({ name, public: false });
+    harbor.seedImage(`${name}/one`, 'v1', ['amd64']);
+    const all = await driver.listProjects();
+    expect(all.find((p) => p.name === name)).toEqual({ name, public: false, repoCount: 1 });
+    expect(all.map((p) => p.name)).toEqual([...all.map((p) => p.name)].sort((a, b) => a.localeCompare(b)));
+    expect(await driver.listProjects({ limit: 1 })).toHaveLength(1);
+  });
+
+  it('refreshes a robot: expiry moved to durationDays from now, a new secret, the old one gone', async () => {
+    const name = `vdc-rr${suffix}`;
+    await driver.ensureNamespace({ name, public: false });
+    const robot = await driver.createRobot(name, { name: 'edgeport-pull', durationDays: 30, actions: ['pull'] });
+    harbor.ageRobot(robot.id, 29);
+    expect(harbor.robot(robot.id)!.expiresAt).toBeLessThan(Date.now() / 1000 + 2 * 86_400);
+    const refreshed = await driver.refreshRobot(robot.id, 30);
+    expect(refreshed.id).toBe(robot.id);
+    expect(refreshed.secret).not.toBe(robot.secret);
+    expect(harbor.robot(robot.id)).toEqual({ secret: refreshed.secret, expiresAt: refreshed.expiresAt });
+    expect(refreshed.expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 30 * 86_400 - 5);
+    await expect(driver.refreshRobot(999_999, 30)).rejects.toBeInstanceOf(RegistryNotFound);
   });
 
   it('triggers a scan and reads the summary and the findings', async () => {

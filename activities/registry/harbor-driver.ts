@@ -61,7 +61,23 @@ const severityOf = (s: string | undefined): Severity => {
 export type HarborDriver = RegistryDriver &
   Required<Pick<RegistryDriver, 'ensureNamespace' | 'getNamespace' | 'createRobot' | 'listRobots' | 'deleteRobot' | 'triggerScan' | 'scanSummary' | 'setStorageLimit'>> & {
     scanFindings(repository: string, reference: string): Promise<HarborFinding[]>;
+    /** Every project the credentials can see (a third-party registry's browse root; also the credentials check). */
+    listProjects(opts?: { limit?: number }): Promise<HarborProjectSummary[]>;
+    /**
+     * Extends a robot to expire `durationDays` from now and gives it a new secret (returned once: the caller
+     * seals it). Harbor recomputes `expires_at` from the creation time and the duration, so the duration set is
+     * the robot's age in days plus `durationDays`; the old secret stops working at once.
+     * @throws RegistryNotFound when the robot does not exist.
+     */
+    refreshRobot(id: number, durationDays: number): Promise<CreatedRobot>;
   };
+
+/** A project as listed by {@link HarborDriver.listProjects}. */
+export interface HarborProjectSummary {
+  name: string;
+  public: boolean;
+  repoCount: number;
+}
 
 export function harborDriver(deps: HarborDriverDeps): HarborDriver {
   const doFetch = deps.fetch ?? fetch;
@@ -331,5 +347,33 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
     },
 
     setStorageLimit,
+
+    async listProjects(opts = {}): Promise<HarborProjectSummary[]> {
+      const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+      const out: HarborProjectSummary[] = [];
+      for (let page = 1; out.length < limit; page++) {
+        const size = Math.min(PAGE_SIZE, limit - out.length);
+        const items = await json<(HarborProject & { repo_count?: number })[]>(await call('GET', `/projects?page=${page}&page_size=${size}&with_detail=true`));
+        out.push(...items.filter((p) => p.name).map((p) => ({ name: p.name as string, public: p.metadata?.public === 'true', repoCount: p.repo_count ?? 0 })));
+        if (items.length < size) break;
+      }
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async refreshRobot(id: number, durationDays: number): Promise<CreatedRobot> {
+      const robot = await json<{ id?: number; name?: string; description?: string; level?: string; disable?: boolean; duration?: number; creation_time?: string; permissions?: unknown[] }>(await call('GET', `/robots/${id}`));
+      const created = robot.creation_time ? Date.parse(robot.creation_time) : Date.now();
+      const ageDays = Math.max(0, Math.ceil((Date.now() - created) / 86_400_000));
+      const duration = ageDays + durationDays;
+      await (
+        await call('PUT', `/robots/${id}`, {
+          body: { id, name: robot.name, description: robot.description ?? '', level: robot.level, disable: robot.disable ?? false, duration, permissions: robot.permissions ?? [] },
+        })
+      ).body?.cancel();
+      const sec = await json<{ secret?: string }>(await call('PATCH', `/robots/${id}`, { body: {} }));
+      if (!sec.secret) throw new Error(`harbor refreshed robot ${id} without a secret`);
+      const after = await json<{ expires_at?: number; name?: string }>(await call('GET', `/robots/${id}`));
+      return { id, name: after.name ?? robot.name ?? '', secret: sec.secret, expiresAt: after.expires_at ?? -1 };
+    },
   };
 }

@@ -205,6 +205,10 @@ export interface FakeHarbor {
   setScanResult(repository: string, digest: string, vulns: NonNullable<FakeArtifact['scan']>['vulnerabilities']): void;
   /** Marks a tag signed (Harbor's notary signature flag, reported with `with_signature=true`). */
   signTag(repository: string, tag: string): void;
+  /** The robot's current secret and expiry (epoch seconds), as Harbor holds them; undefined for an unknown robot. */
+  robot(id: number): { secret: string; expiresAt: number } | undefined;
+  /** Moves a robot's creation time back (as if created `days` ago), expiry with it. */
+  ageRobot(id: number, days: number): void;
   close(): Promise<void>;
 }
 
@@ -221,6 +225,7 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
   const projects = new Map<string, { project_id: number; name: string; metadata: Record<string, string>; creation_time: string }>();
   const repos = new Map<string, { id: number; project: string; artifacts: FakeArtifact[]; creation_time: string }>();
   const robots = new Map<number, { id: number; name: string; level: string; duration: number; disable: boolean; expires_at: number; permissions: unknown[]; creation_time: string }>();
+  const robotSecrets = new Map<number, string>();
   const quotas = new Map<number, { id: number; ref: { id: number; name: string; owner_name: string }; hard: Record<string, number>; used: Record<string, number>; creation_time: string }>();
   const pendingScans = new Map<string, NonNullable<FakeArtifact['scan']>['vulnerabilities']>();
 
@@ -375,6 +380,16 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           };
           return reply(200, JSON.stringify(report));
         }
+        case 'listProjects': {
+          const page = Number(url.searchParams.get('page') ?? 1);
+          const size = Number(url.searchParams.get('page_size') ?? 10);
+          const name = url.searchParams.get('name');
+          const all = [...projects.values()]
+            .filter((p) => name === null || p.name.includes(name))
+            .sort((a, b) => a.project_id - b.project_id)
+            .map((p) => ({ ...p, owner_id: 1, owner_name: 'admin', repo_count: [...repos.values()].filter((r) => r.project === p.name).length, chart_count: 0, update_time: p.creation_time }));
+          return reply(200, all.slice((page - 1) * size, page * size));
+        }
         case 'headProject':
           return reply(projects.has(url.searchParams.get('project_name') ?? '') ? 200 : 404, projects.has(url.searchParams.get('project_name') ?? '') ? undefined : errors('NOT_FOUND', 'project not found'));
         case 'createProject': {
@@ -410,7 +425,35 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           const expires = b.duration === -1 ? -1 : Math.floor(Date.now() / 1000) + b.duration * 86_400;
           const name = `robot$${b.permissions?.[0]?.namespace ?? 'system'}+${b.name}`;
           robots.set(id, { id, name, level: b.level, duration: b.duration, disable: b.disable ?? false, expires_at: expires, permissions: b.permissions ?? [], creation_time: created });
-          return reply(201, { id, name, secret: `secret-${Math.random().toString(36).slice(2)}`, creation_time: created, expires_at: expires }, { location: `/api/v2.0/robots/${id}` });
+          const secret = `secret-${Math.random().toString(36).slice(2)}`;
+          robotSecrets.set(id, secret);
+          return reply(201, { id, name, secret, creation_time: created, expires_at: expires }, { location: `/api/v2.0/robots/${id}` });
+        }
+        case 'GetRobotByID': {
+          const r = robots.get(Number(pp.robot_id));
+          if (!r) return reply(404, errors('NOT_FOUND', 'robot not found'));
+          return reply(200, { ...r, editable: true, update_time: r.creation_time });
+        }
+        case 'UpdateRobot': {
+          // Harbor keeps name and level, and recomputes the expiry from the creation time and the new duration.
+          const r = robots.get(Number(pp.robot_id));
+          if (!r) return reply(404, errors('NOT_FOUND', 'robot not found'));
+          const b = json() as { name?: string; level?: string; duration?: number; disable?: boolean };
+          if (b.name !== r.name || b.level !== r.level) return reply(400, errors('BAD_REQUEST', 'cannot update the level or name of robot'));
+          if (b.duration !== undefined) {
+            r.duration = b.duration;
+            r.expires_at = b.duration === -1 ? -1 : Math.floor(Date.parse(r.creation_time) / 1000) + b.duration * 86_400;
+          }
+          if (b.disable !== undefined) r.disable = b.disable;
+          return reply(200);
+        }
+        case 'RefreshSec': {
+          const r = robots.get(Number(pp.robot_id));
+          if (!r) return reply(404, errors('NOT_FOUND', 'robot not found'));
+          const given = (json() as { secret?: string }).secret;
+          const secret = given || `secret-${Math.random().toString(36).slice(2)}`;
+          robotSecrets.set(r.id, secret);
+          return reply(200, { secret });
         }
         case 'DeleteRobot':
           if (!robots.delete(Number(pp.robot_id))) return reply(404, errors('NOT_FOUND', 'robot not found'));
@@ -480,6 +523,16 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
     },
     setScanResult(_repository, digest, vulns) {
       pendingScans.set(digest, vulns);
+    },
+    robot(id) {
+      const r = robots.get(id);
+      return r ? { secret: robotSecrets.get(id) ?? '', expiresAt: r.expires_at } : undefined;
+    },
+    ageRobot(id, days) {
+      const r = robots.get(id);
+      if (!r) return;
+      r.creation_time = new Date(Date.parse(r.creation_time) - days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      if (r.expires_at !== -1) r.expires_at -= days * 86_400;
     },
     signTag(repository, tag) {
       for (const a of repoOf(repository)?.artifacts ?? []) for (const t of a.tags) if (t.name === tag) t.signed = true;
