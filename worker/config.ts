@@ -26,6 +26,9 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
   EDGEPORT_ADVISORY_FEED: z.string().min(1).optional(),
   EDGEPORT_LEDGER_VERIFY_INTERVAL_S: z.coerce.number().int().min(0).default(86_400),
+  EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
+  EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  EDGEPORT_HARBOR_ROBOT_DURATION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   EDGEPORT_REPORT_FILE_RETENTION_S: z.coerce.number().int().min(3600).default(REPORT_JOB_KEEP_SECONDS),
   EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
 }).and(RegistryDriverEnv);
@@ -52,6 +55,11 @@ export interface WorkerConfig {
     | { driver: 'harbor'; url: string; username: string; password: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy };
   /** Image deploy rules, rescan and metering intervals (`EDGEPORT_IMAGE_*`, see activities/registry/image-settings.ts). */
   images: ImageSettings;
+  /**
+   * Scheduled rotation of Harbor's VDC robot accounts (with Redis and `EDGEPORT_REGISTRY_DRIVER=harbor`): every
+   * `everySeconds` (0: off), robots expiring within `windowDays` get `durationDays` more and a new secret.
+   */
+  harborRobotRotation: { everySeconds: number; windowDays: number; durationDays: number };
   /** Seconds between scheduled ledger verify runs (BullMQ job scheduler; 0 removes it). */
   ledgerVerifyEverySeconds: number;
   /** Report files in GridFS older than `retentionSeconds` are deleted every `sweepEverySeconds` (0: no schedule). */
@@ -73,6 +81,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     failpoints: c.EDGEPORT_FAILPOINTS,
     logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
     ledgerVerifyEverySeconds: c.EDGEPORT_LEDGER_VERIFY_INTERVAL_S,
+    harborRobotRotation: { everySeconds: c.EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S, windowDays: c.EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS, durationDays: c.EDGEPORT_HARBOR_ROBOT_DURATION_DAYS },
     reportFiles: { retentionSeconds: c.EDGEPORT_REPORT_FILE_RETENTION_S, sweepEverySeconds: c.EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
     ...(() => {

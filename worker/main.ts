@@ -1,6 +1,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from './config.ts';
 import { createTicketWorker } from './create-worker.ts';
+import { startHarborRobotJobs } from './harbor-robot-jobs.ts';
 import { redisConnection, startImageJobs } from './image-jobs.ts';
 import { startLedgerVerifyJobs } from './ledger-verify-jobs.ts';
 import { startReportJobs } from './report-jobs.ts';
@@ -19,10 +20,16 @@ const imageJobs =
 const ledgerVerify = config.redisUrl
   ? await startLedgerVerifyJobs({ mongoUrl: config.mongoUrl, temporalAddress: config.temporalAddress, temporalNamespace: config.temporalNamespace, connection: redisConnection(config.redisUrl), everySeconds: config.ledgerVerifyEverySeconds, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
   : undefined;
+// Scheduled rotation of Harbor's VDC robot accounts, with Redis and Harbor as the registry.
+const robotJobs =
+  config.redisUrl && config.registry?.driver === 'harbor'
+    ? await startHarborRobotJobs({ connection: redisConnection(config.redisUrl), temporal: { address: config.temporalAddress, namespace: config.temporalNamespace, ...(config.taskQueue ? { taskQueue: config.taskQueue } : {}) }, everySeconds: config.harborRobotRotation.everySeconds, input: { windowDays: config.harborRobotRotation.windowDays, durationDays: config.harborRobotRotation.durationDays }, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
+    : undefined;
 console.log(JSON.stringify({ level: 'info', msg: 'worker started', taskQueue: worker.options.taskQueue, reportJobs: Boolean(reports) }));
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
 await reports?.close();
 await imageJobs?.close();
 await ledgerVerify?.close();
+await robotJobs?.close();
 await shutdown();

@@ -8,6 +8,7 @@ export { nodeJoinWorkflow } from './node-join.ts';
 export { imagePublishWorkflow } from './image-publish.ts';
 export { imageOperationWorkflow } from './image-operation.ts';
 export { browseHarborRegistryWorkflow, checkHarborRegistryWorkflow } from './harbor-registries.ts';
+export { harborRobotRotationWorkflow } from './harbor-robot-rotation.ts';
 export { imageStorageMeteringWorkflow } from './image-storage-metering.ts';
 export { applyConfigItemWorkflow, deleteConfigItemWorkflow } from './config-items.ts';
 export { networkPoliciesWorkflow, networkSyncWorkflow } from './network.ts';

@@ -66,7 +66,7 @@ export interface RobotAccount {
   disabled: boolean;
 }
 
-/** A new robot's secret: returned once, never stored or logged by Edgeport. */
+/** A new (or refreshed) robot's secret: returned once, never logged; the rotation keeps it only sealed (`harbor_robot_secrets`). */
 export interface CreatedRobot {
   id: number;
   name: string;
