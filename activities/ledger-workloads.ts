@@ -35,7 +35,7 @@ export interface WorkloadMeteringFact {
   /** Cores and GiB requested by the pods kept running (Deployment / StatefulSet: replicas, HPA: its maximum; Job / CronJob: 0). */
   cpu: number;
   memoryGi: number;
-  /** GiB of the PersistentVolumeClaims the workload owns (0 once deleted). */
+  /** GiB of the PersistentVolumeClaims the workload owns, StatefulSet claim templates × replicas (0 once deleted). */
   storageGi: number;
   at: string;
 }
@@ -55,7 +55,9 @@ export function workloadMeteredQuantities(spec: WorkloadSpec): { cpu: number; me
     cpu += parseQuantity(c.requests?.cpu ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.cpu);
     mem += parseQuantity(c.requests?.memory ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.memory);
   }
-  const storage = (spec.volumes ?? []).filter(isOwnedVolume).reduce((sum, v) => sum + volumeBytes(v.size), 0);
+  // A StatefulSet's claim templates: one claim per running replica (claims kept after a scale-down are not counted).
+  const templates = (spec.volumeClaimTemplates ?? []).reduce((sum, t) => sum + volumeBytes(t.size), 0) * (spec.kind === 'StatefulSet' ? running : 0);
+  const storage = (spec.volumes ?? []).filter(isOwnedVolume).reduce((sum, v) => sum + volumeBytes(v.size), 0) + templates;
   return { cpu: round6(cpu * running), memoryGi: round6((mem * running) / 2 ** 30), storageGi: round6(storage / 2 ** 30) };
 }
 

@@ -312,4 +312,48 @@ describe('workloads after deploy over HTTP', () => {
     expect(verified.differences).toEqual([]);
     expect(verified).toMatchObject({ ok: true, rebuiltLines: 6, storedLines: 6 });
   }, 120_000);
+
+  it('a StatefulSet deploys with volume claim templates: on the StatefulSet, one claim per replica, in the detail and the ledger; the name is taken in the VDC', async () => {
+    const container = { name: 'db', image: 'registry.invalid/db:1', requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, volumeMounts: [{ volume: 'db-data', mountPath: '/data' }] };
+    const template = { name: 'db-data', size: '1Gi', accessMode: 'ReadWriteOnce' };
+    const notStateful = await call('tenant', 'POST', '/api/tickets', { type: 'workload-deploy', vdcId, workload: { kind: 'Deployment', name: 'dbx', containers: [container], volumeClaimTemplates: [template] } });
+    expect(notStateful.status).toBe(400);
+    expect(notStateful.body.errors.map((e: { field: string }) => e.field)).toContain('workload.volumeClaimTemplates');
+
+    const sub = await call('tenant', 'POST', '/api/tickets', { type: 'workload-deploy', vdcId, workload: { kind: 'StatefulSet', name: 'db', replicas: 2, containers: [container], volumeClaimTemplates: [template], service: { type: 'ClusterIP', port: 5432 } } });
+    expect(sub.status).toBe(201);
+    const pending = await ticket('vdcadmin', sub.body.id, 'pending_approval');
+    expect((await call('vdcadmin', 'POST', `/api/tickets/${sub.body.id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+    await ticket('tenant', sub.body.id, 'completed');
+
+    const sts: any = await kube.objects.read({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace } });
+    expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
+    expect(sts.spec.volumeClaimTemplates[0]).toMatchObject({ metadata: { name: 'db-data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+    expect(sts.spec.template.spec.volumes ?? []).toEqual([]);
+    const claims = (await kube.core.listNamespacedPersistentVolumeClaim({ namespace })).items.map((c) => c.metadata?.name).sort();
+    expect(claims).toEqual(['db-data-db-0', 'db-data-db-1']);
+
+    const d = (await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads/${namespace}/db`)).body as WorkloadDetail;
+    expect(d.kind).toBe('StatefulSet');
+    expect(d.spec.volumeClaimTemplates).toEqual([template]);
+
+    const taken = await call('tenant', 'POST', '/api/tickets', { type: 'workload-deploy', vdcId, workload: { kind: 'StatefulSet', name: 'db2', containers: [container], volumeClaimTemplates: [template] } });
+    expect(taken.status).toBe(422);
+    expect(taken.body.errors).toEqual([{ field: 'workload.volumeClaimTemplates.0.name', message: expect.stringMatching(/^storage rule unique-volume-name: volume db-data already exists in this VDC \(workload db in /) }]);
+
+    const lines = (await store.ledger.list([vdcId])).filter((l) => l.subject === `${namespace}/db`);
+    expect(lines.map((l) => l.quantities)).toEqual([{ cpu: 0.2, memoryGi: 0.125, storageGi: 2 }]);
+    expect((await verifyLedger({ temporal, storedLines: (ids) => store.ledger.list(ids) }, { vdcIds: [vdcId] })).differences).toEqual([]);
+
+    // Deleting the workload deletes its claims too (retention policy whenDeleted: Delete, garbage collector).
+    const del = await call('tenant', 'POST', `/api/vdcs/${vdcId}/workloads/${namespace}/db/operations`, { operation: { op: 'delete' } });
+    expect(del.status).toBe(202);
+    const delPending = await ticket('vdcadmin', del.body.ticketId, 'pending_approval');
+    expect((await call('vdcadmin', 'POST', `/api/tickets/${del.body.ticketId}/decisions`, { decision: 'approve', previewHash: delPending.preview?.hash })).status).toBe(200);
+    await ticket('tenant', del.body.ticketId, 'completed');
+    await eventually('claims deleted', async () => (await kube.core.listNamespacedPersistentVolumeClaim({ namespace })).items.length === 0);
+    const after = (await store.ledger.list([vdcId])).filter((l) => l.subject === `${namespace}/db`);
+    expect(after.map((l) => l.quantities)).toEqual([{ cpu: 0.2, memoryGi: 0.125, storageGi: 2 }, { cpu: 0, memoryGi: 0, storageGi: 0 }]);
+  }, 240_000);
 });

@@ -181,7 +181,7 @@ export interface WorkloadDetail extends WorkloadSummary {
   revisions: WorkloadRevisionView[];
   operations: WorkloadOperationEntry[];
   env: WorkloadEnvView[];
-  spec: Pick<WorkloadSpec, 'service' | 'ingress' | 'strategy' | 'hpa' | 'nodeSelector' | 'affinity' | 'replicas'>;
+  spec: Pick<WorkloadSpec, 'service' | 'ingress' | 'strategy' | 'hpa' | 'nodeSelector' | 'affinity' | 'replicas' | 'volumes' | 'volumeClaimTemplates'>;
   scheduling: { nodeSelector: Record<string, string>; affinity: NonNullable<WorkloadSpec['affinity']> };
   security: { container: string; settings: Record<string, unknown> }[];
 }

@@ -105,8 +105,27 @@ export const VolumeSchema = z.union([
   z.strictObject({ name: dnsLabel(), existing: z.literal(true) }),
 ]);
 export type WorkloadVolume = z.infer<typeof VolumeSchema>;
+
+/**
+ * A volume claim template of a StatefulSet: the StatefulSet controller makes one claim per replica, named
+ * `<name>-<workload>-<ordinal>`, and each pod mounts its own (by the template name in `volumeMounts`). The
+ * name is unique in the VDC like an owned volume's. Kubernetes forbids changing templates after creation.
+ */
+export const VolumeClaimTemplateSchema = z.strictObject({
+  name: dnsLabel(),
+  size: byteQuantity,
+  accessMode: z.enum(ACCESS_MODES),
+  storageClass: dnsLabel(253).optional(),
+});
+export type VolumeClaimTemplate = z.infer<typeof VolumeClaimTemplateSchema>;
 export type OwnedVolume = Extract<WorkloadVolume, { size: string }>;
 export const isOwnedVolume = (v: WorkloadVolume): v is OwnedVolume => !('existing' in v);
+
+/** Names of the claims a workload makes (its owned volumes and its StatefulSet claim templates): unique in the VDC. */
+export const ownedVolumeNames = (spec: { volumes?: readonly WorkloadVolume[] | undefined; volumeClaimTemplates?: readonly { name: string }[] | undefined }): string[] => [
+  ...(spec.volumes ?? []).filter(isOwnedVolume).map((v) => v.name),
+  ...(spec.volumeClaimTemplates ?? []).map((t) => t.name),
+];
 
 export const ConfigMapSchema = z.strictObject({
   name: dnsLabel(),
@@ -192,6 +211,8 @@ export const WorkloadSpecSchema = z
     service: ServiceSchema.optional(),
     configMaps: z.array(ConfigMapSchema).max(8).optional(),
     volumes: z.array(VolumeSchema).max(8).optional(),
+    /** StatefulSet only: one claim per replica from each template. */
+    volumeClaimTemplates: z.array(VolumeClaimTemplateSchema).max(4).optional(),
     hpa: HpaSchema.optional(),
     /** Keys and values to the Kubernetes label rules (checked here, before any call to the cluster). */
     nodeSelector: z
@@ -217,6 +238,7 @@ export const WorkloadSpecSchema = z
     if (!batch && s.job) ctx.addIssue({ code: 'custom', path: ['job'], message: 'job settings apply to a Job or CronJob only' });
     if (s.kind === 'CronJob' && !s.schedule) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'a CronJob needs a schedule' });
     if (s.kind !== 'CronJob' && s.schedule) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'schedule applies to a CronJob only' });
+    if (s.kind !== 'StatefulSet' && s.volumeClaimTemplates?.length) ctx.addIssue({ code: 'custom', path: ['volumeClaimTemplates'], message: 'volume claim templates apply to a StatefulSet only' });
     const dup = <T>(items: readonly T[], key: (t: T) => string, path: string) => {
       const seen = new Set<string>();
       items.forEach((it, i) => {
@@ -228,10 +250,15 @@ export const WorkloadSpecSchema = z
     dup(s.containers, (c) => c.name, 'containers');
     dup(s.configMaps ?? [], (c) => c.name, 'configMaps');
     dup(s.volumes ?? [], (v) => v.name, 'volumes');
+    dup(s.volumeClaimTemplates ?? [], (v) => v.name, 'volumeClaimTemplates');
     const volumes = new Set((s.volumes ?? []).map((v) => v.name));
+    (s.volumeClaimTemplates ?? []).forEach((t, i) => {
+      if (volumes.has(t.name)) ctx.addIssue({ code: 'custom', path: ['volumeClaimTemplates', i, 'name'], message: `duplicate name ${t.name} (also in volumes)` });
+      volumes.add(t.name);
+    });
     s.containers.forEach((c, i) =>
       (c.volumeMounts ?? []).forEach((m, j) => {
-        if (!volumes.has(m.volume)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'volumeMounts', j, 'volume'], message: `no volume ${m.volume} in volumes` });
+        if (!volumes.has(m.volume)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'volumeMounts', j, 'volume'], message: `no volume ${m.volume} in volumes or volumeClaimTemplates` });
       }),
     );
   });

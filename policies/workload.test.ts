@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WorkloadSpecSchema, type WorkloadSpec } from '../common/workload.ts';
-import { decideWorkloadDeploy, decideWorkloadRollback, storageViolations, type ExistingWorkload } from './workload.ts';
+import { decideWorkloadDeploy, decideWorkloadRollback, storageViolations, volumeChangeProblems, volumeCreateViolations, type ExistingWorkload } from './workload.ts';
 
 const ns = 'vdc-a';
 const spec = (over: Record<string, unknown> = {}): WorkloadSpec =>
@@ -57,6 +57,28 @@ describe('storage rules (each refusal names its rule)', () => {
     const r = WorkloadSpecSchema.safeParse({ kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'x' }], volumes: [rwo, rwo] });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.path).toEqual(['volumes', 1, 'name']);
+  });
+});
+
+describe('StatefulSet volume claim templates', () => {
+  const sts = (name: string, templates: unknown[], replicas = 2): WorkloadSpec => spec({ kind: 'StatefulSet', name, replicas, containers: mount('data'), volumeClaimTemplates: templates });
+  it('are a StatefulSet thing, mountable by name, named once per spec', () => {
+    expect(WorkloadSpecSchema.safeParse({ kind: 'Deployment', name: 'web', containers: mount('data'), volumeClaimTemplates: [rwo] }).error?.issues.map((i) => i.path.join('.'))).toEqual(['volumeClaimTemplates']);
+    expect(WorkloadSpecSchema.safeParse({ kind: 'StatefulSet', name: 'db', containers: mount('data'), volumeClaimTemplates: [rwo] }).success).toBe(true);
+    expect(WorkloadSpecSchema.safeParse({ kind: 'StatefulSet', name: 'db', containers: mount('data'), volumes: [rwx], volumeClaimTemplates: [{ ...rwo, name: 'shared' }] }).error?.issues.map((i) => i.path.join('.'))).toContain('volumeClaimTemplates.0.name');
+  });
+  it('take their name in the VDC: against owned volumes, other templates and standalone volumes, both ways', () => {
+    expect(storageViolations(sts('db', [rwo]), ns, [other('web', { volumes: [rwo] }, 'vdc-a-x')])[0]).toMatchObject({ rule: 'unique-volume-name', field: 'workload.volumeClaimTemplates.0.name' });
+    expect(storageViolations(sts('db2', [rwo]), ns, [{ namespace: ns, name: 'db', spec: sts('db', [rwo]) }])[0]).toMatchObject({ rule: 'unique-volume-name', field: 'workload.volumeClaimTemplates.0.name' });
+    expect(storageViolations(sts('db', [rwo]), ns, [], [{ namespace: ns, name: 'data', accessMode: 'ReadWriteOnce' }])[0]?.rule).toBe('unique-volume-name');
+    expect(storageViolations(spec({ strategy: 'Recreate', volumes: [rwo], containers: mount('data') }), ns, [{ namespace: ns, name: 'db', spec: sts('db', [rwo]) }])[0]?.field).toBe('workload.volumes.0.name');
+    expect(volumeCreateViolations('data', [{ namespace: ns, name: 'db', spec: sts('db', [rwo]) }], [])[0]?.rule).toBe('unique-volume-name');
+    // Per-replica claims: an RWO template allows replicas; its own templates again on upgrade are fine.
+    expect(storageViolations(sts('db', [rwo], 3), ns, [{ namespace: ns, name: 'db', spec: sts('db', [rwo]) }])).toEqual([]);
+  });
+  it('cannot change after the StatefulSet was created', () => {
+    expect(volumeChangeProblems(sts('db', [{ ...rwo, size: '2Gi' }]), sts('db', [rwo]))).toEqual([expect.objectContaining({ field: 'workload.volumeClaimTemplates' })]);
+    expect(volumeChangeProblems(sts('db', [rwo], 5), sts('db', [rwo]))).toEqual([]);
   });
 });
 

@@ -1,10 +1,10 @@
 import { ROLES, type Role } from '../common/roles.ts';
 import type { VdcSpace } from '../common/tickets.ts';
-import { isOwnedVolume, podCount, PRIVILEGED_RULE, STORAGE_RULES, volumeBytes, type AccessMode, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
+import { isOwnedVolume, ownedVolumeNames, podCount, PRIVILEGED_RULE, STORAGE_RULES, volumeBytes, type AccessMode, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
 import type { TicketDecision } from './types.ts';
 
 /** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
-export const WORKLOAD_POLICY_VERSION = 'workload/2026-11-25.2';
+export const WORKLOAD_POLICY_VERSION = 'workload/2026-12-04.1';
 
 /** A workload of the VDC as the storage rules see it: where it is and its current spec. */
 export interface ExistingWorkload {
@@ -33,8 +33,9 @@ const violation = (rule: StorageRule, field: string, text: string): StorageViola
  * The seed's storage rules for deploying `spec` into `namespace`, given the VDC's other workloads. Pure;
  * the API runs it at submit over the workloads recorded in Mongo, preflight again over what the cluster
  * holds (see `activities/workload.ts`). Rules, in the order checked:
- * - `unique-volume-name`: a volume the spec creates may not share its name with one another workload of
- *   the VDC owns (in any of its namespaces);
+ * - `unique-volume-name`: a volume the spec creates (an owned volume or a StatefulSet claim template) may
+ *   not share its name with one another workload of the VDC owns (volume or template, in any of its
+ *   namespaces) or a standalone volume;
  * - `rwo-single-workload`: a ReadWriteOnce volume is mounted by one workload only;
  * - `rwo-single-replica` / `rwo-no-hpa` / `rwo-no-rolling-update`: a workload mounting a ReadWriteOnce
  *   volume runs exactly one replica, without an HPA, and (a Deployment) with the Recreate strategy, since a
@@ -57,7 +58,7 @@ export function storageViolations(spec: WorkloadSpec, namespace: string, existin
         out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${v.name} already exists in this VDC (standalone volume in ${standalone.namespace})`));
         return;
       }
-      const owner = others.find((w) => (w.spec.volumes ?? []).some((o) => isOwnedVolume(o) && o.name === v.name));
+      const owner = others.find((w) => ownedVolumeNames(w.spec).includes(v.name));
       if (owner) {
         out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${v.name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`));
         return;
@@ -89,6 +90,13 @@ export function storageViolations(spec: WorkloadSpec, namespace: string, existin
       rwo.push(v.name);
     }
   });
+  (spec.volumeClaimTemplates ?? []).forEach((t, i) => {
+    const field = `workload.volumeClaimTemplates.${i}.name`;
+    const standalone = volumes.find((s) => s.name === t.name);
+    const owner = standalone ? undefined : others.find((w) => ownedVolumeNames(w.spec).includes(t.name));
+    if (standalone) out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${t.name} already exists in this VDC (standalone volume in ${standalone.namespace})`));
+    else if (owner) out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${t.name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`));
+  });
   const current = existing.find((w) => w.namespace === namespace && w.name === spec.name);
   const kept = new Set((spec.volumes ?? []).map((v) => v.name));
   for (const dropped of (current?.spec.volumes ?? []).filter((v) => isOwnedVolume(v) && !kept.has(v.name))) {
@@ -114,6 +122,10 @@ export function storageViolations(spec: WorkloadSpec, namespace: string, existin
  */
 export function volumeChangeProblems(spec: WorkloadSpec, current: WorkloadSpec | undefined): { field: string; message: string }[] {
   const out: { field: string; message: string }[] = [];
+  // The kube-apiserver refuses any change to a StatefulSet's claim templates; say so naming the field.
+  if (current && current.kind === 'StatefulSet' && JSON.stringify(spec.volumeClaimTemplates ?? []) !== JSON.stringify(current.volumeClaimTemplates ?? [])) {
+    out.push({ field: 'workload.volumeClaimTemplates', message: `the volume claim templates of StatefulSet ${spec.name} cannot change after it was created (workload.volumeClaimTemplates)` });
+  }
   (spec.volumes ?? []).forEach((v, i) => {
     const before = current?.volumes?.find((o) => o.name === v.name);
     if (!isOwnedVolume(v) || !before || !isOwnedVolume(before)) return;
@@ -131,7 +143,7 @@ export function volumeChangeProblems(spec: WorkloadSpec, current: WorkloadSpec |
 export function volumeCreateViolations(name: string, existing: readonly ExistingWorkload[], volumes: readonly StandaloneVolume[]): StorageViolation[] {
   const standalone = volumes.find((s) => s.name === name);
   if (standalone) return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (standalone volume in ${standalone.namespace})`)];
-  const owner = existing.find((w) => (w.spec.volumes ?? []).some((o) => isOwnedVolume(o) && o.name === name));
+  const owner = existing.find((w) => ownedVolumeNames(w.spec).includes(name));
   if (owner) return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`)];
   return [];
 }

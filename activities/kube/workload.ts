@@ -159,7 +159,26 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
       apiVersion,
       kind: 'StatefulSet',
       metadata: controllerMeta,
-      spec: { ...replicas, revisionHistoryLimit: 10, serviceName: spec.name, selector: { matchLabels: selector }, updateStrategy: { type: 'RollingUpdate' }, template },
+      spec: {
+        ...replicas,
+        revisionHistoryLimit: 10,
+        serviceName: spec.name,
+        selector: { matchLabels: selector },
+        updateStrategy: { type: 'RollingUpdate' },
+        template,
+        // One claim per replica per template (mounted by the template name). Deleting the workload deletes them,
+        // like the volumes it owns; scaling down keeps them (a replica that comes back finds its data).
+        ...(spec.volumeClaimTemplates?.length
+          ? {
+              volumeClaimTemplates: spec.volumeClaimTemplates.map((t) => ({
+                // No ticket label: templates cannot change after creation, and the ticket label does with each revision.
+                metadata: { name: t.name, labels: { [WORKLOAD_LABELS.vdc]: owner.vdcId, [WORKLOAD_LABELS.name]: spec.name, [WORKLOAD_LABELS.managedBy]: 'edgeport' } },
+                spec: { accessModes: [t.accessMode], resources: { requests: { storage: t.size } }, ...(t.storageClass ? { storageClassName: t.storageClass } : {}) },
+              })),
+              persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' },
+            }
+          : {}),
+      },
     } as KubernetesObject);
   } else {
     const j = spec.job ?? {};

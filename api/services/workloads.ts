@@ -183,6 +183,8 @@ export function workloadService(deps: WorkloadServiceDeps) {
           ...(s.ingress ? { ingress: s.ingress } : {}),
           ...(s.strategy ? { strategy: s.strategy } : {}),
           ...(s.hpa ? { hpa: s.hpa } : {}),
+          ...(s.volumes?.length ? { volumes: s.volumes } : {}),
+          ...(s.volumeClaimTemplates?.length ? { volumeClaimTemplates: s.volumeClaimTemplates } : {}),
         },
         scheduling: { nodeSelector: s.nodeSelector ?? {}, affinity: s.affinity ?? [] },
         security: s.containers.map((c) => ({ container: c.name, settings: { ...(c.securityContext ?? {}) } })),
