@@ -5,6 +5,7 @@ import configCenter from './config-center.en.ts';
 import network from './network.en.ts';
 import workloads from './workloads.en.ts';
 import images from './images.en.ts';
+import registries from './registries.en.ts';
 
 /** English messages; the shape of this object is the schema every locale must match. */
 export default {
@@ -193,6 +194,7 @@ export default {
   ...network,
   ...workloads,
   ...images,
+  ...registries,
   errors: {
     notFound: 'Page not found',
     notFoundSub: 'The address you opened does not exist.',

@@ -5,6 +5,7 @@ import configCenter from './config-center.zh-CN.ts';
 import network from './network.zh-CN.ts';
 import workloads from './workloads.zh-CN.ts';
 import images from './images.zh-CN.ts';
+import registries from './registries.zh-CN.ts';
 import type en from './en.ts';
 
 /** 简体中文 messages; typed against the English schema so a missing key fails the type check. */
@@ -194,6 +195,7 @@ const zhCN: typeof en = {
   ...network,
   ...workloads,
   ...images,
+  ...registries,
   errors: {
     notFound: '页面不存在',
     notFoundSub: '您访问的地址不存在。',

@@ -15,6 +15,7 @@ export const ROUTE = {
   poolDetail: 'admin-pool-detail',
   audit: 'admin-audit',
   ipLists: 'admin-ip-lists',
+  harborRegistries: 'admin-harbor-registries',
   apiTokens: 'api-tokens',
   securityGroups: 'security-groups',
   volumes: 'volumes',

@@ -48,6 +48,12 @@ export const adminRoutes: RouteRecordRaw[] = [
     meta: { title: 'admin.menu.ipLists', permissions: ['iplist:write'] },
   },
   {
+    path: '/admin/harbor-registries',
+    name: ROUTE.harborRegistries,
+    component: () => import('../../views/admin/HarborRegistries.vue'),
+    meta: { title: 'registries.menu', permissions: ['registry:manage'] },
+  },
+  {
     path: '/account/tokens',
     name: ROUTE.apiTokens,
     component: () => import('../../views/admin/ApiTokens.vue'),
