@@ -62,7 +62,8 @@ export function createNetworkActivities(deps: NetworkActivityDeps) {
     /** The live NetworkPolicies rendered for the VDC (or one of its groups), as YAML. */
     async readNetworkPolicies(args: { vdcId: string; groupId?: string }): Promise<RenderedPolicyView[]> {
       const items = await livePolicies(kube, args.vdcId, args.groupId);
-      return items.map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '', yaml: dumpYaml(readable(o)) }));
+      // List items carry no apiVersion/kind; dumpYaml needs them to write the wire names (`from`, not the model's `_from`).
+      return items.map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '', yaml: dumpYaml(readable({ ...o, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' })) }));
     },
   };
 }

@@ -156,7 +156,9 @@ describe('security groups over HTTP', () => {
     expect(read.status).toBe(200);
     expect(read.body.items).toHaveLength(1);
     expect(read.body.items[0]).toMatchObject({ namespace: ns, name: `edgeport-${web.id}` });
-    expect(read.body.items[0].yaml).toContain('from:');
+    expect(read.body.items[0].yaml).toMatch(/^apiVersion: networking\.k8s\.io\/v1\nkind: NetworkPolicy\n/);
+    expect(read.body.items[0].yaml).toMatch(/^\s+- from:/m);
+    expect(read.body.items[0].yaml).not.toContain('_from');
     expect(read.body.items[0].yaml).not.toContain('managedFields');
   });
 

@@ -25,6 +25,12 @@ afterAll(async () => {
 
 const rowOf = (page: Page, kind: 'ConfigMap' | 'Secret', name: string) => page.locator(`[data-test="cc-list-${kind}"] .el-table__row`, { hasText: name });
 
+/** The dialog is open and its fade-in is over (a screenshot mid-transition shows a washed-out dialog). */
+async function dialogShown(page: Page): Promise<void> {
+  await page.locator('[data-test="cc-dialog"]').waitFor();
+  await page.locator('.dialog-fade-enter-active').waitFor({ state: 'detached' });
+}
+
 describe('config center', { timeout: 300_000 }, () => {
   it('tenant creates a ConfigMap from a file and a Secret by form; the Secret value is never shown', async () => {
     const cmName = uniqueName('e2e-cm');
@@ -39,13 +45,14 @@ describe('config center', { timeout: 300_000 }, () => {
 
     // ConfigMap by file import: each file becomes one key named after it.
     await page.click('[data-test="cc-new-configmap"]');
-    await page.locator('[data-test="cc-name"] input').fill(cmName);
+    await page.locator('[data-test="cc-name"]').fill(cmName);
     await page.click('[data-test="cc-mode-file"]');
     await page.locator('[data-test="cc-upload"] input[type="file"]').setInputFiles([
       { name: 'app.properties', mimeType: 'text/plain', buffer: Buffer.from('mode=prod\nlevel=info\n') },
       { name: 'logo.bin', mimeType: 'application/octet-stream', buffer: Buffer.from([0, 159, 146, 150, 255]) },
     ]);
     await page.locator('[data-test="cc-imported"] .el-table__row').nth(1).waitFor();
+    await dialogShown(page);
     await shot(page, 'config-center-01-import-en');
     await page.click('[data-test="cc-save"]');
     await rowOf(page, 'ConfigMap', cmName).waitFor({ timeout: WAIT.workflow });
@@ -56,15 +63,17 @@ describe('config center', { timeout: 300_000 }, () => {
     // Secret by form: the value is typed into a password field and never comes back.
     await page.click('#tab-Secret');
     await page.click('[data-test="cc-new-secret"]');
-    await page.locator('[data-test="cc-name"] input').fill(secretName);
-    await page.locator('[data-test="cc-key-0"] input').fill('password');
-    await page.locator('[data-test="cc-value-0"] input').fill(value);
+    await page.locator('[data-test="cc-name"]').fill(secretName);
+    await page.locator('[data-test="cc-key-0"]').fill('password');
+    await page.locator('[data-test="cc-value-0"]').fill(value);
     await page.click('[data-test="cc-save"]');
     await rowOf(page, 'Secret', secretName).waitFor({ timeout: WAIT.workflow });
     expect(await rowOf(page, 'Secret', secretName).innerText()).toContain('password');
+    await page.locator('[data-test="cc-dialog"]').waitFor({ state: 'hidden' });
     await shot(page, 'config-center-02-secrets-en');
     await page.click(`[data-test="cc-edit-${secretName}"]`);
-    expect(await page.locator('[data-test="cc-value-0"] input').inputValue()).toBe('');
+    expect(await page.locator('[data-test="cc-value-0"]').inputValue()).toBe('');
+    await dialogShown(page);
     await shot(page, 'config-center-03-secret-edit-en');
     expect(await page.content()).not.toContain(value);
     await page.keyboard.press('Escape');
@@ -83,6 +92,7 @@ describe('config center', { timeout: 300_000 }, () => {
     await shot(page, 'config-center-04-secrets-zh');
     await page.click('[data-test="cc-new-configmap"]');
     await page.locator('[data-test="cc-rows"]').waitFor();
+    await dialogShown(page);
     await shot(page, 'config-center-05-new-configmap-zh');
     expect(await page.content()).not.toContain(value);
     await page.close();

@@ -73,6 +73,11 @@ afterAll(async () => {
   await store?.close();
 });
 
+/** Dialogs and message boxes have faded in (a screenshot mid-transition shows them washed out). */
+async function settled(page: Page): Promise<void> {
+  await page.locator('.dialog-fade-enter-active, .fade-in-linear-enter-active, .msgbox-fade-enter-active').first().waitFor({ state: 'detached' });
+}
+
 const repoRow = (page: Page, name: string) => page.locator('[data-test="img-repos"] > .el-table__inner-wrapper > .el-table__body-wrapper .el-table__row', { hasText: name }).first();
 
 async function expand(page: Page, name: string): Promise<void> {
@@ -110,6 +115,7 @@ describe('images view', () => {
     const row = page.locator('[data-test="img-tags"] .el-table__row', { hasText: 'Critical' }).first();
     await row.locator('[data-test="img-delete"]').click();
     await page.locator('.el-message-box').waitFor();
+    await settled(page);
     await shot(page, 'images-02-delete-confirm');
     await page.click('.el-message-box__btns .el-button--primary');
     await page.locator('.el-message--success').waitFor({ timeout: WAIT.workflow });
@@ -123,7 +129,8 @@ describe('images view', () => {
     await expand(tenant, `staging-${vdcId}/web`);
     await tenant.locator('[data-test="img-publish"]').first().click();
     await tenant.locator('[data-test="publish-form"]').waitFor();
-    await tenant.fill('[data-test="publish-reason"] textarea', 'release 1 of the web front end');
+    await tenant.fill('[data-test="publish-reason"]', 'release 1 of the web front end');
+    await settled(tenant);
     await shot(tenant, 'images-03-publish-dialog');
     await tenant.click('[data-test="publish-submit"]');
     await tenant.waitForURL(/\/tickets\/tkt-/, { timeout: WAIT.navigation });
@@ -143,9 +150,10 @@ describe('images view', () => {
     const row = dialog.locator('.el-table__row', { hasText: `vdc-${vdcId}/api:v1` });
     await row.waitFor();
     expect(await dialog.innerText()).not.toContain(`staging-${vdcId}`);
+    await settled(tenant);
     await shot(tenant, 'images-04-picker');
     await row.locator('[data-test="image-picker-use"]').click();
-    await expect.poll(async () => tenant.inputValue('[data-test="image-input"] input'), { timeout: WAIT.ui }).toMatch(new RegExp(`/vdc-${vdcId}/api:v1$`));
+    await expect.poll(async () => tenant.inputValue('[data-test="image-input"]'), { timeout: WAIT.ui }).toMatch(new RegExp(`/vdc-${vdcId}/api:v1$`));
     await shot(tenant, 'images-05-form-with-image');
   });
 
@@ -167,6 +175,7 @@ describe('images view', () => {
     await page.click('[data-test="image-picker-open"]');
     await page.locator('[data-test="image-picker-list"] .el-table__row').first().waitFor();
     expect(await page.locator('[data-test="image-picker"]').first().innerText()).toContain('选择镜像');
+    await settled(page);
     await shot(page, 'images-07-picker-zh-CN');
   });
 });

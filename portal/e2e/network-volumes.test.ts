@@ -115,7 +115,7 @@ describe('volumes in the portal', { timeout: 300_000 }, () => {
     await tenant.click(`[data-test="vol-expand-${volume}"]`);
     await tenant.fill('[data-test="vol-new-size"]', '512Mi');
     await tenant.click('[data-test="vol-expand-submit"]');
-    await tenant.locator('.el-dialog .el-alert--error', { hasText: 'can only grow' }).waitFor();
+    await tenant.locator('[data-test="vol-expand-error"]', { hasText: 'can only grow' }).waitFor();
     await shot(tenant, '64-volume-expand-refused');
     await tenant.fill('[data-test="vol-new-size"]', '2Gi');
     await tenant.click('[data-test="vol-expand-submit"]');

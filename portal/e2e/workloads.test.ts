@@ -137,6 +137,7 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
     const dialog = page.locator('[data-test="scale-dialog"]');
     await dialog.waitFor();
     await dialog.locator('[data-test="scale-replicas"] input').fill('2');
+    await page.locator('.dialog-fade-enter-active').waitFor({ state: 'detached' });
     await shot(page, 'workloads-06-scale-dialog');
     await page.click('[data-test="scale-confirm"]');
     await page.locator('.el-message--success').waitFor();

@@ -7,6 +7,7 @@ export default {
     defaultNamespace: 'Default namespace ({namespace})',
     configMaps: 'ConfigMaps',
     secrets: 'Secrets',
+    kind: { ConfigMap: 'ConfigMap', Secret: 'Secret' },
     newConfigMap: 'New ConfigMap',
     newSecret: 'New Secret',
     name: 'Name',

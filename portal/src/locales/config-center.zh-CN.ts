@@ -9,6 +9,7 @@ const zhCN: typeof en = {
     defaultNamespace: '默认命名空间（{namespace}）',
     configMaps: '配置项',
     secrets: '保密字典',
+    kind: { ConfigMap: '配置项', Secret: '保密字典' },
     newConfigMap: '新建配置项',
     newSecret: '新建保密字典',
     name: '名称',

@@ -21,7 +21,7 @@ export default {
     scan: 'Scan',
     notScanned: 'Not scanned',
     severity: { None: 'Clean', Unknown: 'Unknown', Low: 'Low', Medium: 'Medium', High: 'High', Critical: 'Critical' },
-    findings: '{n} findings',
+    findings: '{n} finding | {n} findings',
     signature: 'Signature',
     signed: 'Signed',
     unsigned: 'Unsigned',

@@ -243,8 +243,8 @@ const VIEWS: ViewCase[] = [
     name: 'images',
     component: Images,
     path: '/images',
-    en: ['Images', 'Uncategorized', 'Visibility', 'Public', 'Staging', 'Architectures', 'Pull command', 'Clean', 'Critical', 'Not scanned', 'Signed'],
-    zh: ['镜像', '未分类', '可见性', '公共', '暂存', '架构', '拉取命令', '无漏洞', '严重', '中危', '未扫描', '已签名'],
+    en: ['Images', 'Uncategorized', 'Visibility', 'Public', 'Staging', 'Architectures', 'Pull command', 'Clean', 'Critical', '1 finding', 'Not scanned', 'Signed'],
+    zh: ['镜像', '未分类', '可见性', '公共', '暂存', '架构', '拉取命令', '无漏洞', '严重', '中危', '1 个漏洞', '未扫描', '已签名'],
     namespaces: ['images', 'common'],
     prepare: async () => {
       for (const icon of document.querySelectorAll<HTMLElement>('.el-table__expand-icon')) icon.click();
@@ -266,7 +266,7 @@ function leaves(tree: Messages, prefix = ''): Map<string, string> {
   return out;
 }
 
-const placeholders = (message: string): string[] => [...message.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).sort();
+const placeholders = (message: string): string[] => [...new Set([...message.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))].sort();
 
 /**
  * English messages of these namespaces that read differently in Chinese and are whole labels (no
