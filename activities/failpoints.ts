@@ -18,11 +18,13 @@ export const FAILPOINTS = {
   workerFailWorkloadRollout: 'worker-fail-workload-rollout',
   /** Worker: inside pruneWorkload, after the dropped objects are deleted; fails the step, so the upgrade is compensated. */
   workerFailWorkloadPrune: 'worker-fail-workload-prune',
+  /** Worker: inside applyQuota, after the VDC and its namespaces got the new quota; fails the step, so the quota is restored. */
+  workerFailQuotaApply: 'worker-fail-quota-apply',
 } as const;
 export type Failpoint = (typeof FAILPOINTS)[keyof typeof FAILPOINTS];
 
 /** Points that fail the activity instead of killing the process. */
-const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([FAILPOINTS.workerFailWorkloadRollout, FAILPOINTS.workerFailSpaceRbac, FAILPOINTS.workerFailWorkloadPrune]);
+const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([FAILPOINTS.workerFailWorkloadRollout, FAILPOINTS.workerFailSpaceRbac, FAILPOINTS.workerFailWorkloadPrune, FAILPOINTS.workerFailQuotaApply]);
 
 export function failpoints(armed: readonly string[]): (name: Failpoint, firstAttempt?: boolean) => void {
   const set = new Set(armed);

@@ -126,6 +126,7 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
       ctx.heartbeat('applying');
       const quota = mergeQuota(args.current, args.requested);
       const namespaces = await applyVdcQuota(deps, args.vdc, quota);
+      crashPoint(FAILPOINTS.workerFailQuotaApply, ctx.info.attempt === 1);
       const leases = (await store.vdcs.get(args.vdc.id))?.leases ?? [];
       crashPoint(FAILPOINTS.workerAfterApply, ctx.info.attempt === 1);
       return {
@@ -138,6 +139,15 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
         ...(leases.length ? { billed: netOfLeases(quota, leases), leases: leases.map((l) => l.ticketId) } : {}),
         appliedAt: new Date().toISOString(),
       };
+    },
+
+    /**
+     * Compensation of a failed apply: puts the quota in force before the ticket (the approved preview's
+     * `current`) back on the VDC record and on every namespace of the VDC. Idempotent like the apply.
+     */
+    async restoreQuota(args: { vdc: VdcRef; quota: Quota }): Promise<{ namespaces: string[] }> {
+      Context.current().heartbeat('restoring');
+      return { namespaces: await applyVdcQuota(deps, args.vdc, args.quota) };
     },
 
     /**

@@ -17,6 +17,34 @@ type Pvc = KubernetesObject & { spec?: { storageClassName?: string }; status?: {
 
 const ref = (namespace: string, name: string): KubernetesObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace } });
 
+/**
+ * Every claim of the namespaces with its phase, capacity and who mounts it now (reads only; the API's
+ * volume list calls it directly, the volumeListWorkflow through its activity).
+ */
+export async function liveClaims(kube: KubeClients, namespaces: string[]): Promise<LiveClaim[]> {
+  const out: LiveClaim[] = [];
+  for (const namespace of namespaces) {
+    let items: Pvc[];
+    try {
+      items = (await kube.objects.list<Pvc>('v1', 'PersistentVolumeClaim', namespace)).items;
+    } catch (err) {
+      return mapKubeError(err, `list PersistentVolumeClaims in ${namespace}`);
+    }
+    for (const pvc of items) {
+      const name = pvc.metadata?.name ?? '';
+      out.push({
+        namespace,
+        name,
+        ...(pvc.status?.phase ? { phase: pvc.status.phase } : {}),
+        ...(pvc.status?.capacity?.storage ? { capacity: pvc.status.capacity.storage } : {}),
+        ...(pvc.spec?.storageClassName ? { storageClass: pvc.spec.storageClassName } : {}),
+        users: await claimUsers(kube, namespace, name, ''),
+      });
+    }
+  }
+  return out;
+}
+
 /** Activities of standalone volumes (PersistentVolumeClaims made with the volume API). */
 export function createVolumeActivities(deps: VolumeActivityDeps) {
   const { kube, store } = deps;
@@ -60,27 +88,7 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
 
     /** Every claim of the namespaces with its phase, capacity and who mounts it now. */
     async listClaims(args: { namespaces: string[] }): Promise<LiveClaim[]> {
-      const out: LiveClaim[] = [];
-      for (const namespace of args.namespaces) {
-        let items: Pvc[];
-        try {
-          items = (await kube.objects.list<Pvc>('v1', 'PersistentVolumeClaim', namespace)).items;
-        } catch (err) {
-          return mapKubeError(err, `list PersistentVolumeClaims in ${namespace}`);
-        }
-        for (const pvc of items) {
-          const name = pvc.metadata?.name ?? '';
-          out.push({
-            namespace,
-            name,
-            ...(pvc.status?.phase ? { phase: pvc.status.phase } : {}),
-            ...(pvc.status?.capacity?.storage ? { capacity: pvc.status.capacity.storage } : {}),
-            ...(pvc.spec?.storageClassName ? { storageClass: pvc.spec.storageClassName } : {}),
-            users: await claimUsers(kube, namespace, name, ''),
-          });
-        }
-      }
-      return out;
+      return liveClaims(kube, args.namespaces);
     },
   };
 }

@@ -7,6 +7,7 @@ import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRO
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
 import type { Store } from '../store/index.ts';
 import { volumeStore } from '../store/volumes.ts';
+import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
 import { imageDeployProblems, workloadArchitectures } from './registry/deploy-gate.ts';
@@ -61,6 +62,7 @@ interface PodTemplateHolder {
 /** Activities of the workload process (deploy, upgrade, rollback); idempotent, keyed by namespace, name and ticket. */
 export function createWorkloadActivities(deps: WorkloadActivityDeps) {
   const { kube, store, crashPoint } = deps;
+  const pricing = costPreviewer(store);
 
   /** Controllers of the namespace (Deployments, StatefulSets, Jobs, CronJobs) with the claims their pods mount. */
   async function liveControllers(namespace: string): Promise<{ name: string; claims: string[] }[]> {
@@ -198,6 +200,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
         requests,
         errors,
         ...(conflicts.length > 0 ? { conflicts } : {}),
+        cost: await pricing.workload(args.vdc.pool, current?.spec, spec),
         checkedAt: new Date().toISOString(),
       };
     },

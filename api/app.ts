@@ -47,6 +47,7 @@ import { delegationService } from './services/delegations.ts';
 import { delegationStore } from '../store/delegations.ts';
 import { networkService } from './services/network.ts';
 import { volumeService } from './services/volumes.ts';
+import { createKubeClients } from '../activities/kube/client.ts';
 import { workloadService } from './services/workloads.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 
@@ -150,7 +151,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
       ? imageService({ config: config.registry, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
       : undefined;
   const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
-  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }) });
+  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
   if (registry) {
     const categories = imageCategoryStore(store.conn);
     await categories.init();

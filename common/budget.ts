@@ -12,6 +12,7 @@ import {
   versionForMonth,
   type CostPreview,
   type PriceBookVersion,
+  type PricedResource,
 } from './billing.ts';
 import { QUOTA_RESOURCES, type Quota } from './tickets.ts';
 
@@ -72,19 +73,32 @@ export function withinBudget(cost: ProjectedCost, budget: MonthlyBudget): boolea
  * one kind of cost block whatever the ticket type.
  */
 export function edgeNodeCostPreview(input: { pool: string; arch?: string; versions: readonly PriceBookVersion[]; at: Date }): CostPreview {
+  return resourceCostPreview({ ...input, changes: [{ resource: 'edgeNode', current: 0, proposed: 1 }] });
+}
+
+/**
+ * Monthly cost delta of holding each resource at `proposed` instead of `current` for the whole month of
+ * `at`, under the price book in force then (e.g. one more edge node, a workload's volumes growing).
+ * Resources whose quantity does not change get no line. Pure, like {@link costPreview}.
+ */
+export function resourceCostPreview(input: { changes: readonly { resource: PricedResource; current: number; proposed: number }[]; pool: string; arch?: string; versions: readonly PriceBookVersion[]; at: Date }): CostPreview {
   const month = monthOf(input.at);
   const book = versionForMonth(input.versions, month);
   const monthStart = new Date(`${month}-01T00:00:00.000Z`);
-  const price = book ? unitPriceOf(book, 'edgeNode', input.pool, input.arch) : undefined;
-  const delta = amountMinor('edgeNode', toMicros(1), price ?? '0', monthMs(monthStart), monthStart);
-  return {
-    priceBookVersion: book?.version ?? null,
-    currency: book?.currency ?? null,
-    month,
-    lines: [{ resource: 'edgeNode', unit: PRICE_UNITS.edgeNode, current: formatMicros(0n), proposed: formatMicros(toMicros(1)), unitPrice: price ?? '0', monthlyDelta: formatMinor(delta) }],
-    monthlyDelta: formatMinor(delta),
-    unpriced: price === undefined ? ['edgeNode'] : [],
-  };
+  const ms = monthMs(monthStart);
+  const lines: CostPreview['lines'] = [];
+  const unpriced: PricedResource[] = [];
+  let total = 0n;
+  for (const c of input.changes) {
+    if (c.current === c.proposed) continue;
+    const price = book ? unitPriceOf(book, c.resource, input.pool, input.arch) : undefined;
+    if (price === undefined) unpriced.push(c.resource);
+    const unitPrice = price ?? '0';
+    const delta = amountMinor(c.resource, toMicros(c.proposed), unitPrice, ms, monthStart) - amountMinor(c.resource, toMicros(c.current), unitPrice, ms, monthStart);
+    total += delta;
+    lines.push({ resource: c.resource, unit: PRICE_UNITS[c.resource], current: formatMicros(toMicros(c.current)), proposed: formatMicros(toMicros(c.proposed)), unitPrice, monthlyDelta: formatMinor(delta) });
+  }
+  return { priceBookVersion: book?.version ?? null, currency: book?.currency ?? null, month, lines, monthlyDelta: formatMinor(total), unpriced };
 }
 
 /** A change that costs nothing (e.g. an application space): no lines, still naming the price book in force. */

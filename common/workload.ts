@@ -1,3 +1,4 @@
+import type { CostPreview } from './billing.ts';
 import { z } from 'zod';
 
 /**
@@ -355,6 +356,8 @@ export interface WorkloadPreview {
    * the hash: an object edited out of band after approval changes the preview and sends the ticket back.
    */
   conflicts?: string[];
+  /** Monthly cost delta under the price book in force (the storage of the volumes the workload owns). */
+  cost?: CostPreview;
   checkedAt: string;
 }
 

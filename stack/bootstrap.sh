@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(redis-server redis-tools chromium poppler-utils docker-registry skopeo)
+# fonts-wqy-microhei: a CJK font, so zh-CN screenshots of the portal show characters, not boxes.
+APT_PACKAGES=(redis-server redis-tools chromium poppler-utils docker-registry skopeo fonts-wqy-microhei)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,19 +9,24 @@ const { preflightQuota } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-const { applyQuota, recordLedger } = proxyActivities<Activities>({
+const { applyQuota, restoreQuota, recordLedger } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '5s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['KubernetesRefused'] },
 });
 
-/** Patch ids. `quota-recheck`: re-run preflight right before applying; a changed hash goes back to approval. */
-export const QUOTA_PATCHES = { recheck: 'quota-recheck' } as const;
+/**
+ * Patch ids. `quota-recheck`: re-run preflight right before applying; a changed hash goes back to approval.
+ * `quota-compensate`: an apply that fails for good puts the previous quota back (ticket `compensated`).
+ */
+export const QUOTA_PATCHES = { recheck: 'quota-recheck', compensate: 'quota-compensate' } as const;
 /** Re-approval rounds after which a ticket whose cluster keeps changing fails instead of asking again. */
 const MAX_REAPPROVALS = 3;
 
 /**
- * One quota-change ticket: preflight → approval chain (shared mechanics in `approval.ts`) → apply → ledger.
+ * One quota-change ticket: preflight → approval chain (shared mechanics in `approval.ts`) → apply → ledger;
+ * an apply that fails for good is compensated by restoring the previous quota (no ledger line: none is
+ * derived from a failed apply).
  * Workflow id = ticket id. Each state change is projected onto the ticket document by an activity.
  * The command sequence is that of the recorded history `__fixtures__/quota-change-approved.json`; a change
  * to it needs `patched()`.
@@ -50,7 +55,14 @@ export async function quotaChangeWorkflow(input: QuotaChangeInput): Promise<Quot
     const applied = await applyQuota({ vdc: input.vdc, current: preview.current, requested: input.requested });
     appliedAt = applied.appliedAt;
   } catch (err) {
-    return approval.finish('failed', failureMessage(err));
+    if (!patched(QUOTA_PATCHES.compensate)) return approval.finish('failed', failureMessage(err));
+    // The apply may have reached the VDC record and some namespaces: put back the quota the approver saw.
+    try {
+      await restoreQuota({ vdc: input.vdc, quota: preview.current });
+    } catch (undoErr) {
+      return approval.finish('failed', `${failureMessage(err)}; previous quota not restored: ${failureMessage(undoErr)}`);
+    }
+    return approval.finish('compensated', `${failureMessage(err)}; previous quota restored`);
   }
   await recordLedger({ ticketId: input.ticketId });
   const result = await approval.finish('completed');

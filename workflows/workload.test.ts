@@ -198,6 +198,9 @@ describe('workloadWorkflow', () => {
 
     expect(await tw.store.workloads.get(namespace, 'web')).toMatchObject({ vdcId, kind: 'Deployment', revision: 1, ticketId: input.ticketId, revisions: [{ revision: 1, ticketId: input.ticketId }] });
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'completed', preview: { action: 'deploy', revision: 1, errors: [], objects: expect.arrayContaining([{ kind: 'Deployment', name: 'web', action: 'create' }]) } });
+    // The cost preview: the 1 GiB volume the workload owns, as storage GiB-month under the book in force.
+    const cost = ((await tw.store.tickets.get(input.ticketId))?.preview as WorkloadPreview | undefined)?.cost;
+    expect(cost?.lines).toEqual([expect.objectContaining({ resource: 'storage', unit: 'GiB-month', current: '0.000000', proposed: '1.000000' })]);
   });
 
   it('upgrade keeps revision history; rollback to the previous revision restores the previous image', async () => {

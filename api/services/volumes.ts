@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import type { KubeClients } from '../../activities/kube/client.ts';
+import { liveClaims } from '../../activities/volumes.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import { VOLUME_ERRORS, volumeWorkflowId, type CreateVolume, type ExpandVolume, type LiveClaim, type VolumeRecord, type VolumeView } from '../../common/volumes.ts';
 import { isOwnedVolume } from '../../common/workload.ts';
@@ -18,6 +20,11 @@ export interface VolumeServiceDeps {
   audit: AuditLog;
   /** Execution timeout (ms) of one volume workflow. */
   timeoutMs?: number;
+  /**
+   * Kubernetes clients the list reads claims with (the worker's identity, reads only, as the workload
+   * reads do). Without them the list asks the worker through volumeListWorkflow.
+   */
+  kube?: KubeClients;
 }
 
 export interface VolumeRequestMeta {
@@ -49,7 +56,8 @@ function fromWorkflowFailure(err: unknown, what: string): never {
 /**
  * Standalone volumes (PVCs) of a VDC: create, expand (grow only), delete when unused, list with who
  * mounts them. Direct actions: the record is written, then a short workflow applies it on the worker
- * (the API never talks to Kubernetes); a refusal undoes the record. The seed's storage rules are the
+ * (the API never writes to Kubernetes; the list reads claims directly when given clients); a refusal
+ * undoes the record. The seed's storage rules are the
  * ones in `policies/workload.ts` (over Mongo's records) and `claimUsers` (over the live cluster).
  */
 export function volumeService(deps: VolumeServiceDeps) {
@@ -102,9 +110,13 @@ export function volumeService(deps: VolumeServiceDeps) {
       const [records, workloads, live] = await Promise.all([
         volumes.list(vdcId),
         store.workloads.list(vdcId),
-        run('list volumes', () =>
-          temporal.workflow.execute<typeof volumeListWorkflow>('volumeListWorkflow', { taskQueue, workflowId: volumeWorkflowId(vdcId, 'list', rand()), args: [namespaces], workflowExecutionTimeout: timeoutMs }),
-        ),
+        deps.kube
+          ? liveClaims(deps.kube, namespaces).catch((err: unknown) => {
+              throw new UpstreamFailure(502, `list volumes: ${message(err)}`);
+            })
+          : run('list volumes', () =>
+              temporal.workflow.execute<typeof volumeListWorkflow>('volumeListWorkflow', { taskQueue, workflowId: volumeWorkflowId(vdcId, 'list', rand()), args: [namespaces], workflowExecutionTimeout: timeoutMs }),
+            ),
       ]);
       const claim = (ns: string, name: string): LiveClaim | undefined => live.find((c) => c.namespace === ns && c.name === name);
       const mounters = (ns: string, name: string, owner?: string): string[] => {

@@ -22,7 +22,8 @@ const volume = uniqueName('e2e-vol');
 
 async function pick(page: Page, select: string, option: string): Promise<void> {
   await page.click(`[data-test="${select}"]`);
-  await page.locator('.el-select-dropdown__item:visible', { hasText: option }).first().click();
+  // Exact text: on a stack other tests ran on, the VDC has spaces whose namespaces start with this one.
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: new RegExp(`^\\s*${option.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first().click();
 }
 
 beforeAll(async () => {

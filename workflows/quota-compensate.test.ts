@@ -1,0 +1,78 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FAILPOINTS } from '../activities/failpoints.ts';
+import { createKubeClients } from '../activities/kube/client.ts';
+import { applyQuota as applyResourceQuota, readQuota } from '../activities/kube/quota.ts';
+import type { QuotaChangeInput } from '../common/quota-change-workflow.ts';
+import { spaceNamespace, type Quota } from '../common/tickets.ts';
+import { decideQuotaChange } from '../policies/quota-change.ts';
+import { namespaceOf, seedVdc } from '../stack/seed.ts';
+import { stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { useTimeSkippingWorkers } from '../stack/testing/workflow-env.ts';
+import { WORKFLOWS_PATH } from '../worker/create-worker.ts';
+import { quotaChangeWorkflow } from './quota-change.ts';
+
+/**
+ * Saga compensation of a quota change (patch `quota-compensate`) on the real kube-apiserver: the worker
+ * on the failing queue has `worker-fail-quota-apply` armed, which fails applyQuota for good after the VDC
+ * record and every namespace already carry the new quota, so only the compensation can put it back.
+ */
+const ts = useTimeSkippingWorkers({ failing: { queuePrefix: 'quota-fail', failpoints: [FAILPOINTS.workerFailQuotaApply] } });
+const kube = createKubeClients(stackEnv('EDGEPORT_KUBECONFIG'));
+const current: Quota = { cpu: 4, memoryGi: 8, pods: 20 };
+const requester = { sub: 'u-req', name: 'Requester' };
+
+let env: TestWorkflowEnvironment;
+beforeAll(() => {
+  env = ts.env;
+});
+
+describe('quota change compensation', () => {
+  it('an apply that fails after reaching the VDC and its space restores the previous quota everywhere; no ledger line; the history replays', async () => {
+    const { tw, taskQueue } = ts.workers.failing;
+    const vdcId = uniqueName('qc');
+    await seedVdc(tw.store, kube, { id: vdcId, name: vdcId, domainId: 'qc-domain', quota: current });
+    // An active application space: the apply writes its ResourceQuota too, so the restore must as well.
+    const space = spaceNamespace(vdcId, 'web');
+    await kube.core.createNamespace({ body: { metadata: { name: space } } });
+    await applyResourceQuota(kube, space, current, { 'edgeport.io/vdc': vdcId });
+    await tw.store.spaces.record(vdcId, { name: 'web', namespace: space, status: 'active', ticketId: 'seed', createdAt: new Date().toISOString() });
+
+    const requested: Quota = { cpu: 2 }; // a pure decrease: auto-approved, so the run goes straight to apply
+    const policy = decideQuotaChange({ current, requested });
+    expect(policy.outcome).toBe('auto-approve');
+    if (policy.outcome === 'deny') return;
+    const input: QuotaChangeInput = {
+      ticketId: uniqueName('tkt'),
+      requester,
+      vdc: { id: vdcId, name: vdcId, domainId: 'qc-domain', namespace: namespaceOf(vdcId), pool: 'local' },
+      requested,
+      policy,
+      approvalTimeoutMs: 3_600_000,
+    };
+    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-change', status: 'submitted', requester, vdc: input.vdc, payload: { type: 'quota-change', vdcId, quota: requested }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
+
+    const handle = await env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'compensated', error: 'failpoint worker-fail-quota-apply armed; previous quota restored' });
+
+    for (const ns of [input.vdc.namespace, space]) expect((await readQuota(kube, ns)).hard).toEqual(current);
+    expect((await tw.store.vdcs.get(vdcId))?.quota).toEqual(current);
+    expect(await tw.store.ledger.byWorkflow(input.ticketId)).toEqual([]);
+    expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'compensated', error: result.error });
+
+    // The apply did reach the cluster before failing: its activity failed and the restore ran after it.
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    expect(scheduled.slice(scheduled.indexOf('applyQuota'))).toEqual(['applyQuota', 'restoreQuota', 'projectTicket']);
+    expect((history.events ?? []).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch' || e.markerRecordedEventAttributes?.markerName === 'deprecated_patch')).toBe(true);
+
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, input.ticketId);
+    // EDGEPORT_RECORD_FIXTURES=1 refreshes the replay fixture from this run.
+    if (process.env.EDGEPORT_RECORD_FIXTURES === '1') writeFileSync(join(import.meta.dirname, '__fixtures__', 'quota-change-compensated.json'), historyToJSON(history));
+  });
+});
