@@ -49,6 +49,33 @@ export function workloadRequests(spec: WorkloadSpec): WorkloadPreview['requests'
   return { cpu: round(cpu * replicas), memoryGi: round((mem * replicas) / 2 ** 30), pods: replicas };
 }
 
+/** The resources a LimitRange of the namespace gives containers a default limit for (cpu, memory). */
+async function containerDefaults(kube: KubeClients, namespace: string): Promise<Set<string>> {
+  let items: { spec?: { limits?: { type?: string; _default?: Record<string, unknown> }[] } }[];
+  try {
+    items = (await kube.core.listNamespacedLimitRange({ namespace })).items;
+  } catch (err) {
+    return mapKubeError(err, `list LimitRanges in ${namespace}`);
+  }
+  return new Set(items.flatMap((lr) => (lr.spec?.limits ?? []).filter((l) => l.type === 'Container').flatMap((l) => Object.keys(l._default ?? {}))));
+}
+
+/**
+ * A ResourceQuota on cpu / memory makes the kube-apiserver refuse every pod whose containers do not state
+ * that limit, unless a LimitRange supplies a default (application spaces get one; a VDC's first namespace
+ * may not). Caught here, or the ticket would pass preflight and fail when its rollout times out.
+ */
+export function missingLimitProblems(spec: WorkloadSpec, hard: { cpu?: number; memoryGi?: number }, namespace: string, defaulted: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const [key, resource] of [['cpu', 'cpu'], ['memoryGi', 'memory']] as const) {
+    if (hard[key] === undefined || defaulted.has(resource)) continue;
+    for (const c of spec.containers) {
+      if (c.limits?.[resource] === undefined) out.push(`quota: container ${c.name} sets no ${resource} limit; the ResourceQuota of ${namespace} bounds ${resource} limits and no LimitRange there gives a default, so its pods would be refused`);
+    }
+  }
+  return out;
+}
+
 const objectKey = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
 
 interface PodTemplateHolder {
@@ -177,6 +204,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       const requests = workloadRequests(spec);
       const quota = await readQuota(kube, namespace);
       if (quota.exists) {
+        for (const p of missingLimitProblems(spec, quota.hard, namespace, await containerDefaults(kube, namespace))) if (!errors.includes(p)) errors.push(p);
         const freed = current ? workloadRequests(current.spec) : { cpu: 0, memoryGi: 0, pods: 0 };
         for (const r of ['cpu', 'memoryGi', 'pods'] as const) {
           const hard = quota.hard[r];
