@@ -3,6 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
+import type { Quota } from '../common/tickets.ts';
 import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
 import type { Store } from '../store/index.ts';
@@ -65,7 +66,7 @@ async function containerDefaults(kube: KubeClients, namespace: string): Promise<
  * that limit, unless a LimitRange supplies a default (application spaces get one; a VDC's first namespace
  * may not). Caught here, or the ticket would pass preflight and fail when its rollout times out.
  */
-export function missingLimitProblems(spec: WorkloadSpec, hard: { cpu?: number; memoryGi?: number }, namespace: string, defaulted: ReadonlySet<string>): string[] {
+export function missingLimitProblems(spec: WorkloadSpec, hard: Quota, namespace: string, defaulted: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const [key, resource] of [['cpu', 'cpu'], ['memoryGi', 'memory']] as const) {
     if (hard[key] === undefined || defaulted.has(resource)) continue;

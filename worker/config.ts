@@ -18,6 +18,7 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_KUBECONFIG: z.string().min(1),
   EDGEPORT_TASK_QUEUE: z.string().optional(),
   EDGEPORT_FAILPOINTS: list,
+  EDGEPORT_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   EDGEPORT_WORKER_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   EDGEPORT_CREDENTIALS_KEY: credentialsKey,
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
@@ -62,6 +63,8 @@ export interface WorkerConfig {
   harborRobotRotation: { everySeconds: number; windowDays: number; durationDays: number };
   /** Seconds between scheduled ledger verify runs (BullMQ job scheduler; 0 removes it). */
   ledgerVerifyEverySeconds: number;
+  /** A workflow bundle prebuilt by `worker/bundle.ts` (skips webpack at start-up); absent: bundle on start. */
+  workflowBundlePath?: string;
   /** Report files in GridFS older than `retentionSeconds` are deleted every `sweepEverySeconds` (0: no schedule). */
   reportFiles: { retentionSeconds: number; sweepEverySeconds: number };
 }
@@ -79,6 +82,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     kubeconfig: c.EDGEPORT_KUBECONFIG,
     ...(c.EDGEPORT_TASK_QUEUE ? { taskQueue: c.EDGEPORT_TASK_QUEUE } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
+    ...(c.EDGEPORT_WORKFLOW_BUNDLE ? { workflowBundlePath: c.EDGEPORT_WORKFLOW_BUNDLE } : {}),
     logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
     ledgerVerifyEverySeconds: c.EDGEPORT_LEDGER_VERIFY_INTERVAL_S,
     harborRobotRotation: { everySeconds: c.EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S, windowDays: c.EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS, durationDays: c.EDGEPORT_HARBOR_ROBOT_DURATION_DAYS },
