@@ -145,11 +145,13 @@ export function harborRegistryService(deps: HarborRegistryServiceDeps) {
       }
     },
 
-    /** Forgets a registry (and its sealed secret); nothing changes on the registry itself. */
+    /**
+     * Forgets a registry (and its sealed secret); nothing changes on the registry itself. An unknown id is
+     * a 404 that changes nothing and, like the other deletes, writes no audit entry.
+     */
     async remove(caller: Caller, id: string, meta: { ip?: string }): Promise<void> {
-      const removed = await registries.remove(id);
-      await deps.audit.append({ actor: actor(caller), action: 'harbor-registry.delete', target: `harbor-registry:${id}`, outcome: removed ? 'success' : 'failure', ...(removed ? {} : { details: { reason: 'not found' } }), ...meta });
-      if (!removed) throw new NotFoundError('no such registry');
+      if (!(await registries.remove(id))) throw new NotFoundError('no such registry');
+      await deps.audit.append({ actor: actor(caller), action: 'harbor-registry.delete', target: `harbor-registry:${id}`, outcome: 'success', ...meta });
     },
   };
 }
