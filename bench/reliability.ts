@@ -23,7 +23,7 @@ import { benchStackConfig, freshStack, kubeApiserver, restartTemporal, stopStack
  * (`invariants.ts`) diffs MongoDB, the kube-apiserver, the histories and the ledger. Also measures how fast
  * a ticket completes after its worker is killed inside an activity. See README "Benchmarks".
  */
-const HELP = `usage: npm run bench:reliability -- [--tickets N] [--worker-kills N] [--temporal-restarts N] [--apiserver-outage-s S] [--keep-stack]
+const HELP = `usage: npm run bench:reliability -- [--tickets N] [--worker-kills N] [--temporal-restarts N] [--apiserver-outage-s S] [--report-jobs N] [--keep-stack]
   Stack: its own ports (EDGEPORT_PORT_BASE, default 37200) and data folder (EDGEPORT_DATA_DIR, default .edgeport/bench-reliability).`;
 
 const { values: args } = parseArgs({
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     'worker-kills': { type: 'string', default: '20' },
     'temporal-restarts': { type: 'string', default: '2' },
     'apiserver-outage-s': { type: 'string', default: '30' },
+    'report-jobs': { type: 'string', default: '30' },
     'keep-stack': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -44,6 +45,8 @@ const N = Number(args.tickets);
 const KILLS = Number(args['worker-kills']);
 const TEMPORAL_RESTARTS = Number(args['temporal-restarts']);
 const OUTAGE_S = Number(args['apiserver-outage-s']);
+/** BullMQ report jobs submitted (by finance, over HTTP) while the faults run; their workers live in the worker process. */
+const REPORT_JOBS = Number(args['report-jobs']);
 /** The heartbeat timeout of the quota apply activity (workflows/quota-change.ts). */
 const APPLY_HEARTBEAT_S = 5;
 const TICKET_TIMEOUT_MS = 20 * 60_000;
@@ -135,9 +138,21 @@ async function main(): Promise<number> {
       await grant(store, demoUserByUsername(username)!, allVdcs.map((vdcId) => ({ role, scope: { type: 'vdc' as const, vdcId } })));
     }
     const client = new ApiClient(env.EDGEPORT_PUBLIC_URL as string);
-    await client.login('tenant', 'vdcadmin', 'opsadmin');
+    await client.login('tenant', 'vdcadmin', 'opsadmin', 'finance');
 
     const bullmq = bullmqWorkerEntry(cfg.repoDir);
+    // BullMQ: report jobs (queue `reports`, processed by the BullMQ worker inside the worker process, so every
+    // worker SIGKILL also kills a BullMQ worker) submitted while the faults run; each must end `done` with its file.
+    const reportJobIds: string[] = [];
+    const reportRefused: string[] = [];
+    const reportSubmitter = (async () => {
+      for (let i = 0; i < REPORT_JOBS; i++) {
+        const r = await client.retrying<{ id?: string }>('finance', 'POST', '/api/reports/jobs', { scope: 'platform', from: '2026-01-01', to: '2027-01-01', kind: i % 2 ? 'showback' : 'chargeback', format: i % 3 === 0 ? 'pdf' : 'csv' });
+        if (r.status === 202 && r.body?.id) reportJobIds.push(r.body.id);
+        else reportRefused.push(`${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+        await sleep(3000 + rand(4000));
+      }
+    })();
     /** The workflow's status when it has closed (a ticket whose workflow closed without making it final is stuck). */
     const workflowClosed = async (id: string): Promise<string | undefined> => {
       try {
@@ -219,7 +234,29 @@ async function main(): Promise<number> {
     }
     await Promise.all(inFlight);
     await chaos;
+    await reportSubmitter;
     const mainWall = (Date.now() - t0) / 1000;
+
+    // Every report job finishes (done or failed for good) within 5 min of the faults ending; a done one downloads.
+    const reportStates = new Map<string, string>();
+    const reportDeadline = Date.now() + 300_000;
+    for (const id of reportJobIds) {
+      for (;;) {
+        const v = await client.retrying<{ state?: string; error?: string }>('finance', 'GET', `/api/reports/jobs/${id}`);
+        const state = v.body?.state ?? `http ${v.status}`;
+        if (state === 'done' || state === 'failed' || v.status === 404 || Date.now() > reportDeadline) {
+          reportStates.set(id, state === 'failed' ? `failed: ${v.body?.error ?? ''}` : state);
+          break;
+        }
+        await sleep(1000);
+      }
+      if (reportStates.get(id) === 'done') {
+        const d = await client.retrying<string>('finance', 'GET', `/api/reports/jobs/${id}/download`);
+        if (d.status !== 200 || !d.body) reportStates.set(id, `done, download ${d.status}`);
+      }
+    }
+    const reportTally = [...reportStates.values()].reduce<Record<string, number>>((m, st) => ({ ...m, [st]: (m[st] ?? 0) + 1 }), {});
+    const reportsOk = reportJobIds.length === REPORT_JOBS && reportTally.done === REPORT_JOBS;
     log('all tickets final; measuring a worker killed inside an activity');
 
     // A worker killed inside the apply activity (failpoint): how long until the ticket completes.
@@ -246,7 +283,8 @@ async function main(): Promise<number> {
 Reliability bench (${new Date().toISOString()})
   tickets submitted          ${ids.length} (planned ${N}; refused at submit ${refused.length}; deletes not submitted because the create did not complete ${skippedDeletes.length})
   faults injected            worker SIGKILL ${faults.workerKills}, Temporal dev server restarts ${faults.temporalRestarts}, kube-apiserver stopped ${faults.apiserverOutages} × ${OUTAGE_S} s
-  BullMQ worker              ${bullmq ? `present (${bullmq}) but not killed by this bench version` : 'none in the repo yet: skipped'}
+  BullMQ workers             in the worker process (report, image, ledger-verify queues): killed with it ${faults.workerKills} times${bullmq ? `; separate entry ${bullmq} not killed` : ''}
+  BullMQ report jobs         ${reportJobIds.length} submitted (refused ${reportRefused.length}${reportRefused.length ? `: ${reportRefused.slice(0, 3).join('; ')}` : ''}); ${JSON.stringify(reportTally)} → ${reportsOk ? 'all done and downloadable' : 'NOT all done'}
   fault injection errors     ${faultErrors.length ? faultErrors.join('; ') : 'none'}
   unplanned exits            worker ${worker.unplannedExits().count}, api ${api.unplannedExits().count}
 ${formatReport(report)
@@ -256,7 +294,7 @@ ${formatReport(report)
   worker killed in activity  ticket ${hbTicket?.status ?? 'not final'} ${hbSeconds.toFixed(1)} s after the kill (worker back after ${((workerBackAt - killedAt) / 1000).toFixed(1)} s); target ≤ heartbeat ${APPLY_HEARTBEAT_S} s + 15 s = ${APPLY_HEARTBEAT_S + 15} s → ${hbSeconds <= APPLY_HEARTBEAT_S + 15 ? 'met' : 'MISSED'}
   wall time                  ${wall.toFixed(0)} s (tickets and faults ${mainWall.toFixed(0)} s)`);
     if (refused.length) console.log(`  refused at submit:\n${refused.slice(0, 10).map((r) => `    ${r}`).join('\n')}`);
-    const ok = report.lost.length === 0 && report.duplicated.length === 0 && report.notFinal.length === 0 && hbTicket?.status === 'completed';
+    const ok = report.lost.length === 0 && report.duplicated.length === 0 && report.notFinal.length === 0 && hbTicket?.status === 'completed' && reportsOk;
     return ok ? 0 : 1;
   } finally {
     await Promise.all([api.close(), worker.close()]).catch(() => undefined);
