@@ -70,7 +70,7 @@ export async function openAs(page: Page, user: User, path: string): Promise<void
   await page.locator('#username').waitFor({ timeout: WAIT.navigation });
   await page.fill('#username', USERS[user].username);
   await page.fill('#password', USERS[user].password);
-  await Promise.all([page.waitForURL((url) => url.pathname === path, { timeout: WAIT.navigation, waitUntil: 'commit' }), page.click('#login')]);
+  await Promise.all([page.waitForURL((url) => url.pathname + url.search === path, { timeout: WAIT.navigation, waitUntil: 'commit' }), page.click('#login')]);
   await page.locator('[data-test="user-name"]').waitFor({ timeout: WAIT.navigation });
 }
 
