@@ -37,6 +37,7 @@ export function nodeJoinLedgerLines(workflowId: string, history: History): Omit<
       vdcId: r.vdcId,
       domainId: r.domainId,
       pool: r.pool,
+      ...(r.arch ? { arch: r.arch } : {}),
       subject: r.nodeName,
       quantities: { nodes: 1 },
       units: { ...NODE_UNITS },

@@ -44,6 +44,8 @@ const V1: PriceBookInput = {
     { resource: 'cpu', pool, arch: '*', unitPrice: '0.06' },
     { resource: 'memory', pool: '*', arch: '*', unitPrice: '0.01' },
     { resource: 'pods', pool: '*', arch: '*', unitPrice: '0.001' },
+    { resource: 'edgeNode', pool: '*', arch: '*', unitPrice: '0.3' },
+    { resource: 'edgeNode', pool: '*', arch: 'arm64', unitPrice: '0.5' },
   ],
 };
 const V2: PriceBookInput = {
@@ -52,6 +54,7 @@ const V2: PriceBookInput = {
     { resource: 'cpu', pool: '*', arch: '*', unitPrice: '0.08' },
     { resource: 'memory', pool: '*', arch: '*', unitPrice: '0.02' },
     { resource: 'pods', pool: '*', arch: '*', unitPrice: '0.002' },
+    { resource: 'edgeNode', pool: '*', arch: '*', unitPrice: '0.4' },
   ],
 };
 
@@ -73,6 +76,8 @@ beforeAll(async () => {
   await store.ledger.upsert(line(1, 'quota.allocation.changed', day(3), { cpu: 4, memoryGi: 8, pods: 20 }));
   await store.ledger.upsert(line(2, 'quota.allocation.changed', day(10), { cpu: 6, memoryGi: 8, pods: 20 }));
   await store.ledger.upsert(line(3, 'quota.lease', day(10), { cpu: 2 }, day(12)));
+  // An arm64 edge node joined on day 20 (node-hours, priced for its architecture).
+  await store.ledger.upsert({ ...line(4, 'node.joined', day(20), { nodes: 1 }), arch: 'arm64', subject: 'edge-arm64-9', units: { nodes: 'node' } });
   // A retried write with the same provenance changes nothing.
   await store.ledger.upsert(line(1, 'quota.allocation.changed', day(3), { cpu: 4, memoryGi: 8, pods: 20 }));
 }, 60_000);
@@ -82,7 +87,7 @@ afterAll(async () => {
   await store?.close();
 });
 
-describe('billing scenario (quota grant day 3, change + lease day 10, price change mid-month)', () => {
+describe('billing scenario (quota grant day 3, change + lease day 10, arm64 node joined day 20, price change mid-month)', () => {
   it('the price book versions take effect from the next month', async () => {
     const versions = await priceBook.list();
     expect(versions.map((v) => [v.version, v.effectiveFrom])).toEqual([
@@ -105,9 +110,12 @@ describe('billing scenario (quota grant day 3, change + lease day 10, price chan
       [13, 'cpu', '2.000000', '2026-01-10', '2026-01-12', '96.000000', '0.06', '5.76'], // lease 2 × 48 × 0.06
       [12, 'memory', '8.000000', '2026-01-10', '2026-02-01', '4224.000000', '0.01', '42.24'], // 8 × 528 × 0.01
       [12, 'pods', '20.000000', '2026-01-10', '2026-02-01', '10560.000000', '0.001', '10.56'], // 20 × 528 × 0.001
+      [14, 'edgeNode', '1.000000', '2026-01-20', '2026-02-01', '288.000000', '0.5', '144.00'], // 288 h × 0.5 (the arm64 price, not the 0.3 of any arch)
     ]);
-    expect(r.invoices[0]!.totals).toEqual({ CNY: '305.76' });
-    expect(r.totals).toEqual({ CNY: '305.76' });
+    expect(r.invoices[0]!.lines.find((l) => l.resource === 'edgeNode')?.arch).toBe('arm64');
+    expect(r.invoices[0]!.lines.filter((l) => l.arch !== undefined)).toHaveLength(1);
+    expect(r.invoices[0]!.totals).toEqual({ CNY: '449.76' });
+    expect(r.totals).toEqual({ CNY: '449.76' });
     // Every line links to the history event it came from.
     for (const l of r.invoices[0]!.lines) {
       expect(l.provenance.ledgerLineId).toBe(`${l.provenance.workflowId}/${l.provenance.runId}/${l.provenance.eventId}`);
@@ -119,27 +127,31 @@ describe('billing scenario (quota grant day 3, change + lease day 10, price chan
   it('February is priced by v2 (the mid-January change), the day-10 quota still in force', async () => {
     const r = chargeback(await read(), await priceBook.list(), scope, february, february.to);
     expect(r.priceBookVersions).toEqual([2]);
-    // 28 days = 672 h: cpu 6 × 672 × 0.08, memory 8 × 672 × 0.02, pods 20 × 672 × 0.002.
+    // 28 days = 672 h: cpu 6 × 672 × 0.08, memory 8 × 672 × 0.02, pods 20 × 672 × 0.002; v2 has no arm64
+    // node price, so the node falls back to the any-arch 0.4: 672 × 0.4.
     expect(r.invoices[0]!.lines.map((l) => [l.resource, l.amount])).toEqual([
       ['cpu', '322.56'],
       ['memory', '107.52'],
       ['pods', '26.88'],
+      ['edgeNode', '268.80'],
     ]);
-    expect(r.totals).toEqual({ CNY: '456.96' });
+    expect(r.totals).toEqual({ CNY: '725.76' });
   });
 
   it('a period across the price change splits at the month boundary; an open period stops at asOf', async () => {
     const r = chargeback(await read(), await priceBook.list(), scope, { from: day(31), to: new Date(Date.UTC(2026, 1, 2)) }, new Date(Date.UTC(2026, 1, 1, 12)));
-    // Jan 31 (24 h, v1) + Feb 1 00:00–12:00 (12 h, v2): cpu 6×24×0.06 + 6×12×0.08 = 8.64 + 5.76, …
+    // Jan 31 (24 h, v1) + Feb 1 00:00–12:00 (12 h, v2): cpu 6×24×0.06 + 6×12×0.08 = 8.64 + 5.76, …; node 24×0.5 + 12×0.4.
     expect(r.invoices[0]!.lines.map((l) => [l.resource, l.priceBookVersion, l.amount])).toEqual([
       ['cpu', 1, '8.64'],
       ['memory', 1, '1.92'],
       ['pods', 1, '0.48'],
+      ['edgeNode', 1, '12.00'],
       ['cpu', 2, '5.76'],
       ['memory', 2, '1.92'],
       ['pods', 2, '0.48'],
+      ['edgeNode', 2, '4.80'],
     ]);
-    expect(r.totals).toEqual({ CNY: '19.20' });
+    expect(r.totals).toEqual({ CNY: '36.00' });
     expect(r.asOf).toBe('2026-02-01T12:00:00.000Z');
   });
 
@@ -156,8 +168,9 @@ describe('billing scenario (quota grant day 3, change + lease day 10, price chan
       ['cpu', '3936.000000', '236.16', 3],
       ['memory', '5568.000000', '55.68', 2],
       ['pods', '13920.000000', '13.92', 2],
+      ['edgeNode', '288.000000', '144.00', 1],
     ]);
-    expect(r.totals).toEqual({ CNY: '305.76' });
+    expect(r.totals).toEqual({ CNY: '449.76' });
   });
 
   it('CSV rebuilt from the store twice is byte-identical', async () => {
@@ -168,9 +181,10 @@ describe('billing scenario (quota grant day 3, change + lease day 10, price chan
     const [a, b] = [await build(), await build()];
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     const rows = a.split('\r\n');
-    expect(rows[0]).toBe('row,vdc_id,domain_id,pool,resource,unit,quantity,from,to,usage,unit_price,currency,price_book_version,amount,workflow_id,run_id,event_id');
-    expect(rows[1]).toBe(`line,${vdc},${domain},p1,cpu,core-hour,4.000000,2026-01-03T00:00:00.000Z,2026-01-10T00:00:00.000Z,672.000000,0.06,CNY,1,40.32,${wf(1)},${RUN},11`);
-    expect(rows).toContain(`total,,,,,,,2026-01-01T00:00:00.000Z,2026-02-01T00:00:00.000Z,,,CNY,,305.76,,,`);
+    expect(rows[0]).toBe('row,vdc_id,domain_id,pool,arch,resource,unit,quantity,from,to,usage,unit_price,currency,price_book_version,amount,workflow_id,run_id,event_id');
+    expect(rows[1]).toBe(`line,${vdc},${domain},p1,,cpu,core-hour,4.000000,2026-01-03T00:00:00.000Z,2026-01-10T00:00:00.000Z,672.000000,0.06,CNY,1,40.32,${wf(1)},${RUN},11`);
+    expect(rows).toContain(`total,,,,,,,,2026-01-01T00:00:00.000Z,2026-02-01T00:00:00.000Z,,,CNY,,449.76,,,`);
+    expect(rows).toContain(`line,${vdc},${domain},p1,arm64,edgeNode,node-hour,1.000000,2026-01-20T00:00:00.000Z,2026-02-01T00:00:00.000Z,288.000000,0.5,CNY,1,144.00,${wf(4)},${RUN},14`);
   });
 
   it('cost preview: monthly delta of a quota change under the price book in force', async () => {

@@ -62,7 +62,7 @@ describe('helm chart deploy/helm/edgeport', () => {
   it('lints and renders with the default values and with every option on or off', () => {
     expect(execFileSync(helm, ['lint', chart, '--kube-version', KUBE_VERSIONS.kube], { encoding: 'utf8' })).toMatch(/0 chart\(s\) failed/);
     const kinds = render().map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount']);
     expect(render(ALL_ON).map((o) => o.kind)).toContain('Ingress');
     expect(render(ALL_OFF).map((o) => o.kind)).not.toContain('HorizontalPodAutoscaler');
   });
@@ -113,6 +113,35 @@ describe('helm chart deploy/helm/edgeport', () => {
     expect(api.containers[0].readinessProbe.httpGet.path).toBe('/healthz');
     expect(api.automountServiceAccountToken).toBe(false);
     expect(ofKind(objs, 'Secret')).toEqual([]);
+  });
+
+  it('serves the portal from nginx (non-root, read-only, probed); the Ingress sends /api, /auth, /healthz to the api and the rest to the portal', () => {
+    const objs = render(ALL_ON);
+    const d = named(objs, 'Deployment', '-portal');
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.image).toMatch(/edgeport-portal:/);
+    expect(c.readinessProbe.httpGet.path).toBe('/nginx-health');
+    expect(c.livenessProbe.httpGet.path).toBe('/nginx-health');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 101 });
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(c.volumeMounts).toContainEqual({ name: 'nginx-conf', mountPath: '/etc/nginx/nginx.conf', subPath: 'nginx.conf', readOnly: true });
+    const conf = named(objs, 'ConfigMap', '-portal-nginx').data['nginx.conf'] as string;
+    expect(conf).toContain('try_files $uri $uri/ /index.html;');
+    expect(conf).not.toContain('proxy_pass');
+    expect(named(objs, 'PodDisruptionBudget', '-portal').spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
+    const paths = (ingress: Obj) => (ingress.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[]).map((p) => [p.path, p.backend.service.name]);
+    expect(paths(named(objs, 'Ingress', '-api'))).toEqual([
+      ['/api', 'ep-edgeport-api'],
+      ['/auth', 'ep-edgeport-api'],
+      ['/healthz', 'ep-edgeport-api'],
+      ['/', 'ep-edgeport-portal'],
+    ]);
+    // Without the portal (its files served elsewhere), the Ingress sends everything to the api.
+    const bare = render([...ALL_ON, 'portal.enabled=false']);
+    expect(bare.filter((o) => o.metadata!.name!.includes('portal'))).toEqual([]);
+    expect(paths(named(bare, 'Ingress', '-api'))).toEqual([['/', 'ep-edgeport-api']]);
   });
 
   it('gives the api and worker every setting their config loaders require (secrets from the Secret)', () => {

@@ -103,6 +103,11 @@ export interface LedgerLineDoc {
   vdcId: string;
   domainId: string;
   pool: string;
+  /**
+   * CPU architecture the fact is priced for (`node.joined`: the node's, e.g. arm64); absent: any. The price
+   * book prices per resource, pool and architecture.
+   */
+  arch?: string;
   /** What the fact is about besides the VDC (`node.joined`: the node's name; `workload.requests`: `namespace/name`). */
   subject?: string;
   /** `imageStorageGi`: an `image.storage` sample (GiB of the VDC's private images held over [start, end)). */
@@ -191,6 +196,7 @@ export function createModels(conn: Connection): Models {
       vdcId: { type: String, index: true },
       domainId: String,
       pool: String,
+      arch: String,
       subject: String,
       quantities: { type: { ...quota, nodes: Number, imageStorageGi: Number, storageGi: Number }, _id: false },
       units: Schema.Types.Mixed,

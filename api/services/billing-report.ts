@@ -43,7 +43,7 @@ export interface Period {
 }
 
 /** A stored ledger line as the report reads it (`end` is set on lease lines). */
-export type ReportLedgerLine = Pick<LedgerLineDoc, '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'> & { end?: Date | null };
+export type ReportLedgerLine = Pick<LedgerLineDoc, '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'> & { end?: Date | null; arch?: string | null };
 
 /** The chain a line belongs to (each line holds until the next of its chain), or undefined for a line that stands alone. */
 function chainOf(l: ReportLedgerLine): string | undefined {
@@ -56,6 +56,8 @@ export interface InvoiceLine {
   vdcId: string;
   domainId: string;
   pool: string;
+  /** The ledger line's architecture when it has one (node-hours of an arm64 node); priced with it. */
+  arch?: string;
   resource: PricedResource;
   unit: string;
   quantity: string;
@@ -175,11 +177,11 @@ export class ReportBuilder {
   }
   private readonly periodFrom: number;
 
-  private priceOf(book: PriceBookVersion, resource: PricedResource, pool: string): { text: string; micros: bigint } | null {
-    const k = `${book.version}\u0000${resource}\u0000${pool}`;
+  private priceOf(book: PriceBookVersion, resource: PricedResource, pool: string, arch: string | undefined): { text: string; micros: bigint } | null {
+    const k = `${book.version}\u0000${resource}\u0000${pool}\u0000${arch ?? ''}`;
     let p = this.prices.get(k);
     if (p === undefined) {
-      const text = unitPriceOf(book, resource, pool);
+      const text = unitPriceOf(book, resource, pool, arch);
       p = text === undefined ? null : { text, micros: toMicros(text) };
       this.prices.set(k, p);
     }
@@ -250,7 +252,7 @@ export class ReportBuilder {
         const resource = pricedAs[key];
         if (q === undefined || q === null || q === 0 || !resource) continue;
         const qty = this.micros(q);
-        const price = slot.book ? this.priceOf(slot.book, resource, l.pool) : null;
+        const price = slot.book ? this.priceOf(slot.book, resource, l.pool, l.arch ?? undefined) : null;
         const unitMs = PRICE_UNITS[resource].endsWith('-month') ? slot.monthMs : HOUR_MS;
         const usageMicros = divRound(qty * ms, unitMs);
         // Same formula as `amountMinor`: micros × micros → ×1e12; minor units → ×100.
@@ -264,6 +266,7 @@ export class ReportBuilder {
             vdcId: l.vdcId,
             domainId: l.domainId,
             pool: l.pool,
+            ...(l.arch ? { arch: l.arch } : {}),
             resource,
             unit: PRICE_UNITS[resource],
             quantity: formatMicros(qty),
@@ -424,20 +427,20 @@ const csvField = (v: string | number | null): string => {
 };
 const csvRow = (fields: readonly (string | number | null)[]): string => `${fields.map(csvField).join(',')}\r\n`;
 
-const CHARGEBACK_CSV_HEADER = ['row', 'vdc_id', 'domain_id', 'pool', 'resource', 'unit', 'quantity', 'from', 'to', 'usage', 'unit_price', 'currency', 'price_book_version', 'amount', 'workflow_id', 'run_id', 'event_id'];
+const CHARGEBACK_CSV_HEADER = ['row', 'vdc_id', 'domain_id', 'pool', 'arch', 'resource', 'unit', 'quantity', 'from', 'to', 'usage', 'unit_price', 'currency', 'price_book_version', 'amount', 'workflow_id', 'run_id', 'event_id'];
 const SHOWBACK_CSV_HEADER = ['row', 'vdc_id', 'domain_id', 'pool', 'resource', 'unit', 'usage', 'currency', 'amount', 'ledger_lines'];
 
 function invoiceCsv(inv: Invoice, period: { from: string; to: string }): string {
   let out = '';
   for (const l of inv.lines) {
-    out += csvRow(['line', l.vdcId, l.domainId, l.pool, l.resource, l.unit, l.quantity, l.from, l.to, l.usage, l.unitPrice, l.currency, l.priceBookVersion, l.amount, l.provenance.workflowId, l.provenance.runId, l.provenance.eventId]);
+    out += csvRow(['line', l.vdcId, l.domainId, l.pool, l.arch ?? '', l.resource, l.unit, l.quantity, l.from, l.to, l.usage, l.unitPrice, l.currency, l.priceBookVersion, l.amount, l.provenance.workflowId, l.provenance.runId, l.provenance.eventId]);
   }
-  for (const [c, a] of Object.entries(inv.totals)) out += csvRow(['vdc-total', inv.vdcId, inv.domainId, '', '', '', '', period.from, period.to, '', '', c, '', a, '', '', '']);
+  for (const [c, a] of Object.entries(inv.totals)) out += csvRow(['vdc-total', inv.vdcId, inv.domainId, '', '', '', '', '', period.from, period.to, '', '', c, '', a, '', '', '']);
   return out;
 }
 const chargebackCsvTotals = (totals: Record<string, string>, period: { from: string; to: string }): string =>
   Object.entries(totals)
-    .map(([c, a]) => csvRow(['total', '', '', '', '', '', '', period.from, period.to, '', '', c, '', a, '', '', '']))
+    .map(([c, a]) => csvRow(['total', '', '', '', '', '', '', '', period.from, period.to, '', '', c, '', a, '', '', '']))
     .join('');
 const showbackCsvRows = (rows: readonly ShowbackRow[]): string => rows.map((row) => csvRow(['usage', row.vdcId, row.domainId, row.pool, row.resource, row.unit, row.usage, row.currency, row.amount, row.ledgerLines.join(' ')])).join('');
 const showbackCsvTotals = (totals: Record<string, string>): string =>

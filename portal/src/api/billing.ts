@@ -13,6 +13,8 @@ export interface InvoiceLine {
   vdcId: string;
   domainId: string;
   pool: string;
+  /** Present when the ledger line has an architecture (node-hours of an arm64 node). */
+  arch?: string;
   resource: string;
   unit: string;
   quantity: string;
