@@ -37,7 +37,7 @@ describe('config center', { timeout: 300_000 }, () => {
     const secretName = uniqueName('e2e-sec');
     const value = `e2e-${randomBytes(12).toString('hex')}`;
     const page = await e2e.newPage();
-    await openAs(page, 'tenant', '/config-center');
+    await openAs(page, 'tenant', '/config-center?vdc=demo');
     await page.locator('[data-test="config-center"]').waitFor();
     await page.click('[data-test="cc-vdc"]');
     await page.locator('.el-select-dropdown__item:visible', { hasText: '(demo)' }).click();

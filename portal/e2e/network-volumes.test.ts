@@ -82,7 +82,7 @@ describe('security groups in the portal', { timeout: 300_000 }, () => {
 
     await admin.click('[data-test="lang-switch"]');
     await admin.click('[data-test="lang-zh-CN"]');
-    await admin.goto('/network/security-groups');
+    await admin.goto('/network/security-groups?vdc=demo');
     await admin.locator('[data-test="sg-list"] .el-table__row', { hasText: group }).click();
     await admin.locator('[data-test="sg-detail"]', { hasText: group }).waitFor();
     expect(await admin.locator('.el-tabs__item', { hasText: '成员' }).count()).toBe(1);
@@ -126,7 +126,7 @@ describe('volumes in the portal', { timeout: 300_000 }, () => {
 
     await tenant.click('[data-test="lang-switch"]');
     await tenant.click('[data-test="lang-zh-CN"]');
-    await tenant.goto('/volumes');
+    await tenant.goto('/volumes?vdc=demo');
     await row.waitFor();
     expect(await tenant.locator('[data-test="volumes"] h2').innerText()).toBe('存储卷');
     await shot(tenant, '66-volumes-zh');
