@@ -3,6 +3,7 @@ import type { temporal } from '@temporalio/proto';
 import { ledgerLineId } from '../store/ledger.ts';
 import { imageStorageLedgerLines } from './ledger-images.ts';
 import { nodeJoinLedgerLines } from './ledger-node-join.ts';
+import { volumeLedgerLines } from './ledger-volumes.ts';
 import { workloadLedgerLines } from './ledger-workloads.ts';
 import type { LedgerLineDoc } from '../store/models.ts';
 
@@ -90,8 +91,8 @@ export function ledgerLinesFromHistory(workflowId: string, history: History): Li
       openLease = undefined;
     }
   }
-  // Workload requests (deploy / upgrade / rollback, day-2 operations): `ledger-workloads.ts`.
-  lines.push(...workloadLedgerLines(workflowId, history));
+  // Workload requests (deploy / upgrade / rollback, day-2 operations): `ledger-workloads.ts`; standalone volumes: `ledger-volumes.ts`.
+  lines.push(...workloadLedgerLines(workflowId, history), ...volumeLedgerLines(workflowId, history));
   // Image storage (`ledger-images.ts`) and joined nodes (`ledger-node-join.ts`), so verify rebuilds them too.
   lines.push(...imageStorageLedgerLines(workflowId, history), ...nodeJoinLedgerLines(workflowId, history));
   return lines;

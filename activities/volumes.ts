@@ -7,6 +7,7 @@ import { volumeStore } from '../store/volumes.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
 import { applyObject } from './kube/space.ts';
 import { claimUsers, deleteObject, dryRunApply, persistentVolumeClaim, readObject } from './kube/workload.ts';
+import { volumeMeteringFact, type VolumeMeteringFact } from './ledger-volumes.ts';
 
 export interface VolumeActivityDeps {
   kube: KubeClients;
@@ -49,6 +50,11 @@ export async function liveClaims(kube: KubeClients, namespaces: string[]): Promi
 export function createVolumeActivities(deps: VolumeActivityDeps) {
   const { kube, store } = deps;
   const volumes = volumeStore(store.conn);
+  /** The storage the volume holds from now on (`size` null: deleted), for the ledger (issue 11: metered). */
+  const metered = async (args: { vdcId: string; namespace: string; name: string }, size: string | null): Promise<VolumeMeteringFact> => {
+    const vdc = await store.vdcs.get(args.vdcId);
+    return volumeMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc?.pool }, args, size, new Date().toISOString());
+  };
   return {
     /**
      * Makes the claim what the record says (create, or expand to the recorded size): a claim of that name
@@ -56,7 +62,7 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
      * `unique-volume-name`); the object is dry-run first, so a refusal (quota, a class that does not allow
      * expansion, an unbound claim) fails non-retryably (`KubernetesRefused`) before anything is written.
      */
-    async applyVolume(args: { vdcId: string; namespace: string; name: string }): Promise<{ size: string }> {
+    async applyVolume(args: { vdcId: string; namespace: string; name: string }): Promise<{ size: string; metered: VolumeMeteringFact }> {
       const v = await volumes.get(args.namespace, args.name);
       if (!v || v.vdcId !== args.vdcId) throw ApplicationFailure.nonRetryable(`no volume ${args.name} recorded in ${args.namespace}`, 'KubernetesRefused');
       const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
@@ -68,22 +74,24 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
       const refused = await dryRunApply(kube, obj);
       if (refused) throw ApplicationFailure.nonRetryable(refused, 'KubernetesRefused');
       await applyObject(kube, obj);
-      return { size: v.size };
+      return { size: v.size, metered: await metered(args, v.size) };
     },
 
     /**
      * Deletes a standalone claim unless something mounts it now (controllers' pod templates and bare pods,
-     * `claimUsers`): then it fails with `VolumeInUse`, naming storage rule `volume-in-use`. Absent = done.
+     * `claimUsers`): then it fails with `VolumeInUse`, naming storage rule `volume-in-use`. Absent = done
+     * (a retry after the delete went through): either way the result meters the volume at 0 from now on.
      */
-    async deleteVolume(args: { vdcId: string; namespace: string; name: string }): Promise<void> {
+    async deleteVolume(args: { vdcId: string; namespace: string; name: string }): Promise<{ metered: VolumeMeteringFact }> {
       const users = await claimUsers(kube, args.namespace, args.name, '');
       if (users.length > 0) throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${args.name} is mounted by ${users.join(', ')} and cannot be deleted`, VOLUME_ERRORS.inUse);
       const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
-      if (!live) return;
+      if (!live) return { metered: await metered(args, null) };
       if (live.metadata?.labels?.[VOLUME_LABELS.standalone] !== args.name || live.metadata?.labels?.[VOLUME_LABELS.vdc] !== args.vdcId) {
         throw ApplicationFailure.nonRetryable(`claim ${args.namespace}/${args.name} is not a standalone volume of this VDC`, 'KubernetesRefused');
       }
       await deleteObject(kube, ref(args.namespace, args.name));
+      return { metered: await metered(args, null) };
     },
 
     /** Every claim of the namespaces with its phase, capacity and who mounts it now. */

@@ -1,6 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { PatchStrategy } from '@kubernetes/client-node';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
 import { createKubeClients } from '../activities/kube/client.ts';
+import { verifyLedger } from './services/ledger-verify.ts';
 import type { VolumeView } from '../common/volumes.ts';
 import { WorkloadSpecSchema } from '../common/workload.ts';
 import { decideWorkloadDeploy } from '../policies/workload.ts';
@@ -158,5 +162,28 @@ describe('volumes over HTTP', () => {
     expect((await call('tenant', 'GET', path)).body.items.map((v: VolumeView) => v.name)).toEqual(['pg-data']);
     const actions = (await store.conn.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}/volume:${ns}/data` }).toArray()).map((e) => `${e.action}:${e.outcome}`);
     expect(actions).toEqual(['volume.create:success', 'volume.expand:success', 'volume.delete:failure', 'volume.delete:failure', 'volume.delete:success']);
+  });
+
+  it('metered: create, expand and delete each write a volume.storage line from their workflow history, which verify rebuilds', async () => {
+    const lines = (await store.ledger.list([vdcId])).filter((l) => l.fact === 'volume.storage').sort((a, b) => a.start.getTime() - b.start.getTime());
+    expect(lines.map((l) => [l.subject, l.quantities.storageGi, l.units.storageGi])).toEqual([
+      [`${ns}/data`, 1, 'GiB'],
+      [`${ns}/data`, 2, 'GiB'],
+      [`${ns}/data`, 0, 'GiB'],
+    ]);
+    expect(lines.every((l) => l.domainId === 'vol-domain' && l.pool === 'local' && l._id === `${l.workflowId}/${l.runId}/${l.eventId}`)).toBe(true);
+    const temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+    try {
+      const r = await verifyLedger({ temporal, storedLines: (ids) => store.ledger.list(ids) }, { vdcIds: [vdcId] });
+      expect(r.differences).toEqual([]);
+      expect(r.rebuiltLines).toBe(3);
+      // EDGEPORT_RECORD_FIXTURES=1 saves the expand run as a replay fixture.
+      if (process.env.EDGEPORT_RECORD_FIXTURES === '1') {
+        const history = await temporal.workflow.getHandle(lines[1]!.workflowId).fetchHistory();
+        writeFileSync(new URL('../workflows/__fixtures__/volume-expand-metered.json', import.meta.url), historyToJSON(history));
+      }
+    } finally {
+      await temporal.connection.close();
+    }
   });
 });

@@ -99,7 +99,7 @@ export interface LedgerLineDoc {
   runId: string;
   eventId: number;
   /** `quota.lease`: a temporary increase (`quantities` = the increase) over [start, end). */
-  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined' | 'image.storage' | 'workload.requests';
+  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined' | 'image.storage' | 'workload.requests' | 'volume.storage';
   vdcId: string;
   domainId: string;
   pool: string;
@@ -108,7 +108,7 @@ export interface LedgerLineDoc {
    * book prices per resource, pool and architecture.
    */
   arch?: string;
-  /** What the fact is about besides the VDC (`node.joined`: the node's name; `workload.requests`: `namespace/name`). */
+  /** What the fact is about besides the VDC (`node.joined`: the node's name; `workload.requests`, `volume.storage`: `namespace/name`). */
   subject?: string;
   /** `imageStorageGi`: an `image.storage` sample (GiB of the VDC's private images held over [start, end)). */
   quantities: Quota & { nodes?: number; imageStorageGi?: number; /** `workload.requests`: GiB of the claims the workload owns. */ storageGi?: number };

@@ -48,7 +48,7 @@ export type ReportLedgerLine = Pick<LedgerLineDoc, '_id' | 'workflowId' | 'runId
 /** The chain a line belongs to (each line holds until the next of its chain), or undefined for a line that stands alone. */
 function chainOf(l: ReportLedgerLine): string | undefined {
   if (l.fact === 'quota.allocation.changed') return `${l.fact}\u0000${l.pool}`;
-  if (l.fact === 'workload.requests') return `${l.fact}\u0000${l.pool}\u0000${l.subject ?? ''}`;
+  if (l.fact === 'workload.requests' || l.fact === 'volume.storage') return `${l.fact}\u0000${l.pool}\u0000${l.subject ?? ''}`;
   return undefined;
 }
 
