@@ -77,7 +77,8 @@ function plan(n: number): { first: PlannedTicket[]; deletesAfter: Map<number, Pl
     first.push({ requester: 'tenant', body, reject: maybeReject() });
   }
   for (let i = 0; i < counts.lease; i++) {
-    first.push({ requester: 'tenant', body: { type: 'quota-lease', vdcId: pick(VDCS.lease), quota: { pods: 35 }, durationHours: 0.01 }, reject: maybeReject() });
+    // Each lease asks more than the last: a lease must raise the quota in force, which an active lease already raised.
+    first.push({ requester: 'tenant', body: { type: 'quota-lease', vdcId: pick(VDCS.lease), quota: { pods: 35 + i }, durationHours: 0.01 }, reject: maybeReject() });
   }
   for (let i = 0; i < counts.spaces; i++) {
     const vdcId = VDCS.apps[i % VDCS.apps.length]!;

@@ -241,7 +241,11 @@ function deciders(state: TicketWorkflowState): string[] {
 
 /** The message to show for a failed activity: the cause's (the activity's own error), not the wrapper's. */
 export function failureMessage(err: unknown): string {
-  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause;
+  if (!(cause instanceof Error)) return err.message;
+  // A retry window that ran out (schedule-to-close timeout) carries the last attempt's failure as its cause.
+  return cause.cause instanceof Error ? `${cause.message} (last error: ${cause.cause.message})` : cause.message;
 }
 
 /** Update validator: rejecting here leaves no trace in history, so a refused decision changes nothing. */
