@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ImagePublishPreview } from '../common/image-publish.ts';
 import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView } from '../common/image-scan.ts';
 import type { Store } from '../store/index.ts';
-import { RegistryNotFound, RegistryRefused } from './registry/driver.ts';
+import { ensureHarborProject, harborOf, harborProjectSpec } from './harbor-provisioning.ts';
+import { RegistryNotFound, RegistryRefused, splitRepository } from './registry/driver.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { scanImageContent } from './registry/scanner.ts';
 
@@ -127,11 +128,15 @@ export function createImageActivities(deps: ImageActivityDeps) {
 
     /**
      * Copies the pinned digest to the target tag (blobs mounted, manifests by digest, tag last) and checks the
-     * tag now resolves to that digest. Idempotent: a retry finds everything in place.
+     * tag now resolves to that digest. With Harbor the target project (`vdc-<id>` or `public`) is created first
+     * when missing, with Edgeport's settings (an existing project is left alone). Idempotent: a retry finds
+     * everything in place.
      */
     async promoteImage(args: { source: { repository: string; digest: string }; target: { repository: string; tag: string } }): Promise<{ digest: string; size: number }> {
       const rt = runtimeOf(deps);
       try {
+        const harbor = harborOf(rt);
+        if (harbor) await ensureHarborProject(harbor.driver, harborProjectSpec(splitRepository(args.target.repository).namespace, rt, harbor.settings), { onlyIfMissing: true });
         const copied = await rt.driver.copyImage(args.source, args.target);
         const check = await rt.driver.getImage(args.target.repository, args.target.tag);
         if (check.digest !== args.source.digest || copied.digest !== args.source.digest) {
