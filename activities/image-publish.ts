@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ImagePublishPreview } from '../common/image-publish.ts';
-import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView } from '../common/image-scan.ts';
+import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView, type ScanFinding } from '../common/image-scan.ts';
 import type { Store } from '../store/index.ts';
 import { ensureHarborProject, harborOf, harborProjectSpec } from './harbor-provisioning.ts';
-import { RegistryNotFound, RegistryRefused, splitRepository } from './registry/driver.ts';
+import { RegistryNotFound, RegistryRefused, splitRepository, type ImageDetail } from './registry/driver.ts';
+import type { HarborDriver } from './registry/harbor-driver.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { scanImageContent } from './registry/scanner.ts';
 
@@ -40,6 +41,45 @@ function typed(err: unknown): unknown {
 export function publishPreviewHash(p: Omit<ImagePublishPreview, 'hash' | 'checkedAt'>): string {
   const canon = [p.source.repository, p.source.tag, p.source.digest, p.target.repository, p.target.tag, p.target.visibility, p.scan?.scannedAt ?? null, p.scan?.severity ?? null, p.blocking.map((f) => `${f.id}/${f.package}/${f.version}`), p.override?.reason ?? null, p.targetDigest, p.errors];
   return createHash('sha256').update(JSON.stringify(canon)).digest('hex').slice(0, 32);
+}
+
+/**
+ * The publish preview's scan from Harbor's own scanner (`scan_overview` and the vulnerability report of the
+ * digest). An image Harbor has not scanned gets a scan triggered and is read once more; a scan still running or
+ * failed is a preflight error (the ticket fails and can be submitted again), never a silent pass.
+ */
+async function harborScan(driver: HarborDriver, repository: string, image: ImageDetail): Promise<{ scan: ImageScanView } | { error: string }> {
+  let summary = await driver.scanSummary(repository, image.digest);
+  if (summary.status === 'NotScanned') {
+    await driver.triggerScan(repository, image.digest);
+    summary = await driver.scanSummary(repository, image.digest);
+  }
+  if (summary.status === 'Error') return { error: `Harbor could not scan ${repository}@${image.digest}; scan it again in Harbor, then submit the ticket again` };
+  if (summary.status !== 'Success') return { error: `Harbor has not finished scanning ${repository}@${image.digest} (${summary.status}); submit the ticket again once the scan is done` };
+  const findings: ScanFinding[] = (await driver.scanFindings(repository, image.digest)).map((f) => ({
+    id: f.id,
+    ecosystem: 'unknown',
+    package: f.package,
+    version: f.version,
+    ...(f.fixVersion ? { fixedVersion: f.fixVersion } : {}),
+    severity: f.severity,
+  }));
+  const severity = findings.reduce<ImageScanView['severity']>((max, f) => (severityRank(f.severity) > severityRank(max) ? f.severity : max), summary.total === 0 ? 'None' : summary.severity);
+  return {
+    scan: {
+      digest: image.digest,
+      repository,
+      scannedAt: summary.finishedAt ?? new Date().toISOString(),
+      scanner: `harbor${summary.scanner ? ` (${summary.scanner})` : ''}`,
+      feed: { name: 'harbor', version: summary.scanner ?? 'unknown' },
+      packages: {},
+      platforms: image.platforms.map((p) => ({ architecture: p.architecture, digest: p.digest })),
+      findings,
+      counts: summary.counts,
+      severity,
+      unreadLayers: 0,
+    },
+  };
 }
 
 export function createImageActivities(deps: ImageActivityDeps) {
@@ -95,7 +135,20 @@ export function createImageActivities(deps: ImageActivityDeps) {
         errors.push(`image ${args.source.repository}:${args.source.tag} does not exist; push it to the staging repository first`);
       }
       let scan: ImageScanView | null = null;
-      if (image) {
+      const harbor = harborOf(rt);
+      if (image && harbor) {
+        try {
+          const fromHarbor = await harborScan(harbor.driver, args.source.repository, image);
+          if ('error' in fromHarbor) errors.push(fromHarbor.error);
+          else {
+            scan = fromHarbor.scan;
+            await deps.store.imageScans.save(scan);
+          }
+        } catch (err) {
+          if (!(err instanceof RegistryNotFound)) throw typed(err);
+          errors.push(`image ${args.source.repository}@${image.digest} disappeared from Harbor during preflight`);
+        }
+      } else if (image) {
         scan = await deps.store.imageScans.latest(image.digest);
         if (!scan) {
           if (rt.feed) scan = await scanImage({ repository: args.source.repository, reference: image.digest });
