@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ImagePublishPreview } from '../common/image-publish.ts';
-import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView, type ScanFinding } from '../common/image-scan.ts';
+import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView } from '../common/image-scan.ts';
 import type { Store } from '../store/index.ts';
 import { ensureHarborProject, harborOf, harborProjectSpec } from './harbor-provisioning.ts';
-import { RegistryNotFound, RegistryRefused, splitRepository, type ImageDetail } from './registry/driver.ts';
-import type { HarborDriver } from './registry/harbor-driver.ts';
+import { RegistryNotFound, RegistryRefused, splitRepository } from './registry/driver.ts';
+import { harborScan } from './registry/harbor-scan.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { scanImageContent } from './registry/scanner.ts';
 
@@ -43,49 +43,27 @@ export function publishPreviewHash(p: Omit<ImagePublishPreview, 'hash' | 'checke
   return createHash('sha256').update(JSON.stringify(canon)).digest('hex').slice(0, 32);
 }
 
-/**
- * The publish preview's scan from Harbor's own scanner (`scan_overview` and the vulnerability report of the
- * digest). An image Harbor has not scanned gets a scan triggered and is read once more; a scan still running or
- * failed is a preflight error (the ticket fails and can be submitted again), never a silent pass.
- */
-async function harborScan(driver: HarborDriver, repository: string, image: ImageDetail): Promise<{ scan: ImageScanView } | { error: string }> {
-  let summary = await driver.scanSummary(repository, image.digest);
-  if (summary.status === 'NotScanned') {
-    await driver.triggerScan(repository, image.digest);
-    summary = await driver.scanSummary(repository, image.digest);
-  }
-  if (summary.status === 'Error') return { error: `Harbor could not scan ${repository}@${image.digest}; scan it again in Harbor, then submit the ticket again` };
-  if (summary.status !== 'Success') return { error: `Harbor has not finished scanning ${repository}@${image.digest} (${summary.status}); submit the ticket again once the scan is done` };
-  const findings: ScanFinding[] = (await driver.scanFindings(repository, image.digest)).map((f) => ({
-    id: f.id,
-    ecosystem: 'unknown',
-    package: f.package,
-    version: f.version,
-    ...(f.fixVersion ? { fixedVersion: f.fixVersion } : {}),
-    severity: f.severity,
-  }));
-  const severity = findings.reduce<ImageScanView['severity']>((max, f) => (severityRank(f.severity) > severityRank(max) ? f.severity : max), summary.total === 0 ? 'None' : summary.severity);
-  return {
-    scan: {
-      digest: image.digest,
-      repository,
-      scannedAt: summary.finishedAt ?? new Date().toISOString(),
-      scanner: `harbor${summary.scanner ? ` (${summary.scanner})` : ''}`,
-      feed: { name: 'harbor', version: summary.scanner ?? 'unknown' },
-      packages: {},
-      platforms: image.platforms.map((p) => ({ architecture: p.architecture, digest: p.digest })),
-      findings,
-      counts: summary.counts,
-      severity,
-      unreadLayers: 0,
-    },
-  };
-}
-
 export function createImageActivities(deps: ImageActivityDeps) {
-  /** Scans the image the reference points to now, stores the result (latest per digest) and returns it. */
+  /**
+   * Scans the image the reference points to now, stores the result (latest per digest) and returns it. With Harbor
+   * it is Harbor's scan of the digest (one is triggered when Harbor has none; while it runs the activity fails
+   * retryably), since the local scanner cannot read Harbor's blobs.
+   */
   async function scanImage(args: { repository: string; reference: string }): Promise<ImageScanView> {
     const rt = runtimeOf(deps);
+    const harbor = harborOf(rt);
+    if (harbor) {
+      try {
+        const image = await rt.driver.getImage(args.repository, args.reference);
+        const r = await harborScan(harbor.driver, args.repository, image, { trigger: true });
+        // Still scanning: a plain error, so the activity is retried while Harbor finishes.
+        if ('error' in r) throw new Error(r.error);
+        await deps.store.imageScans.save(r.scan);
+        return r.scan;
+      } catch (err) {
+        throw typed(err);
+      }
+    }
     if (!rt.feed) throw ApplicationFailure.nonRetryable('no advisory feed configured (EDGEPORT_ADVISORY_FEED): images cannot be scanned locally', IMAGE_ERRORS.notConfigured);
     const feed = rt.feed;
     try {
@@ -138,7 +116,7 @@ export function createImageActivities(deps: ImageActivityDeps) {
       const harbor = harborOf(rt);
       if (image && harbor) {
         try {
-          const fromHarbor = await harborScan(harbor.driver, args.source.repository, image);
+          const fromHarbor = await harborScan(harbor.driver, args.source.repository, image, { trigger: true });
           if ('error' in fromHarbor) errors.push(fromHarbor.error);
           else {
             scan = fromHarbor.scan;

@@ -142,14 +142,17 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
   api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
   // EDGEPORT_REGISTRY_DRIVER=harbor: the listing reads Harbor through its driver (Harbor issues its own pull tokens).
+  const harborReader = config.harbor ? registryDriverFor({ driver: 'harbor', ...config.harbor }) : undefined;
   const registry = config.harbor
-    ? registryService({ config: { url: config.harbor.url }, driver: registryDriverFor({ driver: 'harbor', ...config.harbor }), vdcs: store.vdcs, scans: store.imageScans })
+    ? registryService({ config: { url: config.harbor.url }, driver: harborReader, vdcs: store.vdcs, scans: store.imageScans })
     : config.registry
       ? registryService({ config: config.registry, vdcs: store.vdcs, scans: store.imageScans })
       : undefined;
+  // Image detail and operations: with Harbor the detail (and its scan) is read from Harbor, operations run in the worker.
+  const imageSource = config.harbor ? { config: { url: config.harbor.url }, driver: harborReader } : config.registry ? { config: config.registry } : undefined;
   const images =
-    config.registry && registry
-      ? imageService({ config: config.registry, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
+    imageSource && registry
+      ? imageService({ ...imageSource, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
       : undefined;
   const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
   const registryProvisioning = config.harbor ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }) : undefined;
