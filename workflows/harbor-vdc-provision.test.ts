@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessService } from '../api/services/access.ts';
-import { harborVdcProvisioning } from '../api/services/harbor-provisioning.ts';
+import { harborVdcProvisioning, provisionVdcs } from '../api/services/harbor-provisioning.ts';
 import { tenancyService } from '../api/services/tenancy.ts';
 import { harborDriver } from '../activities/registry/harbor-driver.ts';
 import { harborVdcProvisionId, type HarborVdcProvisionResult } from '../common/harbor-vdc-provision.ts';
@@ -107,5 +107,22 @@ describe('Harbor provisioning workflow', () => {
     const history = historyText(await temporal.workflow.getHandle(workflowId).fetchHistory()).join('\n');
     expect(history).toContain('VdcNotFound');
     expect(harbor.requests.length).toBe(mark);
+  });
+
+  it('backfill (`tsx api/cli.ts harbor provision`): VDCs that existed before get their projects and robot; unknown ids are reported', async () => {
+    const old = [uniqueName('hpo'), uniqueName('hpo')];
+    for (const id of old) {
+      await tw.store.vdcs.create({ _id: id, name: id, domainId, namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });
+      vdcIds.push(id);
+    }
+    const missing = uniqueName('hpm');
+    const results = await provisionVdcs({ temporal, taskQueue, vdcs: tw.store.vdcs }, [...old, missing]);
+    expect(results).toEqual(expect.arrayContaining([{ vdcId: missing, ok: false, error: 'no such VDC' }, ...old.map((id) => ({ vdcId: id, ok: true, workflowId: harborVdcProvisionId(id) }))]));
+    const admin = harborDriver({ url: harbor.url, username: harbor.username, password: harbor.password });
+    for (const id of old) {
+      expect(await admin.getNamespace(`vdc-${id}`)).toMatchObject({ public: false, preventVulnerable: { enabled: true, severity: 'high' } });
+      expect(await admin.listRobots(`vdc-${id}`)).toHaveLength(1);
+    }
+    expect(harbor.problems()).toEqual([]);
   });
 });
