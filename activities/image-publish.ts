@@ -3,7 +3,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ImagePublishPreview } from '../common/image-publish.ts';
 import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView } from '../common/image-scan.ts';
 import type { Store } from '../store/index.ts';
-import { RegistryNotFound, RegistryRefused } from './registry/driver.ts';
+import { ensureHarborProject, harborOf, harborProjectSpec } from './harbor-provisioning.ts';
+import { RegistryNotFound, RegistryRefused, splitRepository } from './registry/driver.ts';
+import { harborScan } from './registry/harbor-scan.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { scanImageContent } from './registry/scanner.ts';
 
@@ -42,9 +44,26 @@ export function publishPreviewHash(p: Omit<ImagePublishPreview, 'hash' | 'checke
 }
 
 export function createImageActivities(deps: ImageActivityDeps) {
-  /** Scans the image the reference points to now, stores the result (latest per digest) and returns it. */
+  /**
+   * Scans the image the reference points to now, stores the result (latest per digest) and returns it. With Harbor
+   * it is Harbor's scan of the digest (one is triggered when Harbor has none; while it runs the activity fails
+   * retryably), since the local scanner cannot read Harbor's blobs.
+   */
   async function scanImage(args: { repository: string; reference: string }): Promise<ImageScanView> {
     const rt = runtimeOf(deps);
+    const harbor = harborOf(rt);
+    if (harbor) {
+      try {
+        const image = await rt.driver.getImage(args.repository, args.reference);
+        const r = await harborScan(harbor.driver, args.repository, image, { trigger: true });
+        // Still scanning: a plain error, so the activity is retried while Harbor finishes.
+        if ('error' in r) throw new Error(r.error);
+        await deps.store.imageScans.save(r.scan);
+        return r.scan;
+      } catch (err) {
+        throw typed(err);
+      }
+    }
     if (!rt.feed) throw ApplicationFailure.nonRetryable('no advisory feed configured (EDGEPORT_ADVISORY_FEED): images cannot be scanned locally', IMAGE_ERRORS.notConfigured);
     const feed = rt.feed;
     try {
@@ -94,7 +113,20 @@ export function createImageActivities(deps: ImageActivityDeps) {
         errors.push(`image ${args.source.repository}:${args.source.tag} does not exist; push it to the staging repository first`);
       }
       let scan: ImageScanView | null = null;
-      if (image) {
+      const harbor = harborOf(rt);
+      if (image && harbor) {
+        try {
+          const fromHarbor = await harborScan(harbor.driver, args.source.repository, image, { trigger: true });
+          if ('error' in fromHarbor) errors.push(fromHarbor.error);
+          else {
+            scan = fromHarbor.scan;
+            await deps.store.imageScans.save(scan);
+          }
+        } catch (err) {
+          if (!(err instanceof RegistryNotFound)) throw typed(err);
+          errors.push(`image ${args.source.repository}@${image.digest} disappeared from Harbor during preflight`);
+        }
+      } else if (image) {
         scan = await deps.store.imageScans.latest(image.digest);
         if (!scan) {
           if (rt.feed) scan = await scanImage({ repository: args.source.repository, reference: image.digest });
@@ -127,11 +159,15 @@ export function createImageActivities(deps: ImageActivityDeps) {
 
     /**
      * Copies the pinned digest to the target tag (blobs mounted, manifests by digest, tag last) and checks the
-     * tag now resolves to that digest. Idempotent: a retry finds everything in place.
+     * tag now resolves to that digest. With Harbor the target project (`vdc-<id>` or `public`) is created first
+     * when missing, with Edgeport's settings (an existing project is left alone). Idempotent: a retry finds
+     * everything in place.
      */
     async promoteImage(args: { source: { repository: string; digest: string }; target: { repository: string; tag: string } }): Promise<{ digest: string; size: number }> {
       const rt = runtimeOf(deps);
       try {
+        const harbor = harborOf(rt);
+        if (harbor) await ensureHarborProject(harbor.driver, harborProjectSpec(splitRepository(args.target.repository).namespace, rt, harbor.settings), { onlyIfMissing: true });
         const copied = await rt.driver.copyImage(args.source, args.target);
         const check = await rt.driver.getImage(args.target.repository, args.target.tag);
         if (check.digest !== args.source.digest || copied.digest !== args.source.digest) {

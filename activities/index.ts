@@ -1,5 +1,6 @@
 import { createConfigItemActivities, type ConfigItemActivityDeps } from './config-items.ts';
 import { createHarborRegistryActivities } from './harbor-registries.ts';
+import { createHarborProvisioningActivities } from './harbor-provisioning.ts';
 import { createHarborRobotActivities } from './harbor-robots.ts';
 import { createSpaceActivities, type SpaceActivityDeps } from './application-space.ts';
 import { createImageActivities, type ImageActivityDeps } from './image-publish.ts';
@@ -19,6 +20,6 @@ export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityD
 
 /** All activities the ticket worker registers, built once over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createHarborRegistryActivities(deps), ...createHarborRobotActivities(deps), ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createWorkloadLedgerActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps), ...createVolumeLedgerActivities(deps) };
+  return { ...createHarborRegistryActivities(deps), ...createHarborRobotActivities(deps), ...createHarborProvisioningActivities(deps), ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createWorkloadLedgerActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps), ...createVolumeLedgerActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -36,6 +36,7 @@ import { registryDriverFor } from '../activities/registry/runtime.ts';
 import { registryService } from './services/registry.ts';
 import { harborRegistryRoutes } from './routes/harbor-registries.ts';
 import { harborRegistryService } from './services/harbor-registries.ts';
+import { harborVdcProvisioning } from './services/harbor-provisioning.ts';
 import { harborRegistryStore } from '../store/harbor-registries.ts';
 import { imageService } from './services/images.ts';
 import { imageGate } from './services/image-gate.ts';
@@ -141,17 +142,21 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
   api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
   // EDGEPORT_REGISTRY_DRIVER=harbor: the listing reads Harbor through its driver (Harbor issues its own pull tokens).
+  const harborReader = config.harbor ? registryDriverFor({ driver: 'harbor', ...config.harbor }) : undefined;
   const registry = config.harbor
-    ? registryService({ config: { url: config.harbor.url }, driver: registryDriverFor({ driver: 'harbor', ...config.harbor }), vdcs: store.vdcs, scans: store.imageScans })
+    ? registryService({ config: { url: config.harbor.url }, driver: harborReader, vdcs: store.vdcs, scans: store.imageScans })
     : config.registry
       ? registryService({ config: config.registry, vdcs: store.vdcs, scans: store.imageScans })
       : undefined;
+  // Image detail and operations: with Harbor the detail (and its scan) is read from Harbor, operations run in the worker.
+  const imageSource = config.harbor ? { config: { url: config.harbor.url }, driver: harborReader } : config.registry ? { config: config.registry } : undefined;
   const images =
-    config.registry && registry
-      ? imageService({ config: config.registry, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
+    imageSource && registry
+      ? imageService({ ...imageSource, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
       : undefined;
   const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
-  const routes = apiRoutes({ store, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
+  const registryProvisioning = config.harbor ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }) : undefined;
+  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
   if (registry) {
     const categories = imageCategoryStore(store.conn);
     await categories.init();

@@ -12,7 +12,8 @@ export type ScanEcosystem = (typeof SCAN_ECOSYSTEMS)[number];
 
 export interface ScanFinding {
   id: string;
-  ecosystem: ScanEcosystem;
+  /** `unknown`: a finding of Harbor's scanner, whose report does not name the package ecosystem. */
+  ecosystem: ScanEcosystem | 'unknown';
   package: string;
   version: string;
   fixedVersion?: string;

@@ -30,6 +30,7 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
   EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   EDGEPORT_HARBOR_ROBOT_DURATION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  EDGEPORT_HARBOR_PROJECT_STORAGE_GI: z.coerce.number().int().min(0).max(1_048_576).default(20),
   EDGEPORT_REPORT_FILE_RETENTION_S: z.coerce.number().int().min(3600).default(REPORT_JOB_KEEP_SECONDS),
   EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
 }).and(RegistryDriverEnv);
@@ -53,7 +54,7 @@ export interface WorkerConfig {
    */
   registry?:
     | { driver?: 'local'; url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy }
-    | { driver: 'harbor'; url: string; username: string; password: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy };
+    | { driver: 'harbor'; url: string; username: string; password: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy; robotDurationDays: number; projectStorageGi: number };
   /** Image deploy rules, rescan and metering intervals (`EDGEPORT_IMAGE_*`, see activities/registry/image-settings.ts). */
   images: ImageSettings;
   /**
@@ -91,7 +92,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     ...(() => {
       const harbor = registryDriverSettings(c);
       const feed = c.EDGEPORT_ADVISORY_FEED ? { advisoryFeed: c.EDGEPORT_ADVISORY_FEED } : {};
-      if (harbor) return { registry: { driver: 'harbor' as const, ...harbor, ...feed, deployPolicy: images.deploy } };
+      if (harbor) return { registry: { driver: 'harbor' as const, ...harbor, ...feed, deployPolicy: images.deploy, robotDurationDays: c.EDGEPORT_HARBOR_ROBOT_DURATION_DAYS, projectStorageGi: c.EDGEPORT_HARBOR_PROJECT_STORAGE_GI } };
       if (c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE) {
         return { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE, ...feed, deployPolicy: images.deploy } };
       }

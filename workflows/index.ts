@@ -9,6 +9,7 @@ export { imagePublishWorkflow } from './image-publish.ts';
 export { imageOperationWorkflow } from './image-operation.ts';
 export { browseHarborRegistryWorkflow, checkHarborRegistryWorkflow } from './harbor-registries.ts';
 export { harborRobotRotationWorkflow } from './harbor-robot-rotation.ts';
+export { harborVdcProvisionWorkflow } from './harbor-vdc-provision.ts';
 export { imageStorageMeteringWorkflow } from './image-storage-metering.ts';
 export { applyConfigItemWorkflow, deleteConfigItemWorkflow } from './config-items.ts';
 export { networkPoliciesWorkflow, networkSyncWorkflow } from './network.ts';

@@ -30,7 +30,20 @@ export interface HarborRegistryRuntimeConfig extends CommonRuntimeConfig {
   url: string;
   username: string;
   password: string;
+  /** Days a VDC robot created or refreshed by provisioning lives (`EDGEPORT_HARBOR_ROBOT_DURATION_DAYS`, default 30). */
+  robotDurationDays?: number;
+  /** Storage quota of each project Edgeport creates, GiB (`EDGEPORT_HARBOR_PROJECT_STORAGE_GI`, default 20; 0: unlimited). */
+  projectStorageGi?: number;
 }
+
+/** How Edgeport provisions Harbor projects and robots (see `activities/harbor-provisioning.ts`). */
+export interface HarborProvisioningSettings {
+  robotDurationDays: number;
+  /** Bytes; -1 unlimited (Harbor's notation). */
+  projectStorageBytes: number;
+}
+
+export const HARBOR_PROVISIONING_DEFAULTS = { robotDurationDays: 30, projectStorageGi: 20 } as const;
 
 export type RegistryRuntimeConfig = LocalRegistryRuntimeConfig | HarborRegistryRuntimeConfig;
 
@@ -50,6 +63,8 @@ export interface RegistryRuntime<D extends RuntimeDriver = LocalDriver> {
   /** `host:port` images are pulled from (`<host>/<repository>:<tag>`). */
   host: string;
   deployPolicy: ImageDeployPolicy;
+  /** Present with the Harbor driver only. */
+  harbor?: HarborProvisioningSettings;
 }
 
 /** A runtime over whichever driver the configuration selected. */
@@ -83,10 +98,19 @@ export function registryDriverFor(cfg: RegistryRuntimeConfig): RuntimeDriver {
 export function createRegistryRuntime(cfg: LocalRegistryRuntimeConfig): RegistryRuntime<LocalDriver>;
 export function createRegistryRuntime(cfg: RegistryRuntimeConfig): AnyRegistryRuntime;
 export function createRegistryRuntime(cfg: RegistryRuntimeConfig): AnyRegistryRuntime {
+  const storageGi = cfg.driver === 'harbor' ? (cfg.projectStorageGi ?? HARBOR_PROVISIONING_DEFAULTS.projectStorageGi) : 0;
   return {
     driver: registryDriverFor(cfg),
     feed: cfg.advisoryFeed ? loadAdvisoryFeed(cfg.advisoryFeed) : null,
     host: new URL(cfg.url).host,
     deployPolicy: cfg.deployPolicy ?? IMAGE_SETTINGS_DEFAULTS.deploy,
+    ...(cfg.driver === 'harbor'
+      ? {
+          harbor: {
+            robotDurationDays: cfg.robotDurationDays ?? HARBOR_PROVISIONING_DEFAULTS.robotDurationDays,
+            projectStorageBytes: storageGi === 0 ? -1 : storageGi * 1024 ** 3,
+          },
+        }
+      : {}),
   };
 }

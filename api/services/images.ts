@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import { RegistryNotFound, type ImageDetail } from '../../activities/registry/driver.ts';
+import { RegistryNotFound, type ImageDetail, type RegistryDriver } from '../../activities/registry/driver.ts';
+import type { HarborDriver } from '../../activities/registry/harbor-driver.ts';
+import { harborScan } from '../../activities/registry/harbor-scan.ts';
 import { localRegistryDriver } from '../../activities/registry/local-driver.ts';
 import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
 import { repositoryOwner } from '../../common/images.ts';
@@ -17,7 +19,10 @@ import type { Caller } from './caller.ts';
 import { DEFAULT_REGISTRY_ISSUER, DEFAULT_REGISTRY_SERVICE, isOpsAdmin, RegistryUnavailableError, type RegistryConfig, type RegistryService } from './registry.ts';
 
 export interface ImageServiceDeps {
-  config: RegistryConfig;
+  /** The local registry's settings; with `driver` (Harbor) only `url` is needed (no token signing here). */
+  config: Pick<RegistryConfig, 'url'> & Partial<RegistryConfig>;
+  /** Reads through this driver (Harbor, `EDGEPORT_REGISTRY_DRIVER=harbor`) instead of the local registry. */
+  driver?: RegistryDriver;
   registry: Pick<RegistryService, 'mayPull'>;
   vdcs: Pick<VdcStore, 'get'>;
   scans: Pick<ImageScanStore, 'latest'>;
@@ -34,25 +39,45 @@ export interface ImageDetailView extends ImageDetail {
   scan: ImageScanView | null;
 }
 
+/** The local registry read with pull-only tokens the API signs itself. */
+function localReader(config: ImageServiceDeps['config']): RegistryDriver {
+  if (!config.tokenKeyFile || !config.tokenCertFile) throw new Error('the local registry needs EDGEPORT_REGISTRY_TOKEN_KEY_FILE and _TOKEN_CERT_FILE');
+  const signer = registryTokenSigner({
+    keyPem: readFileSync(config.tokenKeyFile, 'utf8'),
+    certPem: readFileSync(config.tokenCertFile, 'utf8'),
+    issuer: config.issuer ?? DEFAULT_REGISTRY_ISSUER,
+    service: config.service ?? DEFAULT_REGISTRY_SERVICE,
+  });
+  // Read-only use: scopes are pull only (the signer grants what is asked; the service asks for pull alone).
+  return localRegistryDriver({
+    url: config.url,
+    token: async (scopes) => signer.sign('edgeport-api', scopes.filter((s) => s.endsWith(':pull') || s === 'registry:catalog:*').map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
+  });
+}
+
 /**
- * Image detail (read from the registry like the listing), and the operations that change the registry —
+ * Image detail (read from the registry like the listing; with Harbor its scan is Harbor's finished scan of the
+ * digest, else the last stored one), and the operations that change the registry —
  * on-demand scan, tag and repository deletion — run by the worker as a short workflow (the API does not write
  * to the registry). Callers see only repositories they may pull (404 otherwise); deleting needs an operations
  * admin, or `ticket:decide` on the repository's VDC (its admins); public repositories only operations admins.
  */
 export function imageService(deps: ImageServiceDeps) {
-  const signer = registryTokenSigner({
-    keyPem: readFileSync(deps.config.tokenKeyFile, 'utf8'),
-    certPem: readFileSync(deps.config.tokenCertFile, 'utf8'),
-    issuer: deps.config.issuer ?? DEFAULT_REGISTRY_ISSUER,
-    service: deps.config.service ?? DEFAULT_REGISTRY_SERVICE,
-  });
-  // Read-only use: scopes are pull only (the signer grants what is asked; the service asks for pull alone).
-  const driver = localRegistryDriver({
-    url: deps.config.url,
-    token: async (scopes) => signer.sign('edgeport-api', scopes.filter((s) => s.endsWith(':pull') || s === 'registry:catalog:*').map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
-  });
+  const driver = deps.driver ?? localReader(deps.config);
+  const harbor = driver.kind === 'harbor' && 'scanFindings' in driver ? (driver as RegistryDriver & HarborDriver) : null;
   const host = new URL(deps.config.url).host;
+
+  /** With Harbor: its own finished scan of the digest (read only, never triggered here); null when it has none. */
+  async function harborScanOf(repository: string, image: ImageDetail): Promise<ImageScanView | null> {
+    if (!harbor) return null;
+    try {
+      const r = await harborScan(harbor, repository, image, { trigger: false });
+      return 'scan' in r ? r.scan : null;
+    } catch (err) {
+      if (err instanceof RegistryNotFound) return null;
+      throw new RegistryUnavailableError(err);
+    }
+  }
 
   async function visible(caller: Caller, repository: string): Promise<void> {
     if (!(await deps.registry.mayPull(caller, repository))) throw new NotFoundError('no such image');
@@ -111,7 +136,7 @@ export function imageService(deps: ImageServiceDeps) {
         if (err instanceof RegistryNotFound) throw new NotFoundError('no such image');
         throw new RegistryUnavailableError(err);
       }
-      return { ...image, pullRef: `${host}/${repository}@${image.digest}`, scan: await deps.scans.latest(image.digest) };
+      return { ...image, pullRef: `${host}/${repository}@${image.digest}`, scan: (await harborScanOf(repository, image)) ?? (await deps.scans.latest(image.digest)) };
     },
 
     /** Scans the image now (worker: reads its layers, matches the advisory feed), stores and returns the result. */

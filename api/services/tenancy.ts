@@ -9,11 +9,14 @@ import { allows } from '../authz.ts';
 import { ConflictError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { actorOf, isCustomRoleId, type AccessService, type RequestMeta } from './access.ts';
 import type { Caller } from './caller.ts';
+import type { VdcRegistryProvisioning } from './harbor-provisioning.ts';
 
 export interface TenancyDeps {
   store: Store;
   audit: AuditLog;
   access: AccessService;
+  /** With Harbor as the registry: starts the provisioning of a new VDC's Harbor projects and robot. */
+  registryProvisioning?: VdcRegistryProvisioning;
 }
 
 /** Resource pool new VDCs are placed in until resource pools are registered objects. */
@@ -130,7 +133,10 @@ export function tenancyService(deps: TenancyDeps) {
 
     /**
      * Records a new VDC with its quota and its first namespace `vdc-<id>` as `requested`: the namespace
-     * itself is created by an application-space ticket, never by the API.
+     * itself is created by an application-space ticket, never by the API. With Harbor as the registry the
+     * provisioning workflow of its projects and robot is started (not awaited); a failure to start it does not
+     * undo the VDC: it is audited as `vdc.registry-provision` failure (the publish flow still creates the target
+     * project, the robot then waits for the next start of the workflow).
      */
     async createVdc(caller: Caller, domainId: string, body: CreateVdc, meta: RequestMeta): Promise<VdcView> {
       for (const [resource, amount] of Object.entries(body.quota) as [keyof typeof QUOTA_CEILING, number][]) {
@@ -151,6 +157,14 @@ export function tenancyService(deps: TenancyDeps) {
         throw new ConflictError(`domain ${domainId} is being deleted`);
       }
       await audit.append({ actor: actorOf(caller), action: 'vdc.create', target: `vdc:${body.id}`, outcome: 'success', details: { domainId, name: body.name, quota: body.quota, namespace }, ...meta });
+      if (deps.registryProvisioning) {
+        try {
+          const { workflowId } = await deps.registryProvisioning.start(body.id);
+          await audit.append({ actor: actorOf(caller), action: 'vdc.registry-provision', target: `vdc:${body.id}`, outcome: 'success', details: { workflowId }, ...meta });
+        } catch (err) {
+          await audit.append({ actor: actorOf(caller), action: 'vdc.registry-provision', target: `vdc:${body.id}`, outcome: 'failure', details: { error: err instanceof Error ? err.message : String(err) }, ...meta });
+        }
+      }
       return vdcView(vdc);
     },
 

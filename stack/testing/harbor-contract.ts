@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -213,11 +214,14 @@ export interface FakeHarbor {
 }
 
 const hex = (n: number): string => n.toString(16).padStart(64, '0');
+/** Digests of one fake's images: distinct per fake instance, so scans stored in the shared MongoDB by one test file never match another's images. */
+const digestOf = (salt: string, id: number): string => `sha256:${salt}${hex(id * 7919).slice(salt.length)}`;
 
 /** Starts the contract-checking fake Harbor on 127.0.0.1 (a free port). Basic credentials are required. */
 export async function startFakeHarbor(contract: HarborContract = harborContract()): Promise<FakeHarbor> {
   const username = 'admin';
   const password = `pw-${Math.random().toString(36).slice(2)}`;
+  const salt = randomBytes(8).toString('hex');
   const requests: RecordedRequest[] = [];
   const extraProblems: string[] = [];
   let nextId = 1;
@@ -490,7 +494,7 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
         const id = nextId++;
         return {
           id,
-          digest: `sha256:${hex(id * 7919)}`,
+          digest: digestOf(salt, id),
           size: 1000 + id,
           manifest_media_type: 'application/vnd.oci.image.manifest.v1+json',
           media_type: 'application/vnd.oci.image.config.v1+json',
@@ -507,7 +511,7 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
         const id = nextId++;
         top = {
           id,
-          digest: `sha256:${hex(id * 7919)}`,
+          digest: digestOf(salt, id),
           size: children.reduce((a, c) => a + c.size, 0),
           manifest_media_type: 'application/vnd.oci.image.index.v1+json',
           media_type: 'application/vnd.oci.image.index.v1+json',
