@@ -91,7 +91,7 @@ async function poolArchitectures(core: CoreV1Api, pool: string, platform: string
     try {
       page = await core.listNode({ limit: 500, ...(cont ? { _continue: cont } : {}) });
     } catch (err) {
-      return mapKubeError(err, `pool ${pool}: list nodes`, { credentialsRefused: POOL_FAILURES.credentialsRefused });
+      return mapKubeError(err, `pool ${pool}: list nodes`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
     }
     for (const n of page.items) {
       const arch = n.metadata?.labels?.['kubernetes.io/arch'] || n.status?.nodeInfo?.architecture;
@@ -142,7 +142,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       return await core.readNode({ name });
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      return mapKubeError(err, `pool ${poolId}: read node ${name}`, { credentialsRefused: POOL_FAILURES.credentialsRefused });
+      return mapKubeError(err, `pool ${poolId}: read node ${name}`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
     }
   };
 
@@ -224,7 +224,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         await objects.create(body as KubernetesObject);
       } catch (err) {
         // 409: a previous attempt created it (same name = same token id, which only this ticket's record holds).
-        if (!(err instanceof ApiException && err.code === 409)) mapKubeError(err, `pool ${pool}: create join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused });
+        if (!(err instanceof ApiException && err.code === 409)) mapKubeError(err, `pool ${pool}: create join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
       }
       return { tokenId: id, expiresAt: rec.expiresAt.toISOString() };
     },
@@ -240,7 +240,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         const others = labelled.items.map((n) => n.metadata?.name ?? '').filter((n) => n !== args.nodeName);
         if (others.length > 0) return { state: 'misused', nodes: others.sort() };
       } catch (err) {
-        mapKubeError(err, `pool ${args.pool}: list nodes`, { credentialsRefused: POOL_FAILURES.credentialsRefused });
+        mapKubeError(err, `pool ${args.pool}: list nodes`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
       }
       const node = await readNode(core, args.nodeName, args.pool);
       if (!node) return { state: 'waiting' };
@@ -261,7 +261,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       try {
         await objects.patch(body, undefined, undefined, NODE_JOIN_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
       } catch (err) {
-        mapKubeError(err, `pool ${args.node.pool}: label node ${args.node.nodeName}`, { credentialsRefused: POOL_FAILURES.credentialsRefused });
+        mapKubeError(err, `pool ${args.node.pool}: label node ${args.node.nodeName}`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
       }
       return { labels: Object.keys(labels).length, taints: args.node.taints.length };
     },
@@ -272,7 +272,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
      */
     async removeJoinedNode(args: { ticketId: string; node: NodeJoinSpec }): Promise<{ deleted: boolean }> {
       const { core, objects } = await clients(args.node.pool);
-      const refused = { credentialsRefused: POOL_FAILURES.credentialsRefused };
+      const refused = { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true };
       try {
         await objects.patch({ apiVersion: 'v1', kind: 'Node', metadata: { name: args.node.nodeName } }, undefined, undefined, NODE_JOIN_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
       } catch (err) {
@@ -300,7 +300,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       try {
         await core.deleteNamespacedSecret({ name: bootstrapSecretName(rec.tokenId), namespace: TOKEN_NAMESPACE });
       } catch (err) {
-        if (!isNotFound(err)) mapKubeError(err, `pool ${args.pool}: delete join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused });
+        if (!isNotFound(err)) mapKubeError(err, `pool ${args.pool}: delete join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
         deleted = false;
       }
       await joins.revokeToken(args.ticketId);

@@ -27,7 +27,7 @@ const HELP = `usage: npm run bench:load -- [--duration S] [--rate R] [--baseline
   --baseline   seconds of the bare baseline at the same rate (default duration / 3, at least 20)
   --reads      seconds of each read phase at --read-rate per second (default 60 at 20/s)
   --seed       tickets seeded for the reads (default 10000); --approvals approval → applied samples (default 30)
-  Stack: its own ports (EDGEPORT_PORT_BASE, default 37300) and data folder (EDGEPORT_DATA_DIR, default .edgeport/bench-load).`;
+  Stack: its own ports (EDGEPORT_PORT_BASE, default 29300) and data folder (EDGEPORT_DATA_DIR, default .edgeport/bench-load).`;
 
 const { values: args } = parseArgs({
   options: {
@@ -112,7 +112,7 @@ async function seedTickets(store: Store, template: TicketDoc, n: number): Promis
 const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '-');
 
 async function main(): Promise<number> {
-  const cfg = benchStackConfig('load', 37300);
+  const cfg = benchStackConfig('load', 29300);
   log('fresh stack for the load bench');
   const env = await freshStack(cfg, log);
   const store = await openStore(env.EDGEPORT_MONGO_URL as string);

@@ -24,7 +24,7 @@ import { benchStackConfig, freshStack, kubeApiserver, restartTemporal, stopStack
  * a ticket completes after its worker is killed inside an activity. See README "Benchmarks".
  */
 const HELP = `usage: npm run bench:reliability -- [--tickets N] [--worker-kills N] [--temporal-restarts N] [--apiserver-outage-s S] [--report-jobs N] [--keep-stack]
-  Stack: its own ports (EDGEPORT_PORT_BASE, default 37200) and data folder (EDGEPORT_DATA_DIR, default .edgeport/bench-reliability).`;
+  Stack: its own ports (EDGEPORT_PORT_BASE, default 29200) and data folder (EDGEPORT_DATA_DIR, default .edgeport/bench-reliability).`;
 
 const { values: args } = parseArgs({
   options: {
@@ -114,7 +114,7 @@ function bullmqWorkerEntry(repoDir: string): string | undefined {
 }
 
 async function main(): Promise<number> {
-  const cfg = benchStackConfig('reliability', 37200);
+  const cfg = benchStackConfig('reliability', 29200);
   log(`fresh stack for the reliability bench`);
   const env = await freshStack(cfg, log);
   // One webpack bundle for every worker (re)start: restarting then takes seconds, not the minutes bundling takes on a busy machine.

@@ -5,11 +5,14 @@ import { POOL_FAILURES } from '../common/pool-workflows.ts';
 import type { NodeJoinPreview } from '../common/tickets.ts';
 import { failureMessage, ticketApproval, type TicketApproval } from './approval.ts';
 
-const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(NODE_JOIN_ERRORS), ...Object.values(POOL_FAILURES)];
+/** A pool's 401/403 is retried within each step's bounds (it is what a just-restarted kube-apiserver answers). */
+const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(NODE_JOIN_ERRORS), ...Object.values(POOL_FAILURES).filter((t) => t !== POOL_FAILURES.credentialsRefused)];
 
+/** The wait-ready poll: one check may retry for 3 min (an apiserver outage), then the step fails. */
 const { checkNodeJoin } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  scheduleToCloseTimeout: '3m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /**
@@ -20,7 +23,7 @@ const { checkNodeJoin } = proxyActivities<Activities>({
 const { preflightNodeJoin } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '3m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', nonRetryableErrorTypes: NON_RETRYABLE.filter((t) => t !== POOL_FAILURES.credentialsRefused) },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Forward steps: a persistent transient fault ends in compensation after a few minutes, not never. */

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { mapKubeError } from './client.ts';
 
-const failureOf = (code: number, opts?: { credentialsRefused?: string }): ApplicationFailure => {
+const failureOf = (code: number, opts?: { credentialsRefused?: string; retryable?: boolean }): ApplicationFailure => {
   try {
     mapKubeError(new ApiException(code, `HTTP ${code}`, { message: `status ${code}` }, {}), 'read quota', opts);
   } catch (err) {
@@ -25,6 +25,8 @@ describe('mapKubeError', () => {
 
   it('a 403 to stored pool credentials is the caller\'s non-retryable type', () => {
     expect(failureOf(403, { credentialsRefused: 'PoolCredentialsRefused' })).toMatchObject({ type: 'PoolCredentialsRefused', nonRetryable: true });
+    // Callers with a bounded retry window (node join) ride out the 403 of a kube-apiserver that just restarted.
+    expect(failureOf(403, { credentialsRefused: 'PoolCredentialsRefused', retryable: true })).toMatchObject({ type: 'PoolCredentialsRefused', nonRetryable: false });
   });
 
   it('conflicts, throttling and server errors are rethrown as they are, for Temporal to retry', () => {

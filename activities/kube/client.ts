@@ -36,12 +36,17 @@ const AUTH_REFUSED = new Set([401, 403]);
  * are rethrown so Temporal retries them. With `credentialsRefused`, a 401/403 gets that non-retryable type
  * instead (a registered pool whose stored credentials the cluster no longer accepts).
  */
-export function mapKubeError(err: unknown, what: string, opts: { credentialsRefused?: string } = {}): never {
+/**
+ * `credentialsRefused`: the failure type of a 401/403 to stored credentials (non-retryable unless `retryable`:
+ * a kube-apiserver that just restarted answers 403 until its RBAC caches sync, so callers with a bounded retry
+ * window ride it out and still fail, naming the refusal, when it lasts).
+ */
+export function mapKubeError(err: unknown, what: string, opts: { credentialsRefused?: string; retryable?: boolean } = {}): never {
   if (err instanceof ApiException && (NON_RETRYABLE.has(err.code) || AUTH_REFUSED.has(err.code))) {
     const body = err.body as { message?: string } | string | undefined;
     const message = typeof body === 'string' ? body : (body?.message ?? err.message);
     if (AUTH_REFUSED.has(err.code)) {
-      if (opts.credentialsRefused) throw ApplicationFailure.nonRetryable(`${what}: ${message}`, opts.credentialsRefused, { status: err.code });
+      if (opts.credentialsRefused) throw ApplicationFailure.create({ message: `${what}: ${message}`, type: opts.credentialsRefused, nonRetryable: !opts.retryable, details: [{ status: err.code }] });
       throw ApplicationFailure.retryable(`${what}: ${message}`, 'KubernetesAuthRefused', { status: err.code });
     }
     throw ApplicationFailure.nonRetryable(`${what}: ${message}`, 'KubernetesRefused', { status: err.code });
