@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import { RegistryNotFound, type ImageDetail, type RegistryDriver } from '../../activities/registry/driver.ts';
 import type { HarborDriver } from '../../activities/registry/harbor-driver.ts';
 import { harborScan } from '../../activities/registry/harbor-scan.ts';
-import { localRegistryDriver } from '../../activities/registry/local-driver.ts';
-import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
 import { repositoryOwner } from '../../common/images.ts';
 import type { ImageScanView } from '../../common/image-scan.ts';
 import { IMAGE_OPERATION_WORKFLOW, type ImageOperation, type ImageOperationResult } from '../../common/image-ops-workflow.ts';
@@ -16,7 +13,8 @@ import type { AuditInput } from '../../common/audit.ts';
 import { allows } from '../authz.ts';
 import { HttpError, NotFoundError } from '../errors.ts';
 import type { Caller } from './caller.ts';
-import { DEFAULT_REGISTRY_ISSUER, DEFAULT_REGISTRY_SERVICE, isOpsAdmin, RegistryUnavailableError, type RegistryConfig, type RegistryService } from './registry.ts';
+import { apiRegistryDriver } from './image-gate.ts';
+import { isOpsAdmin, RegistryUnavailableError, type RegistryConfig, type RegistryService } from './registry.ts';
 
 export interface ImageServiceDeps {
   /** The local registry's settings; with `driver` (Harbor) only `url` is needed (no token signing here). */
@@ -39,20 +37,10 @@ export interface ImageDetailView extends ImageDetail {
   scan: ImageScanView | null;
 }
 
-/** The local registry read with pull-only tokens the API signs itself. */
+/** The local registry read with pull-only tokens the API signs itself (the same driver as the deploy gate's). */
 function localReader(config: ImageServiceDeps['config']): RegistryDriver {
   if (!config.tokenKeyFile || !config.tokenCertFile) throw new Error('the local registry needs EDGEPORT_REGISTRY_TOKEN_KEY_FILE and _TOKEN_CERT_FILE');
-  const signer = registryTokenSigner({
-    keyPem: readFileSync(config.tokenKeyFile, 'utf8'),
-    certPem: readFileSync(config.tokenCertFile, 'utf8'),
-    issuer: config.issuer ?? DEFAULT_REGISTRY_ISSUER,
-    service: config.service ?? DEFAULT_REGISTRY_SERVICE,
-  });
-  // Read-only use: scopes are pull only (the signer grants what is asked; the service asks for pull alone).
-  return localRegistryDriver({
-    url: config.url,
-    token: async (scopes) => signer.sign('edgeport-api', scopes.filter((s) => s.endsWith(':pull') || s === 'registry:catalog:*').map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
-  });
+  return apiRegistryDriver({ ...config, tokenKeyFile: config.tokenKeyFile, tokenCertFile: config.tokenCertFile });
 }
 
 /**
