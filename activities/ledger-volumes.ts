@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { volumeBytes } from '../common/workload.ts';
-import { ledgerLineId } from '../store/ledger.ts';
 import type { Store } from '../store/index.ts';
 import type { LedgerLineDoc } from '../store/models.ts';
+import { historyLedgerWriter, meteredFacts } from './ledger-metered.ts';
 
 type History = temporal.api.history.v1.IHistory;
 type Line = Omit<LedgerLineDoc, 'createdAt'>;
@@ -42,47 +41,22 @@ export function volumeMeteringFact(vdc: { id: string; domainId: string; pool?: s
  * of the same volume. Pure: used by the writer below and by `verifyLedger` through `ledgerLinesFromHistory`.
  */
 export function volumeLedgerLines(workflowId: string, history: History): Line[] {
-  const events = history.events ?? [];
-  const runId = events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? '';
-  const scheduled = new Set<number>();
-  const lines: Line[] = [];
-  for (const ev of events) {
-    const eventId = Number(ev.eventId ?? 0);
-    const name = ev.activityTaskScheduledEventAttributes?.activityType?.name;
-    if (name && VOLUME_METERED_ACTIVITIES.has(name)) scheduled.add(eventId);
-    const completed = ev.activityTaskCompletedEventAttributes;
-    if (!completed || !scheduled.has(Number(completed.scheduledEventId ?? 0))) continue;
-    const payload = completed.result?.payloads?.[0];
-    const f = payload ? defaultPayloadConverter.fromPayload<{ metered?: VolumeMeteringFact } | null | undefined>(payload)?.metered : undefined;
-    if (!f) continue;
-    lines.push({
-      _id: ledgerLineId(workflowId, runId, eventId),
-      workflowId,
-      runId,
-      eventId,
-      fact: VOLUME_STORAGE_FACT,
-      vdcId: f.vdcId,
-      domainId: f.domainId,
-      pool: f.pool,
-      subject: `${f.namespace}/${f.name}`,
-      quantities: { storageGi: f.storageGi },
-      units: { ...VOLUME_UNITS },
-      start: new Date(f.at),
-    });
-  }
-  return lines;
+  return meteredFacts<VolumeMeteringFact>(workflowId, history, VOLUME_METERED_ACTIVITIES).map(({ provenance, fact: f }) => ({
+    ...provenance,
+    fact: VOLUME_STORAGE_FACT,
+    vdcId: f.vdcId,
+    domainId: f.domainId,
+    pool: f.pool,
+    subject: `${f.namespace}/${f.name}`,
+    quantities: { storageGi: f.storageGi },
+    units: { ...VOLUME_UNITS },
+    start: new Date(f.at),
+  }));
 }
 
 /** The ledger writer of the volume workflows. */
 export function createVolumeLedgerActivities(deps: { temporal: Client; store: Store }) {
-  return {
-    /** Writes this run's `volume.storage` lines, derived from its own history. Idempotent on the provenance key. */
-    async recordVolumeLedger(args: { workflowId: string }): Promise<{ lineIds: string[] }> {
-      const history = await deps.temporal.workflow.getHandle(args.workflowId).fetchHistory();
-      const lines = volumeLedgerLines(args.workflowId, history);
-      for (const line of lines) await deps.store.ledger.upsert(line);
-      return { lineIds: lines.map((l) => l._id) };
-    },
-  };
+  /** Writes this run's `volume.storage` lines, derived from its own history. Idempotent on the provenance key. */
+  return { recordVolumeLedger: historyLedgerWriter(deps, volumeLedgerLines) };
 }
 export type VolumeLedgerActivities = ReturnType<typeof createVolumeLedgerActivities>;

@@ -1,11 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { isOwnedVolume, volumeBytes, type WorkloadKind, type WorkloadSpec } from '../common/workload.ts';
-import { ledgerLineId } from '../store/ledger.ts';
 import type { Store } from '../store/index.ts';
 import type { LedgerLineDoc } from '../store/models.ts';
 import { parseQuantity } from './kube/quantity.ts';
+import { historyLedgerWriter, meteredFacts } from './ledger-metered.ts';
 import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
 
 type History = temporal.api.history.v1.IHistory;
@@ -80,52 +79,25 @@ export function workloadMeteringFact(
  * Pure and deterministic: used by the writer below and by `verifyLedger` through `ledgerLinesFromHistory`.
  */
 export function workloadLedgerLines(workflowId: string, history: History): Line[] {
-  const events = history.events ?? [];
-  const runId = events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? '';
-  const scheduled = new Set<number>();
-  const lines: Line[] = [];
-  for (const ev of events) {
-    const eventId = Number(ev.eventId ?? 0);
-    const name = ev.activityTaskScheduledEventAttributes?.activityType?.name;
-    if (name && WORKLOAD_METERED_ACTIVITIES.has(name)) scheduled.add(eventId);
-    const completed = ev.activityTaskCompletedEventAttributes;
-    if (!completed || !scheduled.has(Number(completed.scheduledEventId ?? 0))) continue;
-    const payload = completed.result?.payloads?.[0];
-    if (!payload) continue;
-    const r = defaultPayloadConverter.fromPayload<{ metered?: WorkloadMeteringFact } | null | undefined>(payload);
-    const f = r?.metered;
-    if (!f) continue;
-    lines.push({
-      _id: ledgerLineId(workflowId, runId, eventId),
-      workflowId,
-      runId,
-      eventId,
-      fact: WORKLOAD_REQUESTS_FACT,
-      vdcId: f.vdcId,
-      domainId: f.domainId,
-      pool: f.pool,
-      subject: `${f.namespace}/${f.name}`,
-      quantities: { cpu: f.cpu, memoryGi: f.memoryGi, storageGi: f.storageGi },
-      units: { ...WORKLOAD_UNITS },
-      start: new Date(f.at),
-    });
-  }
-  return lines;
+  return meteredFacts<WorkloadMeteringFact>(workflowId, history, WORKLOAD_METERED_ACTIVITIES).map(({ provenance, fact: f }) => ({
+    ...provenance,
+    fact: WORKLOAD_REQUESTS_FACT,
+    vdcId: f.vdcId,
+    domainId: f.domainId,
+    pool: f.pool,
+    subject: `${f.namespace}/${f.name}`,
+    quantities: { cpu: f.cpu, memoryGi: f.memoryGi, storageGi: f.storageGi },
+    units: { ...WORKLOAD_UNITS },
+    start: new Date(f.at),
+  }));
 }
 
 /** The ledger writer of workload workflows (deploy / upgrade / rollback, ticketed and direct operations). */
 export function createWorkloadLedgerActivities(deps: { temporal: Client; store: Store }) {
-  return {
-    /**
-     * Writes the `workload.requests` lines of this workflow run, derived from its own history (so a rebuild
-     * from history yields the same lines). Idempotent on the provenance key.
-     */
-    async recordWorkloadLedger(args: { workflowId: string }): Promise<{ lineIds: string[] }> {
-      const history = await deps.temporal.workflow.getHandle(args.workflowId).fetchHistory();
-      const lines = workloadLedgerLines(args.workflowId, history);
-      for (const line of lines) await deps.store.ledger.upsert(line);
-      return { lineIds: lines.map((l) => l._id) };
-    },
-  };
+  /**
+   * Writes the `workload.requests` lines of this workflow run, derived from its own history (so a rebuild
+   * from history yields the same lines). Idempotent on the provenance key.
+   */
+  return { recordWorkloadLedger: historyLedgerWriter(deps, workloadLedgerLines) };
 }
 export type WorkloadLedgerActivities = ReturnType<typeof createWorkloadLedgerActivities>;
