@@ -63,7 +63,7 @@ async function newDomain(): Promise<string> {
 }
 async function newVdc(domainId: string): Promise<string> {
   const id = uniqueName('vdc');
-  const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id, name: `VDC ${id}`, quota });
+  const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id, name: `VDC ${id}`, pools: [{ pool: 'local', quota }] });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return id;
 }
@@ -126,11 +126,11 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('opsadmin', 'GET', '/api/domains')).body.items).toContainEqual({ id: domainId, name: 'Research', vdcCount: 0 });
 
     const vdcId = uniqueName('vdc');
-    const vdc = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', quota });
+    const vdc = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', pools: [{ pool: 'local', quota }] });
     expect(vdc.status).toBe(201);
     expect(vdc.location).toBe(`/api/vdcs/${vdcId}`);
-    expect(vdc.body).toEqual({ id: vdcId, name: 'Lab', domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota, spaces: [], membersCount: 0, labels: {} });
-    expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', quota })).status).toBe(409);
+    expect(vdc.body).toEqual({ id: vdcId, name: 'Lab', domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota, pools: [{ pool: 'local', namespace: `vdc-${vdcId}`, quota }], provisioning: { state: 'provisioning', at: expect.any(String) }, spaces: [], membersCount: 0, labels: {} });
+    expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', pools: [{ pool: 'local', quota }] })).status).toBe(409);
     expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body).toEqual({ id: domainId, name: 'Research', vdcCount: 1, vdcs: [{ id: vdcId, name: 'Lab' }] });
     expect((await call('opsadmin', 'GET', '/api/vdcs')).body.items.map((v: { id: string }) => v.id)).toContain(vdcId);
 
@@ -192,11 +192,11 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('other', 'GET', `/api/vdcs/${theirVdc}/members`)).status).toBe(404);
     expect((await call('other', 'DELETE', `/api/vdcs/${theirVdc}`)).status).toBe(404);
     expect((await call('other', 'PUT', `/api/vdcs/${theirVdc}/members/u-tenant`, { roles: ['vdc-user'] })).status).toBe(404);
-    expect((await call('other', 'POST', `/api/domains/${theirs}/vdcs`, { id: uniqueName('vdc'), name: 'x', quota })).status).toBe(404);
+    expect((await call('other', 'POST', `/api/domains/${theirs}/vdcs`, { id: uniqueName('vdc'), name: 'x', pools: [{ pool: 'local', quota }] })).status).toBe(404);
 
     expect((await call('other', 'GET', `/api/vdcs/${myVdc}`)).status).toBe(200);
     const extra = uniqueName('vdc');
-    expect((await call('other', 'POST', `/api/domains/${mine}/vdcs`, { id: extra, name: 'Extra', quota })).status).toBe(201);
+    expect((await call('other', 'POST', `/api/domains/${mine}/vdcs`, { id: extra, name: 'Extra', pools: [{ pool: 'local', quota }] })).status).toBe(201);
     expect((await call('other', 'PUT', `/api/vdcs/${myVdc}/members/u-tenant`, { roles: ['vdc-admin'] })).status).toBe(200);
     expect((await call('other', 'DELETE', `/api/vdcs/${myVdc}/members/u-tenant`)).status).toBe(204);
     expect((await call('other', 'DELETE', `/api/vdcs/${extra}`)).status).toBe(204);
@@ -379,11 +379,14 @@ describe('tenancy admin API over HTTP', () => {
   it.each([
     ['domain id not a DNS label', 'POST', '/api/domains', { id: 'Bad_Id', name: 'x' }, 'id'],
     ['unknown domain field', 'POST', '/api/domains', { id: 'fine', name: 'x', owner: 'me' }, 'owner'],
-    ['missing quota resource', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', quota: { cpu: 1, memoryGi: 1 } }, 'quota.pods'],
-    ['negative quota', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', quota: { ...quota, cpu: -1 } }, 'quota.cpu'],
-    ['unknown quota resource', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', quota: { ...quota, gpu: 1 } }, 'quota.gpu'],
-    ['VDC id too long for its namespace', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v'.repeat(60), name: 'x', quota }, 'id'],
-    ['VDC without name', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', quota }, 'name'],
+    ['missing quota resource', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { cpu: 1, memoryGi: 1 } }] }, 'pools[0].quota.pods'],
+    ['negative quota', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { ...quota, cpu: -1 } }] }, 'pools[0].quota.cpu'],
+    ['unknown quota resource', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { ...quota, gpu: 1 } }] }, 'pools[0].quota.gpu'],
+    ['VDC id too long for its namespace', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v'.repeat(60), name: 'x', pools: [{ pool: 'local', quota }] }, 'id'],
+    ['VDC without name', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', pools: [{ pool: 'local', quota }] }, 'name'],
+    ['VDC without pools', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', quota }, 'pools'],
+    ['VDC on no pool', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [] }, 'pools'],
+    ['VDC on one pool twice', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota }, { pool: 'local', quota }] }, 'pools[1].pool'],
     ['permission not a leaf', 'POST', '/api/roles', { id: 'r', name: 'x', baseRole: 'vdc-user', permissions: ['ticket:read', 'vdc:read', 'report:read', 'tickets'] }, 'permissions[3]'],
     ['unknown permission', 'POST', '/api/roles', { id: 'r', name: 'x', baseRole: 'vdc-user', permissions: ['root:all'] }, 'permissions[0]'],
     ['unknown base role', 'POST', '/api/roles', { id: 'r', name: 'x', baseRole: 'root', permissions: ['vdc:read'] }, 'baseRole'],
@@ -411,9 +414,17 @@ describe('tenancy admin API over HTTP', () => {
 
   it('refuses a VDC quota above the platform ceiling with 422 naming the resource', async () => {
     const domainId = await newDomain();
-    const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: uniqueName('vdc'), name: 'Huge', quota: { ...quota, cpu: 100_000 } });
+    const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: uniqueName('vdc'), name: 'Huge', pools: [{ pool: 'local', quota: { ...quota, cpu: 100_000 } }] });
     expect(r.status).toBe(422);
-    expect(r.body.errors).toEqual([{ field: 'quota.cpu', message: expect.stringMatching(/ceiling/) }]);
+    expect(r.body.errors).toEqual([{ field: 'pools[0].quota.cpu', message: expect.stringMatching(/ceiling/) }]);
+    expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body.vdcCount).toBe(0);
+  });
+
+  it('refuses a VDC on a pool that is not registered with 422 naming the pool field', async () => {
+    const domainId = await newDomain();
+    const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: uniqueName('vdc'), name: 'Nowhere', pools: [{ pool: 'local', quota }, { pool: 'no-such-pool', quota }] });
+    expect(r.status).toBe(422);
+    expect(r.body.errors).toEqual([{ field: 'pools[1].pool', message: expect.stringMatching(/not registered/) }]);
     expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body.vdcCount).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import type { MonthlyBudget } from './budget.ts';
 import { z } from 'zod';
 import { isPermission, type Permission } from './permissions.ts';
 import { ROLES, type Role, type RoleBinding, type Scope } from './roles.ts';
+import { poolIdSchema } from './pools.ts';
 import { QUOTA_FIELDS, type Quota, type VdcSpace } from './tickets.ts';
 
 /**
@@ -60,12 +61,35 @@ const roleSchema = z.enum(Object.values(ROLES) as [Role, ...Role[]]);
 export const CreateDomainSchema = z.strictObject({ id: domainIdSchema, name: displayName });
 export type CreateDomain = z.infer<typeof CreateDomainSchema>;
 
-/** Body of `POST /api/domains/:id/vdcs`: a new VDC needs its whole quota. */
-export const CreateVdcSchema = z.strictObject({
-  id: vdcIdSchema,
-  name: displayName,
-  quota: z.strictObject({ cpu: QUOTA_FIELDS.cpu, memoryGi: QUOTA_FIELDS.memoryGi, pods: QUOTA_FIELDS.pods }),
-});
+const vdcQuotaSchema = z.strictObject({ cpu: QUOTA_FIELDS.cpu, memoryGi: QUOTA_FIELDS.memoryGi, pods: QUOTA_FIELDS.pods });
+
+/** Most pools one VDC may be placed on. */
+export const MAX_VDC_POOLS = 8;
+
+/**
+ * Namespace of a VDC's default application space on one of its pools: `vdc-<id>` on its primary pool (the
+ * first it was created on), `vdc-<id>-<pool>` on each further pool, so a namespace name names one place.
+ */
+export const placementNamespace = (vdcId: string, poolId: string, primary: boolean): string => (primary ? `${VDC_NAMESPACE_PREFIX}${vdcId}` : `${VDC_NAMESPACE_PREFIX}${vdcId}-${poolId}`);
+
+/**
+ * Body of `POST /api/domains/:id/vdcs`: the pools the VDC lives on, each with its whole quota (cpu, memory,
+ * pods). The first pool is the VDC's primary pool. Each pool at most once; every namespace a DNS label.
+ */
+export const CreateVdcSchema = z
+  .strictObject({
+    id: vdcIdSchema,
+    name: displayName,
+    pools: z.array(z.strictObject({ pool: poolIdSchema, quota: vdcQuotaSchema })).min(1, 'a VDC lives on at least one resource pool').max(MAX_VDC_POOLS),
+  })
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.pools.forEach((p, i) => {
+      if (seen.has(p.pool)) ctx.addIssue({ code: 'custom', path: ['pools', i, 'pool'], message: `pool ${p.pool} is listed twice` });
+      seen.add(p.pool);
+      if (placementNamespace(body.id, p.pool, i === 0).length > 63) ctx.addIssue({ code: 'custom', path: ['pools', i, 'pool'], message: `namespace ${placementNamespace(body.id, p.pool, i === 0)} would be longer than 63 characters; use a shorter VDC id or pool id` });
+    });
+  });
 export type CreateVdc = z.infer<typeof CreateVdcSchema>;
 
 /** Body of `PUT /api/vdcs/:id/members/:sub`: the member's complete set of roles on that VDC. */
@@ -131,14 +155,74 @@ export const parseLabelSelector = (s: string): { key: string; value: string } =>
 };
 export type PutVdcLabels = z.infer<typeof PutVdcLabelsSchema>;
 
+/** A VDC's share of a further pool besides its primary one: its namespace there and its quota there. */
+export interface VdcPlacement {
+  pool: string;
+  namespace: string;
+  quota: Quota;
+}
+
+/**
+ * Provisioning of a VDC (no approval: an administrator created it): `provisioning` while its workflow makes
+ * the default application space on each pool, then `ready`, or `failed` with the reason (an admin retries).
+ * `deleting` while its delete workflow removes its namespaces and registry projects.
+ */
+export const VDC_STATES = ['provisioning', 'ready', 'failed', 'deleting'] as const;
+export type VdcState = (typeof VDC_STATES)[number];
+export interface VdcProvisioning {
+  state: VdcState;
+  reason?: string;
+  /** When the state last changed (ISO 8601). */
+  at: string;
+}
+
+/** What the pool helpers need of a VDC record or view. */
+export interface VdcPlacementShape {
+  pool: string;
+  namespace: string;
+  quota?: Quota;
+  placements?: readonly VdcPlacement[];
+  spaces?: readonly { namespace: string; pool?: string }[];
+}
+
+/** The VDC's pools with their default namespace and quota, primary pool first. */
+export function vdcPools(vdc: VdcPlacementShape): VdcPlacement[] {
+  return [{ pool: vdc.pool, namespace: vdc.namespace, quota: vdc.quota ?? {} }, ...(vdc.placements ?? [])];
+}
+
+/**
+ * The pool a namespace of this VDC lives on: a placement's namespace is on its pool, an application space on
+ * the pool it was created on (its `pool`, or the primary pool), anything else on the primary pool.
+ */
+export function poolOfNamespace(vdc: VdcPlacementShape, namespace: string): string {
+  const placement = vdc.placements?.find((p) => p.namespace === namespace);
+  if (placement) return placement.pool;
+  return vdc.spaces?.find((s) => s.namespace === namespace)?.pool ?? vdc.pool;
+}
+
+/** The quota enforced in a namespace of this VDC: that of the pool it lives on. */
+export function quotaOfNamespace(vdc: VdcPlacementShape, namespace: string): Quota {
+  const pool = poolOfNamespace(vdc, namespace);
+  return vdcPools(vdc).find((p) => p.pool === pool)?.quota ?? {};
+}
+
+export interface VdcPoolView extends VdcPlacement {
+  /** Usage summed over the VDC's namespaces on that pool (ResourceQuota status), absent when it could not be read. */
+  used?: Quota;
+}
+
 export interface VdcView {
   id: string;
   name: string;
   domainId: string;
   namespace: string;
   namespaceStatus: NamespaceStatus;
+  /** The primary pool (the first the VDC was created on); `quota` is its quota there. */
   pool: string;
   quota: Quota;
+  /** Every pool of the VDC with its quota, primary first. */
+  pools: VdcPlacement[];
+  provisioning?: VdcProvisioning;
   /** Application spaces created by tickets. */
   spaces: VdcSpace[];
   membersCount: number;

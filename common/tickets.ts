@@ -344,6 +344,8 @@ export interface VdcSpace {
   /** The ticket that created it (and whose compensation may remove it). */
   ticketId: string;
   createdAt: string;
+  /** The pool it lives on; absent: the VDC's primary pool. */
+  pool?: string;
 }
 
 export interface PolicySummary {

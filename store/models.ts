@@ -3,7 +3,7 @@ import type { ActiveLease } from '../common/quota-lease-workflow.ts';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Permission } from '../common/permissions.ts';
 import type { Actor, Role, RoleBinding } from '../common/roles.ts';
-import type { NamespaceStatus } from '../common/tenancy.ts';
+import type { NamespaceStatus, VdcPlacement, VdcProvisioning } from '../common/tenancy.ts';
 import type {
   ApprovalRecord,
   ApprovalReset,
@@ -29,8 +29,13 @@ export interface VdcDoc {
   name: string;
   domainId: string;
   namespace: string;
+  /** The primary pool (first the VDC was created on); `namespace` and `quota` are the VDC's there. */
   pool: string;
   quota: Quota;
+  /** Further pools the VDC lives on, each with its namespace and quota there. */
+  placements?: VdcPlacement[];
+  /** Provisioning state (absent on records made before VDCs were provisioned by workflow: ready). */
+  provisioning?: VdcProvisioning;
   /**
    * Whether the VDC's first namespace (`namespace`) exists: `requested` for a VDC created through the API
    * (a ticket creates it); absent on seeded records, whose namespace the seed created.
@@ -144,6 +149,8 @@ export function createModels(conn: Connection): Models {
         namespace: String,
         pool: String,
         quota: { type: quota, _id: false },
+        placements: { type: [{ pool: String, namespace: String, quota: { type: quota, _id: false }, _id: false }], default: undefined },
+        provisioning: { type: { state: String, reason: String, at: String }, _id: false, default: undefined },
         namespaceStatus: String,
         spaces: { type: [Schema.Types.Mixed], default: undefined },
         monthlyBudget: { type: { amount: String, currency: String }, _id: false, default: undefined },

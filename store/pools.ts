@@ -127,7 +127,7 @@ export function poolStore(conn: Connection) {
       if (marked.matchedCount === 0) {
         return (await Pool.exists({ _id: id })) ? { removed: false, reason: 'busy' } : { removed: false, reason: 'not-found' };
       }
-      const users = await conn.collection(VDCS_COLLECTION).find({ pool: id }, { projection: { _id: 1 } }).limit(20).toArray();
+      const users = await conn.collection(VDCS_COLLECTION).find({ $or: [{ pool: id }, { 'placements.pool': id }] }, { projection: { _id: 1 } }).limit(20).toArray();
       if (users.length > 0) {
         await Pool.updateOne({ _id: id }, { $unset: { deleting: 1 } });
         return { removed: false, reason: 'in-use', vdcs: users.map((v) => String(v._id)) };

@@ -1,5 +1,6 @@
 import type { MonthlyBudget } from '../common/budget.ts';
 import type { ActiveLease } from '../common/quota-lease-workflow.ts';
+import type { VdcProvisioning } from '../common/tenancy.ts';
 import type { Quota } from '../common/tickets.ts';
 import type { Models, VdcDoc } from './models.ts';
 
@@ -16,10 +17,25 @@ export function vdcStore(models: Models) {
     list(ids: string[] | 'all'): Promise<VdcDoc[]> {
       return Vdc.find(ids === 'all' ? {} : { _id: { $in: ids } }).sort({ _id: 1 }).lean<VdcDoc[]>();
     },
-    /** Sets the VDC's recorded quota (merged per resource); idempotent. */
-    async setQuota(id: string, quota: Quota): Promise<void> {
-      const set = Object.fromEntries(Object.entries(quota).filter(([, v]) => v !== undefined).map(([k, v]) => [`quota.${k}`, v]));
-      await Vdc.updateOne({ _id: id }, { $set: set });
+    /**
+     * Sets the VDC's recorded quota on one of its pools (merged per resource; absent or the primary pool: the
+     * VDC's `quota`); idempotent.
+     */
+    async setQuota(id: string, quota: Quota, pool?: string): Promise<void> {
+      const vdc = pool === undefined ? undefined : await Vdc.findById(id, { pool: 1 }).lean<Pick<VdcDoc, 'pool'>>();
+      const onPlacement = pool !== undefined && vdc !== null && vdc !== undefined && vdc.pool !== pool;
+      const prefix = onPlacement ? 'placements.$.quota' : 'quota';
+      const set = Object.fromEntries(Object.entries(quota).filter(([, v]) => v !== undefined).map(([k, v]) => [`${prefix}.${k}`, v]));
+      await Vdc.updateOne(onPlacement ? { _id: id, 'placements.pool': pool } : { _id: id }, { $set: set });
+    },
+    /** Records the VDC's provisioning state; false when there is no such VDC. */
+    async setProvisioning(id: string, provisioning: VdcProvisioning): Promise<boolean> {
+      const set = provisioning.reason ? { provisioning } : { provisioning: { state: provisioning.state, at: provisioning.at } };
+      return (await Vdc.updateOne({ _id: id }, { $set: { ...set, ...(provisioning.state === 'ready' ? { namespaceStatus: 'active' } : {}) } })).matchedCount === 1;
+    },
+    /** The VDCs placed on a pool (primary or further), sorted by id. */
+    onPool(poolId: string): Promise<VdcDoc[]> {
+      return Vdc.find({ $or: [{ pool: poolId }, { 'placements.pool': poolId }] }).sort({ _id: 1 }).lean<VdcDoc[]>();
     },
     /** Sets (or with null removes) the VDC's monthly budget; false when there is no such VDC. */
     async setBudget(id: string, budget: MonthlyBudget | null): Promise<boolean> {

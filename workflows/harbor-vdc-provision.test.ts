@@ -74,7 +74,7 @@ describe('Harbor provisioning workflow', () => {
     const vdcId = uniqueName('hpw');
     vdcIds.push(vdcId);
     const caller = { sub: 'ops-test', name: 'Ops Test', bindings: [], grants: [] };
-    await tenancy.createVdc(caller, domainId, { id: vdcId, name: 'Harbor VDC', quota: { cpu: 1, memoryGi: 1, pods: 5 } }, {});
+    await tenancy.createVdc(caller, domainId, { id: vdcId, name: 'Harbor VDC', pools: [{ pool: 'local', quota: { cpu: 1, memoryGi: 1, pods: 5 } }] }, {});
 
     const handle = temporal.workflow.getHandle(harborVdcProvisionId(vdcId));
     const result = (await handle.result()) as HarborVdcProvisionResult;

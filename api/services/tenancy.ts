@@ -1,7 +1,7 @@
 import type { PutBudget } from '../../common/budget.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import { ROLES, type RoleBinding } from '../../common/roles.ts';
-import { VDC_NAMESPACE_PREFIX, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type PutVdcLabels, type VdcView } from '../../common/tenancy.ts';
+import { placementNamespace, vdcPools, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type PutVdcLabels, type VdcView } from '../../common/tenancy.ts';
 import { QUOTA_CEILING } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
 import type { UserDoc, VdcDoc } from '../../store/models.ts';
@@ -18,9 +18,6 @@ export interface TenancyDeps {
   /** With Harbor as the registry: starts the provisioning of a new VDC's Harbor projects and robot. */
   registryProvisioning?: VdcRegistryProvisioning;
 }
-
-/** Resource pool new VDCs are placed in until resource pools are registered objects. */
-export const DEFAULT_POOL = 'local';
 
 /** Roles that can be bound on a VDC through its members API (plus custom roles). */
 const VDC_ROLES: readonly string[] = [ROLES.vdcAdmin, ROLES.vdcUser];
@@ -53,7 +50,7 @@ export function tenancyService(deps: TenancyDeps) {
 
   async function vdcView(vdc: VdcDoc): Promise<VdcView> {
     const members = await store.users.withScope({ type: 'vdc', vdcId: vdc._id });
-    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}), labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])) };
+    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, pools: vdcPools(vdc), ...(vdc.provisioning ? { provisioning: vdc.provisioning } : {}), namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}), labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])) };
   }
 
   return {
@@ -132,21 +129,38 @@ export function tenancyService(deps: TenancyDeps) {
     },
 
     /**
-     * Records a new VDC with its quota and its first namespace `vdc-<id>` as `requested`: the namespace
-     * itself is created by an application-space ticket, never by the API. With Harbor as the registry the
-     * provisioning workflow of its projects and robot is started (not awaited); a failure to start it does not
-     * undo the VDC: it is audited as `vdc.registry-provision` failure (the publish flow still creates the target
-     * project, the robot then waits for the next start of the workflow).
+     * Records a new VDC on the pools of the body (the first is its primary pool), each with its quota and its
+     * default namespace (`vdc-<id>` on the primary pool, `vdc-<id>-<pool>` on the others), as `provisioning`;
+     * then starts its provisioning workflow (namespaces, quotas, limits, RBAC on every pool; no approval: an
+     * administrator made it). A pool that is not registered, or is being deleted, is refused naming the field.
+     * With Harbor as the registry the provisioning workflow of its projects and robot is started as well (not
+     * awaited); a failure to start either is audited and leaves the VDC `provisioning` for a retry.
      */
     async createVdc(caller: Caller, domainId: string, body: CreateVdc, meta: RequestMeta): Promise<VdcView> {
-      for (const [resource, amount] of Object.entries(body.quota) as [keyof typeof QUOTA_CEILING, number][]) {
-        if (amount > QUOTA_CEILING[resource]) {
-          const reason = `${resource} ${amount} exceeds the platform ceiling of ${QUOTA_CEILING[resource]} per VDC`;
-          throw new PolicyDeniedError(reason, [{ field: `quota.${resource}`, message: reason }]);
+      const errors: { field: string; message: string }[] = [];
+      for (const [i, p] of body.pools.entries()) {
+        for (const [resource, amount] of Object.entries(p.quota) as [keyof typeof QUOTA_CEILING, number][]) {
+          if (amount > QUOTA_CEILING[resource]) errors.push({ field: `pools[${i}].quota.${resource}`, message: `${resource} ${amount} exceeds the platform ceiling of ${QUOTA_CEILING[resource]} per VDC` });
         }
       }
-      const namespace = `${VDC_NAMESPACE_PREFIX}${body.id}`;
-      const vdc: VdcDoc = { _id: body.id, name: body.name, domainId, namespace, namespaceStatus: 'requested', pool: DEFAULT_POOL, quota: body.quota };
+      if (errors.length > 0) throw new PolicyDeniedError(errors.map((e) => e.message).join('; '), errors);
+      for (const [i, p] of body.pools.entries()) {
+        const pool = await store.pools.get(p.pool);
+        if (!pool) throw new PolicyDeniedError(`resource pool ${p.pool} is not registered`, [{ field: `pools[${i}].pool`, message: `resource pool ${p.pool} is not registered` }]);
+      }
+      const [primary, ...others] = body.pools as [CreateVdc['pools'][number], ...CreateVdc['pools']];
+      const namespace = placementNamespace(body.id, primary.pool, true);
+      const vdc: VdcDoc = {
+        _id: body.id,
+        name: body.name,
+        domainId,
+        namespace,
+        namespaceStatus: 'requested',
+        pool: primary.pool,
+        quota: primary.quota,
+        ...(others.length ? { placements: others.map((p) => ({ pool: p.pool, namespace: placementNamespace(body.id, p.pool, false), quota: p.quota })) } : {}),
+        provisioning: { state: 'provisioning', at: new Date().toISOString() },
+      };
       if (!(await store.domains.isOpen(domainId))) throw new ConflictError(`domain ${domainId} is being deleted`);
       // Leftover bindings to an earlier VDC of this id (a delete that raced a member change) must not
       // become grants on the new one.
@@ -156,7 +170,7 @@ export function tenancyService(deps: TenancyDeps) {
         await store.vdcs.remove(body.id);
         throw new ConflictError(`domain ${domainId} is being deleted`);
       }
-      await audit.append({ actor: actorOf(caller), action: 'vdc.create', target: `vdc:${body.id}`, outcome: 'success', details: { domainId, name: body.name, quota: body.quota, namespace }, ...meta });
+      await audit.append({ actor: actorOf(caller), action: 'vdc.create', target: `vdc:${body.id}`, outcome: 'success', details: { domainId, name: body.name, pools: vdcPools(vdc).map((p) => ({ pool: p.pool, namespace: p.namespace, quota: p.quota })) }, ...meta });
       if (deps.registryProvisioning) {
         try {
           const { workflowId } = await deps.registryProvisioning.start(body.id);
