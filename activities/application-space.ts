@@ -4,11 +4,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ROLES, type RoleBinding } from '../common/roles.ts';
 import { SPACE_ERRORS, type SpaceRef } from '../common/space-workflow.ts';
 import type { VdcRef } from '../common/ticket-workflow.ts';
+import { quotaOfNamespace } from '../common/tenancy.ts';
 import type { Quota, SpacePreview } from '../common/tickets.ts';
 import type { Store } from '../store/index.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
-import type { KubeClients } from './kube/client.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
 import { applyQuota as applyResourceQuota } from './kube/quota.ts';
 import { stableJson } from './kube/workload.ts';
 import {
@@ -27,7 +28,8 @@ import {
 } from './kube/space.ts';
 
 export interface SpaceActivityDeps {
-  kube: KubeClients;
+  /** Clients of the pool each namespace lives on (a new space: the VDC's primary pool). */
+  pools: PoolClients;
   store: Store;
   crashPoint: (name: Failpoint, firstAttempt?: boolean) => void;
 }
@@ -87,15 +89,17 @@ export function spaceSubjects(users: readonly { _id: string; bindings: readonly 
 
 /** Activities of the application space process; idempotent, keyed by the namespace and the ticket id. */
 export function createSpaceActivities(deps: SpaceActivityDeps) {
-  const { kube, store, crashPoint } = deps;
+  const { pools, store, crashPoint } = deps;
   const pricing = costPreviewer(store);
+  /** The pool a space lives on: the one recorded for it, else (not recorded yet) the VDC's primary pool. */
+  const kubeOf = (args: SpaceArgs) => pools.forNamespace(args.vdc.id, args.space.namespace);
 
   /** Reads the VDC's quota as recorded now and server-side applies it as the space's ResourceQuota. */
   async function applyRecordedQuota(args: SpaceArgs): Promise<Quota> {
     const vdc = await store.vdcs.get(args.vdc.id);
     if (!vdc) throw ApplicationFailure.nonRetryable(`VDC ${args.vdc.id} no longer exists`, SPACE_ERRORS.vdcMissing);
-    const quota = vdc.quota ?? {};
-    await applyResourceQuota(kube, args.space.namespace, quota, { [SPACE_LABELS.vdc]: args.vdc.id, [SPACE_LABELS.space]: args.space.name });
+    const quota = quotaOfNamespace(vdc, args.space.namespace);
+    await applyResourceQuota(await kubeOf(args), args.space.namespace, quota, { [SPACE_LABELS.vdc]: args.vdc.id, [SPACE_LABELS.space]: args.space.name });
     return quota;
   }
 
@@ -103,7 +107,8 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
   async function settleSpaceQuota(args: SpaceArgs): Promise<void> {
     let applied = await applyRecordedQuota(args);
     for (let round = 0; round < 5; round++) {
-      const now = (await store.vdcs.get(args.vdc.id))?.quota ?? {};
+      const vdc = await store.vdcs.get(args.vdc.id);
+      const now = vdc ? quotaOfNamespace(vdc, args.space.namespace) : {};
       if (stableJson(now) === stableJson(applied)) return;
       applied = await applyRecordedQuota(args);
     }
@@ -113,6 +118,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
   return {
     /** Create preflight: the namespace name must be free in the cluster. Read-only. @throws `SpaceNameTaken` */
     async preflightSpaceCreate(args: SpaceArgs & { labels: Record<string, string> }): Promise<SpacePreview> {
+      const kube = await kubeOf(args);
       const existing = await readNamespace(kube, args.space.namespace);
       if (existing) {
         throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} already exists in the cluster`, SPACE_ERRORS.nameTaken);
@@ -126,6 +132,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
      * objects (quota, limits, RBAC). Read-only. @throws `SpaceNotFound`, `SpaceNotOwned`, `SpaceNotEmpty`
      */
     async preflightSpaceDelete(args: SpaceArgs): Promise<SpacePreview> {
+      const kube = await kubeOf(args);
       const ns = await readNamespace(kube, args.space.namespace);
       if (!ns) throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} does not exist`, SPACE_ERRORS.notFound);
       const labels = ns.metadata?.labels ?? {};
@@ -146,6 +153,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
      * @throws `SpaceNameTaken`
      */
     async applySpaceNamespace(args: SpaceArgs & { ticketId: string; labels: Record<string, string> }): Promise<{ namespace: string; created: boolean }> {
+      const kube = await kubeOf(args);
       const labels = spaceLabels(args.vdc, args.space, args.labels);
       const metadata = { name: args.space.namespace, labels, annotations: { [TICKET_ANNOTATION]: args.ticketId } };
       const outcome = await createNamespaceIfAbsent(kube, { apiVersion: 'v1', kind: 'Namespace', metadata });
@@ -168,6 +176,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
 
     /** Server-side applies the space's LimitRange (container default requests and limits). */
     async applySpaceLimits(args: SpaceArgs): Promise<{ name: string }> {
+      const kube = await kubeOf(args);
       const lr = await applyObject(kube, limitRange(args.space.namespace, spaceLabels(args.vdc, args.space)));
       return { name: lr.metadata?.name ?? '' };
     },
@@ -187,7 +196,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
       const labels = spaceLabels(args.vdc, args.space);
       const bindings = [];
       for (const { name, clusterRole } of SPACE_ROLE_BINDINGS) {
-        await applyObject(kube, roleBinding(args.space.namespace, name, clusterRole, subjects[clusterRole], labels));
+        await applyObject(await kubeOf(args), roleBinding(args.space.namespace, name, clusterRole, subjects[clusterRole], labels));
         bindings.push({ name, clusterRole, users: subjects[clusterRole] });
       }
       return { bindings };
@@ -201,7 +210,8 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
      * the window where this apply of an older quota lands after the change's apply of the newer one.
      */
     async recordSpace(args: SpaceArgs & { ticketId: string }): Promise<void> {
-      const ok = await store.spaces.record(args.vdc.id, { name: args.space.name, namespace: args.space.namespace, status: 'active', ticketId: args.ticketId, createdAt: new Date().toISOString() });
+      const pool = (await kubeOf(args)).pool;
+      const ok = await store.spaces.record(args.vdc.id, { name: args.space.name, namespace: args.space.namespace, status: 'active', ticketId: args.ticketId, createdAt: new Date().toISOString(), pool });
       if (!ok) throw ApplicationFailure.nonRetryable(`VDC ${args.vdc.id} no longer exists`, SPACE_ERRORS.vdcMissing);
       await settleSpaceQuota(args);
     },
@@ -221,6 +231,7 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
      * ticket) is deleted; otherwise returns `not-owned` and touches nothing. Safe to retry at any point.
      */
     async deleteSpaceNamespace(args: SpaceArgs & { createdBy?: string }): Promise<{ outcome: 'deleted' | 'absent' | 'not-owned' }> {
+      const kube = await kubeOf(args);
       const ctx = Context.current();
       let ns = await readNamespace(kube, args.space.namespace);
       if (!ns) return { outcome: 'absent' };

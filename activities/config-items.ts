@@ -5,11 +5,12 @@ import { WORKLOAD_LABELS } from '../common/workload.ts';
 import { configItemAad, type ConfigItemDoc } from '../store/config-items.ts';
 import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
-import type { KubeClients } from './kube/client.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
 import { applyWorkloadObject, deleteObject, readObject } from './kube/workload.ts';
 
 export interface ConfigItemActivityDeps {
-  kube: KubeClients;
+  /** Clients of the pool each namespace lives on. */
+  pools: PoolClients;
   store: Store;
   /** Opens sealed Secret values; absent when the worker has no credentials key (Secret applies then fail). */
   credentials?: CredentialCipher;
@@ -34,7 +35,7 @@ export function configItemObject(doc: ConfigItemDoc, open: (doc: ConfigItemDoc) 
 
 /** Activities of the config center: apply one stored revision of an item to its namespace, or delete it. */
 export function createConfigItemActivities(deps: ConfigItemActivityDeps) {
-  const { kube, store } = deps;
+  const { pools, store } = deps;
 
   const openValues = (doc: ConfigItemDoc): Record<string, string> => {
     if (!doc.sealed) return {};
@@ -56,6 +57,7 @@ export function createConfigItemActivities(deps: ConfigItemActivityDeps) {
     async applyConfigItem(args: { id: string; revision: number }): Promise<{ applied: string }> {
       const doc = await store.configItems.withValues(args.id);
       if (!doc || doc.revision !== args.revision) throw ApplicationFailure.nonRetryable(`config item ${args.id} is no longer at revision ${args.revision}`, CONFIG_FAILURES.stale);
+      const kube = await pools.forNamespace(doc.vdcId, doc.namespace);
       const live = await readObject(kube, ref(doc.namespace, doc.kind, doc.name));
       if (live && live.metadata?.labels?.[CONFIG_CENTER_LABEL] !== 'true') {
         throw ApplicationFailure.nonRetryable(`${doc.kind} ${doc.namespace}/${doc.name} already exists in the cluster and is not managed by the config center`, 'KubernetesRefused');
@@ -67,6 +69,7 @@ export function createConfigItemActivities(deps: ConfigItemActivityDeps) {
     /** Deletes the item's object if present and owned by the config center (absent = done). */
     async deleteConfigItem(args: { namespace: string; kind: ConfigKind; name: string }): Promise<{ deleted: boolean }> {
       const o = ref(args.namespace, args.kind, args.name);
+      const kube = await pools.forOwnedNamespace(args.namespace);
       const live = await readObject(kube, o);
       if (!live || live.metadata?.labels?.[CONFIG_CENTER_LABEL] !== 'true') return { deleted: false };
       await deleteObject(kube, o);

@@ -3,13 +3,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { NetworkSyncResult, RenderedPolicyView } from '../common/network.ts';
 import type { Store } from '../store/index.ts';
 import { networkStore } from '../store/network.ts';
-import type { KubeClients } from './kube/client.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
 import { livePolicies, renderNetworkPolicies, stalePolicies } from './kube/network-policy.ts';
 import { applyObject } from './kube/space.ts';
 import { deleteObject, dryRunApply } from './kube/workload.ts';
 
 export interface NetworkActivityDeps {
-  kube: KubeClients;
+  /** Clients of the VDC's pools: each policy goes to the pool its namespace lives on. */
+  pools: PoolClients;
   store: Store;
 }
 
@@ -26,7 +27,7 @@ function readable(o: KubernetesObject): KubernetesObject {
 
 /** Activities of security groups and space network defaults: render, apply and prune NetworkPolicies. */
 export function createNetworkActivities(deps: NetworkActivityDeps) {
-  const { kube, store } = deps;
+  const { pools, store } = deps;
   const network = networkStore(store.conn);
   return {
     /**
@@ -41,27 +42,30 @@ export function createNetworkActivities(deps: NetworkActivityDeps) {
       const spaces = (vdc?.spaces ?? []).map((s) => ({ name: s.name, namespace: s.namespace }));
       const desired = renderNetworkPolicies({ vdcId: args.vdcId, groups, spaces, defaults });
       const refusals: string[] = [];
+      const kubeOf = (o: KubernetesObject) => pools.forNamespace(args.vdcId, o.metadata?.namespace ?? '');
       for (const o of desired) {
-        const refused = await dryRunApply(kube, o);
+        const refused = await dryRunApply(await kubeOf(o), o);
         if (refused) refusals.push(refused);
       }
       if (refusals.length > 0) throw ApplicationFailure.nonRetryable(refusals.join('; '), 'KubernetesRefused');
       const applied: string[] = [];
       for (const o of desired) {
-        await applyObject(kube, o);
+        await applyObject(await kubeOf(o), o);
         applied.push(where(o));
       }
       const deleted: string[] = [];
-      for (const o of await stalePolicies(kube, args.vdcId, desired)) {
-        await deleteObject(kube, o);
-        deleted.push(where(o));
+      for (const kube of await pools.forVdcPools(args.vdcId)) {
+        for (const o of await stalePolicies(kube, args.vdcId, desired)) {
+          await deleteObject(kube, o);
+          deleted.push(where(o));
+        }
       }
       return { applied, deleted };
     },
 
     /** The live NetworkPolicies rendered for the VDC (or one of its groups), as YAML. */
     async readNetworkPolicies(args: { vdcId: string; groupId?: string }): Promise<RenderedPolicyView[]> {
-      const items = await livePolicies(kube, args.vdcId, args.groupId);
+      const items = (await Promise.all((await pools.forVdcPools(args.vdcId)).map((kube) => livePolicies(kube, args.vdcId, args.groupId)))).flat();
       // List items carry no apiVersion/kind; dumpYaml needs them to write the wire names (`from`, not the model's `_from`).
       return items.map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '', yaml: dumpYaml(readable({ ...o, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' })) }));
     },

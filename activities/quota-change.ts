@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { poolOfNamespace } from '../common/tenancy.ts';
 import type { Quota, QuotaDiffLine, QuotaPreview, QuotaResource } from '../common/tickets.ts';
 import { QUOTA_RESOURCES } from '../common/tickets.ts';
 import type { VdcRef } from '../common/quota-change-workflow.ts';
@@ -10,12 +11,20 @@ import type { Store } from '../store/index.ts';
 import type { TicketProjection } from '../store/tickets.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
-import type { KubeClients } from './kube/client.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
+import { readNamespace } from './kube/space.ts';
 import { applyQuota as applyResourceQuota, readQuota } from './kube/quota.ts';
 import { ledgerLinesFromHistory, type ApplyQuotaResult } from './ledger-from-history.ts';
 
+/** Failure types of quota preflight (non-retryable: nothing was written, the ticket ends `failed`). */
+export const QUOTA_FAILURES = {
+  /** The VDC's namespace or its ResourceQuota does not exist on its pool (not provisioned, or removed by hand). */
+  notProvisioned: 'QuotaNotProvisioned',
+} as const;
+
 export interface QuotaActivityDeps {
-  kube: KubeClients;
+  /** Clients of the pool each namespace lives on (the VDC's pool, with that pool's sealed credentials). */
+  pools: PoolClients;
   store: Store;
   /** Reads workflow histories for the ledger (the ledger is derived from history, not from arguments). */
   temporal: Client;
@@ -47,12 +56,13 @@ export function sumQuotas(quotas: readonly Quota[]): Quota {
 }
 
 /**
- * The namespaces a VDC's quota is enforced in: its first namespace, then each active application space
- * (a space being deleted is left alone). An unknown namespace (no VDC record) is just itself.
+ * The namespaces a VDC's quota is enforced in: its first namespace, then each active application space on the
+ * same (primary) pool (a space being deleted is left alone). An unknown namespace (no VDC record) is just itself.
+ * Further pools of the VDC carry their own quota (see `vdcPools`) and are not touched by a change of this one.
  */
 export async function vdcNamespaces(store: Store, firstNamespace: string, vdcId?: string): Promise<string[]> {
   const vdc = vdcId ? await store.vdcs.get(vdcId) : await store.vdcs.byNamespace(firstNamespace);
-  const spaces = (vdc?.spaces ?? []).filter((s) => s.status === 'active').map((s) => s.namespace);
+  const spaces = (vdc?.spaces ?? []).filter((s) => s.status === 'active' && (s.pool ?? vdc?.pool) === vdc?.pool).map((s) => s.namespace);
   return [...new Set([firstNamespace, ...spaces])];
 }
 
@@ -64,13 +74,13 @@ const isNotFoundRefusal = (err: unknown): boolean =>
  * namespaces. Idempotent (same quota again is a no-op). A space namespace that no longer exists is
  * skipped; the first namespace missing is a `KubernetesRefused` failure. Returns the namespaces applied.
  */
-export async function applyVdcQuota(deps: Pick<QuotaActivityDeps, 'kube' | 'store'>, vdc: VdcRef, quota: Quota): Promise<string[]> {
-  const { kube, store } = deps;
+export async function applyVdcQuota(deps: Pick<QuotaActivityDeps, 'pools' | 'store'>, vdc: VdcRef, quota: Quota): Promise<string[]> {
+  const { pools, store } = deps;
   await store.vdcs.setQuota(vdc.id, quota);
   const applied: string[] = [];
   for (const ns of await vdcNamespaces(store, vdc.namespace, vdc.id)) {
     try {
-      await applyResourceQuota(kube, ns, quota, { 'edgeport.io/vdc': vdc.id });
+      await applyResourceQuota(await pools.forNamespace(vdc.id, ns), ns, quota, { 'edgeport.io/vdc': vdc.id });
       applied.push(ns);
     } catch (err) {
       if (ns === vdc.namespace || !isNotFoundRefusal(err)) throw err;
@@ -81,18 +91,29 @@ export async function applyVdcQuota(deps: Pick<QuotaActivityDeps, 'kube' | 'stor
 
 /** Activities of the quota-change process, built once per worker over injected clients. */
 export function createQuotaActivities(deps: QuotaActivityDeps) {
-  const { kube, store, temporal, crashPoint } = deps;
+  const { pools, store, temporal, crashPoint } = deps;
   const pricing = costPreviewer(store);
   return {
     /**
      * Reads the ResourceQuota of every namespace of the VDC (its first namespace and each active
      * application space) and records the diff approvers will see: `current` is the quota in force (the
-     * first namespace's), `used` is summed over the namespaces. Read-only.
+     * first namespace's), `used` is summed over the namespaces. Read-only, on the VDC's pool.
+     * A quota that could not be applied is refused here, before anyone approves: the first namespace or its
+     * ResourceQuota missing on the pool (`QuotaNotProvisioned`), the pool unknown or its credentials unreadable.
      */
     async preflightQuota(args: { namespace: string; requested: Quota }): Promise<QuotaPreview> {
       const vdc = await store.vdcs.byNamespace(args.namespace);
-      const namespaces = await vdcNamespaces(store, args.namespace, vdc?._id);
-      const readings = await Promise.all(namespaces.map((ns) => readQuota(kube, ns)));
+      if (!vdc) throw ApplicationFailure.nonRetryable(`no VDC has namespace ${args.namespace}`, 'VdcNotFound');
+      const namespaces = await vdcNamespaces(store, args.namespace, vdc._id);
+      const kube = await pools.forNamespace(vdc._id, args.namespace);
+      const where = `namespace ${args.namespace} on pool ${poolOfNamespace(vdc, args.namespace)}`;
+      if (!(await readNamespace(kube, args.namespace))) {
+        throw ApplicationFailure.nonRetryable(`${where} does not exist: VDC ${vdc._id} is not provisioned (${vdc.provisioning?.state ?? 'no provisioning recorded'}${vdc.provisioning?.reason ? `: ${vdc.provisioning.reason}` : ''})`, QUOTA_FAILURES.notProvisioned);
+      }
+      const readings = await Promise.all(namespaces.map(async (ns) => readQuota(await pools.forNamespace(vdc._id, ns), ns)));
+      if (Object.keys(readings[0]?.hard ?? {}).length === 0) {
+        throw ApplicationFailure.nonRetryable(`${where} has no Edgeport ResourceQuota: VDC ${vdc._id} is not provisioned; retry its provisioning first`, QUOTA_FAILURES.notProvisioned);
+      }
       const hard = readings[0]?.hard ?? {};
       const used = sumQuotas(readings.map((r) => r.used));
       const diff: QuotaDiffLine[] = (Object.keys(args.requested) as QuotaResource[])
@@ -107,7 +128,7 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
         requested: args.requested,
         diff,
         checkedAt: new Date().toISOString(),
-        cost: await pricing.quota(vdc?.pool, hard, args.requested),
+        cost: await pricing.quota(vdc.pool, hard, args.requested),
       };
     },
 

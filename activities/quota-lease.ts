@@ -18,7 +18,7 @@ function leaseTicket(ctx: Context): string {
   return id;
 }
 
-export function createQuotaLeaseActivities(deps: Pick<QuotaActivityDeps, 'kube' | 'store'>) {
+export function createQuotaLeaseActivities(deps: Pick<QuotaActivityDeps, 'pools' | 'store'>) {
   const { store } = deps;
   return {
     /** The quota recorded on the VDC now. Read-only. @throws `VdcNotFound` (non-retryable) */

@@ -5,7 +5,7 @@ import { createSpaceActivities, type SpaceArgs } from './application-space.ts';
 import { applyVdcQuota } from './quota-change.ts';
 import { spaceNamespace, type Quota } from '../common/tickets.ts';
 import { seedVdc } from '../stack/seed.ts';
-import { stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { stackEnv, testPoolClients, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 
 /**
@@ -32,13 +32,13 @@ describe('quota change racing a space creation', () => {
     await seedVdc(store, kube, { id: vdcId, name: vdcId, domainId: 'race-domain', quota: oldQuota });
     const vdc = { id: vdcId, name: vdcId, domainId: 'race-domain', namespace: `vdc-${vdcId}`, pool: 'local' };
     const args: SpaceArgs = { vdc, space: { name: 'web', namespace: spaceNamespace(vdcId, 'web') } };
-    const activities = createSpaceActivities({ kube, store, crashPoint: () => undefined });
+    const activities = createSpaceActivities({ pools: testPoolClients(store), store, crashPoint: () => undefined });
     const ticketId = uniqueName('tkt');
 
     await activities.applySpaceNamespace({ ...args, ticketId, labels: {} });
     expect((await activities.applySpaceQuota(args)).quota).toEqual(oldQuota);
     // The quota change runs now: the space is not recorded on the VDC yet, so only the first namespace gets it.
-    expect(await applyVdcQuota({ kube, store }, vdc, newQuota)).toEqual([vdc.namespace]);
+    expect(await applyVdcQuota({ pools: testPoolClients(store), store }, vdc, newQuota)).toEqual([vdc.namespace]);
     expect((await readQuota(kube, args.space.namespace)).hard.pods).toBe(oldQuota.pods);
 
     await activities.recordSpace({ ...args, ticketId });

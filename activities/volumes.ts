@@ -4,13 +4,16 @@ import { VOLUME_ERRORS, VOLUME_LABELS, type LiveClaim } from '../common/volumes.
 import { STORAGE_RULES } from '../common/workload.ts';
 import type { Store } from '../store/index.ts';
 import { volumeStore } from '../store/volumes.ts';
+import { poolOfNamespace } from '../common/tenancy.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
 import { applyObject } from './kube/space.ts';
 import { claimUsers, deleteObject, dryRunApply, persistentVolumeClaim, readObject } from './kube/workload.ts';
 import { volumeMeteringFact, type VolumeMeteringFact } from './ledger-volumes.ts';
 
 export interface VolumeActivityDeps {
-  kube: KubeClients;
+  /** Clients of the pool each namespace lives on. */
+  pools: PoolClients;
   store: Store;
 }
 
@@ -48,12 +51,12 @@ export async function liveClaims(kube: KubeClients, namespaces: string[]): Promi
 
 /** Activities of standalone volumes (PersistentVolumeClaims made with the volume API). */
 export function createVolumeActivities(deps: VolumeActivityDeps) {
-  const { kube, store } = deps;
+  const { pools, store } = deps;
   const volumes = volumeStore(store.conn);
   /** The storage the volume holds from now on (`size` null: deleted), for the ledger (issue 11: metered). */
   const metered = async (args: { vdcId: string; namespace: string; name: string }, size: string | null): Promise<VolumeMeteringFact> => {
     const vdc = await store.vdcs.get(args.vdcId);
-    return volumeMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc?.pool }, args, size, new Date().toISOString());
+    return volumeMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc ? poolOfNamespace(vdc, args.namespace) : undefined }, args, size, new Date().toISOString());
   };
   return {
     /**
@@ -65,6 +68,7 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
     async applyVolume(args: { vdcId: string; namespace: string; name: string }): Promise<{ size: string; metered: VolumeMeteringFact }> {
       const v = await volumes.get(args.namespace, args.name);
       if (!v || v.vdcId !== args.vdcId) throw ApplicationFailure.nonRetryable(`no volume ${args.name} recorded in ${args.namespace}`, 'KubernetesRefused');
+      const kube = await pools.forNamespace(args.vdcId, args.namespace);
       const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
       if (live && live.metadata?.labels?.[VOLUME_LABELS.standalone] !== args.name) {
         throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.duplicateVolume}: a claim ${args.name} already exists in namespace ${args.namespace}`, VOLUME_ERRORS.exists);
@@ -83,6 +87,7 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
      * (a retry after the delete went through): either way the result meters the volume at 0 from now on.
      */
     async deleteVolume(args: { vdcId: string; namespace: string; name: string }): Promise<{ metered: VolumeMeteringFact }> {
+      const kube = await pools.forNamespace(args.vdcId, args.namespace);
       const users = await claimUsers(kube, args.namespace, args.name, '');
       if (users.length > 0) throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${args.name} is mounted by ${users.join(', ')} and cannot be deleted`, VOLUME_ERRORS.inUse);
       const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
@@ -96,7 +101,8 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
 
     /** Every claim of the namespaces with its phase, capacity and who mounts it now. */
     async listClaims(args: { namespaces: string[] }): Promise<LiveClaim[]> {
-      return liveClaims(kube, args.namespaces);
+      const claims = await Promise.all(args.namespaces.map(async (ns) => liveClaims(await pools.forOwnedNamespace(ns), [ns])));
+      return claims.flat();
     },
   };
 }

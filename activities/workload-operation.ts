@@ -6,13 +6,15 @@ import { isOwnedVolume, type WorkloadRecord } from '../common/workload.ts';
 import { specAfter } from '../policies/workload-operation.ts';
 import type { Store } from '../store/index.ts';
 import { workloadOperationStore, type WorkloadOperationStore } from '../store/workload-operations.ts';
-import type { KubeClients } from './kube/client.ts';
+import { poolOfNamespace } from '../common/tenancy.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
 import { applyOperation, deleteWorkload, RESTART_ANNOTATION } from './kube/workload-ops.ts';
 import { claimUsers, workloadObjects } from './kube/workload.ts';
 import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
 
 export interface WorkloadOperationDeps {
-  kube: KubeClients;
+  /** Clients of the pool each namespace lives on. */
+  pools: PoolClients;
   store: Store;
   /** Defaults to the store over `store.conn`. */
   operations?: WorkloadOperationStore;
@@ -82,7 +84,7 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
   const metered = async (spec: WorkloadRecord['spec'] | null, kind: WorkloadRecord['kind']): Promise<{ metered?: WorkloadMeteringFact }> => {
     if (!METERED_OPS.has(op.op)) return {};
     const vdc = await deps.store.vdcs.get(args.vdcId);
-    return { metered: workloadMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc?.pool }, { namespace, name, kind }, spec, args.at) };
+    return { metered: workloadMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc ? poolOfNamespace(vdc, namespace) : undefined }, { namespace, name, kind }, spec, args.at) };
   };
   const dayTwo = await ops.get(namespace, name);
   const done = dayTwo.operations.find((o) => o.id === args.opId);
@@ -95,7 +97,7 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
   if (!record) throw ApplicationFailure.nonRetryable(`no workload ${name} in ${namespace}`, WORKLOAD_OPERATION_ERRORS.notFound);
   const entry = (changes: string[]) => ({ id: args.opId, op: op.op, at: args.at, actor: { sub: args.actor.sub, name: args.actor.name }, via: args.via, changes });
   if (op.op === 'delete') {
-    const deleted = await deleteWorkload(deps.kube, record);
+    const deleted = await deleteWorkload(await deps.pools.forOwnedNamespace(namespace), record);
     const changes = deleted.map((d) => `deleted ${d}`);
     await ops.record(args.vdcId, namespace, name, entry(changes), { stoppedReplicas: null, restartedAt: null, restartedRevision: null });
     await deps.store.workloads.remove(namespace, name);
@@ -104,7 +106,7 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
   const next = specAfter(record.spec, op, dayTwo);
   const change = stateAfter(op, record, args.at);
   const changes = op.op === 'restart' ? [`${RESTART_ANNOTATION}: ${args.at}`] : specDiff(record.spec, next);
-  await applyOperation(deps.kube, record, op, next, merged(dayTwo, change));
+  await applyOperation(await deps.pools.forOwnedNamespace(namespace), record, op, next, merged(dayTwo, change));
   if (changes.length > 0 && op.op !== 'restart') await deps.store.workloads.setCurrentSpec(namespace, name, next);
   await ops.record(args.vdcId, namespace, name, entry(changes), change);
   return { changes, ...(await metered(next, record.kind)) };
@@ -121,7 +123,7 @@ export async function previewWorkloadOperation(deps: WorkloadOperationDeps, args
   else if (op.op === 'delete') {
     changes = workloadObjects(record.spec, { vdcId: record.vdcId, namespace, ticketId: record.ticketId, revision: record.revision }).map((o) => `delete ${o.kind}/${o.metadata?.name}`);
     for (const v of (record.spec.volumes ?? []).filter(isOwnedVolume)) {
-      const users = await claimUsers(deps.kube, namespace, v.name, name);
+      const users = await claimUsers(await deps.pools.forOwnedNamespace(namespace), namespace, v.name, name);
       if (users.length > 0) errors.push(`storage rule volume-in-use: volume ${v.name} is mounted by ${users.join(', ')} and cannot be deleted`);
     }
   } else if (op.op === 'restart') changes = [`restart every pod of ${name}`];

@@ -14,6 +14,7 @@ import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-worklo
 import { imageDeployProblems, workloadArchitectures } from './registry/deploy-gate.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
 import { missingConfigRefs } from './kube/config-refs.ts';
 import { parseQuantity } from './kube/quantity.ts';
 import { readQuota } from './kube/quota.ts';
@@ -21,7 +22,8 @@ import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
 import { applyWorkloadObject, claimUsers, deleteObject, dryRunPreview, pruneCandidates, readObject, rolloutState, workloadObjects, workloadPods } from './kube/workload.ts';
 
 export interface WorkloadActivityDeps {
-  kube: KubeClients;
+  /** Clients of the pool each namespace lives on. */
+  pools: PoolClients;
   store: Store;
   crashPoint: (name: Failpoint, firstAttempt?: boolean) => void;
   /** Edgeport's registry: images on it are checked at preflight (scan, architecture, signature). */
@@ -89,11 +91,12 @@ interface PodTemplateHolder {
 
 /** Activities of the workload process (deploy, upgrade, rollback); idempotent, keyed by namespace, name and ticket. */
 export function createWorkloadActivities(deps: WorkloadActivityDeps) {
-  const { kube, store, crashPoint } = deps;
+  const { pools, store, crashPoint } = deps;
   const pricing = costPreviewer(store);
+  const kubeOf = (namespace: string) => pools.forOwnedNamespace(namespace);
 
   /** Controllers of the namespace (Deployments, StatefulSets, Jobs, CronJobs) with the claims their pods mount. */
-  async function liveControllers(namespace: string): Promise<{ name: string; claims: string[] }[]> {
+  async function liveControllers(kube: KubeClients, namespace: string): Promise<{ name: string; claims: string[] }[]> {
     const out: { name: string; claims: string[] }[] = [];
     for (const kind of ['Deployment', 'StatefulSet', 'Job', 'CronJob'] as const) {
       try {
@@ -110,9 +113,9 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
   }
 
   /** The storage rules against the cluster as it is now (objects made outside Edgeport included). */
-  async function liveStorageProblems(spec: WorkloadSpec, namespace: string): Promise<string[]> {
+  async function liveStorageProblems(kube: KubeClients, spec: WorkloadSpec, namespace: string): Promise<string[]> {
     const problems: string[] = [];
-    const controllers = (await liveControllers(namespace)).filter((c) => c.name !== spec.name);
+    const controllers = (await liveControllers(kube, namespace)).filter((c) => c.name !== spec.name);
     for (const v of spec.volumes ?? []) {
       const pvc = await readObject<KubernetesObject & { spec?: { accessModes?: string[] } }>(kube, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: v.name, namespace } });
       if (isOwnedVolume(v)) {
@@ -130,7 +133,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
   }
 
   /** The volume-change rules against the live claims (size as requested now, access modes, class). */
-  async function liveVolumeChanges(spec: WorkloadSpec, namespace: string): Promise<string[]> {
+  async function liveVolumeChanges(kube: KubeClients, spec: WorkloadSpec, namespace: string): Promise<string[]> {
     type Pvc = KubernetesObject & { spec?: { accessModes?: string[]; storageClassName?: string; resources?: { requests?: { storage?: string } } } };
     const live: WorkloadSpec['volumes'] = [];
     for (const v of (spec.volumes ?? []).filter(isOwnedVolume)) {
@@ -165,6 +168,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
      * are collected into `errors` (the workflow fails the ticket on any); transient faults are retried.
      */
     async preflightWorkload(args: Omit<WorkloadArgs, 'revision'> & { action: WorkloadPreview['action'] }): Promise<WorkloadPreview> {
+      const kube = await kubeOf(args.namespace);
       const { spec, namespace } = args;
       const current = await store.workloads.get(namespace, spec.name);
       const revision = Math.max(0, ...(current?.revisions ?? []).map((r) => r.revision)) + 1;
@@ -193,12 +197,12 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       const recorded = (await store.workloads.list(args.vdc.id)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
       const standalone = await volumeStore(store.conn).list(args.vdc.id);
       for (const v of storageViolations(spec, namespace, recorded, standalone)) if (!errors.includes(v.message)) errors.push(v.message);
-      for (const p of await liveStorageProblems(spec, namespace)) if (!errors.includes(p)) errors.push(p);
-      for (const p of await liveVolumeChanges(spec, namespace)) if (!errors.includes(p)) errors.push(p);
+      for (const p of await liveStorageProblems(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
+      for (const p of await liveVolumeChanges(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
       for (const p of await missingConfigRefs(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
       if (deps.registry) {
         const rt = deps.registry;
-        const arches = await workloadArchitectures(kube.core, args.vdc.pool, spec.nodeSelector);
+        const arches = await workloadArchitectures(kube.core, kube.pool, spec.nodeSelector);
         for (const p of await imageDeployProblems({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy }, args.vdc.id, spec.containers, { arches })) errors.push(p.message);
       }
 
@@ -229,13 +233,14 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
         requests,
         errors,
         ...(conflicts.length > 0 ? { conflicts } : {}),
-        cost: await pricing.workload(args.vdc.pool, current?.spec, spec),
+        cost: await pricing.workload(kube.pool, current?.spec, spec),
         checkedAt: new Date().toISOString(),
       };
     },
 
     /** Server-side applies every object of the revision, in order (field manager `edgeport`). */
     async applyWorkload(args: WorkloadArgs): Promise<{ applied: string[] }> {
+      const kube = await kubeOf(args.namespace);
       const objects = workloadObjects(args.spec, { vdcId: args.vdc.id, namespace: args.namespace, ticketId: args.ticketId, revision: args.revision });
       for (const o of objects) await applyWorkloadObject(kube, o);
       return { applied: objects.map(objectKey) };
@@ -247,6 +252,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
      * `timeoutMs` passes.
      */
     async waitWorkloadRollout(args: { namespace: string; kind: WorkloadSpec['kind']; name: string; timeoutMs: number }): Promise<{ pods: string[] }> {
+      const kube = await kubeOf(args.namespace);
       const ctx = Context.current();
       crashPoint(FAILPOINTS.workerFailWorkloadRollout, ctx.info.attempt === 1);
       const deadline = Date.now() + args.timeoutMs;
@@ -274,6 +280,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
      * Compensation is the restore of the previous revision, which applies the deleted objects again.
      */
     async pruneWorkload(args: { namespace: string; name: string; objects: PlannedObject[] }): Promise<{ deleted: string[] }> {
+      const kube = await kubeOf(args.namespace);
       const ctx = Context.current();
       const candidates = await pruneCandidates(kube, args.namespace, args.name, []);
       const planned = args.objects.filter((p) => p.action === 'delete');
@@ -311,6 +318,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
      * that still carry this ticket's label) and waits, heartbeating, until they and their pods are gone.
      */
     async undoWorkload(args: WorkloadArgs & { created: PlannedObject[] }): Promise<{ restored?: number; deleted: string[] }> {
+      const kube = await kubeOf(args.namespace);
       const ctx = Context.current();
       const previous = await store.workloads.get(args.namespace, args.spec.name);
       const prev = previous?.revisions.filter((r) => r.ticketId !== args.ticketId).at(-1);

@@ -14,6 +14,10 @@ export function vdcStore(models: Models) {
     byNamespace(namespace: string): Promise<VdcDoc | null> {
       return Vdc.findOne({ namespace }).lean<VdcDoc>();
     },
+    /** The VDC owning `namespace`: its first namespace, a further pool's namespace or an application space. */
+    byAnyNamespace(namespace: string): Promise<VdcDoc | null> {
+      return Vdc.findOne({ $or: [{ namespace }, { 'placements.namespace': namespace }, { 'spaces.namespace': namespace }] }).lean<VdcDoc>();
+    },
     list(ids: string[] | 'all'): Promise<VdcDoc[]> {
       return Vdc.find(ids === 'all' ? {} : { _id: { $in: ids } }).sort({ _id: 1 }).lean<VdcDoc[]>();
     },

@@ -15,7 +15,6 @@ const WorkerConfigSchema = z.object({
   EDGEPORT_TEMPORAL_NAMESPACE: z.string().default('default'),
   EDGEPORT_MONGO_URL: z.string().url(),
   EDGEPORT_REDIS_URL: z.string().url().optional(),
-  EDGEPORT_KUBECONFIG: z.string().min(1),
   EDGEPORT_TASK_QUEUE: z.string().optional(),
   EDGEPORT_FAILPOINTS: list,
   EDGEPORT_WORKFLOW_BUNDLE: z.string().min(1).optional(),
@@ -41,7 +40,6 @@ export interface WorkerConfig {
   mongoUrl: string;
   /** Redis for BullMQ background jobs (report jobs); without it this process runs no BullMQ worker. */
   redisUrl?: string;
-  kubeconfig: string;
   taskQueue?: string;
   failpoints: string[];
   /** Temporal SDK runtime log level (bundling, worker state changes are INFO). */
@@ -80,7 +78,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     temporalNamespace: c.EDGEPORT_TEMPORAL_NAMESPACE,
     mongoUrl: c.EDGEPORT_MONGO_URL,
     ...(c.EDGEPORT_REDIS_URL ? { redisUrl: c.EDGEPORT_REDIS_URL } : {}),
-    kubeconfig: c.EDGEPORT_KUBECONFIG,
     ...(c.EDGEPORT_TASK_QUEUE ? { taskQueue: c.EDGEPORT_TASK_QUEUE } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
     ...(c.EDGEPORT_WORKFLOW_BUNDLE ? { workflowBundlePath: c.EDGEPORT_WORKFLOW_BUNDLE } : {}),

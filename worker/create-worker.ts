@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { failpoints } from '../activities/failpoints.ts';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createPoolClients } from '../activities/kube/pool-clients.ts';
 import { createRegistryRuntime, type RegistryRuntimeConfig } from '../activities/registry/runtime.ts';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
 import { credentialCipher } from '../store/credentials.ts';
@@ -24,10 +24,12 @@ export interface TicketWorkerOptions {
   temporalAddress: string;
   temporalNamespace: string;
   mongoUrl: string;
-  kubeconfig: string;
   taskQueue?: string;
   failpoints?: string[];
-  /** Key(s) opening stored pool credentials (secret); without them pool activities fail non-retryably. */
+  /**
+   * Key(s) opening stored pool credentials (secret): every tenant-facing Kubernetes call goes to the VDC's pool
+   * with that pool's credentials; without the key those activities fail non-retryably.
+   */
   credentials?: { key: string; previousKeys: string[] };
   /** The local OCI registry (its token key is a secret) and the scanner's advisory feed; absent → image activities fail non-retryably. */
   registry?: RegistryRuntimeConfig;
@@ -44,12 +46,13 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<Tic
   const connection = opts.connection ?? (ownConnection as NativeConnection);
   const clientConnection = opts.client ? undefined : await Connection.connect({ address: opts.temporalAddress });
   const client = opts.client ?? new Client({ connection: clientConnection as Connection, namespace: opts.temporalNamespace });
+  const credentials = opts.credentials ? credentialCipher(opts.credentials.key, opts.credentials.previousKeys) : undefined;
   const activities = createActivities({
-    kube: createKubeClients(opts.kubeconfig),
+    pools: createPoolClients({ store, credentials }),
     store,
     temporal: client,
     crashPoint: failpoints(opts.failpoints ?? []),
-    credentials: opts.credentials ? credentialCipher(opts.credentials.key, opts.credentials.previousKeys) : undefined,
+    credentials,
     ...(opts.registry ? { registry: createRegistryRuntime(opts.registry) } : {}),
   });
   const worker = await Worker.create({

@@ -46,7 +46,6 @@ beforeAll(async () => {
     temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'),
     temporalNamespace: 'default',
     mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
-    kubeconfig: stackEnv('EDGEPORT_KUBECONFIG'),
     taskQueue,
     credentials: { key, previousKeys: [] },
     registry: { driver: 'harbor', url: harbor.url, username: harbor.username, password: harbor.password },

@@ -33,7 +33,7 @@ let taskQueue: string;
 
 beforeAll(async () => {
   taskQueue = uniqueName('image-metering');
-  tw = await createTicketWorker({ temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), temporalNamespace: 'default', mongoUrl: stackEnv('EDGEPORT_MONGO_URL'), kubeconfig: stackEnv('EDGEPORT_KUBECONFIG'), taskQueue, registry });
+  tw = await createTicketWorker({ temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), temporalNamespace: 'default', mongoUrl: stackEnv('EDGEPORT_MONGO_URL'), credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] }, taskQueue, registry });
   run = tw.worker.run();
   temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
   for (const id of [a, b]) await tw.store.vdcs.upsert({ _id: id, name: id, domainId: 'img-domain', namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });

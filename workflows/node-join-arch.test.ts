@@ -32,7 +32,6 @@ beforeAll(async () => {
     temporalAddress: 'unused',
     temporalNamespace: env.namespace ?? 'default',
     mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
-    kubeconfig: stackEnv('EDGEPORT_KUBECONFIG'),
     credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] },
     connection: env.nativeConnection,
     client: env.client,

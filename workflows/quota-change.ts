@@ -18,8 +18,10 @@ const { applyQuota, restoreQuota, recordLedger } = proxyActivities<Activities>({
 /**
  * Patch ids. `quota-recheck`: re-run preflight right before applying; a changed hash goes back to approval.
  * `quota-compensate`: an apply that fails for good puts the previous quota back (ticket `compensated`).
+ * `quota-preflight-refusal`: a preflight that fails for good (VDC not provisioned on its pool, pool unknown or
+ * its credentials unreadable) ends the ticket `failed` with the reason, before any approval or write.
  */
-export const QUOTA_PATCHES = { recheck: 'quota-recheck', compensate: 'quota-compensate' } as const;
+export const QUOTA_PATCHES = { recheck: 'quota-recheck', compensate: 'quota-compensate', preflightRefusal: 'quota-preflight-refusal' } as const;
 /** Re-approval rounds after which a ticket whose cluster keeps changing fails instead of asking again. */
 const MAX_REAPPROVALS = 3;
 
@@ -33,7 +35,14 @@ const MAX_REAPPROVALS = 3;
  */
 export async function quotaChangeWorkflow(input: QuotaChangeInput): Promise<QuotaChangeResult> {
   const approval = ticketApproval<QuotaPreview>(input);
-  let preview = await preflightQuota({ namespace: input.vdc.namespace, requested: input.requested });
+  let preview: QuotaPreview;
+  try {
+    preview = await preflightQuota({ namespace: input.vdc.namespace, requested: input.requested });
+  } catch (err) {
+    // A quota that cannot be applied (namespace or pool missing) is refused before anyone approves.
+    if (!patched(QUOTA_PATCHES.preflightRefusal)) throw err;
+    return approval.finish('failed', `preflight: ${failureMessage(err)}`);
+  }
   const closed = await approval.awaitApproval(preview);
   if (closed) return closed;
   if (patched(QUOTA_PATCHES.recheck)) {

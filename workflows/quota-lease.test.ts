@@ -12,7 +12,7 @@ import { spaceNamespace, type Quota } from '../common/tickets.ts';
 import { decideQuotaChange } from '../policies/quota-change.ts';
 import { decideQuotaLease } from '../policies/quota-lease.ts';
 import { namespaceOf, seedVdc } from '../stack/seed.ts';
-import { stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { stackEnv, testPoolClients, uniqueName } from '../stack/testing/env.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { quotaChangeWorkflow } from './quota-change.ts';
 import { quotaLeaseWorkflow } from './quota-lease.ts';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     temporalAddress: 'unused',
     temporalNamespace: env.namespace ?? 'default',
     mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
-    kubeconfig: stackEnv('EDGEPORT_KUBECONFIG'),
+    credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] },
     taskQueue,
     connection: env.nativeConnection,
     client: env.client,
@@ -242,7 +242,7 @@ describe('a quota change during a lease', () => {
     expect((await tw.store.vdcs.get(t.id))?.leases).toEqual([{ ticketId: t.input.ticketId, base, delta: { cpu: 4 }, endsAt: (await t.handle.query(leaseQuery)).endsAt }]);
 
     // The quota change's apply step, run as its activity while the lease is in force: memory 8 → 12.
-    const quotaActivities = createQuotaActivities({ kube, store: tw.store, temporal: env.client, crashPoint: () => undefined });
+    const quotaActivities = createQuotaActivities({ pools: testPoolClients(tw.store), store: tw.store, temporal: env.client, crashPoint: () => undefined });
     const current = (await tw.store.vdcs.get(t.id))!.quota;
     const applied: ApplyQuotaResult = await new MockActivityEnvironment().run(quotaActivities.applyQuota, { vdc: t.vdc, current, requested: { memoryGi: 12 } });
     expect(applied.quota).toEqual({ cpu: 8, memoryGi: 12, pods: 20 });

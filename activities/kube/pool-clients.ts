@@ -23,6 +23,8 @@ export interface PoolClients {
   forPool(poolId: string): Promise<PoolKubeClients>;
   /** The pool of `namespace` of VDC `vdcId` (its first namespace, a placement's or a space's). @throws `VdcNotFound` too */
   forNamespace(vdcId: string, namespace: string): Promise<PoolKubeClients>;
+  /** The pool of a namespace, found from the VDC owning it (activities whose input names only the namespace). */
+  forOwnedNamespace(namespace: string): Promise<PoolKubeClients>;
   /** Every pool the VDC is placed on, primary first. */
   forVdcPools(vdcId: string): Promise<PoolKubeClients[]>;
 }
@@ -70,6 +72,11 @@ export function createPoolClients(deps: { store: Store; credentials?: Credential
     forPool,
     async forNamespace(vdcId, namespace) {
       return forPool(poolOfNamespace(await vdcOf(vdcId), namespace));
+    },
+    async forOwnedNamespace(namespace) {
+      const vdc = await deps.store.vdcs.byAnyNamespace(namespace);
+      if (!vdc) throw ApplicationFailure.nonRetryable(`no VDC owns namespace ${namespace}`, VDC_NOT_FOUND);
+      return forPool(poolOfNamespace(vdc, namespace));
     },
     async forVdcPools(vdcId) {
       const vdc = await vdcOf(vdcId);

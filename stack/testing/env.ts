@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createPoolClients, type PoolClients } from '../../activities/kube/pool-clients.ts';
+import { credentialCipher } from '../../store/credentials.ts';
+import type { Store } from '../../store/index.ts';
 
 /**
  * Settings of the running test stack, exported by `stack/cli.ts test` (npm test). Integration tests
@@ -17,3 +20,11 @@ export function appEnvFromProcess(): Record<string, string> {
 
 /** A DNS-label-safe unique name, so tests never share objects. */
 export const uniqueName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+
+/**
+ * The worker's pool clients over the test stack's MongoDB (pools `local` and `edge-1` are registered by the
+ * stack's seed): tests run activities against the pool a VDC lives on, as the worker does.
+ */
+export function testPoolClients(store: Store): PoolClients {
+  return createPoolClients({ store, credentials: credentialCipher(stackEnv('EDGEPORT_CREDENTIALS_KEY')) });
+}

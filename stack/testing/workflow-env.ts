@@ -37,7 +37,7 @@ export function useTimeSkippingWorkers<K extends string>(specs: Record<K, { queu
           temporalAddress: 'unused',
           temporalNamespace: ctx.env.namespace ?? 'default',
           mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
-          kubeconfig: stackEnv('EDGEPORT_KUBECONFIG'),
+          credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] },
           taskQueue,
           connection: ctx.env.nativeConnection,
           client: ctx.env.client,
