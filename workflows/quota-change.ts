@@ -4,9 +4,10 @@ import type { QuotaChangeInput, QuotaChangeResult } from '../common/quota-change
 import type { QuotaPreview } from '../common/tickets.ts';
 import { failureMessage, ticketApproval } from './approval.ts';
 
+/** Bounded (about 2.5 min): a pool unreachable for that long fails the ticket at preflight, naming the error. */
 const { preflightQuota } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 });
 
 const { applyQuota, restoreQuota, recordLedger } = proxyActivities<Activities>({

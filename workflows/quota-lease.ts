@@ -7,7 +7,7 @@ import { failureMessage, ticketApproval } from './approval.ts';
 
 const { preflightQuota, readVdcQuota } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['VdcNotFound'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['VdcNotFound'] },
 });
 
 /** Short writes (a few namespaces); bounded by startToClose only, so a loaded worker is not timed out mid-apply. */
@@ -21,8 +21,10 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * Patch ids. `lease-abandon`: an apply that failed for good is compensated (`abandonLeaseQuota`: quota
  * back, lease record removed), so no later quota change is billed net of a lease that never ran.
+ * `lease-preflight-refusal`: a preflight that fails for good (VDC not provisioned on its pool, pool unknown)
+ * ends the ticket `failed` with the reason before any approval or write.
  */
-export const LEASE_PATCHES = { abandon: 'lease-abandon' } as const;
+export const LEASE_PATCHES = { abandon: 'lease-abandon', preflightRefusal: 'lease-preflight-refusal' } as const;
 
 /**
  * One quota-lease ticket (a time-boxed temporary increase): preflight → approval chain (shared mechanics
@@ -36,7 +38,14 @@ export async function quotaLeaseWorkflow(input: QuotaLeaseInput): Promise<QuotaL
   const approval = ticketApproval<QuotaPreview>(input);
   const lease: LeaseInfo = { phase: 'awaiting-approval' };
   setHandler(leaseQuery, () => lease);
-  const preview = await preflightQuota({ namespace: input.vdc.namespace, requested: input.leased });
+  let preview: QuotaPreview;
+  try {
+    preview = await preflightQuota({ namespace: input.vdc.namespace, requested: input.leased });
+  } catch (err) {
+    if (!patched(LEASE_PATCHES.preflightRefusal)) throw err;
+    lease.phase = 'closed';
+    return approval.finish('failed', `preflight: ${failureMessage(err)}`);
+  }
   const closed = await approval.awaitApproval(preview);
   if (closed) {
     lease.phase = 'closed';
