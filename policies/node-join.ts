@@ -13,8 +13,8 @@ export interface NodeJoinPolicyInput {
   nodeName: string;
   taints: readonly NodeTaint[];
   tokenTtlMinutes: number;
-  /** The pool the VDC lives in, when known. */
-  vdcPool?: string;
+  /** The pools the VDC lives on (primary first), when known. */
+  vdcPools?: readonly string[];
   /** Roles the requester can act as in approval chains of this VDC. */
   requesterRoles: readonly Role[];
 }
@@ -30,8 +30,8 @@ const opsStep = { step: 0, role: ROLES.opsAdmin, label: 'Operations admin' };
  *   token lifetime above {@link LONG_TOKEN_MINUTES}.
  */
 export function decideNodeJoin(input: NodeJoinPolicyInput): TicketDecision {
-  if (input.vdcPool !== undefined && input.pool !== input.vdcPool) {
-    return { version: NODE_JOIN_POLICY_VERSION, outcome: 'deny', reason: `the VDC lives in resource pool ${input.vdcPool}, not ${input.pool}`, field: 'pool' };
+  if (input.vdcPools !== undefined && !input.vdcPools.includes(input.pool)) {
+    return { version: NODE_JOIN_POLICY_VERSION, outcome: 'deny', reason: `the VDC lives in resource pool${input.vdcPools.length === 1 ? '' : 's'} ${input.vdcPools.join(', ')}, not ${input.pool}`, field: 'pool' };
   }
   const seen = new Set<string>();
   for (const t of input.taints) {

@@ -120,7 +120,7 @@ describe('applicationSpaceWorkflow', () => {
     expect(bindings.edit?.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `oidc:${members.vdcUser.sub}` }]);
     expect(bindings.view?.roleRef.name).toBe('view');
 
-    expect(await tw.store.spaces.list(vdcId)).toEqual([{ name: 'web', namespace, status: 'active', ticketId: input.ticketId, createdAt: expect.any(String) }]);
+    expect(await tw.store.spaces.list(vdcId)).toEqual([{ name: 'web', namespace, status: 'active', ticketId: input.ticketId, createdAt: expect.any(String), pool: 'local' }]);
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'completed', preview: { action: 'create', namespace } });
   });
 

@@ -50,7 +50,7 @@ afterAll(async () => {
 function newTicket(over: Partial<NodeJoinRequest> = {}): NodeJoinInput {
   const vdcId = uniqueName('nja');
   const body: NodeJoinRequest = { type: 'node-join', vdcId, pool: 'local', nodeName: uniqueName('edge-arch'), tokenTtlMinutes: 30, ...over };
-  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPool: 'local', requesterRoles: ['vdc-admin'] });
+  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPools: ['local'], requesterRoles: ['vdc-admin'] });
   if (decision.outcome === 'deny') throw new Error(`test setup: denied: ${decision.reason}`);
   return {
     ticketId: uniqueName('tkt'),

@@ -69,7 +69,7 @@ afterAll(async () => {
 async function newTicket(over: Partial<NodeJoinRequest> = {}): Promise<NodeJoinInput> {
   const vdcId = uniqueName('nj');
   const body: NodeJoinRequest = { type: 'node-join', vdcId, pool: 'local', nodeName: uniqueName('edge-join'), tokenTtlMinutes: 30, ...over };
-  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: body.taints ?? [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPool: 'local', requesterRoles: ['vdc-admin'] });
+  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: body.taints ?? [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPools: ['local'], requesterRoles: ['vdc-admin'] });
   if (decision.outcome === 'deny') throw new Error(`test setup: denied: ${decision.reason}`);
   const vdc = { id: vdcId, name: vdcId, domainId, namespace: `vdc-${vdcId}`, pool: 'local' };
   const input: NodeJoinInput = {

@@ -98,7 +98,7 @@ describe('quota change compensation', () => {
     const result = await handle.result();
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/^preflight: namespace vdc-qn-\S+ on pool local does not exist: VDC \S+ is not provisioned \(failed: pool local unreachable\)/);
-    expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'failed', error: result.error, approvals: [] });
+    expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'failed', error: result.error });
     expect((await tw.store.vdcs.get(vdcId))?.quota).toEqual(current);
     expect(await kube.core.readNamespace({ name: input.vdc.namespace }).catch(() => undefined)).toBeUndefined();
     expect(await tw.store.ledger.byWorkflow(input.ticketId)).toEqual([]);

@@ -51,8 +51,10 @@ export interface TicketPolicyContext<P> {
     workloads?: readonly WorkloadRecord[];
     /** The VDC's standalone volumes (volume API): mountable with `existing: true`, their names taken. */
     volumes?: readonly StandaloneVolume[];
-    /** The resource pool the VDC lives in. */
+    /** The resource pool the VDC lives in (its primary pool). */
     pool?: string;
+    /** Every pool the VDC lives on, primary first. */
+    pools?: readonly string[];
     /** The VDC's monthly budget, when set. */
     monthlyBudget?: MonthlyBudget;
   };
@@ -200,7 +202,7 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
     type: 'node-join',
     schema: NodeJoinRequestSchema,
     decide: ({ payload, vdc, requesterRoles }) =>
-      decideNodeJoin({ pool: payload.pool, nodeName: payload.nodeName, taints: payload.taints ?? [], tokenTtlMinutes: payload.tokenTtlMinutes, vdcPool: vdc.pool, requesterRoles }),
+      decideNodeJoin({ pool: payload.pool, nodeName: payload.nodeName, taints: payload.taints ?? [], tokenTtlMinutes: payload.tokenTtlMinutes, ...(vdc.pools ? { vdcPools: vdc.pools } : {}), requesterRoles }),
     workflowType: NODE_JOIN_WORKFLOW,
     workflowInput: (t): NodeJoinInput => ({
       ...baseInput(t),

@@ -1,3 +1,4 @@
+import { vdcPools } from '../../common/tenancy.ts';
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -181,7 +182,7 @@ export function ticketService(deps: TicketServiceDeps) {
           quota: vdc.quota ?? {},
           spaces: vdc.spaces ?? [],
           namespace: vdc.namespace,
-          ...(vdc.pool ? { pool: vdc.pool } : {}),
+          ...(vdc.pool ? { pool: vdc.pool, pools: vdcPools(vdc).map((p) => p.pool) } : {}),
           ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
           ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' || body.type === 'workload-operation' ? { workloads: await store.workloads.list(vdc._id), volumes: await volumeStore(store.conn).list(vdc._id) } : {}),
         },
