@@ -207,32 +207,34 @@ export function accessService(deps: AccessDeps) {
   }
 
   /** Checks each binding's role and scope exist and fit; 400 naming `bindings[i].…`. */
-  async function resolveBindings(bindings: readonly BindingInput[], field: string): Promise<ResolvedBinding[]> {
+  async function resolveBindings(bindings: readonly BindingInput[], field: string | null): Promise<ResolvedBinding[]> {
     const errors: { field: string; message: string }[] = [];
     const resolved: ResolvedBinding[] = [];
     for (const [i, b] of bindings.entries()) {
-      const at = `${field}[${i}]`;
+      // `field: null`: one binding whose fields are the body's own (`role`, `scope.type`).
+      const at = field === null ? '' : `${field}[${i}]`;
+      const f = (k: string): string => (at ? `${at}.${k}` : k);
       const def = await roleDef(b.role);
       if (!def) {
-        errors.push({ field: `${at}.role`, message: `unknown role ${b.role}` });
+        errors.push({ field: f('role'), message: `unknown role ${b.role}` });
         continue;
       }
       if (isBuiltinRole(b.role) && !BUILTIN_ROLE_SCOPES[b.role].includes(b.scope.type)) {
-        errors.push({ field: `${at}.scope.type`, message: `${b.role} can only be bound at ${BUILTIN_ROLE_SCOPES[b.role].join(' or ')} scope` });
+        errors.push({ field: f('scope.type'), message: `${b.role} can only be bound at ${BUILTIN_ROLE_SCOPES[b.role].join(' or ')} scope` });
         continue;
       }
       let target: Target;
       if (b.scope.type === 'platform') target = { kind: 'platform' };
       else if (b.scope.type === 'domain') {
         if (!(await store.domains.get(b.scope.domainId))) {
-          errors.push({ field: `${at}.scope.domainId`, message: `no domain ${b.scope.domainId}` });
+          errors.push({ field: f('scope.domainId'), message: `no domain ${b.scope.domainId}` });
           continue;
         }
         target = { kind: 'domain', domainId: b.scope.domainId };
       } else {
         const vdc = await store.vdcs.get(b.scope.vdcId);
         if (!vdc) {
-          errors.push({ field: `${at}.scope.vdcId`, message: `no VDC ${b.scope.vdcId}` });
+          errors.push({ field: f('scope.vdcId'), message: `no VDC ${b.scope.vdcId}` });
           continue;
         }
         target = { kind: 'vdc', vdcId: vdc._id, domainId: vdc.domainId };
@@ -267,7 +269,7 @@ export function accessService(deps: AccessDeps) {
      * email's first verified sign-in (`binding.invite`).
      */
     async grantByName(caller: Caller, body: GrantBinding, meta: RequestMeta): Promise<{ user: UserView } | { pending: PendingBindingView }> {
-      const [r] = await resolveBindings([{ role: body.role, scope: body.scope }], 'binding');
+      const [r] = await resolveBindings([{ role: body.role, scope: body.scope }], null);
       const resolved = r as ResolvedBinding;
       const who = await resolveUserRef(store, body.user, 'user');
       if (who.kind === 'user') {

@@ -240,11 +240,11 @@ export function tenancyService(deps: TenancyDeps) {
       return { member, created: had.length === 0 };
     },
 
-    /** Withdraws the pending invitation of an email to this VDC (audited `binding.invite.revoke`); 404 when there is none. */
+    /** Withdraws the pending invitation of an email to this VDC (audited `binding.invite.revoke`); idempotent, so it tells nothing about emails. */
     async removePendingMember(caller: Caller, vdcId: string, email: string, meta: RequestMeta): Promise<void> {
       await loadVdc(vdcId);
       const n = await store.pendingBindings.removeInScope(email, { type: 'vdc', vdcId });
-      if (n === 0) throw new NotFoundError(`no pending invitation of ${email} to VDC ${vdcId}`);
+      if (n === 0) return;
       await audit.append({ actor: actorOf(caller), action: 'binding.invite.revoke', target: `email:${email.toLowerCase()}`, outcome: 'success', details: { scope: { type: 'vdc', vdcId } }, ...meta });
     },
 
