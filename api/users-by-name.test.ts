@@ -133,7 +133,7 @@ describe('users by name', () => {
     const badRole = await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'vdcadmin', roles: ['ops-admin'] });
     expect(badRole.status).toBe(400);
     expect(badRole.body.errors.map((e: { field: string }) => e.field)).toEqual(['roles[0]']);
-    expect((await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'x@y.z', roles: ['vdc-user'], extra: 1 })).body.errors).toEqual([{ field: 'extra', message: 'unknown field' }]);
+    expect((await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'x@example.com', roles: ['vdc-user'], extra: 1 })).body.errors).toEqual([{ field: 'extra', message: 'unknown field' }]);
 
     // Names resolve only for callers who manage the VDC's members; everyone else gets the same answer for any name.
     const known = await call('vdcadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'tenant', roles: ['vdc-user'] });
