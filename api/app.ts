@@ -51,6 +51,7 @@ import { volumeService } from './services/volumes.ts';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { workloadService } from './services/workloads.ts';
 import { workloadRoutes } from './routes/workloads.ts';
+import { userDirectory } from './services/user-directory.ts';
 
 /** The API's version as named in its OpenAPI document. */
 const API_VERSION = '0.1.0';
@@ -91,6 +92,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   const priceBook = priceBookStore(store.conn);
   await priceBook.init();
   const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
+  const directory = userDirectory({ store, audit, bootstrapAdmins: config.bootstrapAdmins });
   const reportJobs = reportJobService({ queue: new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis }), files: reportFileStore(store.conn) });
   const auth = await createAuth({
     config: {
@@ -108,6 +110,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
       await store.users.touchLogin(u);
       // Fails the login when it cannot be recorded: no unaudited sessions.
       await audit.append({ actor: { sub: u.sub, name: u.name }, action: 'auth.login', target: `user:${u.sub}`, outcome: 'success', details: { username: u.username }, ip });
+      // EDGEPORT_BOOTSTRAP_ADMINS and invitations by email; a failure fails the login.
+      await directory.onSignIn(u, ip);
     },
     onLoginFailure: async ({ code, ip, username, suppressed }) => {
       const details = { code, ...(username ? { username } : {}), ...(suppressed ? { suppressedBefore: suppressed } : {}) };

@@ -5,22 +5,25 @@
  *   tsx api/cli.ts audit export --format jsonl   writes every entry to stdout (jsonl, the default, or csv)
  *   tsx api/cli.ts ledger verify [--vdc <id>]…   rebuilds the ledger from workflow histories and diffs it; exit code 1 on any difference
  *   tsx api/cli.ts harbor provision [--vdc <id>]… runs the Harbor provisioning of the VDCs (default: every VDC); exit code 1 when one fails
+ *   tsx api/cli.ts admin grant --user <username|email>  operations admin for a user (pending by email until their first sign-in); audited
  */
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { runAdminCli } from './admin-cli.ts';
 import { runHarborCli } from './harbor-cli.ts';
 import { runLedgerCli } from './ledger-cli.ts';
 import { createAuditLog } from '../store/audit.ts';
 import { connectStore } from '../store/connection.ts';
 
-const USAGE = 'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv] | ledger verify [--vdc <id>]… | harbor provision [--vdc <id>]…';
+const USAGE = 'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv] | ledger verify [--vdc <id>]… | harbor provision [--vdc <id>]… | admin grant --user <username|email>';
 
 const CliEnvSchema = z.object({ EDGEPORT_MONGO_URL: z.url() });
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'ledger') return runLedgerCli(argv);
   if (argv[0] === 'harbor') return runHarborCli(argv);
+  if (argv[0] === 'admin') return runAdminCli(argv);
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'jsonl' } } });
   const [area, cmd, ...rest] = positionals;
   const format = z.enum(['jsonl', 'csv']).safeParse(values.format);

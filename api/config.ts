@@ -50,6 +50,7 @@ const ApiEnvSchema = z.object({
   EDGEPORT_MTLS_VERIFY_HEADER: headerName.default('x-ssl-client-verify'),
   EDGEPORT_CREDENTIALS_KEY: credentialsKey,
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
+  EDGEPORT_BOOTSTRAP_ADMINS: list.pipe(z.array(z.string().max(254).regex(/^[^\s@]+(@[^\s@]+)?$/, 'must be a username or an email address'))),
   EDGEPORT_REGISTRY_URL: z.string().url().optional(),
   EDGEPORT_KUBECONFIG: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
@@ -85,6 +86,12 @@ export interface ApiConfig {
   registry?: { url: string; tokenKeyFile: string; tokenCertFile: string };
   /** Harbor v2.0 when `EDGEPORT_REGISTRY_DRIVER=harbor`: the image listing reads it (the password is a secret: never logged). */
   harbor?: HarborSettings;
+  /**
+   * `EDGEPORT_BOOTSTRAP_ADMINS` (lower-cased): usernames and emails that get the built-in operations-admin
+   * platform binding at sign-in when they lack it (an email must be verified by the provider). Taking a
+   * name off the list revokes nothing.
+   */
+  bootstrapAdmins: string[];
   /** Kubeconfig of the cluster the workload views, logs and direct day-2 operations read and write; absent: no workload routes. */
   kubeconfig?: string;
   /** Image deploy rules and the registry's notification secret (`EDGEPORT_IMAGE_*`, `EDGEPORT_REGISTRY_NOTIFY_SECRET`). */
@@ -112,6 +119,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     reconcileEveryMs: c.EDGEPORT_RECONCILE_SECONDS * 1000,
     ...(c.EDGEPORT_PORTAL_DIR ? { portalDir: c.EDGEPORT_PORTAL_DIR } : {}),
     failpoints: c.EDGEPORT_FAILPOINTS,
+    bootstrapAdmins: c.EDGEPORT_BOOTSTRAP_ADMINS.map((s) => s.toLowerCase()),
     trustedProxies: c.EDGEPORT_TRUSTED_PROXIES,
     ipListCacheMs: c.EDGEPORT_IPLIST_CACHE_SECONDS * 1000,
     mtls: { mode: c.EDGEPORT_MTLS_MODE, subjectHeader: c.EDGEPORT_MTLS_SUBJECT_HEADER, verifyHeader: c.EDGEPORT_MTLS_VERIFY_HEADER },

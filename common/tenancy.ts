@@ -95,11 +95,56 @@ export type CreateVdc = z.infer<typeof CreateVdcSchema>;
 /** Body of `PUT /api/vdcs/:id/members/:sub`: the member's complete set of roles on that VDC. */
 export const PutMemberSchema = z.strictObject({ roles: z.array(roleIdSchema).max(20) });
 
+/**
+ * A user named the way people know them: a username (who signed in at least once) or an email address (of a
+ * user who signed in with that verified email, or else of someone invited: the binding waits, pending, for
+ * their first sign-in). Anything with an `@` is read as an email.
+ */
+export const UserRefSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(254)
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  .refine((s) => !/[\s\u0000-\u001f\u007f]/.test(s), { message: 'must not contain spaces or control characters' })
+  .refine((s) => !s.includes('@') || z.email().safeParse(s).success, { message: 'must be a username or a valid email address' });
+export const isEmailRef = (ref: string): boolean => ref.includes('@');
+
+/** Body of `POST /api/vdcs/:id/members`: adds (or re-sets the roles of) a member named by username or email. */
+export const AddMemberSchema = z.strictObject({ user: UserRefSchema, roles: z.array(roleIdSchema).min(1).max(20) });
+export type AddMember = z.infer<typeof AddMemberSchema>;
+
+/** Query of `GET /api/users/search`: `vdc` scopes the permission check to that VDC's member managers. */
+export const UserSearchQuerySchema = z.strictObject({ q: z.string().trim().min(1).max(100), vdc: z.string().min(1).max(63).optional() });
+
+/** A user who signed in, as the user search shows them (no bindings). */
+export interface UserSummary {
+  sub: string;
+  username: string;
+  name: string;
+  email: string;
+}
+/** Most users one search answers. */
+export const USER_SEARCH_LIMIT = 20;
+
 export const ScopeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('platform') }),
   z.strictObject({ type: z.literal('domain'), domainId: domainIdSchema }),
   z.strictObject({ type: z.literal('vdc'), vdcId: vdcIdSchema }),
 ]);
+
+/** Body of `POST /api/bindings`: grants one binding to a user named by username or email (pending for an unknown email). */
+export const GrantBindingSchema = z.strictObject({ user: UserRefSchema, role: roleIdSchema, scope: ScopeSchema });
+export type GrantBinding = z.infer<typeof GrantBindingSchema>;
+
+/** A binding waiting for an invited email's first sign-in. */
+export interface PendingBindingView {
+  email: string;
+  role: RoleBinding['role'];
+  scope: Scope;
+  invitedBy: { sub: string; name: string };
+  createdAt: string;
+}
 
 /** Body of `PUT /api/users/:sub/bindings`: replaces all of the user's bindings. */
 export const PutBindingsSchema = z.strictObject({
@@ -233,12 +278,15 @@ export interface VdcView {
 }
 
 export interface MemberView {
+  /** Empty for a pending member. */
   sub: string;
   username: string;
   name: string;
   email: string;
   /** The member's roles bound on this VDC. */
   roles: string[];
+  /** An invitation by email: the roles apply at that email's first sign-in. */
+  pending?: true;
 }
 
 export interface UserView {

@@ -222,6 +222,7 @@ describe('docker-compose.yml', () => {
     const api = loadApiConfig(apiEnv);
     expect(api).toMatchObject({ host: '0.0.0.0', port: 17250, temporalAddress: 'temporal:7233', publicUrl: example.EDGEPORT_PUBLIC_URL });
     expect(api.oidc.clientId).toBe('edgeport-portal');
+    expect(api.bootstrapAdmins).toEqual(['admin-bootstrap']);
     expect(api.mongoUrl).toMatch(/^mongodb:\/\/[^@]+@mongodb:27017\/edgeport\?replicaSet=rs0$/);
     expect(api.redisUrl).toMatch(/^redis:\/\/:[^@]+@redis:6379\/0$/);
     const worker = loadWorkerConfig(workerEnv);

@@ -7,6 +7,7 @@ import { imageScanStore } from './image-scans.ts';
 import { ipListStore } from './ip-lists.ts';
 import { ledgerStore } from './ledger.ts';
 import { createModels } from './models.ts';
+import { pendingBindingStore } from './pending-bindings.ts';
 import { poolStore } from './pools.ts';
 import { roleStore } from './roles.ts';
 import { spaceStore } from './spaces.ts';
@@ -31,6 +32,8 @@ export interface Store {
   workloads: ReturnType<typeof workloadStore>;
   imageScans: ReturnType<typeof imageScanStore>;
   configItems: ReturnType<typeof configItemStore>;
+  /** Role bindings promised to emails whose owners have not signed in yet. */
+  pendingBindings: ReturnType<typeof pendingBindingStore>;
   close(): Promise<void>;
 }
 
@@ -44,7 +47,8 @@ export async function openStore(url: string): Promise<Store> {
   const workloads = workloadStore(conn);
   const imageScans = imageScanStore(conn);
   const configItems = configItemStore(conn);
-  await Promise.all([apiTokens.init(), ipLists.init(), pools.init(), workloads.init(), imageScans.init(), configItems.init()]);
+  const pendingBindings = pendingBindingStore(conn);
+  await Promise.all([apiTokens.init(), ipLists.init(), pools.init(), workloads.init(), imageScans.init(), configItems.init(), pendingBindings.init()]);
   return {
     conn,
     tickets: ticketStore(models),
@@ -60,6 +64,7 @@ export async function openStore(url: string): Promise<Store> {
     workloads,
     imageScans,
     configItems,
+    pendingBindings,
     close: () => conn.close(),
   };
 }

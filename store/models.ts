@@ -58,6 +58,8 @@ export interface UserDoc {
   email: string;
   bindings: RoleBinding[];
   lastLoginAt?: Date;
+  /** Whether the identity provider said the email is verified at the last sign-in (absent: never said). */
+  emailVerified?: boolean;
   /** Client-certificate subject DN bound to the user (second factor when mTLS is required). */
   certSubject?: string | null;
 }
@@ -163,7 +165,7 @@ export function createModels(conn: Connection): Models {
   const User = conn.model<UserDoc>(
     'User',
     new Schema<UserDoc>(
-      { _id: String, username: { type: String, unique: true }, name: String, email: String, bindings: { type: Schema.Types.Mixed, default: [] }, lastLoginAt: Date, certSubject: String },
+      { _id: String, username: { type: String, unique: true }, name: String, email: String, bindings: { type: Schema.Types.Mixed, default: [] }, lastLoginAt: Date, emailVerified: Boolean, certSubject: String },
       { versionKey: false },
     ),
   );

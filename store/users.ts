@@ -1,6 +1,9 @@
 import type { RoleBinding } from '../common/roles.ts';
 import type { Models, UserDoc } from './models.ts';
 
+/** `s` as a literal inside a regular expression. */
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export function userStore(models: Models) {
   const { User } = models;
   return {
@@ -12,10 +15,10 @@ export function userStore(models: Models) {
       return u?.bindings ?? [];
     },
     /** Records a login; creates the user without bindings on first sight (an admin grants roles). */
-    async touchLogin(u: { sub: string; username: string; name: string; email: string }): Promise<void> {
+    async touchLogin(u: { sub: string; username: string; name: string; email: string; emailVerified?: boolean }): Promise<void> {
       await User.updateOne(
         { _id: u.sub },
-        { $set: { username: u.username, name: u.name, email: u.email, lastLoginAt: new Date() }, $setOnInsert: { bindings: [] } },
+        { $set: { username: u.username, name: u.name, email: u.email, lastLoginAt: new Date(), ...(u.emailVerified !== undefined ? { emailVerified: u.emailVerified } : {}) }, $setOnInsert: { bindings: [] } },
         { upsert: true },
       );
     },
@@ -31,6 +34,19 @@ export function userStore(models: Models) {
     },
     async upsert(u: UserDoc): Promise<void> {
       await User.updateOne({ _id: u._id }, { $set: u }, { upsert: true });
+    },
+    /** The user who signed in with this username (case-insensitive), or null. */
+    byUsername(username: string): Promise<UserDoc | null> {
+      return User.findOne({ username: { $regex: `^${escapeRegex(username)}$`, $options: 'i' } }).lean<UserDoc>();
+    },
+    /** Users whose email equals `email` (case-insensitive) and was not reported unverified; oldest sign-in first. */
+    byEmail(email: string): Promise<UserDoc[]> {
+      return User.find({ email: { $regex: `^${escapeRegex(email)}$`, $options: 'i' }, emailVerified: { $ne: false } }).sort({ lastLoginAt: 1 }).limit(5).lean<UserDoc[]>();
+    },
+    /** Users whose username, name or email contains `q` (case-insensitive, `q` taken literally); at most `limit`, by username. */
+    search(q: string, limit: number): Promise<UserDoc[]> {
+      const re = { $regex: escapeRegex(q), $options: 'i' };
+      return User.find({ $or: [{ username: re }, { name: re }, { email: re }] }, { username: 1, name: 1, email: 1 }).sort({ username: 1 }).limit(limit).lean<UserDoc[]>();
     },
     list(): Promise<UserDoc[]> {
       return User.find().sort({ username: 1 }).lean<UserDoc[]>();

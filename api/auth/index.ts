@@ -27,6 +27,8 @@ export interface SessionUser {
   email: string;
   /** `preferred_username`. */
   username: string;
+  /** `email_verified` at sign-in (not kept in the session): only a verified email may match invitations. */
+  emailVerified?: boolean;
 }
 
 declare global {
@@ -376,7 +378,8 @@ async function resolveUser(config: oidc.Configuration, tokens: oidc.TokenEndpoin
   const str = (k: string): string | undefined => (typeof claims[k] === 'string' && claims[k] !== '' ? (claims[k] as string) : undefined);
   const email = str('email') ?? '';
   const username = str('preferred_username') ?? (email || idClaims.sub);
-  return { sub: idClaims.sub, name: str('name') ?? username, email, username };
+  const verified = claims.email_verified ?? idClaims.email_verified;
+  return { sub: idClaims.sub, name: str('name') ?? username, email, username, emailVerified: verified === true || verified === 'true' };
 }
 
 /** What the session keeps of a token endpoint response; a refresh response may omit the ID or refresh token. */

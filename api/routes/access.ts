@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { CreateRoleSchema, customRoleId, CUSTOM_ROLE_PREFIX, PatchRoleSchema, PutBindingsSchema, roleSlugSchema } from '../../common/tenancy.ts';
+import { CreateRoleSchema, customRoleId, CUSTOM_ROLE_PREFIX, GrantBindingSchema, PatchRoleSchema, PutBindingsSchema, roleSlugSchema } from '../../common/tenancy.ts';
 import { NotFoundError, parse } from '../errors.ts';
 import type { AccessService } from '../services/access.ts';
 import type { RouteDef } from './define.ts';
@@ -27,7 +27,18 @@ export function accessRoutes(access: AccessService): RouteDef[] {
       path: '/users',
       permission: 'role:write',
       target: 'platform',
-      handler: async (_req, res) => void res.json({ items: await access.listUsers() }),
+      handler: async (_req, res) => void res.json({ items: await access.listUsers(), pending: await access.listPending() }),
+    },
+    {
+      method: 'post',
+      path: '/bindings',
+      input: { body: GrantBindingSchema, summary: 'Grant one binding to a user named by username or email (an unknown email becomes a pending invitation)' },
+      permission: 'role:write',
+      target: 'platform',
+      handler: async (req, res, { caller }) => {
+        const result = await access.grantByName(caller, parse(GrantBindingSchema, req.body), metaOf(req));
+        res.status('pending' in result ? 202 : 200).json(result);
+      },
     },
     {
       method: 'put',

@@ -8,6 +8,7 @@ import type { PoolService } from '../services/pools.ts';
 import type { RegistryService } from '../services/registry.ts';
 import type { ImageService } from '../services/images.ts';
 import { tenancyService } from '../services/tenancy.ts';
+import { userDirectory } from '../services/user-directory.ts';
 import type { VdcRegistryProvisioning } from '../services/harbor-provisioning.ts';
 import type { TicketService } from '../services/tickets.ts';
 import { accessRoutes } from './access.ts';
@@ -71,5 +72,5 @@ export interface RouteDeps {
 export function apiRoutes(deps: RouteDeps): RouteDef[] {
   const access = accessService({ store: deps.store, audit: deps.audit });
   const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access, ...(deps.registryProvisioning ? { registryProvisioning: deps.registryProvisioning } : {}) });
-  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []), ...(deps.network ? networkRoutes(deps.network) : []), ...(deps.volumes ? volumeRoutes(deps.volumes) : []), ...(deps.configItems ? configItemRoutes(deps.configItems) : [])];
+  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy, userDirectory({ store: deps.store, audit: deps.audit })), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []), ...(deps.network ? networkRoutes(deps.network) : []), ...(deps.volumes ? volumeRoutes(deps.volumes) : []), ...(deps.configItems ? configItemRoutes(deps.configItems) : [])];
 }

@@ -1,19 +1,22 @@
 import { PutBudgetSchema } from '../../common/budget.ts';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { CreateDomainSchema, CreateVdcSchema, domainIdSchema, PutMemberSchema, PutVdcLabelsSchema, vdcIdSchema } from '../../common/tenancy.ts';
+import { AddMemberSchema, CreateDomainSchema, CreateVdcSchema, domainIdSchema, PutMemberSchema, PutVdcLabelsSchema, UserSearchQuerySchema, vdcIdSchema } from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
 import type { TenancyService } from '../services/tenancy.ts';
+import type { UserDirectory } from '../services/user-directory.ts';
 import type { RouteDef } from './define.ts';
 import { metaOf, pathParam as param, SubParam } from './params.ts';
 
 const DomainParams = z.strictObject({ id: domainIdSchema });
 const VdcParams = z.strictObject({ id: vdcIdSchema });
 const MemberParams = z.strictObject({ id: vdcIdSchema, sub: SubParam });
+const PendingEmail = z.email().max(254);
+const PendingMemberParams = z.strictObject({ id: vdcIdSchema, email: PendingEmail });
 
 /** Domains, VDCs and VDC members (the tenancy admin API). */
-export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
+export function tenancyRoutes(tenancy: TenancyService, directory: UserDirectory): RouteDef[] {
   const domainId = (req: Request): string => param(req, 'id', domainIdSchema);
   const vdcId = (req: Request): string => param(req, 'id', vdcIdSchema);
   const sub = (req: Request): string => param(req, 'sub', SubParam);
@@ -131,6 +134,46 @@ export function tenancyRoutes(tenancy: TenancyService): RouteDef[] {
       handler: async (req, res, { caller }) => {
         await tenancy.removeMember(caller, vdcId(req), sub(req), metaOf(req));
         res.status(204).end();
+      },
+    },
+    {
+      method: 'post',
+      path: '/vdcs/:id/members',
+      input: { params: VdcParams, body: AddMemberSchema, summary: 'Add a member by username or email (an unknown email becomes a pending invitation)' },
+      permission: 'vdc:members',
+      target: ofVdc,
+      handler: async (req, res, { caller }) => {
+        const body = parse(AddMemberSchema, req.body);
+        const { member, created } = await tenancy.addMember(caller, vdcId(req), body.user, body.roles, metaOf(req));
+        if (!member.pending) res.location(`/api/vdcs/${vdcId(req)}/members/${encodeURIComponent(member.sub)}`);
+        res.status(created ? 201 : 200).json(member);
+      },
+    },
+    {
+      method: 'delete',
+      path: '/vdcs/:id/pending-members/:email',
+      input: { params: PendingMemberParams, summary: 'Withdraw a pending invitation by email' },
+      permission: 'vdc:members',
+      target: ofVdc,
+      handler: async (req, res, { caller }) => {
+        await tenancy.removePendingMember(caller, vdcId(req), param(req, 'email', PendingEmail), metaOf(req));
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'get',
+      path: '/users/search',
+      input: { query: UserSearchQuerySchema, summary: 'Users who signed in, by part of their username, name or email (for adding members)' },
+      // With `vdc`: the members managers of that VDC; without: platform-wide member managers (operations admins).
+      permission: 'vdc:members',
+      target: async (req) => {
+        const raw = req.query.vdc;
+        if (raw === undefined) return { kind: 'platform' };
+        return { kind: 'vdc', ...(await tenancy.vdcScope(typeof raw === 'string' && vdcIdSchema.safeParse(raw).success ? raw : '')) };
+      },
+      handler: async (req, res) => {
+        const { q } = parse(UserSearchQuerySchema, req.query);
+        res.set('Cache-Control', 'no-store').json({ items: await directory.search(q) });
       },
     },
   ];

@@ -1,12 +1,14 @@
 import type { AuditLog } from '../../common/audit.ts';
 import { BUILTIN_ROLE_PERMISSIONS, type Permission } from '../../common/permissions.ts';
 import { isBuiltinRole, ROLES, type Role, type RoleBinding, type Scope } from '../../common/roles.ts';
-import { BUILTIN_ROLE_LABELS, BUILTIN_ROLE_SCOPES, customRoleId, CUSTOM_ROLE_PREFIX, type CreateRole, type PatchRole, type RoleView, type UserView } from '../../common/tenancy.ts';
+import { BUILTIN_ROLE_LABELS, BUILTIN_ROLE_SCOPES, customRoleId, CUSTOM_ROLE_PREFIX, type CreateRole, type GrantBinding, type PatchRole, type PendingBindingView, type RoleView, type UserView } from '../../common/tenancy.ts';
 import type { Store } from '../../store/index.ts';
 import type { CustomRoleDoc, UserDoc } from '../../store/models.ts';
+import type { PendingBinding } from '../../store/pending-bindings.ts';
 import { allows, scopeKey, type Target } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.ts';
 import type { Caller } from './caller.ts';
+import { resolveUserRef } from './user-ref.ts';
 
 export interface AccessDeps {
   store: Store;
@@ -72,6 +74,8 @@ export function toUserView(u: UserDoc): UserView {
     ...(u.lastLoginAt ? { lastLoginAt: new Date(u.lastLoginAt).toISOString() } : {}),
   };
 }
+
+export const pendingView = (p: PendingBinding): PendingBindingView => ({ email: p.email, role: p.role, scope: p.scope, invitedBy: p.invitedBy, createdAt: new Date(p.createdAt).toISOString() });
 
 function customRoleView(r: CustomRoleDoc): RoleView {
   return {
@@ -154,6 +158,18 @@ export function accessService(deps: AccessDeps) {
     throw new ForbiddenError(reason);
   }
 
+  /**
+   * Refuses (403, audited as a failed invitation) inviting an email to a binding the caller could not grant.
+   * Shared by every route that invites by email.
+   */
+  async function assertCanInvite(caller: Caller, email: string, r: ResolvedBinding, meta: RequestMeta): Promise<void> {
+    const missing = lacking(caller, r.def, r.target);
+    if (missing.length === 0) return;
+    const reason = `you cannot grant ${r.def.id} on ${targetName(r.target)}: it holds ${missing.join(', ')}, which you do not hold there`;
+    await audit.append({ actor: actorOf(caller), action: 'binding.invite', target: `email:${email}`, outcome: 'failure', details: { role: r.binding.role, scope: r.binding.scope, reason }, ...meta });
+    throw new ForbiddenError(reason);
+  }
+
   async function loadUser(sub: string): Promise<UserDoc> {
     const u = await store.users.get(sub);
     if (!u) throw new NotFoundError(`no user ${sub} (users are known after their first sign-in)`);
@@ -191,32 +207,34 @@ export function accessService(deps: AccessDeps) {
   }
 
   /** Checks each binding's role and scope exist and fit; 400 naming `bindings[i].…`. */
-  async function resolveBindings(bindings: readonly BindingInput[], field: string): Promise<ResolvedBinding[]> {
+  async function resolveBindings(bindings: readonly BindingInput[], field: string | null): Promise<ResolvedBinding[]> {
     const errors: { field: string; message: string }[] = [];
     const resolved: ResolvedBinding[] = [];
     for (const [i, b] of bindings.entries()) {
-      const at = `${field}[${i}]`;
+      // `field: null`: one binding whose fields are the body's own (`role`, `scope.type`).
+      const at = field === null ? '' : `${field}[${i}]`;
+      const f = (k: string): string => (at ? `${at}.${k}` : k);
       const def = await roleDef(b.role);
       if (!def) {
-        errors.push({ field: `${at}.role`, message: `unknown role ${b.role}` });
+        errors.push({ field: f('role'), message: `unknown role ${b.role}` });
         continue;
       }
       if (isBuiltinRole(b.role) && !BUILTIN_ROLE_SCOPES[b.role].includes(b.scope.type)) {
-        errors.push({ field: `${at}.scope.type`, message: `${b.role} can only be bound at ${BUILTIN_ROLE_SCOPES[b.role].join(' or ')} scope` });
+        errors.push({ field: f('scope.type'), message: `${b.role} can only be bound at ${BUILTIN_ROLE_SCOPES[b.role].join(' or ')} scope` });
         continue;
       }
       let target: Target;
       if (b.scope.type === 'platform') target = { kind: 'platform' };
       else if (b.scope.type === 'domain') {
         if (!(await store.domains.get(b.scope.domainId))) {
-          errors.push({ field: `${at}.scope.domainId`, message: `no domain ${b.scope.domainId}` });
+          errors.push({ field: f('scope.domainId'), message: `no domain ${b.scope.domainId}` });
           continue;
         }
         target = { kind: 'domain', domainId: b.scope.domainId };
       } else {
         const vdc = await store.vdcs.get(b.scope.vdcId);
         if (!vdc) {
-          errors.push({ field: `${at}.scope.vdcId`, message: `no VDC ${b.scope.vdcId}` });
+          errors.push({ field: f('scope.vdcId'), message: `no VDC ${b.scope.vdcId}` });
           continue;
         }
         target = { kind: 'vdc', vdcId: vdc._id, domainId: vdc.domainId };
@@ -234,9 +252,46 @@ export function accessService(deps: AccessDeps) {
     changeBindings,
     assertCanGrant,
     assertCanRevoke,
+    assertCanInvite,
 
     async listUsers(): Promise<UserView[]> {
       return (await store.users.list()).map(toUserView);
+    },
+
+    /** Bindings invited by email at platform or domain scope (VDC invitations are listed with the VDC's members). */
+    async listPending(): Promise<PendingBindingView[]> {
+      return (await store.pendingBindings.list()).filter((p) => p.scope.type !== 'vdc').map(pendingView);
+    },
+
+    /**
+     * `POST /bindings`: grants one binding to a user named by username or email (no escalation, as for
+     * `PUT /users/:sub/bindings`). An email nobody signed in with becomes a pending binding, applied at that
+     * email's first verified sign-in (`binding.invite`).
+     */
+    async grantByName(caller: Caller, body: GrantBinding, meta: RequestMeta): Promise<{ user: UserView } | { pending: PendingBindingView }> {
+      const [r] = await resolveBindings([{ role: body.role, scope: body.scope }], null);
+      const resolved = r as ResolvedBinding;
+      const who = await resolveUserRef(store, body.user, 'user');
+      if (who.kind === 'user') {
+        const sub = who.user._id;
+        const user = await changeBindings(
+          caller,
+          sub,
+          (current) => [...current, resolved.binding],
+          async (added) => {
+            if (added.length > 0) await assertCanGrant(caller, sub, resolved, meta);
+          },
+          meta,
+        );
+        return { user: toUserView(user) };
+      }
+      await assertCanInvite(caller, who.email, resolved, meta);
+      if (await store.pendingBindings.add(who.email, resolved.binding, actorOf(caller))) {
+        await audit.append({ actor: actorOf(caller), action: 'binding.invite', target: `email:${who.email}`, outcome: 'success', details: { role: resolved.binding.role, scope: resolved.binding.scope }, ...meta });
+      }
+      const pending = (await store.pendingBindings.forEmail(who.email)).find((p) => p.role === resolved.binding.role && p.scopeKey === scopeKey(resolved.binding.scope));
+      if (!pending) throw new ConflictError(`the invitation of ${who.email} was applied or withdrawn meanwhile; retry`);
+      return { pending: pendingView(pending) };
     },
 
     /** `PUT /users/:sub/bindings`: replaces every binding of the user (validated, no escalation). */
@@ -259,6 +314,7 @@ export function accessService(deps: AccessDeps) {
     /** Removes every binding scoped to a deleted domain or VDC (audited as revokes). */
     async revokeScope(caller: Caller, scope: { type: 'domain'; domainId: string } | { type: 'vdc'; vdcId: string }, meta: RequestMeta): Promise<void> {
       const key = scopeKey(scope);
+      await store.pendingBindings.removeScope(scope);
       for (const u of await store.users.withScope(scope)) {
         await changeBindings(caller, u._id, (current) => current.filter((b) => scopeKey(b.scope) !== key), async () => undefined, meta).catch((err: unknown) => {
           if (!(err instanceof NotFoundError)) throw err;

@@ -5,9 +5,11 @@ import { placementNamespace, vdcPools, type CreateDomain, type CreateVdc, type D
 import { QUOTA_CEILING } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
 import type { UserDoc, VdcDoc } from '../../store/models.ts';
+import type { PendingBinding } from '../../store/pending-bindings.ts';
 import { allows } from '../authz.ts';
 import { ConflictError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { actorOf, isCustomRoleId, type AccessService, type RequestMeta } from './access.ts';
+import { resolveUserRef } from './user-ref.ts';
 import type { Caller } from './caller.ts';
 import type { VdcRegistryProvisioning } from './harbor-provisioning.ts';
 
@@ -38,6 +40,13 @@ function toMember(u: UserDoc, vdcId: string): MemberView {
   return { sub: u._id, username: u.username, name: u.name, email: u.email, roles };
 }
 
+/** Pending invitations of one VDC, one member row per email. */
+function pendingMembers(pending: readonly PendingBinding[]): MemberView[] {
+  const byEmail = new Map<string, string[]>();
+  for (const p of pending) byEmail.set(p.email, [...(byEmail.get(p.email) ?? []), p.role]);
+  return [...byEmail.entries()].map(([email, roles]) => ({ sub: '', username: '', name: '', email, roles, pending: true }));
+}
+
 /** Domains, VDCs and VDC members; routes have checked the caller's permission on the target already. */
 export function tenancyService(deps: TenancyDeps) {
   const { store, audit, access } = deps;
@@ -48,12 +57,30 @@ export function tenancyService(deps: TenancyDeps) {
     return vdc;
   }
 
+  type RoleDef = NonNullable<Awaited<ReturnType<AccessService['roleDef']>>>;
+  /** The definitions of roles bindable on a VDC (vdc-admin, vdc-user, custom roles); 400 naming `roles[i]` otherwise. */
+  async function vdcRoleDefs(roles: readonly string[]): Promise<Map<string, RoleDef>> {
+    const errors: { field: string; message: string }[] = [];
+    const defs = new Map<string, RoleDef>();
+    for (const [i, role] of roles.entries()) {
+      if (!VDC_ROLES.includes(role) && !isCustomRoleId(role)) {
+        errors.push({ field: `roles[${i}]`, message: `${role} cannot be bound to a VDC (use vdc-admin, vdc-user or a custom role)` });
+        continue;
+      }
+      const def = await access.roleDef(role);
+      if (!def) errors.push({ field: `roles[${i}]`, message: `unknown role ${role}` });
+      else defs.set(role, def);
+    }
+    if (errors.length > 0) throw new InputError(`invalid roles: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+    return defs;
+  }
+
   async function vdcView(vdc: VdcDoc): Promise<VdcView> {
     const members = await store.users.withScope({ type: 'vdc', vdcId: vdc._id });
     return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, pools: vdcPools(vdc), ...(vdc.provisioning ? { provisioning: vdc.provisioning } : {}), namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}), labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])) };
   }
 
-  return {
+  const service = {
     /** The scope of a domain for the route's permission check; 404 when there is none. */
     async domainScope(id: string): Promise<{ domainId: string }> {
       if (!(await store.domains.get(id))) throw new NotFoundError(`domain ${id} not found`);
@@ -198,8 +225,41 @@ export function tenancyService(deps: TenancyDeps) {
       await audit.append({ actor: actorOf(caller), action: 'vdc.delete', target: `vdc:${id}`, outcome: 'success', details: { domainId: vdc.domainId, name: vdc.name }, ...meta });
     },
 
+    /** Members who signed in, then invitations by email still pending (`pending: true`). */
     async listMembers(vdcId: string): Promise<MemberView[]> {
-      return (await store.users.withScope({ type: 'vdc', vdcId })).map((u) => toMember(u, vdcId));
+      const [users, pending] = await Promise.all([store.users.withScope({ type: 'vdc', vdcId }), store.pendingBindings.inScope({ type: 'vdc', vdcId })]);
+      return [...users.map((u) => toMember(u, vdcId)), ...pendingMembers(pending)];
+    },
+
+    /**
+     * `POST /vdcs/:id/members`: sets the roles on this VDC of a user named by username or email, like
+     * {@link putMember}. An email nobody signed in with becomes a pending member: its roles are kept as
+     * invitations (replacing earlier ones of that email on this VDC, audited `binding.invite`) and applied at
+     * that email's first verified sign-in.
+     */
+    async addMember(caller: Caller, vdcId: string, ref: string, roles: readonly string[], meta: RequestMeta): Promise<{ member: MemberView; created: boolean }> {
+      const vdc = await loadVdc(vdcId);
+      const defs = await vdcRoleDefs(roles);
+      const who = await resolveUserRef(store, ref, 'user');
+      if (who.kind === 'user') return { member: await service.putMember(caller, vdcId, who.user._id, roles, meta), created: !(who.user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId) };
+      const target = { kind: 'vdc', vdcId, domainId: vdc.domainId } as const;
+      const scope = { type: 'vdc' as const, vdcId };
+      for (const role of new Set(roles)) await access.assertCanInvite(caller, who.email, { binding: { role: role as RoleBinding['role'], scope }, def: defs.get(role)!, target }, meta);
+      const before = await store.pendingBindings.inScope(scope);
+      const had = before.filter((p) => p.email === who.email);
+      await store.pendingBindings.removeInScope(who.email, scope);
+      for (const role of new Set(roles)) await store.pendingBindings.add(who.email, { role: role as RoleBinding['role'], scope }, actorOf(caller));
+      await audit.append({ actor: actorOf(caller), action: 'binding.invite', target: `email:${who.email}`, outcome: 'success', details: { scope, roles: [...new Set(roles)], ...(had.length > 0 ? { replaced: had.map((p) => p.role) } : {}) }, ...meta });
+      const member = pendingMembers((await store.pendingBindings.inScope(scope)).filter((p) => p.email === who.email))[0] ?? { sub: '', username: '', name: '', email: who.email, roles: [], pending: true as const };
+      return { member, created: had.length === 0 };
+    },
+
+    /** Withdraws the pending invitation of an email to this VDC (audited `binding.invite.revoke`); idempotent, so it tells nothing about emails. */
+    async removePendingMember(caller: Caller, vdcId: string, email: string, meta: RequestMeta): Promise<void> {
+      await loadVdc(vdcId);
+      const n = await store.pendingBindings.removeInScope(email, { type: 'vdc', vdcId });
+      if (n === 0) return;
+      await audit.append({ actor: actorOf(caller), action: 'binding.invite.revoke', target: `email:${email.toLowerCase()}`, outcome: 'success', details: { scope: { type: 'vdc', vdcId } }, ...meta });
     },
 
     /**
@@ -209,18 +269,7 @@ export function tenancyService(deps: TenancyDeps) {
     async putMember(caller: Caller, vdcId: string, sub: string, roles: readonly string[], meta: RequestMeta): Promise<MemberView> {
       const vdc = await loadVdc(vdcId);
       const target = { kind: 'vdc', vdcId, domainId: vdc.domainId } as const;
-      const errors: { field: string; message: string }[] = [];
-      const defs = new Map<string, NonNullable<Awaited<ReturnType<AccessService['roleDef']>>>>();
-      for (const [i, role] of roles.entries()) {
-        if (!VDC_ROLES.includes(role) && !isCustomRoleId(role)) {
-          errors.push({ field: `roles[${i}]`, message: `${role} cannot be bound to a VDC (use vdc-admin, vdc-user or a custom role)` });
-          continue;
-        }
-        const def = await access.roleDef(role);
-        if (!def) errors.push({ field: `roles[${i}]`, message: `unknown role ${role}` });
-        else defs.set(role, def);
-      }
-      if (errors.length > 0) throw new InputError(`invalid roles: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+      const defs = await vdcRoleDefs(roles);
       const onThisVdc = (b: RoleBinding): boolean => b.scope.type === 'vdc' && b.scope.vdcId === vdcId;
       const user = await access.changeBindings(
         caller,
@@ -250,5 +299,6 @@ export function tenancyService(deps: TenancyDeps) {
       );
     },
   };
+  return service;
 }
 export type TenancyService = ReturnType<typeof tenancyService>;

@@ -128,7 +128,9 @@ describe('admin views as the operations admin', () => {
     await page.locator('[data-test="vdc-info"]').waitFor();
     expect(await page.locator('[data-test="vdc-info"]').innerText()).toContain(`vdc-${vdcId}`);
     await page.locator('[data-test="members-table"]').waitFor();
-    await page.fill('[data-test="member-sub-input"]', 'u-tenant');
+    await page.click('[data-test="member-user-select"]');
+    await page.keyboard.type('tenant');
+    await page.click('[data-test="user-option-tenant"]');
     await page.click('[data-test="member-roles-select"]');
     await page.click('[data-test="role-option-vdc-user"]');
     await page.keyboard.press('Escape');

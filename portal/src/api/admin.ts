@@ -2,7 +2,7 @@ import type { AuditEntry } from '@common/audit';
 import type { ApiTokenView, CreateApiToken, CreatedApiToken, IpLists, IpListsView } from '@common/identity';
 import type { PermissionNode } from '@common/permissions';
 import type { NodeView, PoolOverview, PoolView, RegisterPool } from '@common/pools';
-import type { CreateDomain, CreateRole, CreateVdc, DomainDetailView, DomainView, MemberView, PatchRole, RoleView, VdcView } from '@common/tenancy';
+import type { CreateDomain, CreateRole, CreateVdc, DomainDetailView, DomainView, MemberView, PatchRole, RoleView, UserSummary, VdcView } from '@common/tenancy';
 import { request } from './http.ts';
 
 /**
@@ -48,6 +48,12 @@ export const adminApi = {
   putMember: (vdcId: string, sub: string, roles: string[]) =>
     request<MemberView>(`/api/vdcs/${enc(vdcId)}/members/${enc(sub)}`, { method: 'PUT', body: { roles } }),
   removeMember: (vdcId: string, sub: string) => request<void>(`/api/vdcs/${enc(vdcId)}/members/${enc(sub)}`, { method: 'DELETE' }),
+  /** By username or email; an email nobody signed in with comes back as a pending member. Field errors are shown by the form. */
+  addMember: (vdcId: string, user: string, roles: string[]) =>
+    request<MemberView>(`/api/vdcs/${enc(vdcId)}/members`, { method: 'POST', body: { user, roles }, quiet: [400, 403, 422] }),
+  withdrawInvite: (vdcId: string, email: string) => request<void>(`/api/vdcs/${enc(vdcId)}/pending-members/${enc(email)}`, { method: 'DELETE' }),
+  /** Users who signed in, for the "add member" picker of one VDC. */
+  searchUsers: (q: string, vdcId?: string) => request<{ items: UserSummary[] }>('/api/users/search', { ...QUIET, query: { q, vdc: vdcId } }),
 
   listRoles: () => request<{ items: RoleView[] }>('/api/roles', QUIET),
   createRole: (body: CreateRole) => request<RoleView>('/api/roles', { method: 'POST', body }),

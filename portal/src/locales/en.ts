@@ -17,6 +17,12 @@ export default {
     themeDark: 'Dark theme',
     loadingUser: 'Loading your session…',
     sessionError: 'Could not load your session',
+    noAccess: {
+      title: 'You have no access yet',
+      signedInAs: 'You are signed in as {username}',
+      hint: 'Ask an Edgeport administrator to add you to a VDC or give you a role, then reload this page.',
+      reload: 'Reload',
+    },
     retry: 'Retry',
     menu: {
       myTickets: 'My tickets',

@@ -17,6 +17,12 @@ const zhCN: typeof en = {
     language: '语言',
     themeDark: '深色主题',
     loadingUser: '正在加载会话…',
+    noAccess: {
+      title: '您还没有任何访问权限',
+      signedInAs: '当前登录用户：{username}',
+      hint: '请联系 Edgeport 管理员将您加入某个虚拟数据中心或为您分配角色，然后刷新本页面。',
+      reload: '刷新',
+    },
     sessionError: '无法加载当前会话',
     retry: '重试',
     menu: {
