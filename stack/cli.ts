@@ -9,7 +9,7 @@ import { loadStackConfig, type Profile, type StackConfig } from './lib/config.ts
 import { withLock } from './lib/lock.ts';
 import { logTail, procFiles, run } from './lib/proc.ts';
 import { DEMO_USERS } from './oidc/demo-users.ts';
-import { seedDemo } from './seed.ts';
+import { seedDemo, stackPools } from './seed.ts';
 import { SERVERS } from './servers/index.ts';
 
 const USAGE = `usage: stack <command> [--profile dev|test]
@@ -53,10 +53,7 @@ async function seed(cfg: StackConfig): Promise<void> {
   const env = appEnv(cfg);
   const store = await openStore(env.EDGEPORT_MONGO_URL as string);
   try {
-    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), {
-      kubeconfigPath: env.EDGEPORT_KUBECONFIG as string,
-      credentialsKey: env.EDGEPORT_CREDENTIALS_KEY as string,
-    });
+    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), stackPools(env));
   } finally {
     await store.close();
   }
