@@ -37,6 +37,7 @@ import { registryService } from './services/registry.ts';
 import { harborRegistryRoutes } from './routes/harbor-registries.ts';
 import { harborRegistryService } from './services/harbor-registries.ts';
 import { harborVdcProvisioning } from './services/harbor-provisioning.ts';
+import { vdcLifecycle } from './services/vdc-lifecycle.ts';
 import { harborRegistryStore } from '../store/harbor-registries.ts';
 import { imageService } from './services/images.ts';
 import { imageGate } from './services/image-gate.ts';
@@ -156,7 +157,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
       : undefined;
   const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
   const registryProvisioning = config.harbor ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }) : undefined;
-  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
+  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), vdcLifecycle: vdcLifecycle({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }), tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
   if (registry) {
     const categories = imageCategoryStore(store.conn);
     await categories.init();
