@@ -37,6 +37,7 @@ import { registryService } from './services/registry.ts';
 import { harborRegistryRoutes } from './routes/harbor-registries.ts';
 import { harborRegistryService } from './services/harbor-registries.ts';
 import { harborVdcProvisioning } from './services/harbor-provisioning.ts';
+import { vdcLifecycle } from './services/vdc-lifecycle.ts';
 import { harborRegistryStore } from '../store/harbor-registries.ts';
 import { imageService } from './services/images.ts';
 import { imageGate } from './services/image-gate.ts';
@@ -92,7 +93,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   const priceBook = priceBookStore(store.conn);
   await priceBook.init();
   const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
-  const directory = userDirectory({ store, audit, bootstrapAdmins: config.bootstrapAdmins });
+  const lifecycle = vdcLifecycle({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE });
+  const directory = userDirectory({ store, audit, bootstrapAdmins: config.bootstrapAdmins, vdcLifecycle: lifecycle });
   const reportJobs = reportJobService({ queue: new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis }), files: reportFileStore(store.conn) });
   const auth = await createAuth({
     config: {
@@ -160,7 +162,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
       : undefined;
   const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
   const registryProvisioning = config.harbor ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }) : undefined;
-  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
+  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), vdcLifecycle: lifecycle, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
   if (registry) {
     const categories = imageCategoryStore(store.conn);
     await categories.init();

@@ -77,6 +77,7 @@ const EXPECT: Record<string, Expectation> = {
   'POST /domains/:id/vdcs': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/domains/${f.domain}/vdcs`, body: { id: 'Not A Label' } }) },
   'GET /vdcs/:id': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
   'DELETE /vdcs/:id': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
+  'POST /vdcs/:id/provision': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/provision`, body: { bogus: 1 } }) },
   'PUT /vdcs/:id/budget': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/budget`, body: { monthlyBudget: { amount: 'lots' } } }) },
   'PUT /vdcs/:id/labels': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/labels`, body: { labels: { 'Not A Key!': 'x' } } }) },
   'GET /vdcs/:id/members': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/members` }) },
