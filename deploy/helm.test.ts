@@ -166,7 +166,7 @@ describe('helm chart deploy/helm/edgeport', () => {
     const api = loadApiConfig(envOf('api'));
     expect(api).toMatchObject({ host: '0.0.0.0', port: 17250, publicUrl: 'https://edgeport.example.org', secureCookies: true });
     const worker = loadWorkerConfig(envOf('worker'));
-    expect(worker).toMatchObject({ kubeconfig: '/etc/edgeport/kube/kubeconfig', taskQueue: api.taskQueue, temporalAddress: api.temporalAddress });
+    expect(worker).toMatchObject({ taskQueue: api.taskQueue, temporalAddress: api.temporalAddress });
     expect(new Set(secretRefs)).toEqual(new Set(['mongo-url', 'redis-url', 'oidc-client-secret', 'session-secret', 'credentials-key']));
   });
 
