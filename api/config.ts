@@ -51,7 +51,7 @@ const ApiEnvSchema = z.object({
   EDGEPORT_CREDENTIALS_KEY: credentialsKey,
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
   EDGEPORT_REGISTRY_URL: z.string().url().optional(),
-  EDGEPORT_KUBECONFIG: z.string().min(1).optional(),
+  EDGEPORT_POOL_READ_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
   EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
 }).and(RegistryDriverEnv);
@@ -85,8 +85,11 @@ export interface ApiConfig {
   registry?: { url: string; tokenKeyFile: string; tokenCertFile: string };
   /** Harbor v2.0 when `EDGEPORT_REGISTRY_DRIVER=harbor`: the image listing reads it (the password is a secret: never logged). */
   harbor?: HarborSettings;
-  /** Kubeconfig of the cluster the workload views, logs and direct day-2 operations read and write; absent: no workload routes. */
-  kubeconfig?: string;
+  /**
+   * Per-request timeout (ms) of the interactive reads of a pool (workloads, pods, events, logs, claims,
+   * usage) made with the pool's read-only identity: past it the read answers 503 naming the pool.
+   */
+  poolReadTimeoutMs: number;
   /** Image deploy rules and the registry's notification secret (`EDGEPORT_IMAGE_*`, `EDGEPORT_REGISTRY_NOTIFY_SECRET`). */
   images: ImageSettings;
 }
@@ -121,7 +124,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       const harbor = registryDriverSettings(c);
       return harbor ? { harbor } : {};
     })(),
-    ...(c.EDGEPORT_KUBECONFIG ? { kubeconfig: c.EDGEPORT_KUBECONFIG } : {}),
+    poolReadTimeoutMs: c.EDGEPORT_POOL_READ_TIMEOUT_MS,
     ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
       ? { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE } }
       : {}),
