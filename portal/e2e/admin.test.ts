@@ -184,7 +184,7 @@ describe('admin views as the operations admin', () => {
     await page.locator('[data-test="nodes-table"] .el-table__row').first().waitFor();
     expect(Number(await page.locator('[data-test="count-total"] .el-statistic__number').innerText())).toBeGreaterThan(0);
     // The VDCs on the pool with their quota and usage there, the one made above among them.
-    await page.locator(`[data-test="pool-vdcs-table"] >> text=${vdcId}`).waitFor();
+    await page.locator(`[data-test="pool-vdc-${vdcId}"]`).waitFor();
     await shot('pool-overview');
   });
 
