@@ -164,7 +164,10 @@ describe('helm chart deploy/helm/edgeport', () => {
       return env;
     };
     const api = loadApiConfig(envOf('api'));
-    expect(api).toMatchObject({ host: '0.0.0.0', port: 17250, publicUrl: 'https://edgeport.example.org', secureCookies: true });
+    expect(api).toMatchObject({ host: '0.0.0.0', port: 17250, publicUrl: 'https://edgeport.example.org', secureCookies: true, poolReadTimeoutMs: 3000 });
+    // Tenant reads (workloads, pods, events, logs, claims, usage) use each pool's read-only identity from
+    // MongoDB, opened with the credentials key: the api needs no kubeconfig, so those routes are mounted here too.
+    expect(Object.keys(envOf('api'))).not.toContain('EDGEPORT_KUBECONFIG');
     const worker = loadWorkerConfig(envOf('worker'));
     expect(worker).toMatchObject({ taskQueue: api.taskQueue, temporalAddress: api.temporalAddress });
     expect(new Set(secretRefs)).toEqual(new Set(['mongo-url', 'redis-url', 'oidc-client-secret', 'session-secret', 'credentials-key']));
