@@ -169,6 +169,7 @@ describe('helm chart deploy/helm/edgeport', () => {
     // MongoDB, opened with the credentials key: the api needs no kubeconfig, so those routes are mounted here too.
     expect(Object.keys(envOf('api'))).not.toContain('EDGEPORT_KUBECONFIG');
     const worker = loadWorkerConfig(envOf('worker'));
+    // The worker reaches every pool with that pool's sealed credentials (27438f5): its config takes no kubeconfig.
     expect(worker).toMatchObject({ taskQueue: api.taskQueue, temporalAddress: api.temporalAddress });
     expect(new Set(secretRefs)).toEqual(new Set(['mongo-url', 'redis-url', 'oidc-client-secret', 'session-secret', 'credentials-key']));
   });
