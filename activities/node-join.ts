@@ -15,12 +15,12 @@ import {
 import { POOL_FAILURES } from '../common/pool-workflows.ts';
 import type { VdcRef } from '../common/ticket-workflow.ts';
 import type { NodeJoinPreview } from '../common/tickets.ts';
-import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
+import type { CredentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
 import { joinCommandAad, nodeJoinStore } from '../store/node-joins.ts';
-import { poolCredentialsAad } from '../store/pools.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { isNotFound, mapKubeError } from './kube/client.ts';
+import { openPool } from './kube/pool-clients.ts';
 import { poolKubeConfig, type PoolCredentials } from './kube/pool-credentials.ts';
 import { nodeJoinLedgerLines } from './ledger-node-join.ts';
 
@@ -121,16 +121,8 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
   };
 
   const load = async (poolId: string): Promise<{ server: string; creds: PoolCredentials; kc: KubeConfig }> => {
-    const rec = await store.pools.sealed(poolId);
-    if (!rec) throw ApplicationFailure.nonRetryable(`pool ${poolId} does not exist`, POOL_FAILURES.notFound);
-    let creds: PoolCredentials;
-    try {
-      creds = JSON.parse(cipher().open(rec.credentials, poolCredentialsAad(poolId))) as PoolCredentials;
-    } catch (err) {
-      if (err instanceof CredentialsUnreadableError) throw ApplicationFailure.nonRetryable(`pool ${poolId}: ${err.message}`, POOL_FAILURES.credentialsUnreadable);
-      throw err;
-    }
-    return { server: rec.server, creds, kc: poolKubeConfig(rec.server, creds, TIMEOUT_MS) };
+    const { server, creds } = await openPool(store, deps.credentials, poolId);
+    return { server, creds, kc: poolKubeConfig(server, creds, TIMEOUT_MS) };
   };
   const clients = async (poolId: string) => {
     const { kc, ...rest } = await load(poolId);

@@ -3,9 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { POOL_FAILURES, type PoolCheckResult, type PoolOverviewResult, type SetSchedulableInput } from '../common/pool-workflows.ts';
 import type { ComponentHealth, NodeStatus, NodeView, PoolVersion, ResourceTotals } from '../common/pools.ts';
 import type { Store } from '../store/index.ts';
-import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
-import { poolCredentialsAad, poolReaderAad } from '../store/pools.ts';
+import type { CredentialCipher } from '../store/credentials.ts';
+import { poolReaderAad } from '../store/pools.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError } from './kube/client.ts';
+import { openPool } from './kube/pool-clients.ts';
 import { poolKubeConfig, rawGet, type PoolCredentials } from './kube/pool-credentials.ts';
 import { ensureReaderIdentity, ReaderSetupError } from './kube/pool-reader.ts';
 import { parseQuantity } from './kube/quantity.ts';
@@ -170,17 +171,8 @@ export function createPoolActivities(deps: PoolActivityDeps) {
   const { store } = deps;
 
   const load = async (poolId: string, timeoutMs: number): Promise<{ server: string; kc: KubeConfig; creds: PoolCredentials }> => {
-    const rec = await store.pools.sealed(poolId);
-    if (!rec) throw ApplicationFailure.nonRetryable(`pool ${poolId} does not exist`, POOL_FAILURES.notFound);
-    if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY)', POOL_FAILURES.credentialsUnreadable);
-    let creds: PoolCredentials;
-    try {
-      creds = JSON.parse(deps.credentials.open(rec.credentials, poolCredentialsAad(poolId))) as PoolCredentials;
-    } catch (err) {
-      if (err instanceof CredentialsUnreadableError) throw ApplicationFailure.nonRetryable(`pool ${poolId}: ${err.message}`, POOL_FAILURES.credentialsUnreadable);
-      throw err;
-    }
-    return { server: rec.server, kc: poolKubeConfig(rec.server, creds, timeoutMs), creds };
+    const { server, creds } = await openPool(store, deps.credentials, poolId);
+    return { server, kc: poolKubeConfig(server, creds, timeoutMs), creds };
   };
 
   /**

@@ -31,6 +31,31 @@ export interface PoolClients {
 
 export const VDC_NOT_FOUND = 'VdcNotFound';
 
+/** A pool's server and decrypted credentials, opened in the worker only. */
+export interface OpenedPool {
+  server: string;
+  creds: PoolCredentials;
+  /** The sealed record's identity: changes when the pool is registered again or its credentials rotate. */
+  key: string;
+}
+
+/**
+ * Opens a pool's sealed credentials: the one place the worker decrypts them.
+ * @throws non-retryable `PoolNotFound` (no record) / `PoolCredentialsUnreadable` (no key, tampered or unknown key id)
+ */
+export async function openPool(store: Store, credentials: CredentialCipher | undefined, poolId: string): Promise<OpenedPool> {
+  const rec = await store.pools.sealed(poolId);
+  if (!rec) throw ApplicationFailure.nonRetryable(`pool ${poolId} does not exist`, POOL_FAILURES.notFound);
+  if (!credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY)', POOL_FAILURES.credentialsUnreadable);
+  try {
+    const creds = JSON.parse(credentials.open(rec.credentials, poolCredentialsAad(poolId))) as PoolCredentials;
+    return { server: rec.server, creds, key: JSON.stringify([rec.server, rec.credentials]) };
+  } catch (err) {
+    if (err instanceof CredentialsUnreadableError) throw ApplicationFailure.nonRetryable(`pool ${poolId}: ${err.message}`, POOL_FAILURES.credentialsUnreadable);
+    throw err;
+  }
+}
+
 /** Per-request timeout of tenant-facing calls (a hung pool must not hold an activity slot forever). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -44,21 +69,12 @@ export function createPoolClients(deps: { store: Store; credentials?: Credential
 
   async function forPool(poolId: string): Promise<PoolKubeClients> {
     const rec = await deps.store.pools.sealed(poolId);
-    if (!rec) throw ApplicationFailure.nonRetryable(`pool ${poolId} does not exist`, POOL_FAILURES.notFound);
-    const key = JSON.stringify([rec.server, rec.credentials]);
     const hit = cache.get(poolId);
-    if (hit && hit.key === key) return hit.clients;
-    if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY)', POOL_FAILURES.credentialsUnreadable);
-    let creds: PoolCredentials;
-    try {
-      creds = JSON.parse(deps.credentials.open(rec.credentials, poolCredentialsAad(poolId))) as PoolCredentials;
-    } catch (err) {
-      if (err instanceof CredentialsUnreadableError) throw ApplicationFailure.nonRetryable(`pool ${poolId}: ${err.message}`, POOL_FAILURES.credentialsUnreadable);
-      throw err;
-    }
-    const kc = poolKubeConfig(rec.server, creds, REQUEST_TIMEOUT_MS);
-    const clients: PoolKubeClients = { pool: poolId, server: rec.server, core: kc.makeApiClient(CoreV1Api), objects: KubernetesObjectApi.makeApiClient(kc) };
-    cache.set(poolId, { key, clients });
+    if (rec && hit && hit.key === JSON.stringify([rec.server, rec.credentials])) return hit.clients;
+    const opened = await openPool(deps.store, deps.credentials, poolId);
+    const kc = poolKubeConfig(opened.server, opened.creds, REQUEST_TIMEOUT_MS);
+    const clients: PoolKubeClients = { pool: poolId, server: opened.server, core: kc.makeApiClient(CoreV1Api), objects: KubernetesObjectApi.makeApiClient(kc) };
+    cache.set(poolId, { key: opened.key, clients });
     return clients;
   }
 
