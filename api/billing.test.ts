@@ -6,6 +6,7 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { FIRST_EFFECTIVE_MONTH } from '../store/pricebook.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { loginAs } from './auth/test-login.ts';
 import type { LedgerVerifyResult } from './services/ledger-verify.ts';
@@ -168,16 +169,22 @@ describe('ledger verify over real ticket workflows', () => {
 });
 
 describe('price book and reports over HTTP', () => {
-  it('only operations admins publish; a version takes effect next month and is audited', async () => {
+  it('only operations admins publish; a version takes effect next month (the first of an install from the beginning) and is audited', async () => {
     const body = { currency: 'CNY', prices: [{ resource: 'cpu', unitPrice: '0.05' }] };
+    const firstOfInstall = (await call('vdcadmin', 'GET', '/api/pricebook')).body.items.length === 0;
     expect((await call('vdcadmin', 'POST', '/api/pricebook', body)).status).toBe(403);
     expect((await call('finance', 'POST', '/api/pricebook', body)).status).toBe(403);
     const bad = await call('opsadmin', 'POST', '/api/pricebook', { prices: [{ resource: 'cpu', unitPrice: 0.05 }] });
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('prices[0].unitPrice');
+    const now = new Date();
+    if (firstOfInstall) {
+      const first = await call('opsadmin', 'POST', '/api/pricebook', body);
+      expect(first.status).toBe(201);
+      expect(first.body.effectiveFrom).toBe(FIRST_EFFECTIVE_MONTH);
+    }
     const ok = await call('opsadmin', 'POST', '/api/pricebook', body);
     expect(ok.status).toBe(201);
-    const now = new Date();
     expect(ok.body.effectiveFrom).toBe(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString().slice(0, 7));
     const listed = await call('vdcadmin', 'GET', '/api/pricebook');
     expect(listed.body.items.map((v: { version: number }) => v.version)).toContain(ok.body.version);
