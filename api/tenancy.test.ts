@@ -95,8 +95,21 @@ async function untilTicket(id: string, pred: (t: TicketView) => boolean, timeout
   throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
 }
 
-/** Opens a quota increase ticket as the ops admin and waits until it awaits approval. */
+/** Waits until the VDC's lifecycle workflow made it ready on its pool (a quota change is refused at preflight before). */
+async function untilReady(vdcId: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    last = (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body;
+    if ((last as { provisioning?: { state?: string } }).provisioning?.state === 'ready') return;
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  throw new Error(`VDC ${vdcId} did not become ready; last: ${JSON.stringify(last)}`);
+}
+
+/** Opens a quota increase ticket as the ops admin (once the VDC is ready) and waits until it awaits approval. */
 async function openTicket(vdcId: string): Promise<string> {
+  await untilReady(vdcId);
   const r = await call('opsadmin', 'POST', '/api/tickets', { type: 'quota-change', vdcId, quota: { cpu: 3 } });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   await untilTicket(r.body.id, (t) => t.status === 'pending_approval');
