@@ -9,14 +9,14 @@ import { loadStackConfig, type Profile, type StackConfig } from './lib/config.ts
 import { withLock } from './lib/lock.ts';
 import { logTail, procFiles, run } from './lib/proc.ts';
 import { DEMO_USERS } from './oidc/demo-users.ts';
-import { seedDemo } from './seed.ts';
+import { seedDemo, stackPools } from './seed.ts';
 import { SERVERS } from './servers/index.ts';
 
 const USAGE = `usage: stack <command> [--profile dev|test]
   up       install what is missing and start every local server (health-checked)
   down     stop every server of the profile
   status   version, health, pid, endpoint and data folder of each server
-  logs N   tail the log of server N
+  logs N   tail the log of server N, or of each of its parts (kubernetes-edge-1, edge-1-kube-apiserver, …)
   env      print the environment the api, worker and tests use (secrets masked; --show-secrets)
   seed     write the demo domain, VDCs, namespaces and role bindings
   start    up + seed + build the portal + run api and worker in the foreground (npm start)
@@ -43,8 +43,9 @@ async function down(cfg: StackConfig): Promise<void> {
 
 async function status(cfg: StackConfig): Promise<void> {
   const rows = await Promise.all(SERVERS.map((s) => s.status(cfg)));
+  const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
-    console.log(`${r.name.padEnd(11)} ${(r.healthy ? 'healthy' : r.running ? 'UNHEALTHY' : 'stopped').padEnd(9)} pid ${String(r.pid ?? '-').padEnd(8)} ${r.endpoint}\n${''.padEnd(11)} ${r.version}; data ${r.dataDir}`);
+    console.log(`${r.name.padEnd(width)} ${(r.healthy ? 'healthy' : r.running ? 'UNHEALTHY' : 'stopped').padEnd(9)} pid ${String(r.pid ?? '-').padEnd(8)} ${r.endpoint}\n${''.padEnd(width)} ${r.version}; data ${r.dataDir}`);
   }
 }
 
@@ -52,10 +53,7 @@ async function seed(cfg: StackConfig): Promise<void> {
   const env = appEnv(cfg);
   const store = await openStore(env.EDGEPORT_MONGO_URL as string);
   try {
-    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), {
-      kubeconfigPath: env.EDGEPORT_KUBECONFIG as string,
-      credentialsKey: env.EDGEPORT_CREDENTIALS_KEY as string,
-    });
+    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), stackPools(env));
   } finally {
     await store.close();
   }
@@ -155,9 +153,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'logs': {
       const name = rest[0] ?? '';
-      const file = procFiles(cfg.dataDir, name).logFile;
-      if (!existsSync(file)) throw new Error(`no log for ${name}; servers: ${SERVERS.map((s) => s.name).join(', ')} (and their parts)`);
-      console.log(logTail(file, Number(rest[1] ?? 100)) || readFileSync(file, 'utf8'));
+      const parts = SERVERS.find((s) => s.name === name)?.parts?.(cfg) ?? [name];
+      for (const part of parts) {
+        const file = procFiles(cfg.dataDir, part).logFile;
+        if (!existsSync(file)) throw new Error(`no log for ${part}; servers: ${SERVERS.map((s) => s.name).join(', ')} (and their parts, e.g. edge-1-kube-apiserver)`);
+        console.log(logTail(file, Number(rest[1] ?? 100)) || readFileSync(file, 'utf8'));
+      }
       return 0;
     }
     case 'env':

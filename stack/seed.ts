@@ -9,7 +9,9 @@ import type { Quota } from '../common/tickets.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
 import { poolCredentialsAad } from '../store/pools.ts';
+import { KUBE_CLUSTER_NAMES } from './lib/config.ts';
 import { bindings, DEMO_USERS } from './oidc/demo-users.ts';
+import { KUBE_CLUSTERS, kubeconfigEnvNames } from './servers/kube/layout.ts';
 
 export interface SeedVdc {
   id: string;
@@ -55,21 +57,45 @@ export const DEMO_VDCS: SeedVdc[] = [
 /** The resource pool seeded VDCs live in: the local cluster. */
 export const LOCAL_POOL = 'local';
 
-/**
- * Registers the local cluster as pool `local` with the worker's own kubeconfig (reduced to its client
- * certificate and sealed like any registration) and runs the registration check in-process.
- */
-export async function seedLocalPool(store: Store, opts: { kubeconfigPath: string; credentialsKey: string }): Promise<void> {
-  const { server, credentials } = credentialsFromKubeconfig(readFileSync(opts.kubeconfigPath, 'utf8'));
-  const cipher = credentialCipher(opts.credentialsKey);
-  const sealed = cipher.seal(JSON.stringify(credentials), poolCredentialsAad(LOCAL_POOL));
-  await store.pools.upsert({ _id: LOCAL_POOL, name: 'Local cluster', server, authType: 'kubeconfig', credentials: sealed, createdBy: { sub: 'system:seed', name: 'Seed' } });
-  await createPoolActivities({ store, credentials: cipher }).checkPool({ poolId: LOCAL_POOL });
+/** The stack's second cluster (arm64 kwok nodes), registered as an edge pool for multi-pool tests. */
+export const EDGE1_POOL = 'edge-1';
+
+/** A cluster of the stack to register as a pool: its worker-identity kubeconfig and the key that seals it. */
+export interface SeedPool {
+  id: string;
+  name: string;
+  kubeconfigPath: string;
+  credentialsKey: string;
 }
 
-/** The demo data `npm start` and the portal test rely on: the local pool, one domain, two VDCs, the demo users' roles. */
-export async function seedDemo(store: Store, kube: KubeClients, localPool?: { kubeconfigPath: string; credentialsKey: string }): Promise<void> {
-  if (localPool) await seedLocalPool(store, localPool);
+/** The pools of the stack's clusters (`local`, `edge-1`), read from the app env (`stack/lib/app-env.ts`). */
+export function stackPools(env: Readonly<Record<string, string | undefined>>): SeedPool[] {
+  const credentialsKey = env.EDGEPORT_CREDENTIALS_KEY;
+  if (!credentialsKey) throw new Error('EDGEPORT_CREDENTIALS_KEY is not set');
+  return KUBE_CLUSTER_NAMES.map((c) => {
+    const cluster = KUBE_CLUSTERS[c];
+    const variable = kubeconfigEnvNames(cluster).worker;
+    const kubeconfigPath = env[variable];
+    if (!kubeconfigPath) throw new Error(`${variable} is not set`);
+    return { id: cluster.name, name: cluster.poolName, kubeconfigPath, credentialsKey };
+  });
+}
+
+/**
+ * Registers a cluster as a pool with the worker's own kubeconfig (reduced to its client certificate and
+ * sealed like any registration) and runs the registration check in-process.
+ */
+export async function seedPool(store: Store, pool: SeedPool): Promise<void> {
+  const { server, credentials } = credentialsFromKubeconfig(readFileSync(pool.kubeconfigPath, 'utf8'));
+  const cipher = credentialCipher(pool.credentialsKey);
+  const sealed = cipher.seal(JSON.stringify(credentials), poolCredentialsAad(pool.id));
+  await store.pools.upsert({ _id: pool.id, name: pool.name, server, authType: 'kubeconfig', credentials: sealed, createdBy: { sub: 'system:seed', name: 'Seed' } });
+  await createPoolActivities({ store, credentials: cipher }).checkPool({ poolId: pool.id });
+}
+
+/** The demo data `npm start` and the portal test rely on: the stack's pools, one domain, two VDCs (on `local`), the demo users' roles. */
+export async function seedDemo(store: Store, kube: KubeClients, pools: readonly SeedPool[] = []): Promise<void> {
+  await Promise.all(pools.map((p) => seedPool(store, p)));
   await store.conn.collection('domains').updateOne({ _id: 'demo-domain' as never }, { $set: { name: 'Demo Domain' } }, { upsert: true });
   for (const vdc of DEMO_VDCS) await seedVdc(store, kube, vdc);
   for (const u of DEMO_USERS) await grant(store, u, bindings[u.sub] ?? []);

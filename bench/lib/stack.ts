@@ -4,7 +4,7 @@ import { createKubeClients } from '../../activities/kube/client.ts';
 import { appEnv } from '../../stack/lib/app-env.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../../stack/lib/apps.ts';
 import { loadStackConfig, type StackConfig } from '../../stack/lib/config.ts';
-import { seedDemo } from '../../stack/seed.ts';
+import { seedDemo, stackPools } from '../../stack/seed.ts';
 import { SERVERS } from '../../stack/servers/index.ts';
 import { kubeLayout } from '../../stack/servers/kube/layout.ts';
 import { components, startComponent, stopComponent } from '../../stack/servers/kube/processes.ts';
@@ -42,10 +42,7 @@ export async function freshStack(cfg: StackConfig, log: (msg: string) => void = 
   const env = appEnv(cfg);
   const store = await openStore(env.EDGEPORT_MONGO_URL as string);
   try {
-    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), {
-      kubeconfigPath: env.EDGEPORT_KUBECONFIG as string,
-      credentialsKey: env.EDGEPORT_CREDENTIALS_KEY as string,
-    });
+    await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), stackPools(env));
   } finally {
     await store.close();
   }

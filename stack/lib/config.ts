@@ -23,34 +23,45 @@ export interface StackPorts {
   temporalMetrics: number;
   mongo: number;
   redis: number;
-  etcd: number;
-  etcdPeer: number;
-  kubeApiserver: number;
-  kubeControllerManager: number;
-  kubeScheduler: number;
-  kwok: number;
   registry: number;
   oidc: number;
   api: number;
+  /** One control plane per local cluster (`local` at offsets 20–25, `edge-1` at 60–65). */
+  kube: Record<KubeClusterName, KubePorts>;
 }
 
-const OFFSETS: StackPorts = {
+/** The loopback ports of one control plane. */
+export interface KubePorts {
+  etcd: number;
+  etcdPeer: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+  kwok: number;
+}
+
+/** The stack's Kubernetes clusters: `local` (the platform's own) and `edge-1` (a second edge pool, arm64 nodes). */
+export const KUBE_CLUSTER_NAMES = ['local', 'edge-1'] as const;
+export type KubeClusterName = (typeof KUBE_CLUSTER_NAMES)[number];
+
+const OFFSETS: Omit<StackPorts, 'kube'> = {
   temporal: 0,
   temporalUi: 1,
   temporalHttp: 2,
   temporalMetrics: 3,
   mongo: 10,
   redis: 11,
-  etcd: 20,
-  etcdPeer: 21,
-  kubeApiserver: 22,
-  kubeControllerManager: 23,
-  kubeScheduler: 24,
-  kwok: 25,
   registry: 30,
   oidc: 40,
   api: 50,
 };
+
+/** Where each cluster's block of ports starts, and each component's place in its block. */
+const KUBE_OFFSETS: Record<KubeClusterName, number> = { local: 20, 'edge-1': 60 };
+const KUBE_PORT_OFFSETS: KubePorts = { etcd: 0, etcdPeer: 1, apiserver: 2, controllerManager: 3, scheduler: 4, kwok: 5 };
+
+const offsetBy = <T extends object>(offsets: T, base: number): { [K in keyof T]: number } =>
+  Object.fromEntries(Object.entries(offsets).map(([k, off]) => [k, base + (off as number)])) as { [K in keyof T]: number };
 
 /**
  * Reads the stack's settings from the environment (the only place the stack scripts do):
@@ -61,7 +72,8 @@ export function loadStackConfig(profile: Profile, env: NodeJS.ProcessEnv = proce
   const repoDir = resolve(import.meta.dirname, '..', '..');
   const base = Number(env.EDGEPORT_PORT_BASE ?? (profile === 'dev' ? 17200 : 27200));
   if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new Error(`EDGEPORT_PORT_BASE must be an integer in 1024..65000, got ${env.EDGEPORT_PORT_BASE}`);
-  const ports = Object.fromEntries(Object.entries(OFFSETS).map(([k, off]) => [k, base + off])) as unknown as StackPorts;
+  const kube = Object.fromEntries(KUBE_CLUSTER_NAMES.map((c) => [c, offsetBy(KUBE_PORT_OFFSETS, base + KUBE_OFFSETS[c])])) as Record<KubeClusterName, KubePorts>;
+  const ports: StackPorts = { ...offsetBy(OFFSETS, base), kube };
   return {
     profile,
     host: '127.0.0.1',

@@ -26,6 +26,8 @@ export interface StackServer {
   start(cfg: StackConfig): Promise<void>;
   stop(cfg: StackConfig): Promise<void>;
   status(cfg: StackConfig): Promise<ServerStatus>;
+  /** Log names of its processes when it is more than one (`stack logs <server>` tails each); default its own name. */
+  parts?(cfg: StackConfig): string[];
   /** Connection settings the application processes read (EDGEPORT_* variables). */
   env(cfg: StackConfig): Record<string, string>;
 }

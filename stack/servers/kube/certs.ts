@@ -14,12 +14,13 @@ interface CertSpec {
 }
 
 /**
- * The control plane's PKI. Client certificates carry the identity RBAC sees: CN is the user, O the group
+ * A control plane's PKI. Client certificates carry the identity RBAC sees: CN is the user, O the group
  * (`system:masters` for admin; the built-in roles for `system:kube-controller-manager`/`-scheduler`).
+ * The CAs are named after the cluster (`edgeport-…` for local, `edgeport-edge-1-…`), each its own key.
  */
-const CERTS: readonly CertSpec[] = [
-  { name: 'ca', subject: '/CN=edgeport-kubernetes-ca' },
-  { name: 'front-proxy-ca', subject: '/CN=edgeport-front-proxy-ca' },
+const certSpecs = (clusterName: string): readonly CertSpec[] => [
+  { name: 'ca', subject: `/CN=${clusterName}-kubernetes-ca` },
+  { name: 'front-proxy-ca', subject: `/CN=${clusterName}-front-proxy-ca` },
   {
     name: 'apiserver',
     subject: '/CN=kube-apiserver',
@@ -46,7 +47,7 @@ export async function ensurePki(layout: KubeLayout): Promise<void> {
   // A minimal config so the system openssl.cnf adds no extensions of its own.
   const conf = join(layout.pkiDir, 'openssl.cnf');
   if (!existsSync(conf)) writeFileSync(conf, '[req]\ndistinguished_name = dn\n[dn]\n');
-  for (const spec of CERTS) {
+  for (const spec of certSpecs(layout.cluster.clusterName)) {
     const { crt, key } = pkiPair(layout, spec.name);
     if (existsSync(crt)) continue;
     const args = ['req', '-config', conf, '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-noenc'];
@@ -78,13 +79,14 @@ const b64 = (file: string): string => readFileSync(file).toString('base64');
 /** Writes a kubeconfig (mode 0600) for the client certificate `certName`, with CA, cert and key embedded. */
 export function writeKubeconfig(layout: KubeLayout, path: string, certName: string): void {
   const { crt, key } = pkiPair(layout, certName);
+  const name = layout.cluster.clusterName;
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'edgeport', cluster: { server: layout.apiserverUrl, 'certificate-authority-data': b64(pkiPair(layout, 'ca').crt) } }],
+    clusters: [{ name, cluster: { server: layout.apiserverUrl, 'certificate-authority-data': b64(pkiPair(layout, 'ca').crt) } }],
     users: [{ name: certName, user: { 'client-certificate-data': b64(crt), 'client-key-data': b64(key) } }],
-    contexts: [{ name: 'edgeport', context: { cluster: 'edgeport', user: certName } }],
-    'current-context': 'edgeport',
+    contexts: [{ name, context: { cluster: name, user: certName } }],
+    'current-context': name,
   };
   writeFileSync(path, dumpYaml(config), { mode: 0o600 });
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { dumpYaml, loadAllYaml } from '@kubernetes/client-node';
 import type { StackConfig } from '../../lib/config.ts';
-import { type KubeLayout, POD_CIDR } from './layout.ts';
+import type { KubeLayout } from './layout.ts';
 
 /** Annotation that marks a Node as simulated by this kwok (its `--manage-nodes-with-annotation-selector`). */
 export const KWOK_NODE_ANNOTATION = { key: 'kwok.x-k8s.io/node', value: 'fake' } as const;
@@ -34,10 +34,10 @@ export function writeKwokConfig(cfg: StackConfig, l: KubeLayout): void {
     apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
     kind: 'KwokConfiguration',
     options: {
-      cidr: POD_CIDR,
+      cidr: l.cluster.podCidr,
       nodeIP: cfg.host,
-      nodePort: cfg.ports.kwok,
-      serverAddress: `${cfg.host}:${cfg.ports.kwok}`,
+      nodePort: l.ports.kwok,
+      serverAddress: `${cfg.host}:${l.ports.kwok}`,
       nodeLeaseDurationSeconds: 40,
       nodeLeaseParallelism: 4,
       nodePlayStageParallelism: 4,

@@ -15,11 +15,7 @@ import { clusterInfoKubeconfig } from './certs.ts';
 import { KWOK_NODE_ANNOTATION } from './kwok-config.ts';
 import { KUBE_VERSIONS, type KubeLayout } from './layout.ts';
 
-/** The simulated edge nodes every local cluster has, one per CPU architecture Edgeport schedules for. */
-export const EDGE_NODES = [
-  { name: 'edge-amd64-1', arch: 'amd64' },
-  { name: 'edge-arm64-1', arch: 'arm64' },
-] as const;
+export { EDGE_NODES } from './layout.ts';
 
 /** RBAC user of the worker's client certificate (CN), bound to the ClusterRole of the same name. */
 export const WORKER_USER = 'edgeport-worker';
@@ -125,9 +121,10 @@ function adminConfig(l: KubeLayout): KubeConfig {
 }
 
 /**
- * Creates the cluster-wide objects Edgeport expects, idempotently: RBAC, StorageClass and cluster-info by
- * server-side apply (field manager `edgeport-stack`, forced), the edge Nodes only when absent so that
- * kwok-owned status is never rewritten.
+ * Creates the cluster-wide objects Edgeport expects, idempotently, on each of the stack's clusters (the
+ * worker identity gets the same RBAC on every one, so any of them registers as a pool with it): RBAC,
+ * StorageClass and cluster-info by server-side apply (field manager `edgeport-stack`, forced), the
+ * cluster's edge Nodes only when absent so that kwok-owned status is never rewritten.
  */
 export async function ensureClusterObjects(l: KubeLayout): Promise<void> {
   const kc = adminConfig(l);
@@ -140,7 +137,7 @@ export async function ensureClusterObjects(l: KubeLayout): Promise<void> {
       if (!(err instanceof ApiException && err.code === 409)) throw err;
     });
   };
-  await Promise.all([...appliedObjects(l).map(apply), ...EDGE_NODES.map((n) => createNode(n.name, n.arch))]);
+  await Promise.all([...appliedObjects(l).map(apply), ...l.cluster.nodes.map((n) => createNode(n.name, n.arch))]);
 }
 
 const CONDITION_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
@@ -158,7 +155,7 @@ const ignoreNotFound = (err: unknown): void => {
 export async function releaseNodeLeases(l: KubeLayout): Promise<void> {
   const coordination = adminConfig(l).makeApiClient(CoordinationV1Api);
   await Promise.all(
-    EDGE_NODES.map((n) => coordination.deleteNamespacedLease({ name: n.name, namespace: NODE_LEASE_NAMESPACE }).catch(ignoreNotFound)),
+    l.cluster.nodes.map((n) => coordination.deleteNamespacedLease({ name: n.name, namespace: NODE_LEASE_NAMESPACE }).catch(ignoreNotFound)),
   );
 }
 
@@ -177,7 +174,7 @@ export async function waitNodesReady(l: KubeLayout, opts: { timeoutMs?: number; 
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   await waitFor(
-    'edge nodes Ready',
+    `${l.cluster.name} edge nodes Ready`,
     async () => {
       const [nodes, leases] = await Promise.all([
         core.listNode({ labelSelector: 'type=kwok' }),
@@ -186,7 +183,7 @@ export async function waitNodesReady(l: KubeLayout, opts: { timeoutMs?: number; 
       const byName = <T extends { metadata?: { name?: string } }>(items: T[], name: string): T | undefined =>
         items.find((i) => i.metadata?.name === name);
       const now = Date.now();
-      return EDGE_NODES.every((n) => schedulable(byName(nodes.items, n.name), byName(leases.items, n.name), now));
+      return l.cluster.nodes.every((n) => schedulable(byName(nodes.items, n.name), byName(leases.items, n.name), now));
     },
     { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 100, logFile: opts.logFile },
   );

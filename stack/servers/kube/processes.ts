@@ -20,7 +20,10 @@ export interface Component {
   startAttempts?: number;
 }
 
-/** The control plane's processes: etcd ← apiserver ← controller-manager, scheduler, kwok. */
+/**
+ * One cluster's processes: etcd ← apiserver ← controller-manager, scheduler, kwok. Their pid files and logs
+ * are named `<procPrefix><component>` (`kube-apiserver` for local, `edge-1-kube-apiserver` for edge-1).
+ */
 export interface ControlPlane {
   etcd: Component;
   apiserver: Component;
@@ -30,7 +33,9 @@ export interface ControlPlane {
 }
 
 export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
-  const { host, ports } = cfg;
+  const { host } = cfg;
+  const { ports, cluster } = l;
+  const procName = (component: string): string => `${cluster.procPrefix}${component}`;
   const bin = (name: string): string => join(l.binDir, name);
   const ca = pkiPair(l, 'ca');
   const admin = pkiPair(l, 'admin');
@@ -39,7 +44,7 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
   const peerUrl = `http://${host}:${ports.etcdPeer}`;
 
   const etcd: Component = {
-    name: 'etcd',
+    name: procName('etcd'),
     cmd: bin('etcd'),
     args: [
       '--name=edgeport',
@@ -58,13 +63,13 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
 
   const frontProxyClient = pkiPair(l, 'front-proxy-client');
   const apiserver: Component = {
-    name: 'kube-apiserver',
+    name: procName('kube-apiserver'),
     cmd: bin('kube-apiserver'),
     args: [
       `--etcd-servers=${etcdUrl}`,
       `--bind-address=${host}`,
       `--advertise-address=${host}`,
-      `--secure-port=${ports.kubeApiserver}`,
+      `--secure-port=${ports.apiserver}`,
       '--endpoint-reconciler-type=none',
       `--tls-cert-file=${pkiPair(l, 'apiserver').crt}`,
       `--tls-private-key-file=${pkiPair(l, 'apiserver').key}`,
@@ -102,10 +107,10 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
     '--leader-elect=false',
   ];
   const controllerManager: Component = {
-    name: 'kube-controller-manager',
+    name: procName('kube-controller-manager'),
     cmd: bin('kube-controller-manager'),
     args: [
-      ...delegated(l.controllerManagerKubeconfig, ports.kubeControllerManager),
+      ...delegated(l.controllerManagerKubeconfig, ports.controllerManager),
       '--use-service-account-credentials=true',
       '--controllers=*,bootstrapsigner,tokencleaner',
       `--service-account-private-key-file=${sa.privateKey}`,
@@ -114,7 +119,7 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
       `--requestheader-client-ca-file=${pkiPair(l, 'front-proxy-ca').crt}`,
       `--cluster-signing-cert-file=${ca.crt}`,
       `--cluster-signing-key-file=${ca.key}`,
-      '--cluster-name=edgeport',
+      `--cluster-name=${cluster.clusterName}`,
       // Its default is under /usr/libexec, which it would create on the host.
       `--flex-volume-plugin-dir=${join(l.dir, 'flexvolume')}`,
       '--profiling=false',
@@ -122,20 +127,20 @@ export function components(cfg: StackConfig, l: KubeLayout): ControlPlane {
     // /healthz passes while controllers are still being built; their named checks appear once all run
     // (until then new namespaces get no default ServiceAccount and ReplicaSets back off for seconds).
     healthy: async () => {
-      const res = await probe(`https://${host}:${ports.kubeControllerManager}/healthz?verbose`, { insecure: true });
+      const res = await probe(`https://${host}:${ports.controllerManager}/healthz?verbose`, { insecure: true });
       return res.status === 200 && res.body.includes('[+]serviceaccount-controller ok');
     },
   };
 
   const scheduler: Component = {
-    name: 'kube-scheduler',
+    name: procName('kube-scheduler'),
     cmd: bin('kube-scheduler'),
-    args: [...delegated(l.schedulerKubeconfig, ports.kubeScheduler), '--profiling=false'],
-    healthy: async () => probeOk(`https://${host}:${ports.kubeScheduler}/readyz`, { insecure: true }),
+    args: [...delegated(l.schedulerKubeconfig, ports.scheduler), '--profiling=false'],
+    healthy: async () => probeOk(`https://${host}:${ports.scheduler}/readyz`, { insecure: true }),
   };
 
   const kwok: Component = {
-    name: 'kwok',
+    name: procName('kwok'),
     cmd: bin('kwok'),
     args: [
       `--kubeconfig=${l.adminKubeconfig}`,
