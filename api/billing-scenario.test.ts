@@ -69,7 +69,7 @@ beforeAll(async () => {
   store = await openStore(url.href);
   priceBook = priceBookStore(store.conn);
   await priceBook.init();
-  // v1 published in December applies from January; v2 published mid-January applies from February only.
+  // v1, the install's first version, applies from the beginning; v2 published mid-January applies from February only.
   await priceBook.publish(V1, ops, new Date(Date.UTC(2025, 11, 15)));
   await priceBook.publish(V2, ops, day(15, 12));
   // Quota grant on day 3, lease of +2 cores days 10–12, quota change on day 10 (the full quota in force).
@@ -88,10 +88,10 @@ afterAll(async () => {
 });
 
 describe('billing scenario (quota grant day 3, change + lease day 10, arm64 node joined day 20, price change mid-month)', () => {
-  it('the price book versions take effect from the next month', async () => {
+  it('the first price book version applies from the beginning, a later one from the next month', async () => {
     const versions = await priceBook.list();
     expect(versions.map((v) => [v.version, v.effectiveFrom])).toEqual([
-      [1, '2026-01'],
+      [1, '1970-01'],
       [2, '2026-02'],
     ]);
   });

@@ -44,24 +44,32 @@ const toVersion = (d: PriceBookDoc): PriceBookVersion => ({
   createdAt: d.createdAt.toISOString(),
 });
 
+/** Where the first price book version of an install starts: before any ledger line. */
+export const FIRST_EFFECTIVE_MONTH = '1970-01';
+
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: number }).code === 11000;
 
 /**
  * Versioned price book. Versions are append-only and numbered 1, 2, …; a version published at time t
- * takes effect from the billing month after t, so a month already under way never changes price.
+ * takes effect from the billing month after t, so a month already under way never changes price. The very
+ * first version of an install has nothing to replace: it applies from {@link FIRST_EFFECTIVE_MONTH}, so the
+ * usage recorded before finance published any price is priced too (on day one, the current month).
  */
 export function priceBookStore(conn: Connection) {
   const PriceBook = model(conn);
   return {
     init: async (): Promise<void> => void (await PriceBook.init()),
 
-    /** Appends a version effective from the month after `now`; concurrent publishers get distinct numbers. */
+    /**
+     * Appends a version effective from the month after `now` (the first version: from the beginning);
+     * concurrent publishers get distinct numbers.
+     */
     async publish(input: PriceBookInput, actor: Actor, now: Date): Promise<PriceBookVersion> {
       for (let attempt = 0; ; attempt++) {
         const last = await PriceBook.findOne({}, { _id: 1 }).sort({ _id: -1 }).lean<{ _id: number }>();
         const doc: PriceBookDoc = {
           _id: (last?._id ?? 0) + 1,
-          effectiveFrom: monthOf(nextMonthStart(now)),
+          effectiveFrom: last ? monthOf(nextMonthStart(now)) : FIRST_EFFECTIVE_MONTH,
           currency: input.currency,
           ...(input.note ? { note: input.note } : {}),
           prices: input.prices,
