@@ -24,29 +24,28 @@ export const USERS = {
 } as const;
 export type User = keyof typeof USERS;
 
-export interface E2e {
+/** Debian's headless Chromium with one context per page (own cookie jar). */
+export interface E2eBrowser {
   browser: Browser;
-  /** What the api and worker processes printed (saved beside the screenshots when a run fails). */
-  output(): string;
   newPage(): Promise<Page>;
   close(): Promise<void>;
 }
 
-/** Starts api + worker against the running test stack and launches Chromium. */
-export async function startE2e(): Promise<E2e> {
-  if (!BASE) throw new Error('EDGEPORT_PUBLIC_URL is not set: run through `npm test`, which starts the stack and exports it');
+export interface E2e extends E2eBrowser {
+  /** What the api and worker processes printed (saved beside the screenshots when a run fails). */
+  output(): string;
+}
+
+/** Launches Chromium; each `newPage` gets its own context (a user of its own). */
+export async function launchBrowser(): Promise<E2eBrowser> {
   mkdirSync(SHOTS, { recursive: true });
-  const repoDir = fileURLToPath(new URL('../../', import.meta.url));
-  const apps: AppProcess[] = [startApp(repoDir, 'worker', appEnvFromProcess()), startApp(repoDir, 'api', appEnvFromProcess())];
   const contexts: BrowserContext[] = [];
-  await Promise.all([waitForWorker(apps[0]!, START_MS), waitForApi(apps[1]!, BASE, START_MS)]);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   return {
     browser,
-    output: () => apps.map((a) => `--- ${a.name}\n${a.output()}`).join('\n'),
     async newPage(): Promise<Page> {
       const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
       contexts.push(context);
@@ -58,6 +57,22 @@ export async function startE2e(): Promise<E2e> {
     async close(): Promise<void> {
       for (const c of contexts) await c.close().catch(() => undefined);
       await browser.close();
+    },
+  };
+}
+
+/** Starts api + worker against the running test stack and launches Chromium. */
+export async function startE2e(): Promise<E2e> {
+  if (!BASE) throw new Error('EDGEPORT_PUBLIC_URL is not set: run through `npm test`, which starts the stack and exports it');
+  const repoDir = fileURLToPath(new URL('../../', import.meta.url));
+  const apps: AppProcess[] = [startApp(repoDir, 'worker', appEnvFromProcess()), startApp(repoDir, 'api', appEnvFromProcess())];
+  await Promise.all([waitForWorker(apps[0]!, START_MS), waitForApi(apps[1]!, BASE, START_MS)]);
+  const b = await launchBrowser();
+  return {
+    ...b,
+    output: () => apps.map((a) => `--- ${a.name}\n${a.output()}`).join('\n'),
+    async close(): Promise<void> {
+      await b.close();
       await Promise.all(apps.map((a) => a.stop()));
     },
   };
