@@ -7,6 +7,7 @@ import { createImageActivities, type ImageActivityDeps } from './image-publish.t
 import { createImageStorageActivities } from './image-storage.ts';
 import { createNetworkActivities } from './network.ts';
 import { createVolumeActivities } from './volumes.ts';
+import { createVdcLifecycleActivities } from './vdc-lifecycle.ts';
 import { createNodeJoinActivities, type NodeJoinActivityDeps } from './node-join.ts';
 import { createPoolActivities, type PoolActivityDeps } from './pools.ts';
 import { createQuotaActivities, type QuotaActivityDeps } from './quota-change.ts';
@@ -20,6 +21,6 @@ export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityD
 
 /** All activities the ticket worker registers, built once over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createHarborRegistryActivities(deps), ...createHarborRobotActivities(deps), ...createHarborProvisioningActivities(deps), ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createWorkloadLedgerActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps), ...createVolumeLedgerActivities(deps) };
+  return { ...createHarborRegistryActivities(deps), ...createHarborRobotActivities(deps), ...createHarborProvisioningActivities(deps), ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createWorkloadLedgerActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps), ...createVolumeLedgerActivities(deps), ...createVdcLifecycleActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -4,9 +4,10 @@ import { POOL_FAILURES, type PoolCheckResult, type PoolOverviewResult, type SetS
 import type { ComponentHealth, NodeStatus, NodeView, PoolVersion, ResourceTotals } from '../common/pools.ts';
 import type { Store } from '../store/index.ts';
 import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
-import { poolCredentialsAad } from '../store/pools.ts';
+import { poolCredentialsAad, poolReaderAad } from '../store/pools.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError } from './kube/client.ts';
 import { poolKubeConfig, rawGet, type PoolCredentials } from './kube/pool-credentials.ts';
+import { ensureReaderIdentity, ReaderSetupError } from './kube/pool-reader.ts';
 import { parseQuantity } from './kube/quantity.ts';
 
 export interface PoolActivityDeps {
@@ -17,6 +18,8 @@ export interface PoolActivityDeps {
 
 /** Timeout of each request of a registration check. */
 const CHECK_TIMEOUT_MS = 5_000;
+/** How long a check waits for the reader's token (the token controller fills it within a second or so). */
+const READER_TOKEN_WAIT_MS = 8_000;
 /** Timeout of each request of a read (overview, nodes, cordon). */
 const READ_TIMEOUT_MS = 10_000;
 const PAGE = 500;
@@ -166,7 +169,7 @@ async function claimsGi(core: CoreV1Api): Promise<number | null> {
 export function createPoolActivities(deps: PoolActivityDeps) {
   const { store } = deps;
 
-  const load = async (poolId: string, timeoutMs: number): Promise<{ server: string; kc: KubeConfig }> => {
+  const load = async (poolId: string, timeoutMs: number): Promise<{ server: string; kc: KubeConfig; creds: PoolCredentials }> => {
     const rec = await store.pools.sealed(poolId);
     if (!rec) throw ApplicationFailure.nonRetryable(`pool ${poolId} does not exist`, POOL_FAILURES.notFound);
     if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY)', POOL_FAILURES.credentialsUnreadable);
@@ -177,18 +180,36 @@ export function createPoolActivities(deps: PoolActivityDeps) {
       if (err instanceof CredentialsUnreadableError) throw ApplicationFailure.nonRetryable(`pool ${poolId}: ${err.message}`, POOL_FAILURES.credentialsUnreadable);
       throw err;
     }
-    return { server: rec.server, kc: poolKubeConfig(rec.server, creds, timeoutMs) };
+    return { server: rec.server, kc: poolKubeConfig(rec.server, creds, timeoutMs), creds };
+  };
+
+  /**
+   * Makes the pool's read-only identity and seals its token apart from the write credentials (AAD
+   * `edgeport/pool/<id>/reader`), or records why it could not. Never fails the check: without a reader the
+   * pool still hosts tenants, only the API's interactive reads of it answer 503 naming the reason.
+   */
+  const recordReader = async (poolId: string, kc: KubeConfig, creds: PoolCredentials): Promise<void> => {
+    const checkedAt = new Date();
+    try {
+      const reader = await ensureReaderIdentity(kc, creds, { waitMs: READER_TOKEN_WAIT_MS });
+      if (!deps.credentials) throw new ReaderSetupError('the worker has no credentials key');
+      await store.pools.recordReader(poolId, { status: 'ready', credentials: deps.credentials.seal(JSON.stringify(reader), poolReaderAad(poolId)), checkedAt });
+    } catch (err) {
+      if (!(err instanceof ReaderSetupError)) throw err;
+      await store.pools.recordReader(poolId, { status: 'unavailable', reason: `no read-only identity: ${err.message}`, checkedAt });
+    }
   };
 
   return {
     /**
      * Registration check: GET /version and /readyz with the pool's credentials, recorded on the pool
      * (`ready`, or `unreachable` with the reason). A 401/403 records `refused` and then fails with the
-     * non-retryable `PoolCredentialsRefused`. Only a MongoDB error is retried.
+     * non-retryable `PoolCredentialsRefused`. Only a MongoDB error is retried. A ready pool also gets (or
+     * keeps) its read-only identity `edgeport-reader` (see `kube/pool-reader.ts`).
      */
     async checkPool(args: { poolId: string }): Promise<PoolCheckResult> {
       const started = Date.now();
-      const { server, kc } = await load(args.poolId, CHECK_TIMEOUT_MS);
+      const { server, kc, creds } = await load(args.poolId, CHECK_TIMEOUT_MS);
       let result: PoolCheckResult;
       try {
         const v = JSON.parse((await rawGet(kc, '/version', CHECK_TIMEOUT_MS)).body) as { gitVersion?: string; platform?: string };
@@ -208,6 +229,7 @@ export function createPoolActivities(deps: PoolActivityDeps) {
         const reason = err instanceof ApiException ? `${server}/version answered ${err.code}` : `cannot reach ${server}: ${describeNetworkError(err)}`;
         result = { status: 'unreachable', reason, checkMs: Date.now() - started };
       }
+      if (result.status === 'ready') await recordReader(args.poolId, kc, creds);
       await store.pools.recordCheck(args.poolId, { ...result, checkedAt: new Date() });
       return result;
     },

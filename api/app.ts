@@ -37,6 +37,7 @@ import { registryService } from './services/registry.ts';
 import { harborRegistryRoutes } from './routes/harbor-registries.ts';
 import { harborRegistryService } from './services/harbor-registries.ts';
 import { harborVdcProvisioning } from './services/harbor-provisioning.ts';
+import { vdcLifecycle } from './services/vdc-lifecycle.ts';
 import { harborRegistryStore } from '../store/harbor-registries.ts';
 import { imageService } from './services/images.ts';
 import { imageGate } from './services/image-gate.ts';
@@ -48,8 +49,10 @@ import { delegationService } from './services/delegations.ts';
 import { delegationStore } from '../store/delegations.ts';
 import { networkService } from './services/network.ts';
 import { volumeService } from './services/volumes.ts';
-import { createKubeClients } from '../activities/kube/client.ts';
 import { workloadService } from './services/workloads.ts';
+import { poolReaders } from './services/pool-reads.ts';
+import { poolUsageService } from './services/pool-usage.ts';
+import { poolUsageRoutes } from './routes/pool-usage.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 import { userDirectory } from './services/user-directory.ts';
 
@@ -92,7 +95,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   const priceBook = priceBookStore(store.conn);
   await priceBook.init();
   const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
-  const directory = userDirectory({ store, audit, bootstrapAdmins: config.bootstrapAdmins });
+  const lifecycle = vdcLifecycle({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE });
+  const directory = userDirectory({ store, audit, bootstrapAdmins: config.bootstrapAdmins, vdcLifecycle: lifecycle });
   const reportJobs = reportJobService({ queue: new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis }), files: reportFileStore(store.conn) });
   const auth = await createAuth({
     config: {
@@ -159,15 +163,18 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
       ? imageService({ ...imageSource, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
       : undefined;
   const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
+  // Interactive reads of tenants' objects: each pool's read-only identity (see README "Reads from pools").
+  const readers = poolReaders({ pools: store.pools, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), timeoutMs: config.poolReadTimeoutMs });
   const registryProvisioning = config.harbor ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }) : undefined;
-  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, ...(config.kubeconfig ? { kube: createKubeClients(config.kubeconfig) } : {}) }) });
+  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), vdcLifecycle: lifecycle, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, readers }) });
   if (registry) {
     const categories = imageCategoryStore(store.conn);
     await categories.init();
     routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
   }
-  // Workloads after deploy: views and logs read the cluster with EDGEPORT_KUBECONFIG; direct operations run as workflows on the worker.
-  if (config.kubeconfig) routes.push(...workloadRoutes(workloadService({ store, audit, tickets, kubeconfig: config.kubeconfig, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })));
+  // Workloads after deploy: views and logs read the workload's pool with its read-only identity; direct operations run as workflows on the worker.
+  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })));
+  routes.push(...poolUsageRoutes(poolUsageService({ store, readers })));
   // Third-party Harbor registries: connect (checked by a workflow), browse, delete; operations admins only.
   const harborRegistries = harborRegistryStore(store.conn);
   await harborRegistries.init();

@@ -52,7 +52,7 @@ const ApiEnvSchema = z.object({
   EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
   EDGEPORT_BOOTSTRAP_ADMINS: list.pipe(z.array(z.string().max(254).regex(/^[^\s@]+(@[^\s@]+)?$/, 'must be a username or an email address'))),
   EDGEPORT_REGISTRY_URL: z.string().url().optional(),
-  EDGEPORT_KUBECONFIG: z.string().min(1).optional(),
+  EDGEPORT_POOL_READ_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
   EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
   EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
 }).and(RegistryDriverEnv);
@@ -92,8 +92,11 @@ export interface ApiConfig {
    * name off the list revokes nothing.
    */
   bootstrapAdmins: string[];
-  /** Kubeconfig of the cluster the workload views, logs and direct day-2 operations read and write; absent: no workload routes. */
-  kubeconfig?: string;
+  /**
+   * Per-request timeout (ms) of the interactive reads of a pool (workloads, pods, events, logs, claims,
+   * usage) made with the pool's read-only identity: past it the read answers 503 naming the pool.
+   */
+  poolReadTimeoutMs: number;
   /** Image deploy rules and the registry's notification secret (`EDGEPORT_IMAGE_*`, `EDGEPORT_REGISTRY_NOTIFY_SECRET`). */
   images: ImageSettings;
 }
@@ -129,7 +132,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       const harbor = registryDriverSettings(c);
       return harbor ? { harbor } : {};
     })(),
-    ...(c.EDGEPORT_KUBECONFIG ? { kubeconfig: c.EDGEPORT_KUBECONFIG } : {}),
+    poolReadTimeoutMs: c.EDGEPORT_POOL_READ_TIMEOUT_MS,
     ...(c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE
       ? { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE } }
       : {}),

@@ -68,6 +68,21 @@ async function newVdc(domainId: string): Promise<string> {
   return id;
 }
 
+/**
+ * Deletes a VDC as `who`: the API answers 202 with the VDC `deleting`, and the worker's lifecycle workflow removes
+ * its namespaces, bindings and record; waits until the VDC is gone.
+ */
+async function deleteVdc(vdcId: string, who = 'opsadmin'): Promise<void> {
+  const r = await call(who, 'DELETE', `/api/vdcs/${vdcId}`);
+  expect(r.status, JSON.stringify(r.body)).toBe(202);
+  expect(r.body.provisioning.state).toBe('deleting');
+  const deadline = Date.now() + 120_000;
+  while ((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).status !== 404) {
+    if (Date.now() > deadline) throw new Error(`VDC ${vdcId} was not deleted: ${JSON.stringify((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body)}`);
+    await new Promise((res) => setTimeout(res, 300));
+  }
+}
+
 async function untilTicket(id: string, pred: (t: TicketView) => boolean, timeoutMs = 60_000): Promise<TicketView> {
   const deadline = Date.now() + timeoutMs;
   let last: TicketView | undefined;
@@ -163,7 +178,7 @@ describe('tenancy admin API over HTTP', () => {
       { role: 'vdc-admin', scope: { type: 'vdc', vdcId } },
     ]);
 
-    expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}`)).status).toBe(204);
+    await deleteVdc(vdcId);
     expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).status).toBe(404);
     expect((await call('opsadmin', 'DELETE', `/api/domains/${domainId}`)).status).toBe(204);
     expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).status).toBe(404);
@@ -199,7 +214,7 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('other', 'POST', `/api/domains/${mine}/vdcs`, { id: extra, name: 'Extra', pools: [{ pool: 'local', quota }] })).status).toBe(201);
     expect((await call('other', 'PUT', `/api/vdcs/${myVdc}/members/u-tenant`, { roles: ['vdc-admin'] })).status).toBe(200);
     expect((await call('other', 'DELETE', `/api/vdcs/${myVdc}/members/u-tenant`)).status).toBe(204);
-    expect((await call('other', 'DELETE', `/api/vdcs/${extra}`)).status).toBe(204);
+    await deleteVdc(extra, 'other');
     // Platform operations stay out of reach.
     expect((await call('other', 'POST', '/api/domains', { id: uniqueName('dom'), name: 'x' })).status).toBe(403);
     expect((await call('other', 'DELETE', `/api/domains/${mine}`)).status).toBe(403);
@@ -207,7 +222,7 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('other', 'PUT', '/api/users/u-other/bindings', { bindings: [] })).status).toBe(403);
 
     // Deleting the domain's VDC and the domain drops the bindings scoped to them.
-    expect((await call('opsadmin', 'DELETE', `/api/vdcs/${myVdc}`)).status).toBe(204);
+    await deleteVdc(myVdc);
     expect((await call('opsadmin', 'DELETE', `/api/domains/${mine}`)).status).toBe(204);
     expect(await bindingsOf('u-other')).toEqual(current);
     expect((await audited('binding.revoke', 'user:u-other', since)).map((e) => e.details)).toEqual([{ role: 'domain-admin', scope: { type: 'domain', domainId: mine } }]);
@@ -221,7 +236,7 @@ describe('tenancy admin API over HTTP', () => {
     expect(puts.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(await bindingsOf('u-tenant')).toEqual(expect.arrayContaining(vdcs.map((vdcId) => ({ role: 'vdc-user', scope: { type: 'vdc', vdcId } }))));
     expect(await audited('binding.grant', 'user:u-tenant', since)).toHaveLength(5);
-    await Promise.all(vdcs.map((v) => call('opsadmin', 'DELETE', `/api/vdcs/${v}`)));
+    await Promise.all(vdcs.map((v) => deleteVdc(v)));
     expect(await bindingsOf('u-tenant')).toEqual(saved.get('u-tenant'));
   });
 
@@ -238,18 +253,23 @@ describe('tenancy admin API over HTTP', () => {
     expect(await bindingsOf('u-tenant')).toContainEqual({ role: 'vdc-user', scope: { type: 'vdc', vdcId } });
 
     await cancelTicket(ticketId);
-    expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}`)).status).toBe(204);
+    await deleteVdc(vdcId);
     expect(await bindingsOf('u-tenant')).toEqual(saved.get('u-tenant'));
   });
 
-  it('refuses to delete a VDC whose namespace exists, naming it', async () => {
+  it('refuses to delete a VDC with a ticket-made application space, naming it; its default namespace does not hold it back', async () => {
     const domainId = await newDomain();
     const vdcId = uniqueName('vdc');
     await seedVdc(store, kube, { id: vdcId, name: 'Live', domainId, quota });
+    await store.spaces.record(vdcId, { name: 'web', namespace: `${vdcId}-web`, status: 'active', ticketId: 'tkt-probe', createdAt: new Date().toISOString(), pool: 'local' });
     const refused = await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}`);
     expect(refused.status).toBe(409);
-    expect(refused.body.detail).toBe(`VDC ${vdcId} cannot be deleted: it has 1 live application space (namespace vdc-${vdcId}); delete it first`);
+    expect(refused.body.detail).toBe(`VDC ${vdcId} cannot be deleted: it has 1 live application space (namespace ${vdcId}-web); delete it first`);
     expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body).toMatchObject({ id: vdcId, namespaceStatus: 'active' });
+
+    await store.spaces.remove(vdcId, 'web');
+    await deleteVdc(vdcId);
+    expect(await kube.core.readNamespace({ name: `vdc-${vdcId}` }).catch(() => null)).toBeNull();
   });
 
   it('a custom role grants exactly its subset of the permission tree, on its VDC only', async () => {

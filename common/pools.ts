@@ -92,6 +92,13 @@ export type RegisterPool = z.infer<typeof RegisterPoolSchema>;
 export const POOL_STATUSES = ['checking', 'ready', 'unreachable', 'refused'] as const;
 export type PoolStatus = (typeof POOL_STATUSES)[number];
 
+/**
+ * The pool's read-only identity (`edgeport-reader`), which the API reads workloads, pods, events, logs,
+ * claims and quota usage with: `ready`, or `unavailable` (the reason says why; those reads then answer 503).
+ */
+export const POOL_READER_STATUSES = ['ready', 'unavailable'] as const;
+export type PoolReaderStatus = (typeof POOL_READER_STATUSES)[number];
+
 export interface PoolVersion {
   gitVersion: string;
   platform?: string;
@@ -112,6 +119,8 @@ export interface PoolView {
   checkMs?: number;
   createdBy: Actor;
   createdAt: string;
+  /** The read-only identity the API reads tenants' objects with; absent until the first check made it. */
+  reader?: { status: PoolReaderStatus; reason?: string };
 }
 
 export const NODE_STATUSES = ['Ready', 'NotReady', 'Unknown'] as const;

@@ -251,9 +251,28 @@ export function quotaOfNamespace(vdc: VdcPlacementShape, namespace: string): Quo
   return vdcPools(vdc).find((p) => p.pool === pool)?.quota ?? {};
 }
 
+/** One pool of a VDC as `GET /api/vdcs/:id/pools` shows it. */
 export interface VdcPoolView extends VdcPlacement {
+  /** The VDC's namespaces on that pool (its namespace there and its application spaces there). */
+  namespaces: string[];
   /** Usage summed over the VDC's namespaces on that pool (ResourceQuota status), absent when it could not be read. */
   used?: Quota;
+  /** Why `used` is absent (the pool is unreachable, has no read-only identity, …). */
+  usageUnavailable?: string;
+}
+
+/** One VDC on a pool as `GET /api/pools/:id/vdcs` shows it: its quota and usage on that pool. */
+export interface PoolVdcView {
+  vdcId: string;
+  name: string;
+  domainId: string;
+  /** Whether the pool is the VDC's primary pool. */
+  primary: boolean;
+  namespaces: string[];
+  quota: Quota;
+  used?: Quota;
+  usageUnavailable?: string;
+  provisioning?: VdcProvisioning;
 }
 
 export interface VdcView {

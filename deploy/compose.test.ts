@@ -226,7 +226,7 @@ describe('docker-compose.yml', () => {
     expect(api.mongoUrl).toMatch(/^mongodb:\/\/[^@]+@mongodb:27017\/edgeport\?replicaSet=rs0$/);
     expect(api.redisUrl).toMatch(/^redis:\/\/:[^@]+@redis:6379\/0$/);
     const worker = loadWorkerConfig(workerEnv);
-    expect(worker).toMatchObject({ temporalAddress: 'temporal:7233', kubeconfig: '/etc/edgeport/kubeconfig', mongoUrl: api.mongoUrl });
+    expect(worker).toMatchObject({ temporalAddress: 'temporal:7233', mongoUrl: api.mongoUrl });
     expect(worker.taskQueue).toBe(api.taskQueue);
 
     // The issuer is given as the discovery URL on the internal network (see .env.example).

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,8 @@ import { stackEnv, uniqueName } from '../stack/testing/env.ts';
  * The Helm chart (deploy/helm/edgeport): `helm lint`, `helm template` with the default values and with
  * every option on, each rendered object accepted by the local kube-apiserver in a server-side dry-run, the
  * deployment rules (replicas/HPA, probes, resources, PDBs, secrets only by reference) and the worker's
- * RBAC (no wildcards, no escalate / bind / impersonate; `bind` only when asked for, on named roles).
+ * RBAC (no wildcards, no escalate / impersonate; `bind` only on the tenant ClusterRoles admin/edit/view, and
+ * none with rbac.allowTenantRoleBindings=false), and the pool identity manifest granting a pool the same.
  * helm itself is built from the Go module proxy by stack/scripts/build-helm.sh and cached by version.
  */
 
@@ -162,13 +164,17 @@ describe('helm chart deploy/helm/edgeport', () => {
       return env;
     };
     const api = loadApiConfig(envOf('api'));
-    expect(api).toMatchObject({ host: '0.0.0.0', port: 17250, publicUrl: 'https://edgeport.example.org', secureCookies: true });
+    expect(api).toMatchObject({ host: '0.0.0.0', port: 17250, publicUrl: 'https://edgeport.example.org', secureCookies: true, poolReadTimeoutMs: 3000 });
+    // Tenant reads (workloads, pods, events, logs, claims, usage) use each pool's read-only identity from
+    // MongoDB, opened with the credentials key: the api needs no kubeconfig, so those routes are mounted here too.
+    expect(Object.keys(envOf('api'))).not.toContain('EDGEPORT_KUBECONFIG');
     const worker = loadWorkerConfig(envOf('worker'));
-    expect(worker).toMatchObject({ kubeconfig: '/etc/edgeport/kube/kubeconfig', taskQueue: api.taskQueue, temporalAddress: api.temporalAddress });
+    // The worker reaches every pool with that pool's sealed credentials (27438f5): its config takes no kubeconfig.
+    expect(worker).toMatchObject({ taskQueue: api.taskQueue, temporalAddress: api.temporalAddress });
     expect(new Set(secretRefs)).toEqual(new Set(['mongo-url', 'redis-url', 'oidc-client-secret', 'session-secret', 'credentials-key']));
   });
 
-  it('gives the worker RBAC without wildcards, escalate, bind or impersonate (bind only on request, on named roles)', () => {
+  it('gives the worker RBAC without wildcards, escalate or impersonate (bind only on the named tenant roles, and off on request)', () => {
     const rulesOf = (objs: Obj[]): Rule[] => [...ofKind(objs, 'ClusterRole'), ...ofKind(objs, 'Role')].flatMap((r) => r.rules as Rule[]);
     const problems = (rules: Rule[]): string[] =>
       rules.flatMap((r) => {
@@ -181,18 +187,29 @@ describe('helm chart deploy/helm/edgeport', () => {
         return out;
       });
     const defaults = rulesOf(render());
-    expect(problems(defaults)).toEqual([]);
+    const tenantBind = [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['admin', 'edit', 'view'] }];
+    expect(defaults.filter((r) => r.verbs.includes('bind'))).toEqual(tenantBind);
+    expect(problems(defaults.filter((r) => !r.verbs.includes('bind')))).toEqual([]);
+    expect(problems(rulesOf(render(['rbac.allowTenantRoleBindings=false'])))).toEqual([]);
     // What the activities call, and nothing that reads across the cluster beyond it.
     const grants = new Set(defaults.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res}:${v}`)))));
-    for (const need of ['core/namespaces:create', 'core/resourcequotas:patch', 'apps/deployments:patch', 'core/nodes:patch', 'core/secrets:delete', 'rbac.authorization.k8s.io/rolebindings:create', 'coordination.k8s.io/leases:get']) expect(grants, need).toContain(need);
+    for (const need of ['core/namespaces:create', 'core/namespaces:delete', 'core/resourcequotas:patch', 'core/limitranges:patch', 'rbac.authorization.k8s.io/rolebindings:patch', 'apps/deployments:patch', 'core/nodes:patch', 'core/secrets:delete', 'rbac.authorization.k8s.io/rolebindings:create', 'coordination.k8s.io/leases:get']) expect(grants, need).toContain(need);
     for (const never of ['rbac.authorization.k8s.io/clusterroles:create', 'rbac.authorization.k8s.io/roles:create', 'core/serviceaccounts:create', 'core/pods:create', 'core/pods:delete']) expect(grants, never).not.toContain(never);
     const leases = ofKind(render(), 'Role')[0]!;
     expect(leases.metadata!.namespace).toBe('kube-system');
     expect((leases.rules as Rule[])[0]!.resourceNames).toEqual(['kube-controller-manager', 'kube-scheduler']);
 
     const opted = rulesOf(render(ALL_ON));
-    const binds = opted.filter((r) => r.verbs.includes('bind'));
-    expect(binds).toEqual([{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['admin', 'edit', 'view'] }]);
+    expect(opted.filter((r) => r.verbs.includes('bind'))).toEqual(tenantBind);
     expect(problems(opted.filter((r) => !r.verbs.includes('bind')))).toEqual([]);
+  });
+
+  it('the pool identity manifest (deploy/pool-identity.yaml) grants a pool exactly what the chart grants the worker', () => {
+    const docs = parseAllDocuments(readFileSync(join(repo, 'deploy', 'pool-identity.yaml'), 'utf8'));
+    const objs = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as Obj);
+    const key = (rules: Rule[]): string[] => rules.map((r) => JSON.stringify([r.apiGroups, r.resources, r.verbs, r.resourceNames ?? null])).sort();
+    expect(key(ofKind(objs, 'ClusterRole')[0]!.rules as Rule[])).toEqual(key(ofKind(render(), 'ClusterRole')[0]!.rules as Rule[]));
+    expect(key(ofKind(objs, 'Role')[0]!.rules as Rule[])).toEqual(key(ofKind(render(), 'Role')[0]!.rules as Rule[]));
+    expect(ofKind(objs, 'Secret')[0]).toMatchObject({ type: 'kubernetes.io/service-account-token' });
   });
 });

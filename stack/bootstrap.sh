@@ -18,8 +18,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-# npm ci when node_modules is missing or older than the lock file.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules is missing or was installed from another lock file. The lock's content hash is
+# compared, not its mtime: a checkout or merge rewrites the file (newer mtime, same content), and a second
+# worktree sharing node_modules must not reinstall it under the feet of running tests.
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -f node_modules/.package-lock.json ] || [ "$(cat node_modules/.edgeport-lock-sha256 2>/dev/null)" != "$lock_hash" ]; then
   echo "bootstrap: npm ci" >&2
   npm ci --no-audit --no-fund >&2
+  echo "$lock_hash" > node_modules/.edgeport-lock-sha256
 fi

@@ -38,5 +38,10 @@ export function harborRobotSecretStore(conn: Connection) {
     async get(id: string): Promise<RobotSecretDoc | null> {
       return R.findById(id).lean<RobotSecretDoc>();
     },
+    /** Forgets the sealed secrets of every robot of one project on one Harbor (the project was deleted); idempotent. */
+    async removeProject(host: string, project: string): Promise<number> {
+      const prefix = `^${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`;
+      return (await R.deleteMany({ project, _id: { $regex: prefix } })).deletedCount;
+    },
   };
 }

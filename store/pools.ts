@@ -1,9 +1,21 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { PoolAuthType, PoolStatus, PoolVersion } from '../common/pools.ts';
+import type { PoolAuthType, PoolReaderStatus, PoolStatus, PoolVersion } from '../common/pools.ts';
 import type { Actor } from '../common/roles.ts';
 import type { SealedSecret } from './credentials.ts';
 
-/** A registered resource pool. `credentials` is sealed (see `store/credentials.ts`); nothing else is secret. */
+/**
+ * The pool's read-only identity (ServiceAccount `edgeport-reader`, made on the pool by the worker's
+ * registration check): `ready` with its token sealed apart from the write credentials (its own AAD), or
+ * `unavailable` with the reason (e.g. the registered credentials may not create it).
+ */
+export interface PoolReaderDoc {
+  status: PoolReaderStatus;
+  reason?: string;
+  credentials?: SealedSecret;
+  checkedAt: Date;
+}
+
+/** A registered resource pool. `credentials` and `reader.credentials` are sealed (see `store/credentials.ts`); nothing else is secret. */
 export interface PoolDoc {
   _id: string;
   name: string;
@@ -18,14 +30,15 @@ export interface PoolDoc {
   createdBy: Actor;
   /** Set while a delete checks that no VDC uses the pool. */
   deleting?: boolean;
+  reader?: PoolReaderDoc;
   createdAt: Date;
   updatedAt: Date;
 }
 
-/** A pool as the rest of the code sees it: never the sealed credentials. */
-export type PoolRecord = Omit<PoolDoc, 'credentials' | 'deleting'>;
+/** A pool as the rest of the code sees it: never the sealed credentials (neither the write nor the reader ones). */
+export type PoolRecord = Omit<PoolDoc, 'credentials' | 'deleting' | 'reader'> & { reader?: Omit<PoolReaderDoc, 'credentials'> };
 
-export type NewPool = Omit<PoolDoc, 'status' | 'reason' | 'version' | 'checkedAt' | 'checkMs' | 'deleting' | 'createdAt' | 'updatedAt'>;
+export type NewPool = Omit<PoolDoc, 'status' | 'reason' | 'version' | 'checkedAt' | 'checkMs' | 'deleting' | 'reader' | 'createdAt' | 'updatedAt'>;
 
 export interface PoolCheckRecord {
   status: Exclude<PoolStatus, 'checking'>;
@@ -38,9 +51,14 @@ export interface PoolCheckRecord {
 export const POOLS_COLLECTION = 'pools';
 /** Additional authenticated data of a pool's sealed credentials: binds the ciphertext to its pool id. */
 export const poolCredentialsAad = (poolId: string): string => `edgeport/pool/${poolId}`;
+/**
+ * AAD of a pool's sealed reader token: distinct from {@link poolCredentialsAad}, so the write credentials
+ * copied into the reader field (or the other way round) do not open.
+ */
+export const poolReaderAad = (poolId: string): string => `edgeport/pool/${poolId}/reader`;
 /** The collection of VDC documents (model `Vdc`), whose `pool` field names the pool a VDC lives in. */
 const VDCS_COLLECTION = 'vdcs';
-const NO_SECRETS = { credentials: 0, deleting: 0 } as const;
+const NO_SECRETS = { credentials: 0, deleting: 0, 'reader.credentials': 0 } as const;
 
 function model(conn: Connection): Model<PoolDoc> {
   const existing = conn.models.Pool as Model<PoolDoc> | undefined;
@@ -59,6 +77,7 @@ function model(conn: Connection): Model<PoolDoc> {
       checkMs: Number,
       createdBy: { type: { sub: String, name: String }, _id: false },
       deleting: Boolean,
+      reader: { type: { status: String, reason: String, credentials: Schema.Types.Mixed, checkedAt: Date }, _id: false },
     },
     { versionKey: false, timestamps: true, collection: POOLS_COLLECTION },
   );
@@ -93,7 +112,7 @@ export function poolStore(conn: Connection) {
     async upsert(pool: NewPool): Promise<void> {
       await Pool.updateOne(
         { _id: pool._id },
-        { $set: { ...pool, status: 'checking' }, $unset: { reason: 1, version: 1, checkedAt: 1, checkMs: 1, deleting: 1 } },
+        { $set: { ...pool, status: 'checking' }, $unset: { reason: 1, version: 1, checkedAt: 1, checkMs: 1, deleting: 1, reader: 1 } },
         { upsert: true },
       );
     },
@@ -109,6 +128,20 @@ export function poolStore(conn: Connection) {
     /** The server and sealed credentials, for the worker's activities only. */
     sealed(id: string): Promise<Pick<PoolDoc, '_id' | 'server' | 'credentials'> | null> {
       return Pool.findById(id, { server: 1, credentials: 1 }).lean<Pick<PoolDoc, '_id' | 'server' | 'credentials'>>();
+    },
+
+    /**
+     * The server and the sealed reader token, for the API's interactive reads only (never the write
+     * credentials); null when there is no such pool.
+     */
+    async readerSealed(id: string): Promise<{ server: string; reader?: PoolReaderDoc } | null> {
+      const rec = await Pool.findById(id, { server: 1, reader: 1 }).lean<Pick<PoolDoc, '_id' | 'server' | 'reader'>>();
+      return rec ? { server: rec.server, ...(rec.reader ? { reader: rec.reader } : {}) } : null;
+    },
+
+    /** Records the pool's reader identity (sealed token, or why there is none); a no-op on a deleted pool. */
+    async recordReader(id: string, reader: PoolReaderDoc): Promise<void> {
+      await Pool.updateOne({ _id: id }, { $set: { reader } });
     },
 
     /** Records the outcome of a reachability check; idempotent, and a no-op on a deleted pool. */

@@ -32,10 +32,14 @@ export function vdcStore(models: Models) {
       const set = Object.fromEntries(Object.entries(quota).filter(([, v]) => v !== undefined).map(([k, v]) => [`${prefix}.${k}`, v]));
       await Vdc.updateOne(onPlacement ? { _id: id, 'placements.pool': pool } : { _id: id }, { $set: set });
     },
-    /** Records the VDC's provisioning state; false when there is no such VDC. */
-    async setProvisioning(id: string, provisioning: VdcProvisioning): Promise<boolean> {
+    /**
+     * Records the VDC's provisioning state; false when there is no such VDC (or, with `unlessDeleting`, when it is
+     * being deleted: a reconcile pass finishing after a delete request must not take the VDC out of `deleting`).
+     */
+    async setProvisioning(id: string, provisioning: VdcProvisioning, opts: { unlessDeleting?: boolean } = {}): Promise<boolean> {
       const set = provisioning.reason ? { provisioning } : { provisioning: { state: provisioning.state, at: provisioning.at } };
-      return (await Vdc.updateOne({ _id: id }, { $set: { ...set, ...(provisioning.state === 'ready' ? { namespaceStatus: 'active' } : {}) } })).matchedCount === 1;
+      const filter = opts.unlessDeleting ? { _id: id, 'provisioning.state': { $ne: 'deleting' as const } } : { _id: id };
+      return (await Vdc.updateOne(filter, { $set: { ...set, ...(provisioning.state === 'ready' ? { namespaceStatus: 'active' } : {}) } })).matchedCount === 1;
     },
     /** The VDCs placed on a pool (primary or further), sorted by id. */
     onPool(poolId: string): Promise<VdcDoc[]> {

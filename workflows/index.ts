@@ -14,3 +14,4 @@ export { imageStorageMeteringWorkflow } from './image-storage-metering.ts';
 export { applyConfigItemWorkflow, deleteConfigItemWorkflow } from './config-items.ts';
 export { networkPoliciesWorkflow, networkSyncWorkflow } from './network.ts';
 export { volumeApplyWorkflow, volumeDeleteWorkflow, volumeListWorkflow } from './volumes.ts';
+export { vdcLifecycleWorkflow } from './vdc-lifecycle.ts';

@@ -253,3 +253,57 @@ describe('a lease whose apply fails for good', () => {
     expect((await tw.store.vdcs.get(id))?.quota).toEqual(base);
   });
 });
+
+describe('a quota change during a lease', () => {
+  it('bills net of the lease (the lease line bills the increase), which is the quota the revert leaves', async () => {
+    const t = await leaseTicket({ cpu: 8 }, { durationHours: 72 });
+    await approveAll(t.handle);
+    await waitFor(() => t.handle.query(leaseQuery), (l) => l.phase === 'active');
+    expect((await tw.store.vdcs.get(t.id))?.leases).toEqual([{ ticketId: t.input.ticketId, base, delta: { cpu: 4 }, endsAt: (await t.handle.query(leaseQuery)).endsAt }]);
+
+    // The quota change's apply step, run as its activity while the lease is in force: memory 8 → 12.
+    const quotaActivities = createQuotaActivities({ pools: testPoolClients(tw.store), store: tw.store, temporal: env.client, crashPoint: () => undefined });
+    const current = (await tw.store.vdcs.get(t.id))!.quota;
+    const applied: ApplyQuotaResult = await new MockActivityEnvironment().run(quotaActivities.applyQuota, { vdc: t.vdc, current, requested: { memoryGi: 12 } });
+    expect(applied.quota).toEqual({ cpu: 8, memoryGi: 12, pods: 20 });
+    expect(applied.billed).toEqual({ cpu: 4, memoryGi: 12, pods: 20 });
+    expect(applied.leases).toEqual([t.input.ticketId]);
+
+    expect(await t.handle.result()).toMatchObject({ status: 'completed' });
+    // What the allocation line billed from the change on is what is in force once the lease has reverted.
+    expect((await tw.store.vdcs.get(t.id))?.quota).toEqual(applied.billed);
+    expect((await tw.store.vdcs.get(t.id))?.leases ?? []).toEqual([]);
+  }, 120_000);
+
+  it('nets each active lease out by its revert rule, never below its base', () => {
+    const lease = { ticketId: 't1', base: { cpu: 4, pods: 20 }, delta: { cpu: 4 }, endsAt: '2026-01-01T00:00:00.000Z' };
+    expect(netOfLeases({ cpu: 8, pods: 20 }, [lease])).toEqual({ cpu: 4, pods: 20 });
+    expect(netOfLeases({ cpu: 10, pods: 20 }, [lease])).toEqual({ cpu: 6, pods: 20 });
+    expect(netOfLeases({ cpu: 5, pods: 20 }, [lease])).toEqual({ cpu: 4, pods: 20 });
+    expect(netOfLeases({ cpu: 8 }, [])).toEqual({ cpu: 8 });
+  });
+});
+
+describe('quotaChangeWorkflow over application spaces', () => {
+  it('sums usage per resource over namespaces (3 decimals; absent stays absent)', () => {
+    expect(sumQuotas([{ cpu: 0.1, pods: 2 }, { cpu: 0.2 }, {}])).toEqual({ cpu: 0.3, pods: 2 });
+  });
+
+  it('preflight sums usage over every namespace; apply sets the VDC and every ResourceQuota', async () => {
+    const v = await newVdc();
+    const requested = { cpu: 6 };
+    const policy = decideQuotaChange({ current: base, requested });
+    if (policy.outcome === 'deny') throw new Error('denied');
+    const input: QuotaChangeInput = { ticketId: uniqueName('tkt'), requester, vdc: v.vdc, requested, policy, approvalTimeoutMs: H };
+    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-change', status: 'submitted', requester, vdc: v.vdc, payload: { type: 'quota-change', vdcId: v.id, quota: requested }, policy, approvals: [], currentStep: null, approvalTimeoutMs: H });
+    const handle = await env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
+    const s = await waitFor(() => handle.query(stateQuery), (x) => x.status === 'pending_approval');
+    expect(s.preview).toMatchObject({ namespaces: v.namespaces, current: base });
+    await handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'approve' }] });
+    expect(await handle.result()).toMatchObject({ status: 'completed' });
+    const changed = { ...base, cpu: 6 };
+    expect(await hardOf(v.namespaces)).toEqual([changed, changed]);
+    expect((await tw.store.vdcs.get(v.id))?.quota).toEqual(changed);
+    expect(await tw.store.ledger.byWorkflow(input.ticketId)).toHaveLength(1);
+  });
+});

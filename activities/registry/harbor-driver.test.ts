@@ -57,6 +57,16 @@ describe('harbor: projects, robots, scans, quota', () => {
     await expect(driver.createRobot(`vdc-missing${suffix}`, { name: 'x', durationDays: 1, actions: ['pull'] })).rejects.toThrow(/not found/);
   });
 
+  it('deletes a project with its repositories (Harbor refuses a non-empty one); an absent project is false', async () => {
+    const name = `vdc-d${suffix}`;
+    await driver.ensureNamespace({ name, public: false });
+    harbor.seedImage(`${name}/app`, 'v1', ['amd64']);
+    expect(await driver.deleteNamespace(name)).toEqual({ deleted: true });
+    expect(await driver.getNamespace(name)).toBeNull();
+    expect(await driver.listRepositories(name).catch(() => [])).toEqual([]);
+    expect(await driver.deleteNamespace(name)).toEqual({ deleted: false });
+  });
+
   it('lists projects (name, public, repository count) page by page, with a limit', async () => {
     const name = `vdc-l${suffix}`;
     await driver.ensureNamespace({ name, public: false });

@@ -70,6 +70,12 @@ export type HarborDriver = RegistryDriver &
      * @throws RegistryNotFound when the robot does not exist.
      */
     refreshRobot(id: number, durationDays: number): Promise<CreatedRobot>;
+    /**
+     * Deletes a project with everything in it: its repositories first (Harbor refuses, 412, to delete a project
+     * holding any), then the project (its project-level robots go with it). An absent project is `false`, so a
+     * retry after a partial run finishes the job. @throws RegistryRefused when Harbor still refuses.
+     */
+    deleteNamespace(name: string): Promise<{ deleted: boolean }>;
   };
 
 /** A project as listed by {@link HarborDriver.listProjects}. */
@@ -172,7 +178,7 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
     await (await call('PUT', `/quotas/${quota}`, { body: { hard: { storage: bytes } } })).body?.cancel();
   }
 
-  return {
+  const driver: HarborDriver = {
     kind: 'harbor',
     capabilities: ['namespaces', 'robots', 'scan', 'quota'],
 
@@ -318,6 +324,16 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
       return robots.filter((r) => r.id !== undefined).map((r) => ({ id: r.id as number, name: r.name ?? '', expiresAt: r.expires_at ?? -1, disabled: r.disable ?? false }));
     },
 
+    async deleteNamespace(name: string): Promise<{ deleted: boolean }> {
+      if (!(await project(name))) return { deleted: false };
+      // Every repository, also those left without artifacts (listRepositories hides them; Harbor still counts them).
+      const repositories = await paged<{ name?: string }>(`/projects/${encodeURIComponent(name)}/repositories`);
+      for (const r of repositories) if (r.name) await driver.deleteRepository(r.name);
+      const res = await call('DELETE', `/projects/${encodeURIComponent(name)}`, { headers: byName, ok: [404] });
+      await res.body?.cancel();
+      return { deleted: res.status !== 404 };
+    },
+
     async deleteRobot(id: number): Promise<void> {
       await (await call('DELETE', `/robots/${id}`, { ok: [404] })).body?.cancel();
     },
@@ -376,4 +392,5 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
       return { id, name: after.name ?? robot.name ?? '', secret: sec.secret, expiresAt: after.expires_at ?? -1 };
     },
   };
+  return driver;
 }

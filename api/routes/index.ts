@@ -10,6 +10,7 @@ import type { ImageService } from '../services/images.ts';
 import { tenancyService } from '../services/tenancy.ts';
 import { userDirectory } from '../services/user-directory.ts';
 import type { VdcRegistryProvisioning } from '../services/harbor-provisioning.ts';
+import type { VdcLifecycle } from '../services/vdc-lifecycle.ts';
 import type { TicketService } from '../services/tickets.ts';
 import { accessRoutes } from './access.ts';
 import { apiTokenRoutes } from './api-tokens.ts';
@@ -45,6 +46,8 @@ export interface RouteDeps {
   store: Store;
   /** With Harbor as the registry: starts the provisioning of new VDCs' projects and robots. */
   registryProvisioning?: VdcRegistryProvisioning;
+  /** Provisions, re-syncs (member changes) and deletes VDCs through their lifecycle workflow. */
+  vdcLifecycle?: VdcLifecycle;
   tickets: TicketService;
   audit: AuditStore;
   apiTokens: ApiTokenService;
@@ -70,7 +73,8 @@ export interface RouteDeps {
 
 /** Every `/api` route with its declared permission; the route × role test reads this list. */
 export function apiRoutes(deps: RouteDeps): RouteDef[] {
-  const access = accessService({ store: deps.store, audit: deps.audit });
-  const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access, ...(deps.registryProvisioning ? { registryProvisioning: deps.registryProvisioning } : {}) });
+  const lifecycle = deps.vdcLifecycle ? { vdcLifecycle: deps.vdcLifecycle } : {};
+  const access = accessService({ store: deps.store, audit: deps.audit, ...lifecycle });
+  const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access, ...(deps.registryProvisioning ? { registryProvisioning: deps.registryProvisioning } : {}), ...lifecycle });
   return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy, userDirectory({ store: deps.store, audit: deps.audit })), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []), ...(deps.network ? networkRoutes(deps.network) : []), ...(deps.volumes ? volumeRoutes(deps.volumes) : []), ...(deps.configItems ? configItemRoutes(deps.configItems) : [])];
 }

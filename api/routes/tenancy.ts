@@ -11,6 +11,8 @@ import { metaOf, pathParam as param, SubParam } from './params.ts';
 
 const DomainParams = z.strictObject({ id: domainIdSchema });
 const VdcParams = z.strictObject({ id: vdcIdSchema });
+/** Body of `POST /api/vdcs/:id/provision`: none (an empty object is accepted). */
+const ProvisionVdcSchema = z.strictObject({});
 const MemberParams = z.strictObject({ id: vdcIdSchema, sub: SubParam });
 const PendingEmail = z.email().max(254);
 const PendingMemberParams = z.strictObject({ id: vdcIdSchema, email: PendingEmail });
@@ -101,9 +103,17 @@ export function tenancyRoutes(tenancy: TenancyService, directory: UserDirectory)
       input: { params: VdcParams },
       permission: 'vdc:create',
       target: ofVdc,
+      handler: async (req, res, { caller }) => void res.status(202).json(await tenancy.deleteVdc(caller, vdcId(req), metaOf(req))),
+    },
+    {
+      method: 'post',
+      path: '/vdcs/:id/provision',
+      input: { params: VdcParams, body: ProvisionVdcSchema, bodyOptional: true, summary: 'Re-run the provisioning of a VDC on its pools (retry after failed, or resync)' },
+      permission: 'vdc:create',
+      target: ofVdc,
       handler: async (req, res, { caller }) => {
-        await tenancy.deleteVdc(caller, vdcId(req), metaOf(req));
-        res.status(204).end();
+        parse(ProvisionVdcSchema, req.body ?? {});
+        res.status(202).json(await tenancy.provisionVdc(caller, vdcId(req), metaOf(req)));
       },
     },
     {

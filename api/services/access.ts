@@ -9,10 +9,13 @@ import { allows, scopeKey, type Target } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.ts';
 import type { Caller } from './caller.ts';
 import { resolveUserRef } from './user-ref.ts';
+import { vdcsTouchedBy, type VdcLifecycle } from './vdc-lifecycle.ts';
 
 export interface AccessDeps {
   store: Store;
   audit: AuditLog;
+  /** Brings the RoleBindings of the namespaces of VDCs whose members changed in step (absent: nothing is synced). */
+  vdcLifecycle?: VdcLifecycle;
 }
 
 /** Where a request came from, for audit entries. */
@@ -201,9 +204,27 @@ export function accessService(deps: AccessDeps) {
       if (!(await store.users.replaceBindings(sub, user.bindings, next))) continue;
       for (const b of added) await audit.append({ actor: actorOf(actor), action: 'binding.grant', target: `user:${sub}`, outcome: 'success', details: { role: b.role, scope: b.scope }, ...meta });
       for (const b of removed) await audit.append({ actor: actorOf(actor), action: 'binding.revoke', target: `user:${sub}`, outcome: 'success', details: { role: b.role, scope: b.scope }, ...meta });
+      await syncVdcMembers(actor, [...added, ...removed], meta);
       return { ...user, bindings: next };
     }
     throw new ConflictError(`the bindings of ${sub} kept changing concurrently; retry`);
+  }
+
+  /**
+   * Member-change hook: asks the lifecycle workflow of every VDC the changed bindings touch to bring the
+   * RoleBindings of all its namespaces in step (signal-with-start; a change during a running pass makes another).
+   * The bindings are written already, so a Temporal outage does not fail the request: it is audited as a
+   * `vdc.members-sync` failure and `POST /api/vdcs/:id/provision` re-runs the sync.
+   */
+  async function syncVdcMembers(actor: Caller, changed: readonly RoleBinding[], meta: RequestMeta): Promise<void> {
+    if (!deps.vdcLifecycle) return;
+    for (const vdcId of await vdcsTouchedBy(changed, store.vdcs)) {
+      try {
+        await deps.vdcLifecycle.request(vdcId, 'members');
+      } catch (err) {
+        await audit.append({ actor: actorOf(actor), action: 'vdc.members-sync', target: `vdc:${vdcId}`, outcome: 'failure', details: { error: err instanceof Error ? err.message : String(err) }, ...meta });
+      }
+    }
   }
 
   /** Checks each binding's role and scope exist and fit; 400 naming `bindings[i].…`. */

@@ -15,7 +15,7 @@ export interface PoolServiceDeps {
   pools: PoolStore;
   temporal: Client;
   taskQueue: string;
-  /** Seals credentials before they are stored; the API never opens them. */
+  /** Seals credentials before they are stored; the API never opens them (only the reader tokens, in `pool-reads.ts`). */
   cipher: CredentialCipher;
   audit: AuditLog;
   /** Workflow execution timeouts (ms): the registration check, and reads/cordon. */
@@ -46,6 +46,7 @@ const view = (p: PoolRecord): PoolView => ({
   ...(p.checkMs !== undefined ? { checkMs: p.checkMs } : {}),
   createdBy: p.createdBy,
   createdAt: new Date(p.createdAt).toISOString(),
+  ...(p.reader ? { reader: { status: p.reader.status, ...(p.reader.reason ? { reason: p.reader.reason } : {}) } } : {}),
 });
 
 const sameServer = (a: string, b: string): boolean => {
@@ -84,8 +85,9 @@ function fromWorkflowFailure(err: unknown, what: string): never {
 
 /**
  * Resource pools: registration (credentials sealed here, checked by a workflow), overview, nodes, cordon.
- * The API never talks to a pool's cluster: every read or change runs as a short Temporal workflow whose
- * activities load and decrypt the credentials in the worker. Routes have already checked permissions.
+ * These never talk to a pool's cluster from the API: every read or change here runs as a short Temporal
+ * workflow whose activities load and decrypt the credentials in the worker. (Tenants' objects are read with
+ * the pool's read-only identity instead: `pool-reads.ts`.) Routes have already checked permissions.
  */
 export function poolService(deps: PoolServiceDeps) {
   const { pools, temporal, taskQueue, cipher, audit } = deps;

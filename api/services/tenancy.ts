@@ -12,6 +12,7 @@ import { actorOf, isCustomRoleId, type AccessService, type RequestMeta } from '.
 import { resolveUserRef } from './user-ref.ts';
 import type { Caller } from './caller.ts';
 import type { VdcRegistryProvisioning } from './harbor-provisioning.ts';
+import type { VdcLifecycle } from './vdc-lifecycle.ts';
 
 export interface TenancyDeps {
   store: Store;
@@ -19,6 +20,11 @@ export interface TenancyDeps {
   access: AccessService;
   /** With Harbor as the registry: starts the provisioning of a new VDC's Harbor projects and robot. */
   registryProvisioning?: VdcRegistryProvisioning;
+  /**
+   * Provisions, re-syncs and deletes VDCs through their lifecycle workflow. Without it a new VDC stays
+   * `provisioning` and deletion is refused (there is nothing to remove its namespaces).
+   */
+  vdcLifecycle?: VdcLifecycle;
 }
 
 /** Roles that can be bound on a VDC through its members API (plus custom roles). */
@@ -73,6 +79,25 @@ export function tenancyService(deps: TenancyDeps) {
     }
     if (errors.length > 0) throw new InputError(`invalid roles: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
     return defs;
+  }
+
+  /**
+   * Sends a request to the VDC's lifecycle workflow, audited as `vdc.<action>-requested`. A failure to reach
+   * Temporal is audited and, for `provision`, leaves the VDC as it is for a retry (`POST /api/vdcs/:id/provision`).
+   */
+  async function requestLifecycle(caller: Caller, vdcId: string, action: 'provision' | 'delete', meta: RequestMeta): Promise<void> {
+    const audited = { actor: actorOf(caller), action: `vdc.${action}-requested`, target: `vdc:${vdcId}`, ...meta };
+    if (!deps.vdcLifecycle) {
+      await audit.append({ ...audited, outcome: 'failure', details: { error: 'no VDC lifecycle workflow configured' } });
+      return;
+    }
+    try {
+      const { workflowId } = await deps.vdcLifecycle.request(vdcId, action, actorOf(caller) ?? undefined);
+      await audit.append({ ...audited, outcome: 'success', details: { workflowId } });
+    } catch (err) {
+      await audit.append({ ...audited, outcome: 'failure', details: { error: err instanceof Error ? err.message : String(err) } });
+      if (action === 'delete') throw err;
+    }
   }
 
   async function vdcView(vdc: VdcDoc): Promise<VdcView> {
@@ -198,6 +223,7 @@ export function tenancyService(deps: TenancyDeps) {
         throw new ConflictError(`domain ${domainId} is being deleted`);
       }
       await audit.append({ actor: actorOf(caller), action: 'vdc.create', target: `vdc:${body.id}`, outcome: 'success', details: { domainId, name: body.name, pools: vdcPools(vdc).map((p) => ({ pool: p.pool, namespace: p.namespace, quota: p.quota })) }, ...meta });
+      await requestLifecycle(caller, body.id, 'provision', meta);
       if (deps.registryProvisioning) {
         try {
           const { workflowId } = await deps.registryProvisioning.start(body.id);
@@ -210,19 +236,36 @@ export function tenancyService(deps: TenancyDeps) {
     },
 
     /**
-     * Deletes a VDC record and the bindings scoped to it; refused (409, nothing changed) while it has a
-     * live application space or a ticket that is not final.
+     * Re-runs the VDC's provisioning (an admin's retry after `failed`, or a resync): marks it `provisioning` and
+     * requests a reconcile pass of its lifecycle workflow. Refused (409) while the VDC is being deleted.
      */
-    async deleteVdc(caller: Caller, id: string, meta: RequestMeta): Promise<void> {
+    async provisionVdc(caller: Caller, id: string, meta: RequestMeta): Promise<VdcView> {
       const vdc = await loadVdc(id);
-      const [spaces, open] = [liveNamespaces(vdc), await store.tickets.openIds(id)];
+      if (vdc.provisioning?.state === 'deleting') throw new ConflictError(`VDC ${id} is being deleted`);
+      if (!(await store.vdcs.setProvisioning(id, { state: 'provisioning', at: new Date().toISOString() }, { unlessDeleting: true }))) throw new ConflictError(`VDC ${id} is being deleted`);
+      await requestLifecycle(caller, id, 'provision', meta);
+      return vdcView(await loadVdc(id));
+    },
+
+    /**
+     * Starts deleting a VDC: refused (409, nothing changed) while it has an application space made by a ticket
+     * or a ticket that is not final; otherwise marks it `deleting` and asks its lifecycle workflow to delete its
+     * default namespace on every pool, its registry projects and robot, then its bindings and its record
+     * (audited `vdc.delete` by the worker). Returns the VDC as `deleting`; asking again while it is (e.g. after
+     * a deletion that stopped on an unreachable pool) asks the workflow again.
+     */
+    async deleteVdc(caller: Caller, id: string, meta: RequestMeta): Promise<VdcView> {
+      const vdc = await loadVdc(id);
+      if (!deps.vdcLifecycle) throw new ConflictError(`VDC ${id} cannot be deleted: no VDC lifecycle workflow is configured`);
+      const spaces = (vdc.spaces ?? []).map((s) => s.namespace);
+      const open = await store.tickets.openIds(id);
       const reasons: string[] = [];
       if (spaces.length > 0) reasons.push(`it has ${plural(spaces.length, 'live application space')} (namespace ${spaces.join(', ')}); delete ${spaces.length === 1 ? 'it' : 'them'} first`);
       if (open.length > 0) reasons.push(`it has ${open.length >= 20 ? 'at least ' : ''}${plural(open.length, 'open ticket')} (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', …' : ''}); wait for ${open.length === 1 ? 'it' : 'them'} to finish or cancel ${open.length === 1 ? 'it' : 'them'}`);
       if (reasons.length > 0) throw new ConflictError(`VDC ${id} cannot be deleted: ${reasons.join('; ')}`);
-      await access.revokeScope(caller, { type: 'vdc', vdcId: id }, meta);
-      if (!(await store.vdcs.remove(id))) throw new NotFoundError(`VDC ${id} not found`);
-      await audit.append({ actor: actorOf(caller), action: 'vdc.delete', target: `vdc:${id}`, outcome: 'success', details: { domainId: vdc.domainId, name: vdc.name }, ...meta });
+      if (!(await store.vdcs.setProvisioning(id, { state: 'deleting', at: new Date().toISOString() }))) throw new NotFoundError(`VDC ${id} not found`);
+      await requestLifecycle(caller, id, 'delete', meta);
+      return vdcView(await loadVdc(id));
     },
 
     /** Members who signed in, then invitations by email still pending (`pending: true`). */

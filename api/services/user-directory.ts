@@ -1,6 +1,7 @@
 import type { AuditLog } from '../../common/audit.ts';
 import { ROLES, type Actor, type RoleBinding } from '../../common/roles.ts';
 import { USER_SEARCH_LIMIT, type UserSummary } from '../../common/tenancy.ts';
+import { vdcsTouchedBy, type VdcLifecycle } from './vdc-lifecycle.ts';
 import type { Store } from '../../store/index.ts';
 import type { UserDoc } from '../../store/models.ts';
 import { scopeKey } from '../authz.ts';
@@ -21,6 +22,8 @@ export interface UserDirectoryDeps {
   audit: AuditLog;
   /** `EDGEPORT_BOOTSTRAP_ADMINS`, lower-cased usernames and emails. */
   bootstrapAdmins?: readonly string[];
+  /** Brings the RoleBindings of a VDC's namespaces in step after an invitation became a binding. */
+  vdcLifecycle?: VdcLifecycle;
 }
 
 /** The signed-in user as the identity provider described them at this sign-in. */
@@ -88,8 +91,16 @@ export function userDirectory(deps: UserDirectoryDeps) {
       const invites = await store.pendingBindings.forEmail(email);
       if (invites.length === 0) return;
       const by = new Map(invites.map((p) => [`${p.role}@${p.scopeKey}`, p]));
-      await addBindings(u.sub, invites, SYSTEM_ACTOR, 'binding.grant', (b) => ({ source: 'invite', email, invitedBy: by.get(`${b.role}@${scopeKey(b.scope)}`)?.invitedBy ?? null }), ip);
+      const added = await addBindings(u.sub, invites, SYSTEM_ACTOR, 'binding.grant', (b) => ({ source: 'invite', email, invitedBy: by.get(`${b.role}@${scopeKey(b.scope)}`)?.invitedBy ?? null }), ip);
       await store.pendingBindings.remove(invites.map((p) => p.id));
+      // The member's namespaces follow (a failure is audited; POST /api/vdcs/:id/provision re-runs the sync).
+      if (deps.vdcLifecycle) {
+        for (const vdcId of await vdcsTouchedBy(added, store.vdcs)) {
+          await deps.vdcLifecycle.request(vdcId, 'members').catch((err: unknown) =>
+            audit.append({ actor: SYSTEM_ACTOR, action: 'vdc.members-sync', target: `vdc:${vdcId}`, outcome: 'failure', details: { error: err instanceof Error ? err.message : String(err) }, ...(ip ? { ip } : {}) }),
+          );
+        }
+      }
     },
 
     /**

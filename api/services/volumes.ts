@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import type { KubeClients } from '../../activities/kube/client.ts';
 import { liveClaims } from '../../activities/volumes.ts';
 import type { AuditLog } from '../../common/audit.ts';
+import { poolOfNamespace, vdcPools } from '../../common/tenancy.ts';
 import { VOLUME_ERRORS, volumeWorkflowId, type CreateVolume, type ExpandVolume, type LiveClaim, type VolumeRecord, type VolumeView } from '../../common/volumes.ts';
 import { isOwnedVolume } from '../../common/workload.ts';
 import { volumeCreateViolations, volumeDeleteViolations, volumeResizeProblem } from '../../policies/workload.ts';
@@ -12,6 +12,7 @@ import { volumeStore } from '../../store/volumes.ts';
 import type { volumeApplyWorkflow, volumeDeleteWorkflow, volumeListWorkflow } from '../../workflows/volumes.ts';
 import { ConflictError, HttpError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import type { Caller } from './caller.ts';
+import type { PoolReaders } from './pool-reads.ts';
 
 export interface VolumeServiceDeps {
   store: Store;
@@ -21,10 +22,10 @@ export interface VolumeServiceDeps {
   /** Execution timeout (ms) of one volume workflow. */
   timeoutMs?: number;
   /**
-   * Kubernetes clients the list reads claims with (the worker's identity, reads only, as the workload
-   * reads do). Without them the list asks the worker through volumeListWorkflow.
+   * The pools' read-only identities the list reads claims with (each namespace on its own pool, as the
+   * workload reads do). Without them the list asks the worker through volumeListWorkflow.
    */
-  kube?: KubeClients;
+  readers?: PoolReaders;
 }
 
 export interface VolumeRequestMeta {
@@ -106,14 +107,15 @@ export function volumeService(deps: VolumeServiceDeps) {
     /** Standalone and workload-owned volumes of the VDC with live phase, capacity and who mounts each. */
     async list(vdcId: string): Promise<VolumeView[]> {
       const vdc = await vdcOf(vdcId);
-      const namespaces = [vdc.namespace, ...(vdc.spaces ?? []).filter((s) => s.status === 'active').map((s) => s.namespace)];
+      const namespaces = [...new Set([...vdcPools(vdc).map((p) => p.namespace), ...(vdc.spaces ?? []).filter((s) => s.status === 'active').map((s) => s.namespace)])];
+      const byPool = new Map<string, string[]>();
+      for (const ns of namespaces) byPool.set(poolOfNamespace(vdc, ns), [...(byPool.get(poolOfNamespace(vdc, ns)) ?? []), ns]);
+      const readers = deps.readers;
       const [records, workloads, live] = await Promise.all([
         volumes.list(vdcId),
         store.workloads.list(vdcId),
-        deps.kube
-          ? liveClaims(deps.kube, namespaces).catch((err: unknown) => {
-              throw new UpstreamFailure(502, `list volumes: ${message(err)}`);
-            })
+        readers
+          ? Promise.all([...byPool].map(([pool, nss]) => readers.read(pool, 'list volume claims', (kube) => liveClaims(kube, nss)))).then((r) => r.flat())
           : run('list volumes', () =>
               temporal.workflow.execute<typeof volumeListWorkflow>('volumeListWorkflow', { taskQueue, workflowId: volumeWorkflowId(vdcId, 'list', rand()), args: [namespaces], workflowExecutionTimeout: timeoutMs }),
             ),

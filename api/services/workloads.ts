@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { KubeConfig, Log } from '@kubernetes/client-node';
+import { Log } from '@kubernetes/client-node';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { Response } from 'express';
@@ -18,7 +18,7 @@ import {
 } from '../../common/workload-ops.ts';
 import type { WorkloadOperation } from '../../common/workload-ops.ts';
 import type { WorkloadRecord } from '../../common/workload.ts';
-import { createKubeClients, type KubeClients } from '../../activities/kube/client.ts';
+import type { VdcDoc } from '../../store/models.ts';
 import { readQuota } from '../../activities/kube/quota.ts';
 import { eventsOf, liveAccess, liveStatus, podLog, podsOf } from '../../activities/kube/workload-ops.ts';
 import { claimUsers } from '../../activities/kube/workload.ts';
@@ -32,14 +32,15 @@ import type { workloadDirectOperationWorkflow } from '../../workflows/workload-o
 import { ConflictError, HttpError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { actorOf, type RequestMeta } from './access.ts';
 import type { Caller } from './caller.ts';
+import { poolReadFailure, type PoolReaders } from './pool-reads.ts';
 import type { TicketService } from './tickets.ts';
 
 export interface WorkloadServiceDeps {
   store: Store;
   audit: AuditStore;
   tickets: TicketService;
-  /** Path of the kubeconfig the API reads workloads with (the worker's identity); reads only. */
-  kubeconfig: string;
+  /** The pools' read-only identities: every live read goes to the pool the workload's namespace lives on. */
+  readers: PoolReaders;
   /** Direct operations run as a short workflow on the worker (the API never writes to Kubernetes). */
   temporal: Client;
   taskQueue: string;
@@ -72,10 +73,7 @@ export const MAX_TAIL_LINES = 5000;
  */
 export function workloadService(deps: WorkloadServiceDeps) {
   const { store, audit } = deps;
-  const kube: KubeClients = createKubeClients(deps.kubeconfig);
-  const kc = new KubeConfig();
-  kc.loadFromFile(deps.kubeconfig);
-  const logApi = new Log(kc);
+  const { readers } = deps;
   const operations = workloadOperationStore(store.conn);
   const timeoutMs = deps.timeoutMs ?? 60_000;
 
@@ -94,8 +92,8 @@ export function workloadService(deps: WorkloadServiceDeps) {
   const spaceOf = (vdc: { _id: string; spaces?: { name: string }[] }, namespace: string): string | undefined =>
     (vdc.spaces ?? []).find((s) => spaceNamespace(vdc._id, s.name) === namespace)?.name;
 
-  async function summary(vdc: { _id: string; spaces?: { name: string }[] }, w: WorkloadRecord, dayTwo: WorkloadDayTwoState | undefined): Promise<WorkloadSummary> {
-    const [live, access] = await Promise.all([liveStatus(kube, w.namespace, w.spec), liveAccess(kube, w.namespace, w.spec)]);
+  async function summary(vdc: VdcDoc, w: WorkloadRecord, dayTwo: WorkloadDayTwoState | undefined): Promise<WorkloadSummary> {
+    const [live, access] = await readers.inNamespace(vdc, w.namespace, `read workload ${w.namespace}/${w.name}`, (kube) => Promise.all([liveStatus(kube, w.namespace, w.spec), liveAccess(kube, w.namespace, w.spec)]));
     const space = spaceOf(vdc, w.namespace);
     return {
       namespace: w.namespace,
@@ -167,8 +165,13 @@ export function workloadService(deps: WorkloadServiceDeps) {
       const vdc = await vdcOf(vdcId);
       const w = await load(vdcId, namespace, name);
       const dayTwo = await operations.get(namespace, name);
-      const [head, pods] = await Promise.all([summary(vdc, w, dayTwo), podsOf(kube, namespace, name)]);
-      const events = await eventsOf(kube, namespace, name, pods.map((p) => p.name), eventLimit);
+      const [head, { pods, events }] = await Promise.all([
+        summary(vdc, w, dayTwo),
+        readers.inNamespace(vdc, namespace, `read pods and events of ${namespace}/${name}`, async (kube) => {
+          const pods = await podsOf(kube, namespace, name);
+          return { pods, events: await eventsOf(kube, namespace, name, pods.map((p) => p.name), eventLimit) };
+        }),
+      ]);
       const s = w.spec;
       return {
         ...head,
@@ -193,8 +196,8 @@ export function workloadService(deps: WorkloadServiceDeps) {
 
     /** The pod and container a log request names, checked to belong to the workload (else 404). */
     async logTarget(vdcId: string, namespace: string, name: string, pod?: string, container?: string): Promise<{ pod: string; container: string }> {
-      const w = await load(vdcId, namespace, name);
-      const pods = await podsOf(kube, namespace, name);
+      const [vdc, w] = await Promise.all([vdcOf(vdcId), load(vdcId, namespace, name)]);
+      const pods = await readers.inNamespace(vdc, namespace, `list pods of ${namespace}/${name}`, (kube) => podsOf(kube, namespace, name));
       const p = pod ? pods.find((x) => x.name === pod) : pods.find((x) => x.phase === 'Running') ?? pods[0];
       if (!p) throw new NotFoundError(pod ? `no pod ${pod} of workload ${name}` : `workload ${name} has no pods`);
       const c = container ?? p.containers[0] ?? w.spec.containers[0]?.name ?? '';
@@ -204,7 +207,7 @@ export function workloadService(deps: WorkloadServiceDeps) {
 
     async tail(vdcId: string, namespace: string, name: string, q: { pod?: string; container?: string; tailLines: number }): Promise<{ pod: string; container: string; lines: string[] }> {
       const t = await this.logTarget(vdcId, namespace, name, q.pod, q.container);
-      const text = await podLog(kube, namespace, t.pod, t.container, q.tailLines);
+      const text = await readers.inNamespace(await vdcOf(vdcId), namespace, `read the log of ${namespace}/${t.pod}`, (kube) => podLog(kube, namespace, t.pod, t.container, q.tailLines));
       return { ...t, lines: text.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) };
     },
 
@@ -215,6 +218,8 @@ export function workloadService(deps: WorkloadServiceDeps) {
      */
     async follow(vdcId: string, namespace: string, name: string, q: { pod?: string; container?: string; tailLines: number }, res: Response): Promise<void> {
       const t = await this.logTarget(vdcId, namespace, name, q.pod, q.container);
+      const reader = await readers.inNamespace(await vdcOf(vdcId), namespace, 'follow the log', async (r) => r);
+      const logApi = new Log(reader.kc);
       res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.flushHeaders();
       res.write(`event: target\ndata: ${JSON.stringify(t)}\n\n`);
@@ -246,7 +251,8 @@ export function workloadService(deps: WorkloadServiceDeps) {
         abort = await logApi.log(namespace, t.pod, t.container, sink, { follow: true, tailLines: q.tailLines });
         if (closed) abort.abort();
       } catch (err) {
-        res.write(`event: error\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`);
+        const failure = poolReadFailure(err, reader.pool, `follow the log of ${namespace}/${t.pod}`);
+        res.write(`event: error\ndata: ${JSON.stringify({ message: (failure as Error).message })}\n\n`);
         end();
       }
     },
@@ -263,11 +269,11 @@ export function workloadService(deps: WorkloadServiceDeps) {
       const op = body.operation;
       const dayTwo = await operations.get(namespace, name);
       const workloads = await store.workloads.list(vdcId);
-      const quota = await readQuota(kube, namespace);
-      const volumeUsers =
-        op.op === 'delete'
-          ? [...new Set([...recordedVolumeUsers(w.spec, namespace, workloads), ...(await Promise.all((w.spec.volumes ?? []).filter(isOwnedVolume).map((v) => claimUsers(kube, namespace, v.name, name)))).flat()])].sort()
-          : [];
+      const { quota, liveUsers } = await readers.inNamespace(vdc, namespace, `read the quota and claims of ${namespace}`, async (kube) => ({
+        quota: await readQuota(kube, namespace),
+        liveUsers: op.op === 'delete' ? (await Promise.all((w.spec.volumes ?? []).filter(isOwnedVolume).map((v) => claimUsers(kube, namespace, v.name, name)))).flat() : [],
+      }));
+      const volumeUsers = op.op === 'delete' ? [...new Set([...recordedVolumeUsers(w.spec, namespace, workloads), ...liveUsers])].sort() : [];
       const per = workloadRequests({ ...w.spec, replicas: 1, hpa: undefined, kind: 'Deployment' });
       const decision = decideWorkloadOperation({
         operation: op,

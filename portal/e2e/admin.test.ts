@@ -107,6 +107,9 @@ describe('admin views as the operations admin', () => {
     await page.click(`[data-test="new-vdc-${domainId}"]`);
     await page.fill('[data-test="vdc-id-input"]', vdcId);
     await page.fill('[data-test="vdc-name-input"]', 'E2E VDC');
+    // The pool picker lists the registered pools (GET /api/pools); the first row is the primary pool.
+    await page.click('[data-test="vdc-pool-0-select"]');
+    await page.click('[data-test="vdc-pool-option-local"]');
     await page.fill('[data-test="vdc-cpu-input"] input', '4');
     await page.fill('[data-test="vdc-memoryGi-input"] input', '8');
     await page.fill('[data-test="vdc-pods-input"] input', '20');
@@ -127,6 +130,11 @@ describe('admin views as the operations admin', () => {
     await link.click();
     await page.locator('[data-test="vdc-info"]').waitFor();
     expect(await page.locator('[data-test="vdc-info"]').innerText()).toContain(`vdc-${vdcId}`);
+    // Its pools with quota and usage (read with the pool's read-only identity), and its provisioning state.
+    const pools = page.locator('[data-test="vdc-pools-table"]');
+    await pools.locator('.el-table__row').first().waitFor();
+    expect(await pools.innerText()).toContain('local');
+    await expect.poll(() => page.locator('[data-test="vdc-pool-local-cpu"]').innerText(), { timeout: WAIT }).toMatch(/4 cores/);
     await page.locator('[data-test="members-table"]').waitFor();
     await page.click('[data-test="member-user-select"]');
     await page.keyboard.type('tenant');
@@ -177,6 +185,8 @@ describe('admin views as the operations admin', () => {
     await page.locator('[data-test="node-counts"]').waitFor();
     await page.locator('[data-test="nodes-table"] .el-table__row').first().waitFor();
     expect(Number(await page.locator('[data-test="count-total"] .el-statistic__number').innerText())).toBeGreaterThan(0);
+    // The VDCs on the pool with their quota and usage there, the one made above among them.
+    await page.locator(`[data-test="pool-vdc-${vdcId}"]`).waitFor();
     await shot('pool-overview');
   });
 

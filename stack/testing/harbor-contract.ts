@@ -414,6 +414,14 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           p.metadata = { ...p.metadata, ...((json().metadata as Record<string, string>) ?? {}) };
           return reply(200);
         }
+        case 'deleteProject': {
+          // Harbor refuses (412) to delete a project that still holds repositories.
+          const p = projects.get(pp.project_name_or_id ?? '');
+          if (!p) return reply(404, errors('NOT_FOUND', 'project not found'));
+          if ([...repos.values()].some((r) => r.project === p.name)) return reply(412, errors('PRECONDITION', 'the project contains repositories'));
+          projects.delete(p.name);
+          return reply(200);
+        }
         case 'ListRobot': {
           const m = /ProjectID=(\d+)/.exec(url.searchParams.get('q') ?? '');
           const project = [...projects.values()].find((p) => m && p.project_id === Number(m[1]));

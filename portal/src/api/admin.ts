@@ -2,7 +2,7 @@ import type { AuditEntry } from '@common/audit';
 import type { ApiTokenView, CreateApiToken, CreatedApiToken, IpLists, IpListsView } from '@common/identity';
 import type { PermissionNode } from '@common/permissions';
 import type { NodeView, PoolOverview, PoolView, RegisterPool } from '@common/pools';
-import type { CreateDomain, CreateRole, CreateVdc, DomainDetailView, DomainView, MemberView, PatchRole, RoleView, UserSummary, VdcView } from '@common/tenancy';
+import type { CreateDomain, CreateRole, CreateVdc, DomainDetailView, DomainView, MemberView, PatchRole, PoolVdcView, RoleView, UserSummary, VdcPoolView, VdcView } from '@common/tenancy';
 import { request } from './http.ts';
 
 /**
@@ -44,6 +44,12 @@ export const adminApi = {
   createVdc: (domainId: string, body: CreateVdc) => request<VdcView>(`/api/domains/${enc(domainId)}/vdcs`, { method: 'POST', body }),
   getVdc: (id: string) => request<VdcView>(`/api/vdcs/${enc(id)}`, QUIET),
   deleteVdc: (id: string) => request<void>(`/api/vdcs/${enc(id)}`, { method: 'DELETE', ...SHOWS_409 }),
+  /** Each pool of the VDC with its quota and usage there. */
+  vdcPools: (id: string) => request<{ items: VdcPoolView[] }>(`/api/vdcs/${enc(id)}/pools`, QUIET),
+  /** Starts the VDC's provisioning again after it failed. */
+  provisionVdc: (id: string) => request<VdcView>(`/api/vdcs/${enc(id)}/provision`, { method: 'POST', body: {} }),
+  /** The VDCs on a pool with their quota and usage there. */
+  poolVdcs: (id: string) => request<{ items: PoolVdcView[] }>(`/api/pools/${enc(id)}/vdcs`, QUIET),
   listMembers: (vdcId: string) => request<{ items: MemberView[] }>(`/api/vdcs/${enc(vdcId)}/members`, QUIET),
   putMember: (vdcId: string, sub: string, roles: string[]) =>
     request<MemberView>(`/api/vdcs/${enc(vdcId)}/members/${enc(sub)}`, { method: 'PUT', body: { roles } }),

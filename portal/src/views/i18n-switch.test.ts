@@ -64,6 +64,7 @@ const VDC_VIEW = {
   namespaceStatus: 'active',
   pool: 'edge',
   quota: { cpu: 4, memoryGi: 8, pods: 20 },
+  pools: [{ pool: 'edge', namespace: 'vdc-demo', quota: { cpu: 4, memoryGi: 8, pods: 20 } }],
   spaces: [{ name: 'blue', namespace: 'vdc-demo-blue', status: 'active', ticketId: 'tkt-0-aaaaaa', createdAt: ISO }],
   membersCount: 2,
   labels: {},

@@ -126,34 +126,64 @@ describe('admin forms', () => {
     w.unmount();
   });
 
-  it('vdc: needs the whole quota, an id of at most 59 characters, no negative amounts', async () => {
-    serve(() => json(201, {}));
+  const POOLS = { items: [{ id: 'local', name: 'Local cluster', status: 'ready' }, { id: 'edge-1', name: 'Edge 1', status: 'ready' }] };
+  /** Serves GET /api/pools from POOLS and every write with `write`. */
+  const servePools = (write: (url: string, init: RequestInit) => Response) => serve((url, init) => (init.method && init.method !== 'GET' ? write(url, init) : json(200, POOLS)));
+  async function pick(w: VueWrapper, row: number, pool: string): Promise<void> {
+    await w.find(`[data-test="vdc-pool-${row}-select"] .el-select__wrapper`).trigger('click');
+    await settle();
+    const option = [...document.querySelectorAll<HTMLElement>(`[data-test="vdc-pool-option-${pool}"]`)].pop();
+    if (!option) throw new Error(`no option ${pool}`);
+    option.click();
+    await settle();
+  }
+
+  it('vdc: needs a pool and the whole quota, an id of at most 59 characters, no negative amounts', async () => {
+    servePools(() => json(201, {}));
     const w = await mountForm(VdcForm, { domainId: 'east' });
+    await settle();
     await type(w, 'vdc-id-input', 'a'.repeat(60));
     await type(w, 'vdc-name-input', 'Team A');
     await type(w, 'vdc-cpu-input', '-2');
     await type(w, 'vdc-memoryGi-input', '8');
     await submit(w, 'vdc-form');
     await vi.waitFor(() => expect(fieldError(w, 'vdc-id-item')).toBe('At most 59 characters'));
+    await vi.waitFor(() => expect(fieldError(w, 'vdc-pool-0-item')).toBe('Required'));
     await vi.waitFor(() => expect(fieldError(w, 'vdc-cpu-item')).toBe('Must be 0 or more'));
     await vi.waitFor(() => expect(fieldError(w, 'vdc-pods-item')).toBe('Required'));
     expect(sent()).toHaveLength(0);
     w.unmount();
   });
 
-  it('vdc: posts to the domain and shows server field errors on the quota fields', async () => {
-    serve(() => json(400, { type: 'about:blank', title: 'Bad Request', status: 400, errors: [{ field: 'quota.pods', message: 'too many for the pool' }] }));
+  it('vdc: picks two registered pools with a quota each, posts them in order, shows server errors beside the row', async () => {
+    servePools(() => json(400, { type: 'about:blank', title: 'Bad Request', status: 400, errors: [{ field: 'pools[1].quota.pods', message: 'too many for the pool' }] }));
     const w = await mountForm(VdcForm, { domainId: 'east' });
+    await settle();
+    expect(fetchMock.mock.calls.some(([url]) => String(url) === '/api/pools')).toBe(true);
     await type(w, 'vdc-id-input', 'team-a');
     await type(w, 'vdc-name-input', 'Team A');
+    await pick(w, 0, 'edge-1');
     await type(w, 'vdc-cpu-input', '4');
     await type(w, 'vdc-memoryGi-input', '8');
     await type(w, 'vdc-pods-input', '20');
+    await w.find('[data-test="vdc-add-pool"]').trigger('click');
+    await settle();
+    await pick(w, 1, 'local');
+    await type(w, 'vdc-pool-1-cpu-input', '2');
+    await type(w, 'vdc-pool-1-memoryGi-input', '4');
+    await type(w, 'vdc-pool-1-pods-input', '10');
     await submit(w, 'vdc-form');
     expect(sent()).toHaveLength(1);
     expect(String(sent()[0]![0])).toBe('/api/domains/east/vdcs');
-    expect(bodyOf(0)).toEqual({ id: 'team-a', name: 'Team A', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
-    await vi.waitFor(() => expect(fieldError(w, 'vdc-pods-item')).toBe('too many for the pool'));
+    expect(bodyOf(0)).toEqual({
+      id: 'team-a',
+      name: 'Team A',
+      pools: [
+        { pool: 'edge-1', quota: { cpu: 4, memoryGi: 8, pods: 20 } },
+        { pool: 'local', quota: { cpu: 2, memoryGi: 4, pods: 10 } },
+      ],
+    });
+    await vi.waitFor(() => expect(fieldError(w, 'vdc-pool-1-pods-item')).toBe('too many for the pool'));
     w.unmount();
   });
 
