@@ -27,9 +27,11 @@ export interface DemoVdc extends CreateVdc {
 /**
  * Where a demo ticket should end: `completed` (every approval step approved by an eligible demo user),
  * `rejected`, `pending_approval` (left in the inbox), `cancelled` (by its requester) — or `failed`, for a
- * request the cluster refuses at preflight. `auto` tickets need no decision (policy auto-approves).
+ * request the cluster refuses at preflight — or `executing`, for an approved quota lease that is active until
+ * it expires. Every approval step needs a decider other than the requester, so each VDC with tickets has a
+ * second admin (`opsadmin` on `other`). Scaling is a direct operation (`POST …/operations`), not a ticket.
  */
-export type DemoOutcome = Extract<TicketStatus, 'completed' | 'rejected' | 'pending_approval' | 'cancelled' | 'failed'>;
+export type DemoOutcome = Extract<TicketStatus, 'completed' | 'executing' | 'rejected' | 'pending_approval' | 'cancelled' | 'failed'>;
 
 export interface DemoTicket {
   /** Stable key: the `Idempotency-Key` of the submit, so a second run finds the same ticket. */
@@ -76,29 +78,32 @@ export function demoPlan(opts: { registry: boolean }): DemoPlan {
     t('demo-space-web', 'tenant', 'completed', { type: 'space-create', vdcId: 'demo', name: 'web', labels: { team: 'shop' }, reason: 'Demo: a space for the web tier' }),
     t('demo-deploy-web', 'tenant', 'completed', { type: 'workload-deploy', vdcId: 'demo', workload: app('web', 'registry.invalid/demo/web:1.0', 2, { service: { type: 'ClusterIP', port: 80, targetPort: 8080 } }), reason: 'Demo: the shop front end' }),
     t('demo-deploy-worker', 'tenant', 'completed', { type: 'workload-deploy', vdcId: 'demo', workload: app('worker', 'registry.invalid/demo/worker:1.0', 1, { space: 'web' }), reason: 'Demo: background jobs' }),
-    t('demo-scale-web', 'tenant', 'completed', { type: 'workload-operation', vdcId: 'demo', name: 'web', operation: { op: 'scale', replicas: 3 }, reason: 'Demo: more replicas for the sale' }),
     t('demo-deploy-legacy', 'tenant', 'completed', { type: 'workload-deploy', vdcId: 'demo', workload: app('legacy', 'registry.invalid/demo/legacy:0.9', 1), reason: 'Demo: the old shop, retired below' }),
     t('demo-delete-legacy', 'tenant', 'completed', { type: 'workload-operation', vdcId: 'demo', name: 'legacy', operation: { op: 'delete' }, reason: 'Demo: retire the old shop' }),
-    t('demo-lease', 'tenant', 'completed', { type: 'quota-lease', vdcId: 'demo', quota: { cpu: 8, memoryGi: 16, pods: 40 }, durationHours: 72, reason: 'Demo: load test this week' }),
+    t('demo-lease', 'tenant', 'executing', { type: 'quota-lease', vdcId: 'demo', quota: { cpu: 8, memoryGi: 16, pods: 40 }, durationHours: 72, reason: 'Demo: load test this week' }),
     t('demo-quota-rejected', 'tenant', 'rejected', { type: 'quota-change', vdcId: 'demo', quota: { cpu: 12, memoryGi: 24, pods: 60 }, reason: 'Demo: double everything' }, { comment: 'Too much for a demo shop; ask again with numbers' }),
-    t('demo-quota-cancelled', 'tenant', 'cancelled', { type: 'quota-change', vdcId: 'demo', quota: { cpu: 7, memoryGi: 12, pods: 30 }, reason: 'Demo: asked by mistake' }),
+    t('demo-quota-cancelled', 'tenant', 'cancelled', { type: 'quota-change', vdcId: 'demo', quota: { cpu: 10, memoryGi: 20, pods: 50 }, reason: 'Demo: asked by mistake' }),
     ...(opts.registry
       ? [t('demo-image-publish', 'tenant', 'completed', { type: 'image-publish', vdcId: 'demo', source: { name: 'hello', tag: '1.0' }, target: { visibility: 'private' }, reason: 'Demo: publish the hello image' }, { needsImage: { repository: 'staging-demo/hello', tag: '1.0' } })]
       : []),
     t('demo-deploy-api-pending', 'tenant', 'pending_approval', { type: 'workload-deploy', vdcId: 'demo', workload: app('api', 'registry.invalid/demo/api:2.0', 2, { service: { type: 'NodePort', port: 80, targetPort: 8080 } }), reason: 'Demo: the shop API, exposed on a node port' }),
-    t('demo-quota-pending', 'tenant', 'pending_approval', { type: 'quota-change', vdcId: 'demo', quota: { cpu: 7, memoryGi: 14, pods: 30 }, reason: 'Demo: one more core' }),
+    t('demo-quota-pending', 'tenant', 'pending_approval', { type: 'quota-change', vdcId: 'demo', quota: { cpu: 10, memoryGi: 20, pods: 48 }, reason: 'Demo: one more core' }),
   ];
   const other: DemoTicket[] = [
     t('other-quota-up', 'other', 'completed', { type: 'quota-change', vdcId: 'other', quota: { cpu: 3, memoryGi: 6, pods: 12 }, reason: 'Demo: the other team grows' }),
     t('other-deploy', 'other', 'completed', { type: 'workload-deploy', vdcId: 'other', workload: app('reports', 'registry.invalid/other/reports:1.0', 1), reason: 'Demo: reporting service' }),
+    t('other-deploy-v2', 'other', 'completed', { type: 'workload-deploy', vdcId: 'other', workload: app('reports', 'registry.invalid/other/reports:1.1', 1), reason: 'Demo: reporting service 1.1' }),
+    t('other-rollback', 'other', 'completed', { type: 'workload-rollback', vdcId: 'other', name: 'reports', reason: 'Demo: 1.1 broke the PDF export, back to 1.0' }),
   ];
   const edge: DemoTicket[] = [
-    t('edge-quota-up', 'vdcadmin', 'completed', { type: 'quota-change', vdcId: 'edge-lab', quota: { cpu: 6, memoryGi: 12, pods: 30 }, reason: 'Demo: more sensors at the edge' }),
+    t('edge-quota-up', 'tenant', 'completed', { type: 'quota-change', vdcId: 'edge-lab', quota: { cpu: 6, memoryGi: 12, pods: 30 }, reason: 'Demo: more sensors at the edge' }),
     t('edge-deploy', 'tenant', 'completed', { type: 'workload-deploy', vdcId: 'edge-lab', workload: app('sensor-gw', 'registry.invalid/edge/sensor-gw:1.2', 2), reason: 'Demo: sensor gateway on arm64 nodes' }),
+    t('edge-space-scratch', 'tenant', 'completed', { type: 'space-create', vdcId: 'edge-lab', name: 'scratch', reason: 'Demo: a space for a quick trial' }),
+    t('edge-space-scratch-delete', 'tenant', 'completed', { type: 'space-delete', vdcId: 'edge-lab', name: 'scratch', reason: 'Demo: trial over' }),
     t('edge-node-join', 'vdcadmin', 'pending_approval', { type: 'node-join', vdcId: 'edge-lab', pool: 'edge-1', nodeName: 'edge-1-arm64-3', arch: 'arm64', labels: { site: 'factory-2' }, tokenTtlMinutes: 60, reason: 'Demo: a third gateway box' }),
   ];
   const fleet: DemoTicket[] = [
-    t('fleet-deploy', 'vdcadmin', 'completed', { type: 'workload-deploy', vdcId: 'fleet', workload: app('fleet-agent', 'registry.invalid/fleet/agent:3.1', 1), reason: 'Demo: agent on the primary pool' }),
+    t('fleet-deploy', 'tenant', 'completed', { type: 'workload-deploy', vdcId: 'fleet', workload: app('fleet-agent', 'registry.invalid/fleet/agent:3.1', 1), reason: 'Demo: agent on the primary pool' }),
   ];
   return {
     pools: [
@@ -108,7 +113,7 @@ export function demoPlan(opts: { registry: boolean }): DemoPlan {
     domain: { id: 'demo-domain', name: 'Demo Domain' },
     vdcs: [
       { domainId: 'demo-domain', id: 'demo', name: 'Demo VDC', pools: [{ pool: 'local', quota: { cpu: 4, memoryGi: 8, pods: 20 } }], members: [{ user: 'tenant', roles: ['vdc-user'] }, { user: 'vdcadmin', roles: ['vdc-admin'] }] },
-      { domainId: 'demo-domain', id: 'other', name: 'Other VDC', pools: [{ pool: 'local', quota: { cpu: 2, memoryGi: 4, pods: 10 } }], members: [{ user: 'other', roles: ['vdc-admin'] }] },
+      { domainId: 'demo-domain', id: 'other', name: 'Other VDC', pools: [{ pool: 'local', quota: { cpu: 2, memoryGi: 4, pods: 10 } }], members: [{ user: 'other', roles: ['vdc-admin'] }, { user: 'opsadmin', roles: ['vdc-admin'] }] },
       { domainId: 'demo-domain', id: 'edge-lab', name: 'Edge Lab', pools: [{ pool: 'edge-1', quota: { cpu: 4, memoryGi: 8, pods: 20 } }], members: [{ user: 'tenant', roles: ['vdc-user'] }, { user: 'vdcadmin', roles: ['vdc-admin'] }] },
       {
         domainId: 'demo-domain',
@@ -118,7 +123,7 @@ export function demoPlan(opts: { registry: boolean }): DemoPlan {
           { pool: 'local', quota: { cpu: 2, memoryGi: 4, pods: 10 } },
           { pool: 'edge-1', quota: { cpu: 2, memoryGi: 4, pods: 10 } },
         ],
-        members: [{ user: 'vdcadmin', roles: ['vdc-admin'] }],
+        members: [{ user: 'tenant', roles: ['vdc-user'] }, { user: 'vdcadmin', roles: ['vdc-admin'] }],
       },
     ],
     bindings: [{ user: 'finance', role: 'finance', scope: { type: 'platform' } }],
