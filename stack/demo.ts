@@ -21,7 +21,7 @@ import { buildImage, type BuiltImage } from './testing/oci-image.ts';
  * is not final yet.
  */
 
-interface Res<T = any> {
+interface Res<T = unknown> {
   status: number;
   body: T;
 }
@@ -34,7 +34,7 @@ class Session {
     private readonly cookie: string,
   ) {}
 
-  async call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
+  async call<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
     const res = await fetch(this.base + path, {
       method,
       headers: { cookie: this.cookie, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -50,8 +50,8 @@ class Session {
     return { status: res.status, body: parsed as T };
   }
 
-  get = <T = any>(path: string): Promise<Res<T>> => this.call<T>('GET', path);
-  post = <T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<Res<T>> => this.call<T>('POST', path, body, headers);
+  get = <T = unknown>(path: string): Promise<Res<T>> => this.call<T>('GET', path);
+  post = <T = unknown>(path: string, body: unknown, headers?: Record<string, string>): Promise<Res<T>> => this.call<T>('POST', path, body, headers);
 }
 
 /** Thrown when a step of the demo gets an answer it cannot go on from. */
