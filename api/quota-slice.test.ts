@@ -182,6 +182,23 @@ describe('quota change slice over HTTP', () => {
     await call('tenant', 'POST', `/api/tickets/${a.body.id}/cancel`, {});
   });
 
+  it('a retry after the ticket changed what its policy checks returns the same ticket, not a refusal', async () => {
+    const key = uniqueName('replay');
+    const space = uniqueName('sp').slice(0, 30);
+    const body = { type: 'space-create', vdcId, name: space, reason: 'replay test' };
+    const first = await call('tenant', 'POST', '/api/tickets', body, { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    const id = first.body.id as string;
+    await until('tenant', id, (t) => t.status === 'pending_approval' && t.currentStep === 0);
+    expect((await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve' })).status).toBe(200);
+    await until('tenant', id, (t) => t.status === 'completed');
+    // The space exists now, so a fresh submit is refused; the replay answers with the first ticket.
+    expect((await call('tenant', 'POST', '/api/tickets', body)).status).toBe(422);
+    const replay = await call('tenant', 'POST', '/api/tickets', body, { 'idempotency-key': key });
+    expect(replay.status).toBe(200);
+    expect(replay.body.id).toBe(id);
+  });
+
   it('API killed between storing the ticket and starting its workflow: the restarted API starts exactly one', async () => {
     await api.stop();
     api = await startApi({ EDGEPORT_FAILPOINTS: FAILPOINTS.apiAfterInsert });

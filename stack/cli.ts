@@ -9,6 +9,7 @@ import { loadStackConfig, type Profile, type StackConfig } from './lib/config.ts
 import { withLock } from './lib/lock.ts';
 import { logTail, procFiles, run } from './lib/proc.ts';
 import { DEMO_USERS } from './oidc/demo-users.ts';
+import { seedDemoThroughApi, type DemoSeedSummary } from './demo.ts';
 import { seedDemo, stackPools } from './seed.ts';
 import { SERVERS } from './servers/index.ts';
 
@@ -18,8 +19,9 @@ const USAGE = `usage: stack <command> [--profile dev|test]
   status   version, health, pid, endpoint and data folder of each server
   logs N   tail the log of server N, or of each of its parts (kubernetes-edge-1, edge-1-kube-apiserver, …)
   env      print the environment the api, worker and tests use (secrets masked; --show-secrets)
-  seed     write the demo domain, VDCs, namespaces and role bindings
-  start    up + seed + build the portal + run api and worker in the foreground (npm start)
+  seed     write the test fixtures straight into the stores (the domain, VDCs, namespaces, role bindings tests use)
+  demo     seed the demo through the HTTP API of a running api + worker (what npm start does; idempotent)
+  start    up + build the portal + run api and worker + seed the demo through the API (npm start)
   test     fresh test stack + seed + every test (npm test)`;
 
 const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -59,6 +61,15 @@ async function seed(cfg: StackConfig): Promise<void> {
   }
 }
 
+/** Seeds the demo through the running API (`stack/demo.ts`) and prints what it did. */
+async function demo(cfg: StackConfig): Promise<DemoSeedSummary> {
+  const env = appEnv(cfg);
+  const summary = await seedDemoThroughApi({ baseUrl: env.EDGEPORT_PUBLIC_URL as string, env, log: (l) => console.error(`  demo: ${l}`) });
+  const states = Object.entries(summary.tickets).map(([s, n]) => `${n} ${s}`).join(', ');
+  console.error(`  demo: ${summary.created} object(s) created; tickets: ${states || 'none'}`);
+  return summary;
+}
+
 /** Builds the portal when its sources are newer than the last build. */
 async function buildPortal(cfg: StackConfig): Promise<void> {
   const dist = join(cfg.repoDir, 'portal', 'dist', 'index.html');
@@ -72,14 +83,18 @@ async function buildPortal(cfg: StackConfig): Promise<void> {
 async function start(cfg: StackConfig): Promise<void> {
   const t0 = Date.now();
   await up(cfg);
-  await timed('seed', () => seed(cfg));
   await timed('portal build', () => buildPortal(cfg));
   const env = appEnv(cfg);
   const worker = startApp(cfg.repoDir, 'worker', env, { inherit: true });
   const api = startApp(cfg.repoDir, 'api', env, { inherit: true });
   await Promise.all([waitForWorker(worker), waitForApi(api, env.EDGEPORT_PUBLIC_URL as string)]);
+  // The demo is seeded the way an operator would build it: over HTTP, after api and worker are up.
+  const seeded = await timed('demo seed (through the API)', () => demo(cfg)).then(
+    (s) => (s.mismatches.length > 0 ? `demo seeded with ${s.mismatches.length} ticket(s) not as planned (see above)` : 'demo seeded'),
+    (err: unknown) => `DEMO SEED FAILED: ${err instanceof Error ? err.message : String(err)} (the stack runs; retry with: npm run stack -- demo)`,
+  );
   console.log(`
-Edgeport is running (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)
+Edgeport is running (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${seeded})
   Portal       ${env.EDGEPORT_PUBLIC_URL}/
   Temporal UI  ${env.EDGEPORT_TEMPORAL_UI_URL}
   OIDC issuer  ${env.EDGEPORT_OIDC_ISSUER}
@@ -168,6 +183,8 @@ async function main(argv: string[]): Promise<number> {
     case 'seed':
       await seed(cfg);
       return 0;
+    case 'demo':
+      return (await demo(cfg)).mismatches.length > 0 ? 1 : 0;
     case 'start':
       await start(cfg);
       return 0;

@@ -43,6 +43,11 @@ export function ticketStore(models: Models) {
       return Ticket.findById(id).lean<TicketDoc>();
     },
 
+    /** The requester's ticket submitted with this idempotency key, if any. */
+    byIdempotencyKey(requesterSub: string, idempotencyKey: string): Promise<TicketDoc | null> {
+      return Ticket.findOne({ 'requester.sub': requesterSub, idempotencyKey }).lean<TicketDoc>();
+    },
+
     list(filter: TicketFilter): Promise<TicketDoc[]> {
       const q: Record<string, unknown> = {};
       if (filter.vdcIds !== undefined && filter.vdcIds !== 'all') q['vdc.id'] = { $in: filter.vdcIds };

@@ -172,6 +172,13 @@ export function ticketService(deps: TicketServiceDeps) {
       const target = vdc ? ({ kind: 'vdc', vdcId: vdc._id, domainId: vdc.domainId } as const) : undefined;
       if (!vdc || !target || !allows(caller.grants, 'vdc:read', target)) throw new InputError(`no VDC ${body.vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
       if (!allows(caller.grants, 'ticket:create', target)) throw new ForbiddenError(`you may not submit requests for VDC ${vdc._id}`);
+      // A replay answers with the earlier ticket before the policy runs again: the state the first submit
+      // changed (a space made, a workload deleted) would otherwise refuse the retry.
+      const replayed = idempotencyKey ? await store.tickets.byIdempotencyKey(caller.sub, idempotencyKey) : null;
+      if (replayed) {
+        if (!replayed.workflowStarted) await ensureWorkflow(replayed);
+        return { ticket: withCaps(caller, replayed), created: false };
+      }
       const decision = decideTicket({
         payload: body,
         requester: { sub: caller.sub, name: caller.name },

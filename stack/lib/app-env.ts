@@ -28,5 +28,8 @@ export function appEnv(cfg: StackConfig): Record<string, string> {
     // Seals stored pool credentials (AES-256-GCM); one per data folder.
     EDGEPORT_CREDENTIALS_KEY: persistentSecret(cfg, 'credentials-key'),
     EDGEPORT_DATA_DIR: cfg.dataDir,
+    // The dev demo is built through the API from an empty database, so its first admin comes from the
+    // bootstrap list; the test profile's store-level seed grants the demo users their roles directly.
+    ...(cfg.profile === 'dev' ? { EDGEPORT_BOOTSTRAP_ADMINS: 'opsadmin' } : {}),
   };
 }
