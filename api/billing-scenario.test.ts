@@ -198,7 +198,9 @@ describe('billing scenario (quota grant day 3, change + lease day 10, arm64 node
     const feb = costPreview({ current, proposed: { cpu: 6, memoryGi: 4 }, pool, versions, at: new Date(Date.UTC(2026, 1, 10)) });
     expect(feb.lines.map((l) => l.monthlyDelta)).toEqual(['107.52', '-53.76']);
     expect(feb.monthlyDelta).toBe('53.76');
-    // Before any version: nothing priced, said so.
-    expect(costPreview({ current, proposed: { cpu: 6 }, pool, versions, at: new Date(Date.UTC(2025, 5, 1)) })).toMatchObject({ priceBookVersion: null, monthlyDelta: '0.00', unpriced: ['cpu'] });
+    // The install's first version applies from the beginning: a month before it was published is priced by it.
+    expect(costPreview({ current, proposed: { cpu: 6 }, pool, versions, at: new Date(Date.UTC(2025, 5, 1)) })).toMatchObject({ priceBookVersion: 1 });
+    // No version at all: nothing priced, said so.
+    expect(costPreview({ current, proposed: { cpu: 6 }, pool, versions: [], at: new Date(Date.UTC(2025, 5, 1)) })).toMatchObject({ priceBookVersion: null, monthlyDelta: '0.00', unpriced: ['cpu'] });
   });
 });
