@@ -139,7 +139,8 @@ describe('approval SLA', () => {
     expect(input.policy.chain[0]?.sla).toMatchObject({ deadlineMs: DEFAULT_LEVEL_DEADLINE_MS, escalateTo: ['domain-admin', 'ops-admin'] });
     const handle = await start(input);
     await pending(handle);
-    const first = (await handle.query(stateQuery)).approvals[0];
+    // The step's deadline is set by the workflow task after the one that shows pending_approval: wait for it.
+    const first = (await stateWhen(handle, (s) => s.approvals[0]?.deadline !== undefined)).approvals[0];
     expect(first?.deadline).toBeDefined();
 
     await env.sleep(DEFAULT_LEVEL_DEADLINE_MS - DEFAULT_REMIND_BEFORE_MS + 60_000);
