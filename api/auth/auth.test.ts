@@ -128,7 +128,7 @@ describe('auth against the local OpenID provider', () => {
     const body = await res.json();
     expect(body).toEqual({ sub: tenant.sub, name: tenant.name, email: tenant.email, username: tenant.username });
     // The sign-in hook also gets the provider's email_verified (it decides invitations); the session does not keep it.
-    expect(logins.at(-1)).toEqual({ ...body, emailVerified: true });
+    expect(logins.at(-1)).toEqual({ ...(body as object), emailVerified: true });
 
     // Rolling idle timeout: each response renews the httpOnly, SameSite=Lax cookie.
     const setCookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '';
