@@ -30,7 +30,9 @@ async function ensurePriceBookThisMonth(): Promise<void> {
     const book = priceBookStore(store.conn);
     await book.init();
     const now = new Date();
-    if (versionForMonth(await book.list(), monthOf(now))) return;
+    // Ours must be the one in force: another test may have published the install's first version (in force
+    // from the beginning, with prices too small to show amounts over the minutes this run has lasted).
+    if (versionForMonth(await book.list(), monthOf(now))?.note === 'e2e: in force this month') return;
     const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 15));
     await book.publish(
       {
