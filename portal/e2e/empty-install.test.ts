@@ -87,7 +87,10 @@ describe('day one from an empty database', { timeout: 300_000 }, () => {
     await ops.click('[data-test="new-pool"]');
     await ops.fill('[data-test="pool-id-input"]', 'edge-1');
     await ops.fill('[data-test="pool-name-input"]', 'Edge pool 1 (arm64)');
-    await ops.fill('[data-test="pool-kubeconfig-input"]', readFileSync(stackEnv('EDGEPORT_EDGE1_KUBECONFIG'), 'utf8'));
+    const kubeconfig = readFileSync(stackEnv('EDGEPORT_EDGE1_KUBECONFIG'), 'utf8');
+    await ops.fill('[data-test="pool-server-input"]', /server:\s*(\S+)/.exec(kubeconfig)?.[1] ?? '');
+    await ops.click('[data-test="auth-kubeconfig"]');
+    await ops.fill('[data-test="pool-kubeconfig-input"]', kubeconfig);
     await shot(ops, 'empty-03-register-pool');
     await ops.click('[data-test="pool-submit"]');
     await expect.poll(() => ops.locator('[data-test="pool-status-edge-1"]').innerText().catch(() => ''), { timeout: WAIT.workflow }).toMatch(/ready/i);
