@@ -126,7 +126,7 @@ describe('day one from an empty database', { timeout: 300_000 }, () => {
       await ops.reload();
       return ops.locator('[data-test="vdc-provisioning"]').innerText().catch(() => '');
     }, { timeout: WAIT.workflow, interval: 2000 }).toMatch(/ready/i);
-    expect(await ops.locator('[data-test="vdc-pools-table"]').innerText()).toContain('edge-1');
+    await expect.poll(() => ops.locator('[data-test="vdc-pools-table"]').innerText(), { timeout: WAIT.ui }).toContain('edge-1');
 
     for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
       const picker = ops.locator('[data-test="member-user-select"]');
