@@ -245,7 +245,9 @@ async function approve(ticket: string, name: string): Promise<void> {
     if (who === 'vdcadmin') await shot(page, name);
     await page.click('[data-test="approve-button"]');
     await expect.poll(() => page.locator('[data-test="decision-panel"]').count(), { timeout: WAIT.workflow }).toBe(0);
-    const status = await waitForStatus(page, /^\s*(pending_approval|approved|executing|completed)\s*$/, WAIT.workflow);
-    if (status !== 'pending_approval') return;
+    // Either the chain is done or it moved on to its next step (someone else's).
+    const read = async () => (await (await page.request.get(`/api/tickets/${encodeURIComponent(ticket)}`)).json()) as { status: string; currentStep: number | null };
+    await expect.poll(async () => { const t = await read(); return t.status !== 'pending_approval' || (t.currentStep ?? 0) > 0; }, { timeout: WAIT.workflow }).toBe(true);
+    if ((await read()).status !== 'pending_approval') return;
   }
 }
