@@ -12,6 +12,7 @@ import { spaceNamespace, type Quota } from '../common/tickets.ts';
 import { decideQuotaChange } from '../policies/quota-change.ts';
 import { namespaceOf, seedVdc } from '../stack/seed.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
+import type { Store } from '../store/index.ts';
 import { useTimeSkippingWorkers } from '../stack/testing/workflow-env.ts';
 import { WORKFLOWS_PATH } from '../worker/create-worker.ts';
 import { quotaChangeWorkflow } from './quota-change.ts';
@@ -31,6 +32,23 @@ beforeAll(() => {
   env = ts.env;
 });
 
+/** Stores the ticket of a quota change of VDC `vdcId` (as the API would) and starts its workflow on `taskQueue`. */
+async function startTicket(store: Store, taskQueue: string, vdcId: string, requested: Quota) {
+  const policy = decideQuotaChange({ current, requested });
+  if (policy.outcome === 'deny') throw new Error(`test setup: denied: ${policy.reason}`);
+  const input: QuotaChangeInput = {
+    ticketId: uniqueName('tkt'),
+    requester,
+    vdc: { id: vdcId, name: vdcId, domainId: 'qc-domain', namespace: namespaceOf(vdcId), pool: 'local' },
+    requested,
+    policy,
+    approvalTimeoutMs: 3_600_000,
+  };
+  await store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-change', status: 'submitted', requester, vdc: input.vdc, payload: { type: 'quota-change', vdcId, quota: requested }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
+  const handle = await env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
+  return { input, handle };
+}
+
 describe('quota change compensation', () => {
   it('an apply that fails after reaching the VDC and its space restores the previous quota everywhere; no ledger line; the history replays', async () => {
     const { tw, taskQueue } = ts.workers.failing;
@@ -43,20 +61,8 @@ describe('quota change compensation', () => {
     await tw.store.spaces.record(vdcId, { name: 'web', namespace: space, status: 'active', ticketId: 'seed', createdAt: new Date().toISOString() });
 
     const requested: Quota = { cpu: 2 }; // a pure decrease: auto-approved, so the run goes straight to apply
-    const policy = decideQuotaChange({ current, requested });
-    expect(policy.outcome).toBe('auto-approve');
-    if (policy.outcome === 'deny') return;
-    const input: QuotaChangeInput = {
-      ticketId: uniqueName('tkt'),
-      requester,
-      vdc: { id: vdcId, name: vdcId, domainId: 'qc-domain', namespace: namespaceOf(vdcId), pool: 'local' },
-      requested,
-      policy,
-      approvalTimeoutMs: 3_600_000,
-    };
-    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-change', status: 'submitted', requester, vdc: input.vdc, payload: { type: 'quota-change', vdcId, quota: requested }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
-
-    const handle = await env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
+    expect(decideQuotaChange({ current, requested }).outcome).toBe('auto-approve');
+    const { input, handle } = await startTicket(tw.store, taskQueue, vdcId, requested);
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'compensated', error: 'failpoint worker-fail-quota-apply armed; previous quota restored' });
 
@@ -82,19 +88,7 @@ describe('quota change compensation', () => {
     // What an API-created VDC looked like before provisioning: a record, no namespace on the pool.
     await tw.store.vdcs.upsert({ _id: vdcId, name: vdcId, domainId: 'qc-domain', namespace: namespaceOf(vdcId), namespaceStatus: 'requested', pool: 'local', quota: current, provisioning: { state: 'failed', reason: 'pool local unreachable', at: new Date().toISOString() } });
     const requested: Quota = { cpu: 6, memoryGi: 12, pods: 30 };
-    const policy = decideQuotaChange({ current, requested });
-    if (policy.outcome === 'deny') throw new Error('policy denied the test request');
-    const input: QuotaChangeInput = {
-      ticketId: uniqueName('tkt'),
-      requester,
-      vdc: { id: vdcId, name: vdcId, domainId: 'qc-domain', namespace: namespaceOf(vdcId), pool: 'local' },
-      requested,
-      policy,
-      approvalTimeoutMs: 3_600_000,
-    };
-    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-change', status: 'submitted', requester, vdc: input.vdc, payload: { type: 'quota-change', vdcId, quota: requested }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
-
-    const handle = await env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
+    const { input, handle } = await startTicket(tw.store, taskQueue, vdcId, requested);
     const result = await handle.result();
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/^preflight: namespace vdc-qn-\S+ on pool local does not exist: VDC \S+ is not provisioned \(failed: pool local unreachable\)/);
