@@ -7,11 +7,15 @@ import type { Store } from '../store/index.ts';
 import { RegistryRefused, type RegistryDriver, type RegistryNamespace, type RobotAccount } from './registry/driver.ts';
 import type { HarborDriver } from './registry/harbor-driver.ts';
 import type { AnyRegistryRuntime, HarborProvisioningSettings } from './registry/runtime.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
+import { pullSecretWriter } from './pull-secrets.ts';
 
 export interface HarborProvisioningDeps {
   store: Store;
   credentials?: CredentialCipher;
   registry?: AnyRegistryRuntime;
+  /** With them, a newly sealed robot secret is written into the VDC's pull Secrets at once. */
+  pools?: PoolClients;
 }
 
 type Harbor = RegistryDriver & HarborDriver;
@@ -62,6 +66,9 @@ export function harborOf(rt: AnyRegistryRuntime | undefined): { driver: Harbor; 
 /** Provisioning of a VDC's Harbor projects and robot account. */
 export function createHarborProvisioningActivities(deps: HarborProvisioningDeps) {
   const secrets = harborRobotSecretStore(deps.store.conn);
+  const writer = deps.pools ? pullSecretWriter({ ...deps, pools: deps.pools }) : null;
+  /** Rewrites the VDC's pull Secrets after a new robot secret was sealed (failures per namespace, not thrown). */
+  const pullSecretsOf = async (vdcId: string): Promise<Pick<HarborVdcProvisionResult, 'pullSecrets'>> => (writer ? { pullSecrets: await writer.writeAll(vdcId) } : {});
 
   /** Whether Edgeport holds a secret for the robot that the current keys open. */
   async function holdsSecret(host: string, robot: RobotAccount, cipher: CredentialCipher): Promise<boolean> {
@@ -119,13 +126,13 @@ export function createHarborProvisioningActivities(deps: HarborProvisioningDeps)
         if (!keep) {
           const created = await driver.createRobot(names.private, { name: wanted, durationDays: settings.robotDurationDays, actions: ['pull'] });
           await seal(created);
-          return { driver: 'harbor', projects, robot: { id: created.id, name: created.name, project: names.private, expiresAt: created.expiresAt, outcome: 'created' }, removedRobots };
+          return { driver: 'harbor', projects, robot: { id: created.id, name: created.name, project: names.private, expiresAt: created.expiresAt, outcome: 'created' }, removedRobots, ...(await pullSecretsOf(input.vdcId)) };
         }
         const expired = keep.expiresAt !== -1 && keep.expiresAt <= Math.floor(Date.now() / 1000);
         if (expired || !(await holdsSecret(rt.host, keep, cipher))) {
           const refreshed = await driver.refreshRobot(keep.id, settings.robotDurationDays);
           await seal(refreshed);
-          return { driver: 'harbor', projects, robot: { id: keep.id, name: refreshed.name, project: names.private, expiresAt: refreshed.expiresAt, outcome: 'refreshed' }, removedRobots };
+          return { driver: 'harbor', projects, robot: { id: keep.id, name: refreshed.name, project: names.private, expiresAt: refreshed.expiresAt, outcome: 'refreshed' }, removedRobots, ...(await pullSecretsOf(input.vdcId)) };
         }
         return { driver: 'harbor', projects, robot: { id: keep.id, name: keep.name, project: names.private, expiresAt: keep.expiresAt, outcome: 'unchanged' }, removedRobots };
       } catch (err) {

@@ -6,11 +6,15 @@ import type { Store } from '../store/index.ts';
 import { RegistryNotFound, RegistryRefused, type RegistryDriver } from './registry/driver.ts';
 import type { HarborDriver } from './registry/harbor-driver.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
+import type { PoolClients } from './kube/pool-clients.ts';
+import { pullSecretWriter } from './pull-secrets.ts';
 
 export interface HarborRobotActivityDeps {
   store: Store;
   credentials?: CredentialCipher;
   registry?: AnyRegistryRuntime;
+  /** With them, each rotated robot's new secret is written into its VDC's pull Secrets. */
+  pools?: PoolClients;
 }
 
 const isHarbor = (d: RegistryDriver): d is RegistryDriver & HarborDriver => d.kind === 'harbor' && 'refreshRobot' in d && 'listProjects' in d;
@@ -18,6 +22,7 @@ const isHarbor = (d: RegistryDriver): d is RegistryDriver & HarborDriver => d.ki
 /** The scheduled rotation of the configured Harbor's VDC robot accounts. */
 export function createHarborRobotActivities(deps: HarborRobotActivityDeps) {
   const secrets = harborRobotSecretStore(deps.store.conn);
+  const writer = deps.pools ? pullSecretWriter({ ...deps, pools: deps.pools }) : null;
   return {
     /**
      * Rotates every robot of every `vdc-*` project that expires within `windowDays` (never-expiring and disabled
@@ -50,7 +55,9 @@ export function createHarborRobotActivities(deps: HarborRobotActivityDeps) {
             const refreshed = await driver.refreshRobot(robot.id, input.durationDays);
             const id = `${rt.host}/${robot.id}`;
             await secrets.put({ _id: id, name: refreshed.name, project: project.name, secret: cipher.seal(refreshed.secret, harborRobotSecretAad(id)), expiresAt: refreshed.expiresAt, rotatedAt: new Date() });
-            result.rotated.push({ id: robot.id, name: refreshed.name, project: project.name, expiresAt: refreshed.expiresAt });
+            // The VDC's namespaces get the new secret at once (the old one stopped working); failures per namespace.
+            const pullSecrets = writer ? await writer.writeAll(project.name.slice('vdc-'.length)) : undefined;
+            result.rotated.push({ id: robot.id, name: refreshed.name, project: project.name, expiresAt: refreshed.expiresAt, ...(pullSecrets ? { pullSecrets } : {}) });
           } catch (err) {
             if (err instanceof RegistryNotFound) continue; // robot deleted meanwhile
             if (err instanceof RegistryRefused) {

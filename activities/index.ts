@@ -8,6 +8,7 @@ import { createImageStorageActivities } from './image-storage.ts';
 import { createNetworkActivities } from './network.ts';
 import { createVolumeActivities } from './volumes.ts';
 import { createVdcLifecycleActivities } from './vdc-lifecycle.ts';
+import { createPullSecretActivities } from './pull-secrets.ts';
 import { createNodeJoinActivities, type NodeJoinActivityDeps } from './node-join.ts';
 import { createPoolActivities, type PoolActivityDeps } from './pools.ts';
 import { createQuotaActivities, type QuotaActivityDeps } from './quota-change.ts';
@@ -21,6 +22,6 @@ export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityD
 
 /** All activities the ticket worker registers, built once over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createHarborRegistryActivities(deps), ...createHarborRobotActivities(deps), ...createHarborProvisioningActivities(deps), ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createWorkloadLedgerActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps), ...createVolumeLedgerActivities(deps), ...createVdcLifecycleActivities(deps) };
+  return { ...createHarborRegistryActivities(deps), ...createHarborRobotActivities(deps), ...createHarborProvisioningActivities(deps), ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createWorkloadLedgerActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps), ...createVolumeLedgerActivities(deps), ...createVdcLifecycleActivities(deps), ...createPullSecretActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -11,6 +11,10 @@ import { configItemService } from './services/config-items.ts';
 import type { Store } from '../store/index.ts';
 import { failpoints, FAILPOINTS } from '../activities/failpoints.ts';
 import { basicTokenAuth } from './auth/basic-token.ts';
+import { pullCredentialAuth } from './auth/pull-credential.ts';
+import { pullCredentialStore } from '../store/pull-credentials.ts';
+import { pullCredentialRoutes } from './routes/pull-credentials.ts';
+import { pullCredentialService } from './services/pull-credentials.ts';
 import { bearerAuth } from './auth/bearer.ts';
 import { requireClientCert } from './auth/client-cert.ts';
 import { createAuth } from './auth/index.ts';
@@ -145,17 +149,20 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   app.use(auth.session, ...auth.passport);
   app.use(auth.router);
   const api = express.Router();
+  // EDGEPORT_REGISTRY_DRIVER=harbor: the listing reads Harbor through its driver (Harbor issues its own pull tokens).
+  const harborReader = config.harbor ? registryDriverFor({ driver: 'harbor', ...config.harbor }) : undefined;
+  const pullCredentials = pullCredentialStore(store.conn);
+  const registry = config.harbor
+    ? registryService({ config: { url: config.harbor.url }, driver: harborReader, vdcs: store.vdcs, scans: store.imageScans })
+    : config.registry
+      ? registryService({ config: config.registry, vdcs: store.vdcs, scans: store.imageScans, pullCredentials })
+      : undefined;
+  // Kubelets and skopeo pull with a VDC's pull credential (from its `edgeport-pull` Secret): answered before any user auth.
+  if (registry && !config.harbor) api.use('/registry/token', pullCredentialAuth(registry));
   // Docker clients send registry credentials (user + API token) as Basic auth to the token endpoint only.
   api.use('/registry/token', basicTokenAuth(apiTokens));
   // Token or session, then the session's client certificate (before requireUser refreshes anything), then grants.
   api.use(bearerAuth(apiTokens), requireClientCert({ config: config.mtls, users: store.users, trustedProxies }), auth.requireUser, loadCaller(store));
-  // EDGEPORT_REGISTRY_DRIVER=harbor: the listing reads Harbor through its driver (Harbor issues its own pull tokens).
-  const harborReader = config.harbor ? registryDriverFor({ driver: 'harbor', ...config.harbor }) : undefined;
-  const registry = config.harbor
-    ? registryService({ config: { url: config.harbor.url }, driver: harborReader, vdcs: store.vdcs, scans: store.imageScans })
-    : config.registry
-      ? registryService({ config: config.registry, vdcs: store.vdcs, scans: store.imageScans })
-      : undefined;
   // Image detail and operations: with Harbor the detail (and its scan) is read from Harbor, operations run in the worker.
   const imageSource = config.harbor ? { config: { url: config.harbor.url }, driver: harborReader } : config.registry ? { config: config.registry } : undefined;
   const images =
@@ -175,6 +182,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   // Workloads after deploy: views and logs read the workload's pool with its read-only identity; direct operations run as workflows on the worker.
   routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })));
   routes.push(...poolUsageRoutes(poolUsageService({ store, readers })));
+  // Image pull credentials per VDC: metadata and rotation (through the VDC's lifecycle workflow).
+  routes.push(...pullCredentialRoutes(pullCredentialService({ store, credentials: pullCredentials, vdcLifecycle: lifecycle, audit, driver: config.harbor ? 'harbor' : 'local' })));
   // Third-party Harbor registries: connect (checked by a workflow), browse, delete; operations admins only.
   const harborRegistries = harborRegistryStore(store.conn);
   await harborRegistries.init();

@@ -18,6 +18,8 @@ export interface RotatedRobot {
   project: string;
   /** New expiry, epoch seconds. */
   expiresAt: number;
+  /** The VDC's pull Secrets rewritten with the new secret, per namespace (`applied`, `absent`, `failed: …`); no secret. */
+  pullSecrets?: { namespace: string; outcome: string }[];
 }
 
 export interface HarborRobotRotationResult {

@@ -35,6 +35,8 @@ export interface HarborVdcProvisionResult {
   robot: { id: number; name: string; project: string; expiresAt: number; outcome: 'created' | 'refreshed' | 'unchanged' } | null;
   /** Ids of extra Edgeport robots of the VDC that were deleted (there must be exactly one). */
   removedRobots: number[];
+  /** After a new robot secret was sealed: the VDC's pull Secrets written with it, per namespace (no secret). */
+  pullSecrets?: { namespace: string; outcome: string }[];
 }
 
 /** Failure type names of the provisioning (non-retryable). */

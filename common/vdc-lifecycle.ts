@@ -22,15 +22,19 @@ export const vdcLifecycleId = (vdcId: string): string => `vdc-lifecycle-${vdcId}
  *   outcome is recorded on the VDC as `ready` or `failed` with the reason.
  * - `members`: its members changed: the same reconcile pass (RoleBindings in every namespace of the VDC).
  * - `delete`: the VDC is `deleting`: remove its namespaces on every pool, its registry projects and robot,
- *   its role bindings and its record.
+ *   its pull credential, its role bindings and its record.
+ * - `rotate-pull-credential`: a reconcile pass that first replaces the VDC's image pull credential (once per
+ *   `rotationId`), then rewrites the pull Secret in every namespace of the VDC.
  */
-export const VDC_LIFECYCLE_ACTIONS = ['provision', 'members', 'delete'] as const;
+export const VDC_LIFECYCLE_ACTIONS = ['provision', 'members', 'delete', 'rotate-pull-credential'] as const;
 export type VdcLifecycleAction = (typeof VDC_LIFECYCLE_ACTIONS)[number];
 
 export interface VdcLifecycleRequest {
   action: VdcLifecycleAction;
   /** Who asked (audited on deletion); absent for system requests. */
   actor?: Actor;
+  /** `rotate-pull-credential` only: the request's id (a retried activity rotates once per id). Not a secret. */
+  rotationId?: string;
 }
 
 export interface VdcLifecycleInput {
@@ -46,12 +50,14 @@ export interface VdcPoolOutcome {
   /** `ok`, `absent` (an application space whose namespace is gone: nothing to bind) or `failed`. */
   outcome: 'ok' | 'absent' | 'failed';
   error?: string;
+  /** What writing the namespace's pull Secret did (`applied`, `pending` on Harbor before its robot, …); passes recorded before it lack it. */
+  pullSecret?: string;
 }
 
 export interface VdcLifecycleResult {
   vdcId: string;
   /** One entry per pass, in order. */
-  passes: { action: 'reconcile' | 'delete' | 'skipped'; state?: string; reason?: string; namespaces: VdcPoolOutcome[] }[];
+  passes: { action: 'reconcile' | 'delete' | 'skipped'; state?: string; reason?: string; namespaces: VdcPoolOutcome[]; pullCredential?: { driver: string; created: boolean; rotated: boolean } }[];
 }
 
 /** Failure type names of the lifecycle activities (non-retryable). */

@@ -12,6 +12,8 @@ interface RobotSecretDoc {
   secret: SealedSecret;
   expiresAt: number;
   rotatedAt: Date;
+  /** Id of the pull-credential rotation request that issued this secret (a retried rotation refreshes once). */
+  rotationId?: string;
 }
 
 export const HARBOR_ROBOT_SECRETS_COLLECTION = 'harbor_robot_secrets';
@@ -22,7 +24,7 @@ function model(conn: Connection): Model<RobotSecretDoc> {
   const existing = conn.models.HarborRobotSecret as Model<RobotSecretDoc> | undefined;
   if (existing) return existing;
   const schema = new Schema<RobotSecretDoc>(
-    { _id: String, name: String, project: String, secret: { type: Schema.Types.Mixed, required: true }, expiresAt: Number, rotatedAt: Date },
+    { _id: String, name: String, project: String, secret: { type: Schema.Types.Mixed, required: true }, expiresAt: Number, rotatedAt: Date, rotationId: String },
     { versionKey: false, collection: HARBOR_ROBOT_SECRETS_COLLECTION },
   );
   return conn.model<RobotSecretDoc>('HarborRobotSecret', schema);
@@ -37,6 +39,11 @@ export function harborRobotSecretStore(conn: Connection) {
     },
     async get(id: string): Promise<RobotSecretDoc | null> {
       return R.findById(id).lean<RobotSecretDoc>();
+    },
+    /** The newest sealed secret of a robot of `project` on the Harbor at `host` (the VDC's pull robot), or null. */
+    async ofProject(host: string, project: string): Promise<RobotSecretDoc | null> {
+      const prefix = `^${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`;
+      return R.findOne({ project, _id: { $regex: prefix } }).sort({ rotatedAt: -1 }).lean<RobotSecretDoc>();
     },
     /** Forgets the sealed secrets of every robot of one project on one Harbor (the project was deleted); idempotent. */
     async removeProject(host: string, project: string): Promise<number> {

@@ -105,7 +105,7 @@ describe('applicationSpaceWorkflow', () => {
     const hash = await pending(handle);
     await handle.executeUpdate(decideUpdate, { args: [{ actor: members.vdcAdmin, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: hash }] });
     const result = await handle.result();
-    expect(result).toMatchObject({ status: 'completed', quota, steps: ['namespace', 'resource-quota', 'limit-range', 'rbac', 'record'] });
+    expect(result).toMatchObject({ status: 'completed', quota, steps: ['namespace', 'resource-quota', 'limit-range', 'rbac', 'pull-secret', 'record'] });
 
     const namespace = `${vdcId}-web`;
     const ns = await readNamespace(kube, namespace);

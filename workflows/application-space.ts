@@ -1,10 +1,11 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { PULL_CREDENTIAL_FAILURES, PULL_SECRET_PATCHES } from '../common/pull-credentials.ts';
 import { SPACE_ERRORS, type ApplicationSpaceInput, type ApplicationSpaceResult } from '../common/space-workflow.ts';
 import type { Quota, SpacePreview } from '../common/tickets.ts';
 import { failureMessage, ticketApproval, type TicketApproval } from './approval.ts';
 
-const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(SPACE_ERRORS)];
+const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(SPACE_ERRORS), ...Object.values(PULL_CREDENTIAL_FAILURES)];
 
 const { preflightSpaceCreate, preflightSpaceDelete } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -12,7 +13,7 @@ const { preflightSpaceCreate, preflightSpaceDelete } = proxyActivities<Activitie
 });
 
 /** Forward steps: a persistent transient fault ends in compensation after a few minutes, not never. */
-const { applySpaceNamespace, applySpaceQuota, applySpaceLimits, applySpaceRbac, recordSpace, markSpaceDeleting } = proxyActivities<Activities>({
+const { applySpaceNamespace, applySpaceQuota, applySpaceLimits, applySpaceRbac, applyVdcPullSecret, recordSpace, markSpaceDeleting } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -27,8 +28,8 @@ const { deleteSpaceNamespace, unrecordSpace } = proxyActivities<Activities>({
 /**
  * One application space ticket (create or delete). Preflight (name free / namespace empty) → approval chain
  * (`approval.ts`) → steps, each an idempotent activity.
- * - create: Namespace with labels → ResourceQuota (the VDC's quota) → LimitRange → RoleBindings → record on
- *   the VDC. A failure after the first step compensates in reverse (remove the record, delete the
+ * - create: Namespace with labels → ResourceQuota (the VDC's quota) → LimitRange → RoleBindings → the VDC's
+ *   image pull Secret referenced by the `default` ServiceAccount (patch `space-pull-secret`) → record on the VDC. A failure after the first step compensates in reverse (remove the record, delete the
  *   namespace, which takes everything in it along) and the ticket ends `compensated`.
  * - delete: mark the record `deleting` → delete the namespace and wait until it is gone → remove the record.
  *   Deletion cannot be undone; a failure ends the ticket `failed` with the record left `deleting`.
@@ -76,6 +77,11 @@ async function createSpace(input: ApplicationSpaceInput, approval: TicketApprova
     step = 'rbac';
     await applySpaceRbac(args);
     steps.push(step);
+    if (patched(PULL_SECRET_PATCHES.spaceCreate)) {
+      step = 'pull-secret';
+      await applyVdcPullSecret({ vdcId: input.vdc.id, namespace: input.space.namespace });
+      steps.push(step);
+    }
     step = 'record';
     compensations.unshift({ label: 'remove record', run: () => unrecordSpace({ ...args, createdBy: input.ticketId }) });
     await recordSpace({ ...args, ticketId: input.ticketId });

@@ -3,6 +3,7 @@ import { ApiException, PatchStrategy, type KubernetesObject, type V1Container, t
 import { isOwnedVolume, KIND_API_VERSION, REVISION_ANNOTATION, WORKLOAD_LABELS, type OwnedVolume, type WorkloadContainer, type WorkloadSpec } from '../../common/workload.ts';
 import type { ConfigMount } from '../../common/workload.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './client.ts';
+import { PULL_SECRET_NAME } from '../../common/pull-credentials.ts';
 
 /** Who and what the objects of one workload revision belong to. */
 export interface WorkloadOwner {
@@ -136,6 +137,8 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
   for (const v of (spec.volumes ?? []).filter(isOwnedVolume)) objects.push(persistentVolumeClaim(v, meta(v.name)));
   const podSpec = {
     containers: spec.containers.map(container),
+    // The VDC's pull credential (every namespace of the VDC holds it): kubelet pulls private images with it.
+    imagePullSecrets: [{ name: PULL_SECRET_NAME }],
     ...(spec.volumes?.length || configVolumes(spec).length
       ? { volumes: [...(spec.volumes ?? []).map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.name } })), ...configVolumes(spec)] }
       : {}),

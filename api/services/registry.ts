@@ -8,8 +8,10 @@ import type { ImageScanView } from '../../common/image-scan.ts';
 import type { ImageScanStore } from '../../store/image-scans.ts';
 import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
 import type { VdcStore } from '../../store/vdcs.ts';
+import type { PullCredentialStore } from '../../store/pull-credentials.ts';
+import { vdcOfPullUsername } from '../../common/pull-credentials.ts';
 import { allows, type Grant } from '../authz.ts';
-import { HttpError, InputError, NotFoundError } from '../errors.ts';
+import { HttpError, InputError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import type { Caller } from './caller.ts';
 
 /** Settings of the registry this API is the token service of. */
@@ -56,7 +58,16 @@ export interface RegistryServiceDeps {
   vdcs: Pick<VdcStore, 'get'>;
   /** Stored scans: the listing shows each tag's last scan summary when given. */
   scans?: Pick<ImageScanStore, 'latestMany'>;
+  /** VDCs' pull credentials (local registry): the token service accepts them for `pull` on the VDC's and public repositories. */
+  pullCredentials?: Pick<PullCredentialStore, 'verify'>;
   fetch?: typeof fetch;
+}
+
+/** The actions a VDC's pull credential gets on a repository: `pull` on `vdc-<its id>/…` and `public/…`, nothing else. */
+export function pullCredentialActions(vdcId: string, repo: string, requested: readonly string[]): string[] {
+  const owner = repositoryOwner(repo);
+  const mayPull = owner.visibility === 'public' || (owner.visibility === 'private' && owner.vdcId === vdcId);
+  return mayPull ? requested.filter((a) => a === 'pull') : [];
 }
 
 export type RegistryService = ReturnType<typeof registryService>;
@@ -108,6 +119,17 @@ export function registryService(deps: RegistryServiceDeps) {
       if (target && owner.visibility === 'private' && allows(caller.grants, 'ticket:create', target)) may.add('push');
     }
     return requested.filter((a) => may.has(a));
+  }
+
+  /** Parses the `service` and `scope` parameters (Docker registry token specification). */
+  function parseRequest(query: { service?: unknown; scope?: unknown }): RegistryAccess[] {
+    if (query.service !== undefined && query.service !== service) throw new InputError(`unknown service; this token service serves ${service}`, [{ field: 'service', message: `must be ${service}` }]);
+    const raw = query.scope === undefined ? [] : Array.isArray(query.scope) ? query.scope : [query.scope];
+    return raw.map((s, i) => {
+      const parsed = typeof s === 'string' ? parseScope(s) : null;
+      if (!parsed) throw new InputError('malformed scope', [{ field: raw.length > 1 ? `scope[${i}]` : 'scope', message: 'must be <type>:<name>:<actions>' }]);
+      return parsed;
+    });
   }
 
   async function tagView(repo: string, tag: string): Promise<ImageTagView> {
@@ -186,18 +208,30 @@ export function registryService(deps: RegistryServiceDeps) {
      */
     async token(caller: Caller, query: { service?: unknown; scope?: unknown }): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
       if (!signer) throw new NotFoundError('this registry issues its own tokens (Harbor): Edgeport is not its token service');
-      if (query.service !== undefined && query.service !== service) throw new InputError(`unknown service; this token service serves ${service}`, [{ field: 'service', message: `must be ${service}` }]);
-      const raw = query.scope === undefined ? [] : Array.isArray(query.scope) ? query.scope : [query.scope];
       const access: RegistryAccess[] = [];
-      for (const [i, s] of raw.entries()) {
-        const parsed = typeof s === 'string' ? parseScope(s) : null;
-        if (!parsed) throw new InputError('malformed scope', [{ field: raw.length > 1 ? `scope[${i}]` : 'scope', message: 'must be <type>:<name>:<actions>' }]);
+      for (const parsed of parseRequest(query)) {
         let actions: string[] = [];
         if (parsed.type === 'repository') actions = await allowedActions(caller, parsed.name, parsed.actions);
         else if (isOpsAdmin(caller.grants)) actions = parsed.actions;
         access.push({ ...parsed, actions });
       }
       const signed = signer.sign(caller.sub, access);
+      return { token: signed.token, access_token: signed.token, expires_in: signed.expiresIn, issued_at: signed.issuedAt };
+    },
+
+    /**
+     * Issues a token to a VDC's pull credential (Basic `vdc-<id>-pull:eppull_…`, the login in the VDC's pull
+     * Secrets): `pull` on the VDC's own repositories and the public ones, never push, never staging or another
+     * VDC's. A rotated (or removed) credential is refused at once; tokens already issued live out their
+     * lifetime (five minutes).
+     * @throws UnauthorizedError when the username is not a pull credential's or the secret is not its current one.
+     */
+    async pullCredentialToken(username: string, secret: string, query: { service?: unknown; scope?: unknown }): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
+      if (!signer) throw new NotFoundError('this registry issues its own tokens (Harbor): Edgeport is not its token service');
+      const vdcId = vdcOfPullUsername(username);
+      if (!vdcId || !deps.pullCredentials || !(await deps.pullCredentials.verify(vdcId, secret))) throw new UnauthorizedError('invalid registry credentials');
+      const access = parseRequest(query).map((a) => ({ ...a, actions: a.type === 'repository' ? pullCredentialActions(vdcId, a.name, a.actions) : [] }));
+      const signed = signer.sign(username, access);
       return { token: signed.token, access_token: signed.token, expires_in: signed.expiresIn, issued_at: signed.issuedAt };
     },
 

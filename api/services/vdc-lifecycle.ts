@@ -11,14 +11,14 @@ export interface VdcLifecycle {
    * and handles it after its current pass; otherwise a new run starts with it. Returns without waiting for it.
    * Throws when Temporal cannot be reached (nothing was requested then).
    */
-  request(vdcId: string, action: VdcLifecycleAction, actor?: Actor): Promise<{ workflowId: string }>;
+  request(vdcId: string, action: VdcLifecycleAction, actor?: Actor, extra?: Pick<VdcLifecycleRequest, 'rotationId'>): Promise<{ workflowId: string }>;
 }
 
 export function vdcLifecycle(deps: { temporal: Client; taskQueue: string }): VdcLifecycle {
   return {
-    async request(vdcId, action, actor) {
+    async request(vdcId, action, actor, extra) {
       const workflowId = vdcLifecycleId(vdcId);
-      const req: VdcLifecycleRequest = { action, ...(actor ? { actor } : {}) };
+      const req: VdcLifecycleRequest = { action, ...(actor ? { actor } : {}), ...(extra?.rotationId ? { rotationId: extra.rotationId } : {}) };
       await deps.temporal.workflow.signalWithStart<typeof vdcLifecycleWorkflow, [VdcLifecycleRequest]>(VDC_LIFECYCLE_WORKFLOW, {
         taskQueue: deps.taskQueue,
         workflowId,
