@@ -193,7 +193,7 @@ describe('helm chart deploy/helm/edgeport', () => {
     expect(problems(rulesOf(render(['rbac.allowTenantRoleBindings=false'])))).toEqual([]);
     // What the activities call, and nothing that reads across the cluster beyond it.
     const grants = new Set(defaults.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res}:${v}`)))));
-    for (const need of ['core/namespaces:create', 'core/namespaces:delete', 'core/resourcequotas:patch', 'core/limitranges:patch', 'rbac.authorization.k8s.io/rolebindings:patch', 'apps/deployments:patch', 'core/nodes:patch', 'core/secrets:delete', 'rbac.authorization.k8s.io/rolebindings:create', 'coordination.k8s.io/leases:get']) expect(grants, need).toContain(need);
+    for (const need of ['core/namespaces:create', 'core/namespaces:delete', 'core/resourcequotas:patch', 'core/limitranges:patch', 'rbac.authorization.k8s.io/rolebindings:patch', 'apps/deployments:patch', 'core/nodes:patch', 'core/secrets:delete', 'core/serviceaccounts:patch', 'rbac.authorization.k8s.io/rolebindings:create', 'coordination.k8s.io/leases:get']) expect(grants, need).toContain(need);
     for (const never of ['rbac.authorization.k8s.io/clusterroles:create', 'rbac.authorization.k8s.io/roles:create', 'core/serviceaccounts:create', 'core/pods:create', 'core/pods:delete']) expect(grants, never).not.toContain(never);
     const leases = ofKind(render(), 'Role')[0]!;
     expect(leases.metadata!.namespace).toBe('kube-system');
