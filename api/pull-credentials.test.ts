@@ -133,6 +133,23 @@ async function historyOf(vdcId: string): Promise<string> {
   return historyToJSON(await temporal.workflow.getHandle(vdcLifecycleId(vdcId)).fetchHistory());
 }
 
+/** A history's JSON with every payload's `data` (base64 in the JSON) decoded beside it, to search for secrets. */
+function readable(historyJson: string): string {
+  const decoded: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'data' && typeof x === 'string') decoded.push(Buffer.from(x, 'base64').toString('utf8'));
+        else walk(x);
+      }
+    }
+  };
+  walk(JSON.parse(historyJson));
+  expect(decoded.length).toBeGreaterThan(0);
+  return `${historyJson}\n${decoded.join('\n')}`;
+}
+
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'edgeport-pull-'));
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
@@ -197,7 +214,9 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     expect(loginB.username).toBe(`vdc-${vdcB}-pull`);
     expect(loginB.password).not.toBe(loginA.password);
     // Never in the workflow history, the tickets, the audit log, or stored in clear.
-    expect(await historyOf(vdcA)).not.toContain(loginA.password);
+    const provisionHistory = readable(await historyOf(vdcA));
+    expect(provisionHistory).toContain('applyVdcPullSecret');
+    expect(provisionHistory).not.toContain(loginA.password);
     const stored = await store.conn.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcA as never });
     expect(stored).toMatchObject({ _id: vdcA, rotationId: 'initial' });
     expect(JSON.stringify(stored)).not.toContain(loginA.password);
@@ -268,11 +287,12 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const entries = (await store.conn.collection(AUDIT_COLLECTION).find({ action: 'vdc.pull-credential.rotate', target: `vdc:${vdcA}` }).toArray()) as unknown as AuditEntry[];
     expect(entries.map((e) => [e.outcome, e.actor?.sub, (e.details as { rotationId?: string }).rotationId])).toEqual([['success', 'u-tenant', rotationId]]);
     const history = await historyOf(vdcA);
-    for (const secret of [loginA.password, fresh.password]) expect(history).not.toContain(secret);
+    expect(readable(history)).toContain(rotationId);
+    for (const secret of [loginA.password, fresh.password]) expect(readable(history)).not.toContain(secret);
     if (record) writeFileSync(join(repoDir, 'workflows', '__fixtures__', 'vdc-lifecycle-pull-rotation.json'), history);
     const spaceHistory = historyToJSON(await temporal.workflow.getHandle(ticket.body.id).fetchHistory());
-    expect(spaceHistory).not.toContain(fresh.password);
-    expect(spaceHistory).not.toContain(loginA.password);
+    expect(readable(spaceHistory)).toContain('pull-secret');
+    for (const secret of [loginA.password, fresh.password]) expect(readable(spaceHistory)).not.toContain(secret);
     if (record) writeFileSync(join(repoDir, 'workflows', '__fixtures__', 'space-create-pull-secret.json'), spaceHistory);
   }, 240_000);
 
