@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PULL_SECRET_NAME } from '../../common/pull-credentials.ts';
 import { WorkloadSpecSchema } from '../../common/workload.ts';
 import { configRefs } from './config-refs.ts';
 import { configVolumeName, workloadObjects } from './workload.ts';
@@ -30,6 +31,21 @@ describe('config mounts', () => {
       { name: sec, mountPath: '/run/pw', readOnly: true, subPath: 'password' },
       { name: cm, mountPath: '/etc/app/app.properties', readOnly: true, subPath: 'app.properties' },
     ]);
+  });
+
+  it("every pod template references the VDC's pull Secret (issue 17)", () => {
+    const kinds = [
+      { kind: 'Deployment' },
+      { kind: 'StatefulSet' },
+      { kind: 'Job' },
+      { kind: 'CronJob', schedule: '*/5 * * * *' },
+    ];
+    for (const k of kinds) {
+      const s = WorkloadSpecSchema.parse({ ...k, name: 'web', containers: [{ name: 'app', image: 'registry.invalid/web:1' }] });
+      const ctrl = workloadObjects(s, owner).find((o) => o.kind === k.kind) as unknown as { spec: { template?: { spec: { imagePullSecrets: unknown } }; jobTemplate?: { spec: { template: { spec: { imagePullSecrets: unknown } } } } } };
+      const pod = ctrl.spec.template?.spec ?? ctrl.spec.jobTemplate?.spec.template.spec;
+      expect(pod?.imagePullSecrets, k.kind).toEqual([{ name: PULL_SECRET_NAME }]);
+    }
   });
 
   it('need exactly one of configMap and secret', () => {
