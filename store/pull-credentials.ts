@@ -49,8 +49,14 @@ export function pullCredentialStore(conn: Connection) {
      */
     async ensure(vdcId: string, cipher: CredentialCipher): Promise<{ created: boolean }> {
       const now = new Date();
-      const res = await P.updateOne({ _id: vdcId }, { $setOnInsert: { ...newSecret(vdcId, cipher), rotationId: 'initial', createdAt: now, rotatedAt: now } }, { upsert: true });
-      return { created: res.upsertedCount === 1 };
+      try {
+        const res = await P.updateOne({ _id: vdcId }, { $setOnInsert: { ...newSecret(vdcId, cipher), rotationId: 'initial', createdAt: now, rotatedAt: now } }, { upsert: true });
+        return { created: res.upsertedCount === 1 };
+      } catch (err) {
+        // Two upserts racing on one _id: the loser's insert is a duplicate key; the winner's credential stands.
+        if ((err as { code?: number }).code === 11000) return { created: false };
+        throw err;
+      }
     },
 
     /**
