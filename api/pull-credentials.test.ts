@@ -220,6 +220,10 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const stored = await store.conn.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcA as never });
     expect(stored).toMatchObject({ _id: vdcA, rotationId: 'initial' });
     expect(JSON.stringify(stored)).not.toContain(loginA.password);
+    // The name is reserved: the config center does not let a tenant Secret take (or clobber) it.
+    const taken = await call('tenant', 'POST', `/api/vdcs/${vdcA}/secrets`, { type: 'opaque', name: PULL_SECRET_NAME, entries: [{ key: 'k', value: 'v' }] });
+    expect(taken.status).toBe(400);
+    expect(taken.body.errors).toEqual([{ field: 'name', message: "is reserved for the VDC's image pull Secret" }]);
     const audit = await store.conn.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcA}` }).toArray();
     expect(JSON.stringify(audit)).not.toContain(loginA.password);
   });

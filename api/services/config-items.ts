@@ -10,6 +10,7 @@ import type { CredentialCipher } from '../../store/credentials.ts';
 import type { Store } from '../../store/index.ts';
 import type { applyConfigItemWorkflow, deleteConfigItemWorkflow } from '../../workflows/config-items.ts';
 import { ConflictError, HttpError, InputError, NotFoundError } from '../errors.ts';
+import { PULL_SECRET_NAME } from '../../common/pull-credentials.ts';
 import type { Caller } from './caller.ts';
 
 export interface ConfigItemServiceDeps {
@@ -234,6 +235,8 @@ export function configItemService(deps: ConfigItemServiceDeps) {
     /** Creates an item: stored pending, applied by the worker, confirmed (or removed again). Audited without values. */
     async create(caller: Caller, vdcId: string, kind: ConfigKind, body: ConfigMapBody | SecretBody, meta: ConfigRequestMeta): Promise<ConfigItemView> {
       if (!body.name) throw bad('name', 'is required');
+      // The VDC's image pull Secret lives under this name in every namespace of the VDC (activities/pull-secrets.ts).
+      if (kind === 'Secret' && body.name === PULL_SECRET_NAME) throw bad('name', `is reserved for the VDC's image pull Secret`);
       const name = body.name;
       const { namespace, space } = await namespaceOf({ vdcId, ...(body.space ? { space: body.space } : {}) });
       const content = contentOf(kind, body, namespace, name, caller);
