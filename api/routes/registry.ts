@@ -17,7 +17,7 @@ export function registryRoutes(registry: RegistryService): RouteDef[] {
     {
       method: 'get',
       path: '/registry/token',
-      input: { query: TokenQuery, summary: 'Docker registry bearer token (Basic auth with an API token, or the session)' },
+      input: { query: TokenQuery, summary: 'Docker registry bearer token (Basic auth with an API token or a VDC pull credential, or the session)' },
       permission: 'signed-in',
       target: 'any',
       handler: async (req, res, { caller }) => {
