@@ -33,6 +33,7 @@ const run = promisify(execFile);
 const base = stackEnv('EDGEPORT_PUBLIC_URL');
 const repoDir = new URL('..', import.meta.url).pathname;
 const admin = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
+const edgeAdmin = createKubeClients(stackEnv('EDGEPORT_EDGE1_KUBE_ADMIN_KUBECONFIG'));
 const registryHost = new URL(stackEnv('EDGEPORT_REGISTRY_URL')).host;
 const record = process.env.EDGEPORT_RECORD_FIXTURES === '1';
 const quota = { cpu: 2, memoryGi: 4, pods: 10 };
@@ -91,8 +92,8 @@ interface Login {
 }
 
 /** The login in the namespace's `edgeport-pull` Secret, read from the kube-apiserver (nothing else is used to pull). */
-async function loginFromSecret(namespace: string): Promise<Login & { host: string; type: string }> {
-  const secret = await admin.core.readNamespacedSecret({ name: PULL_SECRET_NAME, namespace });
+async function loginFromSecret(namespace: string, kube = admin): Promise<Login & { host: string; type: string }> {
+  const secret = await kube.core.readNamespacedSecret({ name: PULL_SECRET_NAME, namespace });
   const config = JSON.parse(Buffer.from(secret.data!['.dockerconfigjson']!, 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string; auth: string }> };
   const [host, entry] = Object.entries(config.auths)[0]!;
   expect(Buffer.from(entry.auth, 'base64').toString('utf8')).toBe(`${entry.username}:${entry.password}`);
@@ -175,7 +176,9 @@ beforeAll(async () => {
 
   // Two VDCs through the real path: the API creates them, their lifecycle workflows provision them on `local`.
   expect((await call('opsadmin', 'POST', '/api/domains', { id: domainId, name: domainId })).status).toBe(201);
-  for (const id of [vdcA, vdcB]) expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id, name: id, pools: [{ pool: 'local', quota }] })).status).toBe(201);
+  // A lives on two pools (the stack's two kube-apiservers), B on one.
+  expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcA, name: vdcA, pools: [{ pool: 'local', quota }, { pool: 'edge-1', quota }] })).status).toBe(201);
+  expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcB, name: vdcB, pools: [{ pool: 'local', quota }] })).status).toBe(201);
   expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcA}/members/u-tenant`, { roles: ['vdc-admin'] })).status).toBe(200);
 
   // Published images: A's multi-arch image, a public image, B's private image.
@@ -209,6 +212,10 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     expect(loginA.password).toMatch(/^eppull_/);
     const sa = await until('default ServiceAccount references the Secret', () => admin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}` }), (s) => (s.imagePullSecrets ?? []).some((r) => r.name === PULL_SECRET_NAME));
     expect(sa.imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
+    // A's default namespace on its second pool (the edge-1 kube-apiserver) holds the same login.
+    const onEdge = await loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin);
+    expect(onEdge).toEqual(loginA);
+    expect((await edgeAdmin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}-edge-1` })).imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
     // B has its own, different credential.
     const loginB = await loginFromSecret(`vdc-${vdcB}`);
     expect(loginB.username).toBe(`vdc-${vdcB}-pull`);
@@ -279,6 +286,7 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const fresh = await until('default namespace Secret rewritten', () => loginFromSecret(`vdc-${vdcA}`), (l) => l.password !== loginA.password);
     const freshSpace = await until('space Secret rewritten', () => loginFromSecret(spaceNs), (l) => l.password !== loginA.password);
     expect(freshSpace.password).toBe(fresh.password);
+    expect((await until('edge-1 Secret rewritten', () => loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin), (l) => l.password !== loginA.password)).password).toBe(fresh.password);
 
     const old = await inspectRaw(loginA, `${repoA}:v1`);
     expect(old.ok).toBe(false);
