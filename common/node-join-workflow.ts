@@ -102,3 +102,38 @@ export const NODE_JOIN_ERRORS = {
   /** The worker has no credentials key, so the token cannot be sealed. */
   noCredentialsKey: 'NoCredentialsKey',
 } as const;
+
+/** What the requester sees of a join: derived from the token record, the joined-node record and the ticket. */
+export const JOIN_STATES = ['not-issued', 'waiting', 'joined', 'expired', 'revoked'] as const;
+export type JoinState = (typeof JOIN_STATES)[number];
+
+/** `GET /api/tickets/:id/join-status`: a node-join ticket's token and node, never the token's secret. */
+export interface JoinStatusView {
+  ticketId: string;
+  pool: string;
+  nodeName: string;
+  state: JoinState;
+  /** Public half of the token, once issued. */
+  tokenId?: string;
+  expiresAt?: string;
+  /** When and by whom the one-time join command was fetched. */
+  fetched?: { at: string; by: { sub: string; name?: string } };
+  revokedAt?: string;
+  /** The join command can still be fetched by this caller (issued, not fetched, not revoked or expired). */
+  commandAvailable: boolean;
+  /** This caller may fetch the command (the requester or an approver of the VDC). */
+  mayFetch: boolean;
+  node?: { arch?: string; joinedAt: string };
+}
+
+/**
+ * The state of a join, pure: `joined` once the node is recorded for this ticket (or the ticket completed),
+ * else `not-issued` without a token, `expired` once its expiry passed (also when it was revoked for it),
+ * `revoked` when revoked earlier (failed, misused, cancelled), else `waiting`.
+ */
+export function joinState(token: { expiresAt: Date; revokedAt?: Date } | null, joined: boolean, now: Date): JoinState {
+  if (joined) return 'joined';
+  if (!token) return 'not-issued';
+  if (token.revokedAt) return token.revokedAt.getTime() >= token.expiresAt.getTime() ? 'expired' : 'revoked';
+  return now.getTime() >= token.expiresAt.getTime() ? 'expired' : 'waiting';
+}
