@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../../activities/kube/client.ts';
 import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
 import { EDGE1_POOL, grant, seedVdc } from '../../stack/seed.ts';
@@ -40,6 +40,12 @@ beforeAll(async () => {
   e2e = await startE2e();
 }, 400_000);
 
+// A failed step leaves a picture of every page it had open.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  for (const [who, page] of Object.entries(pages)) await shot(page, `join-failed-${who}`).catch(() => undefined);
+});
+
 afterAll(async () => {
   await e2e?.close();
   await edge.core.deleteNode({ name: nodeName }).catch(() => undefined);
@@ -47,25 +53,25 @@ afterAll(async () => {
   await store?.close();
 });
 
-describe('edge node join from the portal', { timeout: 300_000 }, () => {
+describe.sequential('edge node join from the portal', { timeout: 300_000 }, () => {
   it('a VDC admin asks for an edge node on edge-1 from the VDC\'s pool', async () => {
     pages.vdcadmin = await e2e.newPage();
     const page = pageOf('vdcadmin');
     await openAs(page, 'vdcadmin', `/admin/vdcs/${vdcId}`);
     await page.locator(`[data-test="add-edge-node-${EDGE1_POOL}"]`).click();
     await page.locator('[data-test="node-join-form"]').waitFor();
-    expect(await page.locator('[data-test="pool-input"] input').inputValue()).toBe(EDGE1_POOL);
+    expect(await page.locator('[data-test="pool-input"]').inputValue()).toBe(EDGE1_POOL);
     // The only VDC of this user on edge-1 is chosen for them.
     await expect.poll(() => page.locator('[data-test="vdc-select"]').innerText(), { timeout: WAIT.ui }).toContain('Edge join VDC');
-    await page.fill('[data-test="node-name-input"] input', nodeName);
+    await page.fill('[data-test="node-name-input"]', nodeName);
     await page.click('[data-test="arch-select"]');
     await page.click('[data-test="arch-option-arm64"]');
     await page.click('[data-test="taint-add"]');
-    await page.fill('[data-test="taint-key-0"] input', 'edge.example.com/site');
-    await page.fill('[data-test="reason-input"] textarea', 'New shop gateway');
+    await page.fill('[data-test="taint-key-0"]', 'edge.example.com/site');
+    await page.fill('[data-test="reason-input"]', 'New shop gateway');
     await shot(page, 'join-01-request-form');
     await page.click('[data-test="review-button"]');
-    await page.locator('[data-test="preview-dialog"]').waitFor();
+    await page.locator('[data-test="preview-summary"]').waitFor();
     await Promise.all([page.waitForURL((url) => /^\/tickets\/(?!new)[^/]+$/.test(url.pathname)), page.click('[data-test="confirm-submit"]')]);
     ticketId = ticketIdOf(page);
     await page.locator('[data-test="join-panel"]').waitFor();
