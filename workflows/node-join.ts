@@ -45,6 +45,9 @@ const { revokeJoinToken, removeJoinedNode, unrecordJoinedNode } = proxyActivitie
  */
 export const CSR_REVIEW_PATCH = 'node-join-csr-review';
 
+/** Summary of the wait loop's timers (the ticket timeline's line for each pause). */
+const WAIT_SUMMARY = 'Waited for the node to join';
+
 /** First pause between looks for the node; doubles up to {@link MAX_POLL_MS}. */
 const FIRST_POLL_MS = 2_000;
 /** Longest pause: a Ready node is noticed within a minute; a 24 h token makes at most ~1,500 looks. */
@@ -138,7 +141,8 @@ async function join(input: NodeJoinInput, approval: TicketApproval<NodeJoinPrevi
         const reason = appeared ? `node ${nodeName} registered but was not Ready before the join token expired` : `no node ${nodeName} registered before the join token expired`;
         return await undo(appeared ? 'compensated' : 'failed', reason);
       }
-      await sleep(Math.min(pause, left));
+      // Named in history, so the ticket timeline does not show these pauses as an approval deadline.
+      await (reviewCsrs ? sleep(Math.min(pause, left), { summary: WAIT_SUMMARY }) : sleep(Math.min(pause, left)));
       pause = Math.min(pause * 2, MAX_POLL_MS);
     }
     steps.push(step);
