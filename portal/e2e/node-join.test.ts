@@ -10,7 +10,7 @@ import { BASE, openAs, shot, startE2e, ticketIdOf, waitForStatus, WAIT, type E2e
 
 /**
  * Edge node join from the portal, end to end on the stack's `edge-1` cluster: a VDC admin opens "Add edge
- * node" on their VDC's edge-1 pool, fills the form (name, arch, label, taint) and submits; an operations
+ * node" on their VDC's edge-1 pool, fills the form (name, arch, taint, reason) and submits; an operations
  * admin approves; the VDC admin shows the one-time join command and copies it (read back from the browser's
  * clipboard); the test runs that command as the edge server's kubelet would (bootstrap token → CSR approved by
  * the worker → Node registered with its own certificate, kwok playing the node); the ticket page then says
@@ -85,7 +85,6 @@ describe.sequential('edge node join from the portal', { timeout: 300_000 }, () =
     const ops = pageOf('ops');
     await openAs(ops, 'opsadmin', `/tickets/${ticketId}`);
     await ops.locator('[data-test="decision-panel"]').waitFor();
-    // Not the requester: the approver sees the state, not the command button's secret.
     await ops.click('[data-test="approve-button"]');
     await waitForStatus(ops, /^\s*(approved|executing)\s*$/, WAIT.workflow);
   });
