@@ -1,15 +1,19 @@
 import { createHash, randomInt, X509Certificate } from 'node:crypto';
-import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Node, type V1Secret } from '@kubernetes/client-node';
+import { ApiException, CertificatesV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1CertificateSigningRequest, type V1Node, type V1Secret } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  bootstrapUser,
   joinTokenGroup,
+  KUBELET_CLIENT_SIGNER,
   NODE_ARCH_MISMATCH,
+  NODE_JOIN_BOOTSTRAP_GROUP,
   NODE_JOIN_ERRORS,
   NODE_JOIN_LABELS,
   type IssuedJoinToken,
   type JoinedNodeRecord,
   type NodeJoinCheck,
+  type NodeJoinReview,
   type NodeJoinSpec,
 } from '../common/node-join-workflow.ts';
 import { POOL_FAILURES } from '../common/pool-workflows.ts';
@@ -20,6 +24,7 @@ import type { Store } from '../store/index.ts';
 import { joinCommandAad, nodeJoinStore } from '../store/node-joins.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { isNotFound, mapKubeError } from './kube/client.ts';
+import { parseCsrSubject } from './kube/pkcs10.ts';
 import { openPool } from './kube/pool-clients.ts';
 import { poolKubeConfig, type PoolCredentials } from './kube/pool-credentials.ts';
 import { nodeJoinLedgerLines } from './ledger-node-join.ts';
@@ -103,6 +108,42 @@ async function poolArchitectures(core: CoreV1Api, pool: string, platform: string
   return [...arches].sort();
 }
 
+/** Usages a kubelet client certificate may ask for (key encipherment only with RSA keys). */
+const KUBELET_CLIENT_USAGES = new Set(['digital signature', 'client auth', 'key encipherment']);
+
+/** A join CSR's verdict: approve, or deny naming the node it claimed and why. */
+export type JoinCsrVerdict = { approve: true } | { approve: false; claimed: string; reason: string };
+
+/**
+ * Whether a CertificateSigningRequest made with a ticket's join token is the one that token is for: the
+ * kubelet client signer, requested by `system:bootstrap:<tokenId>` whose groups hold the node's
+ * {@link joinTokenGroup}, for subject CN `system:node:<nodeName>`, O `system:nodes`, client usages only. Pure.
+ */
+export function judgeJoinCsr(csr: V1CertificateSigningRequest, expected: { tokenId: string; nodeName: string }): JoinCsrVerdict {
+  const spec = csr.spec;
+  let subject: ReturnType<typeof parseCsrSubject> | undefined;
+  try {
+    subject = parseCsrSubject(Buffer.from(spec.request, 'base64').toString('utf8'));
+  } catch {
+    subject = undefined;
+  }
+  const cn = subject?.commonName ?? '';
+  const claimed = cn.startsWith('system:node:') ? cn.slice('system:node:'.length) : cn || `CSR ${csr.metadata?.name ?? ''}`;
+  const deny = (reason: string): JoinCsrVerdict => ({ approve: false, claimed, reason });
+  if (spec.username !== bootstrapUser(expected.tokenId)) return deny(`requested by ${spec.username}, not the join token ${expected.tokenId}`);
+  if (!(spec.groups ?? []).includes(joinTokenGroup(expected.nodeName))) return deny(`the requester's groups do not bind it to node ${expected.nodeName}`);
+  if (spec.signerName !== KUBELET_CLIENT_SIGNER) return deny(`signer ${spec.signerName}, not ${KUBELET_CLIENT_SIGNER}`);
+  if (!subject) return deny('the request is not a readable PKCS#10 certificate request');
+  if (cn !== `system:node:${expected.nodeName}`) return deny(`common name ${cn || '(none)'}, not system:node:${expected.nodeName}`);
+  if (subject.organizations.length !== 1 || subject.organizations[0] !== 'system:nodes') return deny(`organizations ${subject.organizations.join(', ') || '(none)'}, not system:nodes`);
+  const usages = spec.usages ?? [];
+  if (!usages.includes('client auth') || usages.some((u) => !KUBELET_CLIENT_USAGES.has(u))) return deny(`usages ${usages.join(', ')} are not a kubelet client certificate's`);
+  return { approve: true };
+}
+
+const csrDecided = (csr: V1CertificateSigningRequest): 'Approved' | 'Denied' | undefined =>
+  csr.status?.conditions?.find((c) => (c.type === 'Approved' || c.type === 'Denied') && c.status === 'True')?.type as 'Approved' | 'Denied' | undefined;
+
 const isReady = (node: V1Node): boolean => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
@@ -126,7 +167,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
   };
   const clients = async (poolId: string) => {
     const { kc, ...rest } = await load(poolId);
-    return { ...rest, core: kc.makeApiClient(CoreV1Api), objects: KubernetesObjectApi.makeApiClient(kc) };
+    return { ...rest, kc, core: kc.makeApiClient(CoreV1Api), objects: KubernetesObjectApi.makeApiClient(kc) };
   };
 
   const readNode = async (core: CoreV1Api, name: string, poolId: string): Promise<V1Node | undefined> => {
@@ -136,6 +177,20 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       if (isNotFound(err)) return undefined;
       return mapKubeError(err, `pool ${poolId}: read node ${name}`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
     }
+  };
+
+  const lookForNode = async (core: CoreV1Api, args: { pool: string; nodeName: string; tokenId: string }): Promise<NodeJoinCheck> => {
+    try {
+      const labelled = await core.listNode({ labelSelector: `${NODE_JOIN_LABELS.joinToken}=${args.tokenId}` });
+      const others = labelled.items.map((n) => n.metadata?.name ?? '').filter((n) => n !== args.nodeName);
+      if (others.length > 0) return { state: 'misused', nodes: others.sort() };
+    } catch (err) {
+      mapKubeError(err, `pool ${args.pool}: list nodes`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
+    }
+    const node = await readNode(core, args.nodeName, args.pool);
+    if (!node) return { state: 'waiting' };
+    const arch = node.status?.nodeInfo?.architecture || node.metadata?.labels?.['kubernetes.io/arch'];
+    return { state: 'registered', ready: isReady(node), ...(arch ? { arch } : {}) };
   };
 
   return {
@@ -209,7 +264,8 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
           expiration: rec.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
           'usage-bootstrap-authentication': 'true',
           'usage-bootstrap-signing': 'true',
-          'auth-extra-groups': joinTokenGroup(nodeName),
+          // The shared group may create CSRs (system:node-bootstrapper); the per-node one binds the token to its node.
+          'auth-extra-groups': `${NODE_JOIN_BOOTSTRAP_GROUP},${joinTokenGroup(nodeName)}`,
         },
       };
       try {
@@ -223,21 +279,62 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
 
     /**
      * One look for the joining node: which Nodes carry this token's label, and whether the requested one is
-     * registered and Ready. Read-only; the workflow polls it between durable sleeps.
+     * registered and Ready. Read-only; the workflow polls it between durable sleeps (histories before the
+     * `node-join-csr-review` patch; newer runs call {@link reviewNodeJoin}).
      */
     async checkNodeJoin(args: { pool: string; nodeName: string; tokenId: string }): Promise<NodeJoinCheck> {
       const { core } = await clients(args.pool);
-      try {
-        const labelled = await core.listNode({ labelSelector: `${NODE_JOIN_LABELS.joinToken}=${args.tokenId}` });
-        const others = labelled.items.map((n) => n.metadata?.name ?? '').filter((n) => n !== args.nodeName);
-        if (others.length > 0) return { state: 'misused', nodes: others.sort() };
-      } catch (err) {
-        mapKubeError(err, `pool ${args.pool}: list nodes`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
+      return lookForNode(core, args);
+    },
+
+    /**
+     * One look with CSR review, as a kubelet joining with the ticket's token needs it: every
+     * CertificateSigningRequest made with this token (`system:bootstrap:<tokenId>`) is judged by
+     * {@link judgeJoinCsr}; a pending one bound to the ticket's node is approved (the csrsigning controller
+     * then issues the `system:node:<name>` client certificate the kubelet registers its Node with), any
+     * other is denied and the look answers `misused`. Then the node is looked for as {@link checkNodeJoin}
+     * does. Idempotent: decided CSRs are judged again but not written.
+     */
+    async reviewNodeJoin(args: { ticketId: string; pool: string; nodeName: string; tokenId: string }): Promise<NodeJoinReview> {
+      const { core, kc } = await clients(args.pool);
+      const certs = kc.makeApiClient(CertificatesV1Api);
+      const refused = { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true };
+      const mine: V1CertificateSigningRequest[] = [];
+      let cont: string | undefined;
+      do {
+        let page;
+        try {
+          page = await certs.listCertificateSigningRequest({ limit: 500, ...(cont ? { _continue: cont } : {}) });
+        } catch (err) {
+          return mapKubeError(err, `pool ${args.pool}: list certificate signing requests`, refused);
+        }
+        mine.push(...page.items.filter((c) => c.spec.username === bootstrapUser(args.tokenId)));
+        cont = page.metadata?._continue || undefined;
+      } while (cont);
+      const approved: string[] = [];
+      const misused = new Set<string>();
+      for (const csr of mine.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
+        const name = csr.metadata?.name ?? '';
+        const verdict = judgeJoinCsr(csr, args);
+        const decided = csrDecided(csr);
+        if (!verdict.approve) misused.add(verdict.claimed);
+        if (decided) continue;
+        const condition = verdict.approve
+          ? { type: 'Approved', status: 'True', reason: 'EdgeportNodeJoin', message: `Edgeport ticket ${args.ticketId}: node ${args.nodeName} joining with its one-time token ${args.tokenId}` }
+          : { type: 'Denied', status: 'True', reason: 'EdgeportJoinTokenMisused', message: `Edgeport ticket ${args.ticketId}: join token ${args.tokenId} is for node ${args.nodeName}: ${verdict.reason}` };
+        const body: V1CertificateSigningRequest = { ...csr, status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { ...condition, lastUpdateTime: new Date() }] } };
+        try {
+          await certs.replaceCertificateSigningRequestApproval({ name, body });
+        } catch (err) {
+          // Gone (cleaned up or deleted by its requester): nothing to decide.
+          if (isNotFound(err)) continue;
+          mapKubeError(err, `pool ${args.pool}: ${verdict.approve ? 'approve' : 'deny'} certificate signing request ${name}`, refused);
+        }
+        if (verdict.approve) approved.push(name);
       }
-      const node = await readNode(core, args.nodeName, args.pool);
-      if (!node) return { state: 'waiting' };
-      const arch = node.status?.nodeInfo?.architecture || node.metadata?.labels?.['kubernetes.io/arch'];
-      return { state: 'registered', ready: isReady(node), ...(arch ? { arch } : {}) };
+      if (misused.size > 0) return { state: 'misused', nodes: [...misused].sort() };
+      const seen = await lookForNode(core, args);
+      return approved.length > 0 ? { ...seen, approvedCsrs: approved } : seen;
     },
 
     /** Server-side applies Edgeport's and the tenant's labels and the taints (own field manager, forced). */

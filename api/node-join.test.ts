@@ -1,26 +1,29 @@
-import { ApiException, type V1Node } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { bootstrapSecretName } from '../activities/node-join.ts';
-import { NODE_JOIN_LABELS } from '../common/node-join-workflow.ts';
+import type { JoinStatusView } from '../common/node-join-workflow.ts';
 import type { TicketView } from '../common/tickets.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
-import { KWOK_NODE_ANNOTATION } from '../stack/servers/kube/kwok-config.ts';
+import { clusterOfKubeconfig, runJoinCommand, untilTokenRefused } from '../stack/testing/edge-kubelet.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { loginAs } from './auth/test-login.ts';
 
 /**
  * Node join over HTTP with the api and worker as real processes: submit (validation and policy refusals
- * store nothing), ops-admin approval, the one-time join command (who may fetch it, once), kwok playing the
- * node, completion; the token's secret never in the ticket or the processes' logs.
+ * store nothing), ops-admin approval, the one-time join command (who may fetch it, once), the join status
+ * (waiting → joined, fetched by whom), the node joining with the command's token itself (kubelet TLS bootstrap
+ * against the pool's kube-apiserver, CSR approved by the worker), completion; the token's secret never in the
+ * ticket or the processes' logs.
  */
 const base = stackEnv('EDGEPORT_PUBLIC_URL');
 const repoDir = new URL('..', import.meta.url).pathname;
 const env = appEnvFromProcess();
 const admin = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
+const local = clusterOfKubeconfig(stackEnv('EDGEPORT_KUBECONFIG'));
 const vdcId = uniqueName('njh');
 const nodeName = uniqueName('edge-http');
 
@@ -119,6 +122,12 @@ describe('node join over HTTP', () => {
     const pending = await until(id, (t) => t.status === 'pending_approval');
     expect(pending.preview).toMatchObject({ nodeName, pool: 'local', labels: { site: 'depot-3', 'edgeport.io/vdc': vdcId } });
     expect((await call('vdcadmin', 'GET', `/api/tickets/${id}/join-command`)).status).toBe(409);
+    const status = async (user: string): Promise<JoinStatusView> => {
+      const r = await call(user, 'GET', `/api/tickets/${id}/join-status`);
+      expect(r.status).toBe(200);
+      return r.body as JoinStatusView;
+    };
+    expect(await status('vdcadmin')).toEqual({ ticketId: id, pool: 'local', nodeName, state: 'not-issued', commandAvailable: false, mayFetch: true });
 
     expect((await call('opsadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
     await until(id, (t) => t.status === 'executing');
@@ -132,23 +141,18 @@ describe('node join over HTTP', () => {
     }
     expect(fetched.status).toBe(200);
     const { tokenId, command } = fetched.body as { tokenId: string; command: string };
+    const waiting = await status('tenant');
+    expect(waiting).toMatchObject({ state: 'waiting', tokenId, expiresAt: fetched.body.expiresAt, commandAvailable: false, mayFetch: false, fetched: { by: { sub: demoUserByUsername('vdcadmin')!.sub } } });
+    expect(JSON.stringify(waiting)).not.toContain(command);
     const token = /--token ([a-z0-9]{6}\.[a-z0-9]{16})/.exec(command)?.[1] as string;
     expect(token.startsWith(`${tokenId}.`)).toBe(true);
     const again = await call('vdcadmin', 'GET', `/api/tickets/${id}/join-command`);
     expect(again.status).toBe(410);
     expect(again.text).not.toContain(token);
 
-    const node: V1Node = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: nodeName,
-        labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': nodeName, type: 'kwok', [NODE_JOIN_LABELS.joinToken]: tokenId },
-        annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
-      },
-      status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } },
-    };
-    await admin.core.createNode({ body: node });
+    // The edge server runs the command: its kubelet bootstraps with the token against the pool's kube-apiserver.
+    const joinedNode = await runJoinCommand(command, { caData: local.caData, arch: 'amd64' });
+    expect(joinedNode.node.metadata?.labels).toMatchObject({ 'edgeport.io/join-token': tokenId, 'kubernetes.io/arch': 'amd64' });
     const done = await until(id, (t) => t.status === 'completed' || t.status === 'failed' || t.status === 'compensated', 120_000);
     expect(done).toMatchObject({ status: 'completed' });
     const joined = await admin.core.readNode({ name: nodeName });
@@ -156,6 +160,8 @@ describe('node join over HTTP', () => {
     expect(joined.spec?.taints).toEqual(expect.arrayContaining([{ key: 'edge.example.com/dedicated', value: 'depot', effect: 'NoSchedule' }]));
     await expect(admin.core.readNamespacedSecret({ name: bootstrapSecretName(tokenId), namespace: 'kube-system' })).rejects.toSatisfy((e) => e instanceof ApiException && e.code === 404);
     expect((await call('vdcadmin', 'GET', `/api/tickets/${id}/join-command`)).status).toBe(410);
+    expect(await status('vdcadmin')).toMatchObject({ state: 'joined', tokenId, revokedAt: expect.any(String), commandAvailable: false, node: { arch: 'amd64', joinedAt: expect.any(String) } });
+    expect(await untilTokenRefused(local.server, local.caData, token)).toBe(401);
 
     const secret = token.split('.')[1] as string;
     const view = await call('vdcadmin', 'GET', `/api/tickets/${id}`);

@@ -61,6 +61,7 @@ const EXPECT: Record<string, Expectation> = {
   'GET /delegated-tickets/:id': { signedIn: true, probe: (f) => ({ path: `/delegated-tickets/${f.ticket}` }) },
   'POST /delegated-tickets/:id/decisions': { signedIn: true, probe: (f) => ({ path: `/delegated-tickets/${f.ticket}/decisions`, body: { decision: 'maybe' } }) },
   'GET /tickets/:id/join-command': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/tickets/${f.ticket}/join-command` }) },
+  'GET /tickets/:id/join-status': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/join-status` }) },
   'GET /audit': { allow: [OPS], probe: () => ({ path: '/audit?limit=1' }) },
   'GET /audit/export': { allow: [OPS], probe: () => ({ path: '/audit/export?format=jsonl' }) },
   'POST /audit/verify': { allow: [OPS], probe: () => ({ path: '/audit/verify', body: {} }) },

@@ -8,6 +8,7 @@ import { createKubeClients } from '../activities/kube/client.ts';
 import { loadApiConfig } from '../api/config.ts';
 import { loadWorkerConfig } from '../worker/config.ts';
 import { loadStackConfig } from '../stack/lib/config.ts';
+import { CSR_APPROVER_RULES } from '../stack/servers/kube/objects.ts';
 import { KUBE_VERSIONS, kubeLayout } from '../stack/servers/kube/layout.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 
@@ -64,7 +65,7 @@ describe('helm chart deploy/helm/edgeport', () => {
   it('lints and renders with the default values and with every option on or off', () => {
     expect(execFileSync(helm, ['lint', chart, '--kube-version', KUBE_VERSIONS.kube], { encoding: 'utf8' })).toMatch(/0 chart\(s\) failed/);
     const kinds = render().map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount']);
+    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount']);
     expect(render(ALL_ON).map((o) => o.kind)).toContain('Ingress');
     expect(render(ALL_OFF).map((o) => o.kind)).not.toContain('HorizontalPodAutoscaler');
   });
@@ -211,5 +212,21 @@ describe('helm chart deploy/helm/edgeport', () => {
     expect(key(ofKind(objs, 'ClusterRole')[0]!.rules as Rule[])).toEqual(key(ofKind(render(), 'ClusterRole')[0]!.rules as Rule[]));
     expect(key(ofKind(objs, 'Role')[0]!.rules as Rule[])).toEqual(key(ofKind(render(), 'Role')[0]!.rules as Rule[]));
     expect(ofKind(objs, 'Secret')[0]).toMatchObject({ type: 'kubernetes.io/service-account-token' });
+  });
+
+  it('node join: chart, pool identity and the stack let the worker decide kubelet-client CSRs and bind the join tokens\' group to system:node-bootstrapper only', () => {
+    const docs = parseAllDocuments(readFileSync(join(repo, 'deploy', 'pool-identity.yaml'), 'utf8'));
+    const identity = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as Obj);
+    const csrRules = (rules: Rule[]): string[] => rules.filter((r) => r.apiGroups?.includes('certificates.k8s.io')).map((r) => JSON.stringify([r.apiGroups, r.resources, r.verbs, r.resourceNames ?? null])).sort();
+    const stack = csrRules(CSR_APPROVER_RULES as Rule[]);
+    expect(stack).toHaveLength(3);
+    expect(csrRules(ofKind(render(), 'ClusterRole')[0]!.rules as Rule[])).toEqual(stack);
+    expect(csrRules(ofKind(identity, 'ClusterRole')[0]!.rules as Rule[])).toEqual(stack);
+    for (const objs of [render(), identity]) {
+      const bootstrap = ofKind(objs, 'ClusterRoleBinding').filter((b) => b.subjects?.some((s: { kind: string }) => s.kind === 'Group'));
+      expect(bootstrap.map((b) => [b.metadata!.name!.endsWith('node-bootstrapper'), b.roleRef, b.subjects])).toEqual([
+        [true, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-bootstrapper' }, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:bootstrappers:edgeport' }]],
+      ]);
+    }
   });
 });

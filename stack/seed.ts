@@ -18,6 +18,8 @@ export interface SeedVdc {
   name: string;
   domainId: string;
   quota: Quota;
+  /** The pool it lives on (`local` unless given); `kube` must be that pool's cluster. */
+  pool?: string;
 }
 
 /** Namespace of a VDC's default application space. */
@@ -29,7 +31,7 @@ export const namespaceOf = (vdcId: string): string => `vdc-${vdcId}`;
  */
 export async function seedVdc(store: Store, kube: KubeClients, vdc: SeedVdc): Promise<void> {
   const namespace = namespaceOf(vdc.id);
-  await store.vdcs.upsert({ _id: vdc.id, name: vdc.name, domainId: vdc.domainId, namespace, namespaceStatus: 'active', pool: 'local', quota: vdc.quota });
+  await store.vdcs.upsert({ _id: vdc.id, name: vdc.name, domainId: vdc.domainId, namespace, namespaceStatus: 'active', pool: vdc.pool ?? 'local', quota: vdc.quota });
   await kube.objects.patch(
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'edgeport.io/vdc': vdc.id, 'edgeport.io/domain': vdc.domainId } } },
     undefined,

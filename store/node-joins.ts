@@ -18,6 +18,8 @@ export interface JoinTokenDoc {
   sealed?: SealedSecret;
   fetchedAt?: Date;
   fetchedBy?: string;
+  /** Display name of {@link fetchedBy} at the time of the fetch. */
+  fetchedByName?: string;
   revokedAt?: Date;
   createdAt: Date;
 }
@@ -76,10 +78,11 @@ export function nodeJoinStore(conn: Connection) {
      * Claims the one fetch of the join command atomically: the first caller gets the sealed command, every
      * later one learns why not (already fetched, revoked, expired, or no token yet).
      */
-    async claimFetch(ticketId: string, by: string, now = new Date()): Promise<JoinCommandFetch> {
+    async claimFetch(ticketId: string, by: string | { sub: string; name?: string }, now = new Date()): Promise<JoinCommandFetch> {
+      const who = typeof by === 'string' ? { sub: by } : by;
       const claimed = await tokens.findOneAndUpdate(
         { _id: ticketId, fetchedAt: { $exists: false }, revokedAt: { $exists: false }, sealed: { $exists: true }, expiresAt: { $gt: now } },
-        { $set: { fetchedAt: now, fetchedBy: by } },
+        { $set: { fetchedAt: now, fetchedBy: who.sub, ...(who.name ? { fetchedByName: who.name } : {}) } },
         { returnDocument: 'before' },
       );
       if (claimed?.sealed) return { outcome: 'ok', record: claimed as JoinTokenDoc & { sealed: SealedSecret } };

@@ -1,18 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiException, type V1Node } from '@kubernetes/client-node';
+import { X509Certificate } from 'node:crypto';
+import { ApiException, CertificatesV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapSecretName } from '../activities/node-join.ts';
 import { createKubeClients } from '../activities/kube/client.ts';
-import { joinTokenGroup, NODE_JOIN_LABELS, type NodeJoinInput } from '../common/node-join-workflow.ts';
+import { joinTokenGroup, NODE_JOIN_BOOTSTRAP_GROUP, NODE_JOIN_LABELS, type NodeJoinInput } from '../common/node-join-workflow.ts';
 import { decideUpdate, stateQuery } from '../common/ticket-workflow.ts';
 import type { NodeJoinRequest } from '../common/tickets.ts';
 import { decideNodeJoin } from '../policies/node-join.ts';
-import { KWOK_NODE_ANNOTATION } from '../stack/servers/kube/kwok-config.ts';
-import { KUBE_VERSIONS } from '../stack/servers/kube/layout.ts';
+import { clusterOfKubeconfig, KubeletJoinError, parseJoinCommand, registerNodeWithToken, runJoinCommand, untilTokenRefused, whoIsToken } from '../stack/testing/edge-kubelet.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { joinCommandAad, nodeJoinStore, type NodeJoinStore } from '../store/node-joins.ts';
@@ -20,10 +20,12 @@ import { createTicketWorker, type TicketWorker } from '../worker/create-worker.t
 import { nodeJoinWorkflow } from './node-join.ts';
 
 /**
- * Edge node join on the real stack: the worker acts on pool `local` (the seeded local cluster) through its
- * sealed credentials; kwok plays the joining node (the test creates the Node with kwok's annotation and
- * the join label, as the join command would make the kubelet do). Time skipping runs only while the test
- * awaits a result, so the token is fetched and the node created in real time.
+ * Edge node join on the real stack: the worker acts on pool `edge-1` (the stack's second control plane)
+ * through its sealed credentials. The joining node is a kubelet's TLS bootstrap done by the test
+ * (stack/testing/edge-kubelet.ts) with the join command's token against edge-1's real kube-apiserver:
+ * bootstrap identity → CSR → approved by the workflow's review → Node registered with the issued
+ * certificate; kwok then plays the node. Time skipping runs only while the test awaits a result, so the
+ * token is fetched and the node joins in real time.
  */
 
 const logs: string[] = [];
@@ -32,7 +34,12 @@ let tw: TicketWorker;
 let joins: NodeJoinStore;
 let taskQueue: string;
 let run: Promise<void>;
-const admin = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
+const POOL = 'edge-1';
+const admin = createKubeClients(stackEnv('EDGEPORT_EDGE1_KUBE_ADMIN_KUBECONFIG'));
+const adminKc = new KubeConfig();
+adminKc.loadFromFile(stackEnv('EDGEPORT_EDGE1_KUBE_ADMIN_KUBECONFIG'));
+const certs = adminKc.makeApiClient(CertificatesV1Api);
+const edge1 = clusterOfKubeconfig(stackEnv('EDGEPORT_EDGE1_KUBECONFIG'));
 const cipher = credentialCipher(stackEnv('EDGEPORT_CREDENTIALS_KEY'));
 const domainId = 'join-domain';
 const requester = { sub: uniqueName('u-req'), name: 'Edge Requester' };
@@ -68,10 +75,10 @@ afterAll(async () => {
 
 async function newTicket(over: Partial<NodeJoinRequest> = {}): Promise<NodeJoinInput> {
   const vdcId = uniqueName('nj');
-  const body: NodeJoinRequest = { type: 'node-join', vdcId, pool: 'local', nodeName: uniqueName('edge-join'), tokenTtlMinutes: 30, ...over };
-  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: body.taints ?? [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPools: ['local'], requesterRoles: ['vdc-admin'] });
+  const body: NodeJoinRequest = { type: 'node-join', vdcId, pool: POOL, nodeName: uniqueName('edge-join'), tokenTtlMinutes: 30, ...over };
+  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: body.taints ?? [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPools: [POOL], requesterRoles: ['vdc-admin'] });
   if (decision.outcome === 'deny') throw new Error(`test setup: denied: ${decision.reason}`);
-  const vdc = { id: vdcId, name: vdcId, domainId, namespace: `vdc-${vdcId}`, pool: 'local' };
+  const vdc = { id: vdcId, name: vdcId, domainId, namespace: `vdc-${vdcId}`, pool: POOL };
   const input: NodeJoinInput = {
     ticketId: uniqueName('tkt'),
     requester,
@@ -130,47 +137,16 @@ async function fetchJoinCommand(ticketId: string): Promise<{ tokenId: string; to
   throw new Error(`no join token issued (${desc.status.name}; pending ${JSON.stringify(pending)}; logs: ${logs.filter((l) => /fail|error/i.test(l)).slice(-3).join(' | ')})`);
 }
 
-/** The Node a kubelet running the join command would register: kwok plays it (and makes it Ready). */
-async function registerNode(name: string, tokenId: string): Promise<void> {
-  const node: V1Node = {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      labels: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name, type: 'kwok', [NODE_JOIN_LABELS.joinToken]: tokenId },
-      annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
-    },
-    status: {
-      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-      nodeInfo: {
-        architecture: 'arm64',
-        operatingSystem: 'linux',
-        kubeletVersion: KUBE_VERSIONS.kube,
-        osImage: 'Edgeport test edge node (kwok)',
-        bootID: '',
-        containerRuntimeVersion: '',
-        kernelVersion: '',
-        kubeProxyVersion: '',
-        machineID: '',
-        systemUUID: '',
-      },
-    },
-  };
+/** Runs the join command as the edge server's kubelet would (kwok plays the node once registered). */
+async function kubeletJoin(command: string, over: { nodeName?: string; kwok?: boolean } = {}) {
+  const name = over.nodeName ?? parseJoinCommand(command).nodeName;
   createdNodes.push(name);
-  await admin.core.createNode({ body: node });
-  for (let i = 0; i < 300; i++) {
-    const n = await admin.core.readNode({ name });
-    if (n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`kwok did not make node ${name} Ready`);
+  return runJoinCommand(command, { caData: edge1.caData, arch: 'arm64', ...over });
 }
 
-/** A Node no kubelet (nor kwok) runs: it registers but never becomes Ready. */
-async function registerDeadNode(name: string, tokenId: string): Promise<void> {
-  createdNodes.push(name);
-  await admin.core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, [NODE_JOIN_LABELS.joinToken]: tokenId } } } });
+/** The CSRs a token made, as the cluster has them. */
+async function csrsOf(tokenId: string) {
+  return (await certs.listCertificateSigningRequest()).items.filter((c) => c.spec.username === `system:bootstrap:${tokenId}`);
 }
 
 async function secretExists(tokenId: string): Promise<boolean> {
@@ -216,7 +192,7 @@ async function expectTokenNowhere(ticketId: string, token: string, fixture: stri
 }
 
 describe('nodeJoinWorkflow', () => {
-  it('approved join: token bound to the node, node Ready, labelled and tainted, token revoked, recorded, ledger node.joined', async () => {
+  it('approved join with the token itself: CSR approved for this node only, Node registered by its own certificate, labelled and tainted, token revoked (second use 401), recorded, ledger node.joined', async () => {
     const input = await newTicket({ arch: 'arm64', labels: { site: 'shop-17' }, taints: [{ key: 'edge.example.com/site', value: 'shop-17', effect: 'NoSchedule' }] });
     const { nodeName } = input.node;
     const handle = await start(input);
@@ -227,76 +203,102 @@ describe('nodeJoinWorkflow', () => {
     expect(command).toContain(`--node-name ${nodeName}`);
     expect(command).toContain(`--node-labels=${NODE_JOIN_LABELS.joinToken}=${tokenId}`);
     expect(command).toMatch(/--discovery-token-ca-cert-hash sha256:[0-9a-f]{64}/);
+    expect(`https://${parseJoinCommand(command).endpoint}`).toBe(edge1.server);
     // Handed out once.
     expect((await joins.claimFetch(input.ticketId, requester.sub)).outcome).toBe('fetched');
 
     const secret = await admin.core.readNamespacedSecret({ name: bootstrapSecretName(tokenId), namespace: 'kube-system' });
     expect(secret.type).toBe('bootstrap.kubernetes.io/token');
     const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-    expect(data).toMatchObject({ 'token-id': tokenId, 'usage-bootstrap-authentication': 'true', 'auth-extra-groups': joinTokenGroup(nodeName) });
+    expect(data).toMatchObject({ 'token-id': tokenId, 'usage-bootstrap-authentication': 'true', 'auth-extra-groups': `${NODE_JOIN_BOOTSTRAP_GROUP},${joinTokenGroup(nodeName)}` });
     const expiresIn = new Date(data.expiration as string).getTime() - Date.now();
     expect(expiresIn).toBeGreaterThan(28 * 60_000);
     expect(expiresIn).toBeLessThanOrEqual(30 * 60_000);
 
-    await registerNode(nodeName, tokenId);
+    // The token authenticates as its bootstrap identity, bound to the node by its group; alone it cannot register a Node.
+    expect(await whoIsToken(edge1.server, edge1.caData, token)).toEqual({ status: 201, username: `system:bootstrap:${tokenId}`, groups: expect.arrayContaining(['system:bootstrappers', NODE_JOIN_BOOTSTRAP_GROUP, joinTokenGroup(nodeName), 'system:authenticated']) });
+    expect(await registerNodeWithToken({ server: edge1.server, caData: edge1.caData, token, nodeName, arch: 'arm64' })).toBe(403);
+
+    const joined = await kubeletJoin(command);
+    expect(new X509Certificate(joined.certificate).subject).toBe(`O=system:nodes\nCN=system:node:${nodeName}`);
+    const [csr] = await csrsOf(tokenId);
+    expect(csr?.metadata?.name).toBe(joined.csrName);
+    expect(csr?.status?.conditions).toEqual([expect.objectContaining({ type: 'Approved', status: 'True', reason: 'EdgeportNodeJoin' })]);
+    expect(csr?.spec.groups).toContain(joinTokenGroup(nodeName));
+
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'completed', tokenId, steps: ['token', 'wait-ready', 'label', 'revoke-token', 'record', 'ledger'] });
 
     const node = await admin.core.readNode({ name: nodeName });
-    expect(node.metadata?.labels).toMatchObject({ [NODE_JOIN_LABELS.vdc]: input.vdc.id, [NODE_JOIN_LABELS.pool]: 'local', [NODE_JOIN_LABELS.ticket]: input.ticketId, site: 'shop-17' });
+    expect(node.metadata?.labels).toMatchObject({ [NODE_JOIN_LABELS.vdc]: input.vdc.id, [NODE_JOIN_LABELS.pool]: POOL, [NODE_JOIN_LABELS.ticket]: input.ticketId, [NODE_JOIN_LABELS.joinToken]: tokenId, site: 'shop-17', 'kubernetes.io/arch': 'arm64' });
     expect(node.spec?.taints).toEqual(expect.arrayContaining([{ key: 'edge.example.com/site', value: 'shop-17', effect: 'NoSchedule' }]));
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(await secretExists(tokenId)).toBe(false);
+    // One-time: the token is gone, a second join with it is refused at authentication.
+    expect(await untilTokenRefused(edge1.server, edge1.caData, token)).toBe(401);
+    await expect(kubeletJoin(command, { nodeName: `${nodeName}-again` })).rejects.toMatchObject({ name: 'KubeletJoinError', step: 'csr-create', status: 401 });
     const rec = await joins.getToken(input.ticketId);
     expect(rec?.revokedAt).toBeInstanceOf(Date);
     expect(rec?.sealed).toBeUndefined();
-    expect(await joins.getNode('local', nodeName)).toMatchObject({ vdcId: input.vdc.id, ticketId: input.ticketId, arch: 'arm64' });
+    expect(await joins.getNode(POOL, nodeName)).toMatchObject({ vdcId: input.vdc.id, ticketId: input.ticketId, arch: 'arm64' });
     const lines = await tw.store.ledger.byWorkflow(input.ticketId);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ fact: 'node.joined', vdcId: input.vdc.id, pool: 'local', subject: nodeName, quantities: { nodes: 1 }, units: { nodes: 'node' } });
-    expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'completed', preview: { nodeName, pool: 'local' } });
-    await expectTokenNowhere(input.ticketId, token, 'node-join-approved');
+    expect(lines[0]).toMatchObject({ fact: 'node.joined', vdcId: input.vdc.id, pool: POOL, subject: nodeName, quantities: { nodes: 1 }, units: { nodes: 'node' } });
+    expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'completed', preview: { nodeName, pool: POOL } });
+    await expectTokenNowhere(input.ticketId, token, 'node-join-csr-approved');
   });
 
-  it('a node of another name registering with the token is refused: token revoked, ticket failed', async () => {
+  it('the token used for another node name: its CSR is denied, no node joins, token revoked, ticket failed as misused', async () => {
     const input = await newTicket();
     const handle = await start(input);
     await approve(handle);
-    const { tokenId, token } = await fetchJoinCommand(input.ticketId);
+    const { tokenId, token, command } = await fetchJoinCommand(input.ticketId);
     const impostor = `${input.node.nodeName}-x`;
-    await registerNode(impostor, tokenId);
+    const refused = await kubeletJoin(command, { nodeName: impostor }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(KubeletJoinError);
+    expect(refused).toMatchObject({ step: 'csr-denied', message: expect.stringContaining(`common name system:node:${impostor}, not system:node:${input.node.nodeName}`) });
     const result = await handle.result();
     expect(result.status).toBe('failed');
     expect(result.error).toBe(`join token ${tokenId} was used by node ${impostor}, not ${input.node.nodeName}: refused, token revoked`);
-    expect(await secretExists(tokenId)).toBe(false);
-    expect((await joins.getToken(input.ticketId))?.revokedAt).toBeInstanceOf(Date);
+    const [csr] = await csrsOf(tokenId);
+    expect(csr?.status?.conditions).toEqual([expect.objectContaining({ type: 'Denied', status: 'True', reason: 'EdgeportJoinTokenMisused' })]);
+    expect(csr?.status?.certificate).toBeUndefined();
+    expect(await nodeExists(impostor)).toBe(false);
     expect(await nodeExists(input.node.nodeName)).toBe(false);
-    expect(await joins.getNode('local', impostor)).toBeNull();
+    expect(await secretExists(tokenId)).toBe(false);
+    expect(await untilTokenRefused(edge1.server, edge1.caData, token)).toBe(401);
+    expect((await joins.getToken(input.ticketId))?.revokedAt).toBeInstanceOf(Date);
+    expect(await joins.getNode(POOL, impostor)).toBeNull();
     expect(await tw.store.ledger.byWorkflow(input.ticketId)).toEqual([]);
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'failed', error: result.error });
-    await expectTokenNowhere(input.ticketId, token, 'node-join-refused');
+    await expectTokenNowhere(input.ticketId, token, 'node-join-csr-refused');
   });
 
-  it('no node before the token expires: token deleted, ticket failed (time skipping)', async () => {
+  it('an expired token is refused by the kube-apiserver; no node before expiry: token deleted, ticket failed (time skipping)', async () => {
     const input = await newTicket({ tokenTtlMinutes: 5 });
     const handle = await start(input);
     await approve(handle);
-    const { tokenId, token } = await fetchJoinCommand(input.ticketId);
+    const { tokenId, token, command } = await fetchJoinCommand(input.ticketId);
     expect(await secretExists(tokenId)).toBe(true);
+    // The TTL passing, as the kube-apiserver sees it: the Secret's own expiration (what Edgeport wrote) in the past.
+    await admin.core.patchNamespacedSecret({ name: bootstrapSecretName(tokenId), namespace: 'kube-system', body: { stringData: { expiration: new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z') } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect((await whoIsToken(edge1.server, edge1.caData, token)).status).toBe(401);
+    await expect(kubeletJoin(command)).rejects.toMatchObject({ step: 'csr-create', status: 401 });
+    expect(await nodeExists(input.node.nodeName)).toBe(false);
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'failed', error: `no node ${input.node.nodeName} registered before the join token expired`, steps: ['token', 'compensated: revoke token'] });
     expect(await secretExists(tokenId)).toBe(false);
     expect((await joins.getToken(input.ticketId))?.sealed).toBeUndefined();
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'failed' });
-    await expectTokenNowhere(input.ticketId, token, 'node-join-expired');
+    await expectTokenNowhere(input.ticketId, token, 'node-join-csr-expired');
   });
 
-  it('node registered but never Ready before expiry: compensated — Node deleted, token revoked, nothing recorded', async () => {
+  it('node registered with its certificate but never Ready before expiry: compensated — Node deleted, token revoked, nothing recorded', async () => {
     const input = await newTicket({ tokenTtlMinutes: 5 });
     const handle = await start(input);
     await approve(handle);
-    const { tokenId, token } = await fetchJoinCommand(input.ticketId);
-    await registerDeadNode(input.node.nodeName, tokenId);
+    const { tokenId, token, command } = await fetchJoinCommand(input.ticketId);
+    await kubeletJoin(command, { kwok: false });
     const result = await handle.result();
     expect(result).toMatchObject({
       status: 'compensated',
@@ -305,15 +307,15 @@ describe('nodeJoinWorkflow', () => {
     });
     expect(await nodeExists(input.node.nodeName)).toBe(false);
     expect(await secretExists(tokenId)).toBe(false);
-    expect(await joins.getNode('local', input.node.nodeName)).toBeNull();
+    expect(await joins.getNode(POOL, input.node.nodeName)).toBeNull();
     expect(await tw.store.ledger.byWorkflow(input.ticketId)).toEqual([]);
-    await expectTokenNowhere(input.ticketId, token, 'node-join-compensated');
+    await expectTokenNowhere(input.ticketId, token, 'node-join-csr-compensated');
   });
 
   it('preflight: a node name already registered fails the ticket before any token exists', async () => {
-    const input = await newTicket({ nodeName: 'edge-amd64-1' });
+    const input = await newTicket({ nodeName: 'edge-1-arm64-1' });
     const result = await (await start(input)).result();
-    expect(result).toMatchObject({ status: 'failed', error: 'preflight: a node named edge-amd64-1 is already registered in pool local' });
+    expect(result).toMatchObject({ status: 'failed', error: `preflight: a node named edge-1-arm64-1 is already registered in pool ${POOL}` });
     expect(await joins.getToken(input.ticketId)).toBeNull();
   });
 });

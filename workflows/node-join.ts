@@ -1,6 +1,6 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { NODE_JOIN_ERRORS, type IssuedJoinToken, type NodeJoinInput, type NodeJoinResult } from '../common/node-join-workflow.ts';
+import { NODE_JOIN_ERRORS, type IssuedJoinToken, type NodeJoinInput, type NodeJoinResult, type NodeJoinReview } from '../common/node-join-workflow.ts';
 import { POOL_FAILURES } from '../common/pool-workflows.ts';
 import type { NodeJoinPreview } from '../common/tickets.ts';
 import { failureMessage, ticketApproval, type TicketApproval } from './approval.ts';
@@ -9,7 +9,7 @@ import { failureMessage, ticketApproval, type TicketApproval } from './approval.
 const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(NODE_JOIN_ERRORS), ...Object.values(POOL_FAILURES).filter((t) => t !== POOL_FAILURES.credentialsRefused)];
 
 /** The wait-ready poll: one check may retry for 3 min (an apiserver outage), then the step fails. */
-const { checkNodeJoin } = proxyActivities<Activities>({
+const { checkNodeJoin, reviewNodeJoin } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '3m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', nonRetryableErrorTypes: NON_RETRYABLE },
@@ -38,6 +38,16 @@ const { revokeJoinToken, removeJoinedNode, unrecordJoinedNode } = proxyActivitie
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['KubernetesRefused', POOL_FAILURES.notFound, POOL_FAILURES.credentialsUnreadable] },
 });
 
+/**
+ * Patch: the wait loop reviews the token's CertificateSigningRequests (approve the one for this node, deny and
+ * fail on any other) with `reviewNodeJoin` instead of only looking with `checkNodeJoin`, and looks again soon
+ * after an approval (the kubelet registers its Node right after it has its certificate).
+ */
+export const CSR_REVIEW_PATCH = 'node-join-csr-review';
+
+/** Summary of the wait loop's timers (the ticket timeline's line for each pause). */
+const WAIT_SUMMARY = 'Waited for the node to join';
+
 /** First pause between looks for the node; doubles up to {@link MAX_POLL_MS}. */
 const FIRST_POLL_MS = 2_000;
 /** Longest pause: a Ready node is noticed within a minute; a 24 h token makes at most ~1,500 looks. */
@@ -51,9 +61,11 @@ interface Compensation {
 /**
  * One edge-node join ticket. Preflight (pool ready, node name free) → approval chain (`approval.ts`) →
  * issue the one-time bootstrap token (generated and sealed inside the activity; only its public id is in
- * history) → look for the Node between durable sleeps until it registers and is Ready or the token expires
+ * history) → between durable sleeps, approve the CertificateSigningRequest the joining kubelet makes with the
+ * token when it is for this node (deny any other) and look for the Node until it is Ready or the token expires
  * → label and taint it → revoke the token → record the node on pool and VDC → ledger `node.joined`.
- * - A Node of another name carrying this token's join label: the token is revoked, the ticket `failed`.
+ * - A CSR from the token for another node name (or a Node of another name carrying this token's join
+ *   label): the CSR is denied, the token revoked, the ticket `failed`.
  * - No node before expiry: the token is revoked, the ticket `failed`.
  * - A failure after the node appeared: labels/taints removed, the Node deleted, the token revoked, the
  *   record removed, in reverse order; the ticket ends `compensated`.
@@ -109,8 +121,10 @@ async function join(input: NodeJoinInput, approval: TicketApproval<NodeJoinPrevi
     let pause = FIRST_POLL_MS;
     let appeared = false;
     let arch: string | undefined;
+    const reviewCsrs = patched(CSR_REVIEW_PATCH);
     for (;;) {
-      const seen = await checkNodeJoin({ pool, nodeName, tokenId });
+      const seen: NodeJoinReview = reviewCsrs ? await reviewNodeJoin({ ticketId: input.ticketId, pool, nodeName, tokenId }) : await checkNodeJoin({ pool, nodeName, tokenId });
+      if ((seen.approvedCsrs?.length ?? 0) > 0) pause = FIRST_POLL_MS;
       if (seen.state === 'misused') {
         return await undo('failed', `join token ${tokenId} was used by node ${seen.nodes.join(', ')}, not ${nodeName}: refused, token revoked`);
       }
@@ -127,7 +141,8 @@ async function join(input: NodeJoinInput, approval: TicketApproval<NodeJoinPrevi
         const reason = appeared ? `node ${nodeName} registered but was not Ready before the join token expired` : `no node ${nodeName} registered before the join token expired`;
         return await undo(appeared ? 'compensated' : 'failed', reason);
       }
-      await sleep(Math.min(pause, left));
+      // Named in history, so the ticket timeline does not show these pauses as an approval deadline.
+      await (reviewCsrs ? sleep(Math.min(pause, left), { summary: WAIT_SUMMARY }) : sleep(Math.min(pause, left)));
       pause = Math.min(pause * 2, MAX_POLL_MS);
     }
     steps.push(step);

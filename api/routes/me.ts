@@ -1,4 +1,5 @@
 import { PERMISSION_TREE } from '../../common/permissions.ts';
+import { vdcPools } from '../../common/tenancy.ts';
 import type { Store } from '../../store/index.ts';
 import { vdcsWith } from '../authz.ts';
 import type { RouteDef } from './define.ts';
@@ -32,7 +33,7 @@ export function meRoutes(store: Store): RouteDef[] {
         const all = await store.vdcs.list('all');
         const ids = vdcsWith(caller.grants, 'vdc:read', all.map((v) => ({ id: v._id, domainId: v.domainId })));
         const visible = ids === 'all' ? all : all.filter((v) => ids.includes(v._id));
-        res.json({ items: visible.map((v) => ({ id: v._id, name: v.name, domainId: v.domainId, namespace: v.namespace, quota: v.quota ?? {} })) });
+        res.json({ items: visible.map((v) => ({ id: v._id, name: v.name, domainId: v.domainId, namespace: v.namespace, quota: v.quota ?? {}, pools: vdcPools(v).map((p) => p.pool) })) });
       },
     },
   ];

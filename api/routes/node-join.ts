@@ -16,6 +16,8 @@ const ticketId = (req: Request): string => {
  * `GET /api/tickets/:id/join-command`: the one-time join command of a node-join ticket. Needs `ticket:read`
  * on the ticket's VDC (a ticket the caller cannot read is 404); the service then allows only the requester
  * or an approver of the VDC (`ticket:decide`). Never cached.
+ * `GET /api/tickets/:id/join-status`: its state (waiting / joined / expired / revoked), expiry and who fetched
+ * the command when, for any reader of the ticket; no secret in it.
  */
 export function nodeJoinRoutes(nodeJoin: NodeJoinService, store: Store): RouteDef[] {
   const ofTicket = async (req: Request): Promise<Target> => {
@@ -33,6 +35,16 @@ export function nodeJoinRoutes(nodeJoin: NodeJoinService, store: Store): RouteDe
       handler: async (req, res, { caller }) => {
         const view = await nodeJoin.fetchJoinCommand(caller, ticketId(req));
         res.set('Cache-Control', 'no-store').json(view);
+      },
+    },
+    {
+      method: 'get',
+      path: '/tickets/:id/join-status',
+      input: { params: IdParam, summary: 'State of a node-join ticket\'s one-time token and node (never the command)' },
+      permission: 'ticket:read',
+      target: ofTicket,
+      handler: async (req, res, { caller }) => {
+        res.set('Cache-Control', 'no-store').json(await nodeJoin.joinStatus(caller, ticketId(req)));
       },
     },
   ];

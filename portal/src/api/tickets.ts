@@ -1,5 +1,6 @@
 import type { DecisionBody, QuotaResource, SubmitTicket, TicketStatus, TicketView, TimelineEntry } from '@common/tickets';
 import { http, type RequestOptions } from './http.ts';
+import type { JoinStatusView } from '@common/node-join-workflow';
 
 /** `GET /api/tickets/:id` adds whether the caller may decide the current approval step. */
 export type TicketDetail = TicketView & { canDecide: boolean };
@@ -45,4 +46,14 @@ export function cancelTicket(id: string): Promise<TicketView> {
 
 export function getTimeline(id: string, options: Quiet = {}): Promise<{ items: TimelineEntry[] }> {
   return http.get(`/api/tickets/${encodeURIComponent(id)}/timeline`, options);
+}
+
+/** A node-join ticket's token and node state (`GET /api/tickets/:id/join-status`); never the command. */
+export function getJoinStatus(id: string, options: Quiet = {}): Promise<JoinStatusView> {
+  return http.get(`/api/tickets/${encodeURIComponent(id)}/join-status`, options);
+}
+
+/** The one-time join command (`GET /api/tickets/:id/join-command`): a second call answers 410. Quiet: the panel explains. */
+export function fetchJoinCommand(id: string): Promise<{ ticketId: string; nodeName: string; pool: string; tokenId: string; expiresAt: string; command: string }> {
+  return http.get(`/api/tickets/${encodeURIComponent(id)}/join-command`, { quiet: true });
 }

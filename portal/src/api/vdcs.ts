@@ -9,6 +9,8 @@ export interface Vdc {
   domainId: string;
   namespace: string;
   quota: Quota;
+  /** The resource pools it lives on, primary first. */
+  pools?: string[];
 }
 
 /** Quiet: the form shows the failure beside the VDC field. */

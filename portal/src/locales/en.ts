@@ -1,5 +1,6 @@
 import admin from './admin.en.ts';
 import requests from './requests.en.ts';
+import join from './join.en.ts';
 import workspace from './workspace.en.ts';
 import configCenter from './config-center.en.ts';
 import network from './network.en.ts';
@@ -195,6 +196,7 @@ export default {
   },
   admin,
   requests,
+  join,
   ...workspace,
   ...configCenter,
   ...network,

@@ -1,5 +1,6 @@
 import admin from './admin.zh-CN.ts';
 import requests from './requests.zh-CN.ts';
+import join from './join.zh-CN.ts';
 import workspace from './workspace.zh-CN.ts';
 import configCenter from './config-center.zh-CN.ts';
 import network from './network.zh-CN.ts';
@@ -196,6 +197,7 @@ const zhCN: typeof en = {
   },
   admin,
   requests,
+  join,
   ...workspace,
   ...configCenter,
   ...network,

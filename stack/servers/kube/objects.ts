@@ -10,6 +10,7 @@ import {
   type V1Node,
   type V1PolicyRule,
 } from '@kubernetes/client-node';
+import { NODE_BOOTSTRAPPER_BINDING, NODE_JOIN_BOOTSTRAP_GROUP } from '../../../common/node-join-workflow.ts';
 import { waitFor } from '../../lib/proc.ts';
 import { clusterInfoKubeconfig } from './certs.ts';
 import { KWOK_NODE_ANNOTATION } from './kwok-config.ts';
@@ -30,6 +31,13 @@ const MANAGE = [...READ, 'create', 'update', 'patch', 'delete'];
  * in kube-system (covered by `secrets`, which a ClusterRoleBinding grants in every namespace). Binding
  * the built-in admin/edit/view roles is allowed through `bind`, so the worker needs no `escalate`.
  */
+/** What deciding node-join CSRs takes (the same three rules in the Helm chart and deploy/pool-identity.yaml). */
+export const CSR_APPROVER_RULES: V1PolicyRule[] = [
+  { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: READ },
+  { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/approval'], verbs: ['update'] },
+  { apiGroups: ['certificates.k8s.io'], resources: ['signers'], verbs: ['approve'], resourceNames: ['kubernetes.io/kube-apiserver-client-kubelet'] },
+];
+
 const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['namespaces', 'resourcequotas', 'limitranges'], verbs: MANAGE },
   { apiGroups: [''], resources: ['services', 'configmaps', 'secrets', 'persistentvolumeclaims'], verbs: MANAGE },
@@ -52,6 +60,9 @@ const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: [...READ, 'create', 'patch'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings'], verbs: ['create'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings'], verbs: ['get', 'patch'], resourceNames: ['edgeport-reader'] },
+  // Node join: decide the CSRs joining kubelets make with Edgeport's one-time tokens (approve the one for the
+  // ticket's node, deny others); only for the kubelet client signer.
+  ...CSR_APPROVER_RULES,
 ];
 
 function appliedObjects(l: KubeLayout): KubernetesObject[] {
@@ -68,6 +79,15 @@ function appliedObjects(l: KubeLayout): KubernetesObject[] {
       metadata: { name: WORKER_USER },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: WORKER_USER },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: WORKER_USER }],
+    } as KubernetesObject,
+    // Edgeport's join tokens may create CSRs (and read them back), nothing else: not `nodeclient`, so the
+    // csrapproving controller never approves them; the worker does, for the token's own node only.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: NODE_BOOTSTRAPPER_BINDING },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-bootstrapper' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: NODE_JOIN_BOOTSTRAP_GROUP }],
     } as KubernetesObject,
     // kwok's volume stages bind claims of this class, so PVCs (and StatefulSet pods using them) get Bound.
     {

@@ -229,6 +229,32 @@ describe('request forms', { timeout: 120_000 }, () => {
     });
   });
 
+  describe('node join from a pool page', () => {
+    it('fixes the pool, offers only the VDCs living on it (the single one chosen) and submits for that pool', async () => {
+      const vdcs = { items: [{ ...VDCS.items[0], pools: ['local'] }, { id: 'edge', name: 'Edge VDC', domainId: 'd1', namespace: 'vdc-edge', quota: {}, pools: ['local', 'edge-1'] }, { id: 'far', name: 'Far', domainId: 'd1', namespace: 'vdc-far', quota: {}, pools: ['local'] }] };
+      serve();
+      fetchMock.mockImplementation(async (input, init = {}) => {
+        const url = String(input);
+        if (url === '/api/vdcs') return json(200, vdcs);
+        if (url === '/api/tickets' && init.method === 'POST') return json(201, { id: 'tkt-1-abcdef', status: 'submitted' });
+        return json(404, { type: 'about:blank', title: 'Not Found', status: 404 });
+      });
+      const { wrapper } = await mountForm(NewNodeJoin, '/form?pool=edge-1');
+      expect((wrapper.find('[data-test="pool-input"]').element as HTMLInputElement).value).toBe('edge-1');
+      expect((wrapper.find('[data-test="pool-input"]').element as HTMLInputElement).disabled).toBe(true);
+      expect(wrapper.find('[data-test="pool-scope"]').text()).toContain('edge-1');
+      await wrapper.find('[data-test="vdc-select"]').trigger('click');
+      await settle();
+      expect(document.querySelector('[data-test="vdc-option-edge"]')).not.toBeNull();
+      expect(document.querySelector('[data-test="vdc-option-demo"]')).toBeNull();
+      await type(wrapper, 'node-name-input', 'edge-02');
+      await review(wrapper);
+      await confirm();
+      expect(submissions()).toEqual([{ type: 'node-join', vdcId: 'edge', pool: 'edge-1', nodeName: 'edge-02', tokenTtlMinutes: 60 }]);
+      wrapper.unmount();
+    });
+  });
+
   describe('workload rollback', () => {
     it('refuses revision 0 and submits without a revision (the previous one)', async () => {
       serve();

@@ -1,0 +1,40 @@
+import type en from './join.en.ts';
+
+/** 边缘节点接入的中文文案：资源池页面入口和工单页面的接入面板。 */
+export default {
+  addEdgeNode: '添加边缘节点',
+  addEdgeNodeHint: '为本资源池中的新边缘节点申请一次性接入命令',
+  poolFromPage: '资源池 {pool}：仅列出位于该资源池的虚拟数据中心',
+  noVdcOnPool: '您的虚拟数据中心都不在该资源池中',
+  panel: {
+    title: '边缘节点接入',
+    state: '状态',
+    states: {
+      'not-issued': '尚未签发',
+      waiting: '等待节点接入',
+      joined: '已接入',
+      expired: '已过期',
+      revoked: '已吊销',
+    },
+    notIssuedHint: '工单审批通过后签发一次性接入命令。',
+    node: '节点',
+    tokenId: '令牌 ID',
+    expiresAt: '过期时间',
+    fetched: '命令获取',
+    fetchedBy: '{time}，由 {name} 获取',
+    notFetched: '尚未获取',
+    architecture: '架构',
+    joinedAt: '接入时间',
+    revokedAt: '令牌吊销时间',
+    show: '显示接入命令',
+    showConfirm: '该命令包含一次性令牌，且只显示一次：请立即复制，并在边缘服务器 {node} 上以 root 身份执行。现在显示吗？',
+    showConfirmTitle: '一次性接入命令',
+    command: '在边缘服务器上以 root 身份执行',
+    copy: '复制',
+    copied: '接入命令已复制',
+    copyFailed: '复制失败：请选中命令后手动复制',
+    onceWarning: '仅显示一次。离开或刷新本页面后不会再次显示。',
+    goneHint: '该命令已被获取；如已丢失，请重新申请节点接入。',
+    notYours: '只有申请人或该虚拟数据中心的审批人可以获取接入命令。',
+  },
+} satisfies typeof en;
