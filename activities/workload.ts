@@ -11,7 +11,7 @@ import { volumeStore } from '../store/volumes.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
-import { imageDeployProblems, workloadArchitectures } from './registry/deploy-gate.ts';
+import { archesOf, imageDeployProblems, placementProblems, workloadTargetNodes } from './registry/deploy-gate.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
@@ -200,10 +200,12 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       for (const p of await liveStorageProblems(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
       for (const p of await liveVolumeChanges(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
       for (const p of await missingConfigRefs(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
+      // Where the pods may go on this namespace's pool (its own nodes, selector and taints), and what the images must run on.
+      const targets = await workloadTargetNodes(kube.core, kube.pool, spec);
+      if (podCount(spec) > 0) for (const p of placementProblems(args.vdc.id, kube.pool, spec, targets)) if (!errors.includes(p)) errors.push(p);
       if (deps.registry) {
         const rt = deps.registry;
-        const arches = await workloadArchitectures(kube.core, kube.pool, spec.nodeSelector);
-        for (const p of await imageDeployProblems({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy }, args.vdc.id, spec.containers, { arches })) errors.push(p.message);
+        for (const p of await imageDeployProblems({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy }, args.vdc.id, spec.containers, { arches: archesOf(targets) })) errors.push(p.message);
       }
 
       const requests = workloadRequests(spec);

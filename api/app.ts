@@ -173,7 +173,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
   }
   // Workloads after deploy: views and logs read the workload's pool with its read-only identity; direct operations run as workflows on the worker.
-  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })));
+  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, poolNodes: (pool) => pools.nodes(pool) })));
   routes.push(...poolUsageRoutes(poolUsageService({ store, readers })));
   // Third-party Harbor registries: connect (checked by a workflow), browse, delete; operations admins only.
   const harborRegistries = harborRegistryStore(store.conn);
