@@ -3,6 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
+import { poolOfNamespace } from '../common/tenancy.ts';
 import type { Quota } from '../common/tickets.ts';
 import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
@@ -305,8 +306,11 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
     /** Records the rolled-out revision as the workload's current one (idempotent per ticket). */
     async recordWorkload(args: WorkloadArgs): Promise<{ metered: WorkloadMeteringFact }> {
       await store.workloads.recordRevision({ vdcId: args.vdc.id, namespace: args.namespace, name: args.spec.name, kind: args.spec.kind, revision: args.revision, spec: args.spec, ticketId: args.ticketId });
-      // What the workload requests from now on, in history for the ledger (`activities/ledger-workloads.ts`).
-      return { metered: workloadMeteringFact(args.vdc, { namespace: args.namespace, name: args.spec.name, kind: args.spec.kind }, args.spec, new Date().toISOString()) };
+      // What the workload requests from now on, in history for the ledger (`activities/ledger-workloads.ts`),
+      // on the pool its namespace lives on (a further pool's namespace bills there, not on the primary pool).
+      const owner = await store.vdcs.byAnyNamespace(args.namespace);
+      const vdc = owner ? { ...args.vdc, pool: poolOfNamespace(owner, args.namespace) } : args.vdc;
+      return { metered: workloadMeteringFact(vdc, { namespace: args.namespace, name: args.spec.name, kind: args.spec.kind }, args.spec, new Date().toISOString()) };
     },
 
     /** Compensation of `recordWorkload`: removes the revision this ticket recorded. */
