@@ -131,10 +131,15 @@ beforeAll(async () => {
     status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, nodeInfo: { architecture: 'arm64', operatingSystem: 'linux' } as never },
   };
   await edge.core.createNode({ body: node });
+  let seen: unknown;
   await eventually('edge node Ready with only its join taint', async () => {
     const n = await edge.core.readNode({ name: nodeName });
+    seen = { conditions: n.status?.conditions?.map((c) => `${c.type}=${c.status}`), taints: n.spec?.taints };
     const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    return ready && JSON.stringify(n.spec?.taints ?? []) === JSON.stringify([taint]) ? n : undefined;
+    const taints = n.spec?.taints ?? [];
+    return ready && taints.length === 1 && taints[0]?.key === taint.key ? n : undefined;
+  }).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; node: ${JSON.stringify(seen)}`);
   });
 }, 600_000);
 

@@ -91,6 +91,13 @@ beforeAll(async () => {
       status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } },
     },
   });
+  // kwok makes it Ready; until then the node lifecycle controller's not-ready taint keeps it from being a target.
+  await expect
+    .poll(async () => {
+      const n = await kube.core.readNode({ name: edgeNode });
+      return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).every((t) => t.key === taint.key);
+    }, { timeout: WAIT.workflow })
+    .toBe(true);
 }, START_MS + 240_000);
 
 afterAll(async () => {
