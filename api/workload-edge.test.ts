@@ -196,7 +196,7 @@ describe('workloads on edge nodes', () => {
 
     // Reads find it on its pool; a day-2 scale keeps the placement (the new pod lands on the same node).
     const list = await call<{ items: WorkloadSummary[] }>('tenant', 'GET', `/vdcs/${vdcId}/workloads`);
-    expect(list.body.items.find((w) => w.name === name)).toMatchObject({ namespace: edgeNs, pool: EDGE1_POOL, status: 'Running', replicas: { ready: 2, desired: 2 } });
+    expect(list.body.items.find((w) => w.name === name)).toMatchObject({ namespace: edgeNs, pool: EDGE1_POOL, status: 'available', replicas: { ready: 2, desired: 2 } });
     const detail = await call<WorkloadDetail>('tenant', 'GET', `/vdcs/${vdcId}/workloads/${edgeNs}/${name}`);
     expect(detail.status).toBe(200);
     expect(detail.body.pods).toHaveLength(2);
