@@ -78,26 +78,6 @@ beforeAll(async () => {
   const pendingUp = await ticketStatus('vdcadmin', up.body.id, 'pending_approval');
   expect((await call('vdcadmin', 'POST', `/api/tickets/${up.body.id}/decisions`, { decision: 'approve', previewHash: pendingUp.preview?.hash })).status).toBe(200);
   await ticketStatus('tenant', up.body.id, 'completed');
-  await kube.core.createNode({
-    body: {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: edgeNode,
-        labels: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': edgeNode, type: 'kwok', 'edgeport.io/vdc': vdcId, 'edgeport.io/pool': 'local' },
-        annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
-      },
-      spec: { taints: [taint] },
-      status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } },
-    },
-  });
-  // kwok makes it Ready; until then the node lifecycle controller's not-ready taint keeps it from being a target.
-  await expect
-    .poll(async () => {
-      const n = await kube.core.readNode({ name: edgeNode });
-      return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).every((t) => t.key === taint.key);
-    }, { timeout: WAIT.workflow })
-    .toBe(true);
 }, START_MS + 240_000);
 
 afterAll(async () => {
@@ -179,6 +159,26 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
   });
 
   it('deploys to the VDC’s edge node from the form: node picked, its taint tolerated in one click; the pod runs there', async () => {
+    await kube.core.createNode({
+      body: {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: edgeNode,
+          labels: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': edgeNode, type: 'kwok', 'edgeport.io/vdc': vdcId, 'edgeport.io/pool': 'local' },
+          annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
+        },
+        spec: { taints: [taint] },
+        status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } },
+      },
+    });
+    // kwok makes it Ready; until then the node lifecycle controller's not-ready taint keeps it from being a target.
+    await expect
+      .poll(async () => {
+        const n = await kube.core.readNode({ name: edgeNode });
+        return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).every((t) => t.key === taint.key);
+      }, { timeout: WAIT.workflow })
+      .toBe(true);
     const tenant = await e2e.newPage();
     await openAs(tenant, 'tenant', '/tickets/new/workload-deploy');
     await tenant.locator('[data-test="workload-form"]').waitFor();
