@@ -183,8 +183,8 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
     await openAs(tenant, 'tenant', '/tickets/new/workload-deploy');
     await tenant.locator('[data-test="workload-form"]').waitFor();
     await chooseVdc(tenant, vdcId);
-    await tenant.fill('[data-test="wl-name-input"]', 'edge-shop');
-    await tenant.fill('[data-test="image-input"]', 'registry.invalid/shop:2');
+    await tenant.fill('[data-test="wl-name-input"]', 'depot-app');
+    await tenant.fill('[data-test="image-input"]', 'registry.invalid/depot:1');
     await tenant.fill('[data-test="cpu-request-input"]', '100m');
     await tenant.fill('[data-test="memory-request-input"]', '64Mi');
     await tenant.fill('[data-test="cpu-limit-input"]', '200m');
@@ -204,9 +204,9 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
     expect(pending.payload.workload).toMatchObject({ nodeSelector: { 'kubernetes.io/hostname': edgeNode }, tolerations: [{ key: taint.key, operator: 'Equal', value: taint.value, effect: 'NoSchedule' }] });
     expect((await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
     await ticketStatus('tenant', id, 'completed');
-    const pods = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=edge-shop' })).items;
+    const pods = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=depot-app' })).items;
     expect(pods.map((p) => p.spec?.nodeName)).toEqual([edgeNode]);
-    await tenant.goto(`/workloads/${vdcId}/${namespace}/edge-shop`);
+    await tenant.goto(`/workloads/${vdcId}/${namespace}/depot-app`);
     await tenant.locator('[data-test="pods-table"] .el-table__row').first().waitFor({ timeout: WAIT.workflow });
     await tab(tenant, 'scheduling');
     expect(await tenant.locator('[data-test="sched-toleration"]').innerText()).toContain(`${taint.key} Equal ${taint.value} : NoSchedule`);
