@@ -169,7 +169,7 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
           annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
         },
         spec: { taints: [taint] },
-        status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } },
+        status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, nodeInfo: { architecture: 'arm64', operatingSystem: 'linux' } as never },
       },
     });
     // kwok makes it Ready; until then the node lifecycle controller's not-ready taint keeps it from being a target.
