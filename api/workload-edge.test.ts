@@ -178,7 +178,7 @@ describe('workloads on edge nodes', () => {
     expect(bad.body.errors?.map((e) => e.field).sort()).toEqual(['workload.tolerations[0].tolerationSeconds', 'workload.tolerations[0].value']);
   });
 
-  it('deploys to edge-1 pinned to the tainted node by hostname and labels, tolerating its taint: the scheduler places every pod there and kwok runs it', { timeout: 300_000 }, async () => {
+  it('deploys to edge-1 pinned to the tainted node by hostname and labels, tolerating its taint: the scheduler places every pod there and kwok runs it; scale keeps and upgrade changes the placement', { timeout: 300_000 }, async () => {
     const name = 'pinned';
     await deployApproved({
       kind: 'Deployment',
@@ -205,6 +205,22 @@ describe('workloads on edge nodes', () => {
     expect(scaled.status, JSON.stringify(scaled.body)).toBe(200);
     const after = await eventually('three pods Running', async () => ((ps) => (ps.length === 3 && ps.every((p) => p.status?.phase === 'Running') ? ps : undefined))(await podsOf(name)));
     expect(new Set(after.map((p) => p.spec?.nodeName))).toEqual(new Set([nodeName]));
+
+    // An upgrade changes the tolerations (Exists on the key instead of Equal on the value): the template follows.
+    await deployApproved({
+      kind: 'Deployment',
+      name,
+      pool: EDGE1_POOL,
+      replicas: 3,
+      containers: [{ name: 'app', image: 'registry.invalid/edge/app:2', ...resources }],
+      nodeSelector: { 'kubernetes.io/hostname': nodeName },
+      tolerations: [{ key: taint.key, operator: 'Exists', effect: 'NoSchedule' }],
+    });
+    const upgraded = await edge.objects.read<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: edgeNs } });
+    expect(upgraded.spec?.template.spec?.tolerations).toEqual([{ key: taint.key, operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(upgraded.spec?.template.spec?.nodeSelector).toEqual({ 'kubernetes.io/hostname': nodeName });
+    const rolled = await eventually('upgraded pods Running', async () => ((ps) => (ps.length === 3 && ps.every((p) => p.status?.phase === 'Running' && p.spec?.containers[0]?.image === 'registry.invalid/edge/app:2') ? ps : undefined))(await podsOf(name)));
+    expect(new Set(rolled.map((p) => p.spec?.nodeName))).toEqual(new Set([nodeName]));
   });
 
   it('without the toleration the tainted node is no target: pinned to it, the preflight refuses; by architecture only, the scheduler keeps off it', { timeout: 300_000 }, async () => {
