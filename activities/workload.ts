@@ -3,6 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
+import { poolOfNamespace } from '../common/tenancy.ts';
 import type { Quota } from '../common/tickets.ts';
 import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
@@ -11,7 +12,7 @@ import { volumeStore } from '../store/volumes.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
-import { imageDeployProblems, workloadArchitectures } from './registry/deploy-gate.ts';
+import { archesOf, imageDeployProblems, placementProblems, workloadTargetNodes } from './registry/deploy-gate.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
@@ -200,10 +201,12 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       for (const p of await liveStorageProblems(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
       for (const p of await liveVolumeChanges(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
       for (const p of await missingConfigRefs(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
+      // Where the pods may go on this namespace's pool (its own nodes, selector and taints), and what the images must run on.
+      const targets = await workloadTargetNodes(kube.core, kube.pool, spec);
+      if (podCount(spec) > 0) for (const p of placementProblems(args.vdc.id, kube.pool, spec, targets)) if (!errors.includes(p)) errors.push(p);
       if (deps.registry) {
         const rt = deps.registry;
-        const arches = await workloadArchitectures(kube.core, kube.pool, spec.nodeSelector);
-        for (const p of await imageDeployProblems({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy }, args.vdc.id, spec.containers, { arches })) errors.push(p.message);
+        for (const p of await imageDeployProblems({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy }, args.vdc.id, spec.containers, { arches: archesOf(targets) })) errors.push(p.message);
       }
 
       const requests = workloadRequests(spec);
@@ -303,8 +306,11 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
     /** Records the rolled-out revision as the workload's current one (idempotent per ticket). */
     async recordWorkload(args: WorkloadArgs): Promise<{ metered: WorkloadMeteringFact }> {
       await store.workloads.recordRevision({ vdcId: args.vdc.id, namespace: args.namespace, name: args.spec.name, kind: args.spec.kind, revision: args.revision, spec: args.spec, ticketId: args.ticketId });
-      // What the workload requests from now on, in history for the ledger (`activities/ledger-workloads.ts`).
-      return { metered: workloadMeteringFact(args.vdc, { namespace: args.namespace, name: args.spec.name, kind: args.spec.kind }, args.spec, new Date().toISOString()) };
+      // What the workload requests from now on, in history for the ledger (`activities/ledger-workloads.ts`),
+      // on the pool its namespace lives on (a further pool's namespace bills there, not on the primary pool).
+      const owner = await store.vdcs.byAnyNamespace(args.namespace);
+      const vdc = owner ? { ...args.vdc, pool: poolOfNamespace(owner, args.namespace) } : args.vdc;
+      return { metered: workloadMeteringFact(vdc, { namespace: args.namespace, name: args.spec.name, kind: args.spec.kind }, args.spec, new Date().toISOString()) };
     },
 
     /** Compensation of `recordWorkload`: removes the revision this ticket recorded. */

@@ -180,7 +180,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
   }
   // Workloads after deploy: views and logs read the workload's pool with its read-only identity; direct operations run as workflows on the worker.
-  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })));
+  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, poolNodes: (pool) => pools.nodes(pool) })));
   routes.push(...poolUsageRoutes(poolUsageService({ store, readers })));
   // Image pull credentials per VDC: metadata and rotation (through the VDC's lifecycle workflow).
   routes.push(...pullCredentialRoutes(pullCredentialService({ store, credentials: pullCredentials, vdcLifecycle: lifecycle, audit, driver: config.harbor ? 'harbor' : 'local' })));

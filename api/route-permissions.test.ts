@@ -166,6 +166,7 @@ const EXPECT: Record<string, Expectation> = {
   'GET /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID` }) },
   'PUT /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID`, body: { entries: 5 } }) },
   'DELETE /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID` }) },
+  'GET /vdcs/:id/edge-nodes': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/edge-nodes` }) },
   'GET /vdcs/:id/workloads': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads` }) },
   // Invalid query / body is refused (400) before the workload is looked up: allowed roles get past the permission check.
   'GET /vdcs/:id/workloads/:namespace/:name': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe?eventLimit=0` }) },

@@ -40,6 +40,8 @@ export const WorkloadOperationRequestSchema = z.strictObject({
   vdcId: z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label'),
   name: dnsLabel(50),
   space: dnsLabel(40).optional(),
+  /** The pool the workload runs on (absent: the VDC's primary pool). */
+  pool: dnsLabel(63).optional(),
   operation: WorkloadOperationSchema,
   reason: z.string().max(2000).optional(),
 });
@@ -123,6 +125,8 @@ export interface WorkloadAccessAddress {
 export interface WorkloadSummary {
   namespace: string;
   space?: string;
+  /** The resource pool the workload's namespace lives on. */
+  pool?: string;
   name: string;
   kind: WorkloadKind;
   status: WorkloadStatus;
@@ -182,7 +186,7 @@ export interface WorkloadDetail extends WorkloadSummary {
   operations: WorkloadOperationEntry[];
   env: WorkloadEnvView[];
   spec: Pick<WorkloadSpec, 'service' | 'ingress' | 'strategy' | 'hpa' | 'nodeSelector' | 'affinity' | 'replicas' | 'volumes' | 'volumeClaimTemplates'>;
-  scheduling: { nodeSelector: Record<string, string>; affinity: NonNullable<WorkloadSpec['affinity']> };
+  scheduling: { nodeSelector: Record<string, string>; affinity: NonNullable<WorkloadSpec['affinity']>; tolerations?: NonNullable<WorkloadSpec['tolerations']>; pool?: string };
   security: { container: string; settings: Record<string, unknown> }[];
 }
 
@@ -212,4 +216,27 @@ export function specDiff(before: unknown, after: unknown): string[] {
   flatten(after, '', b);
   const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
   return keys.filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ${a.get(k) ?? '∅'} → ${b.get(k) ?? '∅'}`);
+}
+
+/** A node of one of the VDC's pools joined for the VDC (`edgeport.io/vdc=<vdc>`), as the deploy form offers it. */
+export interface VdcNodeView {
+  name: string;
+  status: string;
+  schedulable: boolean;
+  architecture: string;
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: string }[];
+}
+
+/** One pool of a VDC with the VDC's joined nodes there: `GET /api/vdcs/:id/edge-nodes`. */
+export interface VdcPoolNodesView {
+  pool: string;
+  primary: boolean;
+  /** The VDC's namespace there (where a workload deployed to this pool goes). */
+  namespace: string;
+  /** Architectures of every node of the pool (what `nodeSelector kubernetes.io/arch` may pick). */
+  architectures: string[];
+  nodes: VdcNodeView[];
+  /** Why the pool's nodes could not be read (the other pools are still listed). */
+  unavailable?: string;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { podCount, volumeBytes, WorkloadDeployRequestSchema, WorkloadSpecSchema } from './workload.ts';
+import { podCount, tolerates, volumeBytes, WorkloadDeployRequestSchema, WorkloadSpecSchema } from './workload.ts';
 
 const base = { kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'nginx:1' }] };
 const svc = { type: 'ClusterIP', port: 80 };
@@ -25,6 +25,16 @@ describe('workload spec validation names the field', () => {
     ['affinity to a name that is no DNS label', { ...base, affinity: [{ workload: 'DB', type: 'affinity' }] }, 'affinity.0.workload'],
     ['an unknown affinity type', { ...base, affinity: [{ workload: 'db', type: 'near' }] }, 'affinity.0.type'],
     ['a bad topology key', { ...base, affinity: [{ workload: 'db', type: 'affinity', topologyKey: 'a b' }] }, 'affinity.0.topologyKey'],
+    ['a pool that is no DNS label', { ...base, pool: 'Edge 1' }, 'pool'],
+    ['a toleration without a key (it would tolerate every taint)', { ...base, tolerations: [{ operator: 'Exists' }] }, 'tolerations.0.key'],
+    ['a toleration key that is no label key', { ...base, tolerations: [{ key: 'a b' }] }, 'tolerations.0.key'],
+    ['an unknown toleration operator', { ...base, tolerations: [{ key: 'a', operator: 'In' }] }, 'tolerations.0.operator'],
+    ['an unknown taint effect', { ...base, tolerations: [{ key: 'a', effect: 'Sometimes' }] }, 'tolerations.0.effect'],
+    ['a value with operator Exists', { ...base, tolerations: [{ key: 'a', operator: 'Exists', value: 'x' }] }, 'tolerations.0.value'],
+    ['tolerationSeconds without NoExecute', { ...base, tolerations: [{ key: 'a', effect: 'NoSchedule', tolerationSeconds: 60 }] }, 'tolerations.0.tolerationSeconds'],
+    ['tolerationSeconds above a week', { ...base, tolerations: [{ key: 'a', effect: 'NoExecute', tolerationSeconds: 604_801 }] }, 'tolerations.0.tolerationSeconds'],
+    ['more than 16 tolerations', { ...base, tolerations: Array.from({ length: 17 }, (_, i) => ({ key: `k${i}` })) }, 'tolerations'],
+    ['more than 16 node selector entries', { ...base, nodeSelector: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'nodeSelector'],
   ])('refuses %s', (_n, spec, field) => {
     const r = WorkloadSpecSchema.safeParse(spec);
     expect(r.success).toBe(false);
@@ -45,6 +55,19 @@ describe('workload spec validation names the field', () => {
   it('nests the field under workload in a deploy request', () => {
     const r = WorkloadDeployRequestSchema.safeParse({ type: 'workload-deploy', vdcId: 'a', workload: { ...base, kind: 'CronJob' } });
     expect(r.error?.issues[0]?.path).toEqual(['workload', 'schedule']);
+  });
+});
+
+describe('tolerations', () => {
+  it('accepts the join taints\' tolerations and matches taints as the scheduler does', () => {
+    const spec = WorkloadSpecSchema.parse({ ...base, pool: 'edge-1', nodeSelector: { 'kubernetes.io/arch': 'arm64', 'edgeport.io/vdc': 'a' }, tolerations: [{ key: 'edgeport.io/dedicated', operator: 'Equal', value: 'a', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }] });
+    const [equal, exists] = spec.tolerations!;
+    expect(tolerates(equal!, { key: 'edgeport.io/dedicated', value: 'a', effect: 'NoSchedule' })).toBe(true);
+    expect(tolerates(equal!, { key: 'edgeport.io/dedicated', value: 'b', effect: 'NoSchedule' })).toBe(false);
+    expect(tolerates(equal!, { key: 'edgeport.io/dedicated', value: 'a', effect: 'NoExecute' })).toBe(false);
+    expect(tolerates(exists!, { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' })).toBe(true);
+    expect(tolerates({ key: 'k' }, { key: 'k', effect: 'PreferNoSchedule' })).toBe(true);
+    expect(tolerates({ key: 'k', value: 'v' }, { key: 'k', effect: 'NoSchedule' })).toBe(false);
   });
 });
 

@@ -179,6 +179,46 @@ export const WorkloadAffinitySchema = z.strictObject({
   topologyKey: z.string().min(1).max(317).regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9._-]+$/, 'must be a label key').optional(),
 });
 
+const LABEL_KEY = /^(?=([^/]{1,253}\/)?[^/]{1,63}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const labelKey = z.string().regex(LABEL_KEY, 'must be a label key ([prefix/]name)');
+const labelValue = z.string().max(63).regex(LABEL_VALUE, 'must be a label value');
+
+/** Taint effects a toleration may name (absent: every effect). */
+export const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export type TolerationEffect = (typeof TOLERATION_EFFECTS)[number];
+/** Most tolerations one workload may carry. */
+export const MAX_TOLERATIONS = 16;
+/** Longest `tolerationSeconds` (a NoExecute taint evicts the pod after it): one week. */
+export const MAX_TOLERATION_SECONDS = 604_800;
+
+/**
+ * A toleration of the pod template, as Kubernetes has it, with one restriction: a key is required (an empty
+ * key with `Exists` would tolerate every taint, the dedicated taints of other VDCs' joined nodes included).
+ * `Equal` (default) matches key and value, `Exists` the key alone; `tolerationSeconds` bounds how long a
+ * `NoExecute` taint is tolerated.
+ */
+export const TolerationSchema = z
+  .strictObject({
+    key: labelKey,
+    operator: z.enum(['Equal', 'Exists']).optional(),
+    value: labelValue.optional(),
+    effect: z.enum(TOLERATION_EFFECTS).optional(),
+    tolerationSeconds: z.number().int().min(0).max(MAX_TOLERATION_SECONDS).optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.operator === 'Exists' && t.value !== undefined && t.value !== '') ctx.addIssue({ code: 'custom', path: ['value'], message: 'operator Exists takes no value' });
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'tolerationSeconds needs effect NoExecute' });
+  });
+export type WorkloadToleration = z.infer<typeof TolerationSchema>;
+
+/** Whether a toleration tolerates a taint (the kube-scheduler's rule, `v1.Toleration.ToleratesTaint`). */
+export function tolerates(t: WorkloadToleration, taint: { key: string; value?: string | undefined; effect: string }): boolean {
+  if (t.effect !== undefined && t.effect !== taint.effect) return false;
+  if (t.key !== taint.key) return false;
+  return t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '');
+}
+
 /** Job / CronJob run settings (the pod template's restart policy and the Job controller's limits). */
 export const JobSettingsSchema = z.strictObject({
   completions: z.number().int().min(1).max(1000).optional(),
@@ -205,6 +245,11 @@ export const WorkloadSpecSchema = z
     name: dnsLabel(50),
     /** An application space of the VDC; absent = the VDC's default namespace. */
     space: dnsLabel(40).optional(),
+    /**
+     * The resource pool (one of the VDC's) the workload runs on: it goes to the VDC's namespace there
+     * (`vdc-<id>-<pool>` on a further pool). Absent = the VDC's primary pool (or the space's pool).
+     */
+    pool: dnsLabel(63).optional(),
     replicas: z.number().int().min(0).max(100).default(1),
     /** Deployment only; StatefulSets replace pods one at a time (ordered). */
     strategy: z.enum(['RollingUpdate', 'Recreate']).optional(),
@@ -217,11 +262,11 @@ export const WorkloadSpecSchema = z
     hpa: HpaSchema.optional(),
     /** Keys and values to the Kubernetes label rules (checked here, before any call to the cluster). */
     nodeSelector: z
-      .record(
-        z.string().regex(/^(?=([^/]{1,253}\/)?[^/]{1,63}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key ([prefix/]name)'),
-        z.string().max(63).regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label value'),
-      )
+      .record(labelKey, labelValue)
+      .refine((s) => Object.keys(s).length <= 16, { message: 'at most 16 node selector entries' })
       .optional(),
+    /** Taints of the target nodes the pods tolerate (e.g. the taints an edge node join applied). */
+    tolerations: z.array(TolerationSchema).max(MAX_TOLERATIONS).optional(),
     /** Needs `service` (the Ingress routes to it). */
     ingress: IngressSchema.optional(),
     affinity: z.array(WorkloadAffinitySchema).max(8).optional(),
@@ -296,6 +341,8 @@ export const WorkloadRollbackRequestSchema = z.strictObject({
   vdcId,
   name: dnsLabel(50),
   space: dnsLabel(40).optional(),
+  /** The pool the workload runs on (absent: the VDC's primary pool), as on its deploy. */
+  pool: dnsLabel(63).optional(),
   revision: z.number().int().min(1).optional(),
   reason: z.string().max(2000).optional(),
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WorkloadSpecSchema, type WorkloadSpec } from '../common/workload.ts';
-import { decideWorkloadDeploy, decideWorkloadRollback, storageViolations, volumeChangeProblems, volumeCreateViolations, type ExistingWorkload } from './workload.ts';
+import { decideWorkloadDeploy, decideWorkloadRollback, storageViolations, workloadPoolProblem, volumeChangeProblems, volumeCreateViolations, type ExistingWorkload } from './workload.ts';
 
 const ns = 'vdc-a';
 const spec = (over: Record<string, unknown> = {}): WorkloadSpec =>
@@ -109,5 +109,24 @@ describe('decideWorkloadRollback', () => {
     [{ name: 'web', revision: 2 }, 'revision'],
   ] as const)('denies %o', (req, field) => {
     expect(decideWorkloadRollback({ namespace: ns, workloads: [rec], ...req })).toMatchObject({ outcome: 'deny', field });
+  });
+});
+
+describe('the pool a workload goes to', () => {
+  const vdc = { pools: ['local', 'edge-1'], spacePools: {} };
+  it.each([
+    ['no pool named', undefined, undefined, undefined],
+    ['the primary pool', 'local', undefined, undefined],
+    ['a further pool of the VDC', 'edge-1', undefined, undefined],
+    ['a pool the VDC is not on', 'elsewhere', undefined, "pool elsewhere is not one of this VDC's resource pools (local, edge-1)"],
+    ['a space on the primary pool with its pool', 'local', 'web', undefined],
+    ['a space on the primary pool with another pool', 'edge-1', 'web', 'application space web lives on pool local, not edge-1'],
+  ] as const)('%s', (_n, pool, space, problem) => {
+    expect(workloadPoolProblem(pool, space, vdc)).toBe(problem);
+  });
+
+  it('a deploy to a pool outside the VDC is denied naming workload.pool', () => {
+    expect(decideWorkloadDeploy({ spec: spec({ pool: 'elsewhere' }), namespace: ns, spaces: [], workloads: [], requesterRoles: [], pools: ['local'] })).toMatchObject({ outcome: 'deny', field: 'workload.pool' });
+    expect(decideWorkloadDeploy({ spec: spec({ pool: 'local' }), namespace: ns, spaces: [], workloads: [], requesterRoles: [], pools: ['local'] })).toMatchObject({ outcome: 'approval' });
   });
 });

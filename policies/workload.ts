@@ -4,7 +4,7 @@ import { isOwnedVolume, ownedVolumeNames, podCount, PRIVILEGED_RULE, STORAGE_RUL
 import type { TicketDecision } from './types.ts';
 
 /** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
-export const WORKLOAD_POLICY_VERSION = 'workload/2026-12-04.1';
+export const WORKLOAD_POLICY_VERSION = 'workload/2026-12-07.1';
 
 /** A workload of the VDC as the storage rules see it: where it is and its current spec. */
 export interface ExistingWorkload {
@@ -177,6 +177,22 @@ export interface WorkloadDeployPolicyInput {
   /** The VDC's standalone volumes (volume API), mountable with `existing: true`. */
   volumes?: readonly StandaloneVolume[];
   requesterRoles: readonly Role[];
+  /** The VDC's pools, primary first (when known): `spec.pool` must be one of them. */
+  pools?: readonly string[];
+  /** The pool each space lives on (absent: the primary pool). */
+  spacePools?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Where a workload may go: `pool` must be one of the VDC's pools, and with a space the space's pool (spaces
+ * live on the pool they were made on, the primary one unless recorded otherwise). Pure.
+ */
+export function workloadPoolProblem(pool: string | undefined, space: string | undefined, vdc: { pools?: readonly string[]; spacePools?: Readonly<Record<string, string>> }): string | undefined {
+  if (pool === undefined || !vdc.pools?.length) return undefined;
+  if (!vdc.pools.includes(pool)) return `pool ${pool} is not one of this VDC's resource pools (${vdc.pools.join(', ')})`;
+  const spacePool = space === undefined ? undefined : (vdc.spacePools?.[space] ?? vdc.pools[0]);
+  if (spacePool !== undefined && spacePool !== pool) return `application space ${space} lives on pool ${spacePool}, not ${pool}`;
+  return undefined;
 }
 
 const vdcAdminStep = { step: 0, role: ROLES.vdcAdmin, label: 'VDC admin' };
@@ -189,10 +205,12 @@ const opsAdminStep = { step: 1, role: ROLES.opsAdmin, label: `Operations admin (
  * - an upgrade changes the kind, shrinks a volume or changes its access mode / storage class → deny naming the field;
  * - otherwise a VDC admin approves; a privileged container adds an operations admin step after it.
  */
-export function decideWorkloadDeploy({ spec, namespace, spaces, workloads, volumes = [] }: WorkloadDeployPolicyInput): TicketDecision {
+export function decideWorkloadDeploy({ spec, namespace, spaces, workloads, volumes = [], pools, spacePools }: WorkloadDeployPolicyInput): TicketDecision {
   if (spec.space !== undefined && !spaces.some((s) => s.name === spec.space && s.status === 'active')) {
     return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `no active application space ${spec.space} in this VDC`, field: 'workload.space' };
   }
+  const poolProblem = workloadPoolProblem(spec.pool, spec.space, { ...(pools ? { pools } : {}), ...(spacePools ? { spacePools } : {}) });
+  if (poolProblem) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: poolProblem, field: 'workload.pool' };
   const [first] = storageViolations(spec, namespace, workloads, volumes);
   if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: first.field };
   const current = workloads.find((w) => w.namespace === namespace && w.name === spec.name);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ApiException, PatchStrategy, type KubernetesObject, type V1Container, type V1EnvVar, type V1Probe } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, type KubernetesObject, type V1Container, type V1EnvVar, type V1Probe, type V1Toleration } from '@kubernetes/client-node';
 import { isOwnedVolume, KIND_API_VERSION, REVISION_ANNOTATION, WORKLOAD_LABELS, type OwnedVolume, type WorkloadContainer, type WorkloadSpec } from '../../common/workload.ts';
-import type { ConfigMount } from '../../common/workload.ts';
+import type { ConfigMount, WorkloadToleration } from '../../common/workload.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './client.ts';
 import { PULL_SECRET_NAME } from '../../common/pull-credentials.ts';
 
@@ -102,6 +102,15 @@ function affinity(spec: WorkloadSpec): Record<string, unknown> | undefined {
   return out;
 }
 
+/** A pod toleration (Kubernetes defaults the operator to Equal; written out so the applied object says it). */
+const toleration = (t: WorkloadToleration): V1Toleration => ({
+  key: t.key,
+  operator: t.operator ?? 'Equal',
+  ...(t.value !== undefined && t.operator !== 'Exists' ? { value: t.value } : {}),
+  ...(t.effect ? { effect: t.effect } : {}),
+  ...(t.tolerationSeconds !== undefined ? { tolerationSeconds: t.tolerationSeconds } : {}),
+});
+
 /** Labels on every object of the workload; the selector uses the name label only (stable across tickets). */
 export function workloadLabels(spec: WorkloadSpec, owner: WorkloadOwner): Record<string, string> {
   return { [WORKLOAD_LABELS.vdc]: owner.vdcId, [WORKLOAD_LABELS.ticket]: owner.ticketId, [WORKLOAD_LABELS.name]: spec.name, [WORKLOAD_LABELS.managedBy]: 'edgeport' };
@@ -143,6 +152,7 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
       ? { volumes: [...(spec.volumes ?? []).map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.name } })), ...configVolumes(spec)] }
       : {}),
     ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+    ...(spec.tolerations?.length ? { tolerations: spec.tolerations.map(toleration) } : {}),
     ...(spec.affinity?.length ? { affinity: affinity(spec) } : {}),
   };
   const template = { metadata: { labels: { ...selector, [WORKLOAD_LABELS.vdc]: owner.vdcId }, annotations: { [REVISION_ANNOTATION]: String(owner.revision) } }, spec: podSpec };

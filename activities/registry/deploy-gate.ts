@@ -1,5 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { repositoryOwner } from '../../common/images.ts';
+import { NODE_JOIN_LABELS } from '../../common/node-join-workflow.ts';
+import { tolerates, type WorkloadToleration } from '../../common/workload.ts';
 import type { ImageScanStore } from '../../store/image-scans.ts';
 import { RegistryNotFound, type RegistryDriver } from './driver.ts';
 import { checkImageScan, parseImageRef } from './image-checks.ts';
@@ -35,6 +37,10 @@ export interface DeployGateDeps {
   policy: ImageDeployPolicy;
 }
 
+const NODE_POOL_LABEL = NODE_JOIN_LABELS.pool;
+const NODE_VDC_LABEL = NODE_JOIN_LABELS.vdc;
+const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
+
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 function sameHost(a: string, b: string): boolean {
@@ -59,20 +65,81 @@ export const isEdgeportImage = (ref: string, registryHost: string): boolean => {
   return host !== null && sameHost(host, registryHost);
 };
 
+/** What a workload's placement is judged by: its node selector and its tolerations. */
+export interface NodePlacement {
+  nodeSelector?: Readonly<Record<string, string>> | undefined;
+  tolerations?: readonly WorkloadToleration[] | undefined;
+}
+
+/** A node a workload's pods may be scheduled on. */
+export interface TargetNode {
+  name: string;
+  arch?: string;
+  /** The VDC the node was joined for (`edgeport.io/vdc`), when it was joined through Edgeport. */
+  vdc?: string;
+  /** The node's NoSchedule / NoExecute taints, all tolerated by the workload (else it would not be a target). */
+  tolerated: { key: string; value?: string; effect: string }[];
+}
+
 /**
- * The architectures of the nodes a workload may be scheduled on: the nodes of the VDC's resource pool
- * (`edgeport.io/pool=<pool>`; every node when none carries the label) that match its `nodeSelector`.
+ * Tolerations every pod gets from the DefaultTolerationSeconds admission plugin: a node that just went
+ * not-ready or unreachable keeps its pods for 300 s, so those NoExecute taints do not take a node out.
  */
-export async function workloadArchitectures(core: Pick<CoreV1Api, 'listNode'>, pool: string | undefined, nodeSelector: Record<string, string> | undefined): Promise<string[]> {
+const DEFAULT_TOLERATIONS: readonly WorkloadToleration[] = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+];
+
+/**
+ * The nodes a workload's pods may be scheduled on, as the kube-scheduler's node filters see them: the nodes
+ * of the pool's cluster (less those labelled for another pool registered on the same cluster,
+ * `edgeport.io/pool`) whose labels match the `nodeSelector` and whose NoSchedule / NoExecute taints the
+ * workload tolerates (a cordoned node counts as tainted `node.kubernetes.io/unschedulable:NoSchedule`).
+ * PreferNoSchedule taints only lower a node's score, so they do not take it out.
+ */
+export async function workloadTargetNodes(core: Pick<CoreV1Api, 'listNode'>, pool: string | undefined, placement: NodePlacement): Promise<TargetNode[]> {
   const nodes = (await core.listNode({})).items;
-  const inPool = pool ? nodes.filter((n) => n.metadata?.labels?.['edgeport.io/pool'] === pool) : [];
-  const candidates = (inPool.length > 0 ? inPool : nodes).filter((n) => Object.entries(nodeSelector ?? {}).every(([k, v]) => n.metadata?.labels?.[k] === v));
-  const arches = new Set<string>();
-  for (const n of candidates) {
-    const a = n.metadata?.labels?.['kubernetes.io/arch'] || n.status?.nodeInfo?.architecture;
-    if (a) arches.add(a);
+  const tolerations = [...(placement.tolerations ?? []), ...DEFAULT_TOLERATIONS];
+  const out: TargetNode[] = [];
+  for (const n of nodes) {
+    const labels = n.metadata?.labels ?? {};
+    const nodePool = labels[NODE_POOL_LABEL];
+    if (pool && nodePool && nodePool !== pool) continue;
+    if (!Object.entries(placement.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)) continue;
+    const taints = (n.spec?.taints ?? []).map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect }));
+    if (n.spec?.unschedulable && !taints.some((t) => t.key === UNSCHEDULABLE_TAINT && t.effect === 'NoSchedule')) taints.push({ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' });
+    const hard = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    if (!hard.every((t) => tolerations.some((tol) => tolerates(tol, t)))) continue;
+    const arch = labels['kubernetes.io/arch'] || n.status?.nodeInfo?.architecture;
+    const vdc = labels[NODE_VDC_LABEL];
+    out.push({ name: n.metadata?.name ?? '', ...(arch ? { arch } : {}), ...(vdc ? { vdc } : {}), tolerated: hard.filter((t) => !DEFAULT_TOLERATIONS.some((d) => tolerates(d, t))) });
   }
-  return [...arches].sort();
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The architectures of the nodes a workload may be scheduled on (see {@link workloadTargetNodes}). */
+export async function workloadArchitectures(core: Pick<CoreV1Api, 'listNode'>, pool: string | undefined, nodeSelector: Record<string, string> | undefined, tolerations?: readonly WorkloadToleration[]): Promise<string[]> {
+  return archesOf(await workloadTargetNodes(core, pool, { nodeSelector, tolerations }));
+}
+
+/** The distinct architectures of some nodes, sorted. */
+export const archesOf = (nodes: readonly TargetNode[]): string[] => [...new Set(nodes.flatMap((n) => (n.arch ? [n.arch] : [])))].sort();
+
+/**
+ * The placement problems of a workload on a pool's nodes: no node it may run on (its pods would stay
+ * Pending), or a tolerated taint of a node joined for another VDC (its dedicated node). Messages name the
+ * field; empty when fine.
+ */
+export function placementProblems(vdcId: string, pool: string, placement: NodePlacement, targets: readonly TargetNode[]): string[] {
+  const out: string[] = [];
+  if (targets.length === 0) {
+    const selector = Object.entries(placement.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    out.push(`workload.nodeSelector: scheduling: no node of pool ${pool} ${selector ? `matches ${selector} and ` : ''}has only taints the workload tolerates (workload.tolerations); its pods would never be scheduled`);
+  }
+  for (const n of targets) {
+    if (n.vdc && n.vdc !== vdcId && n.tolerated.length > 0) out.push(`workload.tolerations: scheduling: the workload tolerates ${n.tolerated.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')} of node ${n.name}, an edge node joined for another VDC`);
+  }
+  return out;
 }
 
 /**
@@ -112,7 +179,7 @@ export async function imageDeployProblems(deps: DeployGateDeps, vdcId: string, c
         have = [];
       }
       const missing = opts.arches.filter((a) => !have.includes(a));
-      if (missing.length > 0) add(IMAGE_RULES.arch, `${repository}:${reference} has no ${missing.join(', ')} image (it has ${have.join(', ') || 'none'}) but the workload may run on ${opts.arches.join(', ')} nodes of the resource pool; push a multi-arch image or set nodeSelector kubernetes.io/arch`);
+      if (missing.length > 0) add(IMAGE_RULES.arch, `${repository}:${reference} has no ${missing.join(', ')} image (it has ${have.join(', ') || 'none'}) but the workload may run on ${opts.arches.join(', ')} nodes of the resource pool; push a multi-arch image or select nodes of its architecture (nodeSelector kubernetes.io/arch)`);
     }
     if (deps.policy.requireSignature) {
       const sig = deps.driver.signature ? await deps.driver.signature(repository, gate.digest) : { signed: false };

@@ -41,6 +41,14 @@ export function workloadRoutes(workloads: WorkloadService): RouteDef[] {
     },
     {
       method: 'get',
+      path: '/vdcs/:id/edge-nodes',
+      input: { params: VdcParams, summary: "The VDC's pools with the edge nodes joined for it (architecture, labels, taints): node selection and tolerations of a deploy" },
+      permission: 'workload:read',
+      target: ofVdc,
+      handler: async (req, res) => void res.json({ items: await workloads.edgeNodes(vdcId(req)) }),
+    },
+    {
+      method: 'get',
       path: '/vdcs/:id/workloads/:namespace/:name',
       input: { params: WorkloadParams, query: DetailQuery, summary: 'One workload: pods, events, revisions with their changes, env, access, scheduling and security' },
       permission: 'workload:read',

@@ -23,8 +23,9 @@ export function apiRegistryDriver(config: RegistryConfig) {
 
 /**
  * The submit-time image check of workload deploys: scan, signature and external-image rules over the
- * registry as it is now (the architecture rule needs the cluster's nodes and is checked at preflight, where
- * every rule is checked again). A registry the API cannot reach refuses nothing here: the preflight decides.
+ * registry as it is now, and the architecture rule when the workload pins its nodes' architecture
+ * (`nodeSelector kubernetes.io/arch`); otherwise the architecture rule needs the pool's nodes and is checked
+ * at preflight, where every rule is checked again. A registry the API cannot reach refuses nothing here: the preflight decides.
  */
 export function imageGate(deps: { config: RegistryConfig; scans: Pick<ImageScanStore, 'latest'>; policy: ImageDeployPolicy; log?: (msg: string, err: unknown) => void }) {
   const driver = apiRegistryDriver(deps.config);
@@ -32,7 +33,9 @@ export function imageGate(deps: { config: RegistryConfig; scans: Pick<ImageScanS
   return async (vdcId: string, body: SubmitTicket): Promise<{ field: string; message: string }[]> => {
     if (body.type !== 'workload-deploy') return [];
     try {
-      return (await imageDeployProblems({ driver, scans: deps.scans, registryHost, policy: deps.policy }, vdcId, body.workload.containers)).map((p) => ({ field: p.field, message: p.message }));
+      // The nodes are the worker's to read; but a workload pinned to one architecture tells it here already.
+      const pinned = body.workload.nodeSelector?.['kubernetes.io/arch'];
+      return (await imageDeployProblems({ driver, scans: deps.scans, registryHost, policy: deps.policy }, vdcId, body.workload.containers, pinned ? { arches: [pinned] } : {})).map((p) => ({ field: p.field, message: p.message }));
     } catch (err) {
       deps.log?.('image check at submit skipped: registry unreachable', err);
       return [];

@@ -24,7 +24,8 @@ import { decideQuotaLease } from '../../policies/quota-lease.ts';
 import { QUOTA_LEASE_WORKFLOW, type QuotaLeaseInput } from '../../common/quota-lease-workflow.ts';
 import { decideSpaceCreate, decideSpaceDelete } from '../../policies/space.ts';
 import type { TicketDecision } from '../../policies/types.ts';
-import { decideWorkloadDeploy, decideWorkloadRollback, type StandaloneVolume } from '../../policies/workload.ts';
+import { decideWorkloadDeploy, decideWorkloadRollback, WORKLOAD_POLICY_VERSION, workloadPoolProblem, type StandaloneVolume } from '../../policies/workload.ts';
+import { placementNamespace } from '../../common/tenancy.ts';
 import { WORKLOAD_WORKFLOW, type WorkloadInput } from '../../common/workload-workflow.ts';
 import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadRecord } from '../../common/workload.ts';
 import type { TicketDoc } from '../../store/models.ts';
@@ -65,8 +66,26 @@ export interface TicketPolicyContext<P> {
 /** Operations whose decision needs the live quota and day-2 state: refused as tickets submitted directly. */
 const REPLICA_OPS: ReadonlySet<string> = new Set(['scale', 'stop', 'start']);
 
-/** The namespace a workload ticket targets: its space's, or the VDC's default one. */
-const workloadNamespace = (vdc: { id: string; namespace?: string }, space: string | undefined): string => (space ? spaceNamespace(vdc.id, space) : (vdc.namespace ?? `vdc-${vdc.id}`));
+/**
+ * The namespace a workload ticket targets: its space's, the VDC's namespace on `pool` when that is a further
+ * pool (`vdc-<id>-<pool>`), or the VDC's default one. Whether `pool` is the VDC's is the policy's to decide.
+ */
+const workloadNamespace = (vdc: { id: string; namespace?: string; pool?: string }, space: string | undefined, pool?: string): string => {
+  if (space) return spaceNamespace(vdc.id, space);
+  if (pool !== undefined && vdc.pool !== undefined && pool !== vdc.pool) return placementNamespace(vdc.id, pool, false);
+  return vdc.namespace ?? `vdc-${vdc.id}`;
+};
+
+/** The pool refusal of a rollback or operation ticket naming a pool that is not the VDC's (field `pool`). */
+const poolDenial = (pool: string | undefined, space: string | undefined, vdc: TicketPolicyContext<unknown>['vdc']): TicketDecision | undefined => {
+  const problem = workloadPoolProblem(pool, space, poolsOf(vdc));
+  return problem ? { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: problem, field: 'pool' } : undefined;
+};
+
+const poolsOf = (vdc: TicketPolicyContext<unknown>['vdc']): { pools?: readonly string[]; spacePools: Record<string, string> } => ({
+  ...(vdc.pools ? { pools: vdc.pools } : {}),
+  spacePools: Object.fromEntries(vdc.spaces.filter((s) => s.pool !== undefined).map((s) => [s.name, s.pool as string])),
+});
 
 /** A stored ticket of one type (its payload narrowed to that type's body). */
 export type StoredTicket<T extends TicketType> = TicketDoc & { type: T; payload: PayloadOf<T> };
@@ -148,20 +167,29 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
     type: 'workload-deploy',
     schema: WorkloadDeployRequestSchema,
     decide: ({ payload, vdc, requesterRoles }) =>
-      decideWorkloadDeploy({ spec: payload.workload, namespace: workloadNamespace(vdc, payload.workload.space), spaces: vdc.spaces, workloads: vdc.workloads ?? [], volumes: vdc.volumes ?? [], requesterRoles }),
+      decideWorkloadDeploy({
+        spec: payload.workload,
+        namespace: workloadNamespace(vdc, payload.workload.space, payload.workload.pool),
+        spaces: vdc.spaces,
+        workloads: vdc.workloads ?? [],
+        volumes: vdc.volumes ?? [],
+        requesterRoles,
+        ...poolsOf(vdc),
+      }),
     workflowType: WORKLOAD_WORKFLOW,
-    workflowInput: (t): WorkloadInput => ({ ...baseInput(t), action: 'deploy', namespace: workloadNamespace(t.vdc, t.payload.workload.space), spec: t.payload.workload }),
+    workflowInput: (t): WorkloadInput => ({ ...baseInput(t), action: 'deploy', namespace: workloadNamespace(t.vdc, t.payload.workload.space, t.payload.workload.pool), spec: t.payload.workload }),
   },
   'workload-rollback': {
     type: 'workload-rollback',
     schema: WorkloadRollbackRequestSchema,
     decide: ({ payload, vdc }) =>
-      decideWorkloadRollback({ name: payload.name, namespace: workloadNamespace(vdc, payload.space), ...(payload.revision !== undefined ? { revision: payload.revision } : {}), workloads: vdc.workloads ?? [], volumes: vdc.volumes ?? [] }),
+      poolDenial(payload.pool, payload.space, vdc) ??
+      decideWorkloadRollback({ name: payload.name, namespace: workloadNamespace(vdc, payload.space, payload.pool), ...(payload.revision !== undefined ? { revision: payload.revision } : {}), workloads: vdc.workloads ?? [], volumes: vdc.volumes ?? [] }),
     workflowType: WORKLOAD_WORKFLOW,
     workflowInput: (t): WorkloadInput => ({
       ...baseInput(t),
       action: 'rollback',
-      namespace: workloadNamespace(t.vdc, t.payload.space),
+      namespace: workloadNamespace(t.vdc, t.payload.space, t.payload.pool),
       target: { name: t.payload.name, ...(t.payload.revision !== undefined ? { revision: t.payload.revision } : {}) },
     }),
   },
@@ -184,7 +212,9 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
     type: 'workload-operation',
     schema: WorkloadOperationRequestSchema,
     decide: ({ payload, vdc }) => {
-      const namespace = workloadNamespace(vdc, payload.space);
+      const denied = poolDenial(payload.pool, payload.space, vdc);
+      if (denied) return denied;
+      const namespace = workloadNamespace(vdc, payload.space, payload.pool);
       const workloads = vdc.workloads ?? [];
       const w = workloads.find((x) => x.namespace === namespace && x.name === payload.name);
       if (!w) return { version: WORKLOAD_OPERATION_POLICY_VERSION, outcome: 'deny', reason: `no workload ${payload.name} in ${namespace}`, field: 'name' };
@@ -196,7 +226,7 @@ export const TICKET_TYPE_DEFS: { readonly [T in TicketType]: TicketTypeDef<T> } 
       return decideWorkloadOperationTicket({ operation: payload.operation, namespace, spec: w.spec, dayTwo: {}, workloads, perReplica: { cpu: 0, memoryGi: 0 }, volumeUsers: recordedVolumeUsers(w.spec, namespace, workloads) });
     },
     workflowType: WORKLOAD_OPERATION_WORKFLOW,
-    workflowInput: (t): WorkloadOperationInput => ({ ...baseInput(t), namespace: workloadNamespace(t.vdc, t.payload.space), name: t.payload.name, operation: t.payload.operation }),
+    workflowInput: (t): WorkloadOperationInput => ({ ...baseInput(t), namespace: workloadNamespace(t.vdc, t.payload.space, t.payload.pool), name: t.payload.name, operation: t.payload.operation }),
   },
   'node-join': {
     type: 'node-join',

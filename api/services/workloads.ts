@@ -5,6 +5,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 import type { Response } from 'express';
 import { PassThrough } from 'node:stream';
 import { spaceNamespace } from '../../common/tickets.ts';
+import { poolOfNamespace, vdcPools } from '../../common/tenancy.ts';
 import {
   specDiff,
   WORKLOAD_DIRECT_OPERATION_WORKFLOW,
@@ -15,9 +16,12 @@ import {
   type WorkloadOperationOutcome,
   type WorkloadRevisionView,
   type WorkloadSummary,
+  type VdcPoolNodesView,
 } from '../../common/workload-ops.ts';
 import type { WorkloadOperation } from '../../common/workload-ops.ts';
 import type { WorkloadRecord } from '../../common/workload.ts';
+import type { NodeView } from '../../common/pools.ts';
+import { NODE_JOIN_LABELS } from '../../common/node-join-workflow.ts';
 import type { VdcDoc } from '../../store/models.ts';
 import { readQuota } from '../../activities/kube/quota.ts';
 import { eventsOf, liveAccess, liveStatus, podLog, podsOf } from '../../activities/kube/workload-ops.ts';
@@ -46,6 +50,8 @@ export interface WorkloadServiceDeps {
   taskQueue: string;
   /** How long (ms) the API waits for a direct-operation workflow before answering 504 (the workflow goes on). */
   timeoutMs?: number;
+  /** The nodes of a pool, read by the worker with the pool's credentials (the read-only identity may not list nodes). */
+  poolNodes?: (pool: string) => Promise<NodeView[]>;
 }
 
 /** The innermost message of a failed workflow (the activity's own refusal), for the audit entry. */
@@ -92,12 +98,16 @@ export function workloadService(deps: WorkloadServiceDeps) {
   const spaceOf = (vdc: { _id: string; spaces?: { name: string }[] }, namespace: string): string | undefined =>
     (vdc.spaces ?? []).find((s) => spaceNamespace(vdc._id, s.name) === namespace)?.name;
 
+  /** The further pool a namespace is the VDC's placement namespace on (absent: the primary pool or a space). */
+  const placementPoolOf = (vdc: VdcDoc, namespace: string): string | undefined => vdcPools(vdc).slice(1).find((p) => p.namespace === namespace)?.pool;
+
   async function summary(vdc: VdcDoc, w: WorkloadRecord, dayTwo: WorkloadDayTwoState | undefined): Promise<WorkloadSummary> {
     const [live, access] = await readers.inNamespace(vdc, w.namespace, `read workload ${w.namespace}/${w.name}`, (kube) => Promise.all([liveStatus(kube, w.namespace, w.spec), liveAccess(kube, w.namespace, w.spec)]));
     const space = spaceOf(vdc, w.namespace);
     return {
       namespace: w.namespace,
       ...(space ? { space } : {}),
+      pool: poolOfNamespace(vdc, w.namespace),
       name: w.name,
       kind: w.kind,
       status: live.status,
@@ -154,6 +164,35 @@ export function workloadService(deps: WorkloadServiceDeps) {
       return { vdcId: vdc._id, domainId: vdc.domainId };
     },
 
+    /**
+     * The VDC's pools, each with the nodes joined for the VDC there (labels, taints, architecture) and the
+     * architectures of all its nodes: what the deploy form offers as node selection and one-click
+     * tolerations. Another VDC's nodes are not listed. A pool whose nodes cannot be read says why.
+     */
+    async edgeNodes(vdcId: string): Promise<VdcPoolNodesView[]> {
+      const vdc = await vdcOf(vdcId);
+      return Promise.all(
+        vdcPools(vdc).map(async (p, i): Promise<VdcPoolNodesView> => {
+          const head = { pool: p.pool, primary: i === 0, namespace: p.namespace };
+          if (!deps.poolNodes) return { ...head, architectures: [], nodes: [], unavailable: 'node reads are not configured' };
+          let nodes: NodeView[];
+          try {
+            nodes = await deps.poolNodes(p.pool);
+          } catch (err) {
+            if (!(err instanceof HttpError)) throw err;
+            return { ...head, architectures: [], nodes: [], unavailable: err.message };
+          }
+          return {
+            ...head,
+            architectures: [...new Set(nodes.map((n) => n.architecture).filter((a) => a !== 'unknown'))].sort(),
+            nodes: nodes
+              .filter((n) => n.labels[NODE_JOIN_LABELS.vdc] === vdc._id)
+              .map((n) => ({ name: n.name, status: n.status, schedulable: n.schedulable, architecture: n.architecture, labels: n.labels, taints: n.taints })),
+          };
+        }),
+      );
+    },
+
     async list(vdcId: string, space?: string): Promise<WorkloadSummary[]> {
       const vdc = await vdcOf(vdcId);
       const records = (await store.workloads.list(vdcId)).filter((w) => space === undefined || w.namespace === spaceNamespace(vdcId, space));
@@ -189,7 +228,7 @@ export function workloadService(deps: WorkloadServiceDeps) {
           ...(s.volumes?.length ? { volumes: s.volumes } : {}),
           ...(s.volumeClaimTemplates?.length ? { volumeClaimTemplates: s.volumeClaimTemplates } : {}),
         },
-        scheduling: { nodeSelector: s.nodeSelector ?? {}, affinity: s.affinity ?? [] },
+        scheduling: { nodeSelector: s.nodeSelector ?? {}, affinity: s.affinity ?? [], tolerations: s.tolerations ?? [], pool: poolOfNamespace(vdc, namespace) },
         security: s.containers.map((c) => ({ container: c.name, settings: { ...(c.securityContext ?? {}) } })),
       };
     },
@@ -293,7 +332,8 @@ export function workloadService(deps: WorkloadServiceDeps) {
       }
       if (decision.outcome === 'approval') {
         const space = spaceOf(vdc, namespace);
-        const { ticket } = await deps.tickets.submit(caller, { type: 'workload-operation', vdcId, name, ...(space ? { space } : {}), operation: op, ...(body.reason ? { reason: body.reason } : {}) }, undefined);
+        const pool = placementPoolOf(vdc, namespace);
+        const { ticket } = await deps.tickets.submit(caller, { type: 'workload-operation', vdcId, name, ...(space ? { space } : {}), ...(pool ? { pool } : {}), operation: op, ...(body.reason ? { reason: body.reason } : {}) }, undefined);
         await audit.append({ ...base, action: `workload.${op.op}.requested`, outcome: 'success', details: { vdcId, operation: op, policy: decision.version, reason: decision.reason, ticketId: ticket.id } });
         return { mode: 'ticket', op: op.op, ticketId: ticket.id, reason: decision.reason };
       }

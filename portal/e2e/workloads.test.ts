@@ -7,7 +7,8 @@ import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../../stack/seed.ts';
 import { stackEnv, uniqueName } from '../../stack/testing/env.ts';
 import { openStore, type Store } from '../../store/index.ts';
-import { BASE, openAs, shot, SHOTS, START_MS, startE2e, WAIT, type E2e } from './support.ts';
+import { BASE, chooseVdc, openAs, shot, SHOTS, START_MS, startE2e, ticketIdOf, WAIT, type E2e } from './support.ts';
+import { KWOK_NODE_ANNOTATION } from '../../stack/servers/kube/kwok-config.ts';
 
 /**
  * The workload views in headless Chromium against the real stack: a workload deployed through the API
@@ -21,6 +22,10 @@ let store: Store;
 const vdcId = uniqueName('e2ewl');
 const namespace = namespaceOf(vdcId);
 const cookies: Record<string, string> = {};
+const kube = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
+/** An edge node joined for the VDC on `local`, tainted as its join asked (registered with admin credentials here). */
+const edgeNode = uniqueName('e2e-edge');
+const taint = { key: 'edgeport.io/dedicated', value: vdcId, effect: 'NoSchedule' } as const;
 
 async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${BASE}${path}`, {
@@ -46,7 +51,6 @@ async function ticketStatus(user: string, id: string, status: string): Promise<a
 beforeAll(async () => {
   e2e = await startE2e();
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  const kube = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
   await seedVdc(store, kube, { id: vdcId, name: 'Workloads e2e VDC', domainId: 'e2ewl-domain', quota: { cpu: 4, memoryGi: 8, pods: 10 } });
   await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
   await grant(store, demoUserByUsername('vdcadmin')!, [{ role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
@@ -77,6 +81,7 @@ beforeAll(async () => {
 }, START_MS + 240_000);
 
 afterAll(async () => {
+  await kube.core.deleteNode({ name: edgeNode }).catch(() => undefined);
   if (e2e) writeFileSync(`${SHOTS}../e2e-workloads-apps.log`, e2e.output());
   await e2e?.close();
   await store?.close();
@@ -151,6 +156,62 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
     await tab(page, 'operations');
     expect(await page.locator('[data-test="operations-table"]').innerText()).toContain('replicas: 1 → 2');
     await shot(page, 'workloads-07-after-scale');
+  });
+
+  it('deploys to the VDC’s edge node from the form: node picked, its taint tolerated in one click; the pod runs there', async () => {
+    await kube.core.createNode({
+      body: {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: edgeNode,
+          labels: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': edgeNode, type: 'kwok', 'edgeport.io/vdc': vdcId, 'edgeport.io/pool': 'local' },
+          annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
+        },
+        spec: { taints: [taint] },
+        status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, nodeInfo: { architecture: 'arm64', operatingSystem: 'linux' } as never },
+      },
+    });
+    // kwok makes it Ready; until then the node lifecycle controller's not-ready taint keeps it from being a target.
+    await expect
+      .poll(async () => {
+        const n = await kube.core.readNode({ name: edgeNode });
+        return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).every((t) => t.key === taint.key);
+      }, { timeout: WAIT.workflow })
+      .toBe(true);
+    const tenant = await e2e.newPage();
+    await openAs(tenant, 'tenant', '/tickets/new/workload-deploy');
+    await tenant.locator('[data-test="workload-form"]').waitFor();
+    await chooseVdc(tenant, vdcId);
+    await tenant.fill('[data-test="wl-name-input"]', 'depot-app');
+    await tenant.fill('[data-test="image-input"]', 'registry.invalid/depot:1');
+    await tenant.fill('[data-test="cpu-request-input"]', '100m');
+    await tenant.fill('[data-test="memory-request-input"]', '64Mi');
+    await tenant.fill('[data-test="cpu-limit-input"]', '200m');
+    await tenant.fill('[data-test="memory-limit-input"]', '128Mi');
+    await tenant.click('[data-test="node-select"]');
+    await tenant.click(`[data-test="node-option-${edgeNode}"]`);
+    const tolerate = tenant.locator(`[data-test="tolerate-${taint.key}=${taint.value}:${taint.effect}"]`);
+    await tolerate.click();
+    await expect.poll(async () => tenant.inputValue('[data-test="toleration-key-0"]'), { timeout: WAIT.ui }).toBe(taint.key);
+    expect(await tolerate.isDisabled()).toBe(true);
+    await shot(tenant, 'workloads-10-deploy-placement');
+    await tenant.click('[data-test="review-button"]');
+    await tenant.click('[data-test="confirm-submit"]');
+    await tenant.waitForURL(/\/tickets\/tkt-/, { timeout: WAIT.navigation });
+    const id = ticketIdOf(tenant);
+    const pending = await ticketStatus('vdcadmin', id, 'pending_approval');
+    expect(pending.payload.workload).toMatchObject({ nodeSelector: { 'kubernetes.io/hostname': edgeNode }, tolerations: [{ key: taint.key, operator: 'Equal', value: taint.value, effect: 'NoSchedule' }] });
+    expect((await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+    await ticketStatus('tenant', id, 'completed');
+    const pods = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=depot-app' })).items;
+    expect(pods.map((p) => p.spec?.nodeName)).toEqual([edgeNode]);
+    await tenant.goto(`/workloads/${vdcId}/${namespace}/depot-app`);
+    await tenant.locator('[data-test="pods-table"] .el-table__row').first().waitFor({ timeout: WAIT.workflow });
+    await tab(tenant, 'scheduling');
+    expect(await tenant.locator('[data-test="sched-toleration"]').innerText()).toContain(`${taint.key} Equal ${taint.value} : NoSchedule`);
+    await shot(tenant, 'workloads-11-edge-scheduling');
+    await tenant.close();
   });
 
   it('renders list and detail in Chinese', async () => {

@@ -1,4 +1,4 @@
-import type { WorkloadDetail, WorkloadOperation, WorkloadOperationOutcome, WorkloadSummary } from '@common/workload-ops';
+import type { VdcPoolNodesView, WorkloadDetail, WorkloadOperation, WorkloadOperationOutcome, WorkloadSummary } from '@common/workload-ops';
 import { http } from './http.ts';
 
 const base = (vdcId: string): string => `/api/vdcs/${encodeURIComponent(vdcId)}/workloads`;
@@ -7,6 +7,11 @@ const one = (vdcId: string, namespace: string, name: string): string => `${base(
 /** Workloads of a VDC (optionally one space) with live status. Quiet: the view shows its own error state. */
 export function listWorkloads(vdcId: string, space?: string): Promise<{ items: WorkloadSummary[] }> {
   return http.get(base(vdcId), { quiet: true, query: { space } });
+}
+
+/** The VDC's pools with its joined edge nodes (labels, taints) and each pool's architectures: the deploy form's placement choices. Quiet. */
+export function listEdgeNodes(vdcId: string): Promise<{ items: VdcPoolNodesView[] }> {
+  return http.get(`/api/vdcs/${encodeURIComponent(vdcId)}/edge-nodes`, { quiet: true });
 }
 
 export function getWorkload(vdcId: string, namespace: string, name: string): Promise<WorkloadDetail> {

@@ -33,7 +33,7 @@ export default {
     rev: { current: 'current', changes: 'Changes', initial: 'First revision', at: 'Recorded', images: 'Images' },
     env: { container: 'Container', name: 'Name', value: 'Value', configMap: 'ConfigMap {name} / {key}', secret: 'Secret {name} / {key}', none: 'No environment variables' },
     acc: { addresses: 'Addresses', none: 'No access address', service: 'Service', type: 'Type', port: 'Port', nodePort: 'Node port', lbIp: 'Load balancer IP', affinity: 'Session affinity', ingress: 'Ingress', host: 'Host', path: 'Path', tls: 'TLS secret', connect: 'Connect timeout (s)', read: 'Read timeout (s)', send: 'Send timeout (s)', body: 'Body size', noIngress: 'No ingress', addIngress: 'Ingress', none2: '—' },
-    sched: { nodeSelector: 'Node selector', affinity: 'Affinity', none: 'None', required: 'required', security: 'Security context', strategy: 'Update strategy', hpa: 'Autoscaler', volumes: 'Volumes', mounted: 'mounted, owned elsewhere', volumeTemplates: 'Volume claim templates', perReplica: 'one claim per replica' },
+    sched: { pool: 'Resource pool', tolerations: 'Tolerations', nodeSelector: 'Node selector', affinity: 'Affinity', none: 'None', required: 'required', security: 'Security context', strategy: 'Update strategy', hpa: 'Autoscaler', volumes: 'Volumes', mounted: 'mounted, owned elsewhere', volumeTemplates: 'Volume claim templates', perReplica: 'one claim per replica' },
     opsLog: { at: 'When', op: 'Operation', actor: 'By', via: 'Via', direct: 'direct', changes: 'Changes', none: 'No operations yet' },
     dialog: {
       scaleTitle: 'Scale {name}',

@@ -35,7 +35,7 @@ export default {
     rev: { current: '当前', changes: '变更', initial: '首个版本', at: '记录时间', images: '镜像' },
     env: { container: '容器', name: '名称', value: '值', configMap: '配置项 {name} / {key}', secret: '保密字典 {name} / {key}', none: '没有环境变量' },
     acc: { addresses: '访问地址', none: '没有访问地址', service: '服务', type: '类型', port: '端口', nodePort: '节点端口', lbIp: '负载均衡 IP', affinity: '会话保持', ingress: '路由（Ingress）', host: '域名', path: '路径', tls: 'TLS 保密字典', connect: '连接超时（秒）', read: '读取超时（秒）', send: '发送超时（秒）', body: '请求体大小', noIngress: '没有路由', addIngress: '路由', none2: '—' },
-    sched: { nodeSelector: '节点选择器', affinity: '亲和性', none: '无', required: '必需', security: '安全上下文', strategy: '更新策略', hpa: '自动伸缩', volumes: '存储卷', mounted: '已挂载，属于其他工作负载', volumeTemplates: '存储卷模板', perReplica: '每个副本一个存储卷声明' },
+    sched: { pool: '资源池', tolerations: '容忍', nodeSelector: '节点选择器', affinity: '亲和性', none: '无', required: '必需', security: '安全上下文', strategy: '更新策略', hpa: '自动伸缩', volumes: '存储卷', mounted: '已挂载，属于其他工作负载', volumeTemplates: '存储卷模板', perReplica: '每个副本一个存储卷声明' },
     opsLog: { at: '时间', op: '操作', actor: '操作人', via: '方式', direct: '直接执行', changes: '变更', none: '暂无操作' },
     dialog: {
       scaleTitle: '伸缩 {name}',

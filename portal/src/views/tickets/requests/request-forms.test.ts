@@ -24,6 +24,29 @@ import NewWorkloadRollback from './NewWorkloadRollback.vue';
 const VDCS = { items: [{ id: 'demo', name: 'demo', domainId: 'd1', namespace: 'vdc-demo', quota: { cpu: 4, memoryGi: 8, pods: 20 } }] };
 const VDC = { ...VDCS.items[0], namespaceStatus: 'active', pool: 'local', membersCount: 2, spaces: [{ name: 'web', namespace: 'demo-web', status: 'active', ticketId: 't', createdAt: '2026-01-01T00:00:00Z' }] };
 
+/** The demo VDC on `local` (primary) and `edge-1`, with one tainted arm64 edge node joined for it on `edge-1`. */
+const EDGE_NODES = {
+  items: [
+    { pool: 'local', primary: true, namespace: 'vdc-demo', architectures: ['amd64', 'arm64'], nodes: [] },
+    {
+      pool: 'edge-1',
+      primary: false,
+      namespace: 'vdc-demo-edge-1',
+      architectures: ['arm64'],
+      nodes: [
+        {
+          name: 'shop-12',
+          status: 'Ready',
+          schedulable: true,
+          architecture: 'arm64',
+          labels: { 'edgeport.io/vdc': 'demo', 'kubernetes.io/arch': 'arm64', site: 'depot-3' },
+          taints: [{ key: 'edgeport.io/dedicated', value: 'demo', effect: 'NoSchedule' }],
+        },
+      ],
+    },
+  ],
+};
+
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json' } });
 }
@@ -36,6 +59,7 @@ function serve(onSubmit: (body: unknown) => Response = () => json(201, { id: 'tk
     const url = String(input);
     if (url === '/api/vdcs') return json(200, VDCS);
     if (url === '/api/vdcs/demo') return json(200, VDC);
+    if (url === '/api/vdcs/demo/edge-nodes') return json(200, EDGE_NODES);
     if (url === '/api/tickets' && init.method === 'POST') return onSubmit(JSON.parse(String(init.body)));
     return json(404, { type: 'about:blank', title: 'Not Found', status: 404 });
   });
@@ -350,6 +374,78 @@ describe('request forms', { timeout: 120_000 }, () => {
       await vi.waitFor(() => expect(fieldError('image-item')).toBe('image is blocked: high-risk vulnerabilities'));
       expect(wrapper.find('[data-test="form-errors"]').text()).toContain('volume name taken');
       expect(router.currentRoute.value.name).toBe('form');
+      wrapper.unmount();
+    });
+  });
+
+  describe('workload placement', () => {
+    async function choose(wrapper: VueWrapper, select: string, option: string): Promise<void> {
+      await wrapper.find(`[data-test="${select}"] .el-select__wrapper`).trigger('click');
+      await settle();
+      const el = document.querySelector<HTMLElement>(`[data-test="${option}"]`);
+      if (!el) throw new Error(`no option ${option}`);
+      el.click();
+      await settle();
+    }
+
+    it('targets a pool, an architecture, a joined node and its labels, tolerates its taint in one click, and refuses a bad toleration beside its row', async () => {
+      serve();
+      const { wrapper } = await mountForm(NewWorkloadDeploy);
+      await chooseVdc(wrapper);
+      await type(wrapper, 'wl-name-input', 'shop');
+      await type(wrapper, 'image-input', 'nginx:1.27');
+      // Before a pool is chosen the primary pool's choices show: it has no joined nodes, so no taints to tolerate.
+      expect(wrapper.find('[data-test="join-taints"]').text()).toContain('have no taints');
+      await choose(wrapper, 'pool-select', 'pool-option-edge-1');
+      await choose(wrapper, 'arch-select', 'arch-option-arm64');
+      await choose(wrapper, 'node-select', 'node-option-shop-12');
+      await wrapper.find('[data-test="vdc-nodes"]').trigger('click');
+      await settle();
+      expect((wrapper.find('input[data-test="node-labels-key-0"]').element as HTMLInputElement).value).toBe('edgeport.io/vdc');
+
+      const oneClick = wrapper.find('[data-test="tolerate-edgeport.io/dedicated=demo:NoSchedule"]');
+      expect(oneClick.text()).toBe('Tolerate edgeport.io/dedicated=demo:NoSchedule');
+      await oneClick.trigger('click');
+      await settle();
+      expect(oneClick.attributes('disabled')).toBeDefined();
+
+      // A second toleration with a key that is not a label key: refused beside its row, nothing submitted.
+      await wrapper.find('[data-test="toleration-add"]').trigger('click');
+      await settle();
+      await type(wrapper, 'toleration-key-1', 'not a key!');
+      await review(wrapper);
+      await vi.waitFor(() => expect(fieldError('toleration-row-1')).toMatch(/label key/));
+      expect(previewOpen()).toBe(false);
+      await wrapper.find('[data-test="toleration-row-1"] button').trigger('click');
+      await settle();
+
+      await review(wrapper);
+      expect(document.querySelector('[data-test="preview-dialog"]')?.textContent).toContain('edgeport.io/dedicated=demo:NoSchedule');
+      await confirm();
+      expect(submissions()).toEqual([
+        {
+          type: 'workload-deploy',
+          vdcId: 'demo',
+          workload: {
+            kind: 'Deployment',
+            name: 'shop',
+            replicas: 1,
+            containers: [{ name: 'app', image: 'nginx:1.27' }],
+            pool: 'edge-1',
+            nodeSelector: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/hostname': 'shop-12', 'edgeport.io/vdc': 'demo' },
+            tolerations: [{ key: 'edgeport.io/dedicated', operator: 'Equal', value: 'demo', effect: 'NoSchedule' }],
+          },
+        },
+      ]);
+      wrapper.unmount();
+    });
+
+    it('shows the placement fields in Chinese', async () => {
+      i18n.global.locale.value = 'zh-CN';
+      serve();
+      const { wrapper } = await mountForm(NewWorkloadDeploy);
+      expect(wrapper.find('[data-test="pool-item"]').text()).toContain('资源池');
+      expect(wrapper.find('[data-test="tolerations-item"]').text()).toContain('添加容忍');
       wrapper.unmount();
     });
   });
