@@ -6,7 +6,7 @@ import { EDGE1_POOL, grant, seedVdc } from '../../stack/seed.ts';
 import { clusterOfKubeconfig, parseJoinCommand, runJoinCommand } from '../../stack/testing/edge-kubelet.ts';
 import { stackEnv, uniqueName } from '../../stack/testing/env.ts';
 import { openStore, type Store } from '../../store/index.ts';
-import { BASE, openAs, shot, startE2e, ticketIdOf, waitForStatus, WAIT, type E2e } from './support.ts';
+import { BASE, chooseVdc, openAs, shot, startE2e, ticketIdOf, waitForStatus, WAIT, type E2e } from './support.ts';
 
 /**
  * Edge node join from the portal, end to end on the stack's `edge-1` cluster: a VDC admin opens "Add edge
@@ -15,7 +15,9 @@ import { BASE, openAs, shot, startE2e, ticketIdOf, waitForStatus, WAIT, type E2e
  * clipboard); the test runs that command as the edge server's kubelet would (bootstrap token → CSR approved by
  * the worker → Node registered with its own certificate, kwok playing the node); the ticket page then says
  * joined (arm64) and the command was fetched once, by whom; the ops admin's pool page lists the node with its
- * architecture. Screenshots: `test-output/screenshots/join-*.png`.
+ * architecture; a tenant of the VDC deploys a workload pinned to the new node from the deploy form (its join
+ * taint tolerated in one click), the VDC admin approves, and the real scheduler puts the pod on it.
+ * Screenshots: `test-output/screenshots/join-*.png`.
  */
 
 const vdcId = uniqueName('e2ej');
@@ -26,7 +28,7 @@ let e2e: E2e;
 let store: Store;
 let ticketId = '';
 let copied = '';
-const pages: Partial<Record<'vdcadmin' | 'ops', Page>> = {};
+const pages: Partial<Record<'vdcadmin' | 'ops' | 'tenant', Page>> = {};
 const pageOf = (who: keyof typeof pages): Page => {
   const p = pages[who];
   if (!p) throw new Error(`${who} has not signed in`);
@@ -37,6 +39,7 @@ beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   await seedVdc(store, edge, { id: vdcId, name: 'Edge join VDC', domainId: 'e2e-join-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 }, pool: EDGE1_POOL });
   await grant(store, demoUserByUsername('vdcadmin')!, [{ role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
+  await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
   e2e = await startE2e();
 }, 400_000);
 
@@ -132,5 +135,41 @@ describe.sequential('edge node join from the portal', { timeout: 300_000 }, () =
     await shot(ops, 'join-05-pool-page');
     const node = await edge.core.readNode({ name: nodeName });
     expect(node.spec?.taints).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'edge.example.com/site', effect: 'NoSchedule' })]));
+  });
+
+  it('a tenant deploys a workload pinned to the joined node, tolerating its join taint; the pod runs there', async () => {
+    pages.tenant = await e2e.newPage();
+    const tenant = pageOf('tenant');
+    await openAs(tenant, 'tenant', '/tickets/new/workload-deploy');
+    await tenant.locator('[data-test="workload-form"]').waitFor();
+    await chooseVdc(tenant, vdcId);
+    await tenant.fill('[data-test="wl-name-input"]', 'gateway-agent');
+    await tenant.fill('[data-test="image-input"]', 'registry.invalid/gateway-agent:1');
+    await tenant.fill('[data-test="cpu-request-input"]', '100m');
+    await tenant.fill('[data-test="memory-request-input"]', '64Mi');
+    await tenant.fill('[data-test="cpu-limit-input"]', '200m');
+    await tenant.fill('[data-test="memory-limit-input"]', '128Mi');
+    await tenant.click('[data-test="node-select"]');
+    await tenant.click(`[data-test="node-option-${nodeName}"]`);
+    await tenant.click('[data-test="tolerate-edge.example.com/site:NoSchedule"]');
+    await expect.poll(() => tenant.inputValue('[data-test="toleration-key-0"]'), { timeout: WAIT.ui }).toBe('edge.example.com/site');
+    await shot(tenant, 'join-06-deploy-pinned');
+    await tenant.click('[data-test="review-button"]');
+    await Promise.all([tenant.waitForURL((url) => /^\/tickets\/tkt-/.test(url.pathname)), tenant.click('[data-test="confirm-submit"]')]);
+    const deployId = ticketIdOf(tenant);
+    await waitForStatus(tenant, 'pending_approval', WAIT.workflow);
+
+    const admin = pageOf('vdcadmin');
+    await admin.goto(`/tickets/${deployId}`);
+    await admin.locator('[data-test="decision-panel"]').waitFor();
+    await admin.click('[data-test="approve-button"]');
+    expect(await waitForStatus(admin, 'completed', WAIT.workflow)).toBe('completed');
+
+    const pods = (await edge.core.listNamespacedPod({ namespace: `vdc-${vdcId}`, labelSelector: 'app.kubernetes.io/name=gateway-agent' })).items;
+    expect(pods.map((p) => p.spec?.nodeName)).toEqual([nodeName]);
+    expect(pods[0]?.spec?.tolerations).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'edge.example.com/site', effect: 'NoSchedule' })]));
+    await tenant.goto(`/workloads/${vdcId}/vdc-${vdcId}/gateway-agent`);
+    await expect.poll(() => tenant.locator('[data-test="pods-table"]').innerText().catch(() => ''), { timeout: WAIT.workflow }).toContain(nodeName);
+    await shot(tenant, 'join-07-workload-on-node');
   });
 });
