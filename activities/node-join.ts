@@ -247,6 +247,7 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         nodeName,
         expiresAt: new Date(Date.now() + args.node.tokenTtlMinutes * 60_000),
         sealed: c.seal(JSON.stringify(sealedJoin), aad),
+        pendingIssue: true,
         createdAt: new Date(),
       });
       if (!rec.sealed || rec.revokedAt) throw ApplicationFailure.nonRetryable(`the join token of ticket ${args.ticketId} was already revoked`, NODE_JOIN_ERRORS.tokenMissing);
@@ -274,6 +275,8 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         // 409: a previous attempt created it (same name = same token id, which only this ticket's record holds).
         if (!(err instanceof ApiException && err.code === 409)) mapKubeError(err, `pool ${pool}: create join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
       }
+      // Only now may the requester fetch the command: before, the kube-apiserver would refuse the token.
+      await joins.markIssued(args.ticketId);
       return { tokenId: id, expiresAt: rec.expiresAt.toISOString() };
     },
 

@@ -84,7 +84,7 @@ function podRequest(pod: V1Pod, resource: string): number {
   return Math.max(running, initMax) + quantity(spec.overhead, resource);
 }
 
-async function listAllNodes(core: CoreV1Api): Promise<V1Node[]> {
+export async function listAllNodes(core: Pick<CoreV1Api, 'listNode'>): Promise<V1Node[]> {
   const items: V1Node[] = [];
   let cont: string | undefined;
   do {
@@ -108,7 +108,7 @@ async function listActivePods(core: CoreV1Api, nodeName?: string): Promise<V1Pod
   return items;
 }
 
-function nodeView(node: V1Node, pods: number): NodeView {
+export function nodeView(node: V1Node, pods: number): NodeView {
   const cap = node.status?.capacity;
   return {
     name: node.metadata?.name ?? '',

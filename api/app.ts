@@ -37,6 +37,7 @@ import { certSubjectService } from './services/cert-subjects.ts';
 import { ipFilter, ipListService } from './services/ip-lists.ts';
 import { poolService } from './services/pools.ts';
 import { registryDriverFor } from '../activities/registry/runtime.ts';
+import { listAllNodes, nodeView } from '../activities/pools.ts';
 import { registryService } from './services/registry.ts';
 import { harborRegistryRoutes } from './routes/harbor-registries.ts';
 import { harborRegistryService } from './services/harbor-registries.ts';
@@ -180,7 +181,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
   }
   // Workloads after deploy: views and logs read the workload's pool with its read-only identity; direct operations run as workflows on the worker.
-  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, poolNodes: (pool) => pools.nodes(pool) })));
+  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, poolNodes: (pool) => readers.read(pool, 'list nodes', async (r) => (await listAllNodes(r.core)).map((n) => nodeView(n, 0))) })));
   routes.push(...poolUsageRoutes(poolUsageService({ store, readers })));
   // Image pull credentials per VDC: metadata and rotation (through the VDC's lifecycle workflow).
   routes.push(...pullCredentialRoutes(pullCredentialService({ store, credentials: pullCredentials, vdcLifecycle: lifecycle, audit, driver: config.harbor ? 'harbor' : 'local' })));

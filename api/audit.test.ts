@@ -94,7 +94,8 @@ describe('audit log over HTTP', () => {
     expect(jsonl.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
     const lines = jsonl.text.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditEntry);
     expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
-    expect((await entries('audit.export', '&actorSub=u-opsadmin')).at(-1)).toMatchObject({ details: { format: 'jsonl', entries: lines.length } });
+    // The export's own audit entry is written once the transfer has ended, so it may land just after the response.
+    await expect.poll(async () => (await entries('audit.export', '&actorSub=u-opsadmin')).at(-1)?.details, { timeout: 10_000 }).toMatchObject({ format: 'jsonl', entries: lines.length });
   });
 
   it('verifies the chain', async () => {

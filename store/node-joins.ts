@@ -16,6 +16,11 @@ export interface JoinTokenDoc {
   expiresAt: Date;
   /** The sealed join command (holds the token); removed on revocation. */
   sealed?: SealedSecret;
+  /**
+   * Set while the token's bootstrap Secret is not yet created in the pool: the command is not handed out then
+   * (it would be refused by the kube-apiserver). Records written before this field existed never carry it.
+   */
+  pendingIssue?: true;
   fetchedAt?: Date;
   fetchedBy?: string;
   /** Display name of {@link fetchedBy} at the time of the fetch. */
@@ -69,6 +74,11 @@ export function nodeJoinStore(conn: Connection) {
       return tokens.findOne({ _id: ticketId });
     },
 
+    /** The token's bootstrap Secret exists in the pool: its command may be handed out from now on. Idempotent. */
+    async markIssued(ticketId: string): Promise<void> {
+      await tokens.updateOne({ _id: ticketId, pendingIssue: true }, { $unset: { pendingIssue: '' } });
+    },
+
     /** Marks the token revoked and drops its sealed copy; idempotent. */
     async revokeToken(ticketId: string): Promise<void> {
       await tokens.updateOne({ _id: ticketId, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date() }, $unset: { sealed: '' } });
@@ -81,13 +91,13 @@ export function nodeJoinStore(conn: Connection) {
     async claimFetch(ticketId: string, by: string | { sub: string; name?: string }, now = new Date()): Promise<JoinCommandFetch> {
       const who = typeof by === 'string' ? { sub: by } : by;
       const claimed = await tokens.findOneAndUpdate(
-        { _id: ticketId, fetchedAt: { $exists: false }, revokedAt: { $exists: false }, sealed: { $exists: true }, expiresAt: { $gt: now } },
+        { _id: ticketId, fetchedAt: { $exists: false }, revokedAt: { $exists: false }, sealed: { $exists: true }, pendingIssue: { $exists: false }, expiresAt: { $gt: now } },
         { $set: { fetchedAt: now, fetchedBy: who.sub, ...(who.name ? { fetchedByName: who.name } : {}) } },
         { returnDocument: 'before' },
       );
       if (claimed?.sealed) return { outcome: 'ok', record: claimed as JoinTokenDoc & { sealed: SealedSecret } };
       const doc = await tokens.findOne({ _id: ticketId });
-      if (!doc) return { outcome: 'none' };
+      if (!doc || (doc.pendingIssue && !doc.revokedAt)) return { outcome: 'none' };
       if (doc.revokedAt) return { outcome: 'revoked' };
       if (doc.fetchedAt) return { outcome: 'fetched' };
       return { outcome: 'expired' };

@@ -11,10 +11,11 @@ const READ = ['get', 'list', 'watch'];
 
 /**
  * What the API's interactive reads need, and nothing else: workload lists and status, pods and their logs,
- * events, claims, quota usage, network policies. No secrets, configmaps or nodes; no write verb.
+ * events, claims, quota usage, network policies, nodes (the deploy form's edge nodes, labels and taints).
+ * No secrets or configmaps; no write verb.
  */
 export const READER_RULES: V1PolicyRule[] = [
-  { apiGroups: [''], resources: ['pods', 'events', 'services', 'persistentvolumeclaims', 'resourcequotas', 'limitranges', 'namespaces'], verbs: READ },
+  { apiGroups: [''], resources: ['pods', 'events', 'services', 'persistentvolumeclaims', 'resourcequotas', 'limitranges', 'namespaces', 'nodes'], verbs: READ },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'replicasets'], verbs: READ },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: READ },
