@@ -42,6 +42,8 @@ const present = (v: unknown): boolean => v !== undefined && v !== null && v !== 
  * Reads `read()` until `ok` accepts the value, and returns that value. Errors thrown by `read` are not retried
  * (they end the wait), so a broken read fails at once instead of after the timeout.
  */
+export async function until<T>(read: () => Promise<T>, opts: UntilOptions<T> & { ok: (value: T) => boolean }): Promise<T>;
+export async function until<T>(read: () => Promise<T>, opts: Omit<UntilOptions<T>, 'ok'>): Promise<Exclude<T, undefined | null | false>>;
 export async function until<T>(read: () => Promise<T>, opts: UntilOptions<T>): Promise<T> {
   const { what, ok = present, timeout = 60_000, interval = 250 } = opts;
   const deadline = Date.now() + timeout;
