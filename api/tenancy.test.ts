@@ -124,7 +124,7 @@ describe('tenancy admin API over HTTP', () => {
     const vdcId = uniqueName('vdc');
     const vdc = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', pools: [{ pool: 'local', quota }] });
     expect(vdc.status).toBe(201);
-    expect(vdc.headers.get('location')).toBe(`/api/vdcs/${vdcId}`);
+    expect(vdc.location).toBe(`/api/vdcs/${vdcId}`);
     expect(vdc.body).toEqual({ id: vdcId, name: 'Lab', domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota, pools: [{ pool: 'local', namespace: `vdc-${vdcId}`, quota }], provisioning: { state: 'provisioning', at: expect.any(String) }, spaces: [], membersCount: 0, labels: {} });
     expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', pools: [{ pool: 'local', quota }] })).status).toBe(409);
     expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body).toEqual({ id: domainId, name: 'Research', vdcCount: 1, vdcs: [{ id: vdcId, name: 'Lab' }] });

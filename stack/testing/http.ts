@@ -9,13 +9,18 @@ import { stackEnv } from './env.ts';
  * they waited for and what they last saw when they give up.
  */
 
-/** A response as tests read it: the status, the JSON body (undefined when empty or not JSON), the raw text and headers. */
+/**
+ * A response as tests read it: the status, the JSON body (undefined when empty or not JSON), the raw text and headers.
+ * `text`, `headers`, `location` and `ms` are not enumerable: whole results compare and print as `{ status, body }`.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read ad-hoc fields of JSON bodies, as their copies did
 export interface HttpResult<T = any> {
   status: number;
   body: T;
   text: string;
   headers: Headers;
+  /** The `Location` header (set on 201 Created), or null. */
+  location: string | null;
   /** Round trip in milliseconds, for files that report timings (never asserted). */
   ms: number;
 }
@@ -110,7 +115,14 @@ export function testHttp(opts: TestHttpOptions = {}): TestHttp {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: parseBody(text, res.headers.get('content-type')) as T, text, headers: res.headers, ms: Math.round(performance.now() - t0) };
+    const result = { status: res.status, body: parseBody(text, res.headers.get('content-type')) as T };
+    // Only status and body are enumerable, so `expect(a).toEqual(b)` compares two answers as the copies' results did.
+    return Object.defineProperties(result, {
+      text: { value: text },
+      headers: { value: res.headers },
+      location: { value: res.headers.get('location') },
+      ms: { value: Math.round(performance.now() - t0) },
+    }) as HttpResult<T>;
   };
 
   const untilTicket = async <V>(user: string, id: string, pred: (t: V) => boolean, o: { timeout?: number; interval?: number } = {}): Promise<V> => {
