@@ -85,6 +85,11 @@ export interface TestHttp {
   ticketStatus<V extends { status: string } = TicketView>(user: string, id: string, status: string, opts?: { timeout?: number; interval?: number }): Promise<V>;
 }
 
+/** A request body sent as written (with the JSON content type), for tests of malformed JSON. */
+export class RawBody {
+  constructor(readonly text: string) {}
+}
+
 function parseBody(text: string, type: string | null): unknown {
   if (!text) return undefined;
   if (type?.includes('json')) return JSON.parse(text);
@@ -112,7 +117,7 @@ export function testHttp(opts: TestHttpOptions = {}): TestHttp {
     const res = await fetch(url, {
       method,
       headers: { cookie: cookies.get(user) ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : body instanceof RawBody ? body.text : JSON.stringify(body),
     });
     const text = await res.text();
     const result = { status: res.status, body: parseBody(text, res.headers.get('content-type')) as T };
