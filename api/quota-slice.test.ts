@@ -8,8 +8,8 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
-import { RawBody, testHttp } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { loginAs } from './auth/test-login.ts';
 
 /**
  * The walking skeleton end to end over HTTP, with the api and worker as real processes against the
@@ -26,7 +26,7 @@ let store: Store;
 let temporal: Client;
 let api: AppProcess;
 let worker: AppProcess;
-const { call, login, untilTicket } = testHttp();
+const cookies: Record<string, string> = {};
 
 const startApi = async (extra: Record<string, string> = {}): Promise<AppProcess> => {
   const p = startApp(repoDir, 'api', { ...env, EDGEPORT_RECONCILE_SECONDS: '1', ...extra });
@@ -38,6 +38,28 @@ const startWorker = async (extra: Record<string, string> = {}): Promise<AppProce
   await waitForWorker(p);
   return p;
 };
+
+async function call(user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function until(user: string, id: string, pred: (t: TicketView) => boolean, timeoutMs = 60_000): Promise<TicketView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: TicketView | undefined;
+  while (Date.now() < deadline) {
+    const r = await call(user, 'GET', `/api/tickets/${id}`);
+    last = r.body as TicketView;
+    if (r.status === 200 && pred(last)) return last;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
+}
 
 const submit = (user: string, quota: Record<string, unknown>, key?: string) =>
   call(user, 'POST', '/api/tickets', { type: 'quota-change', vdcId, quota }, key ? { 'idempotency-key': key } : {});
@@ -55,7 +77,7 @@ beforeAll(async () => {
     await grant(store, demoUserByUsername(username)!, [{ role, scope: { type: 'vdc', vdcId } }]);
   }
   [worker, api] = await Promise.all([startWorker(), startApi()]);
-  await login('tenant', 'vdcadmin', 'other', 'opsadmin');
+  for (const u of ['tenant', 'vdcadmin', 'other', 'opsadmin']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
 }, 180_000);
 
 afterAll(async () => {
@@ -69,7 +91,7 @@ describe('quota change slice over HTTP', () => {
     const sub = await submit('tenant', { cpu: 5, memoryGi: 10, pods: 25 });
     expect(sub.status).toBe(201);
     const id = sub.body.id as string;
-    const pending = await untilTicket<TicketView>('vdcadmin', id, (t) => t.status === 'pending_approval');
+    const pending = await until('vdcadmin', id, (t) => t.status === 'pending_approval');
     expect(pending.preview?.current).toMatchObject({ cpu: 4, memoryGi: 8, pods: 20 });
     expect((pending as TicketView & { canDecide: boolean }).canDecide).toBe(true);
     const inbox = await call('vdcadmin', 'GET', '/api/tickets?scope=inbox');
@@ -77,7 +99,7 @@ describe('quota change slice over HTTP', () => {
 
     const dec = await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve', comment: 'ok', previewHash: pending.preview?.hash });
     expect(dec.status).toBe(200);
-    const done = await untilTicket<TicketView>('tenant', id, (t) => t.status === 'completed');
+    const done = await until('tenant', id, (t) => t.status === 'completed');
     expect(done.approvals[0]).toMatchObject({ decision: 'approve', comment: 'ok', actor: { name: 'Victor VDC-Admin' } });
     expect((await readQuota(kube, namespace)).hard).toEqual({ cpu: 5, memoryGi: 10, pods: 25 });
     expect(await store.ledger.byWorkflow(id)).toHaveLength(1);
@@ -121,7 +143,7 @@ describe('quota change slice over HTTP', () => {
 
   it('refuses malformed JSON and a quota above the platform ceiling (422), storing nothing', async () => {
     const before = await ticketCount();
-    const bad = await call('tenant', 'POST', '/api/tickets', new RawBody('{"type": "quota-change",'));
+    const bad = await call('tenant', 'POST', '/api/tickets', '{"type": "quota-change",');
     expect(bad.status).toBe(400);
     const denied = await submit('tenant', { cpu: 100_000 });
     expect(denied.status).toBe(422);
@@ -132,7 +154,7 @@ describe('quota change slice over HTTP', () => {
   it('isolates tenants: another VDC admin gets 404, a VDC user cannot decide, nobody approves their own ticket', async () => {
     const sub = await submit('vdcadmin', { pods: 30 });
     const id = sub.body.id as string;
-    await untilTicket<TicketView>('vdcadmin', id, (t) => t.status === 'pending_approval');
+    await until('vdcadmin', id, (t) => t.status === 'pending_approval');
     expect((await call('other', 'GET', `/api/tickets/${id}`)).status).toBe(404);
     expect((await call('other', 'GET', `/api/tickets/${id}/timeline`)).status).toBe(404);
     expect((await call('other', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve' })).status).toBe(404);
@@ -145,7 +167,7 @@ describe('quota change slice over HTTP', () => {
     expect((await call('anonymous', 'GET', `/api/tickets/${id}`)).status).toBe(401);
     const cancel = await call('vdcadmin', 'POST', `/api/tickets/${id}/cancel`, { reason: 'test done' });
     expect(cancel.status).toBe(200);
-    await untilTicket<TicketView>('vdcadmin', id, (t) => t.status === 'cancelled');
+    await until('vdcadmin', id, (t) => t.status === 'cancelled');
   });
 
   it('a submit retried with the same idempotency key returns the same ticket', async () => {
@@ -167,9 +189,9 @@ describe('quota change slice over HTTP', () => {
     const first = await call('tenant', 'POST', '/api/tickets', body, { 'idempotency-key': key });
     expect(first.status).toBe(201);
     const id = first.body.id as string;
-    await untilTicket<TicketView>('tenant', id, (t) => t.status === 'pending_approval' && t.currentStep === 0);
+    await until('tenant', id, (t) => t.status === 'pending_approval' && t.currentStep === 0);
     expect((await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve' })).status).toBe(200);
-    await untilTicket<TicketView>('tenant', id, (t) => t.status === 'completed');
+    await until('tenant', id, (t) => t.status === 'completed');
     // The space exists now, so a fresh submit is refused; the replay answers with the first ticket.
     expect((await call('tenant', 'POST', '/api/tickets', body)).status).toBe(422);
     const replay = await call('tenant', 'POST', '/api/tickets', body, { 'idempotency-key': key });
@@ -192,7 +214,7 @@ describe('quota change slice over HTTP', () => {
 
     api = await startApi();
     const id = String(stored?._id);
-    await untilTicket<TicketView>('tenant', id, (t) => t.status === 'pending_approval');
+    await until('tenant', id, (t) => t.status === 'pending_approval');
     const retried = await submit('tenant', { cpu: 6 }, key);
     expect(retried).toMatchObject({ status: 200, body: { id } });
     const runs = [];
@@ -206,13 +228,13 @@ describe('quota change slice over HTTP', () => {
     worker = await startWorker({ EDGEPORT_FAILPOINTS: FAILPOINTS.workerAfterApply });
     const sub = await submit('tenant', { memoryGi: 11 });
     const id = sub.body.id as string;
-    await untilTicket<TicketView>('vdcadmin', id, (t) => t.status === 'pending_approval');
+    await until('vdcadmin', id, (t) => t.status === 'pending_approval');
     expect((await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve' })).status).toBe(200);
     await new Promise<void>((resolve) => worker.child.once('exit', () => resolve()));
     expect(crashed(worker)).toBe(true);
     expect((await readQuota(kube, namespace)).hard.memoryGi).toBe(11);
     worker = await startWorker();
-    const done = await untilTicket<TicketView>('tenant', id, (t) => t.status === 'completed', { timeout: 90_000 });
+    const done = await until('tenant', id, (t) => t.status === 'completed', 90_000);
     expect(done.status).toBe('completed');
     expect(await store.ledger.byWorkflow(id)).toHaveLength(1);
     const timeline = await call('tenant', 'GET', `/api/tickets/${id}/timeline`);
