@@ -7,9 +7,9 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { PRICEBOOK_COLLECTION, priceBookStore } from '../store/pricebook.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * The approval engine over HTTP (real api and worker processes, real stack): the VDC budget and the
@@ -28,7 +28,7 @@ const domainId = uniqueName('aed');
 const vdcId = uniqueName('ae');
 const farVdc = uniqueName('aef');
 const users = ['tenant', 'vdcadmin', 'opsadmin', 'finance'] as const;
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket } = testHttp();
 const original: Record<string, RoleBinding[]> = {};
 const now = new Date();
 const hoursThisMonth = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)) / 3_600_000;
@@ -38,27 +38,7 @@ let api: AppProcess;
 let worker: AppProcess;
 let bookVersion = 0;
 
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until(id: string, pred: (t: View) => boolean, timeoutMs = 90_000): Promise<View> {
-  const deadline = Date.now() + timeoutMs;
-  let last: View | undefined;
-  while (Date.now() < deadline) {
-    const r = await call('opsadmin', 'GET', `/api/tickets/${id}`);
-    last = r.body as View;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const until = (id: string, pred: (t: View) => boolean): Promise<View> => untilTicket('opsadmin', id, pred, { timeout: 90_000 });
 
 const submit = async (body: Record<string, unknown>, vdc = vdcId): Promise<View> => {
   const r = await call('tenant', 'POST', '/api/tickets', { vdcId: vdc, ...body });
@@ -88,7 +68,7 @@ beforeAll(async () => {
   const env = appEnvFromProcess();
   [worker, api] = [startApp(repoDir, 'worker', env), startApp(repoDir, 'api', env)];
   await Promise.all([waitForWorker(worker), waitForApi(api, base)]);
-  for (const u of users) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login(...users);
 }, 240_000);
 
 afterAll(async () => {

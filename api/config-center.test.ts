@@ -13,10 +13,10 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { CONFIG_ITEMS_COLLECTION } from '../store/config-items.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * The config center over HTTP (api and worker as real processes, real kube-apiserver, Temporal, MongoDB):
@@ -37,29 +37,9 @@ let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
 let temporal: Client;
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket } = testHttp();
 
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
-}
-
-async function until(id: string, pred: (t: View) => boolean, timeoutMs = 120_000): Promise<View> {
-  const deadline = Date.now() + timeoutMs;
-  let last: View | undefined;
-  while (Date.now() < deadline) {
-    const r = await call('tenant', 'GET', `/api/tickets/${id}`);
-    last = r.body as View;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const until = (id: string, pred: (t: View) => boolean): Promise<View> => untilTicket('tenant', id, pred, { timeout: 120_000 });
 
 const read = (kind: string, name: string, apiVersion = 'v1'): Promise<any> =>
   kube.objects.read({ apiVersion, kind, metadata: { name, namespace } }).then(
@@ -108,7 +88,7 @@ beforeAll(async () => {
   worker = startApp(repoDir, 'worker', env);
   // Generous start-up: the api and the worker (webpack bundle) start together on a shared, busy machine.
   await Promise.all([waitForWorker(worker, 240_000), waitForApi(api, base, 240_000)]);
-  for (const u of ['tenant', 'vdcadmin']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'vdcadmin');
 }, 300_000);
 
 afterAll(async () => {

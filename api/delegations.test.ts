@@ -7,9 +7,9 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Delegation routes and delegated decisions over HTTP (real api and worker processes, real stack), and
@@ -22,34 +22,14 @@ const kube = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
 const vdcId = uniqueName('dlg');
 const domainId = uniqueName('dlgd');
 const users = ['tenant', 'vdcadmin', 'other', 'opsadmin'] as const;
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket } = testHttp();
 const original: Record<string, RoleBinding[]> = {};
 
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
 
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until(id: string, pred: (t: TicketView) => boolean, timeoutMs = 60_000): Promise<TicketView> {
-  const deadline = Date.now() + timeoutMs;
-  let last: TicketView | undefined;
-  while (Date.now() < deadline) {
-    const r = await call('tenant', 'GET', `/api/tickets/${id}`);
-    last = r.body as TicketView;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const until = (id: string, pred: (t: TicketView) => boolean): Promise<TicketView> => untilTicket('tenant', id, pred);
 
 const submit = async (cpu: number): Promise<TicketView> => {
   const r = await call('tenant', 'POST', '/api/tickets', { type: 'quota-change', vdcId, quota: { cpu } });
@@ -71,7 +51,7 @@ beforeAll(async () => {
   const env = appEnvFromProcess();
   [worker, api] = [startApp(repoDir, 'worker', env), startApp(repoDir, 'api', env)];
   await Promise.all([waitForWorker(worker), waitForApi(api, base)]);
-  for (const u of users) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login(...users);
 }, 240_000);
 
 afterAll(async () => {

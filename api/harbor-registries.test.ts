@@ -1,12 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
-import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contract.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { HARBOR_REGISTRIES_COLLECTION } from '../store/harbor-registries.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Third-party Harbor registries over HTTP, with the api and worker as real processes against the stack and
@@ -24,21 +23,10 @@ let temporal: Client;
 let api: AppProcess;
 let worker: AppProcess;
 let harbor: FakeHarbor;
-const cookies: Record<string, string> = {};
+const { call, login } = testHttp();
 const created: string[] = [];
 const project = uniqueName('proj');
 const timings: Record<string, number> = {};
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string; ms: number }> {
-  const t0 = performance.now();
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, text, ms: Math.round(performance.now() - t0) };
-}
 
 const connect = (id: string, over: Record<string, unknown> = {}) => {
   created.push(id);
@@ -62,7 +50,7 @@ beforeAll(async () => {
   harbor.seedImage(`${project}/app`, 'v2', ['amd64']);
   [api, worker] = [startApp(repoDir, 'api', env), startApp(repoDir, 'worker', env)];
   await Promise.all([waitForApi(api, base, 300_000), waitForWorker(worker, 300_000)]);
-  for (const u of ['opsadmin', 'tenant']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('opsadmin', 'tenant');
 }, 360_000);
 
 afterAll(async () => {

@@ -9,8 +9,8 @@ import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { clusterOfKubeconfig, runJoinCommand, untilTokenRefused } from '../stack/testing/edge-kubelet.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Node join over HTTP with the api and worker as real processes: submit (validation and policy refusals
@@ -30,29 +30,9 @@ const nodeName = uniqueName('edge-http');
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket } = testHttp();
 
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
-}
-
-async function until(id: string, pred: (t: TicketView) => boolean, timeoutMs = 90_000): Promise<TicketView> {
-  const deadline = Date.now() + timeoutMs;
-  let last: TicketView | undefined;
-  while (Date.now() < deadline) {
-    const r = await call('vdcadmin', 'GET', `/api/tickets/${id}`);
-    last = r.body as TicketView;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const until = (id: string, pred: (t: TicketView) => boolean, timeout = 90_000): Promise<TicketView> => untilTicket('vdcadmin', id, pred, { timeout });
 
 const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 
@@ -74,7 +54,7 @@ beforeAll(async () => {
       return p;
     })(),
   ]);
-  for (const u of ['tenant', 'vdcadmin', 'other', 'opsadmin']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'vdcadmin', 'other', 'opsadmin');
 }, 180_000);
 
 afterAll(async () => {

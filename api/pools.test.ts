@@ -4,12 +4,11 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeView, PoolOverview, PoolView } from '../common/pools.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
-import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { EDGE_NODES, WORKER_USER } from '../stack/servers/kube/objects.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { POOLS_COLLECTION } from '../store/pools.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Resource pools over HTTP, with the api and worker as real processes against the real stack: the local
@@ -35,20 +34,9 @@ let temporal: Client;
 let api: AppProcess;
 let worker: AppProcess;
 let saToken: string;
-const cookies: Record<string, string> = {};
+const { call, login } = testHttp();
 const created: string[] = [];
 const timings: Record<string, number> = {};
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
-  const t0 = performance.now();
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: Math.round(performance.now() - t0) };
-}
 
 const register = async (id: string, auth: Record<string, unknown>, srv = server) => {
   created.push(id);
@@ -93,7 +81,7 @@ beforeAll(async () => {
   const p = { api: startApp(repoDir, 'api', env), worker: startApp(repoDir, 'worker', env) };
   [api, worker] = [p.api, p.worker];
   await Promise.all([waitForApi(api, base), waitForWorker(worker)]);
-  for (const u of ['opsadmin', 'tenant', 'finance']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('opsadmin', 'tenant', 'finance');
 }, 180_000);
 
 afterAll(async () => {

@@ -11,16 +11,14 @@ import type { AuditEntry } from '../common/audit.ts';
 import { ALL_PERMISSIONS } from '../common/permissions.ts';
 import { PULL_SECRET_NAME } from '../common/pull-credentials.ts';
 import type { RoleBinding } from '../common/roles.ts';
-import type { TicketView } from '../common/tickets.ts';
 import { vdcLifecycleId } from '../common/vdc-lifecycle.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
-import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp, until } from '../stack/testing/http.ts';
 import { buildImage, writeOciLayout } from '../stack/testing/oci-image.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { PULL_CREDENTIALS_COLLECTION } from '../store/pull-credentials.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Issue 17, the pull proof: against the real local stack (api and worker processes, Temporal, MongoDB, the
@@ -44,7 +42,7 @@ let worker: AppProcess;
 let temporal: Client;
 let work: string;
 let opsToken = '';
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket } = testHttp();
 const saved = new Map<string, RoleBinding[]>();
 const domainId = uniqueName('pcd');
 const vdcA = uniqueName('pca');
@@ -54,27 +52,6 @@ const repoB = `vdc-${vdcB}/secret`;
 const repoPublic = `public/${uniqueName('base')}`;
 /** Digests of A's multi-arch image as the registry holds it, per architecture. */
 const platformDigests: Record<string, string> = {};
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`${what}: timed out; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 300));
-    last = await read();
-  }
-  return last;
-}
 
 type Outcome = { ok: true; stdout: string } | { ok: false; error: string };
 async function skopeo(args: string[]): Promise<Outcome> {
@@ -126,7 +103,7 @@ async function tokenFor(l: Login, scope: string): Promise<{ status: number; acce
 }
 
 async function untilReady(vdcId: string): Promise<void> {
-  await until(`VDC ${vdcId} ready`, async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body?.provisioning?.state, (s) => s === 'ready' || s === 'failed');
+  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body?.provisioning?.state, { what: `VDC ${vdcId} ready`, ok: (s) => s === 'ready' || s === 'failed', timeout: 120_000 });
   expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body.provisioning).toMatchObject({ state: 'ready' });
 }
 
@@ -169,7 +146,7 @@ beforeAll(async () => {
       return p;
     })(),
   ]);
-  for (const u of ['opsadmin', 'tenant']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('opsadmin', 'tenant');
   const token = await call('opsadmin', 'POST', '/api/tokens', { name: uniqueName('pc'), permissions: ALL_PERMISSIONS, expiresInDays: 1 });
   expect(token.status).toBe(201);
   opsToken = token.body.token;
@@ -210,7 +187,7 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     loginA = await loginFromSecret(`vdc-${vdcA}`);
     expect(loginA).toMatchObject({ type: 'kubernetes.io/dockerconfigjson', host: registryHost, username: `vdc-${vdcA}-pull` });
     expect(loginA.password).toMatch(/^eppull_/);
-    const sa = await until('default ServiceAccount references the Secret', () => admin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}` }), (s) => (s.imagePullSecrets ?? []).some((r) => r.name === PULL_SECRET_NAME));
+    const sa = await until(() => admin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}` }), { what: 'default ServiceAccount references the Secret', ok: (s) => (s.imagePullSecrets ?? []).some((r) => r.name === PULL_SECRET_NAME), timeout: 120_000 });
     expect(sa.imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
     // A's default namespace on its second pool (the edge-1 kube-apiserver) holds the same login.
     const onEdge = await loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin);
@@ -270,7 +247,7 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
   it("a space created by A's VDC admin gets the Secret too; a rotation by the VDC admin rewrites every Secret and the old login fails", async () => {
     const ticket = await call('tenant', 'POST', '/api/tickets', { type: 'space-create', vdcId: vdcA, name: 'web' });
     expect(ticket.status, JSON.stringify(ticket.body)).toBe(201);
-    const done = await until('space ticket', async () => (await call('tenant', 'GET', `/api/tickets/${ticket.body.id}`)).body as TicketView, (t) => ['completed', 'failed', 'compensated'].includes(t.status));
+    const done = await untilTicket('tenant', ticket.body.id, (t) => ['completed', 'failed', 'compensated'].includes(t.status), { timeout: 120_000 });
     expect(done.status, JSON.stringify(done)).toBe('completed');
     const spaceNs = `${vdcA}-web`;
     const inSpace = await loginFromSecret(spaceNs);
@@ -282,11 +259,11 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const rotated = await call('tenant', 'POST', `/api/vdcs/${vdcA}/pull-credential/rotate`);
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(202);
     const rotationId = rotated.body.rotationId as string;
-    await until('rotation recorded', async () => (await call('tenant', 'GET', `/api/vdcs/${vdcA}/pull-credential`)).body.rotationId, (id) => id === rotationId);
-    const fresh = await until('default namespace Secret rewritten', () => loginFromSecret(`vdc-${vdcA}`), (l) => l.password !== loginA.password);
-    const freshSpace = await until('space Secret rewritten', () => loginFromSecret(spaceNs), (l) => l.password !== loginA.password);
+    await until(async () => (await call('tenant', 'GET', `/api/vdcs/${vdcA}/pull-credential`)).body.rotationId, { what: 'rotation recorded', ok: (id) => id === rotationId, timeout: 120_000 });
+    const fresh = await until(() => loginFromSecret(`vdc-${vdcA}`), { what: 'default namespace Secret rewritten', ok: (l) => l.password !== loginA.password, timeout: 120_000 });
+    const freshSpace = await until(() => loginFromSecret(spaceNs), { what: 'space Secret rewritten', ok: (l) => l.password !== loginA.password, timeout: 120_000 });
     expect(freshSpace.password).toBe(fresh.password);
-    expect((await until('edge-1 Secret rewritten', () => loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin), (l) => l.password !== loginA.password)).password).toBe(fresh.password);
+    expect((await until(() => loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin), { what: 'edge-1 Secret rewritten', ok: (l) => l.password !== loginA.password, timeout: 120_000 })).password).toBe(fresh.password);
 
     const old = await inspectRaw(loginA, `${repoA}:v1`);
     expect(old.ok).toBe(false);
@@ -312,7 +289,7 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const loginB = await loginFromSecret(`vdc-${vdcB}`);
     expect((await tokenFor(loginB, `repository:${repoB}:pull`)).access).toEqual([{ type: 'repository', name: repoB, actions: ['pull'] }]);
     expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcB}`)).status).toBe(202);
-    await until(`VDC ${vdcB} deleted`, async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcB}`)).status, (s) => s === 404);
+    await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcB}`)).status, { what: `VDC ${vdcB} deleted`, ok: (s) => s === 404, timeout: 120_000 });
     expect(await store.conn.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcB as never })).toBeNull();
     expect((await tokenFor(loginB, `repository:${repoB}:pull`)).status).toBe(401);
     if (record) writeFileSync(join(repoDir, 'workflows', '__fixtures__', 'vdc-lifecycle-pull-delete.json'), await historyOf(vdcB));

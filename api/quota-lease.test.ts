@@ -8,8 +8,8 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * A quota lease over HTTP with the api and worker as real processes: submit → VDC admin approves →
@@ -29,29 +29,9 @@ const baseQuota = { cpu: 4, memoryGi: 8, pods: 20 };
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket } = testHttp();
 
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until(id: string, pred: (t: LeaseView) => boolean, timeoutMs = 60_000): Promise<LeaseView> {
-  const deadline = Date.now() + timeoutMs;
-  let last: LeaseView | undefined;
-  while (Date.now() < deadline) {
-    const r = await call('tenant', 'GET', `/api/tickets/${id}`);
-    last = r.body as LeaseView;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const until = (id: string, pred: (t: LeaseView) => boolean): Promise<LeaseView> => untilTicket('tenant', id, pred);
 
 const hard = () => Promise.all(namespaces.map(async (ns) => (await readQuota(kube, ns)).hard));
 const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
@@ -68,7 +48,7 @@ beforeAll(async () => {
   worker = startApp(repoDir, 'worker', env);
   api = startApp(repoDir, 'api', env);
   await Promise.all([waitForWorker(worker), waitForApi(api, base)]);
-  for (const u of ['tenant', 'vdcadmin']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'vdcadmin');
 }, 180_000);
 
 afterAll(async () => {

@@ -7,9 +7,9 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Security groups over HTTP against the real stack (api and worker as processes, kube-apiserver): the
@@ -28,17 +28,7 @@ const spaceNs = `${vdcId}-web`;
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const { call, login } = testHttp({ prefix: '/api' });
 
 const groupsPath = `/vdcs/${vdcId}/security-groups`;
 
@@ -70,7 +60,7 @@ beforeAll(async () => {
   const w = startApp(repoDir, 'worker', env);
   await Promise.all([waitForWorker(w, 240_000), waitForApi(api, base, 240_000)]);
   worker = w;
-  for (const u of ['tenant', 'vdcadmin', 'other']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'vdcadmin', 'other');
 }, 300_000);
 
 afterAll(async () => {

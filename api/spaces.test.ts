@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { readQuota } from '../activities/kube/quota.ts';
 import { readNamespace } from '../activities/kube/space.ts';
-import type { TicketView } from '../common/tickets.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /** Application space tickets over HTTP with the api and worker as real processes against the real stack. */
 const base = stackEnv('EDGEPORT_PUBLIC_URL');
@@ -21,29 +20,7 @@ const quota = { cpu: 2, memoryGi: 4, pods: 10 };
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until(user: string, id: string, pred: (t: TicketView) => boolean, timeoutMs = 60_000): Promise<TicketView> {
-  const deadline = Date.now() + timeoutMs;
-  let last: TicketView | undefined;
-  while (Date.now() < deadline) {
-    const r = await call(user, 'GET', `/api/tickets/${id}`);
-    last = r.body as TicketView;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const { call, login, untilTicket } = testHttp();
 
 const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 const readRoleBinding = (namespace: string, name: string) =>
@@ -58,7 +35,7 @@ beforeAll(async () => {
   worker = startApp(repoDir, 'worker', env);
   api = startApp(repoDir, 'api', env);
   await Promise.all([waitForWorker(worker), waitForApi(api, base)]);
-  for (const u of ['tenant', 'vdcadmin']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'vdcadmin');
 }, 180_000);
 
 afterAll(async () => {
@@ -73,11 +50,11 @@ describe('application space tickets over HTTP', () => {
     expect(sub.status).toBe(201);
     expect(sub.body).toMatchObject({ type: 'space-create', policy: { outcome: 'approval', chain: [{ role: 'vdc-admin' }] } });
     const id = sub.body.id as string;
-    const pending = await until('vdcadmin', id, (t) => t.status === 'pending_approval');
+    const pending = await untilTicket('vdcadmin', id, (t) => t.status === 'pending_approval');
     expect(pending.preview).toMatchObject({ action: 'create', namespace, labels: { team: 'web', 'edgeport.io/space': 'shop' } });
     const dec = await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash });
     expect(dec.status).toBe(200);
-    await until('tenant', id, (t) => t.status === 'completed');
+    await untilTicket('tenant', id, (t) => t.status === 'completed');
     expect((await readNamespace(kube, namespace))?.metadata?.labels).toMatchObject({ 'edgeport.io/vdc': vdcId, team: 'web' });
     expect((await readQuota(kube, namespace)).hard).toEqual(quota);
     expect((await readRoleBinding(namespace, 'edgeport-admin')).subjects?.map((s) => s.name)).toEqual(['oidc:u-vdcadmin']);
@@ -90,10 +67,10 @@ describe('application space tickets over HTTP', () => {
 
     const del = await call('tenant', 'POST', '/api/tickets', { type: 'space-delete', vdcId, name: 'shop' });
     expect(del.status).toBe(201);
-    const delPending = await until('vdcadmin', del.body.id, (t) => t.status === 'pending_approval');
+    const delPending = await untilTicket('vdcadmin', del.body.id, (t) => t.status === 'pending_approval');
     expect(delPending.preview).toMatchObject({ action: 'delete', namespace });
     expect((await call('vdcadmin', 'POST', `/api/tickets/${del.body.id}/decisions`, { decision: 'approve' })).status).toBe(200);
-    await until('tenant', del.body.id, (t) => t.status === 'completed');
+    await untilTicket('tenant', del.body.id, (t) => t.status === 'completed');
     expect(await readNamespace(kube, namespace)).toBeUndefined();
     expect(await store.spaces.list(vdcId)).toEqual([]);
   });

@@ -4,12 +4,11 @@ import type { AuditEntry } from '../common/audit.ts';
 import type { RoleBinding } from '../common/roles.ts';
 import type { TicketView } from '../common/tickets.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
-import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp, until } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * The tenancy admin API over HTTP (domains, VDCs, members and role bindings, custom roles), with the api
@@ -25,19 +24,9 @@ const quota = { cpu: 2, memoryGi: 4, pods: 10 };
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket: ticketAs } = testHttp();
 /** Bindings of the demo users this file changes, restored afterwards (test files run one at a time). */
 const saved = new Map<string, RoleBinding[]>();
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; location: string | null }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, location: res.headers.get('location') };
-}
 
 const bindingsOf = async (sub: string): Promise<RoleBinding[]> => (await store.users.get(sub))?.bindings ?? [];
 
@@ -76,35 +65,14 @@ async function deleteVdc(vdcId: string, who = 'opsadmin'): Promise<void> {
   const r = await call(who, 'DELETE', `/api/vdcs/${vdcId}`);
   expect(r.status, JSON.stringify(r.body)).toBe(202);
   expect(r.body.provisioning.state).toBe('deleting');
-  const deadline = Date.now() + 120_000;
-  while ((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).status !== 404) {
-    if (Date.now() > deadline) throw new Error(`VDC ${vdcId} was not deleted: ${JSON.stringify((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body)}`);
-    await new Promise((res) => setTimeout(res, 300));
-  }
+  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).status, { what: `VDC ${vdcId} deleted`, ok: (s) => s === 404, timeout: 120_000, interval: 300 });
 }
 
-async function untilTicket(id: string, pred: (t: TicketView) => boolean, timeoutMs = 60_000): Promise<TicketView> {
-  const deadline = Date.now() + timeoutMs;
-  let last: TicketView | undefined;
-  while (Date.now() < deadline) {
-    const r = await call('opsadmin', 'GET', `/api/tickets/${id}`);
-    last = r.body as TicketView;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const untilTicket = (id: string, pred: (t: TicketView) => boolean): Promise<TicketView> => ticketAs('opsadmin', id, pred);
 
 /** Waits until the VDC's lifecycle workflow made it ready on its pool (a quota change is refused at preflight before). */
 async function untilReady(vdcId: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    last = (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body;
-    if ((last as { provisioning?: { state?: string } }).provisioning?.state === 'ready') return;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  throw new Error(`VDC ${vdcId} did not become ready; last: ${JSON.stringify(last)}`);
+  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body, { what: `VDC ${vdcId} ready`, ok: (v) => v?.provisioning?.state === 'ready', timeout: 90_000, interval: 300 });
 }
 
 /** Opens a quota increase ticket as the ops admin (once the VDC is ready) and waits until it awaits approval. */
@@ -135,7 +103,7 @@ beforeAll(async () => {
       return p;
     })(),
   ]);
-  for (const u of ['opsadmin', 'other', 'finance', 'tenant']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('opsadmin', 'other', 'finance', 'tenant');
 }, 180_000);
 
 afterAll(async () => {

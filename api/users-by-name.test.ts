@@ -5,10 +5,10 @@ import type { AuditEntry } from '../common/audit.ts';
 import { startApp, waitForApi, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { UserDoc } from '../store/models.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Users named by username or email, over HTTP against the real API and the local OpenID provider: the first
@@ -22,23 +22,11 @@ const run = promisify(execFile);
 
 let store: Store;
 let api: AppProcess;
-const cookies: Record<string, string> = {};
+const { call, relogin: login } = testHttp();
 /** User records of the demo users this file deletes or changes, restored afterwards. */
 const saved = new Map<string, UserDoc | null>();
 let domainId = '';
 let vdcId = '';
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-const login = async (username: string): Promise<void> => void (cookies[username] = await loginAs(base, username, demoUserByUsername(username)!.password));
 
 async function forget(username: string): Promise<void> {
   const sub = demoUserByUsername(username)!.sub;

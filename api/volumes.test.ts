@@ -12,10 +12,10 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { volumeStore } from '../store/volumes.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Standalone volumes over HTTP against the real stack: create, expand (grow only), the seed's rule that a
@@ -32,17 +32,7 @@ const ns = namespaceOf(vdcId);
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const { call, login } = testHttp({ prefix: '/api' });
 
 const path = `/vdcs/${vdcId}/volumes`;
 const pvc = (name: string): Promise<any> => kube.objects.read({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: ns } }).then((o) => o, () => undefined);
@@ -68,7 +58,7 @@ beforeAll(async () => {
   const w = startApp(repoDir, 'worker', env);
   await Promise.all([waitForWorker(w, 240_000), waitForApi(api, base, 240_000)]);
   worker = w;
-  for (const u of ['tenant', 'other']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'other');
 }, 300_000);
 
 afterAll(async () => {

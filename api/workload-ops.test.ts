@@ -7,9 +7,9 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp, until } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
-import { loginAs } from './auth/test-login.ts';
 import { verifyLedger } from './services/ledger-verify.ts';
 
 /**
@@ -30,39 +30,13 @@ let store: Store;
 let temporal: Client;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
-
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last as T;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${what}: not reached; last ${JSON.stringify(last)}`);
-}
+const { call, login, cookie, ticketStatus } = testHttp();
 
 async function ticket(user: string, id: string, status: string): Promise<TicketView & { preview?: WorkloadOperationPreview }> {
-  let last: unknown;
   try {
-    return await eventually(`ticket ${id} ${status}`, async () => {
-      const r = await call(user, 'GET', `/api/tickets/${id}`);
-      last = r.body;
-      return r.body?.status === status && r.body;
-    });
-  } catch {
-    throw new Error(`ticket ${id} did not reach ${status}: ${JSON.stringify(last)}\nworker: ${worker.output().slice(-3000)}`);
+    return await ticketStatus(user, id, status, { timeout: 90_000, interval: 300 });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nworker: ${worker.output().slice(-3000)}`);
   }
 }
 
@@ -72,10 +46,10 @@ const op = (user: string, operation: unknown) => call(user, 'POST', `${W}/operat
 const auditActions = async (): Promise<string[]> =>
   (await store.conn.collection(AUDIT_COLLECTION).find({ target: `workload:${namespace}/web` }).sort({ seq: 1 }).toArray()).map((e) => `${e.action}:${e.outcome}`);
 const ready = (n: number) =>
-  eventually(`${n} ready`, async () => {
+  until(async () => {
     const d = await deployment();
     return (d?.status?.readyReplicas ?? 0) === n && (d?.status?.replicas ?? 0) === n && d;
-  });
+  }, { what: `${n} ready`, timeout: 90_000, interval: 300 });
 
 let deployTicket = '';
 let deleteTicket = '';
@@ -92,7 +66,7 @@ beforeAll(async () => {
   api = startApp(repoDir, 'api', { ...env, EDGEPORT_RECONCILE_SECONDS: '1' });
   worker = startApp(repoDir, 'worker', env);
   await Promise.all([waitForWorker(worker, 300_000), waitForApi(api, base, 300_000)]);
-  for (const u of ['tenant', 'vdcadmin', 'other']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'vdcadmin', 'other');
 
   const sub = await call('tenant', 'POST', '/api/tickets', {
     type: 'workload-deploy',
@@ -129,21 +103,21 @@ afterAll(async () => {
 
 describe('workloads after deploy over HTTP', () => {
   it('lists the VDC workload with live status, replicas, image, revision, access address and the deploy ticket', async () => {
-    const item = await eventually<WorkloadSummary>('available', async () => {
+    const item = await until<WorkloadSummary | false | undefined>(async () => {
       const r = await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads`);
       expect(r.status).toBe(200);
       return (r.body.items as WorkloadSummary[]).find((w) => w.name === 'web' && w.status === 'available');
-    });
+    }, { what: 'available', timeout: 90_000, interval: 300 });
     expect(item).toMatchObject({ namespace, kind: 'Deployment', replicas: { ready: 1, desired: 1 }, images: ['registry.invalid/web:1'], revision: 1, ticketId: deployTicket });
     expect(item.access).toEqual([{ kind: 'ClusterIP', address: expect.stringMatching(/^[0-9.]+:80$/) }]);
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads?space=nosuch`)).body.items).toEqual([]);
   });
 
   it('shows pods, events, revisions, env (references as references), scheduling and security', async () => {
-    const d = await eventually<WorkloadDetail>('events', async () => {
+    const d = await until<WorkloadDetail | false | undefined>(async () => {
       const r = await call('tenant', 'GET', W);
       return r.status === 200 && r.body.events.length > 0 && r.body.pods.length === 1 && r.body;
-    });
+    }, { what: 'events', timeout: 90_000, interval: 300 });
     expect(d.pods[0]).toMatchObject({ phase: 'Running', restarts: 0, node: expect.stringMatching(/^edge-/), ip: expect.any(String), containers: ['app'] });
     expect(d.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['ScalingReplicaSet']));
     expect(d.revisions).toEqual([expect.objectContaining({ revision: 1, ticketId: deployTicket, current: true, changes: [] })]);
@@ -162,7 +136,7 @@ describe('workloads after deploy over HTTP', () => {
     expect((await call('tenant', 'GET', `${W}/logs?tailLines=0`)).status).toBe(400);
 
     const abort = new AbortController();
-    const res = await fetch(`${base}${W}/logs?follow=true&tailLines=5`, { headers: { cookie: cookies.tenant ?? '' }, signal: abort.signal });
+    const res = await fetch(`${base}${W}/logs?follow=true&tailLines=5`, { headers: { cookie: cookie('tenant') }, signal: abort.signal });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';
@@ -208,10 +182,10 @@ describe('workloads after deploy over HTTP', () => {
 
   it('stops to zero remembering the count, starts back to it, restarts with the rollout annotation', async () => {
     expect((await op('tenant', { op: 'stop' })).body).toMatchObject({ mode: 'direct', changes: ['replicas: 3 → 0'] });
-    await eventually('stopped', async () => {
+    await until(async () => {
       const d = await deployment();
       return d.spec.replicas === 0 && (d.status?.replicas ?? 0) === 0;
-    });
+    }, { what: 'stopped', timeout: 90_000, interval: 300 });
     const listed = (await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads`)).body.items[0] as WorkloadSummary;
     expect(listed).toMatchObject({ status: 'stopped', stoppedReplicas: 3 });
 
@@ -271,7 +245,7 @@ describe('workloads after deploy over HTTP', () => {
     await ticket('tenant', r.body.ticketId, 'completed');
     expect(await deployment()).toBeUndefined();
     expect(await service()).toBeUndefined();
-    await eventually('pods gone', async () => (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=web' })).items.length === 0);
+    await until(async () => (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=web' })).items.length === 0, { what: 'pods gone', timeout: 90_000, interval: 300 });
     expect(await store.workloads.get(namespace, 'web')).toBeNull();
     expect((await call('tenant', 'GET', W)).status).toBe(404);
     const timeline = await call('tenant', 'GET', `/api/tickets/${r.body.ticketId}/timeline`);
@@ -352,7 +326,7 @@ describe('workloads after deploy over HTTP', () => {
     const delPending = await ticket('vdcadmin', del.body.ticketId, 'pending_approval');
     expect((await call('vdcadmin', 'POST', `/api/tickets/${del.body.ticketId}/decisions`, { decision: 'approve', previewHash: delPending.preview?.hash })).status).toBe(200);
     await ticket('tenant', del.body.ticketId, 'completed');
-    await eventually('claims deleted', async () => (await kube.core.listNamespacedPersistentVolumeClaim({ namespace })).items.length === 0);
+    await until(async () => (await kube.core.listNamespacedPersistentVolumeClaim({ namespace })).items.length === 0, { what: 'claims deleted', timeout: 90_000, interval: 300 });
     const after = (await store.ledger.list([vdcId])).filter((l) => l.subject === `${namespace}/db`);
     expect(after.map((l) => l.quantities)).toEqual([{ cpu: 0.2, memoryGi: 0.125, storageGi: 2 }, { cpu: 0, memoryGi: 0, storageGi: 0 }]);
   }, 240_000);

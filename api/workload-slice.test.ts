@@ -7,8 +7,8 @@ import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/l
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { testHttp } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { loginAs } from './auth/test-login.ts';
 
 /**
  * Workload deploy end to end over HTTP: the api and worker as real processes against the real stack
@@ -26,7 +26,7 @@ type View = TicketView & { preview?: WorkloadPreview; canDecide?: boolean };
 let store: Store;
 let api: AppProcess;
 let worker: AppProcess;
-const cookies: Record<string, string> = {};
+const { call, login, untilTicket } = testHttp();
 
 const startWorker = async (extra: Record<string, string> = {}): Promise<AppProcess> => {
   const p = startApp(repoDir, 'worker', { ...env, ...extra });
@@ -34,27 +34,7 @@ const startWorker = async (extra: Record<string, string> = {}): Promise<AppProce
   return p;
 };
 
-async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: cookies[user] ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until(user: string, id: string, pred: (t: View) => boolean, timeoutMs = 90_000): Promise<View> {
-  const deadline = Date.now() + timeoutMs;
-  let last: View | undefined;
-  while (Date.now() < deadline) {
-    const r = await call(user, 'GET', `/api/tickets/${id}`);
-    last = r.body as View;
-    if (r.status === 200 && pred(last)) return last;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`ticket ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
+const until = (user: string, id: string, pred: (t: View) => boolean): Promise<View> => untilTicket(user, id, pred, { timeout: 90_000 });
 
 const deploy = (user: string, workload: Record<string, unknown>) => call(user, 'POST', '/api/tickets', { type: 'workload-deploy', vdcId, workload });
 
@@ -82,7 +62,7 @@ beforeAll(async () => {
   api = startApp(repoDir, 'api', { ...env, EDGEPORT_RECONCILE_SECONDS: '1' });
   // Generous start-up: the api and the worker (webpack bundle) start together on a shared, busy machine.
   [worker] = await Promise.all([startWorker(), waitForApi(api, base, 240_000)]);
-  for (const u of ['tenant', 'vdcadmin', 'other', 'opsadmin']) cookies[u] = await loginAs(base, u, demoUserByUsername(u)!.password);
+  await login('tenant', 'vdcadmin', 'other', 'opsadmin');
 }, 300_000);
 
 afterAll(async () => {
