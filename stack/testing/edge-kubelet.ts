@@ -4,8 +4,7 @@ import { ApiException, AuthenticationV1Api, CertificatesV1Api, CoreV1Api, KubeCo
 import { buildCsr } from '../../activities/kube/pkcs10.ts';
 import { caCertHash } from '../../activities/node-join.ts';
 import { KUBELET_CLIENT_SIGNER } from '../../common/node-join-workflow.ts';
-import { KWOK_NODE_ANNOTATION } from '../servers/kube/kwok-config.ts';
-import { KUBE_VERSIONS } from '../servers/kube/layout.ts';
+import { kwokNode } from '../servers/kube/objects.ts';
 
 /**
  * A joining edge node for tests, doing what a kubelet's TLS bootstrap does against a real kube-apiserver:
@@ -100,34 +99,9 @@ export async function requestKubeletCertificate(opts: KubeletJoinOptions): Promi
   }
 }
 
-/** The Node a kubelet registers, marked for kwok; status as a kubelet reports it on registration. */
-function kubeletNode(opts: KubeletJoinOptions): V1Node {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name: opts.nodeName,
-      labels: { ...opts.labels, 'kubernetes.io/arch': opts.arch, 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': opts.nodeName },
-      annotations: { ...(opts.kwok === false ? {} : { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value }), 'node.alpha.kubernetes.io/ttl': '0' },
-    },
-    status: {
-      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-      nodeInfo: {
-        architecture: opts.arch,
-        operatingSystem: 'linux',
-        kubeletVersion: KUBE_VERSIONS.kube,
-        osImage: 'Edgeport test edge node (kwok)',
-        bootID: '',
-        containerRuntimeVersion: '',
-        kernelVersion: '',
-        kubeProxyVersion: '',
-        machineID: '',
-        systemUUID: '',
-      },
-    },
-  };
-}
+/** The Node a kubelet registers, marked for kwok (unless `kwok: false`). */
+const kubeletNode = (opts: KubeletJoinOptions): V1Node =>
+  kwokNode({ name: opts.nodeName, arch: opts.arch, labels: opts.labels, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, osImage: 'Edgeport test edge node (kwok)', kwok: opts.kwok !== false });
 
 /**
  * The whole kubelet join: certificate through the bootstrap token, then the Node registered with that

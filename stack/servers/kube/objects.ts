@@ -110,24 +110,37 @@ function appliedObjects(l: KubeLayout): KubernetesObject[] {
   ];
 }
 
-function edgeNode(name: string, arch: string): V1Node {
+/** What a kwok-played Node is registered with; `kwok: false` leaves it for no kwok to take (a dead node). */
+export interface KwokNodeSpec {
+  name: string;
+  arch: string;
+  labels?: Record<string, string>;
+  capacity: Record<string, string>;
+  osImage: string;
+  kwok?: boolean;
+}
+
+/**
+ * A Node as a kubelet registers it, marked for kwok: status as reported on registration (kept on create only;
+ * later writes go through status, and kwok's node-initialize stage fills the rest).
+ */
+export function kwokNode(spec: KwokNodeSpec): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
-      name,
-      labels: { 'kubernetes.io/arch': arch, 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name, type: 'kwok' },
-      annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
+      name: spec.name,
+      labels: { ...spec.labels, 'kubernetes.io/arch': spec.arch, 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': spec.name },
+      annotations: { ...(spec.kwok === false ? {} : { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value }), 'node.alpha.kubernetes.io/ttl': '0' },
     },
-    // Kept on create only (later writes go through status); kwok's node-initialize stage fills the rest.
     status: {
-      capacity: { cpu: '32', memory: '128Gi', pods: '110', 'ephemeral-storage': '500Gi' },
-      allocatable: { cpu: '32', memory: '128Gi', pods: '110', 'ephemeral-storage': '500Gi' },
+      capacity: spec.capacity,
+      allocatable: spec.capacity,
       nodeInfo: {
-        architecture: arch,
+        architecture: spec.arch,
         operatingSystem: 'linux',
         kubeletVersion: KUBE_VERSIONS.kube,
-        osImage: 'Edgeport simulated edge node (kwok)',
+        osImage: spec.osImage,
         bootID: '',
         containerRuntimeVersion: '',
         kernelVersion: '',
@@ -138,6 +151,9 @@ function edgeNode(name: string, arch: string): V1Node {
     },
   };
 }
+
+const edgeNode = (name: string, arch: string): V1Node =>
+  kwokNode({ name, arch, labels: { type: 'kwok' }, capacity: { cpu: '32', memory: '128Gi', pods: '110', 'ephemeral-storage': '500Gi' }, osImage: 'Edgeport simulated edge node (kwok)' });
 
 function adminConfig(l: KubeLayout): KubeConfig {
   const kc = new KubeConfig();
