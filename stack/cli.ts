@@ -12,6 +12,7 @@ import { DEMO_USERS } from './oidc/demo-users.ts';
 import { seedDemoThroughApi, type DemoSeedSummary } from './demo.ts';
 import { seedDemo, stackPools } from './seed.ts';
 import { SERVERS } from './servers/index.ts';
+import { writeWorkflowBundle } from '../worker/bundle.ts';
 
 const USAGE = `usage: stack <command> [--profile dev|test]
   up       install what is missing and start every local server (health-checked)
@@ -124,7 +125,10 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     await up(cfg);
     await timed('seed', () => seed(cfg));
     await timed('portal build', () => buildPortal(cfg));
-    const env = appEnv(cfg);
+    // The workflows are bundled once per run; every test worker (spawned or in-process) and replay loads it.
+    const bundle = join(cfg.dataDir, 'workflow-bundle.js');
+    await timed('workflow bundle', () => writeWorkflowBundle(bundle));
+    const env = { ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle };
     const vitest = (args: string[]): Promise<number> =>
       new Promise<number>((resolve) => {
         const child = spawn(join(cfg.repoDir, 'node_modules', '.bin', 'vitest'), ['run', ...args], {

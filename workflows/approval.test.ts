@@ -17,6 +17,7 @@ import { namespaceOf, seedVdc } from '../stack/seed.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { quotaChangeWorkflow } from './quota-change.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Approval engine paths on the quota-change workflow (time-skipping server, real activities, real
@@ -55,6 +56,7 @@ beforeAll(async () => {
     taskQueue,
     connection: env.nativeConnection,
     client: env.client,
+    worker: testWorkerOptions(),
   });
   workerRun = tw.worker.run();
 });

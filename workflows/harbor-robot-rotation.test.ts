@@ -9,6 +9,7 @@ import { harborDriver } from '../activities/registry/harbor-driver.ts';
 import { startHarborRobotJobs, startHarborRobotRotation } from '../worker/harbor-robot-jobs.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { redisConnection } from '../worker/image-jobs.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Scheduled rotation of Harbor's VDC robot accounts, against the Harbor contract server (every request and
@@ -49,6 +50,7 @@ beforeAll(async () => {
     taskQueue,
     credentials: { key, previousKeys: [] },
     registry: { driver: 'harbor', url: harbor.url, username: harbor.username, password: harbor.password },
+    worker: testWorkerOptions(),
   });
   run = tw.worker.run();
 }, 300_000);

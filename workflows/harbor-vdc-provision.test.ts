@@ -14,6 +14,7 @@ import { AUDIT_COLLECTION, createAuditLog } from '../store/audit.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad, harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Harbor provisioning of a new VDC end to end: the tenancy service creates the VDC and starts
@@ -41,6 +42,7 @@ beforeAll(async () => {
     taskQueue,
     credentials: { key, previousKeys: [] },
     registry: { driver: 'harbor', url: harbor.url, username: harbor.username, password: harbor.password, robotDurationDays: 30, projectStorageGi: 20 },
+    worker: testWorkerOptions(),
   });
   run = tw.worker.run();
   await tw.store.domains.create({ _id: domainId, name: domainId });

@@ -17,6 +17,7 @@ import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { buildImage, writeOciLayout } from '../stack/testing/oci-image.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { imagePublishWorkflow } from './image-publish.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Image publish tickets against the real local registry: images pushed with Debian skopeo to a VDC's staging
@@ -74,6 +75,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     client: env.client,
     registry: registryConfig(),
+    worker: testWorkerOptions(),
   });
   rt = createRegistryRuntime(registryConfig());
   workerRun = tw.worker.run();

@@ -13,6 +13,7 @@ import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { ledgerVerificationStore } from '../store/ledger-verifications.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { startImageStorageMetering } from '../worker/image-jobs.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Image-storage metering as a workflow on the stack's real Temporal dev server, registry and MongoDB:
@@ -33,7 +34,7 @@ let taskQueue: string;
 
 beforeAll(async () => {
   taskQueue = uniqueName('image-metering');
-  tw = await createTicketWorker({ temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), temporalNamespace: 'default', mongoUrl: stackEnv('EDGEPORT_MONGO_URL'), credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] }, taskQueue, registry });
+  tw = await createTicketWorker({ temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), temporalNamespace: 'default', mongoUrl: stackEnv('EDGEPORT_MONGO_URL'), credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] }, taskQueue, registry, worker: testWorkerOptions() });
   run = tw.worker.run();
   temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
   for (const id of [a, b]) await tw.store.vdcs.upsert({ _id: id, name: id, domainId: 'img-domain', namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });

@@ -10,6 +10,7 @@ import { decideNodeJoin } from '../policies/node-join.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { nodeJoinWorkflow } from './node-join.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Node-join preflight against the real local pool (time-skipping env, real activities): a requested
@@ -36,6 +37,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     client: env.client,
     taskQueue,
+    worker: testWorkerOptions(),
   });
   run = tw.worker.run();
 });

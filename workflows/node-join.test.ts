@@ -18,6 +18,7 @@ import { credentialCipher } from '../store/credentials.ts';
 import { joinCommandAad, nodeJoinStore, type NodeJoinStore } from '../store/node-joins.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { nodeJoinWorkflow } from './node-join.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Edge node join on the real stack: the worker acts on pool `edge-1` (the stack's second control plane)
@@ -60,6 +61,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     client: env.client,
     taskQueue,
+    worker: testWorkerOptions(),
   });
   joins = nodeJoinStore(tw.store.conn);
   run = tw.worker.run();

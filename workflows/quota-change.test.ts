@@ -11,6 +11,7 @@ import { namespaceOf, seedVdc } from '../stack/seed.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { quotaChangeWorkflow } from './quota-change.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 const requester = { sub: 'u-req', name: 'Requester' };
 const admin = { sub: 'u-adm', name: 'Admin' };
@@ -36,6 +37,7 @@ beforeAll(async () => {
     taskQueue,
     connection: env.nativeConnection,
     client: env.client,
+    worker: testWorkerOptions(),
   });
   workerRun = tw.worker.run();
 });

@@ -14,8 +14,8 @@ import { namespaceOf, seedVdc } from '../stack/seed.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import type { Store } from '../store/index.ts';
 import { useTimeSkippingWorkers } from '../stack/testing/workflow-env.ts';
-import { WORKFLOWS_PATH } from '../worker/create-worker.ts';
 import { quotaChangeWorkflow } from './quota-change.ts';
+import { testReplayOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * Saga compensation of a quota change (patch `quota-compensate`) on the real kube-apiserver: the worker
@@ -77,7 +77,7 @@ describe('quota change compensation', () => {
     expect(scheduled.slice(scheduled.indexOf('applyQuota'))).toEqual(['applyQuota', 'restoreQuota', 'projectTicket']);
     expect((history.events ?? []).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch' || e.markerRecordedEventAttributes?.markerName === 'deprecated_patch')).toBe(true);
 
-    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, input.ticketId);
+    await Worker.runReplayHistory(testReplayOptions(), history, input.ticketId);
     // EDGEPORT_RECORD_FIXTURES=1 refreshes the replay fixture from this run.
     if (process.env.EDGEPORT_RECORD_FIXTURES === '1') writeFileSync(join(import.meta.dirname, '__fixtures__', 'quota-change-compensated.json'), historyToJSON(history));
   });
@@ -99,7 +99,7 @@ describe('quota change compensation', () => {
     const history = await handle.fetchHistory();
     const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
     expect(scheduled).not.toContain('applyQuota');
-    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, input.ticketId);
+    await Worker.runReplayHistory(testReplayOptions(), history, input.ticketId);
     if (process.env.EDGEPORT_RECORD_FIXTURES === '1') writeFileSync(join(import.meta.dirname, '__fixtures__', 'quota-change-preflight-refused.json'), historyToJSON(history));
   });
 });

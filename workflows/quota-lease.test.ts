@@ -16,6 +16,7 @@ import { stackEnv, testPoolClients, uniqueName } from '../stack/testing/env.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { quotaChangeWorkflow } from './quota-change.ts';
 import { quotaLeaseWorkflow } from './quota-lease.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 const requester = { sub: 'u-req', name: 'Requester' };
 const admin = { sub: 'u-adm', name: 'Admin' };
@@ -42,6 +43,7 @@ beforeAll(async () => {
     taskQueue,
     connection: env.nativeConnection,
     client: env.client,
+    worker: testWorkerOptions(),
   });
   workerRun = tw.worker.run();
 });

@@ -21,6 +21,7 @@ import { AUDIT_COLLECTION, createAuditLog } from '../store/audit.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { poolCredentialsAad } from '../store/pools.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
+import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
  * A VDC's lifecycle end to end on the stack's Temporal dev server, MongoDB and kube-apiserver, with a real ticket
@@ -97,6 +98,7 @@ beforeAll(async () => {
     taskQueue,
     credentials: { key, previousKeys: [] },
     registry: { driver: 'harbor', url: harbor.url, username: harbor.username, password: harbor.password, robotDurationDays: 30, projectStorageGi: 20 },
+    worker: testWorkerOptions(),
   });
   run = tw.worker.run();
   await tw.store.domains.create({ _id: domainId, name: domainId });

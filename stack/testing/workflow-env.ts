@@ -3,6 +3,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll } from 'vitest';
 import { createTicketWorker, WORKFLOWS_PATH, type TicketWorker } from '../../worker/create-worker.ts';
 import { stackEnv, uniqueName } from './env.ts';
+import { testWorkerOptions } from './workflow-bundle.ts';
 
 /** A running ticket worker on its own task queue in the shared time-skipping environment. */
 export interface QueueWorker {
@@ -28,8 +29,9 @@ export function useTimeSkippingWorkers<K extends string>(specs: Record<K, { queu
       server: { executable: { type: 'existing-path', path: stackEnv('EDGEPORT_TEMPORAL_TEST_SERVER') } },
     });
     const entries = Object.entries(specs) as [K, { queuePrefix: string; failpoints?: string[] }][];
-    // Bundled once for all workers of the file (webpack is the slow part of starting a worker).
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+    // The run's prebuilt bundle, else bundled once for all workers of the file (webpack is the slow part).
+    const prebuilt = testWorkerOptions().workflowBundle;
+    const workflowBundle = prebuilt ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH }));
     await Promise.all(
       entries.map(async ([key, spec]) => {
         const taskQueue = uniqueName(spec.queuePrefix);
