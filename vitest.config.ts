@@ -1,11 +1,14 @@
 import { fileURLToPath, URL } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
+import { EXCLUSIVE_TEST_FILES, NODE_TEST_GLOB } from './stack/testing/groups.ts';
 
 /**
- * One runner for the whole repo. `node` covers api, workflows, activities, policies and the stack
- * (integration tests reach the real local servers whose addresses `stack/cli.ts test` exports);
- * `portal` runs component tests in happy-dom; `e2e` drives Debian Chromium against the running stack.
+ * One runner for the whole repo. `node` and `node-exclusive` cover api, workflows, activities, policies and
+ * the stack (integration tests reach the real local servers whose addresses `stack/cli.ts test` exports):
+ * `node` files run in parallel with each other, `node-exclusive` ones one at a time (they hold the stack's
+ * API port or shared state, `stack/testing/groups.ts`); `portal` runs component tests in happy-dom; `e2e`
+ * drives Debian Chromium against the running stack.
  */
 export default defineConfig({
   test: {
@@ -13,7 +16,17 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['{common,store,api,workflows,activities,policies,worker,stack,deploy,bench}/**/*.test.ts'],
+          include: [NODE_TEST_GLOB],
+          exclude: [...EXCLUSIVE_TEST_FILES, '**/node_modules/**'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'node-exclusive',
+          include: [...EXCLUSIVE_TEST_FILES],
           fileParallelism: false,
           pool: 'forks',
           testTimeout: 60_000,

@@ -118,9 +118,35 @@ ${DEMO_USERS.map((u) => `    ${u.username.padEnd(9)} ${u.password.padEnd(20)} ${
   process.exit(1);
 }
 
+/** Runs a command in the repo; with `label`, each output line is prefixed (several streams share the terminal). */
+function runStream(cfg: StackConfig, cmd: string, args: string[], env: NodeJS.ProcessEnv, label?: string): Promise<number> {
+  const t0 = Date.now();
+  return new Promise<number>((resolve) => {
+    const child = spawn(cmd, args, { cwd: cfg.repoDir, env, stdio: label ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    if (label) {
+      for (const stream of [child.stdout, child.stderr]) {
+        let rest = '';
+        stream?.on('data', (d: Buffer) => {
+          const lines = (rest + d.toString()).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines) process.stdout.write(`[${label}] ${line}\n`);
+        });
+        stream?.on('end', () => rest && process.stdout.write(`[${label}] ${rest}\n`));
+      }
+    }
+    child.on('close', (code) => {
+      if (label) console.error(`  ${label}: exit ${code ?? 1} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
 async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
   await down(cfg).catch(() => undefined);
   rmSync(cfg.dataDir, { recursive: true, force: true, maxRetries: 5 });
+  // Extra arguments select tests (e.g. `npm test -- api/`); a full run also lints, while the stack starts.
+  const full = vitestArgs.length === 0;
+  const lint = full ? runStream(cfg, 'npm', ['run', '--silent', 'lint'], process.env, 'lint') : Promise.resolve(0);
   try {
     await up(cfg);
     await timed('seed', () => seed(cfg));
@@ -128,25 +154,24 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     // The workflows are bundled once per run; every test worker (spawned or in-process) and replay loads it.
     const bundle = join(cfg.dataDir, 'workflow-bundle.js');
     await timed('workflow bundle', () => writeWorkflowBundle(bundle));
-    const env = { ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle };
-    const vitest = (args: string[]): Promise<number> =>
-      new Promise<number>((resolve) => {
-        const child = spawn(join(cfg.repoDir, 'node_modules', '.bin', 'vitest'), ['run', ...args], {
-          cwd: cfg.repoDir,
-          env: { ...process.env, ...env },
-          stdio: 'inherit',
-        });
-        child.on('close', (code) => resolve(code ?? 1));
-      });
-    // Extra arguments select tests (e.g. `npm test -- api/`); a full run lints first.
-    if (vitestArgs.length > 0) return await vitest(vitestArgs);
-    const lint = await new Promise<number>((resolve) => spawn('npm', ['run', '--silent', 'lint'], { cwd: cfg.repoDir, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
-    if (lint !== 0) return lint;
-    // The browser tests start their own api + worker on the stack's API port, so they run after the rest.
-    const unit = await vitest(['--project', 'node', '--project', 'portal']);
-    const e2e = await vitest(['--project', 'e2e']);
-    return unit !== 0 ? unit : e2e;
+    const env = { ...process.env, ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle };
+    const vitestBin = join(cfg.repoDir, 'node_modules', '.bin', 'vitest');
+    const vitest = (args: string[], label?: string): Promise<number> => runStream(cfg, vitestBin, ['run', ...args], env, label);
+    if (!full) return await vitest(vitestArgs);
+    // Two streams side by side: the files that share the stack run in parallel (EDGEPORT_TEST_WORKERS at a
+    // time), while the files that hold the API port run one at a time, then the browser tests (which need it too).
+    const workers = process.env.EDGEPORT_TEST_WORKERS ?? '2';
+    const [shared, exclusive, lintCode] = await Promise.all([
+      vitest(['--project', 'node', '--project', 'portal', `--maxWorkers=${workers}`], 'shared'),
+      vitest(['--project', 'node-exclusive'], 'exclusive').then(async (code) => {
+        const e2e = await vitest(['--project', 'e2e'], 'e2e');
+        return code !== 0 ? code : e2e;
+      }),
+      lint,
+    ]);
+    return [lintCode, shared, exclusive].find((c) => c !== 0) ?? 0;
   } finally {
+    await lint;
     if (process.env.EDGEPORT_KEEP_STACK !== 'true') await down(cfg);
   }
 }
