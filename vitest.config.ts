@@ -18,6 +18,8 @@ export default defineConfig({
           name: 'node',
           include: [NODE_TEST_GLOB],
           exclude: [...EXCLUSIVE_TEST_FILES, '**/node_modules/**'],
+          // Each worker's files get their own API port and task queue (a test lane).
+          setupFiles: ['stack/testing/lane-setup.ts'],
           pool: 'forks',
           testTimeout: 60_000,
           hookTimeout: 120_000,

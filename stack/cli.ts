@@ -5,7 +5,7 @@ import { createKubeClients } from '../activities/kube/client.ts';
 import { openStore } from '../store/index.ts';
 import { appEnv } from './lib/app-env.ts';
 import { startApp, waitForApi, waitForWorker } from './lib/apps.ts';
-import { loadStackConfig, type Profile, type StackConfig } from './lib/config.ts';
+import { loadStackConfig, TEST_API_LANES, type Profile, type StackConfig } from './lib/config.ts';
 import { withLock } from './lib/lock.ts';
 import { logTail, procFiles, run } from './lib/proc.ts';
 import { DEMO_USERS } from './oidc/demo-users.ts';
@@ -160,9 +160,9 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     if (!full) return await vitest(vitestArgs);
     // Two streams side by side: the files that share the stack run in parallel (EDGEPORT_TEST_WORKERS at a
     // time), while the files that hold the API port run one at a time, then the browser tests (which need it too).
-    const workers = process.env.EDGEPORT_TEST_WORKERS ?? '2';
+    const workers = Math.min(Number(process.env.EDGEPORT_TEST_WORKERS ?? '2'), TEST_API_LANES);
     const [shared, exclusive, lintCode] = await Promise.all([
-      vitest(['--project', 'node', '--project', 'portal', `--maxWorkers=${workers}`], 'shared'),
+      runStream(cfg, vitestBin, ['run', '--project', 'node', '--project', 'portal', `--maxWorkers=${workers}`], { ...env, EDGEPORT_TEST_API_LANES: String(TEST_API_LANES) }, 'shared'),
       vitest(['--project', 'node-exclusive'], 'exclusive').then(async (code) => {
         const e2e = await vitest(['--project', 'e2e'], 'e2e');
         return code !== 0 ? code : e2e;

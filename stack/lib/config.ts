@@ -56,6 +56,17 @@ const OFFSETS: Omit<StackPorts, 'kube'> = {
   api: 50,
 };
 
+/**
+ * Test lanes: API ports right after the stack's (`api + 1` … `api + TEST_API_LANES`), each registered as a
+ * redirect URI at the test profile's OpenID provider, so test files running side by side can each sign in to
+ * an api of their own (`stack/testing/lane-setup.ts`).
+ */
+export const TEST_API_LANES = 4;
+
+/** The API origins of the test lanes (empty for the dev profile). */
+export const laneOrigins = (cfg: Pick<StackConfig, 'profile' | 'host' | 'ports'>): string[] =>
+  cfg.profile === 'test' ? Array.from({ length: TEST_API_LANES }, (_, i) => `http://${cfg.host}:${cfg.ports.api + i + 1}`) : [];
+
 /** Where each cluster's block of ports starts, and each component's place in its block. */
 const KUBE_OFFSETS: Record<KubeClusterName, number> = { local: 20, 'edge-1': 60 };
 const KUBE_PORT_OFFSETS: KubePorts = { etcd: 0, etcdPeer: 1, apiserver: 2, controllerManager: 3, scheduler: 4, kwok: 5 };

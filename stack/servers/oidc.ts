@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StackConfig } from '../lib/config.ts';
+import { laneOrigins, type StackConfig } from '../lib/config.ts';
 import { processServer } from '../lib/process-server.ts';
 
 const CLIENT_ID = 'edgeport-portal';
@@ -64,8 +64,9 @@ export const oidc = processServer({
         EDGEPORT_OIDC_PORT: String(cfg.ports.oidc),
         EDGEPORT_OIDC_CLIENT_ID: CLIENT_ID,
         EDGEPORT_OIDC_CLIENT_SECRET: secrets.clientSecret,
-        EDGEPORT_OIDC_REDIRECT_URIS: `${publicUrlOf(cfg)}/auth/callback`,
-        EDGEPORT_OIDC_POST_LOGOUT_REDIRECT_URIS: `${publicUrlOf(cfg)}/`,
+        // The stack's api, and in the test profile the test lanes' apis (stack/lib/config.ts laneOrigins).
+        EDGEPORT_OIDC_REDIRECT_URIS: [publicUrlOf(cfg), ...laneOrigins(cfg)].map((o) => `${o}/auth/callback`).join(','),
+        EDGEPORT_OIDC_POST_LOGOUT_REDIRECT_URIS: [publicUrlOf(cfg), ...laneOrigins(cfg)].map((o) => `${o}/`).join(','),
         EDGEPORT_OIDC_COOKIE_KEYS: secrets.cookieKeys.join(','),
         EDGEPORT_OIDC_DATA_DIR: dir,
       },
