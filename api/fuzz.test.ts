@@ -4,9 +4,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
-import { LOCAL_POOL, seedVdc } from '../stack/seed.ts';
+import { LOCAL_POOL, seedPool, seedVdc, stackPools } from '../stack/seed.ts';
 import { startTestApi, type TestApi } from '../stack/testing/api-process.ts';
-import { stackEnv, uniqueName } from '../stack/testing/env.ts';
+import { isolatedMongoUrl, stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { loginAs } from './auth/test-login.ts';
 import { collectionCounts, formatReport, fuzzApi, workflowCount } from './fuzz/run.ts';
@@ -31,6 +31,12 @@ let connection: Connection;
 let api: TestApi;
 let cookie = '';
 let doc: OpenApiDocument;
+/**
+ * The fuzzed api has a database and a task queue of its own: its verdict (nothing stored, nothing started)
+ * counts whole collections and workflows, which other test files running beside it would change.
+ */
+const mongoUrl = isolatedMongoUrl('fuzz');
+const taskQueue = uniqueName('fuzz-q');
 const f = { domain: uniqueName('fz'), vdc: uniqueName('fz'), ticket: '', role: `custom:${uniqueName('fz')}` };
 const memberSub = demoUserByUsername('other')!.sub;
 
@@ -62,13 +68,14 @@ function params(method: string, path: string): Record<string, string> {
 const settle = () => new Promise((r) => setTimeout(r, 3_000));
 
 beforeAll(async () => {
-  store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
+  store = await openStore(mongoUrl);
+  for (const pool of stackPools(process.env)) await seedPool(store, pool);
   connection = await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') });
   temporal = new Client({ connection });
   await store.domains.create({ _id: f.domain, name: f.domain });
   await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), { id: f.vdc, name: f.vdc, domainId: f.domain, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await store.roles.create({ _id: f.role as `custom:${string}`, name: 'fuzz', baseRole: 'vdc-user', permissions: ['vdc:read'], createdBy: 'test' });
-  api = await startTestApi();
+  api = await startTestApi({ EDGEPORT_MONGO_URL: mongoUrl, EDGEPORT_TASK_QUEUE: taskQueue, EDGEPORT_BOOTSTRAP_ADMINS: 'opsadmin' });
   cookie = await loginAs(api.base, 'opsadmin', demoUserByUsername('opsadmin')!.password);
   const res = await fetch(`${api.base}/api/tickets`, {
     method: 'POST',
@@ -82,6 +89,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop();
   await connection?.close();
+  await store?.conn.dropDatabase().catch(() => undefined);
   await store?.close();
 });
 
@@ -115,11 +123,11 @@ describe('fuzzing every route from the document', () => {
     async () => {
       expect(doc).toBeDefined();
       await settle();
-      const before = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal) };
+      const before = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal, taskQueue) };
       const report = await fuzzApi({ base: api.base, headers: { cookie }, doc, params, runsPerRoute: RUNS, progress: (line) => process.stderr.write(`${line}\n`), ...(SEED !== undefined ? { seed: SEED } : {}) });
       console.log(formatReport(report));
       await settle();
-      const after = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal) };
+      const after = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal, taskQueue) };
       console.log(`stored/started: collections ${JSON.stringify(before.collections)} → ${JSON.stringify(after.collections)}; workflows ${before.workflows} → ${after.workflows}`);
       expect(report.findings).toEqual([]);
       expect(report.serverErrors).toBe(0);

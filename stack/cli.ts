@@ -13,6 +13,7 @@ import { seedDemoThroughApi, type DemoSeedSummary } from './demo.ts';
 import { seedDemo, stackPools } from './seed.ts';
 import { SERVERS } from './servers/index.ts';
 import { writeWorkflowBundle } from '../worker/bundle.ts';
+import { laneMongoUrl } from './testing/lanes.ts';
 
 const USAGE = `usage: stack <command> [--profile dev|test]
   up       install what is missing and start every local server (health-checked)
@@ -52,9 +53,9 @@ async function status(cfg: StackConfig): Promise<void> {
   }
 }
 
-async function seed(cfg: StackConfig): Promise<void> {
+async function seed(cfg: StackConfig, mongoUrl?: string): Promise<void> {
   const env = appEnv(cfg);
-  const store = await openStore(env.EDGEPORT_MONGO_URL as string);
+  const store = await openStore(mongoUrl ?? (env.EDGEPORT_MONGO_URL as string));
   try {
     await seedDemo(store, createKubeClients(env.EDGEPORT_KUBECONFIG as string), stackPools(env));
   } finally {
@@ -160,7 +161,9 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     if (!full) return await vitest(vitestArgs);
     // Two streams side by side: the files that share the stack run in parallel (EDGEPORT_TEST_WORKERS at a
     // time), while the files that hold the API port run one at a time, then the browser tests (which need it too).
-    const workers = Math.min(Number(process.env.EDGEPORT_TEST_WORKERS ?? '2'), TEST_API_LANES);
+    const workers = Math.min(Number(process.env.EDGEPORT_TEST_WORKERS ?? '3'), TEST_API_LANES);
+    // Each parallel worker is a test lane with its own database, seeded like the main one (stack/testing/lanes.ts).
+    await timed('seed lanes', () => Promise.all(Array.from({ length: workers }, (_, i) => seed(cfg, laneMongoUrl(appEnv(cfg).EDGEPORT_MONGO_URL as string, i + 1)))));
     const [shared, exclusive, lintCode] = await Promise.all([
       runStream(cfg, vitestBin, ['run', '--project', 'node', '--project', 'portal', `--maxWorkers=${workers}`], { ...env, EDGEPORT_TEST_API_LANES: String(TEST_API_LANES) }, 'shared'),
       vitest(['--project', 'node-exclusive'], 'exclusive').then(async (code) => {

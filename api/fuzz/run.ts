@@ -156,9 +156,9 @@ export async function collectionCounts(conn: MongoConnection): Promise<Record<st
   return out;
 }
 
-/** How many workflow executions the namespace has (visibility), to show that bad input started nothing. */
-export async function workflowCount(temporal: Client): Promise<number> {
-  return (await temporal.workflow.count()).count;
+/** How many workflow executions the namespace has (visibility), or on one task queue, to show that bad input started nothing. */
+export async function workflowCount(temporal: Client, taskQueue?: string): Promise<number> {
+  return (await temporal.workflow.count(taskQueue ? `TaskQueue = '${taskQueue.replaceAll("'", '')}'` : undefined)).count;
 }
 
 /** The report as a table for a terminal. */

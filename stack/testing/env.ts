@@ -22,6 +22,16 @@ export function appEnvFromProcess(): Record<string, string> {
 export const uniqueName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 
 /**
+ * The test stack's MongoDB with a database of its own (a fresh, unique name): for files whose verdict covers
+ * the whole database (document counts, an empty install) while other files write to the shared one.
+ */
+export function isolatedMongoUrl(prefix: string): string {
+  const url = new URL(stackEnv('EDGEPORT_MONGO_URL'));
+  url.pathname = `/${uniqueName(prefix).replaceAll('-', '_')}`;
+  return url.href;
+}
+
+/**
  * The worker's pool clients over the test stack's MongoDB (pools `local` and `edge-1` are registered by the
  * stack's seed): tests run activities against the pool a VDC lives on, as the worker does.
  */

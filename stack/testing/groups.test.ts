@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXCLUSIVE_MARKERS, EXCLUSIVE_TEST_FILES, NODE_TEST_DIRS } from './groups.ts';
+import { exclusiveReason, EXCLUSIVE_TEST_FILES, NODE_TEST_DIRS } from './groups.ts';
 
 const repoDir = new URL('../..', import.meta.url).pathname;
 
@@ -13,15 +13,15 @@ function nodeTestFiles(): string[] {
 }
 
 describe('test groups', () => {
-  it('every node test file that holds the API port, the demo users, the price book or a whole-ledger verdict runs exclusively', async () => {
+  it('every node test file that needs the stack\'s own API port runs exclusively', async () => {
     const unlisted: string[] = [];
     const files = nodeTestFiles();
     expect(files.length).toBeGreaterThan(50);
     for (const file of files) {
       if (EXCLUSIVE_TEST_FILES.includes(file)) continue;
       const text = readFileSync(`${repoDir}${file}`, 'utf8');
-      const hit = EXCLUSIVE_MARKERS.find((m) => m.test(text));
-      if (hit) unlisted.push(`${file} (${hit.source})`);
+      const reason = exclusiveReason(text);
+      if (reason) unlisted.push(`${file}: ${reason}`);
     }
     expect(unlisted).toEqual([]);
   });

@@ -1,65 +1,32 @@
 /**
- * Which node test files may run at the same time as others. The test stack's servers (MongoDB, Temporal,
- * the clusters, the registry) are shared by every file; most files isolate themselves by unique VDC,
- * namespace and task-queue names and can run side by side. A file is **exclusive** when it holds something
- * only one file can hold at a time:
- * - the stack's API port (the OIDC callback points there, so an api a test signs in to listens on it),
- * - the demo users' role bindings or the price book in force (it changes and restores them),
- * - a whole-database verdict (`ledger verify` over every line) that another file's writes would change.
- * `stack/cli.ts test` runs the exclusive files one at a time (then the browser tests, which need the API
- * port too) while the shared ones run in parallel next to them. `groups.test.ts` fails when a file does one
- * of the things above without being listed here.
+ * Which node test files may run at the same time as others. Files of the `node` project run in parallel,
+ * each vitest worker on a test lane of its own (`lanes.ts`: API port, task queue, MongoDB and Redis database).
+ * A file is **exclusive** (project `node-exclusive`, one at a time, on the stack's own API port and main
+ * database, beside the lanes) when it needs what only the stack's own API port has:
+ * - the registry's token service and push notifications, which the registry's configuration points at the
+ *   stack's API port (pushing with Edgeport credentials, scan on push),
+ * - the port itself or the stack's port layout.
+ * `groups.test.ts` fails when a file does one of these without being listed here.
  */
 export const EXCLUSIVE_TEST_FILES: readonly string[] = [
-  'activities/registry/driver-config.test.ts',
-  'api/approval-engine.test.ts',
-  'api/audit.test.ts',
   'api/auth/auth.test.ts',
   'api/auth/oidc-negative.test.ts',
-  'api/billing-scenario.test.ts',
-  'api/billing.test.ts',
-  'api/config-center.test.ts',
-  'api/delegations.test.ts',
-  'api/fuzz.test.ts',
-  'api/harbor-registries.test.ts',
   'api/image-catalog.test.ts',
   'api/images.test.ts',
-  'api/ip-lists.test.ts',
-  'api/mtls.test.ts',
-  'api/node-join.test.ts',
-  'api/pool-reads.test.ts',
-  'api/pools.test.ts',
   'api/pull-credentials.test.ts',
-  'api/quota-lease.test.ts',
-  'api/quota-slice.test.ts',
   'api/registry.test.ts',
-  'api/route-permissions.test.ts',
-  'api/security-groups.test.ts',
-  'api/spaces.test.ts',
-  'api/tenancy.test.ts',
-  'api/tokens.test.ts',
-  'api/user-ref.test.ts',
-  'api/users-by-name.test.ts',
-  'api/volumes.test.ts',
   'api/workload-edge.test.ts',
-  'api/workload-ops.test.ts',
-  'api/workload-slice.test.ts',
-  'bench/invariants.test.ts',
-  'deploy/compose.test.ts',
-  'workflows/image-storage-metering.test.ts',
 ];
 
-/** Source patterns that make a file exclusive (see above); checked by `groups.test.ts`. */
-export const EXCLUSIVE_MARKERS: readonly RegExp[] = [
-  /EDGEPORT_PUBLIC_URL/,
-  /\btestHttp\(/,
-  /\bstartTestApi\(/,
-  /startApp\([^)]*'api'/,
-  /\bports\.api\b/,
-  /\bdemoUserByUsername\(/,
-  /\bpriceBookStore\b|\bPRICEBOOK_COLLECTION\b|\bpriceBooks\b/,
-  /\bverifyLedger\(/,
-];
+/** Why a file's source makes it exclusive (see above), or undefined; checked by `groups.test.ts`. */
+export function exclusiveReason(source: string): string | undefined {
+  if (/\bports\.api\b|EDGEPORT_PORT_BASE/.test(source)) return 'uses the stack\'s API port or port layout';
+  if (/--creds/.test(source)) return 'signs in to the registry with Edgeport credentials (token service on the stack\'s API port)';
+  const pushes = /\bpushImage\(|\bskopeo\b/.test(source);
+  const api = /\btestHttp\(|\bstartTestApi\(|startApp\([^)]*'api'/.test(source);
+  if (pushes && api) return 'pushes images and asks an api about them (push notifications go to the stack\'s API port)';
+  return undefined;
+}
 
 /** The folders of node test files (the `node` and `node-exclusive` projects together). */
 export const NODE_TEST_DIRS: readonly string[] = ['common', 'store', 'api', 'workflows', 'activities', 'policies', 'worker', 'stack', 'deploy', 'bench'];
