@@ -45,6 +45,11 @@ export async function loadTicketContext(readers: TicketContextReaders, payload: 
   return (await defOf(payload.type).loadContext?.(readers, payload, vdc)) ?? {};
 }
 
+/** The container images a body would run (its type's `images`), or undefined when its type runs none. */
+export function imagesOf(payload: SubmitTicket): ReturnType<NonNullable<TicketTypeDef<TicketType>['images']>> | undefined {
+  return defOf(payload.type).images?.(payload);
+}
+
 /** Runs the policy of the body's ticket type. */
 export function decideTicket(ctx: TicketPolicyContext<SubmitTicket>): TicketDecision {
   return defOf(ctx.payload.type).decide(ctx);

@@ -78,6 +78,11 @@ export interface TicketTypeDef<T extends TicketType> {
   /** The workflow's input, built from the stored ticket only (the reconciler starts workflows from it too). */
   workflowInput(ticket: StoredTicket<T>): TicketWorkflowInput;
   /**
+   * The container images the request would run, checked at submit against the registry as it is now (scan,
+   * signature, external-image and, when `arches` is known, architecture rules). Absent: the type runs no images.
+   */
+  images?(payload: PayloadOf<T>): { containers: readonly { image: string }[]; arches?: readonly string[] };
+  /**
    * Types whose cancel window is `until-started`: whether the approved ticket's workflow still waits for its
    * start, asked of the workflow itself (the projection may lag behind the start).
    */

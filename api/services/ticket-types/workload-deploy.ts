@@ -17,6 +17,11 @@ export const workloadDeployDef: TicketTypeDef<'workload-deploy'> = {
       requesterRoles,
       ...poolsOf(vdc),
     }),
+  // The nodes are the worker's to read; but a workload pinned to one architecture tells it here already.
+  images: ({ workload }) => {
+    const pinned = workload.nodeSelector?.['kubernetes.io/arch'];
+    return { containers: workload.containers, ...(pinned ? { arches: [pinned] } : {}) };
+  },
   workflowType: WORKLOAD_WORKFLOW,
   workflowInput: (t): WorkloadInput => ({ ...baseInput(t), action: 'deploy', namespace: workloadNamespace(t.vdc, t.payload.workload.space, t.payload.workload.pool), spec: t.payload.workload }),
 };
