@@ -8,7 +8,7 @@ const GIB = 2 ** 30;
 /**
  * Activities of the image-storage metering workflow (workflows/image-storage-metering.ts). Read-only
  * against the registry and the VDC records; the billable fact is `measureVdcImageStorage`'s result, which
- * the ledger derives from history (activities/ledger-images.ts). Transient registry errors are plain errors
+ * the ledger derives from history (activities/ledger/images.ts). Transient registry errors are plain errors
  * (retried); a worker without a registry fails non-retryably (`RegistryNotConfigured`).
  */
 export function createImageStorageActivities(deps: Pick<ImageActivityDeps, 'store' | 'registry'>) {

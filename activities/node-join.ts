@@ -1,6 +1,5 @@
 import { createHash, randomInt, X509Certificate } from 'node:crypto';
 import { ApiException, CertificatesV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1CertificateSigningRequest, type V1Node, type V1Secret } from '@kubernetes/client-node';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   bootstrapUser,
@@ -27,14 +26,11 @@ import { isNotFound, mapKubeError } from './kube/client.ts';
 import { parseCsrSubject } from './kube/pkcs10.ts';
 import { openPool } from './kube/pool-clients.ts';
 import { poolKubeConfig, type PoolCredentials } from './kube/pool-credentials.ts';
-import { nodeJoinLedgerLines } from './ledger-node-join.ts';
 
 export interface NodeJoinActivityDeps {
   store: Store;
   /** Seals the join token and opens the pool credentials; without it node-join activities fail non-retryably. */
   credentials?: CredentialCipher;
-  /** Reads workflow histories for the ledger. */
-  temporal: Client;
 }
 
 /** Field manager of the labels and taints Edgeport sets on a joined node (apart from `edgeport`, which cordons). */
@@ -152,7 +148,7 @@ const isReady = (node: V1Node): boolean => node.status?.conditions?.some((c) => 
  * sealed (MongoDB) and as the bootstrap-token Secret: workflow inputs and results carry its public id only.
  */
 export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
-  const { store, temporal } = deps;
+  const { store } = deps;
   const joins = nodeJoinStore(store.conn);
   const pricing = costPreviewer(store);
 
@@ -420,14 +416,6 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
     /** Compensation of {@link recordJoinedNode}: removes the record this ticket made. */
     async unrecordJoinedNode(args: { ticketId: string; node: NodeJoinSpec }): Promise<void> {
       await joins.removeNode(args.node.pool, args.node.nodeName, args.ticketId);
-    },
-
-    /** Writes the `node.joined` ledger lines of this run, derived from its own history. Idempotent on provenance. */
-    async recordNodeJoinLedger(args: { ticketId: string }): Promise<{ lineIds: string[] }> {
-      const history = await temporal.workflow.getHandle(args.ticketId).fetchHistory();
-      const lines = nodeJoinLedgerLines(args.ticketId, history);
-      for (const line of lines) await store.ledger.upsert(line);
-      return { lineIds: lines.map((l) => l._id) };
     },
   };
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { poolOfNamespace } from '../common/tenancy.ts';
 import type { Quota, QuotaDiffLine, QuotaPreview, QuotaResource } from '../common/tickets.ts';
@@ -8,13 +7,12 @@ import { QUOTA_RESOURCES } from '../common/tickets.ts';
 import type { VdcRef } from '../common/quota-change-workflow.ts';
 import { netOfLeases } from '../common/quota-lease-workflow.ts';
 import type { Store } from '../store/index.ts';
-import type { TicketProjection } from '../store/tickets.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
 import { readNamespace } from './kube/space.ts';
 import { applyQuota as applyResourceQuota, readQuota } from './kube/quota.ts';
-import { ledgerLinesFromHistory, type ApplyQuotaResult } from './ledger-from-history.ts';
+import type { ApplyQuotaResult } from './ledger/quota.ts';
 
 /** Failure types of quota preflight (non-retryable: nothing was written, the ticket ends `failed`). */
 export const QUOTA_FAILURES = {
@@ -26,8 +24,6 @@ export interface QuotaActivityDeps {
   /** Clients of the pool each namespace lives on (the VDC's pool, with that pool's sealed credentials). */
   pools: PoolClients;
   store: Store;
-  /** Reads workflow histories for the ledger (the ledger is derived from history, not from arguments). */
-  temporal: Client;
   crashPoint: (name: Failpoint, firstAttempt?: boolean) => void;
 }
 
@@ -91,7 +87,7 @@ export async function applyVdcQuota(deps: Pick<QuotaActivityDeps, 'pools' | 'sto
 
 /** Activities of the quota-change process, built once per worker over injected clients. */
 export function createQuotaActivities(deps: QuotaActivityDeps) {
-  const { pools, store, temporal, crashPoint } = deps;
+  const { pools, store, crashPoint } = deps;
   const pricing = costPreviewer(store);
   return {
     /**
@@ -132,11 +128,6 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
       };
     },
 
-    /** Projects workflow state onto the ticket document; ordered by `seq`, so retries are harmless. */
-    async projectTicket(args: { ticketId: string; seq: number; patch: TicketProjection }): Promise<void> {
-      await store.tickets.project(args.ticketId, args.seq, args.patch);
-    },
-
     /**
      * Applies the merged quota: records it on the VDC and server-side applies the ResourceQuota of every
      * namespace of the VDC (first namespace and application spaces). Every write is idempotent, so a
@@ -169,17 +160,6 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
     async restoreQuota(args: { vdc: VdcRef; quota: Quota }): Promise<{ namespaces: string[] }> {
       Context.current().heartbeat('restoring');
       return { namespaces: await applyVdcQuota(deps, args.vdc, args.quota) };
-    },
-
-    /**
-     * Writes the ledger lines of this workflow run, derived from its own history (so a rebuild from
-     * history yields the same lines). Idempotent on the provenance key.
-     */
-    async recordLedger(args: { ticketId: string }): Promise<{ lineIds: string[] }> {
-      const history = await temporal.workflow.getHandle(args.ticketId).fetchHistory();
-      const lines = ledgerLinesFromHistory(args.ticketId, history);
-      for (const line of lines) await store.ledger.upsert(line);
-      return { lineIds: lines.map((l) => l._id) };
     },
   };
 }

@@ -9,7 +9,7 @@ import { mapKubeError, type KubeClients } from './kube/client.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
 import { applyObject } from './kube/space.ts';
 import { claimUsers, deleteObject, dryRunApply, persistentVolumeClaim, readObject } from './kube/workload.ts';
-import { volumeMeteringFact, type VolumeMeteringFact } from './ledger-volumes.ts';
+import { volumeMeteringFact, type VolumeMeteringFact } from './ledger/volumes.ts';
 
 export interface VolumeActivityDeps {
   /** Clients of the pool each namespace lives on. */

@@ -10,7 +10,7 @@ import { poolOfNamespace } from '../common/tenancy.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
 import { applyOperation, deleteWorkload, RESTART_ANNOTATION } from './kube/workload-ops.ts';
 import { claimUsers, workloadObjects } from './kube/workload.ts';
-import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
+import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger/workloads.ts';
 
 export interface WorkloadOperationDeps {
   /** Clients of the pool each namespace lives on. */

@@ -11,7 +11,7 @@ import type { Store } from '../store/index.ts';
 import { volumeStore } from '../store/volumes.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
-import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger-workloads.ts';
+import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger/workloads.ts';
 import { archesOf, imageDeployProblems, placementProblems, workloadTargetNodes } from './registry/deploy-gate.ts';
 import type { AnyRegistryRuntime } from './registry/runtime.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
@@ -306,7 +306,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
     /** Records the rolled-out revision as the workload's current one (idempotent per ticket). */
     async recordWorkload(args: WorkloadArgs): Promise<{ metered: WorkloadMeteringFact }> {
       await store.workloads.recordRevision({ vdcId: args.vdc.id, namespace: args.namespace, name: args.spec.name, kind: args.spec.kind, revision: args.revision, spec: args.spec, ticketId: args.ticketId });
-      // What the workload requests from now on, in history for the ledger (`activities/ledger-workloads.ts`),
+      // What the workload requests from now on, in history for the ledger (`activities/ledger/workloads.ts`),
       // on the pool its namespace lives on (a further pool's namespace bills there, not on the primary pool).
       const owner = await store.vdcs.byAnyNamespace(args.namespace);
       const vdc = owner ? { ...args.vdc, pool: poolOfNamespace(owner, args.namespace) } : args.vdc;

@@ -5,7 +5,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@tempo
 import { createKubeClients } from '../activities/kube/client.ts';
 import { readQuota } from '../activities/kube/quota.ts';
 import { newTicketId } from '../api/services/tickets.ts';
-import { workflowStartOf } from '../api/services/ticket-types.ts';
+import { workflowStartOf } from '../api/services/ticket-types/index.ts';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
 import { decideQuotaChange } from '../policies/quota-change.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';

@@ -12,6 +12,7 @@ import {
 } from '../common/ticket-workflow.ts';
 import type { Actor, Role } from '../common/roles.ts';
 import type { ApprovalRecord, TicketPreview, TicketStatus } from '../common/tickets.ts';
+import { decidersOf, eligibleRoles, neededRoles } from '../policies/approval-steps.ts';
 
 /**
  * Patch ids. `approval-sla`: per-step deadlines with a reminder before and escalation at the deadline
@@ -100,7 +101,7 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
       let stepDone = true;
       if (record && acting && args.decision === 'approve' && stepMode(input, step) === 'all-of') {
         record.votes = [...(record.votes ?? []), { role: acting.role, actor: args.actor, at, ...onBehalfOf, ...comment }];
-        stepDone = eligibleRoles(input, state, step).every((r) => record.votes?.some((v) => v.role === r));
+        stepDone = eligibleRoles(policy.chain, state.approvals, step).every((r) => record.votes?.some((v) => v.role === r));
       }
       if (record && stepDone) Object.assign(record, { decision: args.decision, actor: args.actor, at, ...comment, ...onBehalfOf });
       if (args.decision === 'reject') state.status = 'rejected';
@@ -148,7 +149,7 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
       const remindBefore = step?.sla && step.sla.remindBeforeMs > 0 && step.sla.remindBeforeMs < deadlineMs ? step.sla.remindBeforeMs : 0;
       const level = record.escalations?.length ?? 0;
       const next = step?.sla?.escalateTo[level];
-      const roles = eligibleRoles(input, state, stepIdx);
+      const roles = eligibleRoles(policy.chain, state.approvals, stepIdx);
       const label = `approval step ${stepIdx + 1} (${roles.join(', ')})`;
       const deadlineAt = Date.now() + deadlineMs;
       record.deadline = new Date(deadlineAt).toISOString();
@@ -206,12 +207,6 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
   return { state, project, finish, awaitApproval, reapprove };
 }
 
-/** Roles that may decide step `i` now: after escalation the escalated role, else the chain step's roles. */
-function eligibleRoles(input: TicketWorkflowInput, state: TicketWorkflowState, i: number): Role[] {
-  const step = input.policy.chain[i];
-  return state.approvals[i]?.roles ?? step?.roles ?? (step ? [step.role] : []);
-}
-
 const stepMode = (input: TicketWorkflowInput, i: number): 'any-of' | 'all-of' => input.policy.chain[i]?.mode ?? 'any-of';
 
 /**
@@ -221,22 +216,12 @@ const stepMode = (input: TicketWorkflowInput, i: number): 'any-of' | 'all-of' =>
 function actingAs(input: TicketWorkflowInput, state: TicketWorkflowState, args: DecideArgs): { role: Role; onBehalfOf?: Actor } | undefined {
   const i = state.currentStep;
   if (i === null) return undefined;
-  const voted = new Set((state.approvals[i]?.votes ?? []).map((v) => v.role));
-  const needed = eligibleRoles(input, state, i).filter((r) => !voted.has(r));
+  const needed = neededRoles(input.policy, state.approvals, i);
   const own = needed.find((r) => args.actorRoles.includes(r));
   if (own) return { role: own };
   const d = args.onBehalfOf;
   const delegated = d ? needed.find((r) => d.roles.includes(r)) : undefined;
   return d && delegated ? { role: delegated, onBehalfOf: d.delegator } : undefined;
-}
-
-/** Everyone who has decided something on this ticket (approvers and the approvers delegates acted for). */
-function deciders(state: TicketWorkflowState): string[] {
-  return state.approvals.flatMap((a) => [
-    ...(a.actor ? [a.actor.sub] : []),
-    ...(a.onBehalfOf ? [a.onBehalfOf.sub] : []),
-    ...(a.votes ?? []).flatMap((v) => [v.actor.sub, ...(v.onBehalfOf ? [v.onBehalfOf.sub] : [])]),
-  ]);
 }
 
 /** The message to show for a failed activity: the cause's (the activity's own error), not the wrapper's. */
@@ -261,9 +246,9 @@ function validateDecision(input: TicketWorkflowInput, state: TicketWorkflowState
   }
   const acting = actingAs(input, state, args);
   if (!acting) {
-    throw ApplicationFailure.nonRetryable(`step ${state.currentStep + 1} needs role ${eligibleRoles(input, state, state.currentStep).join(' or ')}`, DECISION_ERRORS.notEligible);
+    throw ApplicationFailure.nonRetryable(`step ${state.currentStep + 1} needs role ${eligibleRoles(input.policy.chain, state.approvals, state.currentStep).join(' or ')}`, DECISION_ERRORS.notEligible);
   }
-  const decided = deciders(state);
+  const decided = decidersOf(state.approvals);
   if (decided.includes(args.actor.sub) || (acting.onBehalfOf && decided.includes(acting.onBehalfOf.sub))) {
     throw ApplicationFailure.nonRetryable('one person decides at most one step of a ticket', DECISION_ERRORS.notEligible);
   }

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { QueueEvents, Queue, Worker as BullWorker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledgerLinesFromHistory } from '../activities/ledger-from-history.ts';
-import { imageStorageLedgerLines } from '../activities/ledger-images.ts';
+import { linesFromHistory } from '../activities/ledger/history.ts';
+import { IMAGE_STORAGE_EXTRACTORS } from '../activities/ledger/images.ts';
+import { ledgerLinesFromHistory } from '../activities/ledger/index.ts';
 import { createRegistryRuntime } from '../activities/registry/runtime.ts';
 import { ledgerVerifyProcessor } from '../api/services/ledger-verify-jobs.ts';
 import { verifyLedger } from '../api/services/ledger-verify.ts';
@@ -100,7 +101,7 @@ describe('image-storage metering workflow', () => {
       return rest;
     };
     const byId = (x: { _id: string }, y: { _id: string }) => x._id.localeCompare(y._id);
-    expect(imageStorageLedgerLines(first.workflowId, history).sort(byId)).toEqual(lines.map(strip).sort(byId));
+    expect(linesFromHistory(first.workflowId, history, IMAGE_STORAGE_EXTRACTORS).sort(byId)).toEqual(lines.map(strip).sort(byId));
     expect(ledgerLinesFromHistory(first.workflowId, history).sort(byId)).toEqual(lines.map(strip).sort(byId));
 
     // Platform-wide verify, as `POST /api/ledger/verify` without VDCs and the scheduled job run it. Workflow

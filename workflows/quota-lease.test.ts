@@ -3,7 +3,8 @@ import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/te
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients, FIELD_MANAGER } from '../activities/kube/client.ts';
 import { applyQuota as applyResourceQuota, readQuota } from '../activities/kube/quota.ts';
-import { ledgerLinesFromHistory, type ApplyQuotaResult } from '../activities/ledger-from-history.ts';
+import type { ApplyQuotaResult } from '../activities/ledger/quota.ts';
+import { ledgerLinesFromHistory } from '../activities/ledger/index.ts';
 import { createQuotaActivities, sumQuotas } from '../activities/quota-change.ts';
 import { leaseQuery, netOfLeases, type QuotaLeaseInput } from '../common/quota-lease-workflow.ts';
 import type { QuotaChangeInput } from '../common/quota-change-workflow.ts';
@@ -264,7 +265,7 @@ describe('a quota change during a lease', () => {
     expect((await tw.store.vdcs.get(t.id))?.leases).toEqual([{ ticketId: t.input.ticketId, base, delta: { cpu: 4 }, endsAt: (await t.handle.query(leaseQuery)).endsAt }]);
 
     // The quota change's apply step, run as its activity while the lease is in force: memory 8 → 12.
-    const quotaActivities = createQuotaActivities({ pools: testPoolClients(tw.store), store: tw.store, temporal: env.client, crashPoint: () => undefined });
+    const quotaActivities = createQuotaActivities({ pools: testPoolClients(tw.store), store: tw.store, crashPoint: () => undefined });
     const current = (await tw.store.vdcs.get(t.id))!.quota;
     const applied: ApplyQuotaResult = await new MockActivityEnvironment().run(quotaActivities.applyQuota, { vdc: t.vdc, current, requested: { memoryGi: 12 } });
     expect(applied.quota).toEqual({ cpu: 8, memoryGi: 12, pods: 20 });

@@ -5,6 +5,7 @@ import { localRegistryDriver } from '../../activities/registry/local-driver.ts';
 import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
 import type { SubmitTicket } from '../../common/tickets.ts';
 import type { ImageScanStore } from '../../store/image-scans.ts';
+import { imagesOf } from './ticket-types/index.ts';
 import { DEFAULT_REGISTRY_ISSUER, DEFAULT_REGISTRY_SERVICE, type RegistryConfig } from './registry.ts';
 
 /** The local registry driver as the API uses it: read-only (its tokens carry pull and catalog scopes only). */
@@ -22,7 +23,8 @@ export function apiRegistryDriver(config: RegistryConfig) {
 }
 
 /**
- * The submit-time image check of workload deploys: scan, signature and external-image rules over the
+ * The submit-time image check of the ticket types that run images (`images` of their definition; today
+ * workload deploys): scan, signature and external-image rules over the
  * registry as it is now, and the architecture rule when the workload pins its nodes' architecture
  * (`nodeSelector kubernetes.io/arch`); otherwise the architecture rule needs the pool's nodes and is checked
  * at preflight, where every rule is checked again. A registry the API cannot reach refuses nothing here: the preflight decides.
@@ -31,11 +33,10 @@ export function imageGate(deps: { config: RegistryConfig; scans: Pick<ImageScanS
   const driver = apiRegistryDriver(deps.config);
   const registryHost = new URL(deps.config.url).host;
   return async (vdcId: string, body: SubmitTicket): Promise<{ field: string; message: string }[]> => {
-    if (body.type !== 'workload-deploy') return [];
+    const images = imagesOf(body);
+    if (!images) return [];
     try {
-      // The nodes are the worker's to read; but a workload pinned to one architecture tells it here already.
-      const pinned = body.workload.nodeSelector?.['kubernetes.io/arch'];
-      return (await imageDeployProblems({ driver, scans: deps.scans, registryHost, policy: deps.policy }, vdcId, body.workload.containers, pinned ? { arches: [pinned] } : {})).map((p) => ({ field: p.field, message: p.message }));
+      return (await imageDeployProblems({ driver, scans: deps.scans, registryHost, policy: deps.policy }, vdcId, images.containers, images.arches ? { arches: images.arches } : {})).map((p) => ({ field: p.field, message: p.message }));
     } catch (err) {
       deps.log?.('image check at submit skipped: registry unreachable', err);
       return [];

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { ledgerLinesFromHistory } from '../../activities/ledger-from-history.ts';
+import { ledgerLinesFromHistory } from '../../activities/ledger/index.ts';
 import type { LedgerLineDoc } from '../../store/models.ts';
 
 /** One difference between the stored ledger and the ledger rebuilt from workflow histories. */

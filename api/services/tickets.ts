@@ -4,8 +4,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import { ApplicationFailure } from '@temporalio/common';
 import type { Actor, Role } from '../../common/roles.ts';
 import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type DelegatedAuthority, type TicketWorkflowState } from '../../common/ticket-workflow.ts';
-import { FINAL_STATUSES, type ApprovalRecord, type DecisionBody, type PolicySummary, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
-import { leaseQuery } from '../../common/quota-lease-workflow.ts';
+import { FINAL_STATUSES, type DecisionBody, type Quota, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
 import type { Store } from '../../store/index.ts';
 import { volumeStore } from '../../store/volumes.ts';
 import { priceBookStore, type PriceBookStore } from '../../store/pricebook.ts';
@@ -14,7 +13,8 @@ import type { TicketDoc } from '../../store/models.ts';
 import { toTicketView } from '../../store/tickets.ts';
 import { allows, approverRoles, vdcsWith } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
-import { decideTicket, workflowStartOf } from './ticket-types.ts';
+import { approvedButNotStarted, decideTicket, loadTicketContext, workflowStartOf, type TicketContextReaders, type TicketVdcContext } from './ticket-types/index.ts';
+import { decidersOf, neededRoles } from '../../policies/approval-steps.ts';
 import { renderTimeline } from './timeline.ts';
 import type { DelegationService } from './delegations.ts';
 
@@ -33,25 +33,6 @@ export interface TicketServiceDeps {
   priceBook?: Pick<PriceBookStore, 'list'>;
   /** Image rules of a request's container images at submit (`api/services/image-gate.ts`); refusals are 422 naming the image field. */
   imageGate?: (vdcId: string, body: SubmitTicket) => Promise<{ field: string; message: string }[]>;
-}
-
-/** Roles the current step still needs: the escalated role or the step's roles, minus those an all-of step already has. */
-export function neededRoles(policy: PolicySummary, approvals: readonly ApprovalRecord[], currentStep: number | null): Role[] {
-  if (currentStep === null) return [];
-  const step = policy.chain[currentStep];
-  const record = approvals[currentStep];
-  const roles = record?.roles ?? step?.roles ?? (step ? [step.role] : []);
-  const voted = new Set((record?.votes ?? []).map((v) => v.role));
-  return roles.filter((r) => !voted.has(r));
-}
-
-/** Subjects who decided something on the ticket, directly or through a delegate. */
-export function decidersOf(approvals: readonly ApprovalRecord[]): string[] {
-  return approvals.flatMap((a) => [
-    ...(a.actor ? [a.actor.sub] : []),
-    ...(a.onBehalfOf ? [a.onBehalfOf.sub] : []),
-    ...(a.votes ?? []).flatMap((v) => [v.actor.sub, ...(v.onBehalfOf ? [v.onBehalfOf.sub] : [])]),
-  ]);
 }
 
 /** A ticket as one caller sees it: whether they may decide it, and for whom when that is as a delegate. */
@@ -123,18 +104,24 @@ export function ticketService(deps: TicketServiceDeps) {
   }
 
   /**
-   * Whether the ticket is an approved quota lease still waiting for its start (the workflow honours a
-   * cancel until then). Asked of the workflow itself: the projection may lag behind the start.
+   * Whether the ticket is approved yet still in its type's cancel window (`until-started`: a lease waiting
+   * for its start). Asked of the workflow itself: the projection may lag behind the start.
    */
-  async function scheduledLease(t: TicketDoc): Promise<boolean> {
-    if (t.type !== 'quota-lease' || t.status !== 'approved') return false;
+  async function approvedCancellable(t: TicketDoc): Promise<boolean> {
     try {
-      return (await temporal.workflow.getHandle(t._id).query(leaseQuery)).phase === 'scheduled';
+      return await approvedButNotStarted(t, () => temporal.workflow.getHandle(t._id));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
   }
+
+  /** The reads a ticket type's context loader may make, scoped to the ticket's VDC. */
+  const contextReaders = (vdc: { _id: string; quota?: Quota; pool: string }): TicketContextReaders => ({
+    workloads: () => store.workloads.list(vdc._id),
+    volumes: () => volumeStore(store.conn).list(vdc._id),
+    projectedCost: async (requested) => projectedMonthlyCost({ current: vdc.quota ?? {}, requested, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }),
+  });
 
   const withCaps = (caller: Caller, t: TicketDoc): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t) });
 
@@ -179,23 +166,23 @@ export function ticketService(deps: TicketServiceDeps) {
         if (!replayed.workflowStarted) await ensureWorkflow(replayed);
         return { ticket: withCaps(caller, replayed), created: false };
       }
+      const vdcContext: TicketVdcContext = {
+        id: vdc._id,
+        domainId: vdc.domainId,
+        quota: vdc.quota ?? {},
+        spaces: vdc.spaces ?? [],
+        namespace: vdc.namespace,
+        ...(vdc.pool ? { pool: vdc.pool, pools: vdcPools(vdc).map((p) => p.pool) } : {}),
+        ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
+      };
+      // What else the type's policy needs (workloads and volumes, projected cost…), loaded by its definition.
+      const { projectedCost, ...extra } = await loadTicketContext(contextReaders(vdc), body, vdcContext);
       const decision = decideTicket({
         payload: body,
         requester: { sub: caller.sub, name: caller.name },
         requesterRoles: approverRoles(caller.grants, { vdcId: vdc._id, domainId: vdc.domainId }),
-        vdc: {
-          id: vdc._id,
-          domainId: vdc.domainId,
-          quota: vdc.quota ?? {},
-          spaces: vdc.spaces ?? [],
-          namespace: vdc.namespace,
-          ...(vdc.pool ? { pool: vdc.pool, pools: vdcPools(vdc).map((p) => p.pool) } : {}),
-          ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
-          ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' || body.type === 'workload-operation' ? { workloads: await store.workloads.list(vdc._id), volumes: await volumeStore(store.conn).list(vdc._id) } : {}),
-        },
-        ...(body.type === 'quota-change' && vdc.monthlyBudget
-          ? { projectedCost: projectedMonthlyCost({ current: vdc.quota ?? {}, requested: body.quota, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }) }
-          : {}),
+        vdc: { ...vdcContext, ...extra },
+        ...(projectedCost ? { projectedCost } : {}),
       });
       if (decision.outcome === 'deny') throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
       const imageProblems = (await deps.imageGate?.(vdc._id, body)) ?? [];
@@ -290,7 +277,7 @@ export function ticketService(deps: TicketServiceDeps) {
       const isOps = allows(caller.grants, 'ticket:decide', { kind: 'platform' });
       const isVdcAdmin = rolesOn(caller, ticket).includes('vdc-admin');
       if (ticket.requester.sub !== caller.sub && !isOps && !isVdcAdmin) throw new ForbiddenError('only the requester, a VDC admin of the VDC or an operations admin may cancel');
-      if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval' && !(await scheduledLease(ticket))) {
+      if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval' && !(await approvedCancellable(ticket))) {
         throw new ConflictError(`ticket is ${ticket.status}; only a ticket awaiting approval, or an approved lease that has not started, can be cancelled`);
       }
       await temporal.workflow.getHandle(id).signal(cancelSignal, { actor: { sub: caller.sub, name: caller.name }, ...(reason ? { reason } : {}) });

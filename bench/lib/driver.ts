@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Api, V1Node } from '@kubernetes/client-node';
-import { neededRoles } from '../../api/services/tickets.ts';
+import { neededRoles } from '../../policies/approval-steps.ts';
 import { NODE_JOIN_LABELS } from '../../common/node-join-workflow.ts';
 import { FINAL_STATUSES, type SubmitTicket } from '../../common/tickets.ts';
 import { KWOK_NODE_ANNOTATION } from '../../stack/servers/kube/kwok-config.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WorkloadSpecSchema } from '../common/workload.ts';
-import { workloadMeteredQuantities } from './ledger-workloads.ts';
+import { WorkloadSpecSchema } from '../../common/workload.ts';
+import { workloadMeteredQuantities } from './workloads.ts';
 
 /** What a workload's `workload.requests` line bills, by kind (pure; the stack test checks the lines end to end). */
 const spec = (over: Record<string, unknown>) =>

@@ -1,24 +1,11 @@
-import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
-import { isOwnedVolume, volumeBytes, type WorkloadKind, type WorkloadSpec } from '../common/workload.ts';
-import type { Store } from '../store/index.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
-import { parseQuantity } from './kube/quantity.ts';
-import { historyLedgerWriter, meteredFacts } from './ledger-metered.ts';
-import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
-
-type History = temporal.api.history.v1.IHistory;
-type Line = Omit<LedgerLineDoc, 'createdAt'>;
+import { isOwnedVolume, volumeBytes, type WorkloadKind, type WorkloadSpec } from '../../common/workload.ts';
+import { parseQuantity } from '../kube/quantity.ts';
+import { SPACE_CONTAINER_DEFAULTS } from '../kube/space.ts';
+import { meteredExtractor, type LedgerExtractors } from './history.ts';
 
 /** The ledger fact of a workload's requests (cpu, memory of its running pods; storage of the claims it owns). */
 export const WORKLOAD_REQUESTS_FACT = 'workload.requests';
 export const WORKLOAD_UNITS = { cpu: 'core', memoryGi: 'GiB', storageGi: 'GiB' } as const;
-
-/**
- * Activities whose result may carry a {@link WorkloadMeteringFact} under `metered`: the deploy / upgrade /
- * rollback's `recordWorkload` and a day-2 operation's `executeWorkloadOperation` (ticket or direct).
- */
-export const WORKLOAD_METERED_ACTIVITIES: ReadonlySet<string> = new Set(['recordWorkload', 'executeWorkloadOperation']);
 
 /**
  * What one workload requests from `at` on, recorded in an activity result (so in workflow history, so the
@@ -72,32 +59,20 @@ export function workloadMeteringFact(
 }
 
 /**
- * Derives the `workload.requests` lines of one workflow run from its history: each completed
- * `recordWorkload` / `executeWorkloadOperation` whose result carries `metered` is one line (provenance = its
- * ActivityTaskCompleted event, keyed like every ledger line), subject `namespace/name`, open-ended: a report
- * bills it until the next line of the same VDC, pool and subject (like `quota.allocation.changed` per pool).
- * Pure and deterministic: used by the writer below and by `verifyLedger` through `ledgerLinesFromHistory`.
+ * The `workload.requests` fact: each completed `recordWorkload` (deploy / upgrade / rollback) or
+ * `executeWorkloadOperation` (day-2 operation, ticket or direct) whose result carries `metered` is one line,
+ * subject `namespace/name`, open-ended: a report bills it until the next line of the same VDC, pool and
+ * subject (like `quota.allocation.changed` per pool).
  */
-export function workloadLedgerLines(workflowId: string, history: History): Line[] {
-  return meteredFacts<WorkloadMeteringFact>(workflowId, history, WORKLOAD_METERED_ACTIVITIES).map(({ provenance, fact: f }) => ({
-    ...provenance,
-    fact: WORKLOAD_REQUESTS_FACT,
-    vdcId: f.vdcId,
-    domainId: f.domainId,
-    pool: f.pool,
-    subject: `${f.namespace}/${f.name}`,
-    quantities: { cpu: f.cpu, memoryGi: f.memoryGi, storageGi: f.storageGi },
-    units: { ...WORKLOAD_UNITS },
-    start: new Date(f.at),
-  }));
-}
-
-/** The ledger writer of workload workflows (deploy / upgrade / rollback, ticketed and direct operations). */
-export function createWorkloadLedgerActivities(deps: { temporal: Client; store: Store }) {
-  /**
-   * Writes the `workload.requests` lines of this workflow run, derived from its own history (so a rebuild
-   * from history yields the same lines). Idempotent on the provenance key.
-   */
-  return { recordWorkloadLedger: historyLedgerWriter(deps, workloadLedgerLines) };
-}
-export type WorkloadLedgerActivities = ReturnType<typeof createWorkloadLedgerActivities>;
+const workloadLine = meteredExtractor<WorkloadMeteringFact>((f, provenance) => ({
+  ...provenance,
+  fact: WORKLOAD_REQUESTS_FACT,
+  vdcId: f.vdcId,
+  domainId: f.domainId,
+  pool: f.pool,
+  subject: `${f.namespace}/${f.name}`,
+  quantities: { cpu: f.cpu, memoryGi: f.memoryGi, storageGi: f.storageGi },
+  units: { ...WORKLOAD_UNITS },
+  start: new Date(f.at),
+}));
+export const WORKLOAD_EXTRACTORS: LedgerExtractors = { recordWorkload: workloadLine, executeWorkloadOperation: workloadLine };
