@@ -5,10 +5,13 @@
  * database, beside the lanes) when it needs what only the stack's own API port has:
  * - the registry's token service and push notifications, which the registry's configuration points at the
  *   stack's API port (pushing with Edgeport credentials, scan on push),
- * - the port itself or the stack's port layout.
+ * - the port itself or the stack's port layout,
+ * - quiet: no api running beside it (one test expects pushed images to stay unscanned).
  * `groups.test.ts` fails when a file does one of these without being listed here.
  */
 export const EXCLUSIVE_TEST_FILES: readonly string[] = [
+  // Expects images it pushes to stay unscanned until it scans them: a running api scans on push notifications.
+  'activities/registry/image-gate.test.ts',
   'api/auth/auth.test.ts',
   'api/auth/oidc-negative.test.ts',
   'api/image-catalog.test.ts',
