@@ -64,6 +64,7 @@ export default {
     'workload-deploy': 'Deploy / upgrade workload',
     'workload-rollback': 'Roll back workload',
     'image-publish': 'Publish image',
+    'workload-operation': 'Workload operation',
   },
   resource: {
     cpu: 'CPU',
