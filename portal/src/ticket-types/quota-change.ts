@@ -1,4 +1,4 @@
-import NewQuotaChange from '../views/tickets/NewQuotaChange.vue';
+import NewQuotaChange from '../views/tickets/requests/NewQuotaChange.vue';
 import QuotaDiffPreview from './previews/QuotaDiffPreview.vue';
 import type { TicketTypeEntry } from './types.ts';
 
