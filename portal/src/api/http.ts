@@ -29,6 +29,30 @@ export class ApiError extends Error {
 }
 
 /**
+ * Lets an {@link ApiError} through and rethrows anything else: a refused or failed call is the caller's to
+ * show (it was toasted unless quiet), while any other error is a bug that must not be swallowed.
+ * Use as the first line of a `catch`; `e` is an `ApiError` after it.
+ */
+export function assertApiError(e: unknown): asserts e is ApiError {
+  if (!(e instanceof ApiError)) throw e;
+}
+
+/**
+ * Runs `fn`; an {@link ApiError} it throws resolves to `undefined` (after `onError`, if given), anything
+ * else is rethrown. For calls whose failure the client already showed (a toast) and the caller only has
+ * to survive.
+ */
+export async function catchApi<T>(fn: () => Promise<T>, onError?: (error: ApiError) => void): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    assertApiError(e);
+    onError?.(e);
+    return undefined;
+  }
+}
+
+/**
  * The fetch the client calls. Component tests replace `transport.fetch` with a `vi.fn` returning canned
  * responses; nothing else should touch it.
  */
