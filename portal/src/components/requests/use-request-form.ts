@@ -4,7 +4,7 @@ import { computed, nextTick, reactive, ref } from 'vue';
 import { useI18n } from 'vue-i18n';
 import { useRouter } from 'vue-router';
 import { z } from 'zod';
-import { ApiError, type FieldError } from '../../api/http.ts';
+import { assertApiError, type FieldError } from '../../api/http.ts';
 import { submitTicket } from '../../api/tickets.ts';
 import { i18n } from '../../locales/index.ts';
 import { ROUTE } from '../../router/names.ts';
@@ -145,7 +145,7 @@ export function useRequestForm(options: RequestFormOptions) {
       await router.push({ name: ROUTE.ticketDetail, params: { id: ticket.id } });
       return ticket;
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
+      assertApiError(e);
       previewOpen.value = false;
       if (e.errors.length > 0) showServer(e.errors);
       // A 4xx means nothing was made: the corrected form is a new fill. Network errors / 5xx keep the key.
