@@ -10,7 +10,7 @@ const base = {
   title: 'Things',
   rows: [{ id: 'a', name: 'Alpha' }],
   loading: false,
-  error: null,
+  error: null as ApiError | null,
   emptyText: 'None yet',
   testId: 'things-view',
   tableTestId: 'things-table',
@@ -18,7 +18,7 @@ const base = {
   createTestId: 'new-thing',
 };
 
-function mountTable(props: Partial<typeof base> & { canCreate?: boolean; createDisabled?: boolean; error?: ApiError | null } = {}) {
+function mountTable(props: Partial<typeof base> & { canCreate?: boolean; createDisabled?: boolean } = {}) {
   return mount(CrudTable, {
     props: { ...base, ...props },
     slots: { default: () => h('div', { 'data-test': 'columns' }) },

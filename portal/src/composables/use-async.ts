@@ -4,8 +4,16 @@ import { assertApiError, type ApiError } from '../api/http.ts';
 /** Where a page or panel is with its data: waiting for it, showing it, or showing why it failed. */
 export type AsyncState = 'loading' | 'ready' | 'error';
 
+export interface UseAsyncOptions {
+  /**
+   * Runs only on demand (a drawer's content, a tab): starts `'ready'` with no data instead of `'loading'`.
+   * Default `false`: the first run is expected right away (on mount), so nothing flashes empty first.
+   */
+  lazy?: boolean;
+}
+
 export interface UseAsync<A extends unknown[], T> {
-  /** `'loading'` from the start (the first run is usually on mount), so nothing flashes empty first. */
+  /** `'loading'` from the start unless `lazy`. */
   state: Ref<AsyncState>;
   /** The last run's refusal or failure; cleared when a run starts. */
   error: ShallowRef<ApiError | null>;
@@ -23,8 +31,8 @@ export interface UseAsync<A extends unknown[], T> {
  * The loading/error/data state machine every list and detail page had its own copy of: `state` drives
  * the skeleton / `LoadError` / content switch, `run` is both the first load and the retry.
  */
-export function useAsync<A extends unknown[], T>(loader: (...args: A) => Promise<T>): UseAsync<A, T> {
-  const state = shallowRef<AsyncState>('loading');
+export function useAsync<A extends unknown[], T>(loader: (...args: A) => Promise<T>, options: UseAsyncOptions = {}): UseAsync<A, T> {
+  const state = shallowRef<AsyncState>(options.lazy ? 'ready' : 'loading');
   const error = shallowRef<ApiError | null>(null);
   const data = shallowRef<T | undefined>(undefined);
   let generation = 0;
