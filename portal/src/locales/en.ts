@@ -1,3 +1,4 @@
+import type { TicketType } from '@common/tickets';
 import admin from './admin.en.ts';
 import requests from './requests.en.ts';
 import join from './join.en.ts';
@@ -65,7 +66,7 @@ export default {
     'workload-rollback': 'Roll back workload',
     'image-publish': 'Publish image',
     'workload-operation': 'Workload operation',
-  },
+  } satisfies Record<TicketType, string>,
   resource: {
     cpu: 'CPU',
     memoryGi: 'Memory',
