@@ -38,21 +38,6 @@ export function assertApiError(e: unknown): asserts e is ApiError {
 }
 
 /**
- * Runs `fn`; an {@link ApiError} it throws resolves to `undefined` (after `onError`, if given), anything
- * else is rethrown. For calls whose failure the client already showed (a toast) and the caller only has
- * to survive.
- */
-export async function catchApi<T>(fn: () => Promise<T>, onError?: (error: ApiError) => void): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (e) {
-    assertApiError(e);
-    onError?.(e);
-    return undefined;
-  }
-}
-
-/**
  * The fetch the client calls. Component tests replace `transport.fetch` with a `vi.fn` returning canned
  * responses; nothing else should touch it.
  */

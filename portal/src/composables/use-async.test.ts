@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, assertApiError, catchApi } from '../api/http.ts';
+import { ApiError, assertApiError } from '../api/http.ts';
 import { useAsync } from './use-async.ts';
 
 const refusal = () => new ApiError({ type: 'about:blank', title: 'Forbidden', status: 403 });
@@ -63,28 +63,9 @@ describe('useAsync', () => {
   });
 });
 
-describe('assertApiError / catchApi', () => {
+describe('assertApiError', () => {
   it('passes an ApiError and rethrows anything else', () => {
     expect(() => assertApiError(refusal())).not.toThrow();
     expect(() => assertApiError(new Error('bug'))).toThrow('bug');
-  });
-
-  it('catchApi resolves a refused call to undefined after onError, and rethrows other errors', async () => {
-    const seen: number[] = [];
-    await expect(catchApi(async () => 'v')).resolves.toBe('v');
-    await expect(
-      catchApi(
-        async () => {
-          throw refusal();
-        },
-        (e) => seen.push(e.status),
-      ),
-    ).resolves.toBeUndefined();
-    expect(seen).toEqual([403]);
-    await expect(
-      catchApi(async () => {
-        throw new RangeError('bug');
-      }),
-    ).rejects.toThrow('bug');
   });
 });
