@@ -29,6 +29,15 @@ export class ApiError extends Error {
 }
 
 /**
+ * Lets an {@link ApiError} through and rethrows anything else: a refused or failed call is the caller's to
+ * show (it was toasted unless quiet), while any other error is a bug that must not be swallowed.
+ * Use as the first line of a `catch`; `e` is an `ApiError` after it.
+ */
+export function assertApiError(e: unknown): asserts e is ApiError {
+  if (!(e instanceof ApiError)) throw e;
+}
+
+/**
  * The fetch the client calls. Component tests replace `transport.fetch` with a `vi.fn` returning canned
  * responses; nothing else should touch it.
  */

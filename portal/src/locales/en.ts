@@ -1,3 +1,4 @@
+import type { TicketType } from '@common/tickets';
 import admin from './admin.en.ts';
 import requests from './requests.en.ts';
 import join from './join.en.ts';
@@ -64,7 +65,8 @@ export default {
     'workload-deploy': 'Deploy / upgrade workload',
     'workload-rollback': 'Roll back workload',
     'image-publish': 'Publish image',
-  },
+    'workload-operation': 'Workload operation',
+  } satisfies Record<TicketType, string>,
   resource: {
     cpu: 'CPU',
     memoryGi: 'Memory',

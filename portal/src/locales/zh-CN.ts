@@ -65,6 +65,7 @@ const zhCN: typeof en = {
     'workload-deploy': '部署/升级工作负载',
     'workload-rollback': '回滚工作负载',
     'image-publish': '发布镜像',
+    'workload-operation': '工作负载操作',
   },
   resource: {
     cpu: 'CPU',

@@ -4,7 +4,7 @@ import { computed, nextTick, reactive, ref } from 'vue';
 import { useI18n } from 'vue-i18n';
 import { useRouter } from 'vue-router';
 import { z } from 'zod';
-import { ApiError, type FieldError } from '../../api/http.ts';
+import { assertApiError, type FieldError } from '../../api/http.ts';
 import { submitTicket } from '../../api/tickets.ts';
 import { i18n } from '../../locales/index.ts';
 import { ROUTE } from '../../router/names.ts';
@@ -45,6 +45,13 @@ export interface RequestFormOptions {
   body: () => SubmitTicket;
   /** Whether the form shows a field of this path beside an input (others are listed above the form). */
   shows: (path: string) => boolean;
+  /**
+   * The form's own wording of a client error at `path` (a message worded like its inputs); undefined
+   * keeps the schema's message.
+   */
+  message?: (path: string) => string | undefined;
+  /** `false`: a valid submit goes straight to the server, without the preview dialog. Default `true`. */
+  previewStep?: boolean;
 }
 
 /**
@@ -68,7 +75,10 @@ export function useRequestForm(options: RequestFormOptions) {
     syncZodLocale();
     void i18n.global.locale.value;
     const r = options.schema.safeParse(options.body());
-    return r.success ? {} : zodErrors(r.error);
+    if (r.success) return {};
+    const errors = zodErrors(r.error);
+    if (options.message) for (const path of Object.keys(errors)) errors[path] = options.message(path) ?? errors[path]!;
+    return errors;
   });
   const valid = computed(() => Object.keys(client.value).length === 0);
 
@@ -108,7 +118,10 @@ export function useRequestForm(options: RequestFormOptions) {
     serverOther.value = unmatched;
   }
 
-  /** Validates; opens the preview when the body is valid, else focuses the first field in error. */
+  /**
+   * Validates; when the body is valid opens the preview (or, without a preview step, submits), else
+   * focuses the first field in error.
+   */
   async function review(): Promise<boolean> {
     attempted.value = true;
     clearServer();
@@ -117,7 +130,8 @@ export function useRequestForm(options: RequestFormOptions) {
       document.querySelector<HTMLElement>('.el-form-item.is-error input, .el-form-item.is-error textarea')?.focus();
       return false;
     }
-    previewOpen.value = true;
+    if (options.previewStep === false) await submit();
+    else previewOpen.value = true;
     return true;
   }
 
@@ -131,7 +145,7 @@ export function useRequestForm(options: RequestFormOptions) {
       await router.push({ name: ROUTE.ticketDetail, params: { id: ticket.id } });
       return ticket;
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
+      assertApiError(e);
       previewOpen.value = false;
       if (e.errors.length > 0) showServer(e.errors);
       // A 4xx means nothing was made: the corrected form is a new fill. Network errors / 5xx keep the key.

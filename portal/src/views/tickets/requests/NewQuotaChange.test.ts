@@ -3,9 +3,9 @@ import ElementPlus from 'element-plus';
 import { createPinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryHistory, createRouter, type Router } from 'vue-router';
-import { transport } from '../../api/http.ts';
-import { i18n } from '../../locales/index.ts';
-import { ROUTE } from '../../router/names.ts';
+import { transport } from '../../../api/http.ts';
+import { i18n } from '../../../locales/index.ts';
+import { ROUTE } from '../../../router/names.ts';
 import NewQuotaChange from './NewQuotaChange.vue';
 
 /**
