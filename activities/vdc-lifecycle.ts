@@ -6,8 +6,6 @@ import type { Actor, RoleBinding } from '../common/roles.ts';
 import { quotaOfNamespace, vdcPools, type VdcState } from '../common/tenancy.ts';
 import type { VdcRef } from '../common/ticket-workflow.ts';
 import { VDC_LIFECYCLE_FAILURES, VDC_OWNER_ANNOTATION } from '../common/vdc-lifecycle.ts';
-import { createAuditLog } from '../store/audit.ts';
-import { harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
 import type { VdcDoc } from '../store/models.ts';
 import { spaceLabels, spaceSubjects } from './application-space.ts';
@@ -57,7 +55,7 @@ export function ownsVdcNamespace(meta: { labels?: Record<string, string>; annota
  */
 export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
   const { pools, store } = deps;
-  const audit: AuditLog = createAuditLog(store.conn);
+  const audit: AuditLog = store.audit;
 
   async function loadVdc(vdcId: string): Promise<VdcDoc> {
     const vdc = await store.vdcs.get(vdcId);
@@ -173,7 +171,7 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
       const harbor = harborOf(deps.registry);
       if (!deps.registry || !harbor) return { driver: 'local', projects: [], robots: [] };
       const names = vdcRegistryProjects(input.vdcId);
-      const secrets = harborRobotSecretStore(store.conn);
+      const secrets = store.harborRobotSecrets;
       const projects: { name: string; deleted: boolean }[] = [];
       const robots: number[] = [];
       for (const name of [names.private, names.staging]) {

@@ -4,7 +4,7 @@ import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { ledgerLineId } from '../store/ledger.ts';
 import type { LedgerLineDoc } from '../store/models.ts';
-import { priceBookStore, type PriceBookStore } from '../store/pricebook.ts';
+import type { PriceBookStore } from '../store/pricebook.ts';
 import { chargeback, chargebackCsv, showback, showbackCsv, type ReportLedgerLine, type ReportScope } from './services/billing-report.ts';
 
 /**
@@ -67,8 +67,7 @@ beforeAll(async () => {
   const url = new URL(stackEnv('EDGEPORT_MONGO_URL'));
   url.pathname = `/${uniqueName('billing').replaceAll('-', '_')}`;
   store = await openStore(url.href);
-  priceBook = priceBookStore(store.conn);
-  await priceBook.init();
+  priceBook = store.priceBooks;
   // v1, the install's first version, applies from the beginning; v2 published mid-January applies from February only.
   await priceBook.publish(V1, ops, new Date(Date.UTC(2025, 11, 15)));
   await priceBook.publish(V2, ops, day(15, 12));
@@ -83,7 +82,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await store?.conn.dropDatabase().catch(() => undefined);
+  await store?.testing.dropDatabase().catch(() => undefined);
   await store?.close();
 });
 

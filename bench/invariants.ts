@@ -75,7 +75,7 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
   const duplicated: Finding[] = [];
   const mismatched: Finding[] = [];
 
-  const tickets = await store.conn
+  const tickets = await store.testing
     .collection<TicketDoc>('tickets')
     .find({ _id: { $in: [...ticketIds] } })
     .sort({ createdAt: 1, _id: 1 })
@@ -90,7 +90,7 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
   // Idempotency keys: one ticket each.
   const keys = tickets.map((t) => t.idempotencyKey).filter((k): k is string => !!k);
   if (keys.length > 0) {
-    const perKey = await store.conn
+    const perKey = await store.testing
       .collection('tickets')
       .aggregate<{ _id: string; n: number }>([{ $match: { idempotencyKey: { $in: keys } } }, { $group: { _id: '$idempotencyKey', n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }])
       .toArray();

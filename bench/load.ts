@@ -104,7 +104,7 @@ async function seedTickets(store: Store, template: TicketDoc, n: number): Promis
       const { idempotencyKey: _k, ...rest } = template;
       return { ...rest, _id: id, status: 'completed', workflowStarted: true, createdAt: at, updatedAt: at };
     });
-    await store.conn.collection('tickets').insertMany(batch as never[]);
+    await store.testing.collection('tickets').insertMany(batch as never[]);
   }
   return ids;
 }
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
     const drainStart = performance.now();
     let backlog = Number.NaN;
     for (;;) {
-      backlog = await store.conn.collection('tickets').countDocuments({ status: 'submitted' });
+      backlog = await store.testing.collection('tickets').countDocuments({ status: 'submitted' });
       if (backlog === 0 || performance.now() - drainStart > 15 * 60_000) break;
       await sleep(2000);
     }

@@ -7,8 +7,7 @@ import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type Delegated
 import { FINAL_STATUSES, type ApprovalRecord, type DecisionBody, type PolicySummary, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
 import { leaseQuery } from '../../common/quota-lease-workflow.ts';
 import type { Store } from '../../store/index.ts';
-import { volumeStore } from '../../store/volumes.ts';
-import { priceBookStore, type PriceBookStore } from '../../store/pricebook.ts';
+import type { PriceBookStore } from '../../store/pricebook.ts';
 import { projectedMonthlyCost } from '../../common/budget.ts';
 import type { TicketDoc } from '../../store/models.ts';
 import { toTicketView } from '../../store/tickets.ts';
@@ -70,7 +69,7 @@ const DECISION_STATUS: Record<string, (msg: string) => Error> = {
 /** Ticket use cases behind the routes: submit, read, decide, cancel, timeline, and starting lost workflows. */
 export function ticketService(deps: TicketServiceDeps) {
   const { store, temporal } = deps;
-  const priceBook = deps.priceBook ?? priceBookStore(store.conn);
+  const priceBook = deps.priceBook ?? store.priceBooks;
 
   /** Starts the ticket's workflow (type and input from the ticket-type registry); harmless when it already runs (USE_EXISTING) or has finished. */
   async function ensureWorkflow(t: TicketDoc): Promise<void> {
@@ -191,7 +190,7 @@ export function ticketService(deps: TicketServiceDeps) {
           namespace: vdc.namespace,
           ...(vdc.pool ? { pool: vdc.pool, pools: vdcPools(vdc).map((p) => p.pool) } : {}),
           ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
-          ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' || body.type === 'workload-operation' ? { workloads: await store.workloads.list(vdc._id), volumes: await volumeStore(store.conn).list(vdc._id) } : {}),
+          ...(body.type === 'workload-deploy' || body.type === 'workload-rollback' || body.type === 'workload-operation' ? { workloads: await store.workloads.list(vdc._id), volumes: await store.volumes.list(vdc._id) } : {}),
         },
         ...(body.type === 'quota-change' && vdc.monthlyBudget
           ? { projectedCost: projectedMonthlyCost({ current: vdc.quota ?? {}, requested: body.quota, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }) }

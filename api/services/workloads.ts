@@ -31,7 +31,6 @@ import { isOwnedVolume } from '../../common/workload.ts';
 import { decideWorkloadOperation, recordedVolumeUsers } from '../../policies/workload-operation.ts';
 import type { AuditStore } from '../../store/audit.ts';
 import type { Store } from '../../store/index.ts';
-import { workloadOperationStore } from '../../store/workload-operations.ts';
 import type { workloadDirectOperationWorkflow } from '../../workflows/workload-operation.ts';
 import { ConflictError, HttpError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { actorOf, type RequestMeta } from './access.ts';
@@ -80,7 +79,7 @@ export const MAX_TAIL_LINES = 5000;
 export function workloadService(deps: WorkloadServiceDeps) {
   const { store, audit } = deps;
   const { readers } = deps;
-  const operations = workloadOperationStore(store.conn);
+  const operations = store.workloadOperations;
   const timeoutMs = deps.timeoutMs ?? 60_000;
 
   async function vdcOf(vdcId: string) {

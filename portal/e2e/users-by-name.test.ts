@@ -58,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (saved) await store.users.upsert(saved).catch(() => undefined);
-  await store?.conn.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
+  await store?.testing.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
   await api?.stop();
   await store?.close();
 });
@@ -97,7 +97,7 @@ describe('members by name', () => {
   });
 
   it('a user without any role sees "no access yet" with their username', async () => {
-    await store.conn.collection('users').deleteOne({ _id: 'u-other' as never });
+    await store.testing.collection('users').deleteOne({ _id: 'u-other' as never });
     const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);
