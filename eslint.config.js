@@ -49,6 +49,7 @@ export default tseslint.config(
         { selector: "MemberExpression[property.name='conn']", message: 'The store connection is private to store/: use a repository on Store (or store.testing in tests).' },
         { selector: `ImportDeclaration[source.value=/(^|\\x2F)store\\x2F/] ImportSpecifier[imported.name=${storeFactories}]`, message: 'Repositories are built once in openStore(): use the one on Store.' },
         { selector: `CallExpression[callee.name=${storeFactories}]`, message: 'Repositories are built once in openStore(): use the one on Store.' },
+        { selector: 'ImportDeclaration[source.value=/store\\x2Fmodels\\.ts$/]', message: 'Document types stay in store/: import the domain shapes (Ticket, Vdc, User, CustomRole, LedgerLine) from common/.' },
       ],
     },
   },

@@ -5,7 +5,7 @@ import { imageStorageLedgerLines } from './ledger-images.ts';
 import { nodeJoinLedgerLines } from './ledger-node-join.ts';
 import { volumeLedgerLines } from './ledger-volumes.ts';
 import { workloadLedgerLines } from './ledger-workloads.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 
 type LedgerQuota = { cpu?: number; memoryGi?: number; pods?: number };
 
@@ -52,7 +52,7 @@ export interface LeaseRevertResult {
 export const QUOTA_UNITS = { cpu: 'core', memoryGi: 'GiB', pods: 'pod' } as const;
 
 type History = temporal.api.history.v1.IHistory;
-type Line = Omit<LedgerLineDoc, 'createdAt'>;
+type Line = Omit<LedgerLine, 'createdAt'>;
 
 /**
  * Derives the billable facts of one workflow run from its history. Pure and deterministic: the same

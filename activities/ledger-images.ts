@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { IMAGE_STORAGE_SAMPLE_ACTIVITY, type ImageStorageSample } from '../common/image-storage-metering.ts';
 import { ledgerLineId } from '../store/ledger.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -14,11 +14,11 @@ export const IMAGE_STORAGE_UNITS = { imageStorageGi: 'GiB' } as const;
  * sample's interval; provenance = the ActivityTaskCompleted event, keyed like every other ledger line.
  * Pure: the same history always yields the same lines (used by the writer and by verify).
  */
-export function imageStorageLedgerLines(workflowId: string, history: History): Omit<LedgerLineDoc, 'createdAt'>[] {
+export function imageStorageLedgerLines(workflowId: string, history: History): Omit<LedgerLine, 'createdAt'>[] {
   const events = history.events ?? [];
   const runId = events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? '';
   const scheduled = new Set<number>();
-  const lines: Omit<LedgerLineDoc, 'createdAt'>[] = [];
+  const lines: Omit<LedgerLine, 'createdAt'>[] = [];
   for (const ev of events) {
     const eventId = Number(ev.eventId ?? 0);
     if (ev.activityTaskScheduledEventAttributes?.activityType?.name === IMAGE_STORAGE_SAMPLE_ACTIVITY) scheduled.add(eventId);

@@ -3,10 +3,10 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { ledgerLineId } from '../store/ledger.ts';
 import type { Store } from '../store/index.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 
 type History = temporal.api.history.v1.IHistory;
-type Line = Omit<LedgerLineDoc, 'createdAt'>;
+type Line = Omit<LedgerLine, 'createdAt'>;
 /** The provenance of a line: its workflow run and the ActivityTaskCompleted event it derives from. */
 export type Provenance = Pick<Line, '_id' | 'workflowId' | 'runId' | 'eventId'>;
 

@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { JoinedNodeRecord } from '../common/node-join-workflow.ts';
 import { ledgerLineId } from '../store/ledger.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -15,11 +15,11 @@ export const NODE_UNITS = { nodes: 'node' } as const;
  * `recordJoinedNode` activity is one line whose provenance is its ActivityTaskCompleted event, keyed the
  * same way as `ledger-from-history.ts`. Pure: the same history always yields the same lines.
  */
-export function nodeJoinLedgerLines(workflowId: string, history: History): Omit<LedgerLineDoc, 'createdAt'>[] {
+export function nodeJoinLedgerLines(workflowId: string, history: History): Omit<LedgerLine, 'createdAt'>[] {
   const events = history.events ?? [];
   const runId = events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? '';
   const scheduled = new Set<number>();
-  const lines: Omit<LedgerLineDoc, 'createdAt'>[] = [];
+  const lines: Omit<LedgerLine, 'createdAt'>[] = [];
   for (const ev of events) {
     const eventId = Number(ev.eventId ?? 0);
     if (ev.activityTaskScheduledEventAttributes?.activityType?.name === NODE_JOINED_ACTIVITY) scheduled.add(eventId);

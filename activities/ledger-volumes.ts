@@ -2,11 +2,11 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { volumeBytes } from '../common/workload.ts';
 import type { Store } from '../store/index.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 import { historyLedgerWriter, meteredFacts } from './ledger-metered.ts';
 
 type History = temporal.api.history.v1.IHistory;
-type Line = Omit<LedgerLineDoc, 'createdAt'>;
+type Line = Omit<LedgerLine, 'createdAt'>;
 
 /** The ledger fact of a standalone volume (volume API): GiB of the claim, held until the volume's next line. */
 export const VOLUME_STORAGE_FACT = 'volume.storage';

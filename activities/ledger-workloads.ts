@@ -2,13 +2,13 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { isOwnedVolume, volumeBytes, type WorkloadKind, type WorkloadSpec } from '../common/workload.ts';
 import type { Store } from '../store/index.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 import { parseQuantity } from './kube/quantity.ts';
 import { historyLedgerWriter, meteredFacts } from './ledger-metered.ts';
 import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
 
 type History = temporal.api.history.v1.IHistory;
-type Line = Omit<LedgerLineDoc, 'createdAt'>;
+type Line = Omit<LedgerLine, 'createdAt'>;
 
 /** The ledger fact of a workload's requests (cpu, memory of its running pods; storage of the claims it owns). */
 export const WORKLOAD_REQUESTS_FACT = 'workload.requests';

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { costPreview, type PriceBookInput } from '../common/billing.ts';
+import { costPreview, type PriceBookInput, type LedgerLine } from '../common/billing.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { ledgerLineId } from '../store/ledger.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
 import type { PriceBookStore } from '../store/pricebook.ts';
 import { chargeback, chargebackCsv, showback, showbackCsv, type ReportLedgerLine, type ReportScope } from './services/billing-report.ts';
 
@@ -22,7 +21,7 @@ const RUN = 'run-0001';
 const ops = { sub: 'u-ops', name: 'Olga Ops' };
 
 const day = (d: number, h = 0, m = 0): Date => new Date(Date.UTC(2026, 0, d, h, m));
-const line = (n: number, fact: LedgerLineDoc['fact'], start: Date, quantities: LedgerLineDoc['quantities'], end?: Date): Omit<LedgerLineDoc, 'createdAt'> => ({
+const line = (n: number, fact: LedgerLine['fact'], start: Date, quantities: LedgerLine['quantities'], end?: Date): Omit<LedgerLine, 'createdAt'> => ({
   _id: ledgerLineId(wf(n), RUN, 10 + n),
   workflowId: wf(n),
   runId: RUN,

@@ -8,7 +8,7 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
-import type { UserDoc } from '../store/models.ts';
+import type { User } from '../common/roles.ts';
 
 /**
  * Users named by username or email, over HTTP against the real API and the local OpenID provider: the first
@@ -24,7 +24,7 @@ let store: Store;
 let api: AppProcess;
 const { call, relogin: login } = testHttp();
 /** User records of the demo users this file deletes or changes, restored afterwards. */
-const saved = new Map<string, UserDoc | null>();
+const saved = new Map<string, User | null>();
 let domainId = '';
 let vdcId = '';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CostPreview } from './billing.ts';
 import type { Actor, Role } from './roles.ts';
+import type { VdcRef } from './ticket-workflow.ts';
 import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadPreview } from './workload.ts';
 import { ImagePublishRequestSchema, type ImagePublishPreview } from './image-publish.ts';
 import { WorkloadOperationRequestSchema, type WorkloadOperationPreview } from './workload-ops.ts';
@@ -401,4 +402,30 @@ export interface TimelineEntry {
   title: string;
   actor?: string;
   detail?: string;
+}
+
+/** A ticket as stored (`_id` is its id); store/ names it `TicketDoc`. Plain values: mongoose documents never leave store/. */
+export interface Ticket {
+  _id: string;
+  type: TicketType;
+  status: TicketStatus;
+  requester: Actor;
+  vdc: VdcRef;
+  payload: SubmitTicket;
+  policy: PolicySummary;
+  approvals: ApprovalRecord[];
+  currentStep: number | null;
+  preview?: TicketPreview;
+  approvalResets?: ApprovalReset[];
+  result?: { appliedAt: string; ledgerLineId?: string };
+  error?: string;
+  /** Requester-scoped idempotency key of the submit; unique per requester. */
+  idempotencyKey?: string;
+  /** Highest projection sequence applied; older (late, retried) projections are ignored. */
+  projectionSeq: number;
+  /** Whether the workflow start is known to have succeeded (the reconciler starts the rest). */
+  workflowStarted: boolean;
+  approvalTimeoutMs: number;
+  createdAt: Date;
+  updatedAt: Date;
 }

@@ -5,19 +5,7 @@ import { NODE_JOIN_WORKFLOW, type NodeJoinInput } from '../../common/node-join-w
 import { APPLICATION_SPACE_WORKFLOW, type ApplicationSpaceInput } from '../../common/space-workflow.ts';
 import type { QuotaChangeInput } from '../../common/quota-change-workflow.ts';
 import type { TicketWorkflowInput } from '../../common/ticket-workflow.ts';
-import {
-  NodeJoinRequestSchema,
-  QuotaChangeRequestSchema,
-  QuotaLeaseRequestSchema,
-  SpaceCreateRequestSchema,
-  SpaceDeleteRequestSchema,
-  spaceNamespace,
-  type PayloadOf,
-  type Quota,
-  type SubmitTicket,
-  type TicketType,
-  type VdcSpace,
-} from '../../common/tickets.ts';
+import { NodeJoinRequestSchema, QuotaChangeRequestSchema, QuotaLeaseRequestSchema, SpaceCreateRequestSchema, SpaceDeleteRequestSchema, spaceNamespace, type PayloadOf, type Quota, type SubmitTicket, type TicketType, type VdcSpace, type Ticket } from '../../common/tickets.ts';
 import { decideNodeJoin } from '../../policies/node-join.ts';
 import { decideQuotaChange } from '../../policies/quota-change.ts';
 import { decideQuotaLease } from '../../policies/quota-lease.ts';
@@ -28,7 +16,6 @@ import { decideWorkloadDeploy, decideWorkloadRollback, WORKLOAD_POLICY_VERSION, 
 import { placementNamespace } from '../../common/tenancy.ts';
 import { WORKLOAD_WORKFLOW, type WorkloadInput } from '../../common/workload-workflow.ts';
 import { WorkloadDeployRequestSchema, WorkloadRollbackRequestSchema, type WorkloadRecord } from '../../common/workload.ts';
-import type { TicketDoc } from '../../store/models.ts';
 import { ImagePublishRequestSchema, publishRepositories } from '../../common/image-publish.ts';
 import { IMAGE_PUBLISH_WORKFLOW, type ImagePublishInput } from '../../common/image-publish-workflow.ts';
 import { decideImagePublish } from '../../policies/image-publish.ts';
@@ -88,7 +75,7 @@ const poolsOf = (vdc: TicketPolicyContext<unknown>['vdc']): { pools?: readonly s
 });
 
 /** A stored ticket of one type (its payload narrowed to that type's body). */
-export type StoredTicket<T extends TicketType> = TicketDoc & { type: T; payload: PayloadOf<T> };
+export type StoredTicket<T extends TicketType> = Ticket & { type: T; payload: PayloadOf<T> };
 
 /**
  * Everything the API needs to know about one ticket type. Adding a type: its zod body in
@@ -108,7 +95,7 @@ export interface TicketTypeDef<T extends TicketType> {
 }
 
 /** Input fields every ticket workflow gets from its stored ticket. */
-const baseInput = (t: TicketDoc): TicketWorkflowInput => ({
+const baseInput = (t: Ticket): TicketWorkflowInput => ({
   ticketId: t._id,
   requester: t.requester,
   vdc: t.vdc,
@@ -262,7 +249,7 @@ export function decideTicket(ctx: TicketPolicyContext<SubmitTicket>): TicketDeci
 }
 
 /** Workflow type and input of a stored ticket. */
-export function workflowStartOf(t: TicketDoc): { workflowType: string; input: TicketWorkflowInput } {
+export function workflowStartOf(t: Ticket): { workflowType: string; input: TicketWorkflowInput } {
   const def = defOf(t.type);
   return { workflowType: def.workflowType, input: def.workflowInput(t as StoredTicket<TicketType>) };
 }

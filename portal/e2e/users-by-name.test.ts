@@ -6,7 +6,7 @@ import { startApp, waitForApi, type AppProcess } from '../../stack/lib/apps.ts';
 import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../../stack/testing/env.ts';
 import { openStore, type Store } from '../../store/index.ts';
-import type { UserDoc } from '../../store/models.ts';
+import type { User } from '../../common/roles.ts';
 
 /**
  * Members by name in Debian's headless Chromium against the real API and OIDC login: the operations admin adds
@@ -21,7 +21,7 @@ const WAIT = 20_000;
 let browser: Browser;
 let store: Store;
 let api: AppProcess;
-let saved: UserDoc | null = null;
+let saved: User | null = null;
 const vdcId = uniqueName('e2e-ubn');
 const invitee = `${uniqueName('invitee')}@example.com`;
 
