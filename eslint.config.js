@@ -6,6 +6,14 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
+/** The repository factories of store/ (and what they are built on): called only by openStore(). */
+const storeFactories = `/^(${[
+  'connectStore',
+  'createModels',
+  'createAuditLog',
+  ...['apiToken', 'configItem', 'delegation', 'domain', 'harborRegistry', 'harborRobotSecret', 'imageCategory', 'imageScan', 'ipList', 'ledger', 'ledgerVerification', 'network', 'nodeJoin', 'pendingBinding', 'pool', 'priceBook', 'pullCredential', 'reportFile', 'role', 'space', 'ticket', 'user', 'vdc', 'volume', 'workload', 'workloadOperation'].map((n) => `${n}Store`),
+].join('|')})$/`;
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'portal/dist/**', '.edgeport/**', 'test-output/**', 'portal/**/*.vue', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
@@ -28,6 +36,22 @@ export default tseslint.config(
   {
     files: ['**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    // One store surface: repositories come from openStore() (store/index.ts), each built once over one
+    // connection that stays inside store/. Elsewhere: no `.conn`, and no repository factory imported or called
+    // (tests, bench and fuzz use store.testing for raw collections).
+    files: ['**/*.ts'],
+    ignores: ['store/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[property.name='conn']", message: 'The store connection is private to store/: use a repository on Store (or store.testing in tests).' },
+        { selector: `ImportDeclaration[source.value=/(^|\\x2F)store\\x2F/] ImportSpecifier[imported.name=${storeFactories}]`, message: 'Repositories are built once in openStore(): use the one on Store.' },
+        { selector: `CallExpression[callee.name=${storeFactories}]`, message: 'Repositories are built once in openStore(): use the one on Store.' },
+        { selector: 'ImportDeclaration[source.value=/store\\x2Fmodels\\.ts$/]', message: 'Document types stay in store/: import the domain shapes (Ticket, Vdc, User, CustomRole, LedgerLine) from common/.' },
+      ],
+    },
   },
   {
     // Temporal workflow sandbox: deterministic code only. No Node builtins, no I/O clients, and activities

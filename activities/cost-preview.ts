@@ -4,7 +4,6 @@ import type { Quota } from '../common/tickets.ts';
 import type { WorkloadSpec } from '../common/workload.ts';
 import { workloadMeteredQuantities } from './ledger/workloads.ts';
 import type { Store } from '../store/index.ts';
-import { priceBookStore } from '../store/pricebook.ts';
 
 /**
  * Prices a ticket's change for its preview, under the price book in force now (the version is named in the
@@ -12,8 +11,8 @@ import { priceBookStore } from '../store/pricebook.ts';
  * (workflow history) and projected onto the ticket with the rest of the preview. Read-only; a Mongo fault
  * is a plain error and the preflight is retried.
  */
-export function costPreviewer(store: Pick<Store, 'conn'>) {
-  const book = priceBookStore(store.conn);
+export function costPreviewer(store: Pick<Store, 'priceBooks'>) {
+  const book = store.priceBooks;
   return {
     /** Monthly cost delta of replacing `current` by `requested` (per resource named) in `pool`. */
     async quota(pool: string | undefined, current: Quota, requested: Quota, at = new Date()): Promise<CostPreview> {

@@ -4,7 +4,7 @@ import { HARBOR_PROVISION_FAILURES, vdcRobotName, type HarborVdcProvisionResult 
 import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contract.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from '../store/credentials.ts';
-import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad, harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
+import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createHarborProvisioningActivities } from './harbor-provisioning.ts';
 import { createImageActivities } from './image-publish.ts';
@@ -53,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const id of vdcs) await store?.vdcs.remove(id);
-  await store?.conn.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await store?.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await store?.close();
   await harbor?.close();
 });
@@ -80,7 +80,7 @@ describe('provisionVdcRegistry (Harbor contract)', () => {
     expect(robot.expiresAt).toBeLessThan(Math.floor(Date.now() / 1000) + 31 * 86_400);
     const held = harbor.robot(robot.id)!;
     expect(JSON.stringify(first)).not.toContain(held.secret);
-    const stored = await harborRobotSecretStore(store.conn).get(secretId(robot.id));
+    const stored = await store.harborRobotSecrets.get(secretId(robot.id));
     expect(stored).toMatchObject({ project: `vdc-${vdc}`, name: robot.name, expiresAt: robot.expiresAt });
     expect(JSON.stringify(stored)).not.toContain(held.secret);
     expect(cipher.open(stored!.secret, harborRobotSecretAad(secretId(robot.id)))).toBe(held.secret);
@@ -126,7 +126,7 @@ describe('provisionVdcRegistry (Harbor contract)', () => {
     const vdc = await newVdc();
     const first = (await acts.provisionVdcRegistry({ vdcId: vdc })).robot!;
     const oldSecret = harbor.robot(first.id)!.secret;
-    await store.conn.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteOne({ _id: secretId(first.id) as never });
+    await store.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteOne({ _id: secretId(first.id) as never });
     const mark = harbor.requests.length;
     const again = await acts.provisionVdcRegistry({ vdcId: vdc });
     expect(again.robot).toMatchObject({ id: first.id, name: first.name, outcome: 'refreshed' });
@@ -134,13 +134,13 @@ describe('provisionVdcRegistry (Harbor contract)', () => {
     expect(ops(mark, 'RefreshSec')).toBe(1);
     const now = harbor.robot(first.id)!.secret;
     expect(now).not.toBe(oldSecret);
-    const stored = await harborRobotSecretStore(store.conn).get(secretId(first.id));
+    const stored = await store.harborRobotSecrets.get(secretId(first.id));
     expect(cipher.open(stored!.secret, harborRobotSecretAad(secretId(first.id)))).toBe(now);
     expect(JSON.stringify(again)).not.toContain(now);
 
     // A record sealed with a key the worker no longer has counts as lost too.
     const other = credentialCipher(randomBytes(32).toString('base64'), []);
-    await harborRobotSecretStore(store.conn).put({ ...stored!, secret: other.seal('x', harborRobotSecretAad(secretId(first.id))) });
+    await store.harborRobotSecrets.put({ ...stored!, secret: other.seal('x', harborRobotSecretAad(secretId(first.id))) });
     expect((await acts.provisionVdcRegistry({ vdcId: vdc })).robot?.outcome).toBe('refreshed');
     expect((await acts.provisionVdcRegistry({ vdcId: vdc })).robot?.outcome).toBe('unchanged');
     expect(harbor.problems()).toEqual([]);

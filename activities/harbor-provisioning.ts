@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ScanSeverity } from '../common/image-scan.ts';
 import { HARBOR_PROVISION_FAILURES, vdcRegistryProjects, vdcRobotName, type HarborVdcProvisionInput, type HarborVdcProvisionResult, type ProvisionOutcome } from '../common/harbor-vdc-provision.ts';
 import type { CredentialCipher } from '../store/credentials.ts';
-import { harborRobotSecretAad, harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
+import { harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
 import { RegistryRefused, type RegistryDriver, type RegistryNamespace, type RobotAccount } from './registry/driver.ts';
 import type { HarborDriver } from './registry/harbor-driver.ts';
@@ -65,7 +65,7 @@ export function harborOf(rt: AnyRegistryRuntime | undefined): { driver: Harbor; 
 
 /** Provisioning of a VDC's Harbor projects and robot account. */
 export function createHarborProvisioningActivities(deps: HarborProvisioningDeps) {
-  const secrets = harborRobotSecretStore(deps.store.conn);
+  const secrets = deps.store.harborRobotSecrets;
   const writer = deps.pools ? pullSecretWriter({ ...deps, pools: deps.pools }) : null;
   /** Rewrites the VDC's pull Secrets after a new robot secret was sealed (failures per namespace, not thrown). */
   const pullSecretsOf = async (vdcId: string): Promise<Pick<HarborVdcProvisionResult, 'pullSecrets'>> => (writer ? { pullSecrets: await writer.writeAll(vdcId) } : {});

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { HARBOR_REGISTRY_FAILURES, type BrowseHarborQuery, type HarborBrowseResult, type HarborRegistryCheckResult } from '../common/harbor-registries.ts';
 import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
-import { harborRegistrySecretAad, harborRegistryStore } from '../store/harbor-registries.ts';
+import { harborRegistrySecretAad } from '../store/harbor-registries.ts';
 import type { Store } from '../store/index.ts';
 import { RegistryNotFound, RegistryRefused } from './registry/driver.ts';
 import { harborDriver, type HarborDriver } from './registry/harbor-driver.ts';
@@ -39,7 +39,7 @@ function failed(err: unknown, id: string, url: string): Error {
 
 /** Activities of connected third-party Harbor registries: the save check and browsing. Input is the registry id. */
 export function createHarborRegistryActivities(deps: HarborRegistryActivityDeps) {
-  const registries = harborRegistryStore(deps.store.conn);
+  const registries = deps.store.harborRegistries;
 
   /** Loads the registry and opens its secret here, in the worker: the secret never enters a workflow. */
   async function open(id: string): Promise<{ driver: HarborDriver; url: string }> {

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { HARBOR_ROBOT_FAILURES, type HarborRobotRotationInput, type HarborRobotRotationResult } from '../common/harbor-robot-rotation.ts';
 import type { CredentialCipher } from '../store/credentials.ts';
-import { harborRobotSecretAad, harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
+import { harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
 import { RegistryNotFound, RegistryRefused, type RegistryDriver } from './registry/driver.ts';
 import type { HarborDriver } from './registry/harbor-driver.ts';
@@ -21,7 +21,7 @@ const isHarbor = (d: RegistryDriver): d is RegistryDriver & HarborDriver => d.ki
 
 /** The scheduled rotation of the configured Harbor's VDC robot accounts. */
 export function createHarborRobotActivities(deps: HarborRobotActivityDeps) {
-  const secrets = harborRobotSecretStore(deps.store.conn);
+  const secrets = deps.store.harborRobotSecrets;
   const writer = deps.pools ? pullSecretWriter({ ...deps, pools: deps.pools }) : null;
   return {
     /**

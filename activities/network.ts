@@ -2,7 +2,6 @@ import { dumpYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NetworkSyncResult, RenderedPolicyView } from '../common/network.ts';
 import type { Store } from '../store/index.ts';
-import { networkStore } from '../store/network.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
 import { livePolicies, renderNetworkPolicies, stalePolicies } from './kube/network-policy.ts';
 import { applyObject } from './kube/space.ts';
@@ -28,7 +27,7 @@ function readable(o: KubernetesObject): KubernetesObject {
 /** Activities of security groups and space network defaults: render, apply and prune NetworkPolicies. */
 export function createNetworkActivities(deps: NetworkActivityDeps) {
   const { pools, store } = deps;
-  const network = networkStore(store.conn);
+  const network = store.network;
   return {
     /**
      * Makes the VDC's NetworkPolicies what its groups and space defaults stand for now (read from Mongo):

@@ -20,7 +20,7 @@ import type { VdcRef } from '../common/ticket-workflow.ts';
 import type { NodeJoinPreview } from '../common/tickets.ts';
 import type { CredentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
-import { joinCommandAad, nodeJoinStore } from '../store/node-joins.ts';
+import { joinCommandAad } from '../store/node-joins.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { isNotFound, mapKubeError } from './kube/client.ts';
 import { parseCsrSubject } from './kube/pkcs10.ts';
@@ -149,7 +149,7 @@ const isReady = (node: V1Node): boolean => node.status?.conditions?.some((c) => 
  */
 export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
   const { store } = deps;
-  const joins = nodeJoinStore(store.conn);
+  const joins = store.nodeJoins;
   const pricing = costPreviewer(store);
 
   const cipher = (): CredentialCipher => {

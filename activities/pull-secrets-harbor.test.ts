@@ -43,7 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const id of vdcs) await store?.vdcs.remove(id);
-  await store?.conn.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await store?.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await store?.close();
   await harbor?.close();
 });

@@ -4,9 +4,8 @@ import { vdcRegistryProjects } from '../common/harbor-vdc-provision.ts';
 import { PULL_CREDENTIAL_FAILURES, PULL_SECRET_NAME, pullCredentialUsername, type PullSecretOutcome } from '../common/pull-credentials.ts';
 import { vdcPools } from '../common/tenancy.ts';
 import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
-import { harborRobotSecretAad, harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
+import { harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
-import { pullCredentialStore } from '../store/pull-credentials.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './kube/client.ts';
 import { VDC_NOT_FOUND, type PoolClients } from './kube/pool-clients.ts';
 import { applyObject, readNamespace, SPACE_LABELS } from './kube/space.ts';
@@ -40,8 +39,8 @@ export function dockerConfigJson(host: string, username: string, password: strin
  */
 export function pullSecretWriter(deps: PullSecretDeps) {
   const { store, pools } = deps;
-  const credentials = pullCredentialStore(store.conn);
-  const robotSecrets = harborRobotSecretStore(store.conn);
+  const credentials = store.pullCredentials;
+  const robotSecrets = store.harborRobotSecrets;
 
   function cipher(): CredentialCipher {
     if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) for pull credentials', PULL_CREDENTIAL_FAILURES.noCipher);
@@ -157,8 +156,8 @@ export function pullSecretWriter(deps: PullSecretDeps) {
 /** Activities of the pull credentials: idempotent, their inputs and results carry no secret. */
 export function createPullSecretActivities(deps: PullSecretDeps) {
   const writer = pullSecretWriter(deps);
-  const credentials = pullCredentialStore(deps.store.conn);
-  const robotSecrets = harborRobotSecretStore(deps.store.conn);
+  const credentials = deps.store.pullCredentials;
+  const robotSecrets = deps.store.harborRobotSecrets;
   return {
     /**
      * Makes the VDC's pull credential exist (local registry: a random secret, sealed and hashed; Harbor: its robot

@@ -3,13 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AuditLog } from '../common/audit.ts';
 import { vdcRegistryProjects } from '../common/harbor-vdc-provision.ts';
 import type { Actor, RoleBinding } from '../common/roles.ts';
-import { quotaOfNamespace, vdcPools, type VdcState } from '../common/tenancy.ts';
+import { quotaOfNamespace, vdcPools, type VdcState, type Vdc } from '../common/tenancy.ts';
 import type { VdcRef } from '../common/ticket-workflow.ts';
 import { VDC_LIFECYCLE_FAILURES, VDC_OWNER_ANNOTATION } from '../common/vdc-lifecycle.ts';
-import { createAuditLog } from '../store/audit.ts';
-import { harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
-import type { VdcDoc } from '../store/models.ts';
 import { spaceLabels, spaceSubjects } from './application-space.ts';
 import { harborOf } from './harbor-provisioning.ts';
 import type { KubeClients } from './kube/client.ts';
@@ -33,7 +30,7 @@ export interface VdcLifecyclePlan {
   spaces: { name: string; namespace: string; pool: string }[];
 }
 
-const refOf = (vdc: VdcDoc): VdcRef => ({ id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool });
+const refOf = (vdc: Vdc): VdcRef => ({ id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool });
 
 /** Edgeport's labels on a VDC's default namespace and the objects in it. */
 export function vdcNamespaceLabels(vdc: Pick<VdcRef, 'id' | 'domainId'>): Record<string, string> {
@@ -57,9 +54,9 @@ export function ownsVdcNamespace(meta: { labels?: Record<string, string>; annota
  */
 export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
   const { pools, store } = deps;
-  const audit: AuditLog = createAuditLog(store.conn);
+  const audit: AuditLog = store.audit;
 
-  async function loadVdc(vdcId: string): Promise<VdcDoc> {
+  async function loadVdc(vdcId: string): Promise<Vdc> {
     const vdc = await store.vdcs.get(vdcId);
     if (!vdc) throw ApplicationFailure.nonRetryable(`VDC ${vdcId} does not exist`, VDC_NOT_FOUND);
     return vdc;
@@ -173,7 +170,7 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
       const harbor = harborOf(deps.registry);
       if (!deps.registry || !harbor) return { driver: 'local', projects: [], robots: [] };
       const names = vdcRegistryProjects(input.vdcId);
-      const secrets = harborRobotSecretStore(store.conn);
+      const secrets = store.harborRobotSecrets;
       const projects: { name: string; deleted: boolean }[] = [];
       const robots: number[] = [];
       for (const name of [names.private, names.staging]) {

@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { VOLUME_ERRORS, VOLUME_LABELS, type LiveClaim } from '../common/volumes.ts';
 import { STORAGE_RULES } from '../common/workload.ts';
 import type { Store } from '../store/index.ts';
-import { volumeStore } from '../store/volumes.ts';
 import { poolOfNamespace } from '../common/tenancy.ts';
 import { mapKubeError, type KubeClients } from './kube/client.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
@@ -52,7 +51,7 @@ export async function liveClaims(kube: KubeClients, namespaces: string[]): Promi
 /** Activities of standalone volumes (PersistentVolumeClaims made with the volume API). */
 export function createVolumeActivities(deps: VolumeActivityDeps) {
   const { pools, store } = deps;
-  const volumes = volumeStore(store.conn);
+  const volumes = store.volumes;
   /** The storage the volume holds from now on (`size` null: deleted), for the ledger (issue 11: metered). */
   const metered = async (args: { vdcId: string; namespace: string; name: string }, size: string | null): Promise<VolumeMeteringFact> => {
     const vdc = await store.vdcs.get(args.vdcId);

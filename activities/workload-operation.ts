@@ -5,7 +5,7 @@ import { specDiff, WORKLOAD_OPERATION_ERRORS, type WorkloadDayTwoState, type Wor
 import { isOwnedVolume, type WorkloadRecord } from '../common/workload.ts';
 import { specAfter } from '../policies/workload-operation.ts';
 import type { Store } from '../store/index.ts';
-import { workloadOperationStore, type WorkloadOperationStore } from '../store/workload-operations.ts';
+import type { WorkloadOperationStore } from '../store/workload-operations.ts';
 import { poolOfNamespace } from '../common/tenancy.ts';
 import type { PoolClients } from './kube/pool-clients.ts';
 import { applyOperation, deleteWorkload, RESTART_ANNOTATION } from './kube/workload-ops.ts';
@@ -16,7 +16,7 @@ export interface WorkloadOperationDeps {
   /** Clients of the pool each namespace lives on. */
   pools: PoolClients;
   store: Store;
-  /** Defaults to the store over `store.conn`. */
+  /** Defaults to `store.workloadOperations`. */
   operations?: WorkloadOperationStore;
 }
 
@@ -79,7 +79,7 @@ const merged = (before: WorkloadDayTwoState, change: ReturnType<typeof stateAfte
  * @throws `WorkloadNotFound` (no such recorded workload), `WorkloadOperationRefused` (a volume in use).
  */
 export async function performWorkloadOperation(deps: WorkloadOperationDeps, args: PerformOperationArgs): Promise<WorkloadOperationDone> {
-  const ops = deps.operations ?? workloadOperationStore(deps.store.conn);
+  const ops = deps.operations ?? deps.store.workloadOperations;
   const { namespace, name, operation: op } = args;
   const metered = async (spec: WorkloadRecord['spec'] | null, kind: WorkloadRecord['kind']): Promise<{ metered?: WorkloadMeteringFact }> => {
     if (!METERED_OPS.has(op.op)) return {};
@@ -114,7 +114,7 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
 
 /** What an operation would change, for the ticket preview (no writes). */
 export async function previewWorkloadOperation(deps: WorkloadOperationDeps, args: { namespace: string; name: string; operation: WorkloadOperation }): Promise<WorkloadOperationPreview> {
-  const ops = deps.operations ?? workloadOperationStore(deps.store.conn);
+  const ops = deps.operations ?? deps.store.workloadOperations;
   const { namespace, name, operation: op } = args;
   const record = await deps.store.workloads.get(namespace, name);
   const errors: string[] = [];

@@ -8,7 +8,6 @@ import type { Quota } from '../common/tickets.ts';
 import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
 import type { Store } from '../store/index.ts';
-import { volumeStore } from '../store/volumes.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from './failpoints.ts';
 import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger/workloads.ts';
@@ -196,7 +195,7 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
         if (users.length > 0) errors.push(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`);
       }
       const recorded = (await store.workloads.list(args.vdc.id)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
-      const standalone = await volumeStore(store.conn).list(args.vdc.id);
+      const standalone = await store.volumes.list(args.vdc.id);
       for (const v of storageViolations(spec, namespace, recorded, standalone)) if (!errors.includes(v.message)) errors.push(v.message);
       for (const p of await liveStorageProblems(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);
       for (const p of await liveVolumeChanges(kube, spec, namespace)) if (!errors.includes(p)) errors.push(p);

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { UserRefSchema } from '../common/tenancy.ts';
-import { createAuditLog } from '../store/audit.ts';
 import { openStore } from '../store/index.ts';
 import { HttpError } from './errors.ts';
 import { userDirectory } from './services/user-directory.ts';
@@ -29,7 +28,7 @@ export async function runAdminCli(argv: string[]): Promise<number> {
   const env = AdminCliEnvSchema.parse(process.env);
   const store = await openStore(env.EDGEPORT_MONGO_URL);
   try {
-    const directory = userDirectory({ store, audit: createAuditLog(store.conn) });
+    const directory = userDirectory({ store, audit: store.audit });
     const result = await directory.grantOpsAdmin(ref.data, CLI_ACTOR);
     console.log(JSON.stringify({ role: 'ops-admin', scope: 'platform', ...result }));
     return 0;

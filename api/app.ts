@@ -5,14 +5,13 @@ import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
-import { createAuditLog, type AuditStore } from '../store/audit.ts';
+import type { AuditStore } from '../store/audit.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { configItemService } from './services/config-items.ts';
 import type { Store } from '../store/index.ts';
 import { failpoints, FAILPOINTS } from '../activities/failpoints.ts';
 import { basicTokenAuth } from './auth/basic-token.ts';
 import { pullCredentialAuth } from './auth/pull-credential.ts';
-import { pullCredentialStore } from '../store/pull-credentials.ts';
 import { pullCredentialRoutes } from './routes/pull-credentials.ts';
 import { pullCredentialService } from './services/pull-credentials.ts';
 import { bearerAuth } from './auth/bearer.ts';
@@ -27,11 +26,9 @@ import { loadCaller } from './routes/caller.ts';
 import { mountRoutes, type RouteDef } from './routes/define.ts';
 import { apiRoutes } from './routes/index.ts';
 import { openApiRoutes } from './routes/openapi.ts';
-import { priceBookStore } from '../store/pricebook.ts';
 import { apiTokenService } from './services/api-tokens.ts';
 import { billingService } from './services/billing.ts';
 import { REPORT_QUEUE, reportJobService, type ReportJobData, type ReportJobResult } from './services/report-jobs.ts';
-import { reportFileStore } from '../store/report-files.ts';
 import { Queue } from 'bullmq';
 import { certSubjectService } from './services/cert-subjects.ts';
 import { ipFilter, ipListService } from './services/ip-lists.ts';
@@ -43,15 +40,12 @@ import { harborRegistryRoutes } from './routes/harbor-registries.ts';
 import { harborRegistryService } from './services/harbor-registries.ts';
 import { harborVdcProvisioning } from './services/harbor-provisioning.ts';
 import { vdcLifecycle } from './services/vdc-lifecycle.ts';
-import { harborRegistryStore } from '../store/harbor-registries.ts';
 import { imageService } from './services/images.ts';
 import { imageGate } from './services/image-gate.ts';
 import { imageCatalogService, registryNotificationHandler } from './services/image-catalog.ts';
 import { imageCatalogRoutes } from './routes/image-catalog.ts';
-import { imageCategoryStore } from '../store/image-categories.ts';
 import { ticketService, type TicketService } from './services/tickets.ts';
 import { delegationService } from './services/delegations.ts';
-import { delegationStore } from '../store/delegations.ts';
 import { networkService } from './services/network.ts';
 import { volumeService } from './services/volumes.ts';
 import { workloadService } from './services/workloads.ts';
@@ -75,7 +69,7 @@ export interface AppDeps {
 /** Builds the Express app: auth, JSON API, the built portal, one problem-body error handler. */
 export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets: TicketService; audit: AuditStore; routes: RouteDef[]; apiRouter: Router }> {
   const { config, store, log } = deps;
-  const audit = createAuditLog(store.conn);
+  const audit = store.audit;
   const crash = failpoints(config.failpoints);
   const trustedProxies = new AddressSet(config.trustedProxies);
   const apiTokens = apiTokenService({ tokens: store.apiTokens, users: store.users, audit });
@@ -88,21 +82,21 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys),
     audit,
   });
+  const delegations = delegationService({ store, delegations: store.delegations, audit });
   const tickets = ticketService({
     store,
     temporal: deps.temporal,
     taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
     approvalTimeoutMs: config.approvalTimeoutMs,
     afterInsert: () => crash(FAILPOINTS.apiAfterInsert),
-    delegations: delegationService({ store, delegations: delegationStore(store.conn), audit }),
+    delegations,
     ...(config.registry ? { imageGate: imageGate({ config: config.registry, scans: store.imageScans, policy: config.images.deploy, log: (msg, err) => log.warn({ err }, msg) }) } : {}),
   });
-  const priceBook = priceBookStore(store.conn);
-  await priceBook.init();
+  const priceBook = store.priceBooks;
   const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
   const lifecycle = vdcLifecycle({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE });
   const directory = userDirectory({ store, audit, bootstrapAdmins: config.bootstrapAdmins, vdcLifecycle: lifecycle });
-  const reportJobs = reportJobService({ queue: new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis }), files: reportFileStore(store.conn) });
+  const reportJobs = reportJobService({ queue: new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis }), files: store.reportFiles });
   const auth = await createAuth({
     config: {
       issuer: config.oidc.issuer,
@@ -152,7 +146,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   const api = express.Router();
   // EDGEPORT_REGISTRY_DRIVER=harbor: the listing reads Harbor through its driver (Harbor issues its own pull tokens).
   const harborReader = config.harbor ? registryDriverFor({ driver: 'harbor', ...config.harbor }) : undefined;
-  const pullCredentials = pullCredentialStore(store.conn);
+  const pullCredentials = store.pullCredentials;
   const registry = config.harbor
     ? registryService({ config: { url: config.harbor.url }, driver: harborReader, vdcs: store.vdcs, scans: store.imageScans })
     : config.registry
@@ -174,10 +168,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   // Interactive reads of tenants' objects: each pool's read-only identity (see README "Reads from pools").
   const readers = poolReaders({ pools: store.pools, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), timeoutMs: config.poolReadTimeoutMs });
   const registryProvisioning = config.harbor ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }) : undefined;
-  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), vdcLifecycle: lifecycle, tickets, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, readers }) });
+  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), vdcLifecycle: lifecycle, tickets, delegations, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, readers }) });
   if (registry) {
-    const categories = imageCategoryStore(store.conn);
-    await categories.init();
+    const categories = store.imageCategories;
     routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
   }
   // Workloads after deploy: views and logs read the workload's pool with its read-only identity; direct operations run as workflows on the worker.
@@ -186,8 +179,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   // Image pull credentials per VDC: metadata and rotation (through the VDC's lifecycle workflow).
   routes.push(...pullCredentialRoutes(pullCredentialService({ store, credentials: pullCredentials, vdcLifecycle: lifecycle, audit, driver: config.harbor ? 'harbor' : 'local' })));
   // Third-party Harbor registries: connect (checked by a workflow), browse, delete; operations admins only.
-  const harborRegistries = harborRegistryStore(store.conn);
-  await harborRegistries.init();
+  const harborRegistries = store.harborRegistries;
   routes.push(...harborRegistryRoutes(harborRegistryService({ registries: harborRegistries, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit })));
   routes.push(...openApiRoutes(routes, API_VERSION));
   mountRoutes(api, routes);

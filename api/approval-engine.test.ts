@@ -9,7 +9,7 @@ import { grant, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { testHttp } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { PRICEBOOK_COLLECTION, priceBookStore } from '../store/pricebook.ts';
+import { PRICEBOOK_COLLECTION } from '../store/pricebook.ts';
 
 /**
  * The approval engine over HTTP (real api and worker processes, real stack): the VDC budget and the
@@ -59,7 +59,7 @@ beforeAll(async () => {
   await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }, { role: 'vdc-user', scope: { type: 'vdc', vdcId: farVdc } }]);
   await grant(store, demoUserByUsername('vdcadmin')!, [{ role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
   const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 15));
-  const v = await priceBookStore(store.conn).publish(
+  const v = await store.priceBooks.publish(
     { currency: 'CNY', note: `approval-engine test ${vdcId}`, prices: [{ resource: 'cpu', pool: '*', arch: '*', unitPrice: '1' }, { resource: 'memory', pool: '*', arch: '*', unitPrice: '0' }, { resource: 'pods', pool: '*', arch: '*', unitPrice: '0' }, { resource: 'edgeNode', pool: '*', arch: '*', unitPrice: '0.5' }] },
     { sub: 'test', name: 'test' },
     lastMonth,
@@ -76,8 +76,8 @@ afterAll(async () => {
     const d = demoUserByUsername(u)!;
     if (original[u]) await store.users.upsert({ _id: d.sub, username: d.username, name: d.name, email: d.email, bindings: original[u] }).catch(() => undefined);
   }
-  await store?.conn.collection('delegations').deleteMany({ 'delegator.sub': 'u-vdcadmin', 'delegate.sub': 'u-finance' });
-  if (bookVersion) await store?.conn.collection(PRICEBOOK_COLLECTION).deleteOne({ _id: bookVersion as never });
+  await store?.testing.collection('delegations').deleteMany({ 'delegator.sub': 'u-vdcadmin', 'delegate.sub': 'u-finance' });
+  if (bookVersion) await store?.testing.collection(PRICEBOOK_COLLECTION).deleteOne({ _id: bookVersion as never });
   await Promise.all([api?.stop(), worker?.stop()]);
   await store?.close();
 });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { costPreview, type PriceBookInput } from '../common/billing.ts';
+import { costPreview, type PriceBookInput, type LedgerLine } from '../common/billing.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { ledgerLineId } from '../store/ledger.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
-import { priceBookStore, type PriceBookStore } from '../store/pricebook.ts';
+import type { PriceBookStore } from '../store/pricebook.ts';
 import { chargeback, chargebackCsv, showback, showbackCsv, type ReportLedgerLine, type ReportScope } from './services/billing-report.ts';
 
 /**
@@ -22,7 +21,7 @@ const RUN = 'run-0001';
 const ops = { sub: 'u-ops', name: 'Olga Ops' };
 
 const day = (d: number, h = 0, m = 0): Date => new Date(Date.UTC(2026, 0, d, h, m));
-const line = (n: number, fact: LedgerLineDoc['fact'], start: Date, quantities: LedgerLineDoc['quantities'], end?: Date): Omit<LedgerLineDoc, 'createdAt'> => ({
+const line = (n: number, fact: LedgerLine['fact'], start: Date, quantities: LedgerLine['quantities'], end?: Date): Omit<LedgerLine, 'createdAt'> => ({
   _id: ledgerLineId(wf(n), RUN, 10 + n),
   workflowId: wf(n),
   runId: RUN,
@@ -67,8 +66,7 @@ beforeAll(async () => {
   const url = new URL(stackEnv('EDGEPORT_MONGO_URL'));
   url.pathname = `/${uniqueName('billing').replaceAll('-', '_')}`;
   store = await openStore(url.href);
-  priceBook = priceBookStore(store.conn);
-  await priceBook.init();
+  priceBook = store.priceBooks;
   // v1, the install's first version, applies from the beginning; v2 published mid-January applies from February only.
   await priceBook.publish(V1, ops, new Date(Date.UTC(2025, 11, 15)));
   await priceBook.publish(V2, ops, day(15, 12));
@@ -83,7 +81,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await store?.conn.dropDatabase().catch(() => undefined);
+  await store?.testing.dropDatabase().catch(() => undefined);
   await store?.close();
 });
 

@@ -103,7 +103,7 @@ describe('ledger verify over real ticket workflows', () => {
     const [first, second] = await Promise.all(ticketIds.map((id) => store.ledger.byWorkflow(id)));
     const edited = first![0]!;
     const deleted = second![0]!;
-    const lines = store.conn.collection('ledgerlines');
+    const lines = store.testing.collection('ledgerlines');
     await lines.updateOne({ _id: edited._id as never }, { $set: { 'quantities.cpu': 99 } });
     await lines.deleteOne({ _id: deleted._id as never });
     try {
@@ -125,7 +125,7 @@ describe('ledger verify over real ticket workflows', () => {
 
   it('a line with no history behind it is reported as extra', async () => {
     const fake = { ...(await store.ledger.byWorkflow(ticketIds[0]!))[0]!, _id: `${ticketIds[0]}/forged/999`, runId: 'forged', eventId: 999 };
-    const lines = store.conn.collection('ledgerlines');
+    const lines = store.testing.collection('ledgerlines');
     await lines.insertOne(fake as never);
     try {
       const r = (await verify()).body as LedgerVerifyResult;
@@ -139,7 +139,7 @@ describe('ledger verify over real ticket workflows', () => {
     const redis = new URL(stackEnv('EDGEPORT_REDIS_URL'));
     const queue = new Queue(LEDGER_VERIFY_QUEUE, { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
     const fake = { ...(await store.ledger.byWorkflow(ticketIds[0]!))[0]!, _id: `${ticketIds[0]}/scheduled-forged/998`, runId: 'scheduled-forged', eventId: 998 };
-    const lines = store.conn.collection('ledgerlines');
+    const lines = store.testing.collection('ledgerlines');
     try {
       // The worker registered the scheduler with its interval (default: daily).
       expect((await queue.getJobScheduler(LEDGER_VERIFY_SCHEDULER))?.every).toBe(86_400_000);

@@ -13,8 +13,7 @@ import { z } from 'zod';
 import { runAdminCli } from './admin-cli.ts';
 import { runHarborCli } from './harbor-cli.ts';
 import { runLedgerCli } from './ledger-cli.ts';
-import { createAuditLog } from '../store/audit.ts';
-import { connectStore } from '../store/connection.ts';
+import { openAuditLog } from '../store/index.ts';
 
 const USAGE = 'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv] | ledger verify [--vdc <id>]… | harbor provision [--vdc <id>]… | admin grant --user <username|email>';
 
@@ -34,9 +33,8 @@ async function main(argv: string[]): Promise<number> {
   // `… | head` closing the pipe early is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
   const env = CliEnvSchema.parse(process.env);
-  const conn = await connectStore(env.EDGEPORT_MONGO_URL);
+  const { audit, close } = await openAuditLog(env.EDGEPORT_MONGO_URL);
   try {
-    const audit = createAuditLog(conn);
     if (cmd === 'verify') {
       const result = await audit.verify();
       console.log(JSON.stringify(result, null, 2));
@@ -48,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`exported ${count} audit entries`);
     return 0;
   } finally {
-    await conn.close();
+    await close();
   }
 }
 

@@ -163,9 +163,9 @@ describe('config center over HTTP', () => {
     const places: Record<string, string> = {
       ticket: (await call('tenant', 'GET', `/api/tickets/${id}`)).text,
       timeline: (await call('tenant', 'GET', `/api/tickets/${id}/timeline`)).text,
-      ticketDoc: JSON.stringify(await store.conn.collection('tickets').findOne({ _id: id as never })),
-      configDoc: JSON.stringify(await store.conn.collection(CONFIG_ITEMS_COLLECTION).findOne({ _id: `${namespace}/Secret/db-cred` as never })),
-      audit: JSON.stringify(await store.conn.collection(AUDIT_COLLECTION).find({ target: { $regex: `^vdc:${vdcId}/` } }).toArray()),
+      ticketDoc: JSON.stringify(await store.testing.collection('tickets').findOne({ _id: id as never })),
+      configDoc: JSON.stringify(await store.testing.collection(CONFIG_ITEMS_COLLECTION).findOne({ _id: `${namespace}/Secret/db-cred` as never })),
+      audit: JSON.stringify(await store.testing.collection(AUDIT_COLLECTION).find({ target: { $regex: `^vdc:${vdcId}/` } }).toArray()),
     };
     const ticketHistory = await temporal.workflow.getHandle(id).fetchHistory();
     places.ticketHistory = `${JSON.stringify(ticketHistory)}\n${historyText(ticketHistory).join('\n')}`;
@@ -229,7 +229,7 @@ describe('config center over HTTP', () => {
     expect(refused.status, refused.text).toBe(422);
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}/secrets/db-cred`)).body.keys.map((k: { key: string }) => k.key)).toEqual(['password', 'user']);
     expect((await read('Secret', 'db-cred'))?.data.password).toBe(Buffer.from('v2').toString('base64'));
-    const audit = await store.conn.collection(AUDIT_COLLECTION).findOne({ action: 'config.replace', target: `vdc:${vdcId}/${namespace}/secret:db-cred`, outcome: 'failure' });
+    const audit = await store.testing.collection(AUDIT_COLLECTION).findOne({ action: 'config.replace', target: `vdc:${vdcId}/${namespace}/secret:db-cred`, outcome: 'failure' });
     expect(audit?.details).toMatchObject({ keys: ['password'] });
     expect(JSON.stringify(audit)).not.toContain('v3');
 

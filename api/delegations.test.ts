@@ -38,7 +38,7 @@ const submit = async (cpu: number): Promise<TicketView> => {
 };
 
 const inHours = (h: number): string => new Date(Date.now() + h * 3_600_000).toISOString();
-const auditOf = (action: string, delegationId: string) => store.conn.collection(AUDIT_COLLECTION).findOne({ action, 'details.delegationId': delegationId });
+const auditOf = (action: string, delegationId: string) => store.testing.collection(AUDIT_COLLECTION).findOne({ action, 'details.delegationId': delegationId });
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
@@ -59,7 +59,7 @@ afterAll(async () => {
     const d = demoUserByUsername(u)!;
     if (original[u]) await store.users.upsert({ _id: d.sub, username: d.username, name: d.name, email: d.email, bindings: original[u] }).catch(() => undefined);
   }
-  await store?.conn.collection('delegations').deleteMany({ 'delegator.sub': demoUserByUsername('vdcadmin')!.sub });
+  await store?.testing.collection('delegations').deleteMany({ 'delegator.sub': demoUserByUsername('vdcadmin')!.sub });
   await Promise.all([api?.stop(), worker?.stop()]);
   await store?.close();
 });

@@ -89,7 +89,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop();
   await connection?.close();
-  await store?.conn.dropDatabase().catch(() => undefined);
+  await store?.testing.dropDatabase().catch(() => undefined);
   await store?.close();
 });
 
@@ -123,11 +123,11 @@ describe('fuzzing every route from the document', () => {
     async () => {
       expect(doc).toBeDefined();
       await settle();
-      const before = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal, taskQueue) };
+      const before = { collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) };
       const report = await fuzzApi({ base: api.base, headers: { cookie }, doc, params, runsPerRoute: RUNS, progress: (line) => process.stderr.write(`${line}\n`), ...(SEED !== undefined ? { seed: SEED } : {}) });
       console.log(formatReport(report));
       await settle();
-      const after = { collections: await collectionCounts(store.conn), workflows: await workflowCount(temporal, taskQueue) };
+      const after = { collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) };
       console.log(`stored/started: collections ${JSON.stringify(before.collections)} → ${JSON.stringify(after.collections)}; workflows ${before.workflows} → ${after.workflows}`);
       expect(report.findings).toEqual([]);
       expect(report.serverErrors).toBe(0);

@@ -54,7 +54,7 @@ beforeAll(async () => {
 }, 360_000);
 
 afterAll(async () => {
-  await store?.conn.collection(HARBOR_REGISTRIES_COLLECTION).deleteMany({ _id: { $in: created as never[] } });
+  await store?.testing.collection(HARBOR_REGISTRIES_COLLECTION).deleteMany({ _id: { $in: created as never[] } });
   await Promise.all([api?.stop(), worker?.stop()]);
   await harbor?.close();
   await temporal?.connection.close();
@@ -79,7 +79,7 @@ describe('third-party Harbor registries over HTTP', () => {
     expect(list.text).not.toContain(harbor.password);
     expect((await call('opsadmin', 'GET', `/api/harbor-registries/${good}`)).body).toMatchObject({ id: good, status: 'connected' });
 
-    const raw = await store.conn.collection(HARBOR_REGISTRIES_COLLECTION).findOne({ _id: good as never });
+    const raw = await store.testing.collection(HARBOR_REGISTRIES_COLLECTION).findOne({ _id: good as never });
     expect(raw?.secret).toMatchObject({ v: 1, alg: 'aes-256-gcm', kid: expect.any(String), iv: expect.any(String), tag: expect.any(String) });
     expect(JSON.stringify(raw)).not.toContain(harbor.password);
 
@@ -90,7 +90,7 @@ describe('third-party Harbor registries over HTTP', () => {
     expect(history).toContain(good);
     expect(history).not.toContain(harbor.password);
 
-    const entry = await store.conn.collection('audit_entries').findOne({ action: 'harbor-registry.connect', target: `harbor-registry:${good}` });
+    const entry = await store.testing.collection('audit_entries').findOne({ action: 'harbor-registry.connect', target: `harbor-registry:${good}` });
     expect(entry).toMatchObject({ outcome: 'success', actor: { sub: 'u-opsadmin' }, details: { url: harbor.url, projectCount: 1 } });
     expect(JSON.stringify(entry)).not.toContain(harbor.password);
   });
@@ -127,9 +127,9 @@ describe('third-party Harbor registries over HTTP', () => {
     expect(r.status, r.text).toBe(400);
     expect(r.body.errors).toEqual([{ field: 'password', message: expect.stringMatching(/401/) }]);
     expect(r.text).not.toContain(wrong);
-    expect(await store.conn.collection(HARBOR_REGISTRIES_COLLECTION).countDocuments({ _id: id as never })).toBe(0);
+    expect(await store.testing.collection(HARBOR_REGISTRIES_COLLECTION).countDocuments({ _id: id as never })).toBe(0);
     expect((await call('opsadmin', 'GET', `/api/harbor-registries/${id}`)).status).toBe(404);
-    const entry = await store.conn.collection('audit_entries').findOne({ action: 'harbor-registry.connect', target: `harbor-registry:${id}` });
+    const entry = await store.testing.collection('audit_entries').findOne({ action: 'harbor-registry.connect', target: `harbor-registry:${id}` });
     expect(entry).toMatchObject({ outcome: 'failure' });
     expect(JSON.stringify(entry)).not.toContain(wrong);
   });
@@ -140,7 +140,7 @@ describe('third-party Harbor registries over HTTP', () => {
     timings.unreachable = r.ms;
     expect(r.status, r.text).toBe(400);
     expect(r.body.errors[0].field).toBe('url');
-    expect(await store.conn.collection(HARBOR_REGISTRIES_COLLECTION).countDocuments({ _id: id as never })).toBe(0);
+    expect(await store.testing.collection(HARBOR_REGISTRIES_COLLECTION).countDocuments({ _id: id as never })).toBe(0);
     const bad = await call('opsadmin', 'POST', '/api/harbor-registries', { id: uniqueName('hbx'), name: 'x', url: 'ftp://h.example', username: 'u', password: 'p' });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['url']);
@@ -159,7 +159,7 @@ describe('third-party Harbor registries over HTTP', () => {
     expect((await call('opsadmin', 'DELETE', `/api/harbor-registries/${good}`)).status).toBe(204);
     expect((await call('opsadmin', 'GET', `/api/harbor-registries/${good}`)).status).toBe(404);
     expect((await call('opsadmin', 'GET', '/api/harbor-registries')).body.items.map((x: { id: string }) => x.id)).not.toContain(good);
-    expect(await store.conn.collection(HARBOR_REGISTRIES_COLLECTION).countDocuments({ _id: good as never })).toBe(0);
+    expect(await store.testing.collection(HARBOR_REGISTRIES_COLLECTION).countDocuments({ _id: good as never })).toBe(0);
     expect((await call('opsadmin', 'DELETE', `/api/harbor-registries/${good}`)).status).toBe(404);
   });
 });

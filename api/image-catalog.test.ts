@@ -178,7 +178,7 @@ describe('categories', () => {
     expect((await call('vdcadmin', 'DELETE', `/images/categories/${mine.body.id}`)).status).toBe(204);
     expect((await call('vdcadmin', 'PATCH', `/images/categories/${mine.body.id}`, { name: 'gone' })).status).toBe(404);
 
-    const audit = await store.conn.collection('audit_entries').find({ action: { $regex: '^image\\.(category|repository)' }, target: { $in: [`image-category:${mine.body.id}`, `image:${repo}`] } }).toArray();
+    const audit = await store.testing.collection('audit_entries').find({ action: { $regex: '^image\\.(category|repository)' }, target: { $in: [`image-category:${mine.body.id}`, `image:${repo}`] } }).toArray();
     expect(audit.map((a) => a.action).sort()).toEqual(['image.category.create', 'image.category.delete', 'image.category.rename', 'image.repository.categories']);
   }, 120_000);
 });
@@ -195,12 +195,12 @@ describe('deploy image rules', () => {
     // Pushed by digest only (no tag): the registry sends no tagged push event, so nothing scans it.
     const image = buildImage({ archs: ['amd64'], layers: [{ 'var/lib/dpkg/status': DPKG([['bash', '5.2.15-2']]) }] });
     await pushImage(rt.driver, `vdc-${vdc}/unscanned`, image.top.digest, image);
-    const before = await store.conn.collection('tickets').countDocuments({ 'vdc.id': vdc });
+    const before = await store.testing.collection('tickets').countDocuments({ 'vdc.id': vdc });
     const res = await deploy(`localhost:${registryPort}/vdc-${vdc}/unscanned@${image.top.digest}`);
     expect(res.status).toBe(422);
     expect(res.body.errors?.[0]).toMatchObject({ field: 'workload.containers[0].image' });
     expect(res.body.errors?.[0]?.message).toMatch(/image rule image-scan: .*no scan result/);
-    expect(await store.conn.collection('tickets').countDocuments({ 'vdc.id': vdc })).toBe(before);
+    expect(await store.testing.collection('tickets').countDocuments({ 'vdc.id': vdc })).toBe(before);
     // Another VDC's private image is refused too; an external image passes the image rules (allowed by default).
     expect((await deploy(`localhost:${registryPort}/vdc-${otherVdc}/x:v1`)).body.errors?.[0]?.message).toMatch(/image rule image-other-vdc/);
   }, 60_000);

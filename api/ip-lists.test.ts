@@ -146,7 +146,7 @@ describe('IP allow and deny lists over HTTP', () => {
     expect((await call('GET', '/api/me', { user: 'opsadmin', from: '2001:db8:900d::1' })).status).toBe(200);
     expect((await call('GET', '/healthz', { from: '203.0.113.7' })).status).toBe(200);
 
-    const audit = await store.conn.collection('audit_entries').find({ action: 'iplist.update', 'actor.sub': 'u-opsadmin' }).sort({ seq: -1 }).limit(1).toArray();
+    const audit = await store.testing.collection('audit_entries').find({ action: 'iplist.update', 'actor.sub': 'u-opsadmin' }).sort({ seq: -1 }).limit(1).toArray();
     expect(audit[0]).toMatchObject({ target: 'iplist:platform', outcome: 'success', details: { allow: [], deny: ['203.0.113.0/24', '2001:db8:bad::/48'] }, ip: '127.0.0.1' });
   });
 

@@ -60,7 +60,7 @@ describe('client certificate bound to a user', () => {
     const r = await bind('opsadmin', finance.sub, subject);
     expect(r).toMatchObject({ status: 200, body: { sub: finance.sub, subject } });
     expect(await store.users.certSubject(finance.sub)).toBe(subject);
-    const audit = await store.conn.collection('audit_entries').find({ target: `user:${finance.sub}`, action: 'user.cert-subject.bind' }).sort({ seq: -1 }).limit(1).toArray();
+    const audit = await store.testing.collection('audit_entries').find({ target: `user:${finance.sub}`, action: 'user.cert-subject.bind' }).sort({ seq: -1 }).limit(1).toArray();
     expect(audit[0]).toMatchObject({ actor: { sub: 'u-opsadmin' }, details: { subject } });
   });
 

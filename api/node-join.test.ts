@@ -34,7 +34,7 @@ const { call, login, untilTicket } = testHttp();
 
 const until = (id: string, pred: (t: TicketView) => boolean, timeout = 90_000): Promise<TicketView> => untilTicket('vdcadmin', id, pred, { timeout });
 
-const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
+const ticketCount = () => store.testing.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
@@ -150,7 +150,7 @@ describe('node join over HTTP', () => {
     expect(timeline.text).not.toContain(secret);
     expect(JSON.stringify(await store.tickets.get(id))).not.toContain(secret);
     expect(api.output() + worker.output()).not.toContain(secret);
-    const audit = await store.conn.collection('audit_entries').find({ action: 'node-join.command.fetch', target: `ticket:${id}` }).toArray();
+    const audit = await store.testing.collection('audit_entries').find({ action: 'node-join.command.fetch', target: `ticket:${id}` }).toArray();
     expect(audit.map((a) => a.outcome).sort()).toEqual(['failure', 'failure', 'success']);
     expect(JSON.stringify(audit)).not.toContain(secret);
   });

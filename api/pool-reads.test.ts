@@ -16,7 +16,6 @@ import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { poolCredentialsAad, poolReaderAad } from '../store/pools.ts';
-import { volumeStore } from '../store/volumes.ts';
 import { loginAs } from './auth/test-login.ts';
 
 /**
@@ -82,8 +81,7 @@ async function workloadIn(namespace: string, name: string): Promise<void> {
 
 async function claim(namespace: string, name: string): Promise<void> {
   await apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
-  const volumes = volumeStore(store.conn);
-  await volumes.init();
+  const volumes = store.volumes;
   await volumes.insert({ vdcId, namespace, name, size: '1Gi', accessMode: 'ReadWriteOnce', createdAt: new Date().toISOString(), createdBy: { sub: 'test', name: 'test' } });
 }
 
@@ -103,7 +101,7 @@ beforeAll(async () => {
 
   await seedVdc(store, kube, { id: vdcId, name: 'Reads VDC', domainId: 'reads-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await seedVdc(store, kube, { id: otherVdc, name: 'Other reads VDC', domainId: 'reads-domain-x', quota: { cpu: 1, memoryGi: 1, pods: 2 } });
-  await store.conn.collection('vdcs').updateOne({ _id: vdcId as never }, { $set: { placements: [{ pool: second, namespace: secondNs, quota: { cpu: 2, memoryGi: 4, pods: 10 } }] } });
+  await store.testing.collection('vdcs').updateOne({ _id: vdcId as never }, { $set: { placements: [{ pool: second, namespace: secondNs, quota: { cpu: 2, memoryGi: 4, pods: 10 } }] } });
   await namespaceWithQuota(secondNs, { cpu: 2, memoryGi: 4, pods: 10 });
   await Promise.all([workloadIn(primaryNs, 'web'), workloadIn(secondNs, 'edge-web'), claim(primaryNs, 'data-a'), claim(secondNs, 'data-b')]);
 
@@ -185,7 +183,7 @@ describe('interactive reads on the pool a namespace lives on', () => {
   });
 
   it('a read of a namespace on a pool that cannot be read answers 503 naming that pool, reads of the other pool still work', async () => {
-    await store.conn.collection('pools').updateOne({ _id: second as never }, { $set: { 'reader.status': 'unavailable', 'reader.reason': 'no read-only identity: test' } });
+    await store.testing.collection('pools').updateOne({ _id: second as never }, { $set: { 'reader.status': 'unavailable', 'reader.reason': 'no read-only identity: test' } });
     try {
       const r = await call('tenant', `/vdcs/${vdcId}/workloads/${secondNs}/edge-web`);
       expect(r.status).toBe(503);
@@ -196,12 +194,12 @@ describe('interactive reads on the pool a namespace lives on', () => {
       expect(onSecond?.used).toBeUndefined();
       expect(onSecond?.usageUnavailable).toContain(second);
     } finally {
-      await store.conn.collection('pools').updateOne({ _id: second as never }, { $set: { 'reader.status': 'ready' }, $unset: { 'reader.reason': 1 } });
+      await store.testing.collection('pools').updateOne({ _id: second as never }, { $set: { 'reader.status': 'ready' }, $unset: { 'reader.reason': 1 } });
     }
   });
 
   it('an unreachable pool answers 503 naming it within a few seconds, not a hang', async () => {
-    await store.conn.collection('vdcs').updateOne({ _id: vdcId as never }, { $push: { placements: { pool: down, namespace: placementNamespace(vdcId, down, false), quota: { cpu: 1, memoryGi: 1, pods: 1 } } } as never });
+    await store.testing.collection('vdcs').updateOne({ _id: vdcId as never }, { $push: { placements: { pool: down, namespace: placementNamespace(vdcId, down, false), quota: { cpu: 1, memoryGi: 1, pods: 1 } } } as never });
     await store.workloads.recordRevision({ vdcId, namespace: placementNamespace(vdcId, down, false), name: 'far', kind: 'Deployment', revision: 1, spec: { kind: 'Deployment', name: 'far', replicas: 1, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } as never, ticketId: 't-far' });
     try {
       const r = await call('tenant', `/vdcs/${vdcId}/workloads/${placementNamespace(vdcId, down, false)}/far`);
@@ -215,8 +213,8 @@ describe('interactive reads on the pool a namespace lives on', () => {
       expect(list.status).toBe(503);
       expect(list.ms).toBeLessThan(6000);
     } finally {
-      await store.conn.collection('vdcs').updateOne({ _id: vdcId as never }, { $pull: { placements: { pool: down } } } as never);
-      await store.conn.collection('workloads').deleteMany({ vdcId, name: 'far' });
+      await store.testing.collection('vdcs').updateOne({ _id: vdcId as never }, { $pull: { placements: { pool: down } } } as never);
+      await store.testing.collection('workloads').deleteMany({ vdcId, name: 'far' });
     }
   });
 

@@ -43,7 +43,7 @@ const register = async (id: string, auth: Record<string, unknown>, srv = server)
   return call('opsadmin', 'POST', '/api/pools', { id, name: `Test ${id}`, server: srv, auth });
 };
 
-const poolCount = () => store.conn.collection(POOLS_COLLECTION).countDocuments();
+const poolCount = () => store.testing.collection(POOLS_COLLECTION).countDocuments();
 
 /** Every string and byte payload of a workflow history, decoded, so a secret can be searched for. */
 function historyText(node: unknown, out: string[] = []): string[] {
@@ -86,7 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(EDGE_NODES.map((n) => adminCore.patchNode({ name: n.name, body: [{ op: 'remove', path: '/spec/unschedulable' }] }).catch(() => undefined)));
-  await store?.conn.collection(POOLS_COLLECTION).deleteMany({ _id: { $in: created as never[] } });
+  await store?.testing.collection(POOLS_COLLECTION).deleteMany({ _id: { $in: created as never[] } });
   await rbac.deleteClusterRoleBinding({ name: saName }).catch(() => undefined);
   await adminCore.deleteNamespacedServiceAccount({ name: saName, namespace: SA_NAMESPACE }).catch(() => undefined);
   await Promise.all([api?.stop(), worker?.stop()]);
@@ -109,7 +109,7 @@ describe('resource pools over HTTP', () => {
     expect(JSON.stringify(r.body)).not.toContain(saToken);
 
     // MongoDB: the raw document holds a sealed record, not the token (nor its signature part).
-    const raw = await store.conn.collection(POOLS_COLLECTION).findOne({ _id: tokenPool as never });
+    const raw = await store.testing.collection(POOLS_COLLECTION).findOne({ _id: tokenPool as never });
     const rawText = JSON.stringify(raw);
     expect(raw?.credentials).toMatchObject({ v: 1, alg: 'aes-256-gcm', kid: expect.any(String), iv: expect.any(String), tag: expect.any(String) });
     expect(rawText).not.toContain(saToken);
@@ -123,7 +123,7 @@ describe('resource pools over HTTP', () => {
     expect(history).not.toContain(saToken.split('.')[2]!);
 
     // Audit: recorded, without the credentials.
-    const entry = await store.conn.collection('audit_entries').findOne({ action: 'pool.register', target: `pool:${tokenPool}` });
+    const entry = await store.testing.collection('audit_entries').findOne({ action: 'pool.register', target: `pool:${tokenPool}` });
     expect(entry).toMatchObject({ outcome: 'success', actor: { sub: 'u-opsadmin' }, details: { authType: 'token', status: 'ready' } });
     expect(JSON.stringify(entry)).not.toContain(saToken);
 
@@ -143,7 +143,7 @@ describe('resource pools over HTTP', () => {
     const { certData, keyData } = workerKc.getCurrentUser() as { certData: string; keyData: string };
     const keyPem = Buffer.from(keyData, 'base64').toString('utf8').split('\n')[1]!;
     expect(keyPem.length).toBeGreaterThan(40);
-    const rawText = JSON.stringify(await store.conn.collection(POOLS_COLLECTION).findOne({ _id: kubeconfigPool as never }));
+    const rawText = JSON.stringify(await store.testing.collection(POOLS_COLLECTION).findOne({ _id: kubeconfigPool as never }));
     expect(rawText).not.toContain(keyData.slice(0, 40));
     expect(rawText).not.toContain(keyPem);
     expect(rawText).not.toContain('client-key-data');
@@ -261,7 +261,7 @@ describe('resource pools over HTTP', () => {
     expect(uncordon.body).toMatchObject({ name: node, schedulable: true });
     expect((await adminCore.readNode({ name: node })).spec?.unschedulable).toBeFalsy();
 
-    const audited = await store.conn.collection('audit_entries').find({ target: `pool:${tokenPool}/node:${node}` }).sort({ seq: 1 }).toArray();
+    const audited = await store.testing.collection('audit_entries').find({ target: `pool:${tokenPool}/node:${node}` }).sort({ seq: 1 }).toArray();
     expect(audited.map((e) => [e.action, e.outcome])).toEqual([
       ['node.cordon', 'success'],
       ['node.uncordon', 'success'],

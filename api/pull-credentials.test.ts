@@ -201,14 +201,14 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const provisionHistory = readable(await historyOf(vdcA));
     expect(provisionHistory).toContain('applyVdcPullSecret');
     expect(provisionHistory).not.toContain(loginA.password);
-    const stored = await store.conn.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcA as never });
+    const stored = await store.testing.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcA as never });
     expect(stored).toMatchObject({ _id: vdcA, rotationId: 'initial' });
     expect(JSON.stringify(stored)).not.toContain(loginA.password);
     // The name is reserved: the config center does not let a tenant Secret take (or clobber) it.
     const taken = await call('tenant', 'POST', `/api/vdcs/${vdcA}/secrets`, { type: 'opaque', name: PULL_SECRET_NAME, entries: [{ key: 'k', value: 'v' }] });
     expect(taken.status).toBe(400);
     expect(taken.body.errors).toEqual([{ field: 'name', message: "is reserved for the VDC's image pull Secret" }]);
-    const audit = await store.conn.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcA}` }).toArray();
+    const audit = await store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcA}` }).toArray();
     expect(JSON.stringify(audit)).not.toContain(loginA.password);
   });
 
@@ -273,7 +273,7 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     expect(now.ok, now.ok ? '' : now.error).toBe(true);
     expect(now.digest).toBe(platformDigests.arm64);
 
-    const entries = (await store.conn.collection(AUDIT_COLLECTION).find({ action: 'vdc.pull-credential.rotate', target: `vdc:${vdcA}` }).toArray()) as unknown as AuditEntry[];
+    const entries = (await store.testing.collection(AUDIT_COLLECTION).find({ action: 'vdc.pull-credential.rotate', target: `vdc:${vdcA}` }).toArray()) as unknown as AuditEntry[];
     expect(entries.map((e) => [e.outcome, e.actor?.sub, (e.details as { rotationId?: string }).rotationId])).toEqual([['success', 'u-tenant', rotationId]]);
     const history = await historyOf(vdcA);
     expect(readable(history)).toContain(rotationId);
@@ -290,7 +290,7 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     expect((await tokenFor(loginB, `repository:${repoB}:pull`)).access).toEqual([{ type: 'repository', name: repoB, actions: ['pull'] }]);
     expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcB}`)).status).toBe(202);
     await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcB}`)).status, { what: `VDC ${vdcB} deleted`, ok: (s) => s === 404, timeout: 120_000 });
-    expect(await store.conn.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcB as never })).toBeNull();
+    expect(await store.testing.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcB as never })).toBeNull();
     expect((await tokenFor(loginB, `repository:${repoB}:pull`)).status).toBe(401);
     if (record) writeFileSync(join(repoDir, 'workflows', '__fixtures__', 'vdc-lifecycle-pull-delete.json'), await historyOf(vdcB));
   }, 180_000);

@@ -34,7 +34,7 @@ const { call, login, untilTicket } = testHttp();
 const until = (id: string, pred: (t: LeaseView) => boolean): Promise<LeaseView> => untilTicket('tenant', id, pred);
 
 const hard = () => Promise.all(namespaces.map(async (ns) => (await readQuota(kube, ns)).hard));
-const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
+const ticketCount = () => store.testing.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));

@@ -67,7 +67,7 @@ const submit = (user: string, quota: Record<string, unknown>, key?: string) =>
 /** tsx relays its child's SIGKILL as exit code 137. */
 const crashed = (p: AppProcess): boolean => p.child.signalCode === 'SIGKILL' || p.child.exitCode === 137;
 
-const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
+const ticketCount = () => store.testing.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
@@ -209,7 +209,7 @@ describe('quota change slice over HTTP', () => {
     await api.stop();
     expect(crashed(api)).toBe(true);
     expect(await ticketCount()).toBe(before + 1);
-    const stored = await store.conn.collection('tickets').findOne({ idempotencyKey: key });
+    const stored = await store.testing.collection('tickets').findOne({ idempotencyKey: key });
     expect(stored?.workflowStarted).toBe(false);
 
     api = await startApi();

@@ -10,7 +10,6 @@ import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { networkStore } from '../store/network.ts';
 import { createApp } from './app.ts';
 import { loginAs } from './auth/test-login.ts';
 import { loadApiConfig } from './config.ts';
@@ -195,7 +194,7 @@ function bindingFor(role: Role, f: Fixture): RoleBinding {
 }
 
 async function setBindings(bindings: RoleBinding[]): Promise<void> {
-  await store.conn.collection('users').updateOne({ _id: subject.sub as never }, { $set: { bindings } });
+  await store.testing.collection('users').updateOne({ _id: subject.sub as never }, { $set: { bindings } });
 }
 
 async function call(method: string, probe: Probe): Promise<number> {
@@ -216,7 +215,7 @@ async function fixture(tag: string, opsCookie: string): Promise<Fixture> {
   await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), { id: vdc, name: vdc, domainId: domain, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await grant(store, demoUserByUsername('other')!, [{ role: VDCU, scope: { type: 'vdc', vdcId: vdc } }]);
   const now = new Date().toISOString();
-  const groups = networkStore(store.conn);
+  const groups = store.network;
   await groups.insert({ id: probeGroup(vdc), vdcId: vdc, name: 'probe', rules: [], members: [], revision: 1, createdAt: now, updatedAt: now });
   await store.workloads.recordRevision({ vdcId: vdc, namespace: `vdc-${vdc}`, name: 'probe', kind: 'StatefulSet', revision: 1, spec: { kind: 'StatefulSet', name: 'probe', replicas: 1, containers: [{ name: 'c', image: 'registry.invalid/probe:1' }], volumes: [{ name: 'probe-data', size: '1Gi', accessMode: 'ReadWriteOnce' }] } as never, ticketId: 'probe' });
   await groups.insert({ id: probeGroup(`${vdc}/peer`), vdcId: vdc, name: 'probe-peer', rules: [{ direction: 'in', protocol: 'TCP', port: 80, peer: { kind: 'group', group: probeGroup(vdc) } }], members: [], revision: 1, createdAt: now, updatedAt: now });

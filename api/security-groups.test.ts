@@ -177,7 +177,7 @@ describe('security groups over HTTP', () => {
     const after = (await call('vdcadmin', 'GET', `${groupsPath}/${web.id}`)).body as SecurityGroup;
     expect(after).toEqual(before);
     expect([...(await rendered()).keys()].sort()).toEqual([`${ns}/edgeport-${db.id}`, `${ns}/edgeport-${web.id}`, `${ns}/hand-made`].sort());
-    const entry = await store.conn.collection(AUDIT_COLLECTION).findOne({ action: 'security-group.members', target: `vdc:${vdcId}/security-group:${web.id}`, outcome: 'failure' });
+    const entry = await store.testing.collection(AUDIT_COLLECTION).findOne({ action: 'security-group.members', target: `vdc:${vdcId}/security-group:${web.id}`, outcome: 'failure' });
     expect(entry?.details).toMatchObject({ rolledBack: true, clusterRestored: true });
   });
 
@@ -210,7 +210,7 @@ describe('security groups over HTTP', () => {
     expect([...(await rendered()).keys()].sort()).toEqual([`${ns}/edgeport-${db.id}`, `${ns}/hand-made`]);
     expect((await call('vdcadmin', 'DELETE', `${groupsPath}/${db.id}`)).status).toBe(204);
     expect([...(await rendered()).keys()]).toEqual([`${ns}/hand-made`]);
-    const actions = (await store.conn.collection(AUDIT_COLLECTION).find({ target: { $regex: `^vdc:${vdcId}/` }, outcome: 'success' }).toArray()).map((e) => e.action);
+    const actions = (await store.testing.collection(AUDIT_COLLECTION).find({ target: { $regex: `^vdc:${vdcId}/` }, outcome: 'success' }).toArray()).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['security-group.create', 'security-group.members', 'security-group.delete', 'network.space-default']));
   });
 });

@@ -22,7 +22,7 @@ let api: AppProcess;
 let worker: AppProcess;
 const { call, login, untilTicket } = testHttp();
 
-const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
+const ticketCount = () => store.testing.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 const readRoleBinding = (namespace: string, name: string) =>
   kube.objects.read({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace } }) as Promise<{ subjects?: { name: string }[] }>;
 

@@ -38,10 +38,10 @@ async function setBindings(sub: string, bindings: RoleBinding[]): Promise<void> 
 
 /** Audit entries of one action on one target, written since `since` (seq). */
 async function audited(action: string, target: string, sinceSeq: number): Promise<AuditEntry[]> {
-  return (await store.conn.collection(AUDIT_COLLECTION).find({ action, target, seq: { $gt: sinceSeq } }).sort({ seq: 1 }).toArray()) as unknown as AuditEntry[];
+  return (await store.testing.collection(AUDIT_COLLECTION).find({ action, target, seq: { $gt: sinceSeq } }).sort({ seq: 1 }).toArray()) as unknown as AuditEntry[];
 }
 async function auditSeq(): Promise<number> {
-  const last = await store.conn.collection(AUDIT_COLLECTION).find().sort({ seq: -1 }).limit(1).toArray();
+  const last = await store.testing.collection(AUDIT_COLLECTION).find().sort({ seq: -1 }).limit(1).toArray();
   return (last[0]?.seq as number | undefined) ?? 0;
 }
 

@@ -95,14 +95,14 @@ describe('API tokens', () => {
     const created = await create('tenant', ['vdc:read', 'ticket:read']);
     const { id, token } = created.body as { id: string; token: string };
     expect((await call('GET', '/api/me', { token })).status).toBe(200);
-    const doc = await store.conn.collection('apitokens').findOne({ _id: id as never });
+    const doc = await store.testing.collection('apitokens').findOne({ _id: id as never });
     expect(doc?.hash).toBe(createHash('sha256').update(token).digest('hex'));
     const secretPart = token.slice(9);
     expect(JSON.stringify(doc)).not.toContain(secretPart);
-    expect(await store.conn.collection('apitokens').countDocuments({ $or: [{ token }, { hash: token }] })).toBe(0);
+    expect(await store.testing.collection('apitokens').countDocuments({ $or: [{ token }, { hash: token }] })).toBe(0);
 
     expect((await call('DELETE', `/api/tokens/${id}`, { user: 'tenant' })).status).toBe(204);
-    const audit = await store.conn.collection('audit_entries').find({ target: `apitoken:${id}` }).sort({ seq: 1 }).toArray();
+    const audit = await store.testing.collection('audit_entries').find({ target: `apitoken:${id}` }).sort({ seq: 1 }).toArray();
     expect(audit.map((e) => e.action)).toEqual(['token.create', 'token.revoke']);
     expect(audit[0]).toMatchObject({ actor: { sub: 'u-tenant' }, outcome: 'success', details: { permissions: ['vdc:read', 'ticket:read'] } });
     expect(JSON.stringify(audit)).not.toContain(secretPart);
@@ -134,7 +134,7 @@ describe('API tokens', () => {
 
     const expired = (await create('tenant', ['vdc:read'], 1)).body as { id: string; token: string };
     expect((await call('GET', '/api/me', { token: expired.token })).status).toBe(200);
-    await store.conn.collection('apitokens').updateOne({ _id: expired.id as never }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await store.testing.collection('apitokens').updateOne({ _id: expired.id as never }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     const r2 = await call('GET', '/api/me', { token: expired.token });
     expect(r2).toMatchObject({ status: 401, body: { detail: expect.stringMatching(/expired/) } });
 

@@ -8,7 +8,7 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
-import type { UserDoc } from '../store/models.ts';
+import type { User } from '../common/roles.ts';
 
 /**
  * Users named by username or email, over HTTP against the real API and the local OpenID provider: the first
@@ -24,21 +24,21 @@ let store: Store;
 let api: AppProcess;
 const { call, relogin: login } = testHttp();
 /** User records of the demo users this file deletes or changes, restored afterwards. */
-const saved = new Map<string, UserDoc | null>();
+const saved = new Map<string, User | null>();
 let domainId = '';
 let vdcId = '';
 
 async function forget(username: string): Promise<void> {
   const sub = demoUserByUsername(username)!.sub;
   if (!saved.has(sub)) saved.set(sub, await store.users.get(sub));
-  await store.conn.collection('users').deleteOne({ _id: sub as never });
+  await store.testing.collection('users').deleteOne({ _id: sub as never });
 }
 
 async function auditSince(seq: number, filter: Record<string, unknown>): Promise<AuditEntry[]> {
-  return (await store.conn.collection(AUDIT_COLLECTION).find({ ...filter, seq: { $gt: seq } }).sort({ seq: 1 }).toArray()) as unknown as AuditEntry[];
+  return (await store.testing.collection(AUDIT_COLLECTION).find({ ...filter, seq: { $gt: seq } }).sort({ seq: 1 }).toArray()) as unknown as AuditEntry[];
 }
 async function auditSeq(): Promise<number> {
-  const last = await store.conn.collection(AUDIT_COLLECTION).find().sort({ seq: -1 }).limit(1).toArray();
+  const last = await store.testing.collection(AUDIT_COLLECTION).find().sort({ seq: -1 }).limit(1).toArray();
   return (last[0]?.seq as number | undefined) ?? 0;
 }
 
@@ -58,7 +58,7 @@ afterAll(async () => {
   for (const doc of saved.values()) {
     if (doc) await store.users.upsert(doc).catch(() => undefined);
   }
-  await store?.conn.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
+  await store?.testing.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
   await api?.stop();
   await store?.close();
 });

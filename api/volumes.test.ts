@@ -15,7 +15,6 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { testHttp } from '../stack/testing/http.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { volumeStore } from '../store/volumes.ts';
 
 /**
  * Standalone volumes over HTTP against the real stack: create, expand (grow only), the seed's rule that a
@@ -110,7 +109,7 @@ describe('volumes over HTTP', () => {
   });
 
   it('a standalone volume is mountable with existing: true in a workload spec (and counts for the RWO rules)', async () => {
-    const volumes = await volumeStore(store.conn).list(vdcId);
+    const volumes = await store.volumes.list(vdcId);
     const spec = (name: string, replicas = 1) => WorkloadSpecSchema.parse({ kind: 'Deployment', name, replicas, strategy: 'Recreate', containers: [{ name: 'app', image: 'registry.invalid/app:1', volumeMounts: [{ volume: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', existing: true }] });
     expect(decideWorkloadDeploy({ spec: spec('app'), namespace: ns, spaces: [], workloads: [], volumes, requesterRoles: ['vdc-user'] }).outcome).toBe('approval');
     expect(decideWorkloadDeploy({ spec: spec('app'), namespace: ns, spaces: [], workloads: [], requesterRoles: ['vdc-user'] })).toMatchObject({ outcome: 'deny', field: 'workload.volumes.0.name' });
@@ -123,7 +122,7 @@ describe('volumes over HTTP', () => {
     expect(recorded.status).toBe(422);
     expect(recorded.body.detail).toBe('storage rule volume-in-use: volume data is mounted by workload app and cannot be deleted');
     expect(recorded.body.errors[0].field).toBe('name');
-    await store.conn.collection('workloads').deleteOne({ _id: `${ns}/app` as never });
+    await store.testing.collection('workloads').deleteOne({ _id: `${ns}/app` as never });
 
     // A pod made outside Edgeport mounting the claim holds it too (read live by the worker).
     await kube.objects.patch(
@@ -150,7 +149,7 @@ describe('volumes over HTTP', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(204);
     await eventually('claim gone', async () => ((await pvc('data')) === undefined || (await pvc('data'))?.metadata.deletionTimestamp ? true : undefined));
     expect((await call('tenant', 'GET', path)).body.items.map((v: VolumeView) => v.name)).toEqual(['pg-data']);
-    const actions = (await store.conn.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}/volume:${ns}/data` }).toArray()).map((e) => `${e.action}:${e.outcome}`);
+    const actions = (await store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}/volume:${ns}/data` }).toArray()).map((e) => `${e.action}:${e.outcome}`);
     expect(actions).toEqual(['volume.create:success', 'volume.expand:success', 'volume.delete:failure', 'volume.delete:failure', 'volume.delete:success']);
   });
 

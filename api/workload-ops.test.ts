@@ -44,7 +44,7 @@ const deployment = (): Promise<any> => kube.objects.read({ apiVersion: 'apps/v1'
 const service = (): Promise<any> => kube.objects.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace } }).catch(() => undefined);
 const op = (user: string, operation: unknown) => call(user, 'POST', `${W}/operations`, { operation });
 const auditActions = async (): Promise<string[]> =>
-  (await store.conn.collection(AUDIT_COLLECTION).find({ target: `workload:${namespace}/web` }).sort({ seq: 1 }).toArray()).map((e) => `${e.action}:${e.outcome}`);
+  (await store.testing.collection(AUDIT_COLLECTION).find({ target: `workload:${namespace}/web` }).sort({ seq: 1 }).toArray()).map((e) => `${e.action}:${e.outcome}`);
 const ready = (n: number) =>
   until(async () => {
     const d = await deployment();

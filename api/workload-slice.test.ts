@@ -51,7 +51,7 @@ const app = (name: string, extra: Record<string, unknown> = {}) => ({
   containers: [{ name: 'app', image: `registry.invalid/${name}:1`, requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, ...extra }],
 });
 
-const ticketCount = () => store.conn.collection('tickets').countDocuments({ 'vdc.id': vdcId });
+const ticketCount = () => store.testing.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));

@@ -1,6 +1,6 @@
 import type { PriceBookInput, PriceBookVersion } from '../common/billing.ts';
 import { ledgerLineId } from '../store/ledger.ts';
-import type { LedgerLineDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 
 /** Synthetic billing data shared by the bench's database and in-memory modes: the same lines either way. */
 
@@ -60,7 +60,7 @@ export const domainOf = (v: number): string => `dom-${Math.floor(v / 10)}`;
  * starting uniformly over the year; 30 % quota allocation changes, 50 % leases of 1–72 h, 20 % node joins
  * (half of them still joined).
  */
-export function benchVdcLines(v: number, perVdc: number): Omit<LedgerLineDoc, 'createdAt' | 'units' | 'subject'>[] {
+export function benchVdcLines(v: number, perVdc: number): Omit<LedgerLine, 'createdAt' | 'units' | 'subject'>[] {
   const rand = rng(42 + v);
   const vdcId = vdcIdOf(v);
   const domainId = domainOf(v);
@@ -69,7 +69,7 @@ export function benchVdcLines(v: number, perVdc: number): Omit<LedgerLineDoc, 'c
   const starts = new Float64Array(perVdc);
   for (let i = 0; i < perVdc; i++) starts[i] = YEAR_START + Math.floor(rand() * YEAR_MS);
   starts.sort();
-  const out: Omit<LedgerLineDoc, 'createdAt' | 'units' | 'subject'>[] = new Array(perVdc);
+  const out: Omit<LedgerLine, 'createdAt' | 'units' | 'subject'>[] = new Array(perVdc);
   for (let i = 0; i < perVdc; i++) {
     const workflowId = `t-${v}-${Math.floor((i * TICKETS_PER_VDC) / perVdc)}`;
     const eventId = 10 + i;
@@ -92,4 +92,4 @@ export function benchVdcLines(v: number, perVdc: number): Omit<LedgerLineDoc, 'c
 }
 
 /** The units a stored line of `fact` carries (the database mode stores complete lines). */
-export const unitsOf = (fact: LedgerLineDoc['fact']): Record<string, string> => (fact === 'node.joined' ? { nodes: 'node' } : { cpu: 'core', memoryGi: 'GiB', pods: 'pod' });
+export const unitsOf = (fact: LedgerLine['fact']): Record<string, string> => (fact === 'node.joined' ? { nodes: 'node' } : { cpu: 'core', memoryGi: 'GiB', pods: 'pod' });

@@ -15,7 +15,6 @@ import { z } from 'zod';
 import type { PriceBookVersion } from '../common/billing.ts';
 import { streamReport, type ReportLedgerLine } from '../api/services/billing-report.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { priceBookStore } from '../store/pricebook.ts';
 import { benchVdcLines, benchVersions, MONTH } from './billing-data.ts';
 
 const Args = z.object({
@@ -42,7 +41,7 @@ let source: AsyncIterable<ReportLedgerLine>;
 if (args.source === 'mongo') {
   if (!args.mongo) throw new Error('--mongo is required with --source mongo');
   store = await openStore(args.mongo);
-  versions = await priceBookStore(store.conn).list();
+  versions = await store.priceBooks.list();
   source = store.ledger.reportCursor({});
 } else {
   versions = benchVersions();

@@ -20,9 +20,7 @@ import { parseArgs, promisify } from 'node:util';
 import { z } from 'zod';
 import { appEnv } from '../stack/lib/app-env.ts';
 import { loadStackConfig } from '../stack/lib/config.ts';
-import { connectStore } from '../store/connection.ts';
-import { openStore } from '../store/index.ts';
-import { priceBookStore } from '../store/pricebook.ts';
+import { openStore, openTestingDatabase } from '../store/index.ts';
 import { BENCH_ACTOR, benchVdcLines, domainOf, MONTH, PUBLISHED, TICKETS_PER_VDC, unitsOf, V1, V2, vdcIdOf } from './billing-data.ts';
 
 const Args = z.object({
@@ -94,8 +92,8 @@ function summary(title: string, one: Record<string, RunResult>, two: Record<stri
 
 /** Fills a fresh database: data first, then the indexes and the price book (SecantusDB inserts faster without indexes). */
 async function fillDatabase(url: string, vdcs: number, lines: number): Promise<void> {
-  const conn = await connectStore(url);
-  const db = conn.db!;
+  const raw = await openTestingDatabase(url);
+  const db = raw.db;
   const t0 = performance.now();
   await db.collection('domains').insertMany(Array.from({ length: Math.ceil(vdcs / 10) }, (_, d) => ({ _id: `dom-${d}` as never, name: `Domain ${d}` })));
   await db.collection('vdcs').insertMany(Array.from({ length: vdcs }, (_, v) => ({ _id: vdcIdOf(v) as never, name: `VDC ${v}`, domainId: domainOf(v), namespace: `vdc-${vdcIdOf(v)}`, pool: `pool-${v % 3}`, quota: { cpu: 8, memoryGi: 16, pods: 50 } })));
@@ -108,10 +106,9 @@ async function fillDatabase(url: string, vdcs: number, lines: number): Promise<v
     await ledger.insertMany(docs as never[], { ordered: false });
   }
   const t1 = performance.now();
-  await conn.close();
+  await raw.close();
   const store = await openStore(url);
-  const pb = priceBookStore(store.conn);
-  await pb.init();
+  const pb = store.priceBooks;
   await pb.publish(V1, BENCH_ACTOR, PUBLISHED[0]);
   await pb.publish(V2, BENCH_ACTOR, PUBLISHED[1]);
   await store.close();
@@ -144,9 +141,9 @@ if (!args.skipDb) {
   if (args.keep) console.log(`kept: ${dbs.join(' ')}`);
   else {
     for (const url of dbs) {
-      const conn = await connectStore(url);
-      await conn.dropDatabase();
-      await conn.close();
+      const raw = await openTestingDatabase(url);
+      await raw.dropDatabase();
+      await raw.close();
     }
   }
 }

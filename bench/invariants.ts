@@ -3,10 +3,10 @@ import type { Client } from '@temporalio/client';
 import { createKubeClients } from '../activities/kube/client.ts';
 import { readQuota } from '../activities/kube/quota.ts';
 import { NODE_JOIN_LABELS } from '../common/node-join-workflow.ts';
-import { FINAL_STATUSES, spaceNamespace, type Quota, type TicketStatus, type TicketType } from '../common/tickets.ts';
+import { FINAL_STATUSES, spaceNamespace, type Quota, type TicketStatus, type TicketType, type Ticket } from '../common/tickets.ts';
 import { verifyLedger } from '../api/services/ledger-verify.ts';
 import type { Store } from '../store/index.ts';
-import type { LedgerLineDoc, TicketDoc } from '../store/models.ts';
+import type { LedgerLine } from '../common/billing.ts';
 
 /**
  * The invariant checker of the reliability bench: after a run with crashes, it diffs what MongoDB says
@@ -42,7 +42,7 @@ export interface InvariantReport {
 }
 
 /** Ledger lines a ticket of this type must have once completed (and the fact they carry). */
-const LEDGER_FACT: Partial<Record<TicketType, LedgerLineDoc['fact']>> = {
+const LEDGER_FACT: Partial<Record<TicketType, LedgerLine['fact']>> = {
   'quota-change': 'quota.allocation.changed',
   'quota-lease': 'quota.lease',
   'node-join': 'node.joined',
@@ -75,8 +75,8 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
   const duplicated: Finding[] = [];
   const mismatched: Finding[] = [];
 
-  const tickets = await store.conn
-    .collection<TicketDoc>('tickets')
+  const tickets = await store.testing
+    .collection<Ticket>('tickets')
     .find({ _id: { $in: [...ticketIds] } })
     .sort({ createdAt: 1, _id: 1 })
     .toArray();
@@ -90,7 +90,7 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
   // Idempotency keys: one ticket each.
   const keys = tickets.map((t) => t.idempotencyKey).filter((k): k is string => !!k);
   if (keys.length > 0) {
-    const perKey = await store.conn
+    const perKey = await store.testing
       .collection('tickets')
       .aggregate<{ _id: string; n: number }>([{ $match: { idempotencyKey: { $in: keys } } }, { $group: { _id: '$idempotencyKey', n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }])
       .toArray();
@@ -109,7 +109,7 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
 
   // Ledger lines of the checked tickets, by workflow.
   const lines = (await store.ledger.list(vdcIds)).filter((l) => found.has(l.workflowId));
-  const linesOf = new Map<string, LedgerLineDoc[]>();
+  const linesOf = new Map<string, LedgerLine[]>();
   for (const l of lines) linesOf.set(l.workflowId, [...(linesOf.get(l.workflowId) ?? []), l]);
   const provenance = new Set<string>();
   for (const l of lines) {
@@ -132,7 +132,7 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
   };
 
   // Spaces: the last completed ticket of each space decides whether it must exist.
-  const spaceTickets = new Map<string, TicketDoc[]>();
+  const spaceTickets = new Map<string, Ticket[]>();
   for (const t of tickets) {
     if (t.type !== 'space-create' && t.type !== 'space-delete') continue;
     const key = spaceNamespace(t.vdc.id, (t.payload as { name: string }).name);

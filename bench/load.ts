@@ -11,7 +11,7 @@ import { decideQuotaChange } from '../policies/quota-change.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../stack/seed.ts';
 import { openStore, type Store } from '../store/index.ts';
-import type { TicketDoc } from '../store/models.ts';
+import type { Ticket } from '../common/tickets.ts';
 import { ApiClient } from './lib/client.ts';
 import { openLoop, quantile, summarize, type Summary } from './lib/open-loop.ts';
 import { benchStackConfig, freshStack, stopStack, supervise } from './lib/stack.ts';
@@ -65,7 +65,7 @@ const QUOTA = { cpu: 4, memoryGi: 8, pods: 20 };
 const requester = demoUserByUsername('tenant')!;
 
 /** The bare path the API wraps: store the ticket and start its workflow, from this process's own clients. */
-async function bareSubmit(store: Store, temporal: Client, taskQueue: string, vdc: TicketDoc['vdc'], pods: number): Promise<void> {
+async function bareSubmit(store: Store, temporal: Client, taskQueue: string, vdc: Ticket['vdc'], pods: number): Promise<void> {
   const payload = { type: 'quota-change' as const, vdcId: vdc.id, quota: { pods } };
   const decision = decideQuotaChange({ current: QUOTA, requested: payload.quota });
   if (decision.outcome === 'deny') throw new Error(decision.reason);
@@ -92,7 +92,7 @@ async function bareSubmit(store: Store, temporal: Client, taskQueue: string, vdc
 }
 
 /** Copies of one real ticket document (completed), so the list and by-id reads run over `n` stored tickets. */
-async function seedTickets(store: Store, template: TicketDoc, n: number): Promise<string[]> {
+async function seedTickets(store: Store, template: Ticket, n: number): Promise<string[]> {
   const ids: string[] = [];
   const base = Date.now() - n * 1000;
   for (let off = 0; off < n; off += 1000) {
@@ -104,7 +104,7 @@ async function seedTickets(store: Store, template: TicketDoc, n: number): Promis
       const { idempotencyKey: _k, ...rest } = template;
       return { ...rest, _id: id, status: 'completed', workflowStarted: true, createdAt: at, updatedAt: at };
     });
-    await store.conn.collection('tickets').insertMany(batch as never[]);
+    await store.testing.collection('tickets').insertMany(batch as never[]);
   }
   return ids;
 }
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
     await grant(store, demoUserByUsername('other')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId: READ_VDC } }]);
     const client = new ApiClient(env.EDGEPORT_PUBLIC_URL as string);
     await client.login('tenant', 'vdcadmin', 'other');
-    const vdcRef = (id: string): TicketDoc['vdc'] => ({ id, name: id, domainId: 'load-domain', namespace: namespaceOf(id), pool: 'local' });
+    const vdcRef = (id: string): Ticket['vdc'] => ({ id, name: id, domainId: 'load-domain', namespace: namespaceOf(id), pool: 'local' });
     const taskQueue = env.EDGEPORT_TASK_QUEUE ?? TICKETS_TASK_QUEUE;
 
     // Warm-up (JIT, connection pools, sessions), not measured.
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
     const drainStart = performance.now();
     let backlog = Number.NaN;
     for (;;) {
-      backlog = await store.conn.collection('tickets').countDocuments({ status: 'submitted' });
+      backlog = await store.testing.collection('tickets').countDocuments({ status: 'submitted' });
       if (backlog === 0 || performance.now() - drainStart > 15 * 60_000) break;
       await sleep(2000);
     }

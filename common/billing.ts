@@ -228,3 +228,30 @@ export function costPreview(input: { current: Quota; proposed: Quota; pool: stri
   }
   return { priceBookVersion: book?.version ?? null, currency: book?.currency ?? null, month, lines, monthlyDelta: formatMinor(total), unpriced };
 }
+
+/** One billable fact, keyed by its provenance in workflow history. */
+export interface LedgerLine {
+  _id: string;
+  workflowId: string;
+  runId: string;
+  eventId: number;
+  /** `quota.lease`: a temporary increase (`quantities` = the increase) over [start, end). */
+  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined' | 'image.storage' | 'workload.requests' | 'volume.storage';
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  /**
+   * CPU architecture the fact is priced for (`node.joined`: the node's, e.g. arm64); absent: any. The price
+   * book prices per resource, pool and architecture.
+   */
+  arch?: string;
+  /** What the fact is about besides the VDC (`node.joined`: the node's name; `workload.requests`, `volume.storage`: `namespace/name`). */
+  subject?: string;
+  /** `imageStorageGi`: an `image.storage` sample (GiB of the VDC's private images held over [start, end)). */
+  quantities: Quota & { nodes?: number; imageStorageGi?: number; /** `workload.requests`: GiB of the claims the workload owns. */ storageGi?: number };
+  units: Record<string, string>;
+  start: Date;
+  /** End of the interval (a lease's revert); absent while open. */
+  end?: Date;
+  createdAt: Date;
+}

@@ -95,3 +95,14 @@ export const BUILTIN_ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   [ROLES.vdcUser]: ['vdc:read', 'ticket:read', 'ticket:create', ...WORKLOAD_USER],
   [ROLES.finance]: ['domain:read', 'vdc:read', 'report:read'],
 };
+
+/** A custom role as stored (`_id` is its id); store/ names it `CustomRoleDoc`. Plain values: mongoose documents never leave store/. */
+export interface CustomRole {
+  _id: `custom:${string}`;
+  name: string;
+  baseRole: Role;
+  permissions: Permission[];
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}

@@ -27,3 +27,17 @@ export interface Actor {
   sub: string;
   name: string;
 }
+
+/** A user as stored (`_id` is its id); store/ names it `UserDoc`. Plain values: mongoose documents never leave store/. */
+export interface User {
+  _id: string;
+  username: string;
+  name: string;
+  email: string;
+  bindings: RoleBinding[];
+  lastLoginAt?: Date;
+  /** Whether the identity provider said the email is verified at the last sign-in (absent: never said). */
+  emailVerified?: boolean;
+  /** Client-certificate subject DN bound to the user (second factor when mTLS is required). */
+  certSubject?: string | null;
+}

@@ -1,4 +1,5 @@
 import type { MonthlyBudget } from './budget.ts';
+import type { ActiveLease } from './quota-lease-workflow.ts';
 import { z } from 'zod';
 import { isPermission, type Permission } from './permissions.ts';
 import { ROLES, type Role, type RoleBinding, type Scope } from './roles.ts';
@@ -329,4 +330,32 @@ export interface RoleView {
   createdBy?: string;
   createdAt?: string;
   updatedAt?: string;
+}
+
+/** A VDC as stored (`_id` is its id); store/ names it `VdcDoc`. Plain values: mongoose documents never leave store/. */
+export interface Vdc {
+  _id: string;
+  name: string;
+  domainId: string;
+  namespace: string;
+  /** The primary pool (first the VDC was created on); `namespace` and `quota` are the VDC's there. */
+  pool: string;
+  quota: Quota;
+  /** Further pools the VDC lives on, each with its namespace and quota there. */
+  placements?: VdcPlacement[];
+  /** Provisioning state (absent on records made before VDCs were provisioned by workflow: ready). */
+  provisioning?: VdcProvisioning;
+  /**
+   * Whether the VDC's first namespace (`namespace`) exists: `requested` for a VDC created through the API
+   * (a ticket creates it); absent on seeded records, whose namespace the seed created.
+   */
+  namespaceStatus?: NamespaceStatus;
+  /** Application spaces created by tickets (each one namespace). */
+  spaces?: VdcSpace[];
+  /** Monthly budget set by a domain or operations admin; the quota policy auto-approves small increases under it. */
+  monthlyBudget?: MonthlyBudget;
+  /** Billing labels as a list (label keys may contain dots, which MongoDB field paths cannot). */
+  labels?: { key: string; value: string }[];
+  /** Leases in force (recorded by the lease workflow between its apply and its revert). */
+  leases?: ActiveLease[];
 }

@@ -8,6 +8,7 @@ import type { NodeTaint } from './ticket-types/node-join.ts';
 import type { PreviewKind } from './ticket-types/kit.ts';
 import type { TICKET_TYPE_SPECS, PayloadOf, SubmitTicket, TicketType } from './ticket-types/index.ts';
 import type { Quota, QuotaResource } from './ticket-fields.ts';
+import type { VdcRef } from './ticket-workflow.ts';
 
 // Ticket types are defined one per file in `common/ticket-types/`; this module re-exports their contract.
 export * from './ticket-fields.ts';
@@ -226,4 +227,30 @@ export interface TimelineEntry {
   title: string;
   actor?: string;
   detail?: string;
+}
+
+/** A ticket as stored (`_id` is its id); store/ names it `TicketDoc`. Plain values: mongoose documents never leave store/. */
+export interface Ticket {
+  _id: string;
+  type: TicketType;
+  status: TicketStatus;
+  requester: Actor;
+  vdc: VdcRef;
+  payload: SubmitTicket;
+  policy: PolicySummary;
+  approvals: ApprovalRecord[];
+  currentStep: number | null;
+  preview?: TicketPreview;
+  approvalResets?: ApprovalReset[];
+  result?: { appliedAt: string; ledgerLineId?: string };
+  error?: string;
+  /** Requester-scoped idempotency key of the submit; unique per requester. */
+  idempotencyKey?: string;
+  /** Highest projection sequence applied; older (late, retried) projections are ignored. */
+  projectionSeq: number;
+  /** Whether the workflow start is known to have succeeded (the reconciler starts the rest). */
+  workflowStarted: boolean;
+  approvalTimeoutMs: number;
+  createdAt: Date;
+  updatedAt: Date;
 }

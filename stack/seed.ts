@@ -98,7 +98,7 @@ export async function seedPool(store: Store, pool: SeedPool): Promise<void> {
 /** The demo data `npm start` and the portal test rely on: the stack's pools, one domain, two VDCs (on `local`), the demo users' roles. */
 export async function seedDemo(store: Store, kube: KubeClients, pools: readonly SeedPool[] = []): Promise<void> {
   await Promise.all(pools.map((p) => seedPool(store, p)));
-  await store.conn.collection('domains').updateOne({ _id: 'demo-domain' as never }, { $set: { name: 'Demo Domain' } }, { upsert: true });
+  await store.testing.collection('domains').updateOne({ _id: 'demo-domain' as never }, { $set: { name: 'Demo Domain' } }, { upsert: true });
   for (const vdc of DEMO_VDCS) await seedVdc(store, kube, vdc);
   for (const u of DEMO_USERS) await grant(store, u, bindings[u.sub] ?? []);
 }

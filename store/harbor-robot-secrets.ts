@@ -52,3 +52,5 @@ export function harborRobotSecretStore(conn: Connection) {
     },
   };
 }
+
+export type HarborRobotSecretStore = ReturnType<typeof harborRobotSecretStore>;

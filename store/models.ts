@@ -1,21 +1,9 @@
-import type { MonthlyBudget } from '../common/budget.ts';
-import type { ActiveLease } from '../common/quota-lease-workflow.ts';
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Permission } from '../common/permissions.ts';
-import type { Actor, Role, RoleBinding } from '../common/roles.ts';
-import type { NamespaceStatus, VdcPlacement, VdcProvisioning } from '../common/tenancy.ts';
-import type {
-  ApprovalRecord,
-  ApprovalReset,
-  PolicySummary,
-  Quota,
-  SubmitTicket,
-  TicketPreview,
-  TicketStatus,
-  TicketType,
-  VdcSpace,
-} from '../common/tickets.ts';
-import type { VdcRef } from '../common/quota-change-workflow.ts';
+import type { LedgerLine } from '../common/billing.ts';
+import type { CustomRole } from '../common/permissions.ts';
+import type { User } from '../common/roles.ts';
+import type { Vdc } from '../common/tenancy.ts';
+import type { Ticket } from '../common/tickets.ts';
 
 export interface DomainDoc {
   _id: string;
@@ -24,107 +12,20 @@ export interface DomainDoc {
   deleting?: boolean;
 }
 
-export interface VdcDoc {
-  _id: string;
-  name: string;
-  domainId: string;
-  namespace: string;
-  /** The primary pool (first the VDC was created on); `namespace` and `quota` are the VDC's there. */
-  pool: string;
-  quota: Quota;
-  /** Further pools the VDC lives on, each with its namespace and quota there. */
-  placements?: VdcPlacement[];
-  /** Provisioning state (absent on records made before VDCs were provisioned by workflow: ready). */
-  provisioning?: VdcProvisioning;
-  /**
-   * Whether the VDC's first namespace (`namespace`) exists: `requested` for a VDC created through the API
-   * (a ticket creates it); absent on seeded records, whose namespace the seed created.
-   */
-  namespaceStatus?: NamespaceStatus;
-  /** Application spaces created by tickets (each one namespace). */
-  spaces?: VdcSpace[];
-  /** Monthly budget set by a domain or operations admin; the quota policy auto-approves small increases under it. */
-  monthlyBudget?: MonthlyBudget;
-  /** Billing labels as a list (label keys may contain dots, which MongoDB field paths cannot). */
-  labels?: { key: string; value: string }[];
-  /** Leases in force (recorded by the lease workflow between its apply and its revert). */
-  leases?: ActiveLease[];
-}
+/** The document is the domain shape `Vdc` (common/) as is. */
+export type VdcDoc = Vdc;
 
-export interface UserDoc {
-  _id: string;
-  username: string;
-  name: string;
-  email: string;
-  bindings: RoleBinding[];
-  lastLoginAt?: Date;
-  /** Whether the identity provider said the email is verified at the last sign-in (absent: never said). */
-  emailVerified?: boolean;
-  /** Client-certificate subject DN bound to the user (second factor when mTLS is required). */
-  certSubject?: string | null;
-}
+/** The document is the domain shape `User` (common/) as is. */
+export type UserDoc = User;
 
-export interface TicketDoc {
-  _id: string;
-  type: TicketType;
-  status: TicketStatus;
-  requester: Actor;
-  vdc: VdcRef;
-  payload: SubmitTicket;
-  policy: PolicySummary;
-  approvals: ApprovalRecord[];
-  currentStep: number | null;
-  preview?: TicketPreview;
-  approvalResets?: ApprovalReset[];
-  result?: { appliedAt: string; ledgerLineId?: string };
-  error?: string;
-  /** Requester-scoped idempotency key of the submit; unique per requester. */
-  idempotencyKey?: string;
-  /** Highest projection sequence applied; older (late, retried) projections are ignored. */
-  projectionSeq: number;
-  /** Whether the workflow start is known to have succeeded (the reconciler starts the rest). */
-  workflowStarted: boolean;
-  approvalTimeoutMs: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** The document is the domain shape `Ticket` (common/) as is. */
+export type TicketDoc = Ticket;
 
-export interface CustomRoleDoc {
-  _id: `custom:${string}`;
-  name: string;
-  baseRole: Role;
-  permissions: Permission[];
-  createdBy: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** The document is the domain shape `CustomRole` (common/) as is. */
+export type CustomRoleDoc = CustomRole;
 
-/** One billable fact, keyed by its provenance in workflow history. */
-export interface LedgerLineDoc {
-  _id: string;
-  workflowId: string;
-  runId: string;
-  eventId: number;
-  /** `quota.lease`: a temporary increase (`quantities` = the increase) over [start, end). */
-  fact: 'quota.allocation.changed' | 'quota.lease' | 'node.joined' | 'image.storage' | 'workload.requests' | 'volume.storage';
-  vdcId: string;
-  domainId: string;
-  pool: string;
-  /**
-   * CPU architecture the fact is priced for (`node.joined`: the node's, e.g. arm64); absent: any. The price
-   * book prices per resource, pool and architecture.
-   */
-  arch?: string;
-  /** What the fact is about besides the VDC (`node.joined`: the node's name; `workload.requests`, `volume.storage`: `namespace/name`). */
-  subject?: string;
-  /** `imageStorageGi`: an `image.storage` sample (GiB of the VDC's private images held over [start, end)). */
-  quantities: Quota & { nodes?: number; imageStorageGi?: number; /** `workload.requests`: GiB of the claims the workload owns. */ storageGi?: number };
-  units: Record<string, string>;
-  start: Date;
-  /** End of the interval (a lease's revert); absent while open. */
-  end?: Date;
-  createdAt: Date;
-}
+/** The document is the domain shape `LedgerLine` (common/) as is. */
+export type LedgerLineDoc = LedgerLine;
 
 const quota = { cpu: Number, memoryGi: Number, pods: Number };
 const actor = { sub: String, name: String };

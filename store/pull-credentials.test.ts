@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from './credentials.ts';
 import { openStore, type Store } from './index.ts';
-import { PULL_CREDENTIALS_COLLECTION, pullCredentialAad, pullCredentialStore } from './pull-credentials.ts';
+import { PULL_CREDENTIALS_COLLECTION, pullCredentialAad } from './pull-credentials.ts';
 
 /** The per-VDC pull credential at rest, on the stack's MongoDB: made once, rotated once per request, only sealed and hashed. */
 let store: Store;
@@ -18,14 +18,14 @@ afterAll(async () => {
 
 describe('pull credential store', () => {
   it('is made once under concurrent callers, rotates once per rotation id, and verifies only the current secret', async () => {
-    const creds = pullCredentialStore(store.conn);
+    const creds = store.pullCredentials;
     const vdc = uniqueName('pcs');
     const made = await Promise.all(Array.from({ length: 8 }, () => creds.ensure(vdc, cipher)));
     expect(made.filter((m) => m.created)).toHaveLength(1);
     const first = (await creds.open(vdc, cipher))!;
     expect(first.rotationId).toBe('initial');
     expect(first.secret).toMatch(/^eppull_[A-Za-z0-9_-]{43}$/);
-    const raw = await store.conn.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdc as never });
+    const raw = await store.testing.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdc as never });
     expect(JSON.stringify(raw)).not.toContain(first.secret);
     // Sealed for this VDC: the ciphertext does not open as another VDC's.
     expect(() => cipher.open(raw!.sealed, pullCredentialAad('another'))).toThrow();

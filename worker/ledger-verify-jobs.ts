@@ -1,14 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
 import type { ConnectionOptions } from 'bullmq';
 import { startLedgerVerifyWorker } from '../api/services/ledger-verify-jobs.ts';
-import { ledgerVerificationStore } from '../store/ledger-verifications.ts';
 import { openStore } from '../store/index.ts';
 
 /** Starts the scheduled ledger verify of this worker process on its own store and Temporal connections. */
 export async function startLedgerVerifyJobs(opts: { mongoUrl: string; temporalAddress: string; temporalNamespace: string; connection: ConnectionOptions; everySeconds: number; log: (msg: string, extra: Record<string, unknown>) => void }): Promise<{ close(): Promise<void> }> {
   const store = await openStore(opts.mongoUrl);
-  const runs = ledgerVerificationStore(store.conn);
-  await runs.init();
+  const runs = store.ledgerVerifications;
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const temporal = new Client({ connection, namespace: opts.temporalNamespace });
   const jobs = await startLedgerVerifyWorker({

@@ -2,8 +2,6 @@ import { reportService } from '../api/services/billing.ts';
 import { startReportFileSweep } from '../api/services/report-file-sweep.ts';
 import { startReportWorker } from '../api/services/report-jobs.ts';
 import { openStore } from '../store/index.ts';
-import { priceBookStore } from '../store/pricebook.ts';
-import { reportFileStore } from '../store/report-files.ts';
 
 /**
  * Starts the BullMQ report-job worker of this process on its own store connection, and the scheduled sweep
@@ -12,11 +10,10 @@ import { reportFileStore } from '../store/report-files.ts';
  */
 export async function startReportJobs(mongoUrl: string, redisUrl: string, fileSweep: { retentionSeconds: number; sweepEverySeconds: number }): Promise<{ close(): Promise<void> }> {
   const store = await openStore(mongoUrl);
-  const priceBook = priceBookStore(store.conn);
-  await priceBook.init();
+  const priceBook = store.priceBooks;
   const url = new URL(redisUrl);
   const connection = { host: url.hostname, port: Number(url.port || 6379), ...(url.password ? { password: decodeURIComponent(url.password) } : {}), ...(url.username ? { username: decodeURIComponent(url.username) } : {}), maxRetriesPerRequest: null };
-  const files = reportFileStore(store.conn);
+  const files = store.reportFiles;
   const worker = startReportWorker({ connection, reports: reportService({ store, priceBook }), files });
   const sweep = await startReportFileSweep({
     connection,

@@ -4,7 +4,7 @@ import { harborRobotRotationId, type HarborRobotRotationResult } from '../common
 import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contract.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from '../store/credentials.ts';
-import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad, harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
+import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import { harborDriver } from '../activities/registry/harbor-driver.ts';
 import { startHarborRobotJobs, startHarborRobotRotation } from '../worker/harbor-robot-jobs.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
@@ -58,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   tw?.worker.shutdown();
   await run;
-  await tw?.store.conn.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await tw?.store.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await tw?.shutdown();
   await temporal?.connection.close();
   await harbor?.close();
@@ -92,7 +92,7 @@ describe('Harbor robot rotation', () => {
       expect(now.secret).not.toBe(secrets[label]);
       expect(now.expiresAt).toBeGreaterThan(soon);
       const id = `${new URL(harbor.url).host}/${ids[label]}`;
-      const stored = await harborRobotSecretStore(tw.store.conn).get(id);
+      const stored = await tw.store.harborRobotSecrets.get(id);
       expect(stored).toMatchObject({ project: label === 'near' ? `vdc-a${sfx}` : `vdc-b${sfx}`, expiresAt: now.expiresAt });
       expect(JSON.stringify(stored)).not.toContain(now.secret);
       expect(credentialCipher(key, []).open(stored!.secret, harborRobotSecretAad(id))).toBe(now.secret);

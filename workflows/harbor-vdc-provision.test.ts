@@ -10,9 +10,9 @@ import { harborDriver } from '../activities/registry/harbor-driver.ts';
 import { harborVdcProvisionId, type HarborVdcProvisionResult } from '../common/harbor-vdc-provision.ts';
 import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contract.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
-import { AUDIT_COLLECTION, createAuditLog } from '../store/audit.ts';
+import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { credentialCipher } from '../store/credentials.ts';
-import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad, harborRobotSecretStore } from '../store/harbor-robot-secrets.ts';
+import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
@@ -53,7 +53,7 @@ afterAll(async () => {
   await run;
   for (const id of vdcIds) await tw?.store.vdcs.remove(id);
   await tw?.store.domains.remove(domainId);
-  await tw?.store.conn.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await tw?.store.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await tw?.shutdown();
   await temporal?.connection.close();
   await harbor?.close();
@@ -69,7 +69,7 @@ function historyText(node: unknown, out: string[] = []): string[] {
 
 describe('Harbor provisioning workflow', () => {
   it('creating a VDC starts the provisioning: projects and one robot in Harbor, secret sealed in MongoDB only', async () => {
-    const audit = createAuditLog(tw.store.conn);
+    const audit = tw.store.audit;
     const provisioning = harborVdcProvisioning({ temporal, taskQueue });
     const tenancy = tenancyService({ store: tw.store, audit, access: accessService({ store: tw.store, audit }), registryProvisioning: provisioning });
     const vdcId = uniqueName('hpw');
@@ -85,13 +85,13 @@ describe('Harbor provisioning workflow', () => {
     const robotId = result.robot!.id;
     const secret = harbor.robot(robotId)!.secret;
     const id = `${new URL(harbor.url).host}/${robotId}`;
-    const stored = await harborRobotSecretStore(tw.store.conn).get(id);
+    const stored = await tw.store.harborRobotSecrets.get(id);
     expect(credentialCipher(key, []).open(stored!.secret, harborRobotSecretAad(id))).toBe(secret);
     const history = await handle.fetchHistory();
     expect(historyText(history).join('\n')).not.toContain(secret);
     // EDGEPORT_RECORD_FIXTURES=1 refreshes the replay fixture from this run (it holds no secret: checked above).
     if (process.env.EDGEPORT_RECORD_FIXTURES === '1') writeFileSync(join(import.meta.dirname, '__fixtures__', 'harbor-vdc-provision.json'), historyToJSON(history));
-    const entries = JSON.stringify(await tw.store.conn.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}` }).toArray());
+    const entries = JSON.stringify(await tw.store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}` }).toArray());
     expect(entries).toContain('vdc.registry-provision');
     expect(entries).not.toContain(secret);
 

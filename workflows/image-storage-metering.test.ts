@@ -11,7 +11,6 @@ import { verifyLedger } from '../api/services/ledger-verify.ts';
 import { imageStorageMeteringId, type ImageStorageMeteringResult } from '../common/image-storage-metering.ts';
 import { buildImage, pushImage } from '../stack/testing/oci-image.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
-import { ledgerVerificationStore } from '../store/ledger-verifications.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { startImageStorageMetering } from '../worker/image-jobs.ts';
 import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
@@ -121,8 +120,7 @@ describe('image-storage metering workflow', () => {
     console.log('platform-wide verify with image-storage lines', JSON.stringify({ ok: all.ok, workflowsScanned: all.workflowsScanned, rebuiltLines: all.rebuiltLines, storedLines: all.storedLines, differences: all.differences.length }));
 
     // The scheduled verify's own processor, run by a real BullMQ worker.
-    const runs = ledgerVerificationStore(tw.store.conn);
-    await runs.init();
+    const runs = tw.store.ledgerVerifications;
     const queueName = uniqueName('verify');
     const queue = new Queue(queueName, { connection: bull });
     const events = new QueueEvents(queueName, { connection: bull });
@@ -138,7 +136,7 @@ describe('image-storage metering workflow', () => {
     }
 
     // A deleted image-storage line is reported, exactly that one.
-    await tw.store.conn.collection('ledgerlines').deleteOne({ _id: la._id as never });
+    await tw.store.testing.collection('ledgerlines').deleteOne({ _id: la._id as never });
     const broken = await verifyLedger(deps);
     expect(broken.differences.map((d) => [d.kind, d.id])).toEqual([['missing', la._id]]);
     await tw.store.ledger.upsert(strip(la));

@@ -15,7 +15,7 @@ import { decideNodeJoin } from '../policies/node-join.ts';
 import { clusterOfKubeconfig, KubeletJoinError, parseJoinCommand, registerNodeWithToken, runJoinCommand, untilTokenRefused, whoIsToken } from '../stack/testing/edge-kubelet.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from '../store/credentials.ts';
-import { joinCommandAad, nodeJoinStore, type NodeJoinStore } from '../store/node-joins.ts';
+import { joinCommandAad, type NodeJoinStore } from '../store/node-joins.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { nodeJoinWorkflow } from './node-join.ts';
 import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
@@ -63,7 +63,7 @@ beforeAll(async () => {
     taskQueue,
     worker: testWorkerOptions(),
   });
-  joins = nodeJoinStore(tw.store.conn);
+  joins = tw.store.nodeJoins;
   run = tw.worker.run();
 });
 

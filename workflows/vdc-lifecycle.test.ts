@@ -17,7 +17,7 @@ import type { Quota } from '../common/tickets.ts';
 import { vdcLifecycleId, VDC_OWNER_ANNOTATION } from '../common/vdc-lifecycle.ts';
 import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contract.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
-import { AUDIT_COLLECTION, createAuditLog } from '../store/audit.ts';
+import { AUDIT_COLLECTION } from '../store/audit.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { poolCredentialsAad } from '../store/pools.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
@@ -103,7 +103,7 @@ beforeAll(async () => {
   run = tw.worker.run();
   await tw.store.domains.create({ _id: domainId, name: domainId });
   await registerLocalAs(twin);
-  const audit = createAuditLog(tw.store.conn);
+  const audit = tw.store.audit;
   const lifecycle = vdcLifecycle({ temporal, taskQueue });
   access = accessService({ store: tw.store, audit, vdcLifecycle: lifecycle });
   tenancy = tenancyService({ store: tw.store, audit, access, vdcLifecycle: lifecycle, registryProvisioning: harborVdcProvisioning({ temporal, taskQueue }) });
@@ -184,9 +184,9 @@ describe('VDC lifecycle workflow', () => {
     expect(await admin.getNamespace(`staging-${vdcId}`)).toBeNull();
     expect(await admin.getNamespace('public')).not.toBeNull();
     expect((await tw.store.users.get(u1))?.bindings).toEqual([]);
-    const entries = await tw.store.conn.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}` }).toArray();
+    const entries = await tw.store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}` }).toArray();
     expect(entries.map((e) => [e.action, e.outcome])).toEqual(expect.arrayContaining([['vdc.delete-requested', 'success'], ['vdc.delete', 'success']]));
-    expect((await tw.store.conn.collection(AUDIT_COLLECTION).find({ target: `user:${u1}`, action: 'binding.revoke' }).toArray()).length).toBe(1);
+    expect((await tw.store.testing.collection(AUDIT_COLLECTION).find({ target: `user:${u1}`, action: 'binding.revoke' }).toArray()).length).toBe(1);
     expect(harbor.problems()).toEqual([]);
   });
 

@@ -1,11 +1,11 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { ledgerLineId } from '../../store/ledger.ts';
-import type { LedgerLineDoc } from '../../store/models.ts';
+import type { LedgerLine as StoredLedgerLine } from '../../common/billing.ts';
 
 export type History = temporal.api.history.v1.IHistory;
 /** A ledger line as derived from history (the store adds `createdAt`). */
-export type LedgerLine = Omit<LedgerLineDoc, 'createdAt'>;
+export type LedgerLine = Omit<StoredLedgerLine, 'createdAt'>;
 /** The provenance of a line: its workflow run and the ActivityTaskCompleted event it derives from. */
 export type Provenance = Pick<LedgerLine, '_id' | 'workflowId' | 'runId' | 'eventId'>;
 

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import fc from 'fast-check';
-import type { Connection as MongoConnection } from 'mongoose';
+import type { mongo } from 'mongoose';
 import type { OpenApiDocument } from '../openapi/document.ts';
 import { badRequests, CATEGORIES, Oracle, type Category, type FuzzRequest, type FuzzTarget, type Method } from './requests.ts';
 
@@ -148,8 +148,7 @@ export async function fuzzApi(opts: FuzzOptions): Promise<FuzzReport> {
 }
 
 /** Document counts of every collection, to show that bad input stored nothing. */
-export async function collectionCounts(conn: MongoConnection): Promise<Record<string, number>> {
-  const db = conn.db!;
+export async function collectionCounts(db: mongo.Db): Promise<Record<string, number>> {
   const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
   const out: Record<string, number> = {};
   for (const n of names) out[n] = await db.collection(n).countDocuments({});

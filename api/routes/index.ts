@@ -30,8 +30,7 @@ import { tenancyRoutes } from './tenancy.ts';
 import { ticketRoutes } from './tickets.ts';
 import { delegationRoutes } from './delegations.ts';
 import { delegatedTicketRoutes } from './delegated-tickets.ts';
-import { delegationService } from '../services/delegations.ts';
-import { delegationStore } from '../../store/delegations.ts';
+import type { DelegationService } from '../services/delegations.ts';
 import type { CredentialCipher } from '../../store/credentials.ts';
 import { nodeJoinService } from '../services/node-join.ts';
 import { nodeJoinRoutes } from './node-join.ts';
@@ -49,6 +48,8 @@ export interface RouteDeps {
   /** Provisions, re-syncs (member changes) and deletes VDCs through their lifecycle workflow. */
   vdcLifecycle?: VdcLifecycle;
   tickets: TicketService;
+  /** The one delegation service; the ticket service holds the same instance for delegated approvals. */
+  delegations: DelegationService;
   audit: AuditStore;
   apiTokens: ApiTokenService;
   ipLists: IpListService;
@@ -76,5 +77,5 @@ export function apiRoutes(deps: RouteDeps): RouteDef[] {
   const lifecycle = deps.vdcLifecycle ? { vdcLifecycle: deps.vdcLifecycle } : {};
   const access = accessService({ store: deps.store, audit: deps.audit, ...lifecycle });
   const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access, ...(deps.registryProvisioning ? { registryProvisioning: deps.registryProvisioning } : {}), ...lifecycle });
-  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy, userDirectory({ store: deps.store, audit: deps.audit })), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(delegationService({ store: deps.store, delegations: delegationStore(deps.store.conn), audit: deps.audit })), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []), ...(deps.network ? networkRoutes(deps.network) : []), ...(deps.volumes ? volumeRoutes(deps.volumes) : []), ...(deps.configItems ? configItemRoutes(deps.configItems) : [])];
+  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy, userDirectory({ store: deps.store, audit: deps.audit })), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(deps.delegations), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []), ...(deps.network ? networkRoutes(deps.network) : []), ...(deps.volumes ? volumeRoutes(deps.volumes) : []), ...(deps.configItems ? configItemRoutes(deps.configItems) : [])];
 }

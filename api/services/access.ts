@@ -1,9 +1,8 @@
 import type { AuditLog } from '../../common/audit.ts';
-import { BUILTIN_ROLE_PERMISSIONS, type Permission } from '../../common/permissions.ts';
-import { isBuiltinRole, ROLES, type Role, type RoleBinding, type Scope } from '../../common/roles.ts';
+import { BUILTIN_ROLE_PERMISSIONS, type Permission, type CustomRole } from '../../common/permissions.ts';
+import { isBuiltinRole, ROLES, type Role, type RoleBinding, type Scope, type User } from '../../common/roles.ts';
 import { BUILTIN_ROLE_LABELS, BUILTIN_ROLE_SCOPES, customRoleId, CUSTOM_ROLE_PREFIX, type CreateRole, type GrantBinding, type PatchRole, type PendingBindingView, type RoleView, type UserView } from '../../common/tenancy.ts';
 import type { Store } from '../../store/index.ts';
-import type { CustomRoleDoc, UserDoc } from '../../store/models.ts';
 import type { PendingBinding } from '../../store/pending-bindings.ts';
 import { allows, scopeKey, type Target } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.ts';
@@ -67,7 +66,7 @@ const dedupe = (bs: readonly RoleBinding[]): RoleBinding[] => [...new Map(bs.map
 
 export const isCustomRoleId = (id: string): id is `custom:${string}` => id.startsWith(CUSTOM_ROLE_PREFIX);
 
-export function toUserView(u: UserDoc): UserView {
+export function toUserView(u: User): UserView {
   return {
     sub: u._id,
     username: u.username,
@@ -80,7 +79,7 @@ export function toUserView(u: UserDoc): UserView {
 
 export const pendingView = (p: PendingBinding): PendingBindingView => ({ email: p.email, role: p.role, scope: p.scope, invitedBy: p.invitedBy, createdAt: new Date(p.createdAt).toISOString() });
 
-function customRoleView(r: CustomRoleDoc): RoleView {
+function customRoleView(r: CustomRole): RoleView {
   return {
     id: r._id,
     name: r.name,
@@ -173,7 +172,7 @@ export function accessService(deps: AccessDeps) {
     throw new ForbiddenError(reason);
   }
 
-  async function loadUser(sub: string): Promise<UserDoc> {
+  async function loadUser(sub: string): Promise<User> {
     const u = await store.users.get(sub);
     if (!u) throw new NotFoundError(`no user ${sub} (users are known after their first sign-in)`);
     return u;
@@ -190,7 +189,7 @@ export function accessService(deps: AccessDeps) {
     compute: (current: readonly RoleBinding[]) => RoleBinding[],
     guard: (added: RoleBinding[], removed: RoleBinding[]) => Promise<void>,
     meta: RequestMeta,
-  ): Promise<UserDoc> {
+  ): Promise<User> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const user = await loadUser(sub);
       const current = user.bindings ?? [];
@@ -367,7 +366,7 @@ export function accessService(deps: AccessDeps) {
       }
       if (!(await store.roles.create({ _id: id, name: body.name, baseRole: body.baseRole, permissions, createdBy: caller.sub }))) throw new ConflictError(`role ${id} already exists`);
       await audit.append({ actor: actorOf(caller), action: 'role.create', target: `role:${id}`, outcome: 'success', details: { name: body.name, baseRole: body.baseRole, permissions }, ...meta });
-      return customRoleView((await store.roles.get(id)) as CustomRoleDoc);
+      return customRoleView((await store.roles.get(id)) as CustomRole);
     },
 
     /** `PATCH /roles/:id`: what the change adds (permissions, approval authority) must be the caller's own. */
@@ -395,7 +394,7 @@ export function accessService(deps: AccessDeps) {
         details: { before: { name: existing.name, baseRole: existing.baseRole, permissions: existing.permissions }, after: { name: patch.name ?? existing.name, baseRole, permissions } },
         ...meta,
       });
-      return customRoleView((await store.roles.get(id)) as CustomRoleDoc);
+      return customRoleView((await store.roles.get(id)) as CustomRole);
     },
 
     /** `DELETE /roles/:id`: refused while any user holds a binding of the role. */

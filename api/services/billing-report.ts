@@ -1,22 +1,4 @@
-import {
-  divRound,
-  formatMicros,
-  formatMinor,
-  HOUR_MS,
-  monthMs,
-  monthOf,
-  nextMonthStart,
-  PRICE_UNITS,
-  PRICED_RESOURCES,
-  LEDGER_PRICED_AS,
-  FACT_PRICED_AS,
-  toMicros,
-  unitPriceOf,
-  versionForMonth,
-  type PricedResource,
-  type PriceBookVersion,
-} from '../../common/billing.ts';
-import type { LedgerLineDoc } from '../../store/models.ts';
+import { divRound, formatMicros, formatMinor, HOUR_MS, monthMs, monthOf, nextMonthStart, PRICE_UNITS, PRICED_RESOURCES, LEDGER_PRICED_AS, FACT_PRICED_AS, toMicros, unitPriceOf, versionForMonth, type PricedResource, type PriceBookVersion, type LedgerLine } from '../../common/billing.ts';
 
 /**
  * Report building: ledger lines + price book versions + period → showback and chargeback.
@@ -43,7 +25,7 @@ export interface Period {
 }
 
 /** A stored ledger line as the report reads it (`end` is set on lease lines). */
-export type ReportLedgerLine = Pick<LedgerLineDoc, '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'> & { end?: Date | null; arch?: string | null };
+export type ReportLedgerLine = Pick<LedgerLine, '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'> & { end?: Date | null; arch?: string | null };
 
 /** The chain a line belongs to (each line holds until the next of its chain), or undefined for a line that stands alone. */
 function chainOf(l: ReportLedgerLine): string | undefined {

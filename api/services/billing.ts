@@ -5,7 +5,7 @@ import type { Actor } from '../../common/roles.ts';
 import type { Store } from '../../store/index.ts';
 import type { PriceBookStore } from '../../store/pricebook.ts';
 import type { ReportFilter } from '../../store/ledger.ts';
-import { ledgerVerificationStore, type LedgerVerification } from '../../store/ledger-verifications.ts';
+import type { LedgerVerification } from '../../store/ledger-verifications.ts';
 import { InputError, NotFoundError } from '../errors.ts';
 import { collectReport, streamReport, whatIf, type WhatIfResult, type Period, type Report, type ReportKind, type ReportLedgerLine, type ReportScope, type StreamFormat, type StreamReportOptions, type StreamReportSummary } from './billing-report.ts';
 import { verifyLedger, type LedgerVerifyResult } from './ledger-verify.ts';
@@ -107,7 +107,7 @@ export function billingService(deps: BillingDeps) {
     ...reports,
 
     /** The stored runs of the scheduled ledger verify, newest first. */
-    verifications: (limit: number): Promise<LedgerVerification[]> => ledgerVerificationStore(store.conn).list(limit),
+    verifications: (limit: number): Promise<LedgerVerification[]> => store.ledgerVerifications.list(limit),
     verify: (vdcIds?: string[]): Promise<LedgerVerifyResult> => verifyLedger({ temporal: deps.temporal, storedLines: (ids) => store.ledger.list(ids) }, vdcIds ? { vdcIds } : {}),
   };
 }

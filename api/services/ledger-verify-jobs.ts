@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { LedgerLineDoc } from '../../store/models.ts';
+import type { LedgerLine } from '../../common/billing.ts';
 import type { LedgerVerification, LedgerVerificationStore } from '../../store/ledger-verifications.ts';
 import { verifyLedger } from './ledger-verify.ts';
 
@@ -14,7 +14,7 @@ export const LEDGER_VERIFY_QUEUE = 'edgeport-ledger-verify';
 export const LEDGER_VERIFY_SCHEDULER = 'ledger-verify';
 
 /** Runs one verify and records it under the job's id (a retry overwrites its own record). */
-export function ledgerVerifyProcessor(deps: { temporal: Client; storedLines: (ids: string[] | 'all') => Promise<LedgerLineDoc[]>; runs: LedgerVerificationStore; onDone?: (summary: { id: string; ok: boolean; differenceCount: number; workflowsScanned: number }) => void }) {
+export function ledgerVerifyProcessor(deps: { temporal: Client; storedLines: (ids: string[] | 'all') => Promise<LedgerLine[]>; runs: LedgerVerificationStore; onDone?: (summary: { id: string; ok: boolean; differenceCount: number; workflowsScanned: number }) => void }) {
   return async (job: Job): Promise<{ ok: boolean; differenceCount: number }> => {
     const startedAt = new Date().toISOString();
     const r = await verifyLedger({ temporal: deps.temporal, storedLines: deps.storedLines });

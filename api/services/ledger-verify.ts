@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ledgerLinesFromHistory } from '../../activities/ledger/index.ts';
-import type { LedgerLineDoc } from '../../store/models.ts';
+import type { LedgerLine } from '../../common/billing.ts';
 
 /** One difference between the stored ledger and the ledger rebuilt from workflow histories. */
 export type LedgerDifference =
@@ -19,7 +19,7 @@ export interface LedgerVerifyResult {
 export interface LedgerVerifyDeps {
   temporal: Client;
   /** Stored lines (all, or those of the given VDCs). */
-  storedLines(vdcIds: string[] | 'all'): Promise<LedgerLineDoc[]>;
+  storedLines(vdcIds: string[] | 'all'): Promise<LedgerLine[]>;
 }
 
 /** A line as comparable JSON: no `createdAt` (a write-time stamp), dates as ISO strings, keys sorted. */

@@ -16,7 +16,6 @@ import {
   type WorkloadRef,
 } from '../../common/network.ts';
 import type { Store } from '../../store/index.ts';
-import { networkStore } from '../../store/network.ts';
 import type { networkPoliciesWorkflow, networkSyncWorkflow } from '../../workflows/network.ts';
 import { ConflictError, HttpError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import type { Caller } from './caller.ts';
@@ -64,9 +63,8 @@ function fromWorkflowFailure(err: unknown, what: string): never {
  */
 export function networkService(deps: NetworkServiceDeps) {
   const { store, temporal, taskQueue, audit } = deps;
-  const groups = networkStore(store.conn);
+  const groups = store.network;
   // The unique (VDC, name) index; awaited before the first insert.
-  let ready: Promise<void> | undefined;
   const timeoutMs = deps.timeoutMs ?? 60_000;
   const rand = (): string => randomBytes(4).toString('hex');
 
@@ -161,7 +159,6 @@ export function networkService(deps: NetworkServiceDeps) {
       const now = new Date().toISOString();
       const g: SecurityGroup = { id: `sg-${randomBytes(5).toString('hex')}`, vdcId, name: body.name, ...(body.description ? { description: body.description } : {}), rules: body.rules, members: [], revision: 1, createdAt: now, updatedAt: now };
       // A group without members renders nothing, so creating one needs no sync; it is audited all the same.
-      await (ready ??= groups.init());
       if (!(await groups.insert(g))) throw new ConflictError(`a security group named ${body.name} already exists in this VDC`);
       await audit.append({ actor: actorOf(caller), action: 'security-group.create', target: target(vdcId, g.id), outcome: 'success', details: { name: g.name, rules: g.rules.length }, ...meta });
       return g;

@@ -2,7 +2,7 @@ import type { AuditLog } from '../../common/audit.ts';
 import { joinState, type JoinStatusView } from '../../common/node-join-workflow.ts';
 import type { CredentialCipher } from '../../store/credentials.ts';
 import type { Store } from '../../store/index.ts';
-import { joinCommandAad, nodeJoinStore } from '../../store/node-joins.ts';
+import { joinCommandAad } from '../../store/node-joins.ts';
 import { allows } from '../authz.ts';
 import { ConflictError, ForbiddenError, HttpError, NotFoundError } from '../errors.ts';
 import type { Caller } from './caller.ts';
@@ -37,7 +37,7 @@ export class GoneError extends HttpError {
  * (claimed atomically), and the fetch is written to the audit log without the command.
  */
 export function nodeJoinService(deps: NodeJoinServiceDeps) {
-  const joins = nodeJoinStore(deps.store.conn);
+  const joins = deps.store.nodeJoins;
   return {
     async fetchJoinCommand(caller: Caller, ticketId: string): Promise<JoinCommandView> {
       const ticket = await deps.store.tickets.get(ticketId);

@@ -1,10 +1,9 @@
 import type { V1ResourceQuota } from '@kubernetes/client-node';
 import { QUOTA_NAME, readQuota } from '../../activities/kube/quota.ts';
 import { fromResourceList } from '../../activities/kube/quantity.ts';
-import { poolOfNamespace, vdcPools, type PoolVdcView, type VdcPoolView } from '../../common/tenancy.ts';
+import { poolOfNamespace, vdcPools, type PoolVdcView, type VdcPoolView, type Vdc } from '../../common/tenancy.ts';
 import type { Quota } from '../../common/tickets.ts';
 import type { Store } from '../../store/index.ts';
-import type { VdcDoc } from '../../store/models.ts';
 import { NotFoundError } from '../errors.ts';
 import type { PoolReaders } from './pool-reads.ts';
 
@@ -23,7 +22,7 @@ function sum(readings: readonly Quota[]): Quota {
 }
 
 /** The VDC's namespaces on one pool: its namespace there and every application space on that pool. */
-function namespacesOn(vdc: VdcDoc, pool: string): string[] {
+function namespacesOn(vdc: Vdc, pool: string): string[] {
   const own = vdcPools(vdc).filter((p) => p.pool === pool).map((p) => p.namespace);
   const spaces = (vdc.spaces ?? []).filter((s) => s.status !== 'deleting' && poolOfNamespace(vdc, s.namespace) === pool).map((s) => s.namespace);
   return [...new Set([...own, ...spaces])];
@@ -40,7 +39,7 @@ const reasonOf = (err: unknown): string => (err instanceof Error ? err.message :
 export function poolUsageService(deps: PoolUsageDeps) {
   const { store, readers } = deps;
 
-  async function vdcOf(id: string): Promise<VdcDoc> {
+  async function vdcOf(id: string): Promise<Vdc> {
     const vdc = await store.vdcs.get(id);
     if (!vdc) throw new NotFoundError(`VDC ${id} not found`);
     return vdc;

@@ -2,7 +2,7 @@ import { QueueEvents } from 'bullmq';
 import { mongo } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../store/index.ts';
-import { REPORT_FILES_BUCKET, reportFileStore, type ReportFileStore } from '../../store/report-files.ts';
+import { REPORT_FILES_BUCKET, type ReportFileStore } from '../../store/report-files.ts';
 import { stackEnv, uniqueName } from '../../stack/testing/env.ts';
 import { REPORT_FILE_SWEEP_SCHEDULER, startReportFileSweep, type ReportFileSweepResult } from './report-file-sweep.ts';
 
@@ -15,7 +15,7 @@ const H = 3_600_000;
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  files = reportFileStore(store.conn);
+  files = store.reportFiles;
 });
 afterAll(async () => {
   await store?.close();
@@ -23,11 +23,11 @@ afterAll(async () => {
 
 async function storedFile(name: string, ageMs: number): Promise<string> {
   const { fileId } = await files.write(name, { jobId: name }, async (write) => write(`report ${name}\n`));
-  await store.conn.db!.collection(`${REPORT_FILES_BUCKET}.files`).updateOne({ _id: new mongo.ObjectId(fileId) }, { $set: { uploadDate: new Date(Date.now() - ageMs) } });
+  await store.testing.db.collection(`${REPORT_FILES_BUCKET}.files`).updateOne({ _id: new mongo.ObjectId(fileId) }, { $set: { uploadDate: new Date(Date.now() - ageMs) } });
   return fileId;
 }
 const exists = async (fileId: string): Promise<boolean> => (await files.open(fileId)) !== null;
-const chunks = async (fileId: string): Promise<number> => store.conn.db!.collection(`${REPORT_FILES_BUCKET}.chunks`).countDocuments({ files_id: new mongo.ObjectId(fileId) });
+const chunks = async (fileId: string): Promise<number> => store.testing.db.collection(`${REPORT_FILES_BUCKET}.chunks`).countDocuments({ files_id: new mongo.ObjectId(fileId) });
 
 describe('report file sweep', () => {
   it('a sweep job deletes the files older than the retention (with their chunks) and keeps the younger ones', async () => {

@@ -1,10 +1,9 @@
 import type { PutBudget } from '../../common/budget.ts';
 import type { AuditLog } from '../../common/audit.ts';
-import { ROLES, type RoleBinding } from '../../common/roles.ts';
-import { placementNamespace, vdcPools, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type PutVdcLabels, type VdcView } from '../../common/tenancy.ts';
+import { ROLES, type RoleBinding, type User } from '../../common/roles.ts';
+import { placementNamespace, vdcPools, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type PutVdcLabels, type VdcView, type Vdc } from '../../common/tenancy.ts';
 import { QUOTA_CEILING } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
-import type { UserDoc, VdcDoc } from '../../store/models.ts';
 import type { PendingBinding } from '../../store/pending-bindings.ts';
 import { allows } from '../authz.ts';
 import { ConflictError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
@@ -31,17 +30,17 @@ export interface TenancyDeps {
 const VDC_ROLES: readonly string[] = [ROLES.vdcAdmin, ROLES.vdcUser];
 
 /** A VDC's first namespace exists unless the record says it was only requested (seeded records predate the field). */
-const namespaceStatusOf = (vdc: VdcDoc): NamespaceStatus => vdc.namespaceStatus ?? 'active';
+const namespaceStatusOf = (vdc: Vdc): NamespaceStatus => vdc.namespaceStatus ?? 'active';
 
 /** Namespaces of the VDC that exist per its record: its first namespace once created, and every application space (also while being deleted). */
-export function liveNamespaces(vdc: VdcDoc): string[] {
+export function liveNamespaces(vdc: Vdc): string[] {
   const first = vdc.namespace && namespaceStatusOf(vdc) === 'active' ? [vdc.namespace] : [];
   return [...new Set([...first, ...(vdc.spaces ?? []).map((s) => s.namespace)])];
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function toMember(u: UserDoc, vdcId: string): MemberView {
+function toMember(u: User, vdcId: string): MemberView {
   const roles = (u.bindings ?? []).filter((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId).map((b) => b.role);
   return { sub: u._id, username: u.username, name: u.name, email: u.email, roles };
 }
@@ -57,7 +56,7 @@ function pendingMembers(pending: readonly PendingBinding[]): MemberView[] {
 export function tenancyService(deps: TenancyDeps) {
   const { store, audit, access } = deps;
 
-  async function loadVdc(id: string): Promise<VdcDoc> {
+  async function loadVdc(id: string): Promise<Vdc> {
     const vdc = await store.vdcs.get(id);
     if (!vdc) throw new NotFoundError(`VDC ${id} not found`);
     return vdc;
@@ -100,7 +99,7 @@ export function tenancyService(deps: TenancyDeps) {
     }
   }
 
-  async function vdcView(vdc: VdcDoc): Promise<VdcView> {
+  async function vdcView(vdc: Vdc): Promise<VdcView> {
     const members = await store.users.withScope({ type: 'vdc', vdcId: vdc._id });
     return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, pools: vdcPools(vdc), ...(vdc.provisioning ? { provisioning: vdc.provisioning } : {}), namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}), labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])) };
   }
@@ -202,7 +201,7 @@ export function tenancyService(deps: TenancyDeps) {
       }
       const [primary, ...others] = body.pools as [CreateVdc['pools'][number], ...CreateVdc['pools']];
       const namespace = placementNamespace(body.id, primary.pool, true);
-      const vdc: VdcDoc = {
+      const vdc: Vdc = {
         _id: body.id,
         name: body.name,
         domainId,

@@ -4,12 +4,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import { ApplicationFailure } from '@temporalio/common';
 import type { Actor, Role } from '../../common/roles.ts';
 import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type DelegatedAuthority, type TicketWorkflowState } from '../../common/ticket-workflow.ts';
-import { FINAL_STATUSES, type DecisionBody, type Quota, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry } from '../../common/tickets.ts';
+import { FINAL_STATUSES, type DecisionBody, type Quota, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry, type Ticket } from '../../common/tickets.ts';
 import type { Store } from '../../store/index.ts';
-import { volumeStore } from '../../store/volumes.ts';
-import { priceBookStore, type PriceBookStore } from '../../store/pricebook.ts';
+import type { PriceBookStore } from '../../store/pricebook.ts';
 import { projectedMonthlyCost } from '../../common/budget.ts';
-import type { TicketDoc } from '../../store/models.ts';
 import { toTicketView } from '../../store/tickets.ts';
 import { allows, approverRoles, vdcsWith } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
@@ -51,10 +49,10 @@ const DECISION_STATUS: Record<string, (msg: string) => Error> = {
 /** Ticket use cases behind the routes: submit, read, decide, cancel, timeline, and starting lost workflows. */
 export function ticketService(deps: TicketServiceDeps) {
   const { store, temporal } = deps;
-  const priceBook = deps.priceBook ?? priceBookStore(store.conn);
+  const priceBook = deps.priceBook ?? store.priceBooks;
 
   /** Starts the ticket's workflow (type and input from the ticket-type registry); harmless when it already runs (USE_EXISTING) or has finished. */
-  async function ensureWorkflow(t: TicketDoc): Promise<void> {
+  async function ensureWorkflow(t: Ticket): Promise<void> {
     const { workflowType, input } = workflowStartOf(t);
     try {
       await temporal.workflow.start(workflowType, {
@@ -71,15 +69,15 @@ export function ticketService(deps: TicketServiceDeps) {
   }
 
   /** Loads a ticket; the route has already checked the caller's permission on its VDC. */
-  async function loadTicket(id: string): Promise<TicketDoc> {
+  async function loadTicket(id: string): Promise<Ticket> {
     const ticket = await store.tickets.get(id);
     if (!ticket) throw new NotFoundError(`ticket ${id} not found`);
     return ticket;
   }
 
-  const rolesOn = (caller: Caller, t: TicketDoc) => approverRoles(caller.grants, { vdcId: t.vdc.id, domainId: t.vdc.domainId });
+  const rolesOn = (caller: Caller, t: Ticket) => approverRoles(caller.grants, { vdcId: t.vdc.id, domainId: t.vdc.domainId });
 
-  function canDecide(caller: Caller, t: TicketDoc): boolean {
+  function canDecide(caller: Caller, t: Ticket): boolean {
     if (t.status !== 'pending_approval' || t.currentStep === null || t.requester.sub === caller.sub) return false;
     const roles = rolesOn(caller, t);
     return neededRoles(t.policy, t.approvals, t.currentStep).some((r) => roles.includes(r)) && !decidersOf(t.approvals).includes(caller.sub);
@@ -89,7 +87,7 @@ export function ticketService(deps: TicketServiceDeps) {
    * When the caller holds none of the roles the current step needs, the approver they stand in for through
    * an active delegation (read from the workflow's own state, so a lagging projection cannot mislead).
    */
-  async function delegatedAuthority(caller: Caller, t: TicketDoc, roles: readonly Role[]): Promise<DelegatedAuthority | undefined> {
+  async function delegatedAuthority(caller: Caller, t: Ticket, roles: readonly Role[]): Promise<DelegatedAuthority | undefined> {
     if (!deps.delegations) return undefined;
     let state: TicketWorkflowState;
     try {
@@ -107,7 +105,7 @@ export function ticketService(deps: TicketServiceDeps) {
    * Whether the ticket is approved yet still in its type's cancel window (`until-started`: a lease waiting
    * for its start). Asked of the workflow itself: the projection may lag behind the start.
    */
-  async function approvedCancellable(t: TicketDoc): Promise<boolean> {
+  async function approvedCancellable(t: Ticket): Promise<boolean> {
     try {
       return await approvedButNotStarted(t, () => temporal.workflow.getHandle(t._id));
     } catch (err) {
@@ -119,11 +117,11 @@ export function ticketService(deps: TicketServiceDeps) {
   /** The reads a ticket type's context loader may make, scoped to the ticket's VDC. */
   const contextReaders = (vdc: { _id: string; quota?: Quota; pool: string }): TicketContextReaders => ({
     workloads: () => store.workloads.list(vdc._id),
-    volumes: () => volumeStore(store.conn).list(vdc._id),
+    volumes: () => store.volumes.list(vdc._id),
     projectedCost: async (requested) => projectedMonthlyCost({ current: vdc.quota ?? {}, requested, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }),
   });
 
-  const withCaps = (caller: Caller, t: TicketDoc): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t) });
+  const withCaps = (caller: Caller, t: Ticket): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t) });
 
   /**
    * Pending tickets the caller may decide only as a delegate, each with the approver they stand in for:
@@ -131,7 +129,7 @@ export function ticketService(deps: TicketServiceDeps) {
    * the caller requested the ticket or decided a step of it. From the projection; the workflow's
    * validator checks again at decision time.
    */
-  async function delegatedTickets(caller: Caller, only?: TicketDoc): Promise<TicketWithCaps[]> {
+  async function delegatedTickets(caller: Caller, only?: Ticket): Promise<TicketWithCaps[]> {
     const delegators = (await deps.delegations?.delegatorsOf?.(caller.sub)) ?? [];
     if (delegators.length === 0) return [];
     const allVdcs = only ? [{ id: only.vdc.id, domainId: only.vdc.domainId }] : (await store.vdcs.list('all')).map((v) => ({ id: v._id, domainId: v.domainId }));

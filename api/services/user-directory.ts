@@ -1,9 +1,8 @@
 import type { AuditLog } from '../../common/audit.ts';
-import { ROLES, type Actor, type RoleBinding } from '../../common/roles.ts';
+import { ROLES, type Actor, type RoleBinding, type User } from '../../common/roles.ts';
 import { USER_SEARCH_LIMIT, type UserSummary } from '../../common/tenancy.ts';
 import { vdcsTouchedBy, type VdcLifecycle } from './vdc-lifecycle.ts';
 import type { Store } from '../../store/index.ts';
-import type { UserDoc } from '../../store/models.ts';
 import { scopeKey } from '../authz.ts';
 import { ConflictError } from '../errors.ts';
 import { canonicalBinding } from './access.ts';
@@ -15,7 +14,7 @@ export const SYSTEM_ACTOR: Actor = { sub: 'system', name: 'Edgeport' };
 /** The built-in binding `EDGEPORT_BOOTSTRAP_ADMINS` and `tsx api/cli.ts admin grant` confer. */
 export const OPS_ADMIN_BINDING: RoleBinding = { role: ROLES.opsAdmin, scope: { type: 'platform' } };
 
-export const toUserSummary = (u: UserDoc): UserSummary => ({ sub: u._id, username: u.username, name: u.name, email: u.email });
+export const toUserSummary = (u: User): UserSummary => ({ sub: u._id, username: u.username, name: u.name, email: u.email });
 
 export interface UserDirectoryDeps {
   store: Store;

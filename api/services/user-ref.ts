@@ -1,10 +1,10 @@
 import { isEmailRef } from '../../common/tenancy.ts';
 import type { Store } from '../../store/index.ts';
-import type { UserDoc } from '../../store/models.ts';
+import type { User } from '../../common/roles.ts';
 import { PolicyDeniedError } from '../errors.ts';
 
 /** Who a username or email names: a user who signed in, or (an email only) an invitation to be kept pending. */
-export type ResolvedUser = { kind: 'user'; user: UserDoc } | { kind: 'pending'; email: string };
+export type ResolvedUser = { kind: 'user'; user: User } | { kind: 'pending'; email: string };
 
 /**
  * Resolves a {@link UserRefSchema}-valid name. An email matches users who signed in with it (not reported

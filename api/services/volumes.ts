@@ -8,7 +8,6 @@ import { VOLUME_ERRORS, volumeWorkflowId, type CreateVolume, type ExpandVolume, 
 import { isOwnedVolume } from '../../common/workload.ts';
 import { volumeCreateViolations, volumeDeleteViolations, volumeResizeProblem } from '../../policies/workload.ts';
 import type { Store } from '../../store/index.ts';
-import { volumeStore } from '../../store/volumes.ts';
 import type { volumeApplyWorkflow, volumeDeleteWorkflow, volumeListWorkflow } from '../../workflows/volumes.ts';
 import { ConflictError, HttpError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import type { Caller } from './caller.ts';
@@ -63,10 +62,9 @@ function fromWorkflowFailure(err: unknown, what: string): never {
  */
 export function volumeService(deps: VolumeServiceDeps) {
   const { store, temporal, taskQueue, audit } = deps;
-  const volumes = volumeStore(store.conn);
+  const volumes = store.volumes;
   const timeoutMs = deps.timeoutMs ?? 60_000;
   const rand = (): string => randomBytes(4).toString('hex');
-  let ready: Promise<void> | undefined;
 
   const run = async <T>(what: string, start: () => Promise<T>): Promise<T> => {
     try {
@@ -178,7 +176,6 @@ export function volumeService(deps: VolumeServiceDeps) {
         createdAt: new Date().toISOString(),
         createdBy: actorOf(caller),
       };
-      await (ready ??= volumes.init());
       if (!(await volumes.insert(v))) throw new ConflictError(`storage rule unique-volume-name: volume ${body.name} already exists in this VDC`);
       const details = { size: v.size, accessMode: v.accessMode, ...(v.storageClass ? { storageClass: v.storageClass } : {}) };
       try {

@@ -5,7 +5,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 import type { Response } from 'express';
 import { PassThrough } from 'node:stream';
 import { spaceNamespace } from '../../common/tickets.ts';
-import { poolOfNamespace, vdcPools } from '../../common/tenancy.ts';
+import { poolOfNamespace, vdcPools, type Vdc } from '../../common/tenancy.ts';
 import {
   specDiff,
   WORKLOAD_DIRECT_OPERATION_WORKFLOW,
@@ -22,7 +22,6 @@ import type { WorkloadOperation } from '../../common/workload-ops.ts';
 import type { WorkloadRecord } from '../../common/workload.ts';
 import type { NodeView } from '../../common/pools.ts';
 import { NODE_JOIN_LABELS } from '../../common/node-join-workflow.ts';
-import type { VdcDoc } from '../../store/models.ts';
 import { readQuota } from '../../activities/kube/quota.ts';
 import { eventsOf, liveAccess, liveStatus, podLog, podsOf } from '../../activities/kube/workload-ops.ts';
 import { claimUsers } from '../../activities/kube/workload.ts';
@@ -31,7 +30,6 @@ import { isOwnedVolume } from '../../common/workload.ts';
 import { decideWorkloadOperation, recordedVolumeUsers } from '../../policies/workload-operation.ts';
 import type { AuditStore } from '../../store/audit.ts';
 import type { Store } from '../../store/index.ts';
-import { workloadOperationStore } from '../../store/workload-operations.ts';
 import type { workloadDirectOperationWorkflow } from '../../workflows/workload-operation.ts';
 import { ConflictError, HttpError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { actorOf, type RequestMeta } from './access.ts';
@@ -80,7 +78,7 @@ export const MAX_TAIL_LINES = 5000;
 export function workloadService(deps: WorkloadServiceDeps) {
   const { store, audit } = deps;
   const { readers } = deps;
-  const operations = workloadOperationStore(store.conn);
+  const operations = store.workloadOperations;
   const timeoutMs = deps.timeoutMs ?? 60_000;
 
   async function vdcOf(vdcId: string) {
@@ -99,9 +97,9 @@ export function workloadService(deps: WorkloadServiceDeps) {
     (vdc.spaces ?? []).find((s) => spaceNamespace(vdc._id, s.name) === namespace)?.name;
 
   /** The further pool a namespace is the VDC's placement namespace on (absent: the primary pool or a space). */
-  const placementPoolOf = (vdc: VdcDoc, namespace: string): string | undefined => vdcPools(vdc).slice(1).find((p) => p.namespace === namespace)?.pool;
+  const placementPoolOf = (vdc: Vdc, namespace: string): string | undefined => vdcPools(vdc).slice(1).find((p) => p.namespace === namespace)?.pool;
 
-  async function summary(vdc: VdcDoc, w: WorkloadRecord, dayTwo: WorkloadDayTwoState | undefined): Promise<WorkloadSummary> {
+  async function summary(vdc: Vdc, w: WorkloadRecord, dayTwo: WorkloadDayTwoState | undefined): Promise<WorkloadSummary> {
     const [live, access] = await readers.inNamespace(vdc, w.namespace, `read workload ${w.namespace}/${w.name}`, (kube) => Promise.all([liveStatus(kube, w.namespace, w.spec), liveAccess(kube, w.namespace, w.spec)]));
     const space = spaceOf(vdc, w.namespace);
     return {

@@ -52,7 +52,7 @@ beforeAll(async () => {
   const env = { ...appEnvFromProcess(), EDGEPORT_MONGO_URL: emptyMongoUrl(), EDGEPORT_TASK_QUEUE: uniqueName('day1-q'), EDGEPORT_BOOTSTRAP_ADMINS: 'opsadmin' };
   store = await openStore(env.EDGEPORT_MONGO_URL);
   // Opening the store may create collections and indexes, never documents: nothing is there to start from.
-  for (const c of ['users', 'pools', 'domains', 'vdcs', 'tickets', 'pricebook', 'ledger']) expect(await store.conn.collection(c).countDocuments(), c).toBe(0);
+  for (const c of ['users', 'pools', 'domains', 'vdcs', 'tickets', 'pricebook', 'ledger']) expect(await store.testing.collection(c).countDocuments(), c).toBe(0);
   const repoDir = fileURLToPath(new URL('../../', import.meta.url));
   apps.push(startApp(repoDir, 'worker', env), startApp(repoDir, 'api', env));
   await Promise.all([waitForWorker(apps[0]!, START_MS), waitForApi(apps[1]!, BASE!, START_MS)]);
@@ -63,7 +63,7 @@ afterAll(async () => {
   await e2e?.close();
   await Promise.all(apps.map((a) => a.stop()));
   await edge.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await store?.conn.dropDatabase().catch(() => undefined);
+  await store?.testing.dropDatabase().catch(() => undefined);
   await store?.close();
 });
 

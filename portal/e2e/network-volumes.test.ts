@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (e2e) writeFileSync(`${SHOTS}../e2e-network-volumes-apps.log`, e2e.output());
   await e2e?.close();
-  for (const name of members) await store?.conn.collection('workloads').deleteOne({ _id: `${ns}/${name}` as never });
+  for (const name of members) await store?.testing.collection('workloads').deleteOne({ _id: `${ns}/${name}` as never });
   await store?.close();
 });
 

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthOf, versionForMonth } from '../../common/billing.ts';
 import { uniqueName, stackEnv } from '../../stack/testing/env.ts';
 import { openStore } from '../../store/index.ts';
-import { priceBookStore } from '../../store/pricebook.ts';
 import { chooseVdc, fieldError, openAs, shot, SHOTS, START_MS, startE2e, ticketIdOf, WAIT, waitForStatus, type E2e } from './support.ts';
 
 /**
@@ -27,8 +26,7 @@ const ROLLOUT_WAIT = 150_000;
 async function ensurePriceBookThisMonth(): Promise<void> {
   const store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   try {
-    const book = priceBookStore(store.conn);
-    await book.init();
+    const book = store.priceBooks;
     const now = new Date();
     // Ours must be the one in force: another test may have published the install's first version (in force
     // from the beginning, with prices too small to show amounts over the minutes this run has lasted).

@@ -6,7 +6,7 @@ import { startApp, waitForApi, type AppProcess } from '../../stack/lib/apps.ts';
 import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
 import { appEnvFromProcess, stackEnv, uniqueName } from '../../stack/testing/env.ts';
 import { openStore, type Store } from '../../store/index.ts';
-import type { UserDoc } from '../../store/models.ts';
+import type { User } from '../../common/roles.ts';
 
 /**
  * Members by name in Debian's headless Chromium against the real API and OIDC login: the operations admin adds
@@ -21,7 +21,7 @@ const WAIT = 20_000;
 let browser: Browser;
 let store: Store;
 let api: AppProcess;
-let saved: UserDoc | null = null;
+let saved: User | null = null;
 const vdcId = uniqueName('e2e-ubn');
 const invitee = `${uniqueName('invitee')}@example.com`;
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (saved) await store.users.upsert(saved).catch(() => undefined);
-  await store?.conn.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
+  await store?.testing.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
   await api?.stop();
   await store?.close();
 });
@@ -97,7 +97,7 @@ describe('members by name', () => {
   });
 
   it('a user without any role sees "no access yet" with their username', async () => {
-    await store.conn.collection('users').deleteOne({ _id: 'u-other' as never });
+    await store.testing.collection('users').deleteOne({ _id: 'u-other' as never });
     const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);

@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TicketWorkflowInput } from '../../../common/ticket-workflow.ts';
 import type { SubmitTicket, TicketType } from '../../../common/tickets.ts';
 import type { TicketDecision } from '../../../policies/types.ts';
-import type { TicketDoc } from '../../../store/models.ts';
+import type { Ticket } from '../../../common/tickets.ts';
 import { imagePublishDef } from './image-publish.ts';
 import type { StoredTicket, TicketContextReaders, TicketExtraContext, TicketPolicyContext, TicketTypeDef, TicketVdcContext } from './kit.ts';
 import { nodeJoinDef } from './node-join.ts';
@@ -56,7 +56,7 @@ export function decideTicket(ctx: TicketPolicyContext<SubmitTicket>): TicketDeci
 }
 
 /** Workflow type and input of a stored ticket. */
-export function workflowStartOf(t: TicketDoc): { workflowType: string; input: TicketWorkflowInput } {
+export function workflowStartOf(t: Ticket): { workflowType: string; input: TicketWorkflowInput } {
   const def = defOf(t.type);
   return { workflowType: def.workflowType, input: def.workflowInput(t as StoredTicket<TicketType>) };
 }
@@ -65,7 +65,7 @@ export function workflowStartOf(t: TicketDoc): { workflowType: string; input: Ti
  * Whether an approved ticket is still in its cancel window: its type's window is `until-started` and its
  * workflow has not started executing. Other statuses are the caller's to judge.
  */
-export async function approvedButNotStarted(t: TicketDoc, workflow: () => WorkflowHandle): Promise<boolean> {
+export async function approvedButNotStarted(t: Ticket, workflow: () => WorkflowHandle): Promise<boolean> {
   const def = defOf(t.type);
   if (t.status !== 'approved' || def.spec.cancelWindow !== 'until-started' || !def.awaitingStart) return false;
   return def.awaitingStart(workflow());

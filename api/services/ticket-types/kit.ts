@@ -8,7 +8,7 @@ import type { PayloadOf, Quota, TicketType, VdcSpace } from '../../../common/tic
 import type { WorkloadRecord } from '../../../common/workload.ts';
 import type { TicketDecision } from '../../../policies/types.ts';
 import type { StandaloneVolume } from '../../../policies/workload.ts';
-import type { TicketDoc } from '../../../store/models.ts';
+import type { Ticket } from '../../../common/tickets.ts';
 
 /** What every policy may look at about the ticket's VDC; loaded by the ticket service from the VDC record. */
 export interface TicketVdcContext {
@@ -58,7 +58,7 @@ export interface TicketContextReaders {
 }
 
 /** A stored ticket of one type (its payload narrowed to that type's body). */
-export type StoredTicket<T extends TicketType> = TicketDoc & { type: T; payload: PayloadOf<T> };
+export type StoredTicket<T extends TicketType> = Ticket & { type: T; payload: PayloadOf<T> };
 
 /**
  * The API half of one ticket type: its pure half (`spec`, from `common/ticket-types/`) plus what needs
@@ -90,7 +90,7 @@ export interface TicketTypeDef<T extends TicketType> {
 }
 
 /** Input fields every ticket workflow gets from its stored ticket. */
-export const baseInput = (t: TicketDoc): TicketWorkflowInput => ({
+export const baseInput = (t: Ticket): TicketWorkflowInput => ({
   ticketId: t._id,
   requester: t.requester,
   vdc: t.vdc,
