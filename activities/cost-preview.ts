@@ -2,7 +2,7 @@ import { edgeNodeCostPreview, noCostPreview, resourceCostPreview } from '../comm
 import { ANY, costPreview, type CostPreview } from '../common/billing.ts';
 import type { Quota } from '../common/tickets.ts';
 import type { WorkloadSpec } from '../common/workload.ts';
-import { workloadMeteredQuantities } from './ledger-workloads.ts';
+import { workloadMeteredQuantities } from '../ledger/ledger-workloads.ts';
 import type { Store } from '../store/index.ts';
 
 /**

@@ -1,14 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ImageStorageSample } from '../common/image-storage-metering.ts';
 import { IMAGE_ERRORS, type ImageActivityDeps } from './image-publish.ts';
-import { vdcImageBytes, vdcsWithImages } from './registry/image-maintenance.ts';
+import { vdcImageBytes, vdcsWithImages } from '../infra/registry/image-maintenance.ts';
 
 const GIB = 2 ** 30;
 
 /**
  * Activities of the image-storage metering workflow (workflows/image-storage-metering.ts). Read-only
  * against the registry and the VDC records; the billable fact is `measureVdcImageStorage`'s result, which
- * the ledger derives from history (activities/ledger-images.ts). Transient registry errors are plain errors
+ * the ledger derives from history (ledger/ledger-images.ts). Transient registry errors are plain errors
  * (retried); a worker without a registry fails non-retryably (`RegistryNotConfigured`).
  */
 export function createImageStorageActivities(deps: Pick<ImageActivityDeps, 'store' | 'registry'>) {

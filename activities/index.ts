@@ -15,8 +15,8 @@ import { createQuotaActivities, type QuotaActivityDeps } from './quota-change.ts
 import { createQuotaLeaseActivities } from './quota-lease.ts';
 import { createWorkloadActivities } from './workload.ts';
 import { createWorkloadOperationActivities } from './workload-operation.ts';
-import { createVolumeLedgerActivities } from './ledger-volumes.ts';
-import { createWorkloadLedgerActivities } from './ledger-workloads.ts';
+import { createVolumeLedgerActivities } from '../ledger/ledger-volumes.ts';
+import { createWorkloadLedgerActivities } from '../ledger/ledger-workloads.ts';
 
 export type ActivityDeps = QuotaActivityDeps & SpaceActivityDeps & PoolActivityDeps & NodeJoinActivityDeps & ImageActivityDeps & ConfigItemActivityDeps;
 

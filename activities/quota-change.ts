@@ -10,11 +10,11 @@ import { netOfLeases } from '../common/quota-lease-workflow.ts';
 import type { Store } from '../store/index.ts';
 import type { TicketProjection } from '../store/tickets.ts';
 import { costPreviewer } from './cost-preview.ts';
-import { FAILPOINTS, type Failpoint } from './failpoints.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { readNamespace } from './kube/space.ts';
-import { applyQuota as applyResourceQuota, readQuota } from './kube/quota.ts';
-import { ledgerLinesFromHistory, type ApplyQuotaResult } from './ledger-from-history.ts';
+import { FAILPOINTS, type Failpoint } from '../infra/failpoints.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { readNamespace } from '../infra/kube/space.ts';
+import { applyQuota as applyResourceQuota, readQuota } from '../infra/kube/quota.ts';
+import { ledgerLinesFromHistory, type ApplyQuotaResult } from '../ledger/ledger-from-history.ts';
 
 /** Failure types of quota preflight (non-retryable: nothing was written, the ticket ends `failed`). */
 export const QUOTA_FAILURES = {

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
 import { leaseRevert } from '../common/quota-lease-workflow.ts';
 import type { Quota } from '../common/tickets.ts';
-import type { LeaseApplyResult, LeaseRevertResult } from './ledger-from-history.ts';
+import type { LeaseApplyResult, LeaseRevertResult } from '../ledger/ledger-from-history.ts';
 import { applyVdcQuota, type QuotaActivityDeps } from './quota-change.ts';
 
 /**

@@ -3,7 +3,7 @@ import { PatchStrategy } from '@kubernetes/client-node';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { verifyLedger } from './services/ledger-verify.ts';
 import type { VolumeView } from '../common/volumes.ts';
 import { WorkloadSpecSchema } from '../common/workload.ts';

@@ -2,7 +2,7 @@
  * Contract of the image-storage metering process (issue 5 "image storage per VDC is metered", issue 6
  * ledger with provenance): one workflow run per metering interval measures each VDC's private image bytes
  * as one activity per VDC, and the `image.storage` ledger lines are derived from those activities'
- * completed events (activities/ledger-images.ts), so `verify` rebuilds them from history like every other line.
+ * completed events (ledger/ledger-images.ts), so `verify` rebuilds them from history like every other line.
  */
 
 /** Temporal workflow type. */

@@ -1,9 +1,9 @@
 import { PatchStrategy } from '@kubernetes/client-node';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients, FIELD_MANAGER } from '../activities/kube/client.ts';
-import { applyQuota as applyResourceQuota, readQuota } from '../activities/kube/quota.ts';
-import { ledgerLinesFromHistory, type ApplyQuotaResult } from '../activities/ledger-from-history.ts';
+import { createKubeClients, FIELD_MANAGER } from '../infra/kube/client.ts';
+import { applyQuota as applyResourceQuota, readQuota } from '../infra/kube/quota.ts';
+import { ledgerLinesFromHistory, type ApplyQuotaResult } from '../ledger/ledger-from-history.ts';
 import { createQuotaActivities, sumQuotas } from '../activities/quota-change.ts';
 import { leaseQuery, netOfLeases, type QuotaLeaseInput } from '../common/quota-lease-workflow.ts';
 import type { QuotaChangeInput } from '../common/quota-change-workflow.ts';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { ledgerLinesFromHistory } from '../../activities/ledger-from-history.ts';
+import { ledgerLinesFromHistory } from '../../ledger/ledger-from-history.ts';
 import type { LedgerLine } from '../../common/billing.ts';
 
 /** One difference between the stored ledger and the ledger rebuilt from workflow histories. */

@@ -3,9 +3,9 @@ import type { temporal } from '@temporalio/proto';
 import { isOwnedVolume, volumeBytes, type WorkloadKind, type WorkloadSpec } from '../common/workload.ts';
 import type { Store } from '../store/index.ts';
 import type { LedgerLine } from '../common/billing.ts';
-import { parseQuantity } from './kube/quantity.ts';
+import { parseQuantity } from '../infra/kube/quantity.ts';
 import { historyLedgerWriter, meteredFacts } from './ledger-metered.ts';
-import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
+import { SPACE_CONTAINER_DEFAULTS } from '../infra/kube/space.ts';
 
 type History = temporal.api.history.v1.IHistory;
 type Line = Omit<LedgerLine, 'createdAt'>;
