@@ -62,6 +62,13 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: the worker shares services/ with the API but never imports the API itself.
+    files: ['worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/*', '**/api/**'], message: 'The worker does not import the API: shared code lives in services/ (or common/, infra/).' }] }],
+    },
+  },
+  {
     // Temporal workflow sandbox: deterministic code only. No Node builtins, no I/O clients, and activities
     // are imported as types (proxyActivities), never as values.
     files: ['workflows/**/*.ts'],

@@ -3,7 +3,7 @@ import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 /**
- * One runner for the whole repo. `node` covers api, workflows, activities, infra, ledger, policies and the stack
+ * One runner for the whole repo. `node` covers api, workflows, activities, infra, ledger, services, policies and the stack
  * (integration tests reach the real local servers whose addresses `stack/cli.ts test` exports);
  * `portal` runs component tests in happy-dom; `e2e` drives Debian Chromium against the running stack.
  */
@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['{common,store,infra,ledger,api,workflows,activities,policies,worker,stack,deploy,bench}/**/*.test.ts'],
+          include: ['{common,store,infra,ledger,services,api,workflows,activities,policies,worker,stack,deploy,bench}/**/*.test.ts'],
           fileParallelism: false,
           pool: 'forks',
           testTimeout: 60_000,

@@ -4,7 +4,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { createKubeClients } from '../infra/kube/client.ts';
-import { verifyLedger } from './services/ledger-verify.ts';
+import { verifyLedger } from '../services/ledger-verify.ts';
 import type { VolumeView } from '../common/volumes.ts';
 import { WorkloadSpecSchema } from '../common/workload.ts';
 import { decideWorkloadDeploy } from '../policies/workload.ts';

@@ -10,7 +10,7 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { testHttp, until } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
-import { verifyLedger } from './services/ledger-verify.ts';
+import { verifyLedger } from '../services/ledger-verify.ts';
 
 /**
  * Workloads after deploy, over HTTP against the real stack (api + worker processes, kube-apiserver with

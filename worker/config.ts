@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { imageSettingsFromEnv, type ImageDeployPolicy, type ImageSettings } from '../infra/registry/image-settings.ts';
-import { REPORT_JOB_KEEP_SECONDS } from '../api/services/report-jobs.ts';
+import { REPORT_JOB_KEEP_SECONDS } from '../services/report-jobs.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
 import { registryDriverSettings, RegistryDriverEnv } from '../infra/registry/driver-config.ts';
 
