@@ -54,6 +54,21 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: the API reaches Kubernetes and registries through infra/, never through the worker's activities.
+    files: ['api/**/*.ts'],
+    ignores: ['api/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/activities/*', '**/activities/**'], message: 'The API does not import activities: use infra/ (clients) or services/.' }] }],
+    },
+  },
+  {
+    // Layers: the worker shares services/ with the API but never imports the API itself.
+    files: ['worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/*', '**/api/**'], message: 'The worker does not import the API: shared code lives in services/ (or common/, infra/).' }] }],
+    },
+  },
+  {
     // Temporal workflow sandbox: deterministic code only. No Node builtins, no I/O clients, and activities
     // are imported as types (proxyActivities), never as values.
     files: ['workflows/**/*.ts'],
@@ -65,7 +80,7 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Node builtins are not allowed in workflow code (Temporal sandbox).' })),
           patterns: [
             { group: ['@kubernetes/*', 'mongoose', 'mongodb', 'ioredis', 'bullmq', 'express', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pino', '../store/*', '../api/*'], message: 'No I/O in workflow code: use activities.' },
-            { group: ['../activities/*'], allowTypeImports: true, message: 'Import only types from activities (use proxyActivities).' },
+            { group: ['../activities/*', '../infra/*', '../infra/**'], allowTypeImports: true, message: 'Import only types from activities and infra (use proxyActivities).' },
           ],
         },
       ],

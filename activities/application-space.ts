@@ -8,10 +8,10 @@ import { quotaOfNamespace } from '../common/tenancy.ts';
 import type { Quota, SpacePreview } from '../common/tickets.ts';
 import type { Store } from '../store/index.ts';
 import { costPreviewer } from './cost-preview.ts';
-import { FAILPOINTS, type Failpoint } from './failpoints.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { applyQuota as applyResourceQuota } from './kube/quota.ts';
-import { stableJson } from './kube/workload.ts';
+import { FAILPOINTS, type Failpoint } from '../infra/failpoints.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { applyQuota as applyResourceQuota } from '../infra/kube/quota.ts';
+import { stableJson } from '../infra/kube/workload.ts';
 import {
   applyObject,
   createNamespaceIfAbsent,
@@ -25,7 +25,7 @@ import {
   SPACE_ROLE_BINDINGS,
   TICKET_ANNOTATION,
   type SpaceClusterRole,
-} from './kube/space.ts';
+} from '../infra/kube/space.ts';
 
 export interface SpaceActivityDeps {
   /** Clients of the pool each namespace lives on (a new space: the VDC's primary pool). */

@@ -5,8 +5,8 @@ import { WORKLOAD_LABELS } from '../common/workload.ts';
 import { configItemAad, type ConfigItemDoc } from '../store/config-items.ts';
 import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { applyWorkloadObject, deleteObject, readObject } from './kube/workload.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { applyWorkloadObject, deleteObject, readObject } from '../infra/kube/workload.ts';
 
 export interface ConfigItemActivityDeps {
   /** Clients of the pool each namespace lives on. */

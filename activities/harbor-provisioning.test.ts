@@ -8,8 +8,8 @@ import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad } from '../store/
 import { openStore, type Store } from '../store/index.ts';
 import { createHarborProvisioningActivities } from './harbor-provisioning.ts';
 import { createImageActivities } from './image-publish.ts';
-import { harborDriver } from './registry/harbor-driver.ts';
-import { createRegistryRuntime, type AnyRegistryRuntime } from './registry/runtime.ts';
+import { harborDriver } from '../infra/registry/harbor-driver.ts';
+import { createRegistryRuntime, type AnyRegistryRuntime } from '../infra/registry/runtime.ts';
 
 /**
  * `provisionVdcRegistry` against the Harbor contract server (every request and response validated against

@@ -4,10 +4,10 @@ import { HARBOR_PROVISION_FAILURES, vdcRegistryProjects, vdcRobotName, type Harb
 import type { CredentialCipher } from '../store/credentials.ts';
 import { harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
-import { RegistryRefused, type RegistryDriver, type RegistryNamespace, type RobotAccount } from './registry/driver.ts';
-import type { HarborDriver } from './registry/harbor-driver.ts';
-import type { AnyRegistryRuntime, HarborProvisioningSettings } from './registry/runtime.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
+import { RegistryRefused, type RegistryDriver, type RegistryNamespace, type RobotAccount } from '../infra/registry/driver.ts';
+import type { HarborDriver } from '../infra/registry/harbor-driver.ts';
+import type { AnyRegistryRuntime, HarborProvisioningSettings } from '../infra/registry/runtime.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
 import { pullSecretWriter } from './pull-secrets.ts';
 
 export interface HarborProvisioningDeps {

@@ -3,8 +3,8 @@ import { HARBOR_REGISTRY_FAILURES, type BrowseHarborQuery, type HarborBrowseResu
 import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
 import { harborRegistrySecretAad } from '../store/harbor-registries.ts';
 import type { Store } from '../store/index.ts';
-import { RegistryNotFound, RegistryRefused } from './registry/driver.ts';
-import { harborDriver, type HarborDriver } from './registry/harbor-driver.ts';
+import { RegistryNotFound, RegistryRefused } from '../infra/registry/driver.ts';
+import { harborDriver, type HarborDriver } from '../infra/registry/harbor-driver.ts';
 
 export interface HarborRegistryActivityDeps {
   store: Store;

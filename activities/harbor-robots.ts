@@ -3,10 +3,10 @@ import { HARBOR_ROBOT_FAILURES, type HarborRobotRotationInput, type HarborRobotR
 import type { CredentialCipher } from '../store/credentials.ts';
 import { harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
-import { RegistryNotFound, RegistryRefused, type RegistryDriver } from './registry/driver.ts';
-import type { HarborDriver } from './registry/harbor-driver.ts';
-import type { AnyRegistryRuntime } from './registry/runtime.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
+import { RegistryNotFound, RegistryRefused, type RegistryDriver } from '../infra/registry/driver.ts';
+import type { HarborDriver } from '../infra/registry/harbor-driver.ts';
+import type { AnyRegistryRuntime } from '../infra/registry/runtime.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
 import { pullSecretWriter } from './pull-secrets.ts';
 
 export interface HarborRobotActivityDeps {

@@ -3,7 +3,7 @@ import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contra
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createImageActivities } from './image-publish.ts';
-import { createRegistryRuntime, type AnyRegistryRuntime } from './registry/runtime.ts';
+import { createRegistryRuntime, type AnyRegistryRuntime } from '../infra/registry/runtime.ts';
 
 /**
  * Publish preflight with the Harbor driver: the preview's scan comes from Harbor's scanner (scan overview and

@@ -4,10 +4,10 @@ import type { ImagePublishPreview } from '../common/image-publish.ts';
 import { findingsAtOrAbove, PUBLISH_BLOCKING_SEVERITY, scanGate, severityRank, type ImageScanView } from '../common/image-scan.ts';
 import type { Store } from '../store/index.ts';
 import { ensureHarborProject, harborOf, harborProjectSpec } from './harbor-provisioning.ts';
-import { RegistryNotFound, RegistryRefused, splitRepository } from './registry/driver.ts';
-import { harborScan } from './registry/harbor-scan.ts';
-import type { AnyRegistryRuntime } from './registry/runtime.ts';
-import { scanImageContent } from './registry/scanner.ts';
+import { RegistryNotFound, RegistryRefused, splitRepository } from '../infra/registry/driver.ts';
+import { harborScan } from '../infra/registry/harbor-scan.ts';
+import type { AnyRegistryRuntime } from '../infra/registry/runtime.ts';
+import { scanImageContent } from '../infra/registry/scanner.ts';
 
 export interface ImageActivityDeps {
   store: Store;

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ImageStorageSample } from '../common/image-storage-metering.ts';
 import { IMAGE_ERRORS, type ImageActivityDeps } from './image-publish.ts';
-import { vdcImageBytes, vdcsWithImages } from './registry/image-maintenance.ts';
+import { vdcImageBytes, vdcsWithImages } from '../infra/registry/image-maintenance.ts';
 
 const GIB = 2 ** 30;
 

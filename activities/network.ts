@@ -2,10 +2,10 @@ import { dumpYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NetworkSyncResult, RenderedPolicyView } from '../common/network.ts';
 import type { Store } from '../store/index.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { livePolicies, renderNetworkPolicies, stalePolicies } from './kube/network-policy.ts';
-import { applyObject } from './kube/space.ts';
-import { deleteObject, dryRunApply } from './kube/workload.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { livePolicies, renderNetworkPolicies, stalePolicies } from '../infra/kube/network-policy.ts';
+import { applyObject } from '../infra/kube/space.ts';
+import { deleteObject, dryRunApply } from '../infra/kube/workload.ts';
 
 export interface NetworkActivityDeps {
   /** Clients of the VDC's pools: each policy goes to the pool its namespace lives on. */

@@ -22,10 +22,10 @@ import type { CredentialCipher } from '../store/credentials.ts';
 import type { Store } from '../store/index.ts';
 import { joinCommandAad } from '../store/node-joins.ts';
 import { costPreviewer } from './cost-preview.ts';
-import { isNotFound, mapKubeError } from './kube/client.ts';
-import { parseCsrSubject } from './kube/pkcs10.ts';
-import { openPool } from './kube/pool-clients.ts';
-import { poolKubeConfig, type PoolCredentials } from './kube/pool-credentials.ts';
+import { isNotFound, mapKubeError } from '../infra/kube/client.ts';
+import { parseCsrSubject } from '../infra/kube/pkcs10.ts';
+import { openPool } from '../infra/kube/pool-clients.ts';
+import { poolKubeConfig, type PoolCredentials } from '../infra/kube/pool-credentials.ts';
 
 export interface NodeJoinActivityDeps {
   store: Store;

@@ -1,15 +1,15 @@
-import { ApiException, CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { POOL_FAILURES, type PoolCheckResult, type PoolOverviewResult, type SetSchedulableInput } from '../common/pool-workflows.ts';
-import type { ComponentHealth, NodeStatus, NodeView, PoolVersion, ResourceTotals } from '../common/pools.ts';
+import type { ComponentHealth, NodeView, PoolVersion, ResourceTotals } from '../common/pools.ts';
 import type { Store } from '../store/index.ts';
 import type { CredentialCipher } from '../store/credentials.ts';
 import { poolReaderAad } from '../store/pools.ts';
-import { FIELD_MANAGER, isNotFound, mapKubeError } from './kube/client.ts';
-import { openPool } from './kube/pool-clients.ts';
-import { poolKubeConfig, rawGet, type PoolCredentials } from './kube/pool-credentials.ts';
-import { ensureReaderIdentity, ReaderSetupError } from './kube/pool-reader.ts';
-import { parseQuantity } from './kube/quantity.ts';
+import { FIELD_MANAGER, isNotFound, mapKubeError } from '../infra/kube/client.ts';
+import { openPool } from '../infra/kube/pool-clients.ts';
+import { poolKubeConfig, rawGet, type PoolCredentials } from '../infra/kube/pool-credentials.ts';
+import { ensureReaderIdentity, ReaderSetupError } from '../infra/kube/pool-reader.ts';
+import { listAllNodes, nodeStatus, nodeView, quantity, GI, round3 } from '../infra/kube/nodes.ts';
 
 export interface PoolActivityDeps {
   store: Store;
@@ -24,8 +24,6 @@ const READER_TOKEN_WAIT_MS = 8_000;
 /** Timeout of each request of a read (overview, nodes, cordon). */
 const READ_TIMEOUT_MS = 10_000;
 const PAGE = 500;
-const GI = 2 ** 30;
-const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 const refused = { credentialsRefused: POOL_FAILURES.credentialsRefused };
 
 /** A network, TLS or timeout failure as one line (`ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1`). */
@@ -59,16 +57,6 @@ function failedReadyzChecks(body: string): string[] {
   return [...body.matchAll(/^\[-\]([^\s]+)/gm)].map((m) => m[1] as string);
 }
 
-function nodeStatus(node: V1Node): NodeStatus {
-  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  return ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
-}
-
-const quantity = (list: Record<string, string> | undefined, name: string): number => {
-  const q = list?.[name];
-  return q === undefined ? 0 : parseQuantity(q);
-};
-
 /**
  * A pod's effective request of one resource, as the scheduler counts it: the larger of the app containers
  * (plus restartable init "sidecar" containers) and the largest ordinary init container, plus overhead.
@@ -84,17 +72,6 @@ function podRequest(pod: V1Pod, resource: string): number {
   return Math.max(running, initMax) + quantity(spec.overhead, resource);
 }
 
-export async function listAllNodes(core: Pick<CoreV1Api, 'listNode'>): Promise<V1Node[]> {
-  const items: V1Node[] = [];
-  let cont: string | undefined;
-  do {
-    const page = await core.listNode({ limit: PAGE, ...(cont ? { _continue: cont } : {}) });
-    items.push(...page.items);
-    cont = page.metadata?._continue || undefined;
-  } while (cont);
-  return items;
-}
-
 /** Pods that are bound to a node and not finished (they hold their requests on that node). */
 async function listActivePods(core: CoreV1Api, nodeName?: string): Promise<V1Pod[]> {
   const items: V1Pod[] = [];
@@ -106,23 +83,6 @@ async function listActivePods(core: CoreV1Api, nodeName?: string): Promise<V1Pod
     cont = page.metadata?._continue || undefined;
   } while (cont);
   return items;
-}
-
-export function nodeView(node: V1Node, pods: number): NodeView {
-  const cap = node.status?.capacity;
-  return {
-    name: node.metadata?.name ?? '',
-    status: nodeStatus(node),
-    schedulable: node.spec?.unschedulable !== true,
-    architecture: node.status?.nodeInfo?.architecture ?? node.metadata?.labels?.['kubernetes.io/arch'] ?? 'unknown',
-    os: node.status?.nodeInfo?.operatingSystem ?? node.metadata?.labels?.['kubernetes.io/os'] ?? 'unknown',
-    kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? '',
-    pods,
-    labels: node.metadata?.labels ?? {},
-    taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })),
-    capacity: { cpu: round3(quantity(cap, 'cpu')), memoryGi: round3(quantity(cap, 'memory') / GI), pods: quantity(cap, 'pods') },
-    ...(node.metadata?.creationTimestamp ? { createdAt: new Date(node.metadata.creationTimestamp).toISOString() } : {}),
-  };
 }
 
 /** Leader-election lease of a control-plane component in kube-system: healthy while it is being renewed. */

@@ -9,10 +9,10 @@ import { HARBOR_ROBOT_SECRETS_COLLECTION } from '../store/harbor-robot-secrets.t
 import { openStore, type Store } from '../store/index.ts';
 import { createHarborProvisioningActivities } from './harbor-provisioning.ts';
 import { createHarborRobotActivities } from './harbor-robots.ts';
-import { createKubeClients } from './kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { createPullSecretActivities } from './pull-secrets.ts';
-import { harborDriver } from './registry/harbor-driver.ts';
-import { createRegistryRuntime, type AnyRegistryRuntime } from './registry/runtime.ts';
+import { harborDriver } from '../infra/registry/harbor-driver.ts';
+import { createRegistryRuntime, type AnyRegistryRuntime } from '../infra/registry/runtime.ts';
 
 /**
  * Pull Secrets with Harbor as the registry: the Harbor client runs against the contract server (Harbor's published

@@ -6,11 +6,11 @@ import { vdcPools } from '../common/tenancy.ts';
 import { CredentialsUnreadableError, type CredentialCipher } from '../store/credentials.ts';
 import { harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
-import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './kube/client.ts';
-import { VDC_NOT_FOUND, type PoolClients } from './kube/pool-clients.ts';
-import { applyObject, readNamespace, SPACE_LABELS } from './kube/space.ts';
-import type { HarborDriver } from './registry/harbor-driver.ts';
-import type { AnyRegistryRuntime, HarborProvisioningSettings } from './registry/runtime.ts';
+import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from '../infra/kube/client.ts';
+import { VDC_NOT_FOUND, type PoolClients } from '../infra/kube/pool-clients.ts';
+import { applyObject, readNamespace, SPACE_LABELS } from '../infra/kube/space.ts';
+import type { HarborDriver } from '../infra/registry/harbor-driver.ts';
+import type { AnyRegistryRuntime, HarborProvisioningSettings } from '../infra/registry/runtime.ts';
 
 export interface PullSecretDeps {
   pools: PoolClients;

@@ -8,10 +8,10 @@ import type { VdcRef } from '../common/quota-change-workflow.ts';
 import { netOfLeases } from '../common/quota-lease-workflow.ts';
 import type { Store } from '../store/index.ts';
 import { costPreviewer } from './cost-preview.ts';
-import { FAILPOINTS, type Failpoint } from './failpoints.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { readNamespace } from './kube/space.ts';
-import { applyQuota as applyResourceQuota, readQuota } from './kube/quota.ts';
+import { FAILPOINTS, type Failpoint } from '../infra/failpoints.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { readNamespace } from '../infra/kube/space.ts';
+import { applyQuota as applyResourceQuota, readQuota } from '../infra/kube/quota.ts';
 import type { ApplyQuotaResult } from './ledger/quota.ts';
 
 /** Failure types of quota preflight (non-retryable: nothing was written, the ticket ends `failed`). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readQuota } from './kube/quota.ts';
-import { createKubeClients } from './kube/client.ts';
+import { readQuota } from '../infra/kube/quota.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { createSpaceActivities, type SpaceArgs } from './application-space.ts';
 import { applyVdcQuota } from './quota-change.ts';
 import { spaceNamespace, type Quota } from '../common/tickets.ts';

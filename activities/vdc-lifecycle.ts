@@ -9,11 +9,11 @@ import { VDC_LIFECYCLE_FAILURES, VDC_OWNER_ANNOTATION } from '../common/vdc-life
 import type { Store } from '../store/index.ts';
 import { spaceLabels, spaceSubjects } from './application-space.ts';
 import { harborOf } from './harbor-provisioning.ts';
-import type { KubeClients } from './kube/client.ts';
-import { VDC_NOT_FOUND, type PoolClients } from './kube/pool-clients.ts';
-import { applyQuota } from './kube/quota.ts';
-import { applyObject, createNamespaceIfAbsent, deleteNamespace, limitRange, readNamespace, roleBinding, SPACE_LABELS, SPACE_ROLE_BINDINGS } from './kube/space.ts';
-import type { AnyRegistryRuntime } from './registry/runtime.ts';
+import type { KubeClients } from '../infra/kube/client.ts';
+import { VDC_NOT_FOUND, type PoolClients } from '../infra/kube/pool-clients.ts';
+import { applyQuota } from '../infra/kube/quota.ts';
+import { applyObject, createNamespaceIfAbsent, deleteNamespace, limitRange, readNamespace, roleBinding, SPACE_LABELS, SPACE_ROLE_BINDINGS } from '../infra/kube/space.ts';
+import type { AnyRegistryRuntime } from '../infra/registry/runtime.ts';
 
 export interface VdcLifecycleDeps {
   pools: PoolClients;

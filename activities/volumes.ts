@@ -4,10 +4,10 @@ import { VOLUME_ERRORS, VOLUME_LABELS, type LiveClaim } from '../common/volumes.
 import { STORAGE_RULES } from '../common/workload.ts';
 import type { Store } from '../store/index.ts';
 import { poolOfNamespace } from '../common/tenancy.ts';
-import { mapKubeError, type KubeClients } from './kube/client.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { applyObject } from './kube/space.ts';
-import { claimUsers, deleteObject, dryRunApply, persistentVolumeClaim, readObject } from './kube/workload.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { applyObject } from '../infra/kube/space.ts';
+import { claimUsers, deleteObject, dryRunApply, persistentVolumeClaim, readObject } from '../infra/kube/workload.ts';
+import { liveClaims, type Pvc } from '../infra/kube/volumes.ts';
 import { volumeMeteringFact, type VolumeMeteringFact } from './ledger/volumes.ts';
 
 export interface VolumeActivityDeps {
@@ -16,37 +16,7 @@ export interface VolumeActivityDeps {
   store: Store;
 }
 
-type Pvc = KubernetesObject & { spec?: { storageClassName?: string }; status?: { phase?: string; capacity?: { storage?: string } } };
-
 const ref = (namespace: string, name: string): KubernetesObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace } });
-
-/**
- * Every claim of the namespaces with its phase, capacity and who mounts it now (reads only; the API's
- * volume list calls it directly, the volumeListWorkflow through its activity).
- */
-export async function liveClaims(kube: KubeClients, namespaces: string[]): Promise<LiveClaim[]> {
-  const out: LiveClaim[] = [];
-  for (const namespace of namespaces) {
-    let items: Pvc[];
-    try {
-      items = (await kube.objects.list<Pvc>('v1', 'PersistentVolumeClaim', namespace)).items;
-    } catch (err) {
-      return mapKubeError(err, `list PersistentVolumeClaims in ${namespace}`);
-    }
-    for (const pvc of items) {
-      const name = pvc.metadata?.name ?? '';
-      out.push({
-        namespace,
-        name,
-        ...(pvc.status?.phase ? { phase: pvc.status.phase } : {}),
-        ...(pvc.status?.capacity?.storage ? { capacity: pvc.status.capacity.storage } : {}),
-        ...(pvc.spec?.storageClassName ? { storageClass: pvc.spec.storageClassName } : {}),
-        users: await claimUsers(kube, namespace, name, ''),
-      });
-    }
-  }
-  return out;
-}
 
 /** Activities of standalone volumes (PersistentVolumeClaims made with the volume API). */
 export function createVolumeActivities(deps: VolumeActivityDeps) {

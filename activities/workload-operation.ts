@@ -7,9 +7,9 @@ import { specAfter } from '../policies/workload-operation.ts';
 import type { Store } from '../store/index.ts';
 import type { WorkloadOperationStore } from '../store/workload-operations.ts';
 import { poolOfNamespace } from '../common/tenancy.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { applyOperation, deleteWorkload, RESTART_ANNOTATION } from './kube/workload-ops.ts';
-import { claimUsers, workloadObjects } from './kube/workload.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { applyOperation, deleteWorkload, RESTART_ANNOTATION } from '../infra/kube/workload-ops.ts';
+import { claimUsers, workloadObjects } from '../infra/kube/workload.ts';
 import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger/workloads.ts';
 
 export interface WorkloadOperationDeps {

@@ -9,17 +9,16 @@ import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRO
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
 import type { Store } from '../store/index.ts';
 import { costPreviewer } from './cost-preview.ts';
-import { FAILPOINTS, type Failpoint } from './failpoints.ts';
+import { FAILPOINTS, type Failpoint } from '../infra/failpoints.ts';
 import { workloadMeteringFact, type WorkloadMeteringFact } from './ledger/workloads.ts';
-import { archesOf, imageDeployProblems, placementProblems, workloadTargetNodes } from './registry/deploy-gate.ts';
-import type { AnyRegistryRuntime } from './registry/runtime.ts';
-import { mapKubeError, type KubeClients } from './kube/client.ts';
-import type { PoolClients } from './kube/pool-clients.ts';
-import { missingConfigRefs } from './kube/config-refs.ts';
-import { parseQuantity } from './kube/quantity.ts';
-import { readQuota } from './kube/quota.ts';
-import { SPACE_CONTAINER_DEFAULTS } from './kube/space.ts';
-import { applyWorkloadObject, claimUsers, deleteObject, dryRunPreview, pruneCandidates, readObject, rolloutState, workloadObjects, workloadPods } from './kube/workload.ts';
+import { archesOf, imageDeployProblems, placementProblems, workloadTargetNodes } from '../infra/registry/deploy-gate.ts';
+import type { AnyRegistryRuntime } from '../infra/registry/runtime.ts';
+import { mapKubeError, type KubeClients } from '../infra/kube/client.ts';
+import type { PoolClients } from '../infra/kube/pool-clients.ts';
+import { missingConfigRefs } from '../infra/kube/config-refs.ts';
+import { parseQuantity } from '../infra/kube/quantity.ts';
+import { readQuota } from '../infra/kube/quota.ts';
+import { applyWorkloadObject, claimUsers, deleteObject, dryRunPreview, pruneCandidates, readObject, rolloutState, workloadObjects, workloadPods, workloadRequests } from '../infra/kube/workload.ts';
 
 export interface WorkloadActivityDeps {
   /** Clients of the pool each namespace lives on. */
@@ -37,19 +36,6 @@ export interface WorkloadArgs {
   ticketId: string;
   spec: WorkloadSpec;
   revision: number;
-}
-
-/** What the workload adds to the namespace's quota at its replica count (HPA: its maximum). */
-export function workloadRequests(spec: WorkloadSpec): WorkloadPreview['requests'] {
-  const replicas = podCount(spec);
-  let cpu = 0;
-  let mem = 0;
-  for (const c of spec.containers) {
-    cpu += parseQuantity(c.requests?.cpu ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.cpu);
-    mem += parseQuantity(c.requests?.memory ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.memory);
-  }
-  const round = (n: number) => Math.round(n * 1000) / 1000;
-  return { cpu: round(cpu * replicas), memoryGi: round((mem * replicas) / 2 ** 30), pods: replicas };
 }
 
 /** The resources a LimitRange of the namespace gives containers a default limit for (cpu, memory). */

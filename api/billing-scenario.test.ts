@@ -4,7 +4,7 @@ import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { ledgerLineId } from '../store/ledger.ts';
 import type { PriceBookStore } from '../store/pricebook.ts';
-import { chargeback, chargebackCsv, showback, showbackCsv, type ReportLedgerLine, type ReportScope } from './services/billing-report.ts';
+import { chargeback, chargebackCsv, showback, showbackCsv, type ReportLedgerLine, type ReportScope } from '../services/billing-report.ts';
 
 /**
  * The billing scenario of issue 6 against the real MongoDB-wire server (a database of its own): ledger

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
@@ -9,8 +9,8 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { FIRST_EFFECTIVE_MONTH } from '../store/pricebook.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { loginAs } from './auth/test-login.ts';
-import type { LedgerVerifyResult } from './services/ledger-verify.ts';
-import { LEDGER_VERIFY_QUEUE, LEDGER_VERIFY_SCHEDULER } from './services/ledger-verify-jobs.ts';
+import type { LedgerVerifyResult } from '../services/ledger-verify.ts';
+import { LEDGER_VERIFY_QUEUE, LEDGER_VERIFY_SCHEDULER } from '../services/ledger-verify-jobs.ts';
 import { Queue } from 'bullmq';
 
 /**

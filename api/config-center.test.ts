@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import type { TicketView } from '../common/tickets.ts';
 import type { WorkloadPreview } from '../common/workload.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';

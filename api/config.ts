@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { imageSettingsFromEnv, type ImageSettings } from '../activities/registry/image-settings.ts';
+import { imageSettingsFromEnv, type ImageSettings } from '../infra/registry/image-settings.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
-import { registryDriverSettings, RegistryDriverEnv, type HarborSettings } from '../activities/registry/driver-config.ts';
+import { registryDriverSettings, RegistryDriverEnv, type HarborSettings } from '../infra/registry/driver-config.ts';
 import { trustedProxyCidrs } from './ip-match.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));

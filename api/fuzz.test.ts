@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { LOCAL_POOL, seedPool, seedVdc, stackPools } from '../stack/seed.ts';
 import { startTestApi, type TestApi } from '../stack/testing/api-process.ts';

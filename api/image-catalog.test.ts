@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
-import { cosignSignatureTag } from '../activities/registry/driver.ts';
-import { createRegistryRuntime, type RegistryRuntime } from '../activities/registry/runtime.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
+import { cosignSignatureTag } from '../infra/registry/driver.ts';
+import { createRegistryRuntime, type RegistryRuntime } from '../infra/registry/runtime.ts';
 import type { ImageRepositoryView } from '../common/images.ts';
 import { ALL_PERMISSIONS } from '../common/permissions.ts';
 import { ROLES } from '../common/roles.ts';

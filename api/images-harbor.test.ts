@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageActivities } from '../activities/image-publish.ts';
-import { registryDriverFor, createRegistryRuntime } from '../activities/registry/runtime.ts';
+import { registryDriverFor, createRegistryRuntime } from '../infra/registry/runtime.ts';
 import { ALL_PERMISSIONS } from '../common/permissions.ts';
 import { ROLES } from '../common/roles.ts';
 import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contract.ts';

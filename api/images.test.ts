@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import type { ImagePublishPreview } from '../common/image-publish.ts';
 import type { ImageScanView } from '../common/image-scan.ts';
 import { ALL_PERMISSIONS } from '../common/permissions.ts';

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { vdcIdSchema } from '../common/tenancy.ts';
 import { openStore } from '../store/index.ts';
-import { verifyLedger } from './services/ledger-verify.ts';
+import { verifyLedger } from '../services/ledger-verify.ts';
 
 const USAGE = 'usage: tsx api/cli.ts ledger verify [--vdc <id>]…';
 

@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { bootstrapSecretName } from '../activities/node-join.ts';
 import type { JoinStatusView } from '../common/node-join-workflow.ts';
 import type { TicketView } from '../common/tickets.ts';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import type { AuditEntry } from '../common/audit.ts';
 import { ALL_PERMISSIONS } from '../common/permissions.ts';
 import { PULL_SECRET_NAME } from '../common/pull-credentials.ts';

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients, FIELD_MANAGER } from '../activities/kube/client.ts';
-import { applyQuota as applyResourceQuota, readQuota } from '../activities/kube/quota.ts';
+import { createKubeClients, FIELD_MANAGER } from '../infra/kube/client.ts';
+import { applyQuota as applyResourceQuota, readQuota } from '../infra/kube/quota.ts';
 import { spaceNamespace, type TicketViewOf } from '../common/tickets.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
-import { readQuota } from '../activities/kube/quota.ts';
-import { FAILPOINTS } from '../activities/failpoints.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
+import { readQuota } from '../infra/kube/quota.ts';
+import { FAILPOINTS } from '../infra/failpoints.ts';
 import type { QuotaChangeTicketView as TicketView } from '../common/tickets.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';

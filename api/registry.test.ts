@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import type { ImageRepositoryView } from '../common/images.ts';
 import { ALL_PERMISSIONS } from '../common/permissions.ts';
 import { ROLES } from '../common/roles.ts';

@@ -1,6 +1,6 @@
 import { PatchStrategy, type V1NetworkPolicy } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import type { SecurityGroup } from '../common/network.ts';
 import type { WorkloadSpec } from '../common/workload.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
-import { readQuota } from '../activities/kube/quota.ts';
-import { readNamespace } from '../activities/kube/space.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
+import { readQuota } from '../infra/kube/quota.ts';
+import { readNamespace } from '../infra/kube/space.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import type { AuditEntry } from '../common/audit.ts';
 import type { RoleBinding } from '../common/roles.ts';
 import type { TicketView } from '../common/tickets.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN_PATTERN } from '../common/identity.ts';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../stack/seed.ts';
 import { startTestApi, type TestApi } from '../stack/testing/api-process.ts';

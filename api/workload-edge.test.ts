@@ -1,7 +1,7 @@
 import { type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
-import { createRegistryRuntime } from '../activities/registry/runtime.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
+import { createRegistryRuntime } from '../infra/registry/runtime.ts';
 import { NODE_JOIN_LABELS } from '../common/node-join-workflow.ts';
 import type { TicketView } from '../common/tickets.ts';
 import type { VdcPoolNodesView, WorkloadDetail, WorkloadSummary } from '../common/workload-ops.ts';

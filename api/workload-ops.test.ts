@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import type { TicketView } from '../common/tickets.ts';
 import type { WorkloadDetail, WorkloadOperationPreview, WorkloadSummary } from '../common/workload-ops.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
@@ -10,7 +10,7 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { testHttp, until } from '../stack/testing/http.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { AUDIT_COLLECTION } from '../store/audit.ts';
-import { verifyLedger } from './services/ledger-verify.ts';
+import { verifyLedger } from '../services/ledger-verify.ts';
 
 /**
  * Workloads after deploy, over HTTP against the real stack (api + worker processes, kube-apiserver with

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
-import { FAILPOINTS } from '../activities/failpoints.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
+import { FAILPOINTS } from '../infra/failpoints.ts';
 import type { TicketView } from '../common/tickets.ts';
 import type { WorkloadPreview } from '../common/workload.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';

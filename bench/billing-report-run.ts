@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { PriceBookVersion } from '../common/billing.ts';
-import { streamReport, type ReportLedgerLine } from '../api/services/billing-report.ts';
+import { streamReport, type ReportLedgerLine } from '../services/billing-report.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { benchVdcLines, benchVersions, MONTH } from './billing-data.ts';
 

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { spaceNamespace } from '../common/tickets.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../stack/lib/apps.ts';
 import { demoUserByUsername } from '../stack/oidc/demo-users.ts';

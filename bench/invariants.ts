@@ -1,10 +1,10 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
-import { createKubeClients } from '../activities/kube/client.ts';
-import { readQuota } from '../activities/kube/quota.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
+import { readQuota } from '../infra/kube/quota.ts';
 import { NODE_JOIN_LABELS } from '../common/node-join-workflow.ts';
 import { FINAL_STATUSES, spaceNamespace, type Quota, type TicketStatus, type TicketType, type Ticket } from '../common/tickets.ts';
-import { verifyLedger } from '../api/services/ledger-verify.ts';
+import { verifyLedger } from '../services/ledger-verify.ts';
 import type { Store } from '../store/index.ts';
 import type { LedgerLine } from '../common/billing.ts';
 

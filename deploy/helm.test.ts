@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Document, parseAllDocuments } from 'yaml';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { loadApiConfig } from '../api/config.ts';
 import { loadWorkerConfig } from '../worker/config.ts';
 import { loadStackConfig } from '../stack/lib/config.ts';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { openStore } from '../store/index.ts';
 import { appEnv } from './lib/app-env.ts';
 import { startApp, waitForApi, waitForWorker } from './lib/apps.ts';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { PatchStrategy } from '@kubernetes/client-node';
-import { FIELD_MANAGER, type KubeClients } from '../activities/kube/client.ts';
-import { credentialsFromKubeconfig } from '../activities/kube/pool-credentials.ts';
-import { applyQuota } from '../activities/kube/quota.ts';
+import { FIELD_MANAGER, type KubeClients } from '../infra/kube/client.ts';
+import { credentialsFromKubeconfig } from '../infra/kube/pool-credentials.ts';
+import { applyQuota } from '../infra/kube/quota.ts';
 import { createPoolActivities } from '../activities/pools.ts';
 import type { RoleBinding } from '../common/roles.ts';
 import type { Quota } from '../common/tickets.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { imageSettingsFromEnv, type ImageDeployPolicy, type ImageSettings } from '../activities/registry/image-settings.ts';
-import { REPORT_JOB_KEEP_SECONDS } from '../api/services/report-jobs.ts';
+import { imageSettingsFromEnv, type ImageDeployPolicy, type ImageSettings } from '../infra/registry/image-settings.ts';
+import { REPORT_JOB_KEEP_SECONDS } from '../services/report-jobs.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
-import { registryDriverSettings, RegistryDriverEnv } from '../activities/registry/driver-config.ts';
+import { registryDriverSettings, RegistryDriverEnv } from '../infra/registry/driver-config.ts';
 
 const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
@@ -53,7 +53,7 @@ export interface WorkerConfig {
   registry?:
     | { driver?: 'local'; url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy }
     | { driver: 'harbor'; url: string; username: string; password: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy; robotDurationDays: number; projectStorageGi: number };
-  /** Image deploy rules, rescan and metering intervals (`EDGEPORT_IMAGE_*`, see activities/registry/image-settings.ts). */
+  /** Image deploy rules, rescan and metering intervals (`EDGEPORT_IMAGE_*`, see infra/registry/image-settings.ts). */
   images: ImageSettings;
   /**
    * Scheduled rotation of Harbor's VDC robot accounts (with Redis and `EDGEPORT_REGISTRY_DRIVER=harbor`): every

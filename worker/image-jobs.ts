@@ -1,9 +1,9 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { rescanRegistry } from '../activities/registry/image-maintenance.ts';
+import { rescanRegistry } from '../infra/registry/image-maintenance.ts';
 import { IMAGE_STORAGE_METERING_WORKFLOW, imageStorageMeteringId, type ImageStorageMeteringInput } from '../common/image-storage-metering.ts';
 import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
-import { createRegistryRuntime, type RegistryRuntimeConfig } from '../activities/registry/runtime.ts';
+import { createRegistryRuntime, type RegistryRuntimeConfig } from '../infra/registry/runtime.ts';
 import { openStore } from '../store/index.ts';
 
 /** BullMQ queue of the scheduled image jobs (repeatable, like the report jobs this worker also runs). */

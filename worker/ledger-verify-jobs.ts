@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { ConnectionOptions } from 'bullmq';
-import { startLedgerVerifyWorker } from '../api/services/ledger-verify-jobs.ts';
+import { startLedgerVerifyWorker } from '../services/ledger-verify-jobs.ts';
 import { openStore } from '../store/index.ts';
 
 /** Starts the scheduled ledger verify of this worker process on its own store and Temporal connections. */

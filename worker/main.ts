@@ -9,7 +9,7 @@ import { startReportJobs } from './report-jobs.ts';
 const config = loadWorkerConfig();
 Runtime.install({ logger: new DefaultLogger(config.logLevel) });
 const { worker, shutdown } = await createTicketWorker({ ...config, ...(config.workflowBundlePath ? { worker: { workflowBundle: { codePath: config.workflowBundlePath } } } : {}) });
-// BullMQ report jobs run here too (see api/services/report-jobs.ts for why), when Redis is configured.
+// BullMQ report jobs run here too (see services/report-jobs.ts for why), when Redis is configured.
 const reports = config.redisUrl ? await startReportJobs(config.mongoUrl, config.redisUrl, config.reportFiles) : undefined;
 // Scheduled image jobs (whole-registry rescan, image-storage metering) as BullMQ job schedulers, with Redis and a registry.
 const imageJobs =

@@ -1,11 +1,11 @@
-import { reportService } from '../api/services/billing.ts';
-import { startReportFileSweep } from '../api/services/report-file-sweep.ts';
-import { startReportWorker } from '../api/services/report-jobs.ts';
+import { reportService } from '../services/reports.ts';
+import { startReportFileSweep } from '../services/report-file-sweep.ts';
+import { startReportWorker } from '../services/report-jobs.ts';
 import { openStore } from '../store/index.ts';
 
 /**
  * Starts the BullMQ report-job worker of this process on its own store connection, and the scheduled sweep
- * of report files older than `fileSweep.retentionSeconds` (api/services/report-file-sweep.ts). `close()`
+ * of report files older than `fileSweep.retentionSeconds` (services/report-file-sweep.ts). `close()`
  * lets the running jobs finish, then closes the workers and the connection.
  */
 export async function startReportJobs(mongoUrl: string, redisUrl: string, fileSweep: { retentionSeconds: number; sweepEverySeconds: number }): Promise<{ close(): Promise<void> }> {

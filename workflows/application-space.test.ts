@@ -1,9 +1,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FAILPOINTS } from '../activities/failpoints.ts';
-import { createKubeClients } from '../activities/kube/client.ts';
-import { readQuota } from '../activities/kube/quota.ts';
-import { LIMIT_RANGE_NAME, readNamespace, SPACE_ROLE_BINDINGS } from '../activities/kube/space.ts';
+import { FAILPOINTS } from '../infra/failpoints.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
+import { readQuota } from '../infra/kube/quota.ts';
+import { LIMIT_RANGE_NAME, readNamespace, SPACE_ROLE_BINDINGS } from '../infra/kube/space.ts';
 import type { Role } from '../common/roles.ts';
 import type { ApplicationSpaceInput } from '../common/space-workflow.ts';
 import { decideUpdate, stateQuery } from '../common/ticket-workflow.ts';

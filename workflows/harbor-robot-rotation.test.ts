@@ -5,7 +5,7 @@ import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contra
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
-import { harborDriver } from '../activities/registry/harbor-driver.ts';
+import { harborDriver } from '../infra/registry/harbor-driver.ts';
 import { startHarborRobotJobs, startHarborRobotRotation } from '../worker/harbor-robot-jobs.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
 import { redisConnection } from '../worker/image-jobs.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessService } from '../api/services/access.ts';
 import { harborVdcProvisioning, provisionVdcs } from '../api/services/harbor-provisioning.ts';
 import { tenancyService } from '../api/services/tenancy.ts';
-import { harborDriver } from '../activities/registry/harbor-driver.ts';
+import { harborDriver } from '../infra/registry/harbor-driver.ts';
 import { harborVdcProvisionId, type HarborVdcProvisionResult } from '../common/harbor-vdc-provision.ts';
 import { startFakeHarbor, type FakeHarbor } from '../stack/testing/harbor-contract.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';

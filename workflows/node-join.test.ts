@@ -7,7 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapSecretName } from '../activities/node-join.ts';
-import { createKubeClients } from '../activities/kube/client.ts';
+import { createKubeClients } from '../infra/kube/client.ts';
 import { joinTokenGroup, NODE_JOIN_BOOTSTRAP_GROUP, NODE_JOIN_LABELS, type NodeJoinInput } from '../common/node-join-workflow.ts';
 import { decideUpdate, stateQuery } from '../common/ticket-workflow.ts';
 import type { NodeJoinRequest } from '../common/tickets.ts';

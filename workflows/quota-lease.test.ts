@@ -1,8 +1,8 @@
 import { PatchStrategy } from '@kubernetes/client-node';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients, FIELD_MANAGER } from '../activities/kube/client.ts';
-import { applyQuota as applyResourceQuota, readQuota } from '../activities/kube/quota.ts';
+import { createKubeClients, FIELD_MANAGER } from '../infra/kube/client.ts';
+import { applyQuota as applyResourceQuota, readQuota } from '../infra/kube/quota.ts';
 import type { ApplyQuotaResult } from '../activities/ledger/quota.ts';
 import { ledgerLinesFromHistory } from '../activities/ledger/index.ts';
 import { createQuotaActivities, sumQuotas } from '../activities/quota-change.ts';

@@ -1,6 +1,6 @@
 import { isOwnedVolume, volumeBytes, type WorkloadKind, type WorkloadSpec } from '../../common/workload.ts';
-import { parseQuantity } from '../kube/quantity.ts';
-import { SPACE_CONTAINER_DEFAULTS } from '../kube/space.ts';
+import { parseQuantity } from '../../infra/kube/quantity.ts';
+import { SPACE_CONTAINER_DEFAULTS } from '../../infra/kube/space.ts';
 import { meteredExtractor, type LedgerExtractors } from './history.ts';
 
 /** The ledger fact of a workload's requests (cpu, memory of its running pods; storage of the claims it owns). */

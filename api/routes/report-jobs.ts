@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
 import type { BillingService } from '../services/billing.ts';
-import { ReportJobRequestSchema, type ReportJobService } from '../services/report-jobs.ts';
+import { ReportJobRequestSchema } from '../../services/report-jobs.ts';
+import type { ReportJobService } from '../services/report-jobs.ts';
 import type { RouteDef } from './define.ts';
 import { pathParam } from './params.ts';
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
-import { isCosignArtifactTag } from '../../activities/registry/driver.ts';
-import { MEDIA_TYPES } from '../../activities/registry/distribution.ts';
+import { isCosignArtifactTag } from '../../infra/registry/driver.ts';
+import { MEDIA_TYPES } from '../../infra/registry/distribution.ts';
 import type { AuditInput } from '../../common/audit.ts';
 import { IMAGE_OPERATION_WORKFLOW, type ImageOperation } from '../../common/image-ops-workflow.ts';
 import { repositoryOwner } from '../../common/images.ts';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { imageDeployProblems } from '../../activities/registry/deploy-gate.ts';
-import type { ImageDeployPolicy } from '../../activities/registry/image-settings.ts';
-import { localRegistryDriver } from '../../activities/registry/local-driver.ts';
-import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
+import { imageDeployProblems } from '../../infra/registry/deploy-gate.ts';
+import type { ImageDeployPolicy } from '../../infra/registry/image-settings.ts';
+import { localRegistryDriver } from '../../infra/registry/local-driver.ts';
+import { parseScope, registryTokenSigner, type RegistryAccess } from '../../infra/registry/token-signer.ts';
 import type { SubmitTicket } from '../../common/tickets.ts';
 import type { ImageScanStore } from '../../store/image-scans.ts';
 import { imagesOf } from './ticket-types/index.ts';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import { RegistryNotFound, type ImageDetail, type RegistryDriver } from '../../activities/registry/driver.ts';
-import type { HarborDriver } from '../../activities/registry/harbor-driver.ts';
-import { harborScan } from '../../activities/registry/harbor-scan.ts';
+import { RegistryNotFound, type ImageDetail, type RegistryDriver } from '../../infra/registry/driver.ts';
+import type { HarborDriver } from '../../infra/registry/harbor-driver.ts';
+import { harborScan } from '../../infra/registry/harbor-scan.ts';
 import { repositoryOwner } from '../../common/images.ts';
 import type { ImageScanView } from '../../common/image-scan.ts';
 import { IMAGE_OPERATION_WORKFLOW, type ImageOperation, type ImageOperationResult } from '../../common/image-ops-workflow.ts';

@@ -1,7 +1,7 @@
 import { ApiException, CoreV1Api, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
-import type { KubeClients } from '../../activities/kube/client.ts';
-import { poolKubeConfig, type PoolCredentials } from '../../activities/kube/pool-credentials.ts';
+import type { KubeClients } from '../../infra/kube/client.ts';
+import { poolKubeConfig, type PoolCredentials } from '../../infra/kube/pool-credentials.ts';
 import { poolOfNamespace, type VdcPlacementShape } from '../../common/tenancy.ts';
 import { CredentialsUnreadableError, type CredentialCipher } from '../../store/credentials.ts';
 import { poolReaderAad, type PoolStore } from '../../store/pools.ts';

@@ -1,6 +1,6 @@
 import type { V1ResourceQuota } from '@kubernetes/client-node';
-import { QUOTA_NAME, readQuota } from '../../activities/kube/quota.ts';
-import { fromResourceList } from '../../activities/kube/quantity.ts';
+import { QUOTA_NAME, readQuota } from '../../infra/kube/quota.ts';
+import { fromResourceList } from '../../infra/kube/quantity.ts';
 import { poolOfNamespace, vdcPools, type PoolVdcView, type VdcPoolView, type Vdc } from '../../common/tenancy.ts';
 import type { Quota } from '../../common/tickets.ts';
 import type { Store } from '../../store/index.ts';

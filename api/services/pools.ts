@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import { credentialsFromAuth, KubeconfigError } from '../../activities/kube/pool-credentials.ts';
+import { credentialsFromAuth, KubeconfigError } from '../../infra/kube/pool-credentials.ts';
 import type { AuditInput, AuditLog } from '../../common/audit.ts';
 import { POOL_FAILURES, poolWorkflowId } from '../../common/pool-workflows.ts';
 import type { NodeView, PoolOverview, PoolView, RegisterPool } from '../../common/pools.ts';

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { repositoryOwner, type ImagePlatformView, type ImageRepositoryView, type ImageTagView, type ImageVisibility } from '../../common/images.ts';
 import { ALL_PERMISSIONS } from '../../common/permissions.ts';
 import { ROLES } from '../../common/roles.ts';
-import { distributionClient, isIndex, type DistributionClient } from '../../activities/registry/distribution.ts';
-import { cosignSignatureTag, isCosignArtifactTag, type RegistryDriver } from '../../activities/registry/driver.ts';
+import { distributionClient, isIndex, type DistributionClient } from '../../infra/registry/distribution.ts';
+import { cosignSignatureTag, isCosignArtifactTag, type RegistryDriver } from '../../infra/registry/driver.ts';
 import type { ImageScanView } from '../../common/image-scan.ts';
 import type { ImageScanStore } from '../../store/image-scans.ts';
-import { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
+import { parseScope, registryTokenSigner, type RegistryAccess } from '../../infra/registry/token-signer.ts';
 import type { VdcStore } from '../../store/vdcs.ts';
 import type { PullCredentialStore } from '../../store/pull-credentials.ts';
 import { vdcOfPullUsername } from '../../common/pull-credentials.ts';
@@ -40,7 +40,7 @@ export class RegistryUnavailableError extends HttpError {
 
 export const DEFAULT_REGISTRY_SERVICE = 'edgeport-registry';
 export const DEFAULT_REGISTRY_ISSUER = 'edgeport';
-export { parseScope, registryTokenSigner, type RegistryAccess } from '../../activities/registry/token-signer.ts';
+export { parseScope, registryTokenSigner, type RegistryAccess } from '../../infra/registry/token-signer.ts';
 
 /**
  * Operations admin for the registry: the built-in ops-admin role bound at platform scope, with none of its

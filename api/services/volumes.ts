@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import { liveClaims } from '../../activities/volumes.ts';
+import { liveClaims } from '../../infra/kube/volumes.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import { poolOfNamespace, vdcPools } from '../../common/tenancy.ts';
 import { VOLUME_ERRORS, volumeWorkflowId, type CreateVolume, type ExpandVolume, type LiveClaim, type VolumeRecord, type VolumeView } from '../../common/volumes.ts';

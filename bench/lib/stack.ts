@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createKubeClients } from '../../activities/kube/client.ts';
+import { createKubeClients } from '../../infra/kube/client.ts';
 import { appEnv } from '../../stack/lib/app-env.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../../stack/lib/apps.ts';
 import { loadStackConfig, type StackConfig } from '../../stack/lib/config.ts';

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../../activities/kube/client.ts';
-import { cosignSignatureTag } from '../../activities/registry/driver.ts';
-import { createRegistryRuntime, type RegistryRuntime } from '../../activities/registry/runtime.ts';
+import { createKubeClients } from '../../infra/kube/client.ts';
+import { cosignSignatureTag } from '../../infra/registry/driver.ts';
+import { createRegistryRuntime, type RegistryRuntime } from '../../infra/registry/runtime.ts';
 import { loginAs } from '../../api/auth/test-login.ts';
 import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
 import { grant, seedVdc } from '../../stack/seed.ts';

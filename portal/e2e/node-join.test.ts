@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../../activities/kube/client.ts';
+import { createKubeClients } from '../../infra/kube/client.ts';
 import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
 import { EDGE1_POOL, grant, seedVdc } from '../../stack/seed.ts';
 import { clusterOfKubeconfig, parseJoinCommand, runJoinCommand } from '../../stack/testing/edge-kubelet.ts';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClients } from '../../activities/kube/client.ts';
+import { createKubeClients } from '../../infra/kube/client.ts';
 import { loginAs } from '../../api/auth/test-login.ts';
 import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
 import { grant, namespaceOf, seedVdc } from '../../stack/seed.ts';

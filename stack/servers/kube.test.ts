@@ -13,7 +13,7 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { credentialsFromKubeconfig } from '../../activities/kube/pool-credentials.ts';
+import { credentialsFromKubeconfig } from '../../infra/kube/pool-credentials.ts';
 import { openStore } from '../../store/index.ts';
 import { EDGE1_POOL } from '../seed.ts';
 import { stackEnv } from '../testing/env.ts';

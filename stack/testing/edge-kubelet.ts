@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApiException, AuthenticationV1Api, CertificatesV1Api, CoreV1Api, KubeConfig, type V1CertificateSigningRequest, type V1Node } from '@kubernetes/client-node';
-import { buildCsr } from '../../activities/kube/pkcs10.ts';
+import { buildCsr } from '../../infra/kube/pkcs10.ts';
 import { caCertHash } from '../../activities/node-join.ts';
 import { KUBELET_CLIENT_SIGNER } from '../../common/node-join-workflow.ts';
 import { kwokNode } from '../servers/kube/objects.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createPoolClients, type PoolClients } from '../../activities/kube/pool-clients.ts';
+import { createPoolClients, type PoolClients } from '../../infra/kube/pool-clients.ts';
 import { credentialCipher } from '../../store/credentials.ts';
 import type { Store } from '../../store/index.ts';
 

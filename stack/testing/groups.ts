@@ -11,7 +11,7 @@
  */
 export const EXCLUSIVE_TEST_FILES: readonly string[] = [
   // Expects images it pushes to stay unscanned until it scans them: a running api scans on push notifications.
-  'activities/registry/image-gate.test.ts',
+  'infra/registry/image-gate.test.ts',
   'api/auth/auth.test.ts',
   'api/auth/oidc-negative.test.ts',
   'api/image-catalog.test.ts',
@@ -32,7 +32,7 @@ export function exclusiveReason(source: string): string | undefined {
 }
 
 /** The folders of node test files (the `node` and `node-exclusive` projects together). */
-export const NODE_TEST_DIRS: readonly string[] = ['common', 'store', 'api', 'workflows', 'activities', 'policies', 'worker', 'stack', 'deploy', 'bench'];
+export const NODE_TEST_DIRS: readonly string[] = ['common', 'store', 'infra', 'services', 'api', 'workflows', 'activities', 'policies', 'worker', 'stack', 'deploy', 'bench'];
 
 /** The vitest include glob over {@link NODE_TEST_DIRS}. */
 export const NODE_TEST_GLOB = `{${NODE_TEST_DIRS.join(',')}}/**/*.test.ts`;

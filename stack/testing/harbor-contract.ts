@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 
 /**
  * Harbor v2.0 contract checks for the Harbor driver's tests: the transcribed subset of Harbor's published
- * swagger (`activities/registry/__fixtures__/harbor-v2.0-swagger.subset.yaml`) compiled with ajv, and a tiny
+ * swagger (`infra/registry/__fixtures__/harbor-v2.0-swagger.subset.yaml`) compiled with ajv, and a tiny
  * HTTP server that records every request the driver makes, validates it (operation exists, path/query/header
  * parameters typed and declared, body against its schema) and answers from in-memory state with responses that
  * are themselves validated against the operation's declared response schema before they are sent.
@@ -34,7 +34,7 @@ interface SwaggerDoc {
   definitions: Record<string, unknown>;
 }
 
-export const CONTRACT_FILE = join(import.meta.dirname, '..', '..', 'activities', 'registry', '__fixtures__', 'harbor-v2.0-swagger.subset.yaml');
+export const CONTRACT_FILE = join(import.meta.dirname, '..', '..', 'infra', 'registry', '__fixtures__', 'harbor-v2.0-swagger.subset.yaml');
 
 /** Rewrites `#/definitions/X` to the registered document's id so inline schemas resolve. */
 function rebase(schema: unknown): unknown {

@@ -3,7 +3,7 @@ import { http, request } from './http.ts';
 
 /**
  * Billing and reports (`api/routes/billing.ts`, background jobs per the reports contract). The report
- * shapes mirror `api/services/billing-report.ts` (server code the portal cannot import).
+ * shapes mirror `services/billing-report.ts` (server code the portal cannot import).
  */
 
 export type ReportScopeKind = 'vdc' | 'domain' | 'pool' | 'platform' | 'label';

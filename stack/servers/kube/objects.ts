@@ -55,7 +55,7 @@ const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
   // Pool overview: controller-manager and scheduler health from their leader-election leases.
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: READ },
-  // The pool's read-only identity (activities/kube/pool-reader.ts): its ServiceAccount, ClusterRole and
+  // The pool's read-only identity (infra/kube/pool-reader.ts): its ServiceAccount, ClusterRole and
   // binding, made by the registration check; its rules are a subset of these, so no `escalate` is needed.
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: [...READ, 'create', 'patch'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings'], verbs: ['create'] },

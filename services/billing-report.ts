@@ -1,4 +1,4 @@
-import { divRound, formatMicros, formatMinor, HOUR_MS, monthMs, monthOf, nextMonthStart, PRICE_UNITS, PRICED_RESOURCES, LEDGER_PRICED_AS, FACT_PRICED_AS, toMicros, unitPriceOf, versionForMonth, type PricedResource, type PriceBookVersion, type LedgerLine } from '../../common/billing.ts';
+import { divRound, formatMicros, formatMinor, HOUR_MS, monthMs, monthOf, nextMonthStart, PRICE_UNITS, PRICED_RESOURCES, LEDGER_PRICED_AS, FACT_PRICED_AS, toMicros, unitPriceOf, versionForMonth, type PricedResource, type PriceBookVersion, type LedgerLine } from '../common/billing.ts';
 
 /**
  * Report building: ledger lines + price book versions + period → showback and chargeback.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { joinState, joinTokenGroup, KUBELET_CLIENT_SIGNER, NODE_JOIN_BOOTSTRAP_GROUP } from '../../common/node-join-workflow.ts';
-import { judgeJoinCsr } from '../node-join.ts';
+import { judgeJoinCsr } from '../../activities/node-join.ts';
 import { buildCsr, parseCsrSubject } from './pkcs10.ts';
 
 /**

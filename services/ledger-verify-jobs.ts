@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { LedgerLine } from '../../common/billing.ts';
-import type { LedgerVerification, LedgerVerificationStore } from '../../store/ledger-verifications.ts';
+import type { LedgerLine } from '../common/billing.ts';
+import type { LedgerVerification, LedgerVerificationStore } from '../store/ledger-verifications.ts';
 import { verifyLedger } from './ledger-verify.ts';
 
 /**

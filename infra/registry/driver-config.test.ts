@@ -6,7 +6,7 @@ import { ALL_PERMISSIONS } from '../../common/permissions.ts';
 import { ROLES } from '../../common/roles.ts';
 import { startFakeHarbor, type FakeHarbor } from '../../stack/testing/harbor-contract.ts';
 import { loadWorkerConfig } from '../../worker/config.ts';
-import { createImageActivities } from '../image-publish.ts';
+import { createImageActivities } from '../../activities/image-publish.ts';
 import { createRegistryRuntime, registryDriverFor } from './runtime.ts';
 
 /**

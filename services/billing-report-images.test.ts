@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PriceBookVersion } from '../../common/billing.ts';
+import type { PriceBookVersion } from '../common/billing.ts';
 import { chargeback, showback, type ReportLedgerLine } from './billing-report.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { ledgerLinesFromHistory } from '../../activities/ledger/index.ts';
-import type { LedgerLine } from '../../common/billing.ts';
+import { ledgerLinesFromHistory } from '../activities/ledger/index.ts';
+import type { LedgerLine } from '../common/billing.ts';
 
 /** One difference between the stored ledger and the ledger rebuilt from workflow histories. */
 export type LedgerDifference =

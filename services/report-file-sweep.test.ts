@@ -1,9 +1,9 @@
 import { QueueEvents } from 'bullmq';
 import { mongo } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../store/index.ts';
-import { REPORT_FILES_BUCKET, type ReportFileStore } from '../../store/report-files.ts';
-import { stackEnv, uniqueName } from '../../stack/testing/env.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { REPORT_FILES_BUCKET, type ReportFileStore } from '../store/report-files.ts';
+import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { REPORT_FILE_SWEEP_SCHEDULER, startReportFileSweep, type ReportFileSweepResult } from './report-file-sweep.ts';
 
 /** The report-file sweep against the stack's real Redis (BullMQ) and Mongo (GridFS bucket `report_files`). */

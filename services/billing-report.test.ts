@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PriceBookVersion } from '../../common/billing.ts';
+import type { PriceBookVersion } from '../common/billing.ts';
 import { renderReportPdf, reportHash } from './billing-pdf.ts';
 import { chargeback, chargebackCsv, showback, showbackCsv, streamReport, whatIf, type ReportKind, type ReportLedgerLine, type StreamFormat } from './billing-report.ts';
 

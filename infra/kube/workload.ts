@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ApiException, PatchStrategy, type KubernetesObject, type V1Container, type V1EnvVar, type V1Probe, type V1Toleration } from '@kubernetes/client-node';
-import { isOwnedVolume, KIND_API_VERSION, REVISION_ANNOTATION, WORKLOAD_LABELS, type OwnedVolume, type WorkloadContainer, type WorkloadSpec } from '../../common/workload.ts';
+import { isOwnedVolume, KIND_API_VERSION, podCount, REVISION_ANNOTATION, WORKLOAD_LABELS, type OwnedVolume, type WorkloadContainer, type WorkloadPreview, type WorkloadSpec } from '../../common/workload.ts';
 import type { ConfigMount, WorkloadToleration } from '../../common/workload.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './client.ts';
+import { parseQuantity } from './quantity.ts';
+import { SPACE_CONTAINER_DEFAULTS } from './space.ts';
 import { PULL_SECRET_NAME } from '../../common/pull-credentials.ts';
 
 /** Who and what the objects of one workload revision belong to. */
@@ -514,4 +516,17 @@ export async function dryRunPreview(kube: KubeClients, obj: KubernetesObject): P
     }
   }
   throw new Error(`dry-run of ${where(obj)} returned nothing`);
+}
+
+/** What the workload adds to the namespace's quota at its replica count (HPA: its maximum). */
+export function workloadRequests(spec: WorkloadSpec): WorkloadPreview['requests'] {
+  const replicas = podCount(spec);
+  let cpu = 0;
+  let mem = 0;
+  for (const c of spec.containers) {
+    cpu += parseQuantity(c.requests?.cpu ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.cpu);
+    mem += parseQuantity(c.requests?.memory ?? SPACE_CONTAINER_DEFAULTS.defaultRequest.memory);
+  }
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return { cpu: round(cpu * replicas), memoryGi: round((mem * replicas) / 2 ** 30), pods: replicas };
 }

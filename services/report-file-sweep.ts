@@ -1,5 +1,5 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { ReportFileStore } from '../../store/report-files.ts';
+import type { ReportFileStore } from '../store/report-files.ts';
 
 /**
  * Scheduled sweep of report files: report jobs are trimmed after `REPORT_JOB_KEEP_SECONDS`, which leaves
