@@ -83,7 +83,7 @@ beforeAll(async () => {
   for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
     await grant(store, demoUserByUsername(username)!, [{ role, scope: { type: 'vdc', vdcId } }]);
   }
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   api = startApp(repoDir, 'api', { ...env, EDGEPORT_RECONCILE_SECONDS: '1' });
   worker = startApp(repoDir, 'worker', env);
   // Generous start-up: the api and the worker (webpack bundle) start together on a shared, busy machine.

@@ -71,7 +71,7 @@ beforeAll(async () => {
   store = await openStore(mongoUrl);
   for (const pool of stackPools(process.env)) await seedPool(store, pool);
   connection = await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') });
-  temporal = new Client({ connection });
+  temporal = new Client({ connection, namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   await store.domains.create({ _id: f.domain, name: f.domain });
   await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), { id: f.vdc, name: f.vdc, domainId: f.domain, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await store.roles.create({ _id: f.role as `custom:${string}`, name: 'fuzz', baseRole: 'vdc-user', permissions: ['vdc:read'], createdBy: 'test' });

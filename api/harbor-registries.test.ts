@@ -44,7 +44,7 @@ function historyText(node: unknown, out: string[] = []): string[] {
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   harbor = await startFakeHarbor();
   harbor.seedImage(`${project}/app`, 'v1', ['amd64', 'arm64']);
   harbor.seedImage(`${project}/app`, 'v2', ['amd64']);

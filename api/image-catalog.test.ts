@@ -15,7 +15,8 @@ import { appEnvFromProcess, stackEnv, uniqueName } from '../stack/testing/env.ts
 import { buildImage, pushImage } from '../stack/testing/oci-image.ts';
 import type { ImageCategoryView } from '../store/image-categories.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { IMAGE_JOBS_QUEUE, redisConnection } from '../worker/image-jobs.ts';
+import { redisConnection } from '../infra/redis.ts';
+import { IMAGE_JOBS_QUEUE } from '../worker/image-jobs.ts';
 import { loginAs } from './auth/test-login.ts';
 import type { ImageDetailView } from './services/images.ts';
 

@@ -66,7 +66,7 @@ async function workflowIdsOf(poolId: string, purpose: string): Promise<string[]>
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   // A ServiceAccount with the worker's ClusterRole: what an operator registering a cluster by token would create.
   await adminCore.createNamespacedServiceAccount({ namespace: SA_NAMESPACE, body: { metadata: { name: saName } } });
   await rbac.createClusterRoleBinding({

@@ -131,7 +131,7 @@ function readable(historyJson: string): string {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'edgeport-pull-'));
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   saved.set('u-tenant', (await store.users.get('u-tenant'))?.bindings ?? []);
   const env = appEnvFromProcess();
   [worker, api] = await Promise.all([

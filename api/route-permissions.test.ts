@@ -264,7 +264,7 @@ beforeAll(async () => {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   try {
-    const built = await createApp({ config, store, temporal: new Client({ connection }), redis, log: pino({ level: 'silent' }) });
+    const built = await createApp({ config, store, temporal: new Client({ connection, namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') }), redis, log: pino({ level: 'silent' }) });
     routes = built.routes;
     apiRouterPaths = (built.apiRouter.stack as { route?: { path: string; methods: Record<string, boolean> } }[])
       .filter((l) => l.route)

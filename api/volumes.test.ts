@@ -161,7 +161,7 @@ describe('volumes over HTTP', () => {
       [`${ns}/data`, 0, 'GiB'],
     ]);
     expect(lines.every((l) => l.domainId === 'vol-domain' && l.pool === 'local' && l._id === `${l.workflowId}/${l.runId}/${l.eventId}`)).toBe(true);
-    const temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+    const temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
     try {
       const r = await verifyLedger({ temporal, storedLines: (ids) => store.ledger.list(ids) }, { vdcIds: [vdcId] });
       expect(r.differences).toEqual([]);

@@ -56,7 +56,7 @@ let deleteTicket = '';
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   await seedVdc(store, kube, { id: vdcId, name: 'Workload ops VDC', domainId: 'wlops-domain', quota: { cpu: 4, memoryGi: 8, pods: 10 } });
   await seedVdc(store, kube, { id: otherVdc, name: 'Other VDC', domainId: 'wlops-domain-x', quota: { cpu: 1, memoryGi: 1, pods: 2 } });
   await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);

@@ -42,7 +42,7 @@ const startWorker = async (): Promise<AppProcess> => {
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   for (const id of [vdcId, spaceVdcId]) await seedVdc(store, admin, { id, name: 'Invariant VDC', domainId: 'inv-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
     await grant(store, demoUserByUsername(username)!, [vdcId, spaceVdcId].map((id) => ({ role, scope: { type: 'vdc' as const, vdcId: id } })));

@@ -76,8 +76,3 @@ export async function startImageJobs(opts: {
   };
 }
 
-/** BullMQ connection options of a Redis URL (as the report jobs build them). */
-export function redisConnection(redisUrl: string): ConnectionOptions {
-  const url = new URL(redisUrl);
-  return { host: url.hostname, port: Number(url.port || 6379), ...(url.password ? { password: decodeURIComponent(url.password) } : {}), ...(url.username ? { username: decodeURIComponent(url.username) } : {}), maxRetriesPerRequest: null };
-}

@@ -2,7 +2,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from './config.ts';
 import { createTicketWorker } from './create-worker.ts';
 import { startHarborRobotJobs } from './harbor-robot-jobs.ts';
-import { redisConnection, startImageJobs } from './image-jobs.ts';
+import { redisConnection } from '../infra/redis.ts';
+import { startImageJobs } from './image-jobs.ts';
 import { startLedgerVerifyJobs } from './ledger-verify-jobs.ts';
 import { startReportJobs } from './report-jobs.ts';
 

@@ -1,3 +1,4 @@
+import { redisConnection } from '../infra/redis.ts';
 import { reportService } from '../services/reports.ts';
 import { startReportFileSweep } from '../services/report-file-sweep.ts';
 import { startReportWorker } from '../services/report-jobs.ts';
@@ -11,8 +12,7 @@ import { openStore } from '../store/index.ts';
 export async function startReportJobs(mongoUrl: string, redisUrl: string, fileSweep: { retentionSeconds: number; sweepEverySeconds: number }): Promise<{ close(): Promise<void> }> {
   const store = await openStore(mongoUrl);
   const priceBook = store.priceBooks;
-  const url = new URL(redisUrl);
-  const connection = { host: url.hostname, port: Number(url.port || 6379), ...(url.password ? { password: decodeURIComponent(url.password) } : {}), ...(url.username ? { username: decodeURIComponent(url.username) } : {}), maxRetriesPerRequest: null };
+  const connection = redisConnection(redisUrl);
   const files = store.reportFiles;
   const worker = startReportWorker({ connection, reports: reportService({ store, priceBook }), files });
   const sweep = await startReportFileSweep({

@@ -8,7 +8,7 @@ import { HARBOR_ROBOT_SECRETS_COLLECTION, harborRobotSecretAad } from '../store/
 import { harborDriver } from '../infra/registry/harbor-driver.ts';
 import { startHarborRobotJobs, startHarborRobotRotation } from '../worker/harbor-robot-jobs.ts';
 import { createTicketWorker, type TicketWorker } from '../worker/create-worker.ts';
-import { redisConnection } from '../worker/image-jobs.ts';
+import { redisConnection } from '../infra/redis.ts';
 import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
 
 /**
@@ -42,10 +42,10 @@ beforeAll(async () => {
   await make('far', `vdc-a${sfx}`, 1); // ~29 days left
   await make('nearb', `vdc-b${sfx}`, 29); // ~1 day left
   await make('outside', `other${sfx}`, 29); // not a VDC project: left alone
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   tw = await createTicketWorker({
     temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'),
-    temporalNamespace: 'default',
+    temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
     mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
     taskQueue,
     credentials: { key, previousKeys: [] },

@@ -34,10 +34,10 @@ const vdcIds: string[] = [];
 
 beforeAll(async () => {
   harbor = await startFakeHarbor();
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   tw = await createTicketWorker({
     temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'),
-    temporalNamespace: 'default',
+    temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
     mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
     taskQueue,
     credentials: { key, previousKeys: [] },

@@ -34,9 +34,9 @@ let taskQueue: string;
 
 beforeAll(async () => {
   taskQueue = uniqueName('image-metering');
-  tw = await createTicketWorker({ temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), temporalNamespace: 'default', mongoUrl: stackEnv('EDGEPORT_MONGO_URL'), credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] }, taskQueue, registry, worker: testWorkerOptions() });
+  tw = await createTicketWorker({ temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'), mongoUrl: stackEnv('EDGEPORT_MONGO_URL'), credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] }, taskQueue, registry, worker: testWorkerOptions() });
   run = tw.worker.run();
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }) });
+  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   for (const id of [a, b]) await tw.store.vdcs.upsert({ _id: id, name: id, domainId: 'img-domain', namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });
   const rt = createRegistryRuntime(registry);
   // 3 MiB of incompressible bytes in A's private repository, the same image again in its staging repository

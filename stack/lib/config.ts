@@ -67,6 +67,10 @@ export const TEST_API_LANES = 4;
 export const laneOrigins = (cfg: Pick<StackConfig, 'profile' | 'host' | 'ports'>): string[] =>
   cfg.profile === 'test' ? Array.from({ length: TEST_API_LANES }, (_, i) => `http://${cfg.host}:${cfg.ports.api + i + 1}`) : [];
 
+/** The Temporal namespaces of the test lanes (empty for the dev profile). */
+export const laneNamespaces = (cfg: Pick<StackConfig, 'profile'>): string[] =>
+  cfg.profile === 'test' ? Array.from({ length: TEST_API_LANES }, (_, i) => `edgeport-lane-${i + 1}`) : [];
+
 /** Where each cluster's block of ports starts, and each component's place in its block. */
 const KUBE_OFFSETS: Record<KubeClusterName, number> = { local: 20, 'edge-1': 60 };
 const KUBE_PORT_OFFSETS: KubePorts = { etcd: 0, etcdPeer: 1, apiserver: 2, controllerManager: 3, scheduler: 4, kwok: 5 };

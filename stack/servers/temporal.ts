@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { laneNamespaces } from '../lib/config.ts';
 import { processServer } from '../lib/process-server.ts';
 import { ensurePyVenv, PY_VERSIONS, pyVenvDir } from '../lib/py-venv.ts';
 
@@ -19,6 +20,8 @@ export const temporal = processServer({
       '--metrics-port', String(cfg.ports.temporalMetrics),
       '--db-filename', join(dir, 'temporal.db'),
       '--namespace', 'default',
+      // The test lanes' namespaces (stack/testing/lanes.ts): whole-namespace reads (ledger verify) stay per lane.
+      ...laneNamespaces(cfg).flatMap((n) => ['--namespace', n]),
       '--log-level', 'warn',
       '--sqlite-pragma', 'journal_mode=wal',
       '--sqlite-pragma', 'synchronous=normal',
