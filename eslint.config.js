@@ -11,7 +11,34 @@ const storeFactories = `/^(${[
   'connectStore',
   'createModels',
   'createAuditLog',
-  ...['apiToken', 'configItem', 'delegation', 'domain', 'harborRegistry', 'harborRobotSecret', 'imageCategory', 'imageScan', 'ipList', 'ledger', 'ledgerVerification', 'network', 'nodeJoin', 'pendingBinding', 'pool', 'priceBook', 'pullCredential', 'reportFile', 'role', 'space', 'ticket', 'user', 'vdc', 'volume', 'workload', 'workloadOperation'].map((n) => `${n}Store`),
+  ...[
+    'apiToken',
+    'configItem',
+    'delegation',
+    'domain',
+    'harborRegistry',
+    'harborRobotSecret',
+    'imageCategory',
+    'imageScan',
+    'ipList',
+    'ledger',
+    'ledgerVerification',
+    'network',
+    'nodeJoin',
+    'pendingBinding',
+    'pool',
+    'priceBook',
+    'pullCredential',
+    'reportFile',
+    'role',
+    'space',
+    'ticket',
+    'user',
+    'vdc',
+    'volume',
+    'workload',
+    'workloadOperation',
+  ].map((n) => `${n}Store`),
 ].join('|')})$/`;
 
 export default tseslint.config(
@@ -46,10 +73,19 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[property.name='conn']", message: 'The store connection is private to store/: use a repository on Store (or store.testing in tests).' },
-        { selector: `ImportDeclaration[source.value=/(^|\\x2F)store\\x2F/] ImportSpecifier[imported.name=${storeFactories}]`, message: 'Repositories are built once in openStore(): use the one on Store.' },
+        {
+          selector: "MemberExpression[property.name='conn']",
+          message: 'The store connection is private to store/: use a repository on Store (or store.testing in tests).',
+        },
+        {
+          selector: `ImportDeclaration[source.value=/(^|\\x2F)store\\x2F/] ImportSpecifier[imported.name=${storeFactories}]`,
+          message: 'Repositories are built once in openStore(): use the one on Store.',
+        },
         { selector: `CallExpression[callee.name=${storeFactories}]`, message: 'Repositories are built once in openStore(): use the one on Store.' },
-        { selector: 'ImportDeclaration[source.value=/store\\x2Fmodels\\.ts$/]', message: 'Document types stay in store/: import the domain shapes (Ticket, Vdc, User, CustomRole, LedgerLine) from common/.' },
+        {
+          selector: 'ImportDeclaration[source.value=/store\\x2Fmodels\\.ts$/]',
+          message: 'Document types stay in store/: import the domain shapes (Ticket, Vdc, User, CustomRole, LedgerLine) from common/.',
+        },
       ],
     },
   },
@@ -58,14 +94,22 @@ export default tseslint.config(
     files: ['api/**/*.ts'],
     ignores: ['api/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/activities/*', '**/activities/**'], message: 'The API does not import activities: use infra/ (clients) or services/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/activities/*', '**/activities/**'], message: 'The API does not import activities: use infra/ (clients) or services/.' }] },
+      ],
     },
   },
   {
     // Layers: the worker shares services/ with the API but never imports the API itself.
     files: ['worker/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/*', '**/api/**'], message: 'The worker does not import the API: shared code lives in services/ (or common/, infra/).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/api/*', '**/api/**'], message: 'The worker does not import the API: shared code lives in services/ (or common/, infra/).' }],
+        },
+      ],
     },
   },
   {
@@ -79,12 +123,38 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Node builtins are not allowed in workflow code (Temporal sandbox).' })),
           patterns: [
-            { group: ['@kubernetes/*', 'mongoose', 'mongodb', 'ioredis', 'bullmq', 'express', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pino', '../store/*', '../api/*'], message: 'No I/O in workflow code: use activities.' },
-            { group: ['../activities/*', '../infra/*', '../infra/**'], allowTypeImports: true, message: 'Import only types from activities and infra (use proxyActivities).' },
+            {
+              group: [
+                '@kubernetes/*',
+                'mongoose',
+                'mongodb',
+                'ioredis',
+                'bullmq',
+                'express',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                'pino',
+                '../store/*',
+                '../api/*',
+              ],
+              message: 'No I/O in workflow code: use activities.',
+            },
+            {
+              group: ['../activities/*', '../infra/*', '../infra/**'],
+              allowTypeImports: true,
+              message: 'Import only types from activities and infra (use proxyActivities).',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' }, { name: 'setInterval', message: 'use a workflow loop with sleep()' }, { name: 'fetch', message: 'No I/O in workflow code: use activities.' }, { name: 'process', message: 'No process access in workflow code.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' },
+        { name: 'setInterval', message: 'use a workflow loop with sleep()' },
+        { name: 'fetch', message: 'No I/O in workflow code: use activities.' },
+        { name: 'process', message: 'No process access in workflow code.' },
+      ],
     },
   },
 );

@@ -54,7 +54,10 @@ export function spaceLabels(vdc: VdcRef, space: SpaceRef, tenant: Record<string,
 /** Hash of what an approver decides on: action, namespace, labels and (delete) what is in it. */
 export function spacePreviewHash(action: SpacePreview['action'], namespace: string, labels: Record<string, string>, workloads: readonly string[]): string {
   const sorted = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
-  return createHash('sha256').update(JSON.stringify([action, namespace, sorted, [...workloads].sort()])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([action, namespace, sorted, [...workloads].sort()]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Whether the namespace carries this VDC's and space's labels (a namespace Edgeport made for it). */
@@ -124,7 +127,15 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
         throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} already exists in the cluster`, SPACE_ERRORS.nameTaken);
       }
       const labels = spaceLabels(args.vdc, args.space, args.labels);
-      return { hash: spacePreviewHash('create', args.space.namespace, labels, []), action: 'create', namespace: args.space.namespace, labels, workloads: [], checkedAt: new Date().toISOString(), cost: await pricing.none() };
+      return {
+        hash: spacePreviewHash('create', args.space.namespace, labels, []),
+        action: 'create',
+        namespace: args.space.namespace,
+        labels,
+        workloads: [],
+        checkedAt: new Date().toISOString(),
+        cost: await pricing.none(),
+      };
     },
 
     /**
@@ -137,14 +148,25 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
       if (!ns) throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} does not exist`, SPACE_ERRORS.notFound);
       const labels = ns.metadata?.labels ?? {};
       if (!ownedBy(labels, args.vdc, args.space)) {
-        throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} is not application space ${args.space.name} of VDC ${args.vdc.id}`, SPACE_ERRORS.notOwned);
+        throw ApplicationFailure.nonRetryable(
+          `namespace ${args.space.namespace} is not application space ${args.space.name} of VDC ${args.vdc.id}`,
+          SPACE_ERRORS.notOwned,
+        );
       }
       const workloads = await listWorkloads(kube, args.space.namespace);
       if (workloads.length > 0) {
         const shown = workloads.slice(0, 10).join(', ') + (workloads.length > 10 ? `, … (${workloads.length} in all)` : '');
         throw ApplicationFailure.nonRetryable(`namespace ${args.space.namespace} is not empty: ${shown}`, SPACE_ERRORS.notEmpty, { workloads });
       }
-      return { hash: spacePreviewHash('delete', args.space.namespace, labels, []), action: 'delete', namespace: args.space.namespace, labels, workloads: [], checkedAt: new Date().toISOString(), cost: await pricing.none() };
+      return {
+        hash: spacePreviewHash('delete', args.space.namespace, labels, []),
+        action: 'delete',
+        namespace: args.space.namespace,
+        labels,
+        workloads: [],
+        checkedAt: new Date().toISOString(),
+        cost: await pricing.none(),
+      };
     },
 
     /**
@@ -211,7 +233,14 @@ export function createSpaceActivities(deps: SpaceActivityDeps) {
      */
     async recordSpace(args: SpaceArgs & { ticketId: string }): Promise<void> {
       const pool = (await kubeOf(args)).pool;
-      const ok = await store.spaces.record(args.vdc.id, { name: args.space.name, namespace: args.space.namespace, status: 'active', ticketId: args.ticketId, createdAt: new Date().toISOString(), pool });
+      const ok = await store.spaces.record(args.vdc.id, {
+        name: args.space.name,
+        namespace: args.space.namespace,
+        status: 'active',
+        ticketId: args.ticketId,
+        createdAt: new Date().toISOString(),
+        pool,
+      });
       if (!ok) throw ApplicationFailure.nonRetryable(`VDC ${args.vdc.id} no longer exists`, SPACE_ERRORS.vdcMissing);
       await settleSpaceQuota(args);
     },

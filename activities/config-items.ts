@@ -17,7 +17,11 @@ export interface ConfigItemActivityDeps {
 }
 
 /** Labels on every object of the config center (never a workload's name label, so no workload prunes it). */
-export const configItemLabels = (vdcId: string): Record<string, string> => ({ [WORKLOAD_LABELS.vdc]: vdcId, [WORKLOAD_LABELS.managedBy]: 'edgeport', [CONFIG_CENTER_LABEL]: 'true' });
+export const configItemLabels = (vdcId: string): Record<string, string> => ({
+  [WORKLOAD_LABELS.vdc]: vdcId,
+  [WORKLOAD_LABELS.managedBy]: 'edgeport',
+  [CONFIG_CENTER_LABEL]: 'true',
+});
 
 const ref = (namespace: string, kind: ConfigKind, name: string): KubernetesObject => ({ apiVersion: 'v1', kind, metadata: { name, namespace } });
 
@@ -28,7 +32,13 @@ const ref = (namespace: string, kind: ConfigKind, name: string): KubernetesObjec
 export function configItemObject(doc: ConfigItemDoc, open: (doc: ConfigItemDoc) => Record<string, string>): KubernetesObject {
   const metadata = { name: doc.name, namespace: doc.namespace, labels: configItemLabels(doc.vdcId) };
   if (doc.kind === 'ConfigMap') {
-    return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: doc.data ?? {}, ...(doc.binaryData && Object.keys(doc.binaryData).length ? { binaryData: doc.binaryData } : {}) } as KubernetesObject;
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata,
+      data: doc.data ?? {},
+      ...(doc.binaryData && Object.keys(doc.binaryData).length ? { binaryData: doc.binaryData } : {}),
+    } as KubernetesObject;
   }
   return { apiVersion: 'v1', kind: 'Secret', metadata, type: SECRET_K8S_TYPE[doc.type ?? 'opaque'], data: open(doc) } as KubernetesObject;
 }
@@ -39,11 +49,13 @@ export function createConfigItemActivities(deps: ConfigItemActivityDeps) {
 
   const openValues = (doc: ConfigItemDoc): Record<string, string> => {
     if (!doc.sealed) return {};
-    if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) to open Secret values', CONFIG_FAILURES.unreadable);
+    if (!deps.credentials)
+      throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) to open Secret values', CONFIG_FAILURES.unreadable);
     try {
       return JSON.parse(deps.credentials.open(doc.sealed, configItemAad(doc.namespace, doc.name))) as Record<string, string>;
     } catch (err) {
-      if (err instanceof CredentialsUnreadableError) throw ApplicationFailure.nonRetryable(`Secret ${doc.namespace}/${doc.name}: ${err.message}`, CONFIG_FAILURES.unreadable);
+      if (err instanceof CredentialsUnreadableError)
+        throw ApplicationFailure.nonRetryable(`Secret ${doc.namespace}/${doc.name}: ${err.message}`, CONFIG_FAILURES.unreadable);
       throw err;
     }
   };
@@ -56,11 +68,15 @@ export function createConfigItemActivities(deps: ConfigItemActivityDeps) {
      */
     async applyConfigItem(args: { id: string; revision: number }): Promise<{ applied: string }> {
       const doc = await store.configItems.withValues(args.id);
-      if (!doc || doc.revision !== args.revision) throw ApplicationFailure.nonRetryable(`config item ${args.id} is no longer at revision ${args.revision}`, CONFIG_FAILURES.stale);
+      if (!doc || doc.revision !== args.revision)
+        throw ApplicationFailure.nonRetryable(`config item ${args.id} is no longer at revision ${args.revision}`, CONFIG_FAILURES.stale);
       const kube = await pools.forNamespace(doc.vdcId, doc.namespace);
       const live = await readObject(kube, ref(doc.namespace, doc.kind, doc.name));
       if (live && live.metadata?.labels?.[CONFIG_CENTER_LABEL] !== 'true') {
-        throw ApplicationFailure.nonRetryable(`${doc.kind} ${doc.namespace}/${doc.name} already exists in the cluster and is not managed by the config center`, 'KubernetesRefused');
+        throw ApplicationFailure.nonRetryable(
+          `${doc.kind} ${doc.namespace}/${doc.name} already exists in the cluster and is not managed by the config center`,
+          'KubernetesRefused',
+        );
       }
       await applyWorkloadObject(kube, configItemObject(doc, openValues));
       return { applied: `${doc.kind} ${doc.namespace}/${doc.name}` };

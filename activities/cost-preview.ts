@@ -29,7 +29,12 @@ export function costPreviewer(store: Pick<Store, 'priceBooks'>) {
      */
     async workload(pool: string | undefined, before: WorkloadSpec | undefined, after: WorkloadSpec, at = new Date()): Promise<CostPreview> {
       const storage = (s: WorkloadSpec | undefined) => (s ? workloadMeteredQuantities(s).storageGi : 0);
-      return resourceCostPreview({ changes: [{ resource: 'storage', current: storage(before), proposed: storage(after) }], pool: pool ?? ANY, versions: await book.list(), at });
+      return resourceCostPreview({
+        changes: [{ resource: 'storage', current: storage(before), proposed: storage(after) }],
+        pool: pool ?? ANY,
+        versions: await book.list(),
+        at,
+      });
     },
     /** A change without billable facts; names the price book in force. */
     async none(at = new Date()): Promise<CostPreview> {

@@ -34,7 +34,9 @@ const ops = (since: number, operationId: string): number => harbor.requests.slic
 const secretId = (robotId: number): string => `${new URL(harbor.url).host}/${robotId}`;
 /** A read of Harbor's API (contract-checked like the driver's). */
 const get = async <T>(path: string, headers: Record<string, string> = {}): Promise<T> => {
-  const res = await fetch(`${harbor.url}/api/v2.0${path}`, { headers: { authorization: `Basic ${Buffer.from(`${harbor.username}:${harbor.password}`).toString('base64')}`, ...headers } });
+  const res = await fetch(`${harbor.url}/api/v2.0${path}`, {
+    headers: { authorization: `Basic ${Buffer.from(`${harbor.username}:${harbor.password}`).toString('base64')}`, ...headers },
+  });
   return (await res.json()) as T;
 };
 /** The project's storage quota as Harbor reports it. */
@@ -47,13 +49,23 @@ async function storageQuota(project: string): Promise<number | undefined> {
 beforeAll(async () => {
   harbor = await startFakeHarbor();
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  rt = createRegistryRuntime({ driver: 'harbor', url: harbor.url, username: harbor.username, password: harbor.password, robotDurationDays: 30, projectStorageGi: 5, deployPolicy: { blockSeverity: 'High', external: 'allow', requireSignature: false } });
+  rt = createRegistryRuntime({
+    driver: 'harbor',
+    url: harbor.url,
+    username: harbor.username,
+    password: harbor.password,
+    robotDurationDays: 30,
+    projectStorageGi: 5,
+    deployPolicy: { blockSeverity: 'High', external: 'allow', requireSignature: false },
+  });
   acts = createHarborProvisioningActivities({ store, credentials: cipher, registry: rt });
 });
 
 afterAll(async () => {
   for (const id of vdcs) await store?.vdcs.remove(id);
-  await store?.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await store?.testing
+    .collection(HARBOR_ROBOT_SECRETS_COLLECTION)
+    .deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await store?.close();
   await harbor?.close();
 });
@@ -85,7 +97,11 @@ describe('provisionVdcRegistry (Harbor contract)', () => {
     expect(JSON.stringify(stored)).not.toContain(held.secret);
     expect(cipher.open(stored!.secret, harborRobotSecretAad(secretId(robot.id)))).toBe(held.secret);
     expect(ops(before, 'CreateRobot')).toBe(1);
-    expect(await get(`/robots/${robot.id}`)).toMatchObject({ level: 'project', disable: false, permissions: [{ kind: 'project', namespace: `vdc-${vdc}`, access: [{ resource: 'repository', action: 'pull' }] }] });
+    expect(await get(`/robots/${robot.id}`)).toMatchObject({
+      level: 'project',
+      disable: false,
+      permissions: [{ kind: 'project', namespace: `vdc-${vdc}`, access: [{ resource: 'repository', action: 'pull' }] }],
+    });
 
     const mark = harbor.requests.length;
     const again = await acts.provisionVdcRegistry({ vdcId: vdc });
@@ -179,7 +195,11 @@ describe('provisionVdcRegistry (Harbor contract)', () => {
   });
 
   it('with the local registry it is a no-op', async () => {
-    const local = createRegistryRuntime({ url: stackEnv('EDGEPORT_REGISTRY_URL'), tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'), tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE') });
+    const local = createRegistryRuntime({
+      url: stackEnv('EDGEPORT_REGISTRY_URL'),
+      tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'),
+      tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE'),
+    });
     const r = await createHarborProvisioningActivities({ store, credentials: cipher, registry: local }).provisionVdcRegistry({ vdcId: await newVdc() });
     expect(r).toEqual({ driver: 'local', projects: [], robot: null, removedRobots: [] });
   });
@@ -189,13 +209,17 @@ describe('provisionVdcRegistry (Harbor contract)', () => {
     const src = harbor.seedImage(`staging-${vdc}/app`, 'v1', ['amd64']);
     const images = createImageActivities({ store, registry: rt });
     const mark = harbor.requests.length;
-    await expect(images.promoteImage({ source: { repository: `staging-${vdc}/app`, digest: src.digest }, target: { repository: `vdc-${vdc}/app`, tag: 'v1' } })).resolves.toMatchObject({ digest: src.digest });
+    await expect(
+      images.promoteImage({ source: { repository: `staging-${vdc}/app`, digest: src.digest }, target: { repository: `vdc-${vdc}/app`, tag: 'v1' } }),
+    ).resolves.toMatchObject({ digest: src.digest });
     expect(ops(mark, 'createProject')).toBe(1);
     const admin = harborDriver({ url: harbor.url, username: harbor.username, password: harbor.password });
     expect(await admin.getNamespace(`vdc-${vdc}`)).toEqual({ name: `vdc-${vdc}`, public: false, preventVulnerable: { enabled: true, severity: 'high' } });
     const mark2 = harbor.requests.length;
     await images.promoteImage({ source: { repository: `staging-${vdc}/app`, digest: src.digest }, target: { repository: `vdc-${vdc}/app`, tag: 'v1' } });
-    expect(harbor.requests.slice(mark2).filter((r) => r.operationId === 'createProject' || r.operationId === 'updateProject' || r.operationId === 'updateQuota')).toEqual([]);
+    expect(
+      harbor.requests.slice(mark2).filter((r) => r.operationId === 'createProject' || r.operationId === 'updateProject' || r.operationId === 'updateQuota'),
+    ).toEqual([]);
     expect(harbor.problems()).toEqual([]);
   });
 });

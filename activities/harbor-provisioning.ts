@@ -1,6 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ScanSeverity } from '../common/image-scan.ts';
-import { HARBOR_PROVISION_FAILURES, vdcRegistryProjects, vdcRobotName, type HarborVdcProvisionInput, type HarborVdcProvisionResult, type ProvisionOutcome } from '../common/harbor-vdc-provision.ts';
+import {
+  HARBOR_PROVISION_FAILURES,
+  vdcRegistryProjects,
+  vdcRobotName,
+  type HarborVdcProvisionInput,
+  type HarborVdcProvisionResult,
+  type ProvisionOutcome,
+} from '../common/harbor-vdc-provision.ts';
 import type { CredentialCipher } from '../store/credentials.ts';
 import { harborRobotSecretAad } from '../store/harbor-robot-secrets.ts';
 import type { Store } from '../store/index.ts';
@@ -34,7 +41,12 @@ export function harborPreventSeverity(block: ScanSeverity): NonNullable<Registry
 
 /** The settings Edgeport wants on one of its Harbor projects (`public` is public, every other one private). */
 export function harborProjectSpec(name: string, rt: AnyRegistryRuntime, settings: HarborProvisioningSettings): RegistryNamespace {
-  return { name, public: name === 'public', preventVulnerable: { enabled: true, severity: harborPreventSeverity(rt.deployPolicy.blockSeverity) }, storageLimitBytes: settings.projectStorageBytes };
+  return {
+    name,
+    public: name === 'public',
+    preventVulnerable: { enabled: true, severity: harborPreventSeverity(rt.deployPolicy.blockSeverity) },
+    storageLimitBytes: settings.projectStorageBytes,
+  };
 }
 
 /**
@@ -50,7 +62,10 @@ export async function ensureHarborProject(driver: Harbor, spec: RegistryNamespac
     return created ? 'created' : 'unchanged';
   }
   if (opts.onlyIfMissing) return 'unchanged';
-  const same = existing.public === spec.public && existing.preventVulnerable?.enabled === spec.preventVulnerable?.enabled && existing.preventVulnerable?.severity === spec.preventVulnerable?.severity;
+  const same =
+    existing.public === spec.public &&
+    existing.preventVulnerable?.enabled === spec.preventVulnerable?.enabled &&
+    existing.preventVulnerable?.severity === spec.preventVulnerable?.severity;
   if (same) return 'unchanged';
   const { storageLimitBytes: _quotaKept, ...metadataOnly } = spec;
   await driver.ensureNamespace(metadataOnly);
@@ -68,7 +83,8 @@ export function createHarborProvisioningActivities(deps: HarborProvisioningDeps)
   const secrets = deps.store.harborRobotSecrets;
   const writer = deps.pools ? pullSecretWriter({ ...deps, pools: deps.pools }) : null;
   /** Rewrites the VDC's pull Secrets after a new robot secret was sealed (failures per namespace, not thrown). */
-  const pullSecretsOf = async (vdcId: string): Promise<Pick<HarborVdcProvisionResult, 'pullSecrets'>> => (writer ? { pullSecrets: await writer.writeAll(vdcId) } : {});
+  const pullSecretsOf = async (vdcId: string): Promise<Pick<HarborVdcProvisionResult, 'pullSecrets'>> =>
+    writer ? { pullSecrets: await writer.writeAll(vdcId) } : {};
 
   /** Whether Edgeport holds a secret for the robot that the current keys open. */
   async function holdsSecret(host: string, robot: RobotAccount, cipher: CredentialCipher): Promise<boolean> {
@@ -98,14 +114,20 @@ export function createHarborProvisioningActivities(deps: HarborProvisioningDeps)
       const rt = deps.registry;
       const harbor = harborOf(rt);
       if (!rt || !harbor) return { driver: 'local', projects: [], robot: null, removedRobots: [] };
-      if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) to seal robot secrets with', HARBOR_PROVISION_FAILURES.noCipher);
-      if (!(await deps.store.vdcs.get(input.vdcId))) throw ApplicationFailure.nonRetryable(`VDC ${input.vdcId} does not exist`, HARBOR_PROVISION_FAILURES.vdcNotFound);
+      if (!deps.credentials)
+        throw ApplicationFailure.nonRetryable(
+          'the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) to seal robot secrets with',
+          HARBOR_PROVISION_FAILURES.noCipher,
+        );
+      if (!(await deps.store.vdcs.get(input.vdcId)))
+        throw ApplicationFailure.nonRetryable(`VDC ${input.vdcId} does not exist`, HARBOR_PROVISION_FAILURES.vdcNotFound);
       const cipher = deps.credentials;
       const { driver, settings } = harbor;
       const names = vdcRegistryProjects(input.vdcId);
       try {
         const projects: HarborVdcProvisionResult['projects'] = [];
-        for (const name of [names.private, names.staging, names.public]) projects.push({ name, outcome: await ensureHarborProject(driver, harborProjectSpec(name, rt, settings)) });
+        for (const name of [names.private, names.staging, names.public])
+          projects.push({ name, outcome: await ensureHarborProject(driver, harborProjectSpec(name, rt, settings)) });
 
         const wanted = vdcRobotName(input.vdcId);
         const mine = (await driver.listRobots(names.private)).filter((r) => r.name === wanted || r.name.endsWith(`+${wanted}`)).sort((a, b) => a.id - b.id);
@@ -121,20 +143,44 @@ export function createHarborProvisioningActivities(deps: HarborProvisioningDeps)
 
         const seal = async (robot: { id: number; name: string; secret: string; expiresAt: number }): Promise<void> => {
           const id = `${rt.host}/${robot.id}`;
-          await secrets.put({ _id: id, name: robot.name, project: names.private, secret: cipher.seal(robot.secret, harborRobotSecretAad(id)), expiresAt: robot.expiresAt, rotatedAt: new Date() });
+          await secrets.put({
+            _id: id,
+            name: robot.name,
+            project: names.private,
+            secret: cipher.seal(robot.secret, harborRobotSecretAad(id)),
+            expiresAt: robot.expiresAt,
+            rotatedAt: new Date(),
+          });
         };
         if (!keep) {
           const created = await driver.createRobot(names.private, { name: wanted, durationDays: settings.robotDurationDays, actions: ['pull'] });
           await seal(created);
-          return { driver: 'harbor', projects, robot: { id: created.id, name: created.name, project: names.private, expiresAt: created.expiresAt, outcome: 'created' }, removedRobots, ...(await pullSecretsOf(input.vdcId)) };
+          return {
+            driver: 'harbor',
+            projects,
+            robot: { id: created.id, name: created.name, project: names.private, expiresAt: created.expiresAt, outcome: 'created' },
+            removedRobots,
+            ...(await pullSecretsOf(input.vdcId)),
+          };
         }
         const expired = keep.expiresAt !== -1 && keep.expiresAt <= Math.floor(Date.now() / 1000);
         if (expired || !(await holdsSecret(rt.host, keep, cipher))) {
           const refreshed = await driver.refreshRobot(keep.id, settings.robotDurationDays);
           await seal(refreshed);
-          return { driver: 'harbor', projects, robot: { id: keep.id, name: refreshed.name, project: names.private, expiresAt: refreshed.expiresAt, outcome: 'refreshed' }, removedRobots, ...(await pullSecretsOf(input.vdcId)) };
+          return {
+            driver: 'harbor',
+            projects,
+            robot: { id: keep.id, name: refreshed.name, project: names.private, expiresAt: refreshed.expiresAt, outcome: 'refreshed' },
+            removedRobots,
+            ...(await pullSecretsOf(input.vdcId)),
+          };
         }
-        return { driver: 'harbor', projects, robot: { id: keep.id, name: keep.name, project: names.private, expiresAt: keep.expiresAt, outcome: 'unchanged' }, removedRobots };
+        return {
+          driver: 'harbor',
+          projects,
+          robot: { id: keep.id, name: keep.name, project: names.private, expiresAt: keep.expiresAt, outcome: 'unchanged' },
+          removedRobots,
+        };
       } catch (err) {
         if (err instanceof RegistryRefused) throw ApplicationFailure.nonRetryable(err.message, HARBOR_PROVISION_FAILURES.refused);
         throw err;

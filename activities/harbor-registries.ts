@@ -27,7 +27,9 @@ const nonRetryable = (message: string, type: string): ApplicationFailure => Appl
 function failed(err: unknown, id: string, url: string): Error {
   if (err instanceof RegistryRefused && (err.status === 401 || err.status === 403)) {
     return nonRetryable(
-      err.status === 401 ? `registry ${id}: Harbor refused the credentials (401 Unauthorized): wrong username or password/robot secret` : `registry ${id}: the credentials may not list projects (403 Forbidden)`,
+      err.status === 401
+        ? `registry ${id}: Harbor refused the credentials (401 Unauthorized): wrong username or password/robot secret`
+        : `registry ${id}: the credentials may not list projects (403 Forbidden)`,
       HARBOR_REGISTRY_FAILURES.credentialsRefused,
     );
   }
@@ -53,7 +55,16 @@ export function createHarborRegistryActivities(deps: HarborRegistryActivityDeps)
       if (err instanceof CredentialsUnreadableError) throw nonRetryable(`registry ${id}: ${err.message}`, HARBOR_REGISTRY_FAILURES.credentialsUnreadable);
       throw err;
     }
-    return { driver: harborDriver({ url: rec.url, username: rec.username, password, timeoutMs: REQUEST_TIMEOUT_MS, ...(deps.harborFetch ? { fetch: deps.harborFetch } : {}) }), url: rec.url };
+    return {
+      driver: harborDriver({
+        url: rec.url,
+        username: rec.username,
+        password,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        ...(deps.harborFetch ? { fetch: deps.harborFetch } : {}),
+      }),
+      url: rec.url,
+    };
   }
 
   return {
@@ -79,13 +90,18 @@ export function createHarborRegistryActivities(deps: HarborRegistryActivityDeps)
       try {
         if (args.repository !== undefined) {
           const tags = await driver.listTags(args.repository);
-          return { level: 'tags', repository: args.repository, tags: tags.map((tag) => ({ tag, pullCommand: `docker pull ${host}/${args.repository}:${tag}` })) };
+          return {
+            level: 'tags',
+            repository: args.repository,
+            tags: tags.map((tag) => ({ tag, pullCommand: `docker pull ${host}/${args.repository}:${tag}` })),
+          };
         }
         if (args.project !== undefined) {
           try {
             return { level: 'repositories', project: args.project, repositories: await driver.listRepositories(args.project) };
           } catch (err) {
-            if (err instanceof RegistryNotFound) throw nonRetryable(`registry ${args.registryId} has no project ${args.project}`, HARBOR_REGISTRY_FAILURES.browseNotFound);
+            if (err instanceof RegistryNotFound)
+              throw nonRetryable(`registry ${args.registryId} has no project ${args.project}`, HARBOR_REGISTRY_FAILURES.browseNotFound);
             throw err;
           }
         }

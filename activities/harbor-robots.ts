@@ -33,8 +33,13 @@ export function createHarborRobotActivities(deps: HarborRobotActivityDeps) {
      */
     async rotateExpiringHarborRobots(input: HarborRobotRotationInput): Promise<HarborRobotRotationResult> {
       const rt = deps.registry;
-      if (!rt || !isHarbor(rt.driver)) throw ApplicationFailure.nonRetryable('the worker registry is not Harbor (EDGEPORT_REGISTRY_DRIVER=harbor)', HARBOR_ROBOT_FAILURES.notHarbor);
-      if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) to seal robot secrets with', HARBOR_ROBOT_FAILURES.noCipher);
+      if (!rt || !isHarbor(rt.driver))
+        throw ApplicationFailure.nonRetryable('the worker registry is not Harbor (EDGEPORT_REGISTRY_DRIVER=harbor)', HARBOR_ROBOT_FAILURES.notHarbor);
+      if (!deps.credentials)
+        throw ApplicationFailure.nonRetryable(
+          'the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) to seal robot secrets with',
+          HARBOR_ROBOT_FAILURES.noCipher,
+        );
       const driver = rt.driver;
       const cipher = deps.credentials;
       const horizon = Math.floor(Date.now() / 1000) + input.windowDays * 86_400;
@@ -54,10 +59,23 @@ export function createHarborRobotActivities(deps: HarborRobotActivityDeps) {
           try {
             const refreshed = await driver.refreshRobot(robot.id, input.durationDays);
             const id = `${rt.host}/${robot.id}`;
-            await secrets.put({ _id: id, name: refreshed.name, project: project.name, secret: cipher.seal(refreshed.secret, harborRobotSecretAad(id)), expiresAt: refreshed.expiresAt, rotatedAt: new Date() });
+            await secrets.put({
+              _id: id,
+              name: refreshed.name,
+              project: project.name,
+              secret: cipher.seal(refreshed.secret, harborRobotSecretAad(id)),
+              expiresAt: refreshed.expiresAt,
+              rotatedAt: new Date(),
+            });
             // The VDC's namespaces get the new secret at once (the old one stopped working); failures per namespace.
             const pullSecrets = writer ? await writer.writeAll(project.name.slice('vdc-'.length)) : undefined;
-            result.rotated.push({ id: robot.id, name: refreshed.name, project: project.name, expiresAt: refreshed.expiresAt, ...(pullSecrets ? { pullSecrets } : {}) });
+            result.rotated.push({
+              id: robot.id,
+              name: refreshed.name,
+              project: project.name,
+              expiresAt: refreshed.expiresAt,
+              ...(pullSecrets ? { pullSecrets } : {}),
+            });
           } catch (err) {
             if (err instanceof RegistryNotFound) continue; // robot deleted meanwhile
             if (err instanceof RegistryRefused) {

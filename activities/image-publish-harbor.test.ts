@@ -54,7 +54,19 @@ describe('preflightImagePublish with Harbor', () => {
       { id: 'CVE-2026-0002', package: 'zlib', version: '1.2.11', severity: 'Low' },
     ]);
     // A clean local-scanner result stored for the same digest must not be what the preview shows.
-    await store.imageScans.save({ digest, repository: `staging-${vdc}/app`, scannedAt: new Date(Date.now() - 60_000).toISOString(), scanner: 'edgeport-local', feed: { name: 'demo', version: '1' }, packages: {}, platforms: [], findings: [], counts: {}, severity: 'None', unreadLayers: 0 });
+    await store.imageScans.save({
+      digest,
+      repository: `staging-${vdc}/app`,
+      scannedAt: new Date(Date.now() - 60_000).toISOString(),
+      scanner: 'edgeport-local',
+      feed: { name: 'demo', version: '1' },
+      packages: {},
+      platforms: [],
+      findings: [],
+      counts: {},
+      severity: 'None',
+      unreadLayers: 0,
+    });
     const p = await images.preflightImagePublish({ source: { repository: `staging-${vdc}/app`, tag: 'v1' }, target: target(vdc) });
     expect(p.scan).toMatchObject({ severity: 'High', counts: { High: 1, Low: 1 } });
     expect(p.blocking).toEqual([{ id: 'CVE-2026-0001', ecosystem: 'unknown', package: 'openssl', version: '3.0.1', fixedVersion: '3.0.9', severity: 'High' }]);
@@ -63,7 +75,11 @@ describe('preflightImagePublish with Harbor', () => {
     expect(await store.imageScans.latest(digest)).toMatchObject({ severity: 'High', feed: { name: 'harbor' } });
 
     const mark = harbor.requests.length;
-    const over = await images.preflightImagePublish({ source: { repository: `staging-${vdc}/app`, tag: 'v1' }, target: target(vdc), scanOverride: { reason: 'accepted risk, fix scheduled' } });
+    const over = await images.preflightImagePublish({
+      source: { repository: `staging-${vdc}/app`, tag: 'v1' },
+      target: target(vdc),
+      scanOverride: { reason: 'accepted risk, fix scheduled' },
+    });
     expect(over.errors).toEqual([]);
     expect(over.blocking.map((f) => f.id)).toEqual(['CVE-2026-0001']);
     // Scanned already: no second scan.

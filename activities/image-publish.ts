@@ -39,7 +39,20 @@ function typed(err: unknown): unknown {
 
 /** Hash of what approvers decide on: the pinned digest, the target, the scan verdict and any override. */
 export function publishPreviewHash(p: Omit<ImagePublishPreview, 'hash' | 'checkedAt'>): string {
-  const canon = [p.source.repository, p.source.tag, p.source.digest, p.target.repository, p.target.tag, p.target.visibility, p.scan?.scannedAt ?? null, p.scan?.severity ?? null, p.blocking.map((f) => `${f.id}/${f.package}/${f.version}`), p.override?.reason ?? null, p.targetDigest, p.errors];
+  const canon = [
+    p.source.repository,
+    p.source.tag,
+    p.source.digest,
+    p.target.repository,
+    p.target.tag,
+    p.target.visibility,
+    p.scan?.scannedAt ?? null,
+    p.scan?.severity ?? null,
+    p.blocking.map((f) => `${f.id}/${f.package}/${f.version}`),
+    p.override?.reason ?? null,
+    p.targetDigest,
+    p.errors,
+  ];
   return createHash('sha256').update(JSON.stringify(canon)).digest('hex').slice(0, 32);
 }
 
@@ -64,7 +77,11 @@ export function createImageActivities(deps: ImageActivityDeps) {
         throw typed(err);
       }
     }
-    if (!rt.feed) throw ApplicationFailure.nonRetryable('no advisory feed configured (EDGEPORT_ADVISORY_FEED): images cannot be scanned locally', IMAGE_ERRORS.notConfigured);
+    if (!rt.feed)
+      throw ApplicationFailure.nonRetryable(
+        'no advisory feed configured (EDGEPORT_ADVISORY_FEED): images cannot be scanned locally',
+        IMAGE_ERRORS.notConfigured,
+      );
     const feed = rt.feed;
     try {
       const image = await rt.driver.getImage(args.repository, args.reference);
@@ -102,7 +119,11 @@ export function createImageActivities(deps: ImageActivityDeps) {
      * digest has none), findings at or above High (blocking unless overridden), the target tag's current digest.
      * Problems go to `errors` (the ticket fails with them); registry outages throw (retried).
      */
-    async preflightImagePublish(args: { source: { repository: string; tag: string }; target: { repository: string; tag: string; visibility: 'private' | 'public' }; scanOverride?: { reason: string } }): Promise<ImagePublishPreview> {
+    async preflightImagePublish(args: {
+      source: { repository: string; tag: string };
+      target: { repository: string; tag: string; visibility: 'private' | 'public' };
+      scanOverride?: { reason: string };
+    }): Promise<ImagePublishPreview> {
       const rt = runtimeOf(deps);
       const errors: string[] = [];
       let image: Awaited<ReturnType<typeof rt.driver.getImage>> | null = null;
@@ -147,8 +168,16 @@ export function createImageActivities(deps: ImageActivityDeps) {
       const body: Omit<ImagePublishPreview, 'hash' | 'checkedAt'> = {
         source: { repository: args.source.repository, tag: args.source.tag, digest: image?.digest ?? null },
         target: { ...args.target, pullRef: `${rt.host}/${args.target.repository}:${args.target.tag}` },
-        image: image ? { size: image.size, multiArch: image.multiArch, platforms: image.platforms.map((p) => ({ os: p.os, architecture: p.architecture, digest: p.digest, size: p.size })) } : null,
-        scan: scan ? { ...scan, findings: [...scan.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity)).slice(0, MAX_PREVIEW_FINDINGS) } : null,
+        image: image
+          ? {
+              size: image.size,
+              multiArch: image.multiArch,
+              platforms: image.platforms.map((p) => ({ os: p.os, architecture: p.architecture, digest: p.digest, size: p.size })),
+            }
+          : null,
+        scan: scan
+          ? { ...scan, findings: [...scan.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity)).slice(0, MAX_PREVIEW_FINDINGS) }
+          : null,
         blocking,
         override: args.scanOverride ? { reason: args.scanOverride.reason } : null,
         targetDigest,
@@ -163,15 +192,24 @@ export function createImageActivities(deps: ImageActivityDeps) {
      * when missing, with Edgeport's settings (an existing project is left alone). Idempotent: a retry finds
      * everything in place.
      */
-    async promoteImage(args: { source: { repository: string; digest: string }; target: { repository: string; tag: string } }): Promise<{ digest: string; size: number }> {
+    async promoteImage(args: {
+      source: { repository: string; digest: string };
+      target: { repository: string; tag: string };
+    }): Promise<{ digest: string; size: number }> {
       const rt = runtimeOf(deps);
       try {
         const harbor = harborOf(rt);
-        if (harbor) await ensureHarborProject(harbor.driver, harborProjectSpec(splitRepository(args.target.repository).namespace, rt, harbor.settings), { onlyIfMissing: true });
+        if (harbor)
+          await ensureHarborProject(harbor.driver, harborProjectSpec(splitRepository(args.target.repository).namespace, rt, harbor.settings), {
+            onlyIfMissing: true,
+          });
         const copied = await rt.driver.copyImage(args.source, args.target);
         const check = await rt.driver.getImage(args.target.repository, args.target.tag);
         if (check.digest !== args.source.digest || copied.digest !== args.source.digest) {
-          throw ApplicationFailure.nonRetryable(`${args.target.repository}:${args.target.tag} resolves to ${check.digest}, not ${args.source.digest}`, IMAGE_ERRORS.verifyFailed);
+          throw ApplicationFailure.nonRetryable(
+            `${args.target.repository}:${args.target.tag} resolves to ${check.digest}, not ${args.source.digest}`,
+            IMAGE_ERRORS.verifyFailed,
+          );
         }
         return { digest: check.digest, size: check.size };
       } catch (err) {

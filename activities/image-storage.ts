@@ -13,7 +13,8 @@ const GIB = 2 ** 30;
  */
 export function createImageStorageActivities(deps: Pick<ImageActivityDeps, 'store' | 'registry'>) {
   const registry = () => {
-    if (!deps.registry) throw ApplicationFailure.nonRetryable('the worker has no image registry configured (EDGEPORT_REGISTRY_URL)', IMAGE_ERRORS.notConfigured);
+    if (!deps.registry)
+      throw ApplicationFailure.nonRetryable('the worker has no image registry configured (EDGEPORT_REGISTRY_URL)', IMAGE_ERRORS.notConfigured);
     return deps.registry;
   };
   return {
@@ -31,7 +32,15 @@ export function createImageStorageActivities(deps: Pick<ImageActivityDeps, 'stor
       if (!vdc) return null;
       const bytes = (await vdcImageBytes(registry(), args.vdcId)).get(args.vdcId) ?? 0;
       if (bytes <= 0) return null;
-      return { vdcId: args.vdcId, domainId: vdc.domainId, pool: vdc.pool ?? '', bytes, imageStorageGi: Math.round((bytes / GIB) * 1e6) / 1e6, start: args.start, end: args.end };
+      return {
+        vdcId: args.vdcId,
+        domainId: vdc.domainId,
+        pool: vdc.pool ?? '',
+        bytes,
+        imageStorageGi: Math.round((bytes / GIB) * 1e6) / 1e6,
+        start: args.start,
+        end: args.end,
+      };
     },
   };
 }

@@ -18,10 +18,36 @@ import { createWorkloadOperationActivities } from './workload-operation.ts';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger/index.ts';
 import { createTicketActivities } from './tickets.ts';
 
-export type ActivityDeps = LedgerActivityDeps & QuotaActivityDeps & SpaceActivityDeps & PoolActivityDeps & NodeJoinActivityDeps & ImageActivityDeps & ConfigItemActivityDeps;
+export type ActivityDeps = LedgerActivityDeps &
+  QuotaActivityDeps &
+  SpaceActivityDeps &
+  PoolActivityDeps &
+  NodeJoinActivityDeps &
+  ImageActivityDeps &
+  ConfigItemActivityDeps;
 
 /** All activities the ticket worker registers, built once over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createTicketActivities(deps), ...createLedgerActivities(deps), ...createHarborRegistryActivities(deps), ...createHarborRobotActivities(deps), ...createHarborProvisioningActivities(deps), ...createQuotaActivities(deps), ...createQuotaLeaseActivities(deps), ...createSpaceActivities(deps), ...createPoolActivities(deps), ...createNodeJoinActivities(deps), ...createWorkloadActivities(deps), ...createWorkloadOperationActivities(deps), ...createImageActivities(deps), ...createImageStorageActivities(deps), ...createConfigItemActivities(deps), ...createNetworkActivities(deps), ...createVolumeActivities(deps), ...createVdcLifecycleActivities(deps), ...createPullSecretActivities(deps) };
+  return {
+    ...createTicketActivities(deps),
+    ...createLedgerActivities(deps),
+    ...createHarborRegistryActivities(deps),
+    ...createHarborRobotActivities(deps),
+    ...createHarborProvisioningActivities(deps),
+    ...createQuotaActivities(deps),
+    ...createQuotaLeaseActivities(deps),
+    ...createSpaceActivities(deps),
+    ...createPoolActivities(deps),
+    ...createNodeJoinActivities(deps),
+    ...createWorkloadActivities(deps),
+    ...createWorkloadOperationActivities(deps),
+    ...createImageActivities(deps),
+    ...createImageStorageActivities(deps),
+    ...createConfigItemActivities(deps),
+    ...createNetworkActivities(deps),
+    ...createVolumeActivities(deps),
+    ...createVdcLifecycleActivities(deps),
+    ...createPullSecretActivities(deps),
+  };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -66,7 +66,11 @@ export function createNetworkActivities(deps: NetworkActivityDeps) {
     async readNetworkPolicies(args: { vdcId: string; groupId?: string }): Promise<RenderedPolicyView[]> {
       const items = (await Promise.all((await pools.forVdcPools(args.vdcId)).map((kube) => livePolicies(kube, args.vdcId, args.groupId)))).flat();
       // List items carry no apiVersion/kind; dumpYaml needs them to write the wire names (`from`, not the model's `_from`).
-      return items.map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '', yaml: dumpYaml(readable({ ...o, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' })) }));
+      return items.map((o) => ({
+        namespace: o.metadata?.namespace ?? '',
+        name: o.metadata?.name ?? '',
+        yaml: dumpYaml(readable({ ...o, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' })),
+      }));
     },
   };
 }

@@ -1,5 +1,16 @@
 import { createHash, randomInt, X509Certificate } from 'node:crypto';
-import { ApiException, CertificatesV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1CertificateSigningRequest, type V1Node, type V1Secret } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CertificatesV1Api,
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1CertificateSigningRequest,
+  type V1Node,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   bootstrapUser,
@@ -57,13 +68,18 @@ export function nodeJoinLabels(vdc: VdcRef, ticketId: string, node: NodeJoinSpec
 export function nodeJoinPreviewHash(node: NodeJoinSpec, labels: Record<string, string>): string {
   const sorted = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
   const taints = node.taints.map((t) => [t.key, t.value ?? '', t.effect]).sort((a, b) => a.join('\0').localeCompare(b.join('\0')));
-  return createHash('sha256').update(JSON.stringify([node.pool, node.nodeName, node.arch ?? null, sorted, taints, node.tokenTtlMinutes])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([node.pool, node.nodeName, node.arch ?? null, sorted, taints, node.tokenTtlMinutes]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** `sha256:<hex>` of the CA's SubjectPublicKeyInfo, as `kubeadm join --discovery-token-ca-cert-hash` expects. */
 export function caCertHash(caDataBase64: string): string {
   const cert = new X509Certificate(Buffer.from(caDataBase64, 'base64'));
-  return `sha256:${createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 }
 
 /**
@@ -131,9 +147,11 @@ export function judgeJoinCsr(csr: V1CertificateSigningRequest, expected: { token
   if (spec.signerName !== KUBELET_CLIENT_SIGNER) return deny(`signer ${spec.signerName}, not ${KUBELET_CLIENT_SIGNER}`);
   if (!subject) return deny('the request is not a readable PKCS#10 certificate request');
   if (cn !== `system:node:${expected.nodeName}`) return deny(`common name ${cn || '(none)'}, not system:node:${expected.nodeName}`);
-  if (subject.organizations.length !== 1 || subject.organizations[0] !== 'system:nodes') return deny(`organizations ${subject.organizations.join(', ') || '(none)'}, not system:nodes`);
+  if (subject.organizations.length !== 1 || subject.organizations[0] !== 'system:nodes')
+    return deny(`organizations ${subject.organizations.join(', ') || '(none)'}, not system:nodes`);
   const usages = spec.usages ?? [];
-  if (!usages.includes('client auth') || usages.some((u) => !KUBELET_CLIENT_USAGES.has(u))) return deny(`usages ${usages.join(', ')} are not a kubelet client certificate's`);
+  if (!usages.includes('client auth') || usages.some((u) => !KUBELET_CLIENT_USAGES.has(u)))
+    return deny(`usages ${usages.join(', ')} are not a kubelet client certificate's`);
   return { approve: true };
 }
 
@@ -153,7 +171,8 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
   const pricing = costPreviewer(store);
 
   const cipher = (): CredentialCipher => {
-    if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY)', NODE_JOIN_ERRORS.noCredentialsKey);
+    if (!deps.credentials)
+      throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY)', NODE_JOIN_ERRORS.noCredentialsKey);
     return deps.credentials;
   };
 
@@ -198,13 +217,21 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       const { pool, nodeName } = args.node;
       const rec = await store.pools.get(pool);
       if (!rec) throw ApplicationFailure.nonRetryable(`resource pool ${pool} does not exist`, NODE_JOIN_ERRORS.poolNotReady);
-      if (rec.status !== 'ready') throw ApplicationFailure.nonRetryable(`resource pool ${pool} is ${rec.status}${rec.reason ? ` (${rec.reason})` : ''}, not ready`, NODE_JOIN_ERRORS.poolNotReady);
+      if (rec.status !== 'ready')
+        throw ApplicationFailure.nonRetryable(
+          `resource pool ${pool} is ${rec.status}${rec.reason ? ` (${rec.reason})` : ''}, not ready`,
+          NODE_JOIN_ERRORS.poolNotReady,
+        );
       const { core } = await clients(pool);
-      if (await readNode(core, nodeName, pool)) throw ApplicationFailure.nonRetryable(`a node named ${nodeName} is already registered in pool ${pool}`, NODE_JOIN_ERRORS.nodeNameTaken);
+      if (await readNode(core, nodeName, pool))
+        throw ApplicationFailure.nonRetryable(`a node named ${nodeName} is already registered in pool ${pool}`, NODE_JOIN_ERRORS.nodeNameTaken);
       if (args.node.arch) {
         const arches = await poolArchitectures(core, pool, rec.version?.platform);
         if (arches.length > 0 && !arches.includes(args.node.arch)) {
-          throw ApplicationFailure.nonRetryable(`arch: node architecture ${args.node.arch} does not match resource pool ${pool}'s architecture (${arches.join(', ')})`, NODE_ARCH_MISMATCH);
+          throw ApplicationFailure.nonRetryable(
+            `arch: node architecture ${args.node.arch} does not match resource pool ${pool}'s architecture (${arches.join(', ')})`,
+            NODE_ARCH_MISMATCH,
+          );
         }
       }
       const labels = nodeJoinLabels(args.vdc, args.ticketId, args.node);
@@ -246,14 +273,19 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         pendingIssue: true,
         createdAt: new Date(),
       });
-      if (!rec.sealed || rec.revokedAt) throw ApplicationFailure.nonRetryable(`the join token of ticket ${args.ticketId} was already revoked`, NODE_JOIN_ERRORS.tokenMissing);
+      if (!rec.sealed || rec.revokedAt)
+        throw ApplicationFailure.nonRetryable(`the join token of ticket ${args.ticketId} was already revoked`, NODE_JOIN_ERRORS.tokenMissing);
       const issued = JSON.parse(c.open(rec.sealed, aad)) as SealedJoin;
       const [id, secret] = issued.token.split('.') as [string, string];
       const body: V1Secret = {
         apiVersion: 'v1',
         kind: 'Secret',
         type: 'bootstrap.kubernetes.io/token',
-        metadata: { name: bootstrapSecretName(id), namespace: TOKEN_NAMESPACE, labels: { [NODE_JOIN_LABELS.ticket]: args.ticketId, [NODE_JOIN_LABELS.pool]: pool } },
+        metadata: {
+          name: bootstrapSecretName(id),
+          namespace: TOKEN_NAMESPACE,
+          labels: { [NODE_JOIN_LABELS.ticket]: args.ticketId, [NODE_JOIN_LABELS.pool]: pool },
+        },
         stringData: {
           description: `Edgeport join token for node ${nodeName} (ticket ${args.ticketId}, VDC ${args.vdc.id})`,
           'token-id': id,
@@ -269,7 +301,8 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         await objects.create(body as KubernetesObject);
       } catch (err) {
         // 409: a previous attempt created it (same name = same token id, which only this ticket's record holds).
-        if (!(err instanceof ApiException && err.code === 409)) mapKubeError(err, `pool ${pool}: create join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
+        if (!(err instanceof ApiException && err.code === 409))
+          mapKubeError(err, `pool ${pool}: create join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
       }
       // Only now may the requester fetch the command: before, the kube-apiserver would refuse the token.
       await joins.markIssued(args.ticketId);
@@ -319,9 +352,22 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         if (!verdict.approve) misused.add(verdict.claimed);
         if (decided) continue;
         const condition = verdict.approve
-          ? { type: 'Approved', status: 'True', reason: 'EdgeportNodeJoin', message: `Edgeport ticket ${args.ticketId}: node ${args.nodeName} joining with its one-time token ${args.tokenId}` }
-          : { type: 'Denied', status: 'True', reason: 'EdgeportJoinTokenMisused', message: `Edgeport ticket ${args.ticketId}: join token ${args.tokenId} is for node ${args.nodeName}: ${verdict.reason}` };
-        const body: V1CertificateSigningRequest = { ...csr, status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { ...condition, lastUpdateTime: new Date() }] } };
+          ? {
+              type: 'Approved',
+              status: 'True',
+              reason: 'EdgeportNodeJoin',
+              message: `Edgeport ticket ${args.ticketId}: node ${args.nodeName} joining with its one-time token ${args.tokenId}`,
+            }
+          : {
+              type: 'Denied',
+              status: 'True',
+              reason: 'EdgeportJoinTokenMisused',
+              message: `Edgeport ticket ${args.ticketId}: join token ${args.tokenId} is for node ${args.nodeName}: ${verdict.reason}`,
+            };
+        const body: V1CertificateSigningRequest = {
+          ...csr,
+          status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { ...condition, lastUpdateTime: new Date() }] },
+        };
         try {
           await certs.replaceCertificateSigningRequestApproval({ name, body });
         } catch (err) {
@@ -344,12 +390,17 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         apiVersion: 'v1',
         kind: 'Node',
         metadata: { name: args.node.nodeName, labels },
-        ...(args.node.taints.length > 0 ? { spec: { taints: args.node.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })) } } : {}),
+        ...(args.node.taints.length > 0
+          ? { spec: { taints: args.node.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })) } }
+          : {}),
       };
       try {
         await objects.patch(body, undefined, undefined, NODE_JOIN_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
       } catch (err) {
-        mapKubeError(err, `pool ${args.node.pool}: label node ${args.node.nodeName}`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
+        mapKubeError(err, `pool ${args.node.pool}: label node ${args.node.nodeName}`, {
+          credentialsRefused: POOL_FAILURES.credentialsRefused,
+          retryable: true,
+        });
       }
       return { labels: Object.keys(labels).length, taints: args.node.taints.length };
     },
@@ -362,7 +413,14 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       const { core, objects } = await clients(args.node.pool);
       const refused = { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true };
       try {
-        await objects.patch({ apiVersion: 'v1', kind: 'Node', metadata: { name: args.node.nodeName } }, undefined, undefined, NODE_JOIN_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        await objects.patch(
+          { apiVersion: 'v1', kind: 'Node', metadata: { name: args.node.nodeName } },
+          undefined,
+          undefined,
+          NODE_JOIN_FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
       } catch (err) {
         if (isNotFound(err)) return { deleted: false };
         mapKubeError(err, `pool ${args.node.pool}: unlabel node ${args.node.nodeName}`, refused);
@@ -388,7 +446,8 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
       try {
         await core.deleteNamespacedSecret({ name: bootstrapSecretName(rec.tokenId), namespace: TOKEN_NAMESPACE });
       } catch (err) {
-        if (!isNotFound(err)) mapKubeError(err, `pool ${args.pool}: delete join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
+        if (!isNotFound(err))
+          mapKubeError(err, `pool ${args.pool}: delete join token`, { credentialsRefused: POOL_FAILURES.credentialsRefused, retryable: true });
         deleted = false;
       }
       await joins.revokeToken(args.ticketId);
@@ -410,7 +469,14 @@ export function createNodeJoinActivities(deps: NodeJoinActivityDeps) {
         ...(arch ? { arch } : {}),
         joinedAt,
       });
-      return { vdcId: args.vdc.id, domainId: args.vdc.domainId, pool: args.node.pool, nodeName: args.node.nodeName, ...(arch ? { arch } : {}), joinedAt: joinedAt.toISOString() };
+      return {
+        vdcId: args.vdc.id,
+        domainId: args.vdc.domainId,
+        pool: args.node.pool,
+        nodeName: args.node.nodeName,
+        ...(arch ? { arch } : {}),
+        joinedAt: joinedAt.toISOString(),
+      };
     },
 
     /** Compensation of {@link recordJoinedNode}: removes the record this ticket made. */

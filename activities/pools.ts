@@ -98,7 +98,8 @@ async function leaseHealth(kc: KubeConfig, name: 'controller-manager' | 'schedul
     }
     return { name, status: 'unhealthy', detail: holder ? `leader lease of ${holder} not renewed for ${ageS} s` : 'leader lease has no holder' };
   } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return { name, status: 'unknown', detail: 'no leader-election lease in kube-system (leader election off, or a managed control plane)' };
+    if (err instanceof ApiException && err.code === 404)
+      return { name, status: 'unknown', detail: 'no leader-election lease in kube-system (leader election off, or a managed control plane)' };
     if (err instanceof ApiException && err.code === 403) return { name, status: 'unknown', detail: 'the pool identity may not read leases in kube-system' };
     throw err;
   }
@@ -171,7 +172,12 @@ export function createPoolActivities(deps: PoolActivityDeps) {
         result =
           readyz.status === 200
             ? { status: 'ready', version, checkMs: Date.now() - started }
-            : { status: 'unreachable', version, reason: `the apiserver is not ready (/readyz ${readyz.status}${failed.length ? `: ${failed.join(', ')} failing` : ''})`, checkMs: Date.now() - started };
+            : {
+                status: 'unreachable',
+                version,
+                reason: `the apiserver is not ready (/readyz ${readyz.status}${failed.length ? `: ${failed.join(', ')} failing` : ''})`,
+                checkMs: Date.now() - started,
+              };
       } catch (err) {
         if (err instanceof ApiException && (err.code === 401 || err.code === 403)) {
           const reason = refusalReason(err, 'read /version');

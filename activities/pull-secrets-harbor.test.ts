@@ -30,7 +30,9 @@ const vdcs: string[] = [];
 async function loginIn(namespace: string): Promise<{ host: string; username: string; password: string }> {
   const s = await admin.core.readNamespacedSecret({ name: PULL_SECRET_NAME, namespace });
   expect(s.type).toBe('kubernetes.io/dockerconfigjson');
-  const auths = (JSON.parse(Buffer.from(s.data!['.dockerconfigjson']!, 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string }> }).auths;
+  const auths = (
+    JSON.parse(Buffer.from(s.data!['.dockerconfigjson']!, 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string }> }
+  ).auths;
   const [host, e] = Object.entries(auths)[0]!;
   return { host, username: e.username, password: e.password };
 }
@@ -38,12 +40,22 @@ async function loginIn(namespace: string): Promise<{ host: string; username: str
 beforeAll(async () => {
   harbor = await startFakeHarbor();
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  rt = createRegistryRuntime({ driver: 'harbor', url: harbor.url, username: harbor.username, password: harbor.password, robotDurationDays: 30, projectStorageGi: 5, deployPolicy: { blockSeverity: 'High', external: 'allow', requireSignature: false } });
+  rt = createRegistryRuntime({
+    driver: 'harbor',
+    url: harbor.url,
+    username: harbor.username,
+    password: harbor.password,
+    robotDurationDays: 30,
+    projectStorageGi: 5,
+    deployPolicy: { blockSeverity: 'High', external: 'allow', requireSignature: false },
+  });
 });
 
 afterAll(async () => {
   for (const id of vdcs) await store?.vdcs.remove(id);
-  await store?.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await store?.testing
+    .collection(HARBOR_ROBOT_SECRETS_COLLECTION)
+    .deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await store?.close();
   await harbor?.close();
 });
@@ -55,7 +67,8 @@ describe('pull Secrets with Harbor (contract server + real kube-apiserver)', () 
     const namespace = `vdc-${vdcId}`;
     await seedVdc(store, admin, { id: vdcId, name: vdcId, domainId: 'pull-harbor', quota: { cpu: 1, memoryGi: 1, pods: 2 } });
     // The ServiceAccount controller makes `default` shortly after the namespace (the activity retries until then).
-    for (let i = 0; i < 100 && !(await admin.core.readNamespacedServiceAccount({ name: 'default', namespace }).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !(await admin.core.readNamespacedServiceAccount({ name: 'default', namespace }).catch(() => null)); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const pools = testPoolClients(store);
     const pull = createPullSecretActivities({ pools, store, credentials: cipher, registry: rt });
 
@@ -71,14 +84,19 @@ describe('pull Secrets with Harbor (contract server + real kube-apiserver)', () 
     expect((await admin.core.readNamespacedServiceAccount({ name: 'default', namespace })).imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
     // The robot may pull only; its project refuses vulnerable images at pull (Harbor's `prevent_vul`).
     expect(robot.name).toContain(`vdc-${vdcId}`);
-    expect(await harborDriver({ url: harbor.url, username: harbor.username, password: harbor.password }).getNamespace(namespace)).toMatchObject({ preventVulnerable: { enabled: true, severity: 'high' } });
+    expect(await harborDriver({ url: harbor.url, username: harbor.username, password: harbor.password }).getNamespace(namespace)).toMatchObject({
+      preventVulnerable: { enabled: true, severity: 'high' },
+    });
 
     // Applying again changes nothing.
     expect(await pull.applyVdcPullSecret({ vdcId, namespace })).toEqual({ driver: 'harbor', outcome: 'applied', registry: rt.host });
     expect(await loginIn(namespace)).toEqual(first);
 
     // The scheduled robot rotation (robots expiring within the window) writes the new secret into the namespace.
-    const rotation = await createHarborRobotActivities({ store, credentials: cipher, registry: rt, pools }).rotateExpiringHarborRobots({ windowDays: 31, durationDays: 30 });
+    const rotation = await createHarborRobotActivities({ store, credentials: cipher, registry: rt, pools }).rotateExpiringHarborRobots({
+      windowDays: 31,
+      durationDays: 30,
+    });
     expect(rotation.rotated).toEqual([expect.objectContaining({ id: robot.id, pullSecrets: [{ namespace, outcome: 'applied' }] })]);
     const second = await loginIn(namespace);
     expect(second.password).toBe(harbor.robot(robot.id)!.secret);

@@ -26,7 +26,8 @@ function harborOf(rt: AnyRegistryRuntime | undefined): { driver: HarborDriver; s
 }
 
 /** What goes into a VDC's pull Secrets (in the worker's memory only; never returned by an activity). */
-type PullAuth = { driver: 'local' | 'harbor'; host: string; username: string; password: string } | { driver: 'none' } | { driver: 'harbor'; pending: true; host: string };
+type PullAuth =
+  { driver: 'local' | 'harbor'; host: string; username: string; password: string } | { driver: 'none' } | { driver: 'harbor'; pending: true; host: string };
 
 /** The `.dockerconfigjson` of one registry login (what kubelet and `skopeo --authfile` read). */
 export function dockerConfigJson(host: string, username: string, password: string): string {
@@ -43,7 +44,11 @@ export function pullSecretWriter(deps: PullSecretDeps) {
   const robotSecrets = store.harborRobotSecrets;
 
   function cipher(): CredentialCipher {
-    if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) for pull credentials', PULL_CREDENTIAL_FAILURES.noCipher);
+    if (!deps.credentials)
+      throw ApplicationFailure.nonRetryable(
+        'the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) for pull credentials',
+        PULL_CREDENTIAL_FAILURES.noCipher,
+      );
     return deps.credentials;
   }
 
@@ -91,7 +96,12 @@ export function pullSecretWriter(deps: PullSecretDeps) {
     }
     const current = sa.imagePullSecrets ?? [];
     if (current.some((r) => r.name === PULL_SECRET_NAME)) return;
-    const patch = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace, resourceVersion: sa.metadata?.resourceVersion }, imagePullSecrets: [...current, { name: PULL_SECRET_NAME }] };
+    const patch = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'default', namespace, resourceVersion: sa.metadata?.resourceVersion },
+      imagePullSecrets: [...current, { name: PULL_SECRET_NAME }],
+    };
     try {
       await kube.objects.patch(patch as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
     } catch (err) {
@@ -139,7 +149,10 @@ export function pullSecretWriter(deps: PullSecretDeps) {
       } catch (err) {
         return [{ namespace: '*', outcome: `failed: ${err instanceof Error ? err.message : String(err)}` }];
       }
-      const targets = [...vdcPools(vdc).map((p) => ({ namespace: p.namespace, pool: p.pool })), ...(vdc.spaces ?? []).filter((s) => s.status === 'active').map((s) => ({ namespace: s.namespace, pool: s.pool ?? vdc.pool }))];
+      const targets = [
+        ...vdcPools(vdc).map((p) => ({ namespace: p.namespace, pool: p.pool })),
+        ...(vdc.spaces ?? []).filter((s) => s.status === 'active').map((s) => ({ namespace: s.namespace, pool: s.pool ?? vdc.pool })),
+      ];
       const out: { namespace: string; outcome: string }[] = [];
       for (const t of targets) {
         try {
@@ -166,11 +179,18 @@ export function createPullSecretActivities(deps: PullSecretDeps) {
      * sealed). A retry with the same `rotationId` does not rotate again.
      * @throws `PullCredentialNoKey`, `VdcNotFound`
      */
-    async ensureVdcPullCredential(input: { vdcId: string; rotationId?: string }): Promise<{ driver: 'local' | 'harbor' | 'none'; created: boolean; rotated: boolean }> {
+    async ensureVdcPullCredential(input: {
+      vdcId: string;
+      rotationId?: string;
+    }): Promise<{ driver: 'local' | 'harbor' | 'none'; created: boolean; rotated: boolean }> {
       const rt = deps.registry;
       if (!rt) return { driver: 'none', created: false, rotated: false };
       if (!(await deps.store.vdcs.get(input.vdcId))) throw ApplicationFailure.nonRetryable(`VDC ${input.vdcId} does not exist`, VDC_NOT_FOUND);
-      if (!deps.credentials) throw ApplicationFailure.nonRetryable('the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) for pull credentials', PULL_CREDENTIAL_FAILURES.noCipher);
+      if (!deps.credentials)
+        throw ApplicationFailure.nonRetryable(
+          'the worker has no credentials key (EDGEPORT_CREDENTIALS_KEY) for pull credentials',
+          PULL_CREDENTIAL_FAILURES.noCipher,
+        );
       const harbor = harborOf(rt);
       if (harbor) {
         if (!input.rotationId) return { driver: 'harbor', created: false, rotated: false };
@@ -178,7 +198,15 @@ export function createPullSecretActivities(deps: PullSecretDeps) {
         if (!doc || doc.rotationId === input.rotationId) return { driver: 'harbor', created: false, rotated: false };
         const robotId = Number(doc._id.slice(doc._id.lastIndexOf('/') + 1));
         const refreshed = await harbor.driver.refreshRobot(robotId, harbor.settings.robotDurationDays);
-        await robotSecrets.put({ _id: doc._id, name: refreshed.name, project: doc.project, secret: deps.credentials.seal(refreshed.secret, harborRobotSecretAad(doc._id)), expiresAt: refreshed.expiresAt, rotatedAt: new Date(), rotationId: input.rotationId });
+        await robotSecrets.put({
+          _id: doc._id,
+          name: refreshed.name,
+          project: doc.project,
+          secret: deps.credentials.seal(refreshed.secret, harborRobotSecretAad(doc._id)),
+          expiresAt: refreshed.expiresAt,
+          rotatedAt: new Date(),
+          rotationId: input.rotationId,
+        });
         return { driver: 'harbor', created: false, rotated: true };
       }
       if (input.rotationId) return { driver: 'local', created: false, ...(await credentials.rotate(input.vdcId, input.rotationId, deps.credentials)) };

@@ -30,7 +30,10 @@ export interface QuotaActivityDeps {
 /** Hash of what an approver decides on: the namespace, the quota in force and the requested values. */
 export function previewHash(namespace: string, current: Quota, requested: Quota): string {
   const canon = (q: Quota) => QUOTA_RESOURCES.map((r) => [r, q[r] ?? null]);
-  return createHash('sha256').update(JSON.stringify([namespace, canon(current), canon(requested)])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([namespace, canon(current), canon(requested)]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function mergeQuota(current: Quota, requested: Quota): Quota {
@@ -62,8 +65,7 @@ export async function vdcNamespaces(store: Store, firstNamespace: string, vdcId?
   return [...new Set([firstNamespace, ...spaces])];
 }
 
-const isNotFoundRefusal = (err: unknown): boolean =>
-  err instanceof ApplicationFailure && (err.details?.[0] as { status?: number } | undefined)?.status === 404;
+const isNotFoundRefusal = (err: unknown): boolean => err instanceof ApplicationFailure && (err.details?.[0] as { status?: number } | undefined)?.status === 404;
 
 /**
  * Records `quota` on the VDC and server-side applies it as the ResourceQuota of each of the VDC's
@@ -104,11 +106,17 @@ export function createQuotaActivities(deps: QuotaActivityDeps) {
       const kube = await pools.forNamespace(vdc._id, args.namespace);
       const where = `namespace ${args.namespace} on pool ${poolOfNamespace(vdc, args.namespace)}`;
       if (!(await readNamespace(kube, args.namespace))) {
-        throw ApplicationFailure.nonRetryable(`${where} does not exist: VDC ${vdc._id} is not provisioned (${vdc.provisioning?.state ?? 'no provisioning recorded'}${vdc.provisioning?.reason ? `: ${vdc.provisioning.reason}` : ''})`, QUOTA_FAILURES.notProvisioned);
+        throw ApplicationFailure.nonRetryable(
+          `${where} does not exist: VDC ${vdc._id} is not provisioned (${vdc.provisioning?.state ?? 'no provisioning recorded'}${vdc.provisioning?.reason ? `: ${vdc.provisioning.reason}` : ''})`,
+          QUOTA_FAILURES.notProvisioned,
+        );
       }
       const readings = await Promise.all(namespaces.map(async (ns) => readQuota(await pools.forNamespace(vdc._id, ns), ns)));
       if (Object.keys(readings[0]?.hard ?? {}).length === 0) {
-        throw ApplicationFailure.nonRetryable(`${where} has no Edgeport ResourceQuota: VDC ${vdc._id} is not provisioned; retry its provisioning first`, QUOTA_FAILURES.notProvisioned);
+        throw ApplicationFailure.nonRetryable(
+          `${where} has no Edgeport ResourceQuota: VDC ${vdc._id} is not provisioned; retry its provisioning first`,
+          QUOTA_FAILURES.notProvisioned,
+        );
       }
       const hard = readings[0]?.hard ?? {};
       const used = sumQuotas(readings.map((r) => r.used));

@@ -12,7 +12,16 @@ import { harborOf } from './harbor-provisioning.ts';
 import type { KubeClients } from '../infra/kube/client.ts';
 import { VDC_NOT_FOUND, type PoolClients } from '../infra/kube/pool-clients.ts';
 import { applyQuota } from '../infra/kube/quota.ts';
-import { applyObject, createNamespaceIfAbsent, deleteNamespace, limitRange, readNamespace, roleBinding, SPACE_LABELS, SPACE_ROLE_BINDINGS } from '../infra/kube/space.ts';
+import {
+  applyObject,
+  createNamespaceIfAbsent,
+  deleteNamespace,
+  limitRange,
+  readNamespace,
+  roleBinding,
+  SPACE_LABELS,
+  SPACE_ROLE_BINDINGS,
+} from '../infra/kube/space.ts';
 import type { AnyRegistryRuntime } from '../infra/registry/runtime.ts';
 
 export interface VdcLifecycleDeps {
@@ -64,7 +73,10 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
 
   /** Server-side applies the three RoleBindings of a namespace for the VDC's members as they are now. */
   async function applyMemberBindings(kube: KubeClients, vdc: VdcRef, namespace: string, labels: Record<string, string>): Promise<Record<string, string[]>> {
-    const [onVdc, onDomain] = await Promise.all([store.users.withScope({ type: 'vdc', vdcId: vdc.id }), store.users.withScope({ type: 'domain', domainId: vdc.domainId })]);
+    const [onVdc, onDomain] = await Promise.all([
+      store.users.withScope({ type: 'vdc', vdcId: vdc.id }),
+      store.users.withScope({ type: 'domain', domainId: vdc.domainId }),
+    ]);
     const subjects = spaceSubjects([...new Map([...onVdc, ...onDomain].map((u) => [u._id, u])).values()], vdc);
     for (const { name, clusterRole } of SPACE_ROLE_BINDINGS) await applyObject(kube, roleBinding(namespace, name, clusterRole, subjects[clusterRole], labels));
     return subjects;
@@ -90,7 +102,11 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
      * ours that is terminating is retried until gone. Returns `skipped` when the VDC is being deleted.
      * @throws `VdcNamespaceTaken`, `VdcNotFound`, `PoolNotFound`, `PoolCredentialsUnreadable`, `KubernetesRefused`
      */
-    async ensureVdcNamespace(input: { vdcId: string; pool: string; namespace: string }): Promise<{ outcome: 'ok' | 'skipped'; created: boolean; subjects: Record<string, string[]> }> {
+    async ensureVdcNamespace(input: {
+      vdcId: string;
+      pool: string;
+      namespace: string;
+    }): Promise<{ outcome: 'ok' | 'skipped'; created: boolean; subjects: Record<string, string[]> }> {
       const vdc = await loadVdc(input.vdcId);
       if (vdc.provisioning?.state === 'deleting') return { outcome: 'skipped', created: false, subjects: {} };
       const kube = await pools.forPool(input.pool);
@@ -101,7 +117,10 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
       if (outcome === 'exists') {
         const ns = await readNamespace(kube, input.namespace);
         if (!ownsVdcNamespace(ns?.metadata, vdc._id)) {
-          throw ApplicationFailure.nonRetryable(`namespace ${input.namespace} already exists on pool ${input.pool} and does not belong to VDC ${vdc._id}`, VDC_LIFECYCLE_FAILURES.namespaceTaken);
+          throw ApplicationFailure.nonRetryable(
+            `namespace ${input.namespace} already exists on pool ${input.pool} and does not belong to VDC ${vdc._id}`,
+            VDC_LIFECYCLE_FAILURES.namespaceTaken,
+          );
         }
         if (ns?.metadata?.deletionTimestamp) throw new Error(`namespace ${input.namespace} on pool ${input.pool} is terminating; waiting to create it again`);
       }
@@ -132,13 +151,23 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
      * Never takes a VDC out of `deleting`. Returns false when that is why nothing was written (or the VDC is gone).
      */
     async recordVdcState(input: { vdcId: string; state: 'ready' | 'failed'; reason?: string }): Promise<boolean> {
-      return store.vdcs.setProvisioning(input.vdcId, { state: input.state, ...(input.reason ? { reason: input.reason } : {}), at: new Date().toISOString() }, { unlessDeleting: true });
+      return store.vdcs.setProvisioning(
+        input.vdcId,
+        { state: input.state, ...(input.reason ? { reason: input.reason } : {}), at: new Date().toISOString() },
+        { unlessDeleting: true },
+      );
     },
 
     /** Keeps the VDC `deleting` and records why the deletion stopped (an admin asks again once it is fixed). */
     async recordVdcDeleteFailure(input: { vdcId: string; reason: string; actor?: Actor }): Promise<void> {
       await store.vdcs.setProvisioning(input.vdcId, { state: 'deleting', reason: input.reason, at: new Date().toISOString() });
-      await audit.append({ actor: input.actor ?? null, action: 'vdc.delete', target: `vdc:${input.vdcId}`, outcome: 'failure', details: { reason: input.reason } });
+      await audit.append({
+        actor: input.actor ?? null,
+        action: 'vdc.delete',
+        target: `vdc:${input.vdcId}`,
+        outcome: 'failure',
+        details: { reason: input.reason },
+      });
     },
 
     /**
@@ -166,7 +195,9 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
      * `public`) with their repositories and robots, and forgets the robots' sealed secrets. With the local
      * registry: nothing (it has no projects). Idempotent: absent projects are skipped.
      */
-    async deleteVdcRegistry(input: { vdcId: string }): Promise<{ driver: 'local' | 'harbor'; projects: { name: string; deleted: boolean }[]; robots: number[] }> {
+    async deleteVdcRegistry(input: {
+      vdcId: string;
+    }): Promise<{ driver: 'local' | 'harbor'; projects: { name: string; deleted: boolean }[]; robots: number[] }> {
       const harbor = harborOf(deps.registry);
       if (!deps.registry || !harbor) return { driver: 'local', projects: [], robots: [] };
       const names = vdcRegistryProjects(input.vdcId);
@@ -200,15 +231,36 @@ export function createVdcLifecycleActivities(deps: VdcLifecycleDeps) {
           const user = await store.users.get(u._id);
           const removed = (user?.bindings ?? []).filter(onVdc);
           if (!user || removed.length === 0) break;
-          if (!(await store.users.replaceBindings(u._id, user.bindings, (user.bindings ?? []).filter((b) => !onVdc(b))))) continue;
-          for (const b of removed) await audit.append({ actor, action: 'binding.revoke', target: `user:${u._id}`, outcome: 'success', details: { role: b.role, scope: b.scope, reason: 'vdc deleted' } });
+          if (
+            !(await store.users.replaceBindings(
+              u._id,
+              user.bindings,
+              (user.bindings ?? []).filter((b) => !onVdc(b)),
+            ))
+          )
+            continue;
+          for (const b of removed)
+            await audit.append({
+              actor,
+              action: 'binding.revoke',
+              target: `user:${u._id}`,
+              outcome: 'success',
+              details: { role: b.role, scope: b.scope, reason: 'vdc deleted' },
+            });
           revoked += removed.length;
           break;
         }
       }
       const vdc = await store.vdcs.get(input.vdcId);
       const removed = await store.vdcs.remove(input.vdcId);
-      if (removed) await audit.append({ actor, action: 'vdc.delete', target: `vdc:${input.vdcId}`, outcome: 'success', details: { domainId: vdc?.domainId, name: vdc?.name, revokedBindings: revoked } });
+      if (removed)
+        await audit.append({
+          actor,
+          action: 'vdc.delete',
+          target: `vdc:${input.vdcId}`,
+          outcome: 'success',
+          details: { domainId: vdc?.domainId, name: vdc?.name, revokedBindings: revoked },
+        });
       return { revoked, removed };
     },
   };

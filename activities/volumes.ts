@@ -25,7 +25,12 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
   /** The storage the volume holds from now on (`size` null: deleted), for the ledger (issue 11: metered). */
   const metered = async (args: { vdcId: string; namespace: string; name: string }, size: string | null): Promise<VolumeMeteringFact> => {
     const vdc = await store.vdcs.get(args.vdcId);
-    return volumeMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc ? poolOfNamespace(vdc, args.namespace) : undefined }, args, size, new Date().toISOString());
+    return volumeMeteringFact(
+      { id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc ? poolOfNamespace(vdc, args.namespace) : undefined },
+      args,
+      size,
+      new Date().toISOString(),
+    );
   };
   return {
     /**
@@ -40,10 +45,16 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
       const kube = await pools.forNamespace(args.vdcId, args.namespace);
       const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
       if (live && live.metadata?.labels?.[VOLUME_LABELS.standalone] !== args.name) {
-        throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.duplicateVolume}: a claim ${args.name} already exists in namespace ${args.namespace}`, VOLUME_ERRORS.exists);
+        throw ApplicationFailure.nonRetryable(
+          `storage rule ${STORAGE_RULES.duplicateVolume}: a claim ${args.name} already exists in namespace ${args.namespace}`,
+          VOLUME_ERRORS.exists,
+        );
       }
       const labels = { [VOLUME_LABELS.vdc]: args.vdcId, [VOLUME_LABELS.standalone]: args.name, [VOLUME_LABELS.managedBy]: 'edgeport' };
-      const obj = persistentVolumeClaim({ name: v.name, size: v.size, accessMode: v.accessMode, ...(v.storageClass ? { storageClass: v.storageClass } : {}) }, { name: v.name, namespace: v.namespace, labels });
+      const obj = persistentVolumeClaim(
+        { name: v.name, size: v.size, accessMode: v.accessMode, ...(v.storageClass ? { storageClass: v.storageClass } : {}) },
+        { name: v.name, namespace: v.namespace, labels },
+      );
       const refused = await dryRunApply(kube, obj);
       if (refused) throw ApplicationFailure.nonRetryable(refused, 'KubernetesRefused');
       await applyObject(kube, obj);
@@ -58,7 +69,11 @@ export function createVolumeActivities(deps: VolumeActivityDeps) {
     async deleteVolume(args: { vdcId: string; namespace: string; name: string }): Promise<{ metered: VolumeMeteringFact }> {
       const kube = await pools.forNamespace(args.vdcId, args.namespace);
       const users = await claimUsers(kube, args.namespace, args.name, '');
-      if (users.length > 0) throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${args.name} is mounted by ${users.join(', ')} and cannot be deleted`, VOLUME_ERRORS.inUse);
+      if (users.length > 0)
+        throw ApplicationFailure.nonRetryable(
+          `storage rule ${STORAGE_RULES.volumeInUse}: volume ${args.name} is mounted by ${users.join(', ')} and cannot be deleted`,
+          VOLUME_ERRORS.inUse,
+        );
       const live = await readObject<Pvc>(kube, ref(args.namespace, args.name));
       if (!live) return { metered: await metered(args, null) };
       if (live.metadata?.labels?.[VOLUME_LABELS.standalone] !== args.name || live.metadata?.labels?.[VOLUME_LABELS.vdc] !== args.vdcId) {

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Actor } from '../common/roles.ts';
-import { specDiff, WORKLOAD_OPERATION_ERRORS, type WorkloadDayTwoState, type WorkloadOperation, type WorkloadOperationPreview } from '../common/workload-ops.ts';
+import {
+  specDiff,
+  WORKLOAD_OPERATION_ERRORS,
+  type WorkloadDayTwoState,
+  type WorkloadOperation,
+  type WorkloadOperationPreview,
+} from '../common/workload-ops.ts';
 import { isOwnedVolume, type WorkloadRecord } from '../common/workload.ts';
 import { specAfter } from '../policies/workload-operation.ts';
 import type { Store } from '../store/index.ts';
@@ -84,7 +90,14 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
   const metered = async (spec: WorkloadRecord['spec'] | null, kind: WorkloadRecord['kind']): Promise<{ metered?: WorkloadMeteringFact }> => {
     if (!METERED_OPS.has(op.op)) return {};
     const vdc = await deps.store.vdcs.get(args.vdcId);
-    return { metered: workloadMeteringFact({ id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc ? poolOfNamespace(vdc, namespace) : undefined }, { namespace, name, kind }, spec, args.at) };
+    return {
+      metered: workloadMeteringFact(
+        { id: args.vdcId, domainId: vdc?.domainId ?? '', pool: vdc ? poolOfNamespace(vdc, namespace) : undefined },
+        { namespace, name, kind },
+        spec,
+        args.at,
+      ),
+    };
   };
   const dayTwo = await ops.get(namespace, name);
   const done = dayTwo.operations.find((o) => o.id === args.opId);
@@ -95,7 +108,14 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
   }
   const record = await deps.store.workloads.get(namespace, name);
   if (!record) throw ApplicationFailure.nonRetryable(`no workload ${name} in ${namespace}`, WORKLOAD_OPERATION_ERRORS.notFound);
-  const entry = (changes: string[]) => ({ id: args.opId, op: op.op, at: args.at, actor: { sub: args.actor.sub, name: args.actor.name }, via: args.via, changes });
+  const entry = (changes: string[]) => ({
+    id: args.opId,
+    op: op.op,
+    at: args.at,
+    actor: { sub: args.actor.sub, name: args.actor.name },
+    via: args.via,
+    changes,
+  });
   if (op.op === 'delete') {
     const deleted = await deleteWorkload(await deps.pools.forOwnedNamespace(namespace), record);
     const changes = deleted.map((d) => `deleted ${d}`);
@@ -113,7 +133,10 @@ export async function performWorkloadOperation(deps: WorkloadOperationDeps, args
 }
 
 /** What an operation would change, for the ticket preview (no writes). */
-export async function previewWorkloadOperation(deps: WorkloadOperationDeps, args: { namespace: string; name: string; operation: WorkloadOperation }): Promise<WorkloadOperationPreview> {
+export async function previewWorkloadOperation(
+  deps: WorkloadOperationDeps,
+  args: { namespace: string; name: string; operation: WorkloadOperation },
+): Promise<WorkloadOperationPreview> {
   const ops = deps.operations ?? deps.store.workloadOperations;
   const { namespace, name, operation: op } = args;
   const record = await deps.store.workloads.get(namespace, name);
@@ -121,14 +144,19 @@ export async function previewWorkloadOperation(deps: WorkloadOperationDeps, args
   let changes: string[] = [];
   if (!record) errors.push(`no workload ${name} in ${namespace}`);
   else if (op.op === 'delete') {
-    changes = workloadObjects(record.spec, { vdcId: record.vdcId, namespace, ticketId: record.ticketId, revision: record.revision }).map((o) => `delete ${o.kind}/${o.metadata?.name}`);
+    changes = workloadObjects(record.spec, { vdcId: record.vdcId, namespace, ticketId: record.ticketId, revision: record.revision }).map(
+      (o) => `delete ${o.kind}/${o.metadata?.name}`,
+    );
     for (const v of (record.spec.volumes ?? []).filter(isOwnedVolume)) {
       const users = await claimUsers(await deps.pools.forOwnedNamespace(namespace), namespace, v.name, name);
       if (users.length > 0) errors.push(`storage rule volume-in-use: volume ${v.name} is mounted by ${users.join(', ')} and cannot be deleted`);
     }
   } else if (op.op === 'restart') changes = [`restart every pod of ${name}`];
   else changes = specDiff(record.spec, specAfter(record.spec, op, await ops.get(namespace, name)));
-  const hash = createHash('sha256').update(JSON.stringify([namespace, name, op, record?.revision ?? null, changes, errors])).digest('hex').slice(0, 32);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([namespace, name, op, record?.revision ?? null, changes, errors]))
+    .digest('hex')
+    .slice(0, 32);
   return { hash, namespace, workload: name, kind: record?.kind ?? 'Deployment', operation: op, changes, errors, checkedAt: new Date().toISOString() };
 }
 

@@ -5,7 +5,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
 import { poolOfNamespace } from '../common/tenancy.ts';
 import type { Quota } from '../common/tickets.ts';
-import { isOwnedVolume, KIND_API_VERSION, podCount, STORAGE_RULES, WORKLOAD_ERRORS, WORKLOAD_LABELS, type PlannedObject, type WorkloadPreview, type WorkloadSpec } from '../common/workload.ts';
+import {
+  isOwnedVolume,
+  KIND_API_VERSION,
+  podCount,
+  STORAGE_RULES,
+  WORKLOAD_ERRORS,
+  WORKLOAD_LABELS,
+  type PlannedObject,
+  type WorkloadPreview,
+  type WorkloadSpec,
+} from '../common/workload.ts';
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
 import type { Store } from '../store/index.ts';
 import { costPreviewer } from './cost-preview.ts';
@@ -18,7 +28,18 @@ import type { PoolClients } from '../infra/kube/pool-clients.ts';
 import { missingConfigRefs } from '../infra/kube/config-refs.ts';
 import { parseQuantity } from '../infra/kube/quantity.ts';
 import { readQuota } from '../infra/kube/quota.ts';
-import { applyWorkloadObject, claimUsers, deleteObject, dryRunPreview, pruneCandidates, readObject, rolloutState, workloadObjects, workloadPods, workloadRequests } from '../infra/kube/workload.ts';
+import {
+  applyWorkloadObject,
+  claimUsers,
+  deleteObject,
+  dryRunPreview,
+  pruneCandidates,
+  readObject,
+  rolloutState,
+  workloadObjects,
+  workloadPods,
+  workloadRequests,
+} from '../infra/kube/workload.ts';
 
 export interface WorkloadActivityDeps {
   /** Clients of the pool each namespace lives on. */
@@ -56,10 +77,16 @@ async function containerDefaults(kube: KubeClients, namespace: string): Promise<
  */
 export function missingLimitProblems(spec: WorkloadSpec, hard: Quota, namespace: string, defaulted: ReadonlySet<string>): string[] {
   const out: string[] = [];
-  for (const [key, resource] of [['cpu', 'cpu'], ['memoryGi', 'memory']] as const) {
+  for (const [key, resource] of [
+    ['cpu', 'cpu'],
+    ['memoryGi', 'memory'],
+  ] as const) {
     if (hard[key] === undefined || defaulted.has(resource)) continue;
     for (const c of spec.containers) {
-      if (c.limits?.[resource] === undefined) out.push(`quota: container ${c.name} sets no ${resource} limit; the ResourceQuota of ${namespace} bounds ${resource} limits and no LimitRange there gives a default, so its pods would be refused`);
+      if (c.limits?.[resource] === undefined)
+        out.push(
+          `quota: container ${c.name} sets no ${resource} limit; the ResourceQuota of ${namespace} bounds ${resource} limits and no LimitRange there gives a default, so its pods would be refused`,
+        );
     }
   }
   return out;
@@ -88,7 +115,9 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       try {
         const list = await kube.objects.list<PodTemplateHolder & KubernetesObject>(KIND_API_VERSION[kind], kind, namespace);
         for (const item of list.items) {
-          const claims = (item.spec?.template?.spec?.volumes ?? item.spec?.jobTemplate?.spec?.template?.spec?.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((c): c is string => !!c);
+          const claims = (item.spec?.template?.spec?.volumes ?? item.spec?.jobTemplate?.spec?.template?.spec?.volumes ?? [])
+            .map((v) => v.persistentVolumeClaim?.claimName)
+            .filter((c): c is string => !!c);
           out.push({ name: item.metadata?.labels?.[WORKLOAD_LABELS.name] ?? item.metadata?.name ?? '', claims });
         }
       } catch (err) {
@@ -103,17 +132,24 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
     const problems: string[] = [];
     const controllers = (await liveControllers(kube, namespace)).filter((c) => c.name !== spec.name);
     for (const v of spec.volumes ?? []) {
-      const pvc = await readObject<KubernetesObject & { spec?: { accessModes?: string[] } }>(kube, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: v.name, namespace } });
+      const pvc = await readObject<KubernetesObject & { spec?: { accessModes?: string[] } }>(kube, {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: v.name, namespace },
+      });
       if (isOwnedVolume(v)) {
         const owner = pvc?.metadata?.labels?.[WORKLOAD_LABELS.name];
         if (pvc && owner !== spec.name) {
-          problems.push(`storage rule ${STORAGE_RULES.duplicateVolume}: volume ${v.name} already exists in namespace ${namespace}${owner ? ` (workload ${owner})` : ''}`);
+          problems.push(
+            `storage rule ${STORAGE_RULES.duplicateVolume}: volume ${v.name} already exists in namespace ${namespace}${owner ? ` (workload ${owner})` : ''}`,
+          );
           continue;
         }
       }
       const rwo = isOwnedVolume(v) ? v.accessMode === 'ReadWriteOnce' : (pvc?.spec?.accessModes ?? []).includes('ReadWriteOnce');
       const user = controllers.find((c) => c.claims.includes(v.name));
-      if (rwo && user) problems.push(`storage rule ${STORAGE_RULES.rwoTwoWorkloads}: ReadWriteOnce volume ${v.name} is already mounted by workload ${user.name}`);
+      if (rwo && user)
+        problems.push(`storage rule ${STORAGE_RULES.rwoTwoWorkloads}: ReadWriteOnce volume ${v.name} is already mounted by workload ${user.name}`);
     }
     return problems;
   }
@@ -126,10 +162,16 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       const pvc = await readObject<Pvc>(kube, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: v.name, namespace } });
       const size = pvc?.spec?.resources?.requests?.storage;
       const accessMode = pvc?.spec?.accessModes?.[0];
-      if (!pvc || pvc.metadata?.labels?.[WORKLOAD_LABELS.name] !== spec.name || !size || (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany')) continue;
+      if (!pvc || pvc.metadata?.labels?.[WORKLOAD_LABELS.name] !== spec.name || !size || (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany'))
+        continue;
       // A size in other units than the schema's (someone resized it by hand) is compared in KiB.
       const liveSize = /^[0-9]+(Ki|Mi|Gi|Ti)$/.test(size) ? size : `${Math.ceil(parseQuantity(size) / 2 ** 10)}Ki`;
-      live.push({ name: v.name, size: liveSize, accessMode, ...(pvc.spec?.storageClassName !== undefined && v.storageClass !== undefined ? { storageClass: pvc.spec.storageClassName } : {}) });
+      live.push({
+        name: v.name,
+        size: liveSize,
+        accessMode,
+        ...(pvc.spec?.storageClassName !== undefined && v.storageClass !== undefined ? { storageClass: pvc.spec.storageClassName } : {}),
+      });
     }
     return volumeChangeProblems(spec, { ...spec, volumes: live }).map((p) => p.message);
   }
@@ -144,7 +186,8 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       if (!w) throw ApplicationFailure.nonRetryable(`no workload ${args.name} in ${args.namespace}`, WORKLOAD_ERRORS.revisionNotFound);
       const target = args.revision ?? Math.max(0, ...w.revisions.filter((r) => r.revision < w.revision).map((r) => r.revision));
       const rev = w.revisions.find((r) => r.revision === target);
-      if (!rev || target === w.revision) throw ApplicationFailure.nonRetryable(`workload ${args.name} has no revision ${target} to roll back to`, WORKLOAD_ERRORS.revisionNotFound);
+      if (!rev || target === w.revision)
+        throw ApplicationFailure.nonRetryable(`workload ${args.name} has no revision ${target} to roll back to`, WORKLOAD_ERRORS.revisionNotFound);
       return { spec: rev.spec, revision: target };
     },
 
@@ -178,7 +221,8 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
         planned.push({ kind: o.kind ?? '', name: o.metadata?.name ?? '', action: 'delete' });
         if (o.kind !== 'PersistentVolumeClaim') continue;
         const users = await claimUsers(kube, namespace, o.metadata?.name ?? '', spec.name);
-        if (users.length > 0) errors.push(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`);
+        if (users.length > 0)
+          errors.push(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`);
       }
       const recorded = (await store.workloads.list(args.vdc.id)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
       const standalone = await store.volumes.list(args.vdc.id);
@@ -191,7 +235,13 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       if (podCount(spec) > 0) for (const p of placementProblems(args.vdc.id, kube.pool, spec, targets)) if (!errors.includes(p)) errors.push(p);
       if (deps.registry) {
         const rt = deps.registry;
-        for (const p of await imageDeployProblems({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy }, args.vdc.id, spec.containers, { arches: archesOf(targets) })) errors.push(p.message);
+        for (const p of await imageDeployProblems(
+          { driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: rt.deployPolicy },
+          args.vdc.id,
+          spec.containers,
+          { arches: archesOf(targets) },
+        ))
+          errors.push(p.message);
       }
 
       const requests = workloadRequests(spec);
@@ -208,7 +258,10 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       }
       // The hash covers what the kube-apiserver would make of every object (dry-run), not only what was asked:
       // an object edited out of band after approval changes it, and execution sends the ticket back.
-      const hash = createHash('sha256').update(JSON.stringify([args.action, namespace, objects, errors, planned, conflicts, fingerprints])).digest('hex').slice(0, 32);
+      const hash = createHash('sha256')
+        .update(JSON.stringify([args.action, namespace, objects, errors, planned, conflicts, fingerprints]))
+        .digest('hex')
+        .slice(0, 32);
       return {
         hash,
         action: args.action,
@@ -247,15 +300,25 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       const ref = { apiVersion: KIND_API_VERSION[args.kind], kind: args.kind, metadata: { name: args.name, namespace: args.namespace } };
       for (;;) {
         const obj = await readObject<Parameters<typeof rolloutState>[1] & KubernetesObject>(kube, ref);
-        if (!obj) throw ApplicationFailure.nonRetryable(`${args.kind} ${args.namespace}/${args.name} disappeared during rollout`, WORKLOAD_ERRORS.rolloutFailed);
+        if (!obj)
+          throw ApplicationFailure.nonRetryable(`${args.kind} ${args.namespace}/${args.name} disappeared during rollout`, WORKLOAD_ERRORS.rolloutFailed);
         const { state, detail } = rolloutState(args.kind, obj);
         ctx.heartbeat(detail);
         if (state === 'done') {
           const pods = await workloadPods(kube, args.namespace, args.name);
-          return { pods: pods.filter((p) => p.phase === 'Running').map((p) => p.name).sort() };
+          return {
+            pods: pods
+              .filter((p) => p.phase === 'Running')
+              .map((p) => p.name)
+              .sort(),
+          };
         }
         if (state === 'failed') throw ApplicationFailure.nonRetryable(`rollout of ${args.name} failed: ${detail}`, WORKLOAD_ERRORS.rolloutFailed);
-        if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`rollout of ${args.name} not done within ${Math.round(args.timeoutMs / 1000)} s (${detail})`, WORKLOAD_ERRORS.rolloutFailed);
+        if (Date.now() > deadline)
+          throw ApplicationFailure.nonRetryable(
+            `rollout of ${args.name} not done within ${Math.round(args.timeoutMs / 1000)} s (${detail})`,
+            WORKLOAD_ERRORS.rolloutFailed,
+          );
         await ctx.sleep(1000);
       }
     },
@@ -276,7 +339,10 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       for (const o of doomed.filter((c) => c.kind === 'PersistentVolumeClaim')) {
         const users = await claimUsers(kube, args.namespace, o.metadata?.name ?? '', args.name);
         if (users.length > 0) {
-          throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`, WORKLOAD_ERRORS.volumeInUse);
+          throw ApplicationFailure.nonRetryable(
+            `storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`,
+            WORKLOAD_ERRORS.volumeInUse,
+          );
         }
       }
       const deleted: string[] = [];
@@ -290,12 +356,22 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
 
     /** Records the rolled-out revision as the workload's current one (idempotent per ticket). */
     async recordWorkload(args: WorkloadArgs): Promise<{ metered: WorkloadMeteringFact }> {
-      await store.workloads.recordRevision({ vdcId: args.vdc.id, namespace: args.namespace, name: args.spec.name, kind: args.spec.kind, revision: args.revision, spec: args.spec, ticketId: args.ticketId });
+      await store.workloads.recordRevision({
+        vdcId: args.vdc.id,
+        namespace: args.namespace,
+        name: args.spec.name,
+        kind: args.spec.kind,
+        revision: args.revision,
+        spec: args.spec,
+        ticketId: args.ticketId,
+      });
       // What the workload requests from now on, in history for the ledger (`activities/ledger/workloads.ts`),
       // on the pool its namespace lives on (a further pool's namespace bills there, not on the primary pool).
       const owner = await store.vdcs.byAnyNamespace(args.namespace);
       const vdc = owner ? { ...args.vdc, pool: poolOfNamespace(owner, args.namespace) } : args.vdc;
-      return { metered: workloadMeteringFact(vdc, { namespace: args.namespace, name: args.spec.name, kind: args.spec.kind }, args.spec, new Date().toISOString()) };
+      return {
+        metered: workloadMeteringFact(vdc, { namespace: args.namespace, name: args.spec.name, kind: args.spec.kind }, args.spec, new Date().toISOString()),
+      };
     },
 
     /** Compensation of `recordWorkload`: removes the revision this ticket recorded. */
@@ -314,7 +390,8 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
       const previous = await store.workloads.get(args.namespace, args.spec.name);
       const prev = previous?.revisions.filter((r) => r.ticketId !== args.ticketId).at(-1);
       if (prev) {
-        for (const o of workloadObjects(prev.spec, { vdcId: args.vdc.id, namespace: args.namespace, ticketId: prev.ticketId, revision: prev.revision })) await applyWorkloadObject(kube, o);
+        for (const o of workloadObjects(prev.spec, { vdcId: args.vdc.id, namespace: args.namespace, ticketId: prev.ticketId, revision: prev.revision }))
+          await applyWorkloadObject(kube, o);
       }
       const mine = workloadObjects(args.spec, { vdcId: args.vdc.id, namespace: args.namespace, ticketId: args.ticketId, revision: args.revision });
       const toDelete = mine.filter((o) => args.created.some((c) => c.action === 'create' && c.kind === o.kind && c.name === o.metadata?.name)).reverse();

@@ -91,7 +91,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     approvalTimeoutMs: config.approvalTimeoutMs,
     afterInsert: () => crash(FAILPOINTS.apiAfterInsert),
     delegations,
-    ...(config.registry ? { imageGate: imageGate({ config: config.registry, scans: store.imageScans, policy: config.images.deploy, log: (msg, err) => log.warn({ err }, msg) }) } : {}),
+    ...(config.registry
+      ? { imageGate: imageGate({ config: config.registry, scans: store.imageScans, policy: config.images.deploy, log: (msg, err) => log.warn({ err }, msg) }) }
+      : {}),
   });
   const priceBook = store.priceBooks;
   const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
@@ -113,7 +115,14 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     onLogin: async (u, { ip }) => {
       await store.users.touchLogin(u);
       // Fails the login when it cannot be recorded: no unaudited sessions.
-      await audit.append({ actor: { sub: u.sub, name: u.name }, action: 'auth.login', target: `user:${u.sub}`, outcome: 'success', details: { username: u.username }, ip });
+      await audit.append({
+        actor: { sub: u.sub, name: u.name },
+        action: 'auth.login',
+        target: `user:${u.sub}`,
+        outcome: 'success',
+        details: { username: u.username },
+        ip,
+      });
       // EDGEPORT_BOOTSTRAP_ADMINS and invitations by email; a failure fails the login.
       await directory.onSignIn(u, ip);
     },
@@ -137,7 +146,12 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   app.use(sameOriginOnly(config.publicUrl));
   // The registry's push notifications (shared secret header; not a user route): scan on push.
   if (config.registry && config.images.notifySecret) {
-    const hook = registryNotificationHandler({ secret: config.images.notifySecret, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, log: (msg, extra) => log.info(extra, msg) });
+    const hook = registryNotificationHandler({
+      secret: config.images.notifySecret,
+      temporal: deps.temporal,
+      taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
+      log: (msg, extra) => log.info(extra, msg),
+    });
     app.post('/hooks/registry/events', express.json({ type: ['application/json', 'application/vnd.docker.distribution.events.v1+json'], limit: '1mb' }), hook);
   }
   app.use('/api', jsonBodiesOnly);
@@ -163,25 +177,90 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   const imageSource = config.harbor ? { config: { url: config.harbor.url }, driver: harborReader } : config.registry ? { config: config.registry } : undefined;
   const images =
     imageSource && registry
-      ? imageService({ ...imageSource, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit })
+      ? imageService({
+          ...imageSource,
+          registry,
+          vdcs: store.vdcs,
+          scans: store.imageScans,
+          temporal: deps.temporal,
+          taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
+          audit,
+        })
       : undefined;
-  const configItems = configItemService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit });
+  const configItems = configItemService({
+    store,
+    temporal: deps.temporal,
+    taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
+    cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys),
+    audit,
+  });
   // Interactive reads of tenants' objects: each pool's read-only identity (see README "Reads from pools").
-  const readers = poolReaders({ pools: store.pools, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), timeoutMs: config.poolReadTimeoutMs });
-  const registryProvisioning = config.harbor ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE }) : undefined;
-  const routes = apiRoutes({ store, ...(registryProvisioning ? { registryProvisioning } : {}), vdcLifecycle: lifecycle, tickets, delegations, audit, apiTokens, ipLists, certSubjects, pools, billing, reportJobs, configItems, ...(registry ? { registry } : {}), ...(images ? { images } : {}), nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }), volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, readers }) });
+  const readers = poolReaders({
+    pools: store.pools,
+    cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys),
+    timeoutMs: config.poolReadTimeoutMs,
+  });
+  const registryProvisioning = config.harbor
+    ? harborVdcProvisioning({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE })
+    : undefined;
+  const routes = apiRoutes({
+    store,
+    ...(registryProvisioning ? { registryProvisioning } : {}),
+    vdcLifecycle: lifecycle,
+    tickets,
+    delegations,
+    audit,
+    apiTokens,
+    ipLists,
+    certSubjects,
+    pools,
+    billing,
+    reportJobs,
+    configItems,
+    ...(registry ? { registry } : {}),
+    ...(images ? { images } : {}),
+    nodeJoinCipher: credentialCipher(config.credentials.key, config.credentials.previousKeys),
+    network: networkService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit }),
+    volumes: volumeService({ store, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, audit, readers }),
+  });
   if (registry) {
     const categories = store.imageCategories;
     routes.push(...imageCatalogRoutes(imageCatalogService({ categories, registry, vdcs: store.vdcs, audit })));
   }
   // Workloads after deploy: views and logs read the workload's pool with its read-only identity; direct operations run as workflows on the worker.
-  routes.push(...workloadRoutes(workloadService({ store, audit, tickets, readers, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, poolNodes: (pool) => readers.read(pool, 'list nodes', async (r) => (await listAllNodes(r.core)).map((n) => nodeView(n, 0))) })));
+  routes.push(
+    ...workloadRoutes(
+      workloadService({
+        store,
+        audit,
+        tickets,
+        readers,
+        temporal: deps.temporal,
+        taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
+        poolNodes: (pool) => readers.read(pool, 'list nodes', async (r) => (await listAllNodes(r.core)).map((n) => nodeView(n, 0))),
+      }),
+    ),
+  );
   routes.push(...poolUsageRoutes(poolUsageService({ store, readers })));
   // Image pull credentials per VDC: metadata and rotation (through the VDC's lifecycle workflow).
-  routes.push(...pullCredentialRoutes(pullCredentialService({ store, credentials: pullCredentials, vdcLifecycle: lifecycle, audit, driver: config.harbor ? 'harbor' : 'local' })));
+  routes.push(
+    ...pullCredentialRoutes(
+      pullCredentialService({ store, credentials: pullCredentials, vdcLifecycle: lifecycle, audit, driver: config.harbor ? 'harbor' : 'local' }),
+    ),
+  );
   // Third-party Harbor registries: connect (checked by a workflow), browse, delete; operations admins only.
   const harborRegistries = store.harborRegistries;
-  routes.push(...harborRegistryRoutes(harborRegistryService({ registries: harborRegistries, temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE, cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys), audit })));
+  routes.push(
+    ...harborRegistryRoutes(
+      harborRegistryService({
+        registries: harborRegistries,
+        temporal: deps.temporal,
+        taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE,
+        cipher: credentialCipher(config.credentials.key, config.credentials.previousKeys),
+        audit,
+      }),
+    ),
+  );
   routes.push(...openApiRoutes(routes, API_VERSION));
   mountRoutes(api, routes);
   api.use(() => {

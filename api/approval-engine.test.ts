@@ -56,11 +56,23 @@ beforeAll(async () => {
   await store.domains.create({ _id: domainId, name: domainId });
   await seedVdc(store, kube, { id: vdcId, name: 'Approval engine VDC', domainId, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await seedVdc(store, kube, { id: farVdc, name: 'Far VDC', domainId, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
-  await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }, { role: 'vdc-user', scope: { type: 'vdc', vdcId: farVdc } }]);
+  await grant(store, demoUserByUsername('tenant')!, [
+    { role: 'vdc-user', scope: { type: 'vdc', vdcId } },
+    { role: 'vdc-user', scope: { type: 'vdc', vdcId: farVdc } },
+  ]);
   await grant(store, demoUserByUsername('vdcadmin')!, [{ role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
   const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 15));
   const v = await store.priceBooks.publish(
-    { currency: 'CNY', note: `approval-engine test ${vdcId}`, prices: [{ resource: 'cpu', pool: '*', arch: '*', unitPrice: '1' }, { resource: 'memory', pool: '*', arch: '*', unitPrice: '0' }, { resource: 'pods', pool: '*', arch: '*', unitPrice: '0' }, { resource: 'edgeNode', pool: '*', arch: '*', unitPrice: '0.5' }] },
+    {
+      currency: 'CNY',
+      note: `approval-engine test ${vdcId}`,
+      prices: [
+        { resource: 'cpu', pool: '*', arch: '*', unitPrice: '1' },
+        { resource: 'memory', pool: '*', arch: '*', unitPrice: '0' },
+        { resource: 'pods', pool: '*', arch: '*', unitPrice: '0' },
+        { resource: 'edgeNode', pool: '*', arch: '*', unitPrice: '0.5' },
+      ],
+    },
     { sub: 'test', name: 'test' },
     lastMonth,
   );
@@ -106,9 +118,16 @@ describe('VDC budget and auto-approval within 10% under budget', () => {
   it('an increase within 10% under budget is auto-approved with the reason recorded, and completes', async () => {
     const t = await submit({ type: 'quota-change', quota: { cpu: 4.4 } });
     expect(t.policy).toMatchObject({ outcome: 'auto-approve', chain: [] });
-    expect(t.policy.reason).toBe(`increase within 10% (cpu 4 → 4.4) and under budget: ${cpuMonthly(4.4)} CNY/month ≤ 100000.00 CNY (price book v${bookVersion})`);
+    expect(t.policy.reason).toBe(
+      `increase within 10% (cpu 4 → 4.4) and under budget: ${cpuMonthly(4.4)} CNY/month ≤ 100000.00 CNY (price book v${bookVersion})`,
+    );
     const done = await until(t.id, (x) => x.status === 'completed');
-    expect(done.preview?.cost).toMatchObject({ priceBookVersion: bookVersion, currency: 'CNY', monthlyDelta: cpuMonthly(0.4), lines: [{ resource: 'cpu', current: '4.000000', proposed: '4.400000', unitPrice: '1' }] });
+    expect(done.preview?.cost).toMatchObject({
+      priceBookVersion: bookVersion,
+      currency: 'CNY',
+      monthlyDelta: cpuMonthly(0.4),
+      lines: [{ resource: 'cpu', current: '4.000000', proposed: '4.400000', unitPrice: '1' }],
+    });
   });
 
   it('above 10%, or over the budget: the approval chain, the preview still priced', async () => {
@@ -123,14 +142,16 @@ describe('VDC budget and auto-approval within 10% under budget', () => {
     expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/budget`, { monthlyBudget: { amount: '10.00', currency: 'CNY' } })).status).toBe(200);
     const over = await submit({ type: 'quota-change', quota: { cpu: 4.5 } });
     expect(over.policy).toMatchObject({ outcome: 'approval' });
-    expect(over.policy.reason).toBe(`increase of cpu; not auto-approved: ${cpuMonthly(4.5)} CNY/month exceeds the budget of 10.00 CNY (price book v${bookVersion})`);
+    expect(over.policy.reason).toBe(
+      `increase of cpu; not auto-approved: ${cpuMonthly(4.5)} CNY/month exceeds the budget of 10.00 CNY (price book v${bookVersion})`,
+    );
     await call('tenant', 'POST', `/api/tickets/${over.id}/cancel`, {});
     expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/budget`, { monthlyBudget: null })).body.monthlyBudget).toBeUndefined();
   });
 });
 
 describe('delegation', () => {
-  it('the delegate sees the delegated ticket in their inbox, decides it on the approver\'s behalf, and gains nothing else', async () => {
+  it("the delegate sees the delegated ticket in their inbox, decides it on the approver's behalf, and gains nothing else", async () => {
     const d = await call('vdcadmin', 'PUT', '/api/delegations', { delegateSub: 'u-finance', until: inSeconds(3600) });
     expect(d.status).toBe(201);
     const t = await settled((await submit({ type: 'quota-change', quota: { cpu: 5 } })).id);
@@ -158,7 +179,11 @@ describe('delegation', () => {
     expect((await call('finance', 'POST', `/api/delegated-tickets/${far.id}/decisions`, { decision: 'approve' })).status).toBe(404);
     expect((await call('finance', 'POST', `/api/delegated-tickets/${t.id}/decisions`, { decision: 'maybe' })).status).toBe(400);
 
-    const r = await call('finance', 'POST', `/api/delegated-tickets/${t.id}/decisions`, { decision: 'approve', comment: 'covering', previewHash: seen.body.preview.hash });
+    const r = await call('finance', 'POST', `/api/delegated-tickets/${t.id}/decisions`, {
+      decision: 'approve',
+      comment: 'covering',
+      previewHash: seen.body.preview.hash,
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.onBehalfOf).toEqual({ sub: 'u-vdcadmin', name: 'Victor VDC-Admin' });
     const done = await until(t.id, (x) => x.status === 'completed');
@@ -200,7 +225,7 @@ describe('cancel', () => {
     expect((await call('tenant', 'POST', `/api/tickets/${t.id}/cancel`, {})).status).toBe(409);
   });
 
-  it('an operations admin cancels someone else\'s scheduled lease; a completed ticket cannot be cancelled', async () => {
+  it("an operations admin cancels someone else's scheduled lease; a completed ticket cannot be cancelled", async () => {
     const t = await scheduledLease();
     expect((await call('opsadmin', 'POST', `/api/tickets/${t.id}/cancel`, {})).status).toBe(200);
     expect((await until(t.id, (x) => x.status === 'cancelled')).error).toBe('cancelled by Olga Ops');
@@ -209,4 +234,3 @@ describe('cancel', () => {
     expect((await call('tenant', 'POST', `/api/tickets/${small.id}/cancel`, {})).status).toBe(409);
   });
 });
-

@@ -44,7 +44,13 @@ afterAll(async () => {
 describe('audit log over HTTP', () => {
   it('records logins, failed logins and logouts', async () => {
     const logins = await entries('auth.login', '&actorSub=u-tenant');
-    expect(logins.at(-1)).toMatchObject({ action: 'auth.login', outcome: 'success', actor: { sub: 'u-tenant', name: 'Tina Tenant' }, target: 'user:u-tenant', details: { username: 'tenant' } });
+    expect(logins.at(-1)).toMatchObject({
+      action: 'auth.login',
+      outcome: 'success',
+      actor: { sub: 'u-tenant', name: 'Tina Tenant' },
+      target: 'user:u-tenant',
+      details: { username: 'tenant' },
+    });
     expect(logins.at(-1)?.ip).toBeTruthy();
 
     const failed = await fetch(`${base}/auth/callback?code=abc&state=forged`, { redirect: 'manual' });
@@ -58,7 +64,11 @@ describe('audit log over HTTP', () => {
   });
 
   it('is closed to users without audit:read', async () => {
-    for (const [method, path] of [['GET', '/api/audit'], ['GET', '/api/audit/export?format=csv'], ['POST', '/api/audit/verify']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/audit'],
+      ['GET', '/api/audit/export?format=csv'],
+      ['POST', '/api/audit/verify'],
+    ] as const) {
       const r = await call('tenant', method, path);
       expect(r.status, `${method} ${path}`).toBe(403);
       expect(r.text).not.toContain('auth.login');
@@ -74,7 +84,13 @@ describe('audit log over HTTP', () => {
     const next = await call('opsadmin', 'GET', `/api/audit?limit=2&afterSeq=${first.body.nextAfterSeq}`);
     expect(next.body.items[0].seq).toBe(first.body.nextAfterSeq + 1);
 
-    for (const [query, field] of [['limit=0', 'limit'], ['from=yesterday', 'from'], ['action[$ne]=x', 'action[$ne]'], ['afterSeq=-1', 'afterSeq'], ['nope=1', 'nope']]) {
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['from=yesterday', 'from'],
+      ['action[$ne]=x', 'action[$ne]'],
+      ['afterSeq=-1', 'afterSeq'],
+      ['nope=1', 'nope'],
+    ]) {
       const r = await call('opsadmin', 'GET', `/api/audit?${query}`);
       expect(r.status, query).toBe(400);
       expect(r.body.errors.map((e: { field: string }) => e.field)).toContain(field);
@@ -92,10 +108,15 @@ describe('audit log over HTTP', () => {
 
     const jsonl = await call('opsadmin', 'GET', '/api/audit/export');
     expect(jsonl.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
-    const lines = jsonl.text.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    const lines = jsonl.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
     expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
     // The export's own audit entry is written once the transfer has ended, so it may land just after the response.
-    await expect.poll(async () => (await entries('audit.export', '&actorSub=u-opsadmin')).at(-1)?.details, { timeout: 10_000 }).toMatchObject({ format: 'jsonl', entries: lines.length });
+    await expect
+      .poll(async () => (await entries('audit.export', '&actorSub=u-opsadmin')).at(-1)?.details, { timeout: 10_000 })
+      .toMatchObject({ format: 'jsonl', entries: lines.length });
   });
 
   it('verifies the chain', async () => {

@@ -98,7 +98,16 @@ describe('billing scenario (quota grant day 3, change + lease day 10, arm64 node
     const r = chargeback(await read(), await priceBook.list(), scope, january, january.to);
     expect(r.priceBookVersions).toEqual([1]);
     expect(r.invoices).toHaveLength(1);
-    const got = r.invoices[0]!.lines.map((l) => [l.provenance.eventId, l.resource, l.quantity, l.from.slice(0, 10), l.to.slice(0, 10), l.usage, l.unitPrice, l.amount]);
+    const got = r.invoices[0]!.lines.map((l) => [
+      l.provenance.eventId,
+      l.resource,
+      l.quantity,
+      l.from.slice(0, 10),
+      l.to.slice(0, 10),
+      l.usage,
+      l.unitPrice,
+      l.amount,
+    ]);
     // Day 3 → day 10 = 168 h at the day-3 quota; day 10 → Feb 1 = 528 h at the day-10 quota; lease 48 h.
     expect(got).toEqual([
       [11, 'cpu', '4.000000', '2026-01-03', '2026-01-10', '672.000000', '0.06', '40.32'], // 4 × 168 × 0.06 (pool price)
@@ -137,7 +146,13 @@ describe('billing scenario (quota grant day 3, change + lease day 10, arm64 node
   });
 
   it('a period across the price change splits at the month boundary; an open period stops at asOf', async () => {
-    const r = chargeback(await read(), await priceBook.list(), scope, { from: day(31), to: new Date(Date.UTC(2026, 1, 2)) }, new Date(Date.UTC(2026, 1, 1, 12)));
+    const r = chargeback(
+      await read(),
+      await priceBook.list(),
+      scope,
+      { from: day(31), to: new Date(Date.UTC(2026, 1, 2)) },
+      new Date(Date.UTC(2026, 1, 1, 12)),
+    );
     // Jan 31 (24 h, v1) + Feb 1 00:00–12:00 (12 h, v2): cpu 6×24×0.06 + 6×12×0.08 = 8.64 + 5.76, …; node 24×0.5 + 12×0.4.
     expect(r.invoices[0]!.lines.map((l) => [l.resource, l.priceBookVersion, l.amount])).toEqual([
       ['cpu', 1, '8.64'],
@@ -179,10 +194,16 @@ describe('billing scenario (quota grant day 3, change + lease day 10, arm64 node
     const [a, b] = [await build(), await build()];
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     const rows = a.split('\r\n');
-    expect(rows[0]).toBe('row,vdc_id,domain_id,pool,arch,resource,unit,quantity,from,to,usage,unit_price,currency,price_book_version,amount,workflow_id,run_id,event_id');
-    expect(rows[1]).toBe(`line,${vdc},${domain},p1,,cpu,core-hour,4.000000,2026-01-03T00:00:00.000Z,2026-01-10T00:00:00.000Z,672.000000,0.06,CNY,1,40.32,${wf(1)},${RUN},11`);
+    expect(rows[0]).toBe(
+      'row,vdc_id,domain_id,pool,arch,resource,unit,quantity,from,to,usage,unit_price,currency,price_book_version,amount,workflow_id,run_id,event_id',
+    );
+    expect(rows[1]).toBe(
+      `line,${vdc},${domain},p1,,cpu,core-hour,4.000000,2026-01-03T00:00:00.000Z,2026-01-10T00:00:00.000Z,672.000000,0.06,CNY,1,40.32,${wf(1)},${RUN},11`,
+    );
     expect(rows).toContain(`total,,,,,,,,2026-01-01T00:00:00.000Z,2026-02-01T00:00:00.000Z,,,CNY,,449.76,,,`);
-    expect(rows).toContain(`line,${vdc},${domain},p1,arm64,edgeNode,node-hour,1.000000,2026-01-20T00:00:00.000Z,2026-02-01T00:00:00.000Z,288.000000,0.5,CNY,1,144.00,${wf(4)},${RUN},14`);
+    expect(rows).toContain(
+      `line,${vdc},${domain},p1,arm64,edgeNode,node-hour,1.000000,2026-01-20T00:00:00.000Z,2026-02-01T00:00:00.000Z,288.000000,0.5,CNY,1,144.00,${wf(4)},${RUN},14`,
+    );
   });
 
   it('cost preview: monthly delta of a quota change under the price book in force', async () => {
@@ -199,6 +220,10 @@ describe('billing scenario (quota grant day 3, change + lease day 10, arm64 node
     // The install's first version applies from the beginning: a month before it was published is priced by it.
     expect(costPreview({ current, proposed: { cpu: 6 }, pool, versions, at: new Date(Date.UTC(2025, 5, 1)) })).toMatchObject({ priceBookVersion: 1 });
     // No version at all: nothing priced, said so.
-    expect(costPreview({ current, proposed: { cpu: 6 }, pool, versions: [], at: new Date(Date.UTC(2025, 5, 1)) })).toMatchObject({ priceBookVersion: null, monthlyDelta: '0.00', unpriced: ['cpu'] });
+    expect(costPreview({ current, proposed: { cpu: 6 }, pool, versions: [], at: new Date(Date.UTC(2025, 5, 1)) })).toMatchObject({
+      priceBookVersion: null,
+      monthlyDelta: '0.00',
+      unpriced: ['cpu'],
+    });
   });
 });

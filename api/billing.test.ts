@@ -56,12 +56,18 @@ async function quotaTicket(quota: Record<string, number>): Promise<string> {
   const sub = await call('tenant', 'POST', '/api/tickets', { type: 'quota-change', vdcId, quota });
   expect(sub.status).toBe(201);
   const id = sub.body.id as string;
-  const pending = await until(() => call('vdcadmin', 'GET', `/api/tickets/${id}`), (r) => r.body?.status === 'pending_approval' || r.body?.status === 'completed');
+  const pending = await until(
+    () => call('vdcadmin', 'GET', `/api/tickets/${id}`),
+    (r) => r.body?.status === 'pending_approval' || r.body?.status === 'completed',
+  );
   if (pending.body.status === 'pending_approval') {
     const dec = await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve', previewHash: pending.body.preview?.hash });
     expect(dec.status).toBe(200);
   }
-  const done = await until(() => call('tenant', 'GET', `/api/tickets/${id}`), (r) => r.body?.status === 'completed');
+  const done = await until(
+    () => call('tenant', 'GET', `/api/tickets/${id}`),
+    (r) => r.body?.status === 'completed',
+  );
   expect(done.body.status).toBe('completed');
   return id;
 }
@@ -95,7 +101,10 @@ describe('ledger verify over real ticket workflows', () => {
     expect(result).toMatchObject({ ok: true, rebuiltLines: 2, storedLines: 2, differences: [] });
     expect(result.workflowsScanned).toBeGreaterThanOrEqual(2);
 
-    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'ledger', 'verify', '--vdc', vdcId], { cwd: repoDir, env: process.env });
+    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'ledger', 'verify', '--vdc', vdcId], {
+      cwd: repoDir,
+      env: process.env,
+    });
     expect(JSON.parse(cli.stdout)).toMatchObject({ ok: true, rebuiltLines: 2, storedLines: 2, differences: [] });
   });
 
@@ -138,7 +147,12 @@ describe('ledger verify over real ticket workflows', () => {
   it('runs on a schedule in the worker (BullMQ job scheduler) and stores each run with its differences', async () => {
     const redis = new URL(stackEnv('EDGEPORT_REDIS_URL'));
     const queue = new Queue(LEDGER_VERIFY_QUEUE, { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
-    const fake = { ...(await store.ledger.byWorkflow(ticketIds[0]!))[0]!, _id: `${ticketIds[0]}/scheduled-forged/998`, runId: 'scheduled-forged', eventId: 998 };
+    const fake = {
+      ...(await store.ledger.byWorkflow(ticketIds[0]!))[0]!,
+      _id: `${ticketIds[0]}/scheduled-forged/998`,
+      runId: 'scheduled-forged',
+      eventId: 998,
+    };
     const lines = store.testing.collection('ledgerlines');
     try {
       // The worker registered the scheduler with its interval (default: daily).
@@ -147,7 +161,11 @@ describe('ledger verify over real ticket workflows', () => {
       // One run now, as the scheduler would start it.
       const jobId = uniqueName('lv');
       await queue.add('verify', {}, { jobId });
-      const runs = await until(() => call('finance', 'GET', '/api/ledger/verifications?limit=50'), (r) => r.body?.items?.some((i: { id: string }) => i.id === jobId), 180_000);
+      const runs = await until(
+        () => call('finance', 'GET', '/api/ledger/verifications?limit=50'),
+        (r) => r.body?.items?.some((i: { id: string }) => i.id === jobId),
+        180_000,
+      );
       const run = runs.body.items.find((i: { id: string }) => i.id === jobId);
       expect(run).toMatchObject({ ok: false });
       expect(run.workflowsScanned).toBeGreaterThanOrEqual(ticketIds.length);
@@ -197,7 +215,9 @@ describe('price book and reports over HTTP', () => {
     const asOf = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
     const own = await call('vdcadmin', 'GET', `/api/reports/vdcs/${vdcId}?month=${month}&asOf=${encodeURIComponent(asOf)}`);
     expect(own.status).toBe(200);
-    const workflows = new Set(own.body.invoices.flatMap((i: { lines: { provenance: { workflowId: string } }[] }) => i.lines.map((l) => l.provenance.workflowId)));
+    const workflows = new Set(
+      own.body.invoices.flatMap((i: { lines: { provenance: { workflowId: string } }[] }) => i.lines.map((l) => l.provenance.workflowId)),
+    );
     expect([...workflows].sort()).toEqual([...ticketIds].sort());
     expect((await call('vdcadmin', 'GET', `/api/reports/vdcs/${otherVdc}?month=${month}`)).status).toBe(404);
     expect((await call('vdcadmin', 'GET', `/api/reports/domains/${domainId}?month=${month}`)).status).toBe(404);
@@ -236,7 +256,11 @@ describe('billing labels and label reports over HTTP', () => {
     expect((await call('vdcadmin', 'GET', `/api/vdcs/${vdcId}`)).body.labels).toEqual(labels);
     expect((await call('opsadmin', 'PUT', `/api/vdcs/${otherVdc}/labels`, { labels: { 'cost-center': costCenter } })).status).toBe(200);
     const audit = await call('opsadmin', 'GET', `/api/audit?action=vdc.labels&limit=1000`);
-    expect(audit.body.items.some((e: { target: string; details?: { to?: unknown } }) => e.target === `vdc:${vdcId}` && JSON.stringify(e.details?.to) === JSON.stringify(labels))).toBe(true);
+    expect(
+      audit.body.items.some(
+        (e: { target: string; details?: { to?: unknown } }) => e.target === `vdc:${vdcId}` && JSON.stringify(e.details?.to) === JSON.stringify(labels),
+      ),
+    ).toBe(true);
 
     const path = `/api/reports/labels?label=cost-center=${costCenter}&month=${month}&asOf=${encodeURIComponent(asOf)}`;
     const r = await call('finance', 'GET', path);
@@ -261,9 +285,20 @@ describe('billing labels and label reports over HTTP', () => {
     const missing = await call('finance', 'POST', '/api/reports/jobs', { scope: 'label', from, to: next, kind: 'showback', format: 'csv' });
     expect(missing.status).toBe(400);
     expect(JSON.stringify(missing.body.errors)).toContain('label');
-    const sub = await call('finance', 'POST', '/api/reports/jobs', { scope: 'label', label: `cost-center=${costCenter}`, from, to: next, kind: 'showback', format: 'csv' });
+    const sub = await call('finance', 'POST', '/api/reports/jobs', {
+      scope: 'label',
+      label: `cost-center=${costCenter}`,
+      from,
+      to: next,
+      kind: 'showback',
+      format: 'csv',
+    });
     expect(sub.status).toBe(202);
-    const done = await until(() => call('finance', 'GET', `/api/reports/jobs/${sub.body.id}`), (j) => j.body?.state === 'done' || j.body?.state === 'failed', 120_000);
+    const done = await until(
+      () => call('finance', 'GET', `/api/reports/jobs/${sub.body.id}`),
+      (j) => j.body?.state === 'done' || j.body?.state === 'failed',
+      120_000,
+    );
     expect(done.body.state).toBe('done');
     const file = await call('finance', 'GET', done.body.downloadUrl);
     // A job's asOf is the hour it was submitted in; the synchronous report defaults to the same.
@@ -315,11 +350,17 @@ describe('background report jobs, PDF and what-if over HTTP (real Redis, Mongo, 
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
     expect(res.headers.get('content-disposition')).toContain(`edgeport-chargeback-vdc-${vdcId}-${from}-${next}.pdf`);
-    expect(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      Buffer.from(await res.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
     // Platform finance may read any job.
     expect((await call('finance', 'GET', `/api/reports/jobs/${sub.body.id}`)).status).toBe(200);
 
-    expect((await call('vdcadmin', 'POST', '/api/reports/jobs', { scope: 'vdc', id: otherVdc, from, to: next, kind: 'chargeback', format: 'csv' })).status).toBe(404);
+    expect(
+      (await call('vdcadmin', 'POST', '/api/reports/jobs', { scope: 'vdc', id: otherVdc, from, to: next, kind: 'chargeback', format: 'csv' })).status,
+    ).toBe(404);
     expect((await call('vdcadmin', 'POST', '/api/reports/jobs', { scope: 'platform', from, to: next, kind: 'chargeback', format: 'csv' })).status).toBe(403);
     const bad = await call('finance', 'POST', '/api/reports/jobs', { scope: 'vdc', id: vdcId, from, to: from, kind: 'chargeback', format: 'xls' });
     expect(bad.status).toBe(400);

@@ -15,7 +15,8 @@ import { runHarborCli } from './harbor-cli.ts';
 import { runLedgerCli } from './ledger-cli.ts';
 import { openAuditLog } from '../store/index.ts';
 
-const USAGE = 'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv] | ledger verify [--vdc <id>]… | harbor provision [--vdc <id>]… | admin grant --user <username|email>';
+const USAGE =
+  'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv] | ledger verify [--vdc <id>]… | harbor provision [--vdc <id>]… | admin grant --user <username|email>';
 
 const CliEnvSchema = z.object({ EDGEPORT_MONGO_URL: z.url() });
 

@@ -60,7 +60,9 @@ const app = (name: string, container: Record<string, unknown>) => ({
   kind: 'Deployment',
   name,
   replicas: 1,
-  containers: [{ name: 'app', image: `registry.invalid/${name}:1`, requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, ...container }],
+  containers: [
+    { name: 'app', image: `registry.invalid/${name}:1`, requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, ...container },
+  ],
 });
 
 /** A self-signed certificate and its key, and a second key that does not match (openssl, in a temp dir). */
@@ -68,9 +70,29 @@ function tlsMaterial(): { cert: string; key: string; otherKey: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cfgc-tls-'));
   try {
     const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '1', '-subj', '/CN=shop.example.com');
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=shop.example.com',
+    );
     run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'k2.pem');
-    return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8'), otherKey: readFileSync(join(dir, 'k2.pem'), 'utf8') };
+    return {
+      cert: readFileSync(join(dir, 'c.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'k.pem'), 'utf8'),
+      otherKey: readFileSync(join(dir, 'k2.pem'), 'utf8'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -80,10 +102,16 @@ beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   await seedVdc(store, kube, { id: vdcId, name: 'Config center VDC', domainId: 'cfgc-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await seedVdc(store, kube, { id: otherVdc, name: 'Other VDC', domainId: 'cfgc-domain', quota: { cpu: 1, memoryGi: 1, pods: 2 } });
-  for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
+  for (const [username, role] of [
+    ['tenant', 'vdc-user'],
+    ['vdcadmin', 'vdc-admin'],
+  ] as const) {
     await grant(store, demoUserByUsername(username)!, [{ role, scope: { type: 'vdc', vdcId } }]);
   }
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   api = startApp(repoDir, 'api', { ...env, EDGEPORT_RECONCILE_SECONDS: '1' });
   worker = startApp(repoDir, 'worker', env);
   // Generous start-up: the api and the worker (webpack bundle) start together on a shared, busy machine.
@@ -103,7 +131,14 @@ describe('config center over HTTP', () => {
     const b64 = Buffer.from(value).toString('base64');
     const sec = await call('tenant', 'POST', `/api/vdcs/${vdcId}/secrets`, { type: 'opaque', name: 'db-cred', entries: [{ key: 'password', value }] });
     expect(sec.status, sec.text).toBe(201);
-    expect(sec.body).toMatchObject({ kind: 'Secret', name: 'db-cred', namespace, type: 'opaque', keys: [{ key: 'password', size: value.length }], updatedBy: { sub: 'u-tenant' } });
+    expect(sec.body).toMatchObject({
+      kind: 'Secret',
+      name: 'db-cred',
+      namespace,
+      type: 'opaque',
+      keys: [{ key: 'password', size: value.length }],
+      updatedBy: { sub: 'u-tenant' },
+    });
     const binary = Buffer.from([0, 159, 146, 150, 255]).toString('base64');
     const cm = await call('tenant', 'POST', `/api/vdcs/${vdcId}/configmaps`, {
       name: 'app-conf',
@@ -113,7 +148,10 @@ describe('config center over HTTP', () => {
       ],
     });
     expect(cm.status, cm.text).toBe(201);
-    expect(cm.body.keys).toEqual([{ key: 'app.properties', size: 10, value: 'mode=prod\n' }, { key: 'logo.bin', size: 5, binary: true }]);
+    expect(cm.body.keys).toEqual([
+      { key: 'app.properties', size: 10, value: 'mode=prod\n' },
+      { key: 'logo.bin', size: 5, binary: true },
+    ]);
 
     // On the kube-apiserver, applied by Edgeport's field manager: that is where the value belongs.
     const live = await read('Secret', 'db-cred');
@@ -165,18 +203,24 @@ describe('config center over HTTP', () => {
       timeline: (await call('tenant', 'GET', `/api/tickets/${id}/timeline`)).text,
       ticketDoc: JSON.stringify(await store.testing.collection('tickets').findOne({ _id: id as never })),
       configDoc: JSON.stringify(await store.testing.collection(CONFIG_ITEMS_COLLECTION).findOne({ _id: `${namespace}/Secret/db-cred` as never })),
-      audit: JSON.stringify(await store.testing.collection(AUDIT_COLLECTION).find({ target: { $regex: `^vdc:${vdcId}/` } }).toArray()),
+      audit: JSON.stringify(
+        await store.testing
+          .collection(AUDIT_COLLECTION)
+          .find({ target: { $regex: `^vdc:${vdcId}/` } })
+          .toArray(),
+      ),
     };
     const ticketHistory = await temporal.workflow.getHandle(id).fetchHistory();
     places.ticketHistory = `${JSON.stringify(ticketHistory)}\n${historyText(ticketHistory).join('\n')}`;
     const applies: string[] = [];
-    for await (const w of temporal.workflow.list({ query: `WorkflowType = 'applyConfigItemWorkflow'` })) if (w.workflowId.startsWith(`config-apply-${namespace}-secret-db-cred-`)) applies.push(w.workflowId);
+    for await (const w of temporal.workflow.list({ query: `WorkflowType = 'applyConfigItemWorkflow'` }))
+      if (w.workflowId.startsWith(`config-apply-${namespace}-secret-db-cred-`)) applies.push(w.workflowId);
     expect(applies).toHaveLength(1);
     const applyHistory = await temporal.workflow.getHandle(applies[0]!).fetchHistory();
     places.applyHistory = `${JSON.stringify(applyHistory)}\n${historyText(applyHistory).join('\n')}`;
     expect(places.applyHistory).toContain(`${namespace}/Secret/db-cred`);
     expect(places.audit).toContain('config.create');
-    expect(JSON.parse(places.configDoc ?? "{}").sealed).toMatchObject({ v: 1, alg: 'aes-256-gcm' });
+    expect(JSON.parse(places.configDoc ?? '{}').sealed).toMatchObject({ v: 1, alg: 'aes-256-gcm' });
     places.api = api.output();
     places.worker = worker.output();
     for (const [where, text] of Object.entries(places)) {
@@ -196,8 +240,8 @@ describe('config center over HTTP', () => {
     });
     expect(sub.status).toBe(201);
     const done = await until(sub.body.id as string, (t) => t.status === 'failed');
-    expect(done.error ?? "").toContain('containers[0].env[0].secretRef: Secret db-cred has no key nope');
-    expect(done.error ?? "").toContain('containers[0].configMounts[0].configMap: ConfigMap no-such-config does not exist');
+    expect(done.error ?? '').toContain('containers[0].env[0].secretRef: Secret db-cred has no key nope');
+    expect(done.error ?? '').toContain('containers[0].configMounts[0].configMap: ConfigMap no-such-config does not exist');
   }, 180_000);
 
   it('TLS pairs are checked, a refused replace leaves the stored and the live object as they were, another VDC is 404', async () => {
@@ -205,7 +249,10 @@ describe('config center over HTTP', () => {
     const mismatch = await call('tenant', 'POST', `/api/vdcs/${vdcId}/secrets`, { type: 'tls', name: 'shop-tls', tls: { cert: tls.cert, key: tls.otherKey } });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.errors).toEqual([{ field: 'tls.key', message: 'does not match the certificate in tls.cert' }]);
-    expect((await call('tenant', 'POST', `/api/vdcs/${vdcId}/secrets`, { type: 'tls', name: 'shop-tls', tls: { cert: 'hello', key: tls.key } })).body.errors[0].field).toBe('tls.cert');
+    expect(
+      (await call('tenant', 'POST', `/api/vdcs/${vdcId}/secrets`, { type: 'tls', name: 'shop-tls', tls: { cert: 'hello', key: tls.key } })).body.errors[0]
+        .field,
+    ).toBe('tls.cert');
     const ok = await call('tenant', 'POST', `/api/vdcs/${vdcId}/secrets`, { type: 'tls', name: 'shop-tls', tls: { cert: tls.cert, key: tls.key } });
     expect(ok.status, ok.text).toBe(201);
     expect(ok.body.keys.map((k: { key: string }) => k.key)).toEqual(['tls.crt', 'tls.key']);
@@ -220,21 +267,38 @@ describe('config center over HTTP', () => {
     expect((await read('ConfigMap', 'foreign'))?.data).toEqual({ a: 'b' });
 
     // Replace, then make the live Secret immutable (another manager): the next replace is refused and rolled back.
-    const put = await call('tenant', 'PUT', `/api/vdcs/${vdcId}/secrets/db-cred`, { type: 'opaque', entries: [{ key: 'password', value: 'v2' }, { key: 'user', value: 'app' }] });
+    const put = await call('tenant', 'PUT', `/api/vdcs/${vdcId}/secrets/db-cred`, {
+      type: 'opaque',
+      entries: [
+        { key: 'password', value: 'v2' },
+        { key: 'user', value: 'app' },
+      ],
+    });
     expect(put.status, put.text).toBe(200);
     expect(put.body.keys.map((k: { key: string }) => k.key)).toEqual(['password', 'user']);
     expect((await read('Secret', 'db-cred'))?.data).toEqual({ password: Buffer.from('v2').toString('base64'), user: Buffer.from('app').toString('base64') });
-    await kube.objects.patch({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-cred', namespace }, immutable: true } as never, undefined, undefined, 'someone-else', true, PatchStrategy.ServerSideApply);
+    await kube.objects.patch(
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-cred', namespace }, immutable: true } as never,
+      undefined,
+      undefined,
+      'someone-else',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
     const refused = await call('tenant', 'PUT', `/api/vdcs/${vdcId}/secrets/db-cred`, { type: 'opaque', entries: [{ key: 'password', value: 'v3' }] });
     expect(refused.status, refused.text).toBe(422);
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}/secrets/db-cred`)).body.keys.map((k: { key: string }) => k.key)).toEqual(['password', 'user']);
     expect((await read('Secret', 'db-cred'))?.data.password).toBe(Buffer.from('v2').toString('base64'));
-    const audit = await store.testing.collection(AUDIT_COLLECTION).findOne({ action: 'config.replace', target: `vdc:${vdcId}/${namespace}/secret:db-cred`, outcome: 'failure' });
+    const audit = await store.testing
+      .collection(AUDIT_COLLECTION)
+      .findOne({ action: 'config.replace', target: `vdc:${vdcId}/${namespace}/secret:db-cred`, outcome: 'failure' });
     expect(audit?.details).toMatchObject({ keys: ['password'] });
     expect(JSON.stringify(audit)).not.toContain('v3');
 
     // A type change is refused before anything is stored; an unused ConfigMap is deleted from the cluster.
-    expect((await call('tenant', 'PUT', `/api/vdcs/${vdcId}/secrets/shop-tls`, { type: 'opaque', entries: [{ key: 'a', value: 'b' }] })).body.errors[0].field).toBe('type');
+    expect(
+      (await call('tenant', 'PUT', `/api/vdcs/${vdcId}/secrets/shop-tls`, { type: 'opaque', entries: [{ key: 'a', value: 'b' }] })).body.errors[0].field,
+    ).toBe('type');
     const cmDel = await call('vdcadmin', 'POST', `/api/vdcs/${vdcId}/configmaps`, { name: 'scratch', entries: [{ key: 'k', value: 'v' }] });
     expect(cmDel.status).toBe(201);
     expect((await call('vdcadmin', 'DELETE', `/api/vdcs/${vdcId}/configmaps/scratch`)).status).toBe(204);

@@ -4,58 +4,86 @@ import { isCredentialsKey } from '../store/credentials.ts';
 import { registryDriverSettings, RegistryDriverEnv, type HarborSettings } from '../infra/registry/driver-config.ts';
 import { trustedProxyCidrs } from './ip-match.ts';
 
-const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 /** Base64 of 32 random bytes (AES-256-GCM key sealing stored credentials); previous keys still open old records. */
 const credentialsKey = z.string().refine(isCredentialsKey, 'must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)');
 const credentialsKeys = list.refine((ks) => ks.every(isCredentialsKey), 'each key must be base64 of 32 random bytes');
-const bool = z.enum(['true', 'false']).default('false').transform((s) => s === 'true');
-const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').transform((s) => s.toLowerCase());
+const bool = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((s) => s === 'true');
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+  .transform((s) => s.toLowerCase());
 /** Expanded to CIDRs at start-up, so a typo stops the API instead of silently trusting nobody (or everybody). */
 const proxies = z
   .string()
   .default('loopback')
   .transform((s, ctx) => {
     try {
-      return trustedProxyCidrs(s.split(',').map((x) => x.trim()).filter(Boolean));
+      return trustedProxyCidrs(
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      );
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message });
       return z.NEVER;
     }
   });
 
-const ApiEnvSchema = z.object({
-  EDGEPORT_API_HOST: z.string().default('127.0.0.1'),
-  EDGEPORT_API_PORT: z.coerce.number().int().min(0).max(65535).default(17250),
-  EDGEPORT_PUBLIC_URL: z.string().url(),
-  EDGEPORT_TEMPORAL_ADDRESS: z.string().min(1),
-  EDGEPORT_TEMPORAL_NAMESPACE: z.string().default('default'),
-  EDGEPORT_TASK_QUEUE: z.string().optional(),
-  EDGEPORT_MONGO_URL: z.string().url(),
-  EDGEPORT_REDIS_URL: z.string().url(),
-  EDGEPORT_OIDC_ISSUER: z.string().url(),
-  EDGEPORT_OIDC_CLIENT_ID: z.string().min(1),
-  EDGEPORT_OIDC_CLIENT_SECRET: z.string().min(1),
-  EDGEPORT_SESSION_SECRET: z.string().min(32),
-  EDGEPORT_SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
-  EDGEPORT_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(12),
-  EDGEPORT_APPROVAL_TIMEOUT_HOURS: z.coerce.number().positive().default(72),
-  EDGEPORT_RECONCILE_SECONDS: z.coerce.number().positive().default(5),
-  EDGEPORT_PORTAL_DIR: z.string().optional(),
-  EDGEPORT_FAILPOINTS: list,
-  EDGEPORT_SECURE_COOKIES: bool,
-  EDGEPORT_TRUSTED_PROXIES: proxies,
-  EDGEPORT_IPLIST_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
-  EDGEPORT_MTLS_MODE: z.enum(['off', 'required']).default('off'),
-  EDGEPORT_MTLS_SUBJECT_HEADER: headerName.default('x-ssl-client-s-dn'),
-  EDGEPORT_MTLS_VERIFY_HEADER: headerName.default('x-ssl-client-verify'),
-  EDGEPORT_CREDENTIALS_KEY: credentialsKey,
-  EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
-  EDGEPORT_BOOTSTRAP_ADMINS: list.pipe(z.array(z.string().max(254).regex(/^[^\s@]+(@[^\s@]+)?$/, 'must be a username or an email address'))),
-  EDGEPORT_REGISTRY_URL: z.string().url().optional(),
-  EDGEPORT_POOL_READ_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
-  EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
-  EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
-}).and(RegistryDriverEnv);
+const ApiEnvSchema = z
+  .object({
+    EDGEPORT_API_HOST: z.string().default('127.0.0.1'),
+    EDGEPORT_API_PORT: z.coerce.number().int().min(0).max(65535).default(17250),
+    EDGEPORT_PUBLIC_URL: z.string().url(),
+    EDGEPORT_TEMPORAL_ADDRESS: z.string().min(1),
+    EDGEPORT_TEMPORAL_NAMESPACE: z.string().default('default'),
+    EDGEPORT_TASK_QUEUE: z.string().optional(),
+    EDGEPORT_MONGO_URL: z.string().url(),
+    EDGEPORT_REDIS_URL: z.string().url(),
+    EDGEPORT_OIDC_ISSUER: z.string().url(),
+    EDGEPORT_OIDC_CLIENT_ID: z.string().min(1),
+    EDGEPORT_OIDC_CLIENT_SECRET: z.string().min(1),
+    EDGEPORT_SESSION_SECRET: z.string().min(32),
+    EDGEPORT_SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
+    EDGEPORT_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(12),
+    EDGEPORT_APPROVAL_TIMEOUT_HOURS: z.coerce.number().positive().default(72),
+    EDGEPORT_RECONCILE_SECONDS: z.coerce.number().positive().default(5),
+    EDGEPORT_PORTAL_DIR: z.string().optional(),
+    EDGEPORT_FAILPOINTS: list,
+    EDGEPORT_SECURE_COOKIES: bool,
+    EDGEPORT_TRUSTED_PROXIES: proxies,
+    EDGEPORT_IPLIST_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+    EDGEPORT_MTLS_MODE: z.enum(['off', 'required']).default('off'),
+    EDGEPORT_MTLS_SUBJECT_HEADER: headerName.default('x-ssl-client-s-dn'),
+    EDGEPORT_MTLS_VERIFY_HEADER: headerName.default('x-ssl-client-verify'),
+    EDGEPORT_CREDENTIALS_KEY: credentialsKey,
+    EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
+    EDGEPORT_BOOTSTRAP_ADMINS: list.pipe(
+      z.array(
+        z
+          .string()
+          .max(254)
+          .regex(/^[^\s@]+(@[^\s@]+)?$/, 'must be a username or an email address'),
+      ),
+    ),
+    EDGEPORT_REGISTRY_URL: z.string().url().optional(),
+    EDGEPORT_POOL_READ_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+    EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
+    EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
+  })
+  .and(RegistryDriverEnv);
 
 export interface ApiConfig {
   host: string;

@@ -87,7 +87,12 @@ describe('delegations', () => {
   it('PUT creates (201) then replaces (200) the one delegation per delegate; both sides list it; audited', async () => {
     const created = await call('vdcadmin', 'PUT', '/api/delegations', { delegateSub: 'u-other', until: inHours(24), reason: 'holiday' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ delegator: { sub: 'u-vdcadmin' }, delegate: { sub: 'u-other', name: 'Oscar Other' }, reason: 'holiday', active: true });
+    expect(created.body).toMatchObject({
+      delegator: { sub: 'u-vdcadmin' },
+      delegate: { sub: 'u-other', name: 'Oscar Other' },
+      reason: 'holiday',
+      active: true,
+    });
     const replaced = await call('vdcadmin', 'PUT', '/api/delegations', { delegateSub: 'u-other', until: inHours(48) });
     expect(replaced.status).toBe(200);
     expect(replaced.body.id).toBe(created.body.id);
@@ -100,7 +105,7 @@ describe('delegations', () => {
     expect(await auditOf('delegation.put', delegation.id)).toMatchObject({ actor: { sub: 'u-vdcadmin' }, target: 'user:u-other', outcome: 'success' });
   });
 
-  it('the delegate decides a VDC admin step on the approver\'s behalf, recorded and shown as such', async () => {
+  it("the delegate decides a VDC admin step on the approver's behalf, recorded and shown as such", async () => {
     const t = await submit(5);
     const r = await call('other', 'POST', `/api/tickets/${t.id}/decisions`, { decision: 'approve', comment: 'covering for Victor' });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -124,7 +129,7 @@ describe('delegations', () => {
 });
 
 describe('cancel by an admin', () => {
-  it('a VDC admin of the VDC cancels someone else\'s pending ticket; a domain admin may not', async () => {
+  it("a VDC admin of the VDC cancels someone else's pending ticket; a domain admin may not", async () => {
     const t = await submit(7);
     expect((await call('other', 'POST', `/api/tickets/${t.id}/cancel`, { reason: 'not mine' })).status).toBe(403);
     expect((await call('vdcadmin', 'POST', `/api/tickets/${t.id}/cancel`, { reason: 'duplicate' })).status).toBe(200);

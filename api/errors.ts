@@ -88,11 +88,23 @@ export function problemHandler(log: (msg: string, err: unknown) => void): ErrorR
   return (err: unknown, _req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof HttpError) {
-      return sendProblem(res, { type: 'about:blank', title: err.title, status: err.status, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) });
+      return sendProblem(res, {
+        type: 'about:blank',
+        title: err.title,
+        status: err.status,
+        detail: err.message,
+        ...(err.errors ? { errors: err.errors } : {}),
+      });
     }
     const e = err as { type?: string; status?: number; statusCode?: number };
     if (e.type === 'entity.parse.failed') {
-      return sendProblem(res, { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'request body is not valid JSON', errors: [{ field: '(body)', message: 'malformed JSON' }] });
+      return sendProblem(res, {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'request body is not valid JSON',
+        errors: [{ field: '(body)', message: 'malformed JSON' }],
+      });
     }
     const status = e.status ?? e.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {

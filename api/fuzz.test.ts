@@ -52,15 +52,21 @@ function params(method: string, path: string): Record<string, string> {
   const id = path.startsWith('/tickets/')
     ? f.ticket
     : path.startsWith('/domains/') || path.startsWith('/reports/domains/')
-      ? missing ? 'fz-missing' : f.domain
+      ? missing
+        ? 'fz-missing'
+        : f.domain
       : path.startsWith('/vdcs/') || path.startsWith('/reports/vdcs/')
-        ? missing ? 'fz-missing' : f.vdc
+        ? missing
+          ? 'fz-missing'
+          : f.vdc
         : path.startsWith('/pools/')
           ? 'fz-missing'
           : path.startsWith('/reports/pools/')
             ? LOCAL_POOL
             : path.startsWith('/roles/')
-              ? missing ? 'custom:fz-missing' : f.role
+              ? missing
+                ? 'custom:fz-missing'
+                : f.role
               : randomUUID();
   return { id, sub: missing ? 'fz-missing-user' : memberSub, name: 'edge-amd64-1' };
 }
@@ -73,7 +79,12 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') });
   temporal = new Client({ connection, namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
   await store.domains.create({ _id: f.domain, name: f.domain });
-  await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), { id: f.vdc, name: f.vdc, domainId: f.domain, quota: { cpu: 4, memoryGi: 8, pods: 20 } });
+  await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBECONFIG')), {
+    id: f.vdc,
+    name: f.vdc,
+    domainId: f.domain,
+    quota: { cpu: 4, memoryGi: 8, pods: 20 },
+  });
   await store.roles.create({ _id: f.role as `custom:${string}`, name: 'fuzz', baseRole: 'vdc-user', permissions: ['vdc:read'], createdBy: 'test' });
   api = await startTestApi({ EDGEPORT_MONGO_URL: mongoUrl, EDGEPORT_TASK_QUEUE: taskQueue, EDGEPORT_BOOTSTRAP_ADMINS: 'opsadmin' });
   cookie = await loginAs(api.base, 'opsadmin', demoUserByUsername('opsadmin')!.password);
@@ -124,11 +135,21 @@ describe('fuzzing every route from the document', () => {
       expect(doc).toBeDefined();
       await settle();
       const before = { collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) };
-      const report = await fuzzApi({ base: api.base, headers: { cookie }, doc, params, runsPerRoute: RUNS, progress: (line) => process.stderr.write(`${line}\n`), ...(SEED !== undefined ? { seed: SEED } : {}) });
+      const report = await fuzzApi({
+        base: api.base,
+        headers: { cookie },
+        doc,
+        params,
+        runsPerRoute: RUNS,
+        progress: (line) => process.stderr.write(`${line}\n`),
+        ...(SEED !== undefined ? { seed: SEED } : {}),
+      });
       console.log(formatReport(report));
       await settle();
       const after = { collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) };
-      console.log(`stored/started: collections ${JSON.stringify(before.collections)} → ${JSON.stringify(after.collections)}; workflows ${before.workflows} → ${after.workflows}`);
+      console.log(
+        `stored/started: collections ${JSON.stringify(before.collections)} → ${JSON.stringify(after.collections)}; workflows ${before.workflows} → ${after.workflows}`,
+      );
       expect(report.findings).toEqual([]);
       expect(report.serverErrors).toBe(0);
       expect(Object.keys(report.routes).length).toBe(Object.values(doc.paths).reduce((n, o) => n + Object.keys(o).length, 0));

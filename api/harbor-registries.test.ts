@@ -30,7 +30,14 @@ const timings: Record<string, number> = {};
 
 const connect = (id: string, over: Record<string, unknown> = {}) => {
   created.push(id);
-  return call('opsadmin', 'POST', '/api/harbor-registries', { id, name: `Harbor ${id}`, url: harbor.url, username: harbor.username, password: harbor.password, ...over });
+  return call('opsadmin', 'POST', '/api/harbor-registries', {
+    id,
+    name: `Harbor ${id}`,
+    url: harbor.url,
+    username: harbor.username,
+    password: harbor.password,
+    ...over,
+  });
 };
 
 /** Every string and byte payload of a workflow history, decoded, so a secret can be searched for. */
@@ -44,7 +51,10 @@ function historyText(node: unknown, out: string[] = []): string[] {
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   harbor = await startFakeHarbor();
   harbor.seedImage(`${project}/app`, 'v1', ['amd64', 'arm64']);
   harbor.seedImage(`${project}/app`, 'v2', ['amd64']);
@@ -69,7 +79,14 @@ describe('third-party Harbor registries over HTTP', () => {
     const r = await connect(good);
     timings.connect = r.ms;
     expect(r.status, r.text).toBe(201);
-    expect(r.body).toMatchObject({ id: good, status: 'connected', url: harbor.url, username: harbor.username, projectCount: 1, createdBy: { sub: 'u-opsadmin' } });
+    expect(r.body).toMatchObject({
+      id: good,
+      status: 'connected',
+      url: harbor.url,
+      username: harbor.username,
+      projectCount: 1,
+      createdBy: { sub: 'u-opsadmin' },
+    });
     timings.checkInWorker = r.body.checkMs;
     expect(r.text).not.toContain(harbor.password);
 
@@ -84,7 +101,8 @@ describe('third-party Harbor registries over HTTP', () => {
     expect(JSON.stringify(raw)).not.toContain(harbor.password);
 
     const ids: string[] = [];
-    for await (const w of temporal.workflow.list({ query: `WorkflowType = 'checkHarborRegistryWorkflow'` })) if (w.workflowId.startsWith(`harbor-registry-${good}-check-`)) ids.push(w.workflowId);
+    for await (const w of temporal.workflow.list({ query: `WorkflowType = 'checkHarborRegistryWorkflow'` }))
+      if (w.workflowId.startsWith(`harbor-registry-${good}-check-`)) ids.push(w.workflowId);
     expect(ids).toHaveLength(1);
     const history = historyText(await temporal.workflow.getHandle(ids[0]!).fetchHistory()).join('\n');
     expect(history).toContain(good);
@@ -141,7 +159,13 @@ describe('third-party Harbor registries over HTTP', () => {
     expect(r.status, r.text).toBe(400);
     expect(r.body.errors[0].field).toBe('url');
     expect(await store.testing.collection(HARBOR_REGISTRIES_COLLECTION).countDocuments({ _id: id as never })).toBe(0);
-    const bad = await call('opsadmin', 'POST', '/api/harbor-registries', { id: uniqueName('hbx'), name: 'x', url: 'ftp://h.example', username: 'u', password: 'p' });
+    const bad = await call('opsadmin', 'POST', '/api/harbor-registries', {
+      id: uniqueName('hbx'),
+      name: 'x',
+      url: 'ftp://h.example',
+      username: 'u',
+      password: 'p',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['url']);
     expect((await connect(good)).status).toBe(409);
@@ -151,7 +175,17 @@ describe('third-party Harbor registries over HTTP', () => {
     expect((await call('tenant', 'GET', '/api/harbor-registries')).status).toBe(403);
     expect((await call('tenant', 'GET', `/api/harbor-registries/${good}`)).status).toBe(403);
     expect((await call('tenant', 'GET', `/api/harbor-registries/${good}/browse`)).status).toBe(403);
-    expect((await call('tenant', 'POST', '/api/harbor-registries', { id: uniqueName('hbt'), name: 'x', url: harbor.url, username: harbor.username, password: harbor.password })).status).toBe(403);
+    expect(
+      (
+        await call('tenant', 'POST', '/api/harbor-registries', {
+          id: uniqueName('hbt'),
+          name: 'x',
+          url: harbor.url,
+          username: harbor.username,
+          password: harbor.password,
+        })
+      ).status,
+    ).toBe(403);
     expect((await call('tenant', 'DELETE', `/api/harbor-registries/${good}`)).status).toBe(403);
   });
 

@@ -50,7 +50,11 @@ async function call<T>(user: string, method: string, path: string, body?: unknow
 
 async function createToken(user: string, permissions: readonly string[]): Promise<string> {
   const cookie = await loginAs(base, user, demoUserByUsername(user)!.password);
-  const res = await fetch(`${base}/api/tokens`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: uniqueName('cat'), permissions, expiresInDays: 1 }) });
+  const res = await fetch(`${base}/api/tokens`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: uniqueName('cat'), permissions, expiresInDays: 1 }),
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as { token: string }).token;
 }
@@ -67,7 +71,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 120
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  rt = createRegistryRuntime({ url: stackEnv('EDGEPORT_REGISTRY_URL'), tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'), tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE') });
+  rt = createRegistryRuntime({
+    url: stackEnv('EDGEPORT_REGISTRY_URL'),
+    tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'),
+    tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE'),
+  });
   const kube = createKubeClients(stackEnv('EDGEPORT_KUBECONFIG'));
   const domain = uniqueName('catd');
   await store.domains.create({ _id: domain, name: domain });
@@ -93,9 +101,17 @@ afterAll(async () => {
 
 describe('scan on push', () => {
   it('the registry notifies the API of a push and the worker scans the pushed digest; the hook needs the shared secret', async () => {
-    const unauth = await fetch(`${base}/hooks/registry/events`, { method: 'POST', headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json' }, body: JSON.stringify({ events: [] }) });
+    const unauth = await fetch(`${base}/hooks/registry/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json' },
+      body: JSON.stringify({ events: [] }),
+    });
     expect(unauth.status).toBe(401);
-    const wrong = await fetch(`${base}/hooks/registry/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-edgeport-registry-secret': 'not-the-secret' }, body: '{"events":[]}' });
+    const wrong = await fetch(`${base}/hooks/registry/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-edgeport-registry-secret': 'not-the-secret' },
+      body: '{"events":[]}',
+    });
     expect(wrong.status).toBe(401);
 
     const t0 = Date.now();
@@ -153,11 +169,17 @@ describe('categories', () => {
     const repo = `vdc-${vdc}/pushed`;
     expect((await call('tenant', 'PUT', '/images/repository-categories', { repository: repo, categoryIds: [mine.body.id] })).status).toBe(404);
     expect((await call('other', 'PUT', '/images/repository-categories', { repository: repo, categoryIds: [] })).status).toBe(404);
-    const set = await call<{ items: ImageCategoryView[] }>('vdcadmin', 'PUT', '/images/repository-categories', { repository: repo, categoryIds: [mine.body.id, platform.body.id] });
+    const set = await call<{ items: ImageCategoryView[] }>('vdcadmin', 'PUT', '/images/repository-categories', {
+      repository: repo,
+      categoryIds: [mine.body.id, platform.body.id],
+    });
     expect(set.status, JSON.stringify(set.body)).toBe(200);
     expect(set.body.items.map((c) => c.id).sort()).toEqual([mine.body.id, platform.body.id].sort());
     const otherCat = await call<ImageCategoryView>('other', 'POST', '/images/categories', { name: uniqueName('x'), vdcId: otherVdc });
-    const cross = await call<{ errors: { field: string }[] }>('opsadmin', 'PUT', '/images/repository-categories', { repository: repo, categoryIds: [otherCat.body.id] });
+    const cross = await call<{ errors: { field: string }[] }>('opsadmin', 'PUT', '/images/repository-categories', {
+      repository: repo,
+      categoryIds: [otherCat.body.id],
+    });
     expect(cross.status).toBe(400);
     expect(cross.body.errors[0]!.field).toBe('categoryIds[0]');
 
@@ -179,8 +201,16 @@ describe('categories', () => {
     expect((await call('vdcadmin', 'DELETE', `/images/categories/${mine.body.id}`)).status).toBe(204);
     expect((await call('vdcadmin', 'PATCH', `/images/categories/${mine.body.id}`, { name: 'gone' })).status).toBe(404);
 
-    const audit = await store.testing.collection('audit_entries').find({ action: { $regex: '^image\\.(category|repository)' }, target: { $in: [`image-category:${mine.body.id}`, `image:${repo}`] } }).toArray();
-    expect(audit.map((a) => a.action).sort()).toEqual(['image.category.create', 'image.category.delete', 'image.category.rename', 'image.repository.categories']);
+    const audit = await store.testing
+      .collection('audit_entries')
+      .find({ action: { $regex: '^image\\.(category|repository)' }, target: { $in: [`image-category:${mine.body.id}`, `image:${repo}`] } })
+      .toArray();
+    expect(audit.map((a) => a.action).sort()).toEqual([
+      'image.category.create',
+      'image.category.delete',
+      'image.category.rename',
+      'image.repository.categories',
+    ]);
   }, 120_000);
 });
 
@@ -189,7 +219,13 @@ describe('deploy image rules', () => {
     call<TicketView & { errors?: { field: string; message: string }[] }>('tenant', 'POST', '/tickets', {
       type: 'workload-deploy',
       vdcId: vdc,
-      workload: { kind: 'Deployment', name: uniqueName('w').slice(0, 30), replicas: 1, containers: [{ name: 'app', image, requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } }], ...extra },
+      workload: {
+        kind: 'Deployment',
+        name: uniqueName('w').slice(0, 30),
+        replicas: 1,
+        containers: [{ name: 'app', image, requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } }],
+        ...extra,
+      },
     });
 
   it('submit refuses an image of the registry that was never scanned (422 naming the image field); nothing is stored', async () => {
@@ -208,7 +244,9 @@ describe('deploy image rules', () => {
 
   it('preflight refuses an image that lacks an architecture of the pool; pinned to amd64 nodes it passes preflight', async () => {
     await pushImage(rt.driver, `vdc-${vdc}/amdonly`, 'v1', buildImage({ archs: ['amd64'], layers: clean }));
-    await until('scan on push of amdonly', async () => ((await call<ImageDetailView>('tenant', 'GET', `/images/detail?repository=vdc-${vdc}/amdonly&reference=v1`)).body.scan ? true : undefined));
+    await until('scan on push of amdonly', async () =>
+      (await call<ImageDetailView>('tenant', 'GET', `/images/detail?repository=vdc-${vdc}/amdonly&reference=v1`)).body.scan ? true : undefined,
+    );
     const ref = `localhost:${registryPort}/vdc-${vdc}/amdonly:v1`;
     const submitted = await deploy(ref);
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);

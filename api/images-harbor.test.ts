@@ -18,7 +18,12 @@ import { registryService } from './services/registry.ts';
 let harbor: FakeHarbor;
 let store: Store;
 let images: ReturnType<typeof imageService>;
-const ops = { sub: 'ops', name: 'Ops', bindings: [], grants: [{ roleId: ROLES.opsAdmin, permissions: new Set(ALL_PERMISSIONS), scope: { type: 'platform' as const } }] };
+const ops = {
+  sub: 'ops',
+  name: 'Ops',
+  bindings: [],
+  grants: [{ roleId: ROLES.opsAdmin, permissions: new Set(ALL_PERMISSIONS), scope: { type: 'platform' as const } }],
+};
 const nobody = { sub: 'nobody', name: 'Nobody', bindings: [], grants: [] };
 
 beforeAll(async () => {
@@ -27,7 +32,16 @@ beforeAll(async () => {
   const driver = registryDriverFor({ driver: 'harbor', url: harbor.url, username: harbor.username, password: harbor.password });
   const registry = registryService({ config: { url: harbor.url }, driver, vdcs: store.vdcs, scans: store.imageScans });
   // No workflow is started by detail (the Temporal client is not used here).
-  images = imageService({ config: { url: harbor.url }, driver, registry, vdcs: store.vdcs, scans: store.imageScans, temporal: {} as never, taskQueue: 'unused', audit: { append: async () => undefined } });
+  images = imageService({
+    config: { url: harbor.url },
+    driver,
+    registry,
+    vdcs: store.vdcs,
+    scans: store.imageScans,
+    temporal: {} as never,
+    taskQueue: 'unused',
+    audit: { append: async () => undefined },
+  });
 });
 
 afterAll(async () => {
@@ -41,7 +55,14 @@ describe('image detail with Harbor', () => {
     const { digest } = harbor.seedImage(repo, 'v1', ['amd64', 'arm64']);
     const mark = harbor.requests.length;
     const before = await images.detail(ops, repo, 'v1');
-    expect(before).toMatchObject({ repository: repo, digest, multiArch: true, tags: ['v1'], pullRef: `${new URL(harbor.url).host}/${repo}@${digest}`, scan: null });
+    expect(before).toMatchObject({
+      repository: repo,
+      digest,
+      multiArch: true,
+      tags: ['v1'],
+      pullRef: `${new URL(harbor.url).host}/${repo}@${digest}`,
+      scan: null,
+    });
     expect(before.platforms.map((p) => p.architecture).sort()).toEqual(['amd64', 'arm64']);
     expect(harbor.requests.slice(mark).map((r) => r.operationId)).not.toContain('scanArtifact');
 

@@ -36,18 +36,51 @@ const vdc = uniqueName('img');
 const tokens: Record<string, string> = {};
 
 const DPKG = (pkgs: [string, string][]): string => pkgs.map(([p, v]) => `Package: ${p}\nStatus: install ok installed\nVersion: ${v}\n`).join('\n');
-const clean: Record<string, string>[] = [{ 'var/lib/dpkg/status': DPKG([['openssl', '3.0.15-1~deb12u1'], ['bash', '5.2.15-2']]) }];
+const clean: Record<string, string>[] = [
+  {
+    'var/lib/dpkg/status': DPKG([
+      ['openssl', '3.0.15-1~deb12u1'],
+      ['bash', '5.2.15-2'],
+    ]),
+  },
+];
 const vulnerable: Record<string, string>[] = [{ 'var/lib/dpkg/status': DPKG([['openssl', '3.0.11-1~deb12u2']]) }];
 
 async function push(user: string, repository: string, layers: Record<string, string>[], archs: string[]): Promise<void> {
   const dir = mkdtempSync(join(work, 'layout-'));
   writeOciLayout(dir, buildImage({ archs, layers }), 'v1');
-  await run('skopeo', ['--insecure-policy', 'copy', '--all', '--dest-tls-verify=false', '--dest-creds', `${user}:${tokens[user]}`, `oci:${dir}:v1`, `docker://${registryHost}/${repository}:v1`], { timeout: 60_000 });
+  await run(
+    'skopeo',
+    [
+      '--insecure-policy',
+      'copy',
+      '--all',
+      '--dest-tls-verify=false',
+      '--dest-creds',
+      `${user}:${tokens[user]}`,
+      `oci:${dir}:v1`,
+      `docker://${registryHost}/${repository}:v1`,
+    ],
+    { timeout: 60_000 },
+  );
 }
 
 async function pull(user: string, ref: string): Promise<boolean> {
   try {
-    await run('skopeo', ['--insecure-policy', 'copy', '--all', '--src-tls-verify=false', '--src-creds', `${user}:${tokens[user]}`, `docker://${registryHost}/${ref}`, `oci:${mkdtempSync(join(work, 'pull-'))}:x`], { timeout: 60_000 });
+    await run(
+      'skopeo',
+      [
+        '--insecure-policy',
+        'copy',
+        '--all',
+        '--src-tls-verify=false',
+        '--src-creds',
+        `${user}:${tokens[user]}`,
+        `docker://${registryHost}/${ref}`,
+        `oci:${mkdtempSync(join(work, 'pull-'))}:x`,
+      ],
+      { timeout: 60_000 },
+    );
     return true;
   } catch {
     return false;
@@ -75,7 +108,11 @@ async function settled(user: string, id: string, until: (t: TicketView) => boole
 
 async function createToken(user: string, permissions: readonly string[]): Promise<string> {
   const cookie = await loginAs(base, user, demoUserByUsername(user)!.password);
-  const res = await fetch(`${base}/api/tokens`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: uniqueName('img'), permissions, expiresInDays: 1 }) });
+  const res = await fetch(`${base}/api/tokens`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: uniqueName('img'), permissions, expiresInDays: 1 }),
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as { token: string }).token;
 }
@@ -108,7 +145,12 @@ afterAll(async () => {
 describe('image publish through the API', () => {
   it('a VDC member pushes to staging, submits; the VDC admin approves; the image is promoted by digest and pullable', async () => {
     await push('tenant', `staging-${vdc}/web`, clean, ['amd64', 'arm64']);
-    const submitted = await call<TicketView>('tenant', 'POST', '/tickets', { type: 'image-publish', vdcId: vdc, source: { name: 'web', tag: 'v1' }, target: { visibility: 'private' } });
+    const submitted = await call<TicketView>('tenant', 'POST', '/tickets', {
+      type: 'image-publish',
+      vdcId: vdc,
+      source: { name: 'web', tag: 'v1' },
+      target: { visibility: 'private' },
+    });
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
     expect(submitted.body.policy.chain.map((s) => s.role)).toEqual([ROLES.vdcAdmin]);
     const pending = await settled('tenant', submitted.body.id, (t) => t.status !== 'submitted');
@@ -125,7 +167,11 @@ describe('image publish through the API', () => {
 
     const detail = await call<ImageDetailView>('tenant', 'GET', `/images/detail?repository=vdc-${vdc}/web&reference=v1`);
     expect(detail.status).toBe(200);
-    expect(detail.body).toMatchObject({ digest: preview.source.digest, multiArch: true, pullRef: `${new URL(stackEnv('EDGEPORT_REGISTRY_URL')).host}/vdc-${vdc}/web@${preview.source.digest}` });
+    expect(detail.body).toMatchObject({
+      digest: preview.source.digest,
+      multiArch: true,
+      pullRef: `${new URL(stackEnv('EDGEPORT_REGISTRY_URL')).host}/vdc-${vdc}/web@${preview.source.digest}`,
+    });
     expect(detail.body.platforms.map((p) => p.architecture).sort()).toEqual(['amd64', 'arm64']);
     expect(detail.body.platforms.every((p) => p.layers.length === 1 && p.layers[0]!.size > 0)).toBe(true);
     expect(detail.body.scan?.severity).toBe('None');
@@ -133,7 +179,12 @@ describe('image publish through the API', () => {
 
   it('a blocked scan refuses promotion with the findings listed; an override is refused to a non-operations-admin', async () => {
     await push('tenant', `staging-${vdc}/bad`, vulnerable, ['amd64']);
-    const submitted = await call<TicketView>('tenant', 'POST', '/tickets', { type: 'image-publish', vdcId: vdc, source: { name: 'bad', tag: 'v1' }, target: { visibility: 'private' } });
+    const submitted = await call<TicketView>('tenant', 'POST', '/tickets', {
+      type: 'image-publish',
+      vdcId: vdc,
+      source: { name: 'bad', tag: 'v1' },
+      target: { visibility: 'private' },
+    });
     expect(submitted.status).toBe(201);
     const done = await settled('tenant', submitted.body.id, (t) => ['failed', 'completed', 'pending_approval'].includes(t.status));
     expect(done.status).toBe('failed');
@@ -141,10 +192,21 @@ describe('image publish through the API', () => {
     expect((done.preview as ImagePublishPreview).blocking.map((f) => f.id)).toEqual(['DEMO-2026-0001']);
     expect((await call<unknown>('tenant', 'GET', `/images/detail?repository=vdc-${vdc}/bad&reference=v1`)).status).toBe(404);
 
-    const override = await call<{ errors?: { field: string }[] }>('tenant', 'POST', '/tickets', { type: 'image-publish', vdcId: vdc, source: { name: 'bad', tag: 'v1' }, target: { visibility: 'private' }, scanOverride: { reason: 'I really want this one' } });
+    const override = await call<{ errors?: { field: string }[] }>('tenant', 'POST', '/tickets', {
+      type: 'image-publish',
+      vdcId: vdc,
+      source: { name: 'bad', tag: 'v1' },
+      target: { visibility: 'private' },
+      scanOverride: { reason: 'I really want this one' },
+    });
     expect(override.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(override.body)).toContain('scanOverride');
-    const badBody = await call('tenant', 'POST', '/tickets', { type: 'image-publish', vdcId: vdc, source: { name: 'Bad Name', tag: 'v1' }, target: { visibility: 'private' } });
+    const badBody = await call('tenant', 'POST', '/tickets', {
+      type: 'image-publish',
+      vdcId: vdc,
+      source: { name: 'Bad Name', tag: 'v1' },
+      target: { visibility: 'private' },
+    });
     expect(badBody.status).toBe(400);
     expect(JSON.stringify(badBody.body)).toContain('source.name');
   }, 240_000);

@@ -19,7 +19,11 @@ const finance = demoUserByUsername('finance')!;
 
 const cert = (s: string | null, verify = 'SUCCESS'): Record<string, string> => (s === null ? {} : { 'x-ssl-client-s-dn': s, 'x-ssl-client-verify': verify });
 
-async function call(method: string, path: string, opts: { user?: string; token?: string; headers?: Record<string, string>; body?: unknown; via?: TestApi } = {}) {
+async function call(
+  method: string,
+  path: string,
+  opts: { user?: string; token?: string; headers?: Record<string, string>; body?: unknown; via?: TestApi } = {},
+) {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (opts.user) headers.cookie = cookies[opts.user] ?? '';
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -60,7 +64,12 @@ describe('client certificate bound to a user', () => {
     const r = await bind('opsadmin', finance.sub, subject);
     expect(r).toMatchObject({ status: 200, body: { sub: finance.sub, subject } });
     expect(await store.users.certSubject(finance.sub)).toBe(subject);
-    const audit = await store.testing.collection('audit_entries').find({ target: `user:${finance.sub}`, action: 'user.cert-subject.bind' }).sort({ seq: -1 }).limit(1).toArray();
+    const audit = await store.testing
+      .collection('audit_entries')
+      .find({ target: `user:${finance.sub}`, action: 'user.cert-subject.bind' })
+      .sort({ seq: -1 })
+      .limit(1)
+      .toArray();
     expect(audit[0]).toMatchObject({ actor: { sub: 'u-opsadmin' }, details: { subject } });
   });
 
@@ -85,7 +94,11 @@ describe('client certificate bound to a user', () => {
   });
 
   it('an API token made in a certificate-verified session works without the certificate; unbinding lifts the check', async () => {
-    const created = await call('POST', '/api/tokens', { user: 'finance', headers: cert(subject), body: { name: uniqueName('cli'), permissions: ['report:read'], expiresInDays: 1 } });
+    const created = await call('POST', '/api/tokens', {
+      user: 'finance',
+      headers: cert(subject),
+      body: { name: uniqueName('cli'), permissions: ['report:read'], expiresInDays: 1 },
+    });
     expect(created.status).toBe(201);
     expect((await call('GET', '/api/me', { token: created.body.token })).status).toBe(200);
 

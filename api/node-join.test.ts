@@ -39,7 +39,10 @@ const ticketCount = () => store.testing.collection('tickets').countDocuments({ '
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   await seedVdc(store, admin, { id: vdcId, name: 'Join VDC', domainId: 'join-http-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
-  for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
+  for (const [username, role] of [
+    ['tenant', 'vdc-user'],
+    ['vdcadmin', 'vdc-admin'],
+  ] as const) {
     await grant(store, demoUserByUsername(username)!, [{ role, scope: { type: 'vdc', vdcId } }]);
   }
   [worker, api] = await Promise.all([
@@ -79,7 +82,7 @@ describe('node join over HTTP', () => {
     expect(await ticketCount()).toBe(before);
   });
 
-  it('refuses a pool other than the VDC\'s by policy (422 naming pool)', async () => {
+  it("refuses a pool other than the VDC's by policy (422 naming pool)", async () => {
     const r = await call('vdcadmin', 'POST', '/api/tickets', { type: 'node-join', vdcId, pool: 'elsewhere', nodeName, tokenTtlMinutes: 30 });
     expect(r.status).toBe(422);
     expect(r.body.errors).toEqual([{ field: 'pool', message: expect.stringContaining('lives in resource pool local') }]);
@@ -122,7 +125,14 @@ describe('node join over HTTP', () => {
     expect(fetched.status).toBe(200);
     const { tokenId, command } = fetched.body as { tokenId: string; command: string };
     const waiting = await status('tenant');
-    expect(waiting).toMatchObject({ state: 'waiting', tokenId, expiresAt: fetched.body.expiresAt, commandAvailable: false, mayFetch: false, fetched: { by: { sub: demoUserByUsername('vdcadmin')!.sub } } });
+    expect(waiting).toMatchObject({
+      state: 'waiting',
+      tokenId,
+      expiresAt: fetched.body.expiresAt,
+      commandAvailable: false,
+      mayFetch: false,
+      fetched: { by: { sub: demoUserByUsername('vdcadmin')!.sub } },
+    });
     expect(JSON.stringify(waiting)).not.toContain(command);
     const token = /--token ([a-z0-9]{6}\.[a-z0-9]{16})/.exec(command)?.[1] as string;
     expect(token.startsWith(`${tokenId}.`)).toBe(true);
@@ -138,9 +148,17 @@ describe('node join over HTTP', () => {
     const joined = await admin.core.readNode({ name: nodeName });
     expect(joined.metadata?.labels).toMatchObject({ 'edgeport.io/vdc': vdcId, 'edgeport.io/pool': 'local', site: 'depot-3' });
     expect(joined.spec?.taints).toEqual(expect.arrayContaining([{ key: 'edge.example.com/dedicated', value: 'depot', effect: 'NoSchedule' }]));
-    await expect(admin.core.readNamespacedSecret({ name: bootstrapSecretName(tokenId), namespace: 'kube-system' })).rejects.toSatisfy((e) => e instanceof ApiException && e.code === 404);
+    await expect(admin.core.readNamespacedSecret({ name: bootstrapSecretName(tokenId), namespace: 'kube-system' })).rejects.toSatisfy(
+      (e) => e instanceof ApiException && e.code === 404,
+    );
     expect((await call('vdcadmin', 'GET', `/api/tickets/${id}/join-command`)).status).toBe(410);
-    expect(await status('vdcadmin')).toMatchObject({ state: 'joined', tokenId, revokedAt: expect.any(String), commandAvailable: false, node: { arch: 'amd64', joinedAt: expect.any(String) } });
+    expect(await status('vdcadmin')).toMatchObject({
+      state: 'joined',
+      tokenId,
+      revokedAt: expect.any(String),
+      commandAvailable: false,
+      node: { arch: 'amd64', joinedAt: expect.any(String) },
+    });
     expect(await untilTokenRefused(local.server, local.caData, token)).toBe(401);
 
     const secret = token.split('.')[1] as string;
@@ -150,7 +168,10 @@ describe('node join over HTTP', () => {
     expect(timeline.text).not.toContain(secret);
     expect(JSON.stringify(await store.tickets.get(id))).not.toContain(secret);
     expect(api.output() + worker.output()).not.toContain(secret);
-    const audit = await store.testing.collection('audit_entries').find({ action: 'node-join.command.fetch', target: `ticket:${id}` }).toArray();
+    const audit = await store.testing
+      .collection('audit_entries')
+      .find({ action: 'node-join.command.fetch', target: `ticket:${id}` })
+      .toArray();
     expect(audit.map((a) => a.outcome).sort()).toEqual(['failure', 'failure', 'success']);
     expect(JSON.stringify(audit)).not.toContain(secret);
   });

@@ -73,16 +73,44 @@ async function workloadIn(namespace: string, name: string): Promise<void> {
     spec: {
       replicas: 1,
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1', resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '64Mi' } } }] } },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            { name: 'app', image: 'registry.invalid/app:1', resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '64Mi' } } },
+          ],
+        },
+      },
     },
   });
-  await store.workloads.recordRevision({ vdcId, namespace, name, kind: 'Deployment', revision: 1, spec: { kind: 'Deployment', name, replicas: 1, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } as never, ticketId: `t-${name}` });
+  await store.workloads.recordRevision({
+    vdcId,
+    namespace,
+    name,
+    kind: 'Deployment',
+    revision: 1,
+    spec: { kind: 'Deployment', name, replicas: 1, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } as never,
+    ticketId: `t-${name}`,
+  });
 }
 
 async function claim(namespace: string, name: string): Promise<void> {
-  await apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  });
   const volumes = store.volumes;
-  await volumes.insert({ vdcId, namespace, name, size: '1Gi', accessMode: 'ReadWriteOnce', createdAt: new Date().toISOString(), createdBy: { sub: 'test', name: 'test' } });
+  await volumes.insert({
+    vdcId,
+    namespace,
+    name,
+    size: '1Gi',
+    accessMode: 'ReadWriteOnce',
+    createdAt: new Date().toISOString(),
+    createdBy: { sub: 'test', name: 'test' },
+  });
 }
 
 beforeAll(async () => {
@@ -90,18 +118,38 @@ beforeAll(async () => {
   // A second pool record on the local cluster, registered with the worker's credentials and checked as a
   // registration is: the check makes its read-only identity.
   const { server, credentials } = credentialsFromKubeconfig(readFileSync(stackEnv('EDGEPORT_KUBECONFIG'), 'utf8'));
-  await store.pools.upsert({ _id: second, name: 'Second pool', server, authType: 'kubeconfig', credentials: cipher.seal(JSON.stringify(credentials), poolCredentialsAad(second)), createdBy: { sub: 'test', name: 'test' } });
+  await store.pools.upsert({
+    _id: second,
+    name: 'Second pool',
+    server,
+    authType: 'kubeconfig',
+    credentials: cipher.seal(JSON.stringify(credentials), poolCredentialsAad(second)),
+    createdBy: { sub: 'test', name: 'test' },
+  });
   expect((await createPoolActivities({ store, credentials: cipher }).checkPool({ poolId: second })).status).toBe('ready');
   // A pool that accepts connections and never answers, with a reader token recorded as if it had worked once.
   silent = createServer((socket) => void held.push(socket));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const hung = `https://127.0.0.1:${(silent.address() as { port: number }).port}`;
-  await store.pools.upsert({ _id: down, name: 'Down pool', server: hung, authType: 'token', credentials: cipher.seal(JSON.stringify({ type: 'token', token: 'x' }), poolCredentialsAad(down)), createdBy: { sub: 'test', name: 'test' } });
-  await store.pools.recordReader(down, { status: 'ready', credentials: cipher.seal(JSON.stringify({ type: 'token', token: 'not-a-real-token' }), poolReaderAad(down)), checkedAt: new Date() });
+  await store.pools.upsert({
+    _id: down,
+    name: 'Down pool',
+    server: hung,
+    authType: 'token',
+    credentials: cipher.seal(JSON.stringify({ type: 'token', token: 'x' }), poolCredentialsAad(down)),
+    createdBy: { sub: 'test', name: 'test' },
+  });
+  await store.pools.recordReader(down, {
+    status: 'ready',
+    credentials: cipher.seal(JSON.stringify({ type: 'token', token: 'not-a-real-token' }), poolReaderAad(down)),
+    checkedAt: new Date(),
+  });
 
   await seedVdc(store, kube, { id: vdcId, name: 'Reads VDC', domainId: 'reads-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await seedVdc(store, kube, { id: otherVdc, name: 'Other reads VDC', domainId: 'reads-domain-x', quota: { cpu: 1, memoryGi: 1, pods: 2 } });
-  await store.testing.collection('vdcs').updateOne({ _id: vdcId as never }, { $set: { placements: [{ pool: second, namespace: secondNs, quota: { cpu: 2, memoryGi: 4, pods: 10 } }] } });
+  await store.testing
+    .collection('vdcs')
+    .updateOne({ _id: vdcId as never }, { $set: { placements: [{ pool: second, namespace: secondNs, quota: { cpu: 2, memoryGi: 4, pods: 10 } }] } });
   await namespaceWithQuota(secondNs, { cpu: 2, memoryGi: 4, pods: 10 });
   await Promise.all([workloadIn(primaryNs, 'web'), workloadIn(secondNs, 'edge-web'), claim(primaryNs, 'data-a'), claim(secondNs, 'data-b')]);
 
@@ -137,18 +185,29 @@ describe('interactive reads on the pool a namespace lives on', () => {
     const creds = JSON.parse(cipher.open(rec!.reader!.credentials!, poolReaderAad(second))) as PoolCredentials;
     const core = poolKubeConfig(rec!.server, creds, 5000).makeApiClient(CoreV1Api);
     expect((await core.listNamespacedPod({ namespace: secondNs })).items).toBeDefined();
-    const refused = await core.createNamespacedConfigMap({ namespace: secondNs, body: { metadata: { name: 'nope' }, data: { a: 'b' } } }).then(() => 0, (e: unknown) => (e instanceof ApiException ? e.code : -1));
+    const refused = await core.createNamespacedConfigMap({ namespace: secondNs, body: { metadata: { name: 'nope' }, data: { a: 'b' } } }).then(
+      () => 0,
+      (e: unknown) => (e instanceof ApiException ? e.code : -1),
+    );
     expect(refused).toBe(403);
-    const secrets = await core.listNamespacedSecret({ namespace: secondNs }).then(() => 0, (e: unknown) => (e instanceof ApiException ? e.code : -1));
+    const secrets = await core.listNamespacedSecret({ namespace: secondNs }).then(
+      () => 0,
+      (e: unknown) => (e instanceof ApiException ? e.code : -1),
+    );
     expect(secrets).toBe(403);
-    const del = await core.deleteNamespace({ name: secondNs }).then(() => 0, (e: unknown) => (e instanceof ApiException ? e.code : -1));
+    const del = await core.deleteNamespace({ name: secondNs }).then(
+      () => 0,
+      (e: unknown) => (e instanceof ApiException ? e.code : -1),
+    );
     expect(del).toBe(403);
   });
 
   it('lists the workloads of both pools with live status, and their pods, claims from both namespaces', async () => {
     const list = await eventually('both workloads live', async () => {
       const r = await call('tenant', `/vdcs/${vdcId}/workloads`);
-      return r.status === 200 && (r.body.items as WorkloadSummary[]).length === 2 && (r.body.items as WorkloadSummary[]).every((w) => w.status !== 'missing') && r;
+      return (
+        r.status === 200 && (r.body.items as WorkloadSummary[]).length === 2 && (r.body.items as WorkloadSummary[]).every((w) => w.status !== 'missing') && r
+      );
     });
     expect((list.body.items as WorkloadSummary[]).map((w) => w.namespace).sort()).toEqual([primaryNs, secondNs].sort());
     const detail = await eventually('pods of the second pool', async () => {
@@ -159,9 +218,13 @@ describe('interactive reads on the pool a namespace lives on', () => {
     // Live phase and capacity come from each claim's own pool.
     const vols = await eventually('claims bound on both pools', async () => {
       const r = await call('tenant', `/vdcs/${vdcId}/volumes`);
-      return r.status === 200 && (r.body.items as { phase?: string }[]).length === 2 && (r.body.items as { phase?: string }[]).every((v) => v.phase === 'Bound') && r;
+      return (
+        r.status === 200 && (r.body.items as { phase?: string }[]).length === 2 && (r.body.items as { phase?: string }[]).every((v) => v.phase === 'Bound') && r
+      );
     });
-    expect((vols.body.items as { namespace: string; name: string }[]).map((v) => `${v.namespace}/${v.name}`).sort()).toEqual([`${primaryNs}/data-a`, `${secondNs}/data-b`].sort());
+    expect((vols.body.items as { namespace: string; name: string }[]).map((v) => `${v.namespace}/${v.name}`).sort()).toEqual(
+      [`${primaryNs}/data-a`, `${secondNs}/data-b`].sort(),
+    );
   });
 
   it('latency: 200 workload-list reads (two workloads on two pools, live status from each), p50/p99 printed', async () => {
@@ -175,7 +238,9 @@ describe('interactive reads on the pool a namespace lives on', () => {
     ms.sort((a, b) => a - b);
     const q = (p: number): number => ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)]!;
     const load = loadavg()[0]!.toFixed(1);
-    console.log(`workload list over 2 pools, 200 reads: p50 ${q(0.5).toFixed(1)} ms, p90 ${q(0.9).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${ms.at(-1)!.toFixed(1)} ms (load average ${load} on ${cpus().length} cores)`);
+    console.log(
+      `workload list over 2 pools, 200 reads: p50 ${q(0.5).toFixed(1)} ms, p90 ${q(0.9).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${ms.at(-1)!.toFixed(1)} ms (load average ${load} on ${cpus().length} cores)`,
+    );
     // The target is p99 < 300 ms (met on an idle machine: README "Reads from pools"); on a shared, saturated
     // test machine the tail follows the CPU queue, so the test holds the median to it and the tail to 1 s.
     expect(q(0.5)).toBeLessThan(300);
@@ -183,7 +248,9 @@ describe('interactive reads on the pool a namespace lives on', () => {
   });
 
   it('a read of a namespace on a pool that cannot be read answers 503 naming that pool, reads of the other pool still work', async () => {
-    await store.testing.collection('pools').updateOne({ _id: second as never }, { $set: { 'reader.status': 'unavailable', 'reader.reason': 'no read-only identity: test' } });
+    await store.testing
+      .collection('pools')
+      .updateOne({ _id: second as never }, { $set: { 'reader.status': 'unavailable', 'reader.reason': 'no read-only identity: test' } });
     try {
       const r = await call('tenant', `/vdcs/${vdcId}/workloads/${secondNs}/edge-web`);
       expect(r.status).toBe(503);
@@ -199,8 +266,21 @@ describe('interactive reads on the pool a namespace lives on', () => {
   });
 
   it('an unreachable pool answers 503 naming it within a few seconds, not a hang', async () => {
-    await store.testing.collection('vdcs').updateOne({ _id: vdcId as never }, { $push: { placements: { pool: down, namespace: placementNamespace(vdcId, down, false), quota: { cpu: 1, memoryGi: 1, pods: 1 } } } as never });
-    await store.workloads.recordRevision({ vdcId, namespace: placementNamespace(vdcId, down, false), name: 'far', kind: 'Deployment', revision: 1, spec: { kind: 'Deployment', name: 'far', replicas: 1, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } as never, ticketId: 't-far' });
+    await store.testing
+      .collection('vdcs')
+      .updateOne(
+        { _id: vdcId as never },
+        { $push: { placements: { pool: down, namespace: placementNamespace(vdcId, down, false), quota: { cpu: 1, memoryGi: 1, pods: 1 } } } as never },
+      );
+    await store.workloads.recordRevision({
+      vdcId,
+      namespace: placementNamespace(vdcId, down, false),
+      name: 'far',
+      kind: 'Deployment',
+      revision: 1,
+      spec: { kind: 'Deployment', name: 'far', replicas: 1, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } as never,
+      ticketId: 't-far',
+    });
     try {
       const r = await call('tenant', `/vdcs/${vdcId}/workloads/${placementNamespace(vdcId, down, false)}/far`);
       expect(r.status).toBe(503);
@@ -226,11 +306,27 @@ describe('interactive reads on the pool a namespace lives on', () => {
     const items = pools.body.items as VdcPoolView[];
     expect(items.map((p) => p.pool)).toEqual(['local', second]);
     expect(items[0]).toMatchObject({ pool: 'local', namespace: primaryNs, namespaces: [primaryNs], quota: { cpu: 4, memoryGi: 8, pods: 20 } });
-    expect(items[1]).toMatchObject({ pool: second, namespace: secondNs, namespaces: [secondNs], quota: { cpu: 2, memoryGi: 4, pods: 10 }, used: { cpu: 0.1, memoryGi: 0.063, pods: 1 } });
+    expect(items[1]).toMatchObject({
+      pool: second,
+      namespace: secondNs,
+      namespaces: [secondNs],
+      quota: { cpu: 2, memoryGi: 4, pods: 10 },
+      used: { cpu: 0.1, memoryGi: 0.063, pods: 1 },
+    });
 
     const onPool = await call('opsadmin', `/pools/${second}/vdcs`);
     expect(onPool.status).toBe(200);
-    expect(onPool.body.items as PoolVdcView[]).toEqual([{ vdcId, name: 'Reads VDC', domainId: 'reads-domain', primary: false, namespaces: [secondNs], quota: { cpu: 2, memoryGi: 4, pods: 10 }, used: { cpu: 0.1, memoryGi: 0.063, pods: 1 } }]);
+    expect(onPool.body.items as PoolVdcView[]).toEqual([
+      {
+        vdcId,
+        name: 'Reads VDC',
+        domainId: 'reads-domain',
+        primary: false,
+        namespaces: [secondNs],
+        quota: { cpu: 2, memoryGi: 4, pods: 10 },
+        used: { cpu: 0.1, memoryGi: 0.063, pods: 1 },
+      },
+    ]);
   });
 
   it('tenants never see another VDC: 404 for its pools, 403 for a pool view', async () => {

@@ -57,7 +57,8 @@ function historyText(node: unknown, out: string[] = []): string[] {
 async function workflowIdsOf(poolId: string, purpose: string): Promise<string[]> {
   for (let i = 0; i < 50; i++) {
     const ids: string[] = [];
-    for await (const w of temporal.workflow.list({ query: `WorkflowType = 'registerPoolWorkflow'` })) if (w.workflowId.startsWith(`pool-${poolId}-${purpose}-`)) ids.push(w.workflowId);
+    for await (const w of temporal.workflow.list({ query: `WorkflowType = 'registerPoolWorkflow'` }))
+      if (w.workflowId.startsWith(`pool-${poolId}-${purpose}-`)) ids.push(w.workflowId);
     if (ids.length > 0) return ids;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -66,7 +67,10 @@ async function workflowIdsOf(poolId: string, purpose: string): Promise<string[]>
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   // A ServiceAccount with the worker's ClusterRole: what an operator registering a cluster by token would create.
   await adminCore.createNamespacedServiceAccount({ namespace: SA_NAMESPACE, body: { metadata: { name: saName } } });
   await rbac.createClusterRoleBinding({
@@ -76,7 +80,11 @@ beforeAll(async () => {
       subjects: [{ kind: 'ServiceAccount', name: saName, namespace: SA_NAMESPACE }],
     },
   });
-  const tr = await adminCore.createNamespacedServiceAccountToken({ name: saName, namespace: SA_NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const tr = await adminCore.createNamespacedServiceAccountToken({
+    name: saName,
+    namespace: SA_NAMESPACE,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   saToken = tr.status!.token;
   const p = { api: startApp(repoDir, 'api', env), worker: startApp(repoDir, 'worker', env) };
   [api, worker] = [p.api, p.worker];
@@ -187,7 +195,17 @@ describe('resource pools over HTTP', () => {
     ['a CA that is not base64 PEM', { auth: { type: 'token', token: 't', caData: 'bm90IGEgY2VydA==' } }, 'auth.caData'],
     ['a token with spaces', { auth: { type: 'token', token: 'a b', caData } }, 'auth.token'],
     ['an unknown field', { extra: 1 }, 'extra'],
-    ['a kubeconfig with an exec plugin', { auth: { type: 'kubeconfig', kubeconfig: 'current-context: c\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {exec: {command: sh}}}]\n' } }, 'auth.kubeconfig'],
+    [
+      'a kubeconfig with an exec plugin',
+      {
+        auth: {
+          type: 'kubeconfig',
+          kubeconfig:
+            'current-context: c\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {exec: {command: sh}}}]\n',
+        },
+      },
+      'auth.kubeconfig',
+    ],
     ['a kubeconfig over 64 KiB', { auth: { type: 'kubeconfig', kubeconfig: `# ${'x'.repeat(70_000)}` } }, 'auth.kubeconfig'],
     ['a kubeconfig for another server', { server: 'https://127.0.0.2:6443', auth: { type: 'kubeconfig', kubeconfig: 'KCFG' } }, 'server'],
   ])('refuses %s with 400 naming the field, storing nothing', async (_what, patch, field) => {
@@ -261,7 +279,11 @@ describe('resource pools over HTTP', () => {
     expect(uncordon.body).toMatchObject({ name: node, schedulable: true });
     expect((await adminCore.readNode({ name: node })).spec?.unschedulable).toBeFalsy();
 
-    const audited = await store.testing.collection('audit_entries').find({ target: `pool:${tokenPool}/node:${node}` }).sort({ seq: 1 }).toArray();
+    const audited = await store.testing
+      .collection('audit_entries')
+      .find({ target: `pool:${tokenPool}/node:${node}` })
+      .sort({ seq: 1 })
+      .toArray();
     expect(audited.map((e) => [e.action, e.outcome])).toEqual([
       ['node.cordon', 'success'],
       ['node.uncordon', 'success'],
@@ -274,7 +296,9 @@ describe('resource pools over HTTP', () => {
       expect((await call(user, 'GET', '/api/pools')).status).toBe(403);
       expect((await call(user, 'GET', `/api/pools/${tokenPool}`)).status).toBe(403);
       expect((await call(user, 'GET', `/api/pools/${tokenPool}/nodes`)).status).toBe(403);
-      expect((await call(user, 'POST', '/api/pools', { id: uniqueName('x'), name: 'x', server, auth: { type: 'token', token: 't', caData } })).status).toBe(403);
+      expect((await call(user, 'POST', '/api/pools', { id: uniqueName('x'), name: 'x', server, auth: { type: 'token', token: 't', caData } })).status).toBe(
+        403,
+      );
       expect((await call(user, 'POST', `/api/pools/${tokenPool}/nodes/${EDGE_NODES[0].name}/cordon`)).status).toBe(403);
       expect((await call(user, 'DELETE', `/api/pools/${tokenPool}`)).status).toBe(403);
     }

@@ -71,19 +71,30 @@ interface Login {
 /** The login in the namespace's `edgeport-pull` Secret, read from the kube-apiserver (nothing else is used to pull). */
 async function loginFromSecret(namespace: string, kube = admin): Promise<Login & { host: string; type: string }> {
   const secret = await kube.core.readNamespacedSecret({ name: PULL_SECRET_NAME, namespace });
-  const config = JSON.parse(Buffer.from(secret.data!['.dockerconfigjson']!, 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string; auth: string }> };
+  const config = JSON.parse(Buffer.from(secret.data!['.dockerconfigjson']!, 'base64').toString('utf8')) as {
+    auths: Record<string, { username: string; password: string; auth: string }>;
+  };
   const [host, entry] = Object.entries(config.auths)[0]!;
   expect(Buffer.from(entry.auth, 'base64').toString('utf8')).toBe(`${entry.username}:${entry.password}`);
   return { host, username: entry.username, password: entry.password, type: secret.type! };
 }
 
 const creds = (l: Login): string => `${l.username}:${l.password}`;
-const inspectRaw = (l: Login, ref: string): Promise<Outcome> => skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', creds(l), `docker://${registryHost}/${ref}`]);
+const inspectRaw = (l: Login, ref: string): Promise<Outcome> =>
+  skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', creds(l), `docker://${registryHost}/${ref}`]);
 let pulls = 0;
 /** `skopeo copy` of one image (`arch`: the platform picked from an index) into an OCI layout; returns the layout's manifest digest. */
 async function pull(l: Login, ref: string, arch?: string): Promise<Outcome & { digest?: string }> {
   const dir = join(work, `pull-${pulls++}`);
-  const r = await skopeo([...(arch ? ['--override-arch', arch] : []), 'copy', '--src-tls-verify=false', '--src-creds', creds(l), `docker://${registryHost}/${ref}`, `oci:${dir}:pulled`]);
+  const r = await skopeo([
+    ...(arch ? ['--override-arch', arch] : []),
+    'copy',
+    '--src-tls-verify=false',
+    '--src-creds',
+    creds(l),
+    `docker://${registryHost}/${ref}`,
+    `oci:${dir}:pulled`,
+  ]);
   if (!r.ok) return r;
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   return { ...r, digest: index.manifests[0]!.digest };
@@ -92,18 +103,33 @@ async function pull(l: Login, ref: string, arch?: string): Promise<Outcome & { d
 async function push(user: string, password: string, ref: string, archs: string[]): Promise<Outcome> {
   const dir = join(work, `push-${pulls++}`);
   writeOciLayout(dir, buildImage({ archs }), 'v1');
-  return skopeo(['copy', '--all', '--preserve-digests', '--dest-tls-verify=false', '--dest-creds', `${user}:${password}`, `oci:${dir}:v1`, `docker://${registryHost}/${ref}`]);
+  return skopeo([
+    'copy',
+    '--all',
+    '--preserve-digests',
+    '--dest-tls-verify=false',
+    '--dest-creds',
+    `${user}:${password}`,
+    `oci:${dir}:v1`,
+    `docker://${registryHost}/${ref}`,
+  ]);
 }
 
 /** Token endpoint answer for a Basic login (what skopeo does first). */
 async function tokenFor(l: Login, scope: string): Promise<{ status: number; access?: { name: string; actions: string[] }[] }> {
-  const res = await fetch(`${base}/api/registry/token?service=edgeport-registry&scope=${encodeURIComponent(scope)}`, { headers: { authorization: `Basic ${Buffer.from(creds(l)).toString('base64')}` } });
+  const res = await fetch(`${base}/api/registry/token?service=edgeport-registry&scope=${encodeURIComponent(scope)}`, {
+    headers: { authorization: `Basic ${Buffer.from(creds(l)).toString('base64')}` },
+  });
   const body = (await res.json()) as { token?: string };
   return { status: res.status, ...(body.token ? { access: JSON.parse(Buffer.from(body.token.split('.')[1]!, 'base64url').toString('utf8')).access } : {}) };
 }
 
 async function untilReady(vdcId: string): Promise<void> {
-  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body?.provisioning?.state, { what: `VDC ${vdcId} ready`, ok: (s) => s === 'ready' || s === 'failed', timeout: 120_000 });
+  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body?.provisioning?.state, {
+    what: `VDC ${vdcId} ready`,
+    ok: (s) => s === 'ready' || s === 'failed',
+    timeout: 120_000,
+  });
   expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body.provisioning).toMatchObject({ state: 'ready' });
 }
 
@@ -131,7 +157,10 @@ function readable(historyJson: string): string {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'edgeport-pull-'));
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   saved.set('u-tenant', (await store.users.get('u-tenant'))?.bindings ?? []);
   const env = appEnvFromProcess();
   [worker, api] = await Promise.all([
@@ -154,7 +183,18 @@ beforeAll(async () => {
   // Two VDCs through the real path: the API creates them, their lifecycle workflows provision them on `local`.
   expect((await call('opsadmin', 'POST', '/api/domains', { id: domainId, name: domainId })).status).toBe(201);
   // A lives on two pools (the stack's two kube-apiservers), B on one.
-  expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcA, name: vdcA, pools: [{ pool: 'local', quota }, { pool: 'edge-1', quota }] })).status).toBe(201);
+  expect(
+    (
+      await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, {
+        id: vdcA,
+        name: vdcA,
+        pools: [
+          { pool: 'local', quota },
+          { pool: 'edge-1', quota },
+        ],
+      })
+    ).status,
+  ).toBe(201);
   expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcB, name: vdcB, pools: [{ pool: 'local', quota }] })).status).toBe(201);
   expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcA}/members/u-tenant`, { roles: ['vdc-admin'] })).status).toBe(200);
 
@@ -164,7 +204,8 @@ beforeAll(async () => {
   expect(await push('opsadmin', opsToken, `${repoB}:v1`, ['amd64'])).toMatchObject({ ok: true });
   const index = await skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', `opsadmin:${opsToken}`, `docker://${registryHost}/${repoA}:v1`]);
   expect(index.ok).toBe(true);
-  for (const m of (JSON.parse((index as { stdout: string }).stdout) as { manifests: { digest: string; platform: { architecture: string } }[] }).manifests) platformDigests[m.platform.architecture] = m.digest;
+  for (const m of (JSON.parse((index as { stdout: string }).stdout) as { manifests: { digest: string; platform: { architecture: string } }[] }).manifests)
+    platformDigests[m.platform.architecture] = m.digest;
   expect(Object.keys(platformDigests).sort()).toEqual(['amd64', 'arm64']);
   await Promise.all([untilReady(vdcA), untilReady(vdcB)]);
 }, 300_000);
@@ -187,12 +228,18 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     loginA = await loginFromSecret(`vdc-${vdcA}`);
     expect(loginA).toMatchObject({ type: 'kubernetes.io/dockerconfigjson', host: registryHost, username: `vdc-${vdcA}-pull` });
     expect(loginA.password).toMatch(/^eppull_/);
-    const sa = await until(() => admin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}` }), { what: 'default ServiceAccount references the Secret', ok: (s) => (s.imagePullSecrets ?? []).some((r) => r.name === PULL_SECRET_NAME), timeout: 120_000 });
+    const sa = await until(() => admin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}` }), {
+      what: 'default ServiceAccount references the Secret',
+      ok: (s) => (s.imagePullSecrets ?? []).some((r) => r.name === PULL_SECRET_NAME),
+      timeout: 120_000,
+    });
     expect(sa.imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
     // A's default namespace on its second pool (the edge-1 kube-apiserver) holds the same login.
     const onEdge = await loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin);
     expect(onEdge).toEqual(loginA);
-    expect((await edgeAdmin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}-edge-1` })).imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
+    expect((await edgeAdmin.core.readNamespacedServiceAccount({ name: 'default', namespace: `vdc-${vdcA}-edge-1` })).imagePullSecrets).toEqual([
+      { name: PULL_SECRET_NAME },
+    ]);
     // B has its own, different credential.
     const loginB = await loginFromSecret(`vdc-${vdcB}`);
     expect(loginB.username).toBe(`vdc-${vdcB}-pull`);
@@ -208,7 +255,10 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const taken = await call('tenant', 'POST', `/api/vdcs/${vdcA}/secrets`, { type: 'opaque', name: PULL_SECRET_NAME, entries: [{ key: 'k', value: 'v' }] });
     expect(taken.status).toBe(400);
     expect(taken.body.errors).toEqual([{ field: 'name', message: "is reserved for the VDC's image pull Secret" }]);
-    const audit = await store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcA}` }).toArray();
+    const audit = await store.testing
+      .collection(AUDIT_COLLECTION)
+      .find({ target: `vdc:${vdcA}` })
+      .toArray();
     expect(JSON.stringify(audit)).not.toContain(loginA.password);
   });
 
@@ -255,15 +305,41 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     expect((await admin.core.readNamespacedServiceAccount({ name: 'default', namespace: spaceNs })).imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
 
     // Rotation: a VDC user may not, the VDC admin may (audited); the pass rewrites both namespaces.
-    expect((await call('tenant', 'GET', `/api/vdcs/${vdcA}/pull-credential`)).body).toMatchObject({ vdcId: vdcA, secretName: PULL_SECRET_NAME, driver: 'local', username: loginA.username, rotationId: 'initial' });
+    expect((await call('tenant', 'GET', `/api/vdcs/${vdcA}/pull-credential`)).body).toMatchObject({
+      vdcId: vdcA,
+      secretName: PULL_SECRET_NAME,
+      driver: 'local',
+      username: loginA.username,
+      rotationId: 'initial',
+    });
     const rotated = await call('tenant', 'POST', `/api/vdcs/${vdcA}/pull-credential/rotate`);
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(202);
     const rotationId = rotated.body.rotationId as string;
-    await until(async () => (await call('tenant', 'GET', `/api/vdcs/${vdcA}/pull-credential`)).body.rotationId, { what: 'rotation recorded', ok: (id) => id === rotationId, timeout: 120_000 });
-    const fresh = await until(() => loginFromSecret(`vdc-${vdcA}`), { what: 'default namespace Secret rewritten', ok: (l) => l.password !== loginA.password, timeout: 120_000 });
-    const freshSpace = await until(() => loginFromSecret(spaceNs), { what: 'space Secret rewritten', ok: (l) => l.password !== loginA.password, timeout: 120_000 });
+    await until(async () => (await call('tenant', 'GET', `/api/vdcs/${vdcA}/pull-credential`)).body.rotationId, {
+      what: 'rotation recorded',
+      ok: (id) => id === rotationId,
+      timeout: 120_000,
+    });
+    const fresh = await until(() => loginFromSecret(`vdc-${vdcA}`), {
+      what: 'default namespace Secret rewritten',
+      ok: (l) => l.password !== loginA.password,
+      timeout: 120_000,
+    });
+    const freshSpace = await until(() => loginFromSecret(spaceNs), {
+      what: 'space Secret rewritten',
+      ok: (l) => l.password !== loginA.password,
+      timeout: 120_000,
+    });
     expect(freshSpace.password).toBe(fresh.password);
-    expect((await until(() => loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin), { what: 'edge-1 Secret rewritten', ok: (l) => l.password !== loginA.password, timeout: 120_000 })).password).toBe(fresh.password);
+    expect(
+      (
+        await until(() => loginFromSecret(`vdc-${vdcA}-edge-1`, edgeAdmin), {
+          what: 'edge-1 Secret rewritten',
+          ok: (l) => l.password !== loginA.password,
+          timeout: 120_000,
+        })
+      ).password,
+    ).toBe(fresh.password);
 
     const old = await inspectRaw(loginA, `${repoA}:v1`);
     expect(old.ok).toBe(false);
@@ -273,7 +349,10 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     expect(now.ok, now.ok ? '' : now.error).toBe(true);
     expect(now.digest).toBe(platformDigests.arm64);
 
-    const entries = (await store.testing.collection(AUDIT_COLLECTION).find({ action: 'vdc.pull-credential.rotate', target: `vdc:${vdcA}` }).toArray()) as unknown as AuditEntry[];
+    const entries = (await store.testing
+      .collection(AUDIT_COLLECTION)
+      .find({ action: 'vdc.pull-credential.rotate', target: `vdc:${vdcA}` })
+      .toArray()) as unknown as AuditEntry[];
     expect(entries.map((e) => [e.outcome, e.actor?.sub, (e.details as { rotationId?: string }).rotationId])).toEqual([['success', 'u-tenant', rotationId]]);
     const history = await historyOf(vdcA);
     expect(readable(history)).toContain(rotationId);
@@ -289,7 +368,11 @@ describe('image pull credentials per VDC, proven with skopeo', () => {
     const loginB = await loginFromSecret(`vdc-${vdcB}`);
     expect((await tokenFor(loginB, `repository:${repoB}:pull`)).access).toEqual([{ type: 'repository', name: repoB, actions: ['pull'] }]);
     expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcB}`)).status).toBe(202);
-    await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcB}`)).status, { what: `VDC ${vdcB} deleted`, ok: (s) => s === 404, timeout: 120_000 });
+    await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcB}`)).status, {
+      what: `VDC ${vdcB} deleted`,
+      ok: (s) => s === 404,
+      timeout: 120_000,
+    });
     expect(await store.testing.collection(PULL_CREDENTIALS_COLLECTION).findOne({ _id: vdcB as never })).toBeNull();
     expect((await tokenFor(loginB, `repository:${repoB}:pull`)).status).toBe(401);
     if (record) writeFileSync(join(repoDir, 'workflows', '__fixtures__', 'vdc-lifecycle-pull-delete.json'), await historyOf(vdcB));

@@ -39,10 +39,20 @@ const ticketCount = () => store.testing.collection('tickets').countDocuments({ '
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   await seedVdc(store, kube, { id: vdcId, name: 'Lease VDC', domainId: 'lease-domain', quota: baseQuota });
-  await kube.objects.patch({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespaces[1], labels: { 'edgeport.io/vdc': vdcId } } }, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  await kube.objects.patch(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespaces[1], labels: { 'edgeport.io/vdc': vdcId } } },
+    undefined,
+    undefined,
+    FIELD_MANAGER,
+    true,
+    PatchStrategy.ServerSideApply,
+  );
   await applyResourceQuota(kube, namespaces[1]!, baseQuota, { 'edgeport.io/vdc': vdcId });
   await store.spaces.record(vdcId, { name: 'app', namespace: namespaces[1]!, status: 'active', ticketId: 'test-seed', createdAt: new Date().toISOString() });
-  for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
+  for (const [username, role] of [
+    ['tenant', 'vdc-user'],
+    ['vdcadmin', 'vdc-admin'],
+  ] as const) {
     await grant(store, demoUserByUsername(username)!, [{ role, scope: { type: 'vdc', vdcId } }]);
   }
   worker = startApp(repoDir, 'worker', env);
@@ -83,12 +93,17 @@ describe('quota lease over HTTP', () => {
     expect(lines[0]!.end!.getTime() - lines[0]!.start.getTime()).toBe(18_000);
 
     const timeline = await call('tenant', 'GET', `/api/tickets/${id}/timeline`);
-    expect(timeline.body.items.map((e: { title: string }) => e.title)).toEqual(expect.arrayContaining([expect.stringMatching(/Lease started/), expect.stringMatching(/Lease ended/)]));
+    expect(timeline.body.items.map((e: { title: string }) => e.title)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Lease started/), expect.stringMatching(/Lease ended/)]),
+    );
 
     const fixture = process.env.EDGEPORT_RECORD_FIXTURE;
     if (fixture) {
       const code = await new Promise<number | null>((resolve) =>
-        spawn(`${repoDir}node_modules/.bin/tsx`, ['stack/record-history.ts', id, fixture], { cwd: repoDir, stdio: 'inherit', env: process.env }).on('close', resolve),
+        spawn(`${repoDir}node_modules/.bin/tsx`, ['stack/record-history.ts', id, fixture], { cwd: repoDir, stdio: 'inherit', env: process.env }).on(
+          'close',
+          resolve,
+        ),
       );
       expect(code).toBe(0);
     }

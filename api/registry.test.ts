@@ -74,9 +74,18 @@ function ociLayout(dir: string, archs: string[]): void {
     const layer = blob('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(tar));
     const config = blob(
       'application/vnd.oci.image.config.v1+json',
-      json({ architecture, os: 'linux', created: '2026-01-02T03:04:05Z', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(tar).digest('hex')}`] } }),
+      json({
+        architecture,
+        os: 'linux',
+        created: '2026-01-02T03:04:05Z',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(tar).digest('hex')}`] },
+      }),
     );
-    const manifest = blob('application/vnd.oci.image.manifest.v1+json', json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }));
+    const manifest = blob(
+      'application/vnd.oci.image.manifest.v1+json',
+      json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }),
+    );
     return { ...manifest, platform: { architecture, os: 'linux' } };
   });
   const top =
@@ -84,7 +93,10 @@ function ociLayout(dir: string, archs: string[]): void {
       ? { mediaType: images[0]!.mediaType, digest: images[0]!.digest, size: images[0]!.size }
       : blob('application/vnd.oci.image.index.v1+json', json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: images }));
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }),
+  );
 }
 
 let layoutCount = 0;
@@ -111,7 +123,14 @@ const push = (user: string, layout: string, repo: string): Promise<Outcome> =>
   skopeo(['copy', '--all', '--dest-tls-verify=false', '--dest-creds', `${user}:${tokens[user]}`, `oci:${layout}:v1`, `docker://${registryHost}/${repo}:v1`]);
 
 const pull = (user: string, repo: string): Promise<Outcome> =>
-  skopeo(['copy', '--src-tls-verify=false', '--src-creds', `${user}:${tokens[user]}`, `docker://${registryHost}/${repo}:v1`, `oci:${join(work, `pull-${randomBytes(4).toString('hex')}`)}:v1`]);
+  skopeo([
+    'copy',
+    '--src-tls-verify=false',
+    '--src-creds',
+    `${user}:${tokens[user]}`,
+    `docker://${registryHost}/${repo}:v1`,
+    `oci:${join(work, `pull-${randomBytes(4).toString('hex')}`)}:v1`,
+  ]);
 
 async function createToken(user: string, permissions: readonly string[]): Promise<string> {
   const cookie = await loginAs(api.base, user, demoUserByUsername(user)!.password);
@@ -184,9 +203,12 @@ describe('local OCI registry with Edgeport as token service', () => {
     expect(await push('tenant', newLayout(), `staging-${vdcA}/${uniqueName('s')}`)).toEqual({ ok: true });
 
     // The token service grants only the allowed actions of what was asked.
-    const res = await fetch(`${api.base}/api/registry/token?service=edgeport-registry&scope=repository:vdc-${vdcB}/x:pull,push&scope=repository:vdc-${vdcA}/x:pull,push`, {
-      headers: { authorization: basic('tenant', tokens.tenant!) },
-    });
+    const res = await fetch(
+      `${api.base}/api/registry/token?service=edgeport-registry&scope=repository:vdc-${vdcB}/x:pull,push&scope=repository:vdc-${vdcA}/x:pull,push`,
+      {
+        headers: { authorization: basic('tenant', tokens.tenant!) },
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = (await res.json()) as { token: string; access_token: string; expires_in: number };
@@ -208,7 +230,9 @@ describe('local OCI registry with Edgeport as token service', () => {
     const wrongService = await fetch(`${api.base}/api/registry/token?service=elsewhere`, { headers: { authorization: basic('tenant', tokens.tenant!) } });
     expect(wrongService.status).toBe(400);
     expect(JSON.stringify(await wrongService.json())).toContain('"field":"service"');
-    const badScope = await fetch(`${api.base}/api/registry/token?service=edgeport-registry&scope=nonsense`, { headers: { authorization: basic('tenant', tokens.tenant!) } });
+    const badScope = await fetch(`${api.base}/api/registry/token?service=edgeport-registry&scope=nonsense`, {
+      headers: { authorization: basic('tenant', tokens.tenant!) },
+    });
     expect(badScope.status).toBe(400);
     expect(JSON.stringify(await badScope.json())).toContain('"field":"scope"');
   });
@@ -229,7 +253,13 @@ describe('local OCI registry with Edgeport as token service', () => {
     expect(tag.size).toBe(tag.platforms.reduce((a, p) => a + p.size, 0));
     const single = listed.body.items.find((r) => r.name === privateRepo)!;
     expect(single).toMatchObject({ visibility: 'private', vdcId: vdcA, pullRef: `${new URL(stackEnv('EDGEPORT_REGISTRY_URL')).host}/${privateRepo}` });
-    expect(single.tags[0]).toMatchObject({ tag: 'v1', multiArch: false, created: '2026-01-02T03:04:05Z', pushedAt: null, platforms: [{ os: 'linux', architecture: 'amd64' }] });
+    expect(single.tags[0]).toMatchObject({
+      tag: 'v1',
+      multiArch: false,
+      created: '2026-01-02T03:04:05Z',
+      pushedAt: null,
+      platforms: [{ os: 'linux', architecture: 'amd64' }],
+    });
 
     // B's member sees public images but none of A's, and A's listing is a 404 for them.
     const other = await images('other');

@@ -58,7 +58,10 @@ const EXPECT: Record<string, Expectation> = {
   'POST /tickets/:id/cancel': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/cancel`, body: { reason: 5 } }) },
   'GET /tickets/:id/timeline': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/timeline` }) },
   'GET /delegated-tickets/:id': { signedIn: true, probe: (f) => ({ path: `/delegated-tickets/${f.ticket}` }) },
-  'POST /delegated-tickets/:id/decisions': { signedIn: true, probe: (f) => ({ path: `/delegated-tickets/${f.ticket}/decisions`, body: { decision: 'maybe' } }) },
+  'POST /delegated-tickets/:id/decisions': {
+    signedIn: true,
+    probe: (f) => ({ path: `/delegated-tickets/${f.ticket}/decisions`, body: { decision: 'maybe' } }),
+  },
   'GET /tickets/:id/join-command': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/tickets/${f.ticket}/join-command` }) },
   'GET /tickets/:id/join-status': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/tickets/${f.ticket}/join-status` }) },
   'GET /audit': { allow: [OPS], probe: () => ({ path: '/audit?limit=1' }) },
@@ -80,7 +83,10 @@ const EXPECT: Record<string, Expectation> = {
   'DELETE /vdcs/:id': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}` }) },
   'POST /vdcs/:id/provision': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/provision`, body: { bogus: 1 } }) },
   'GET /vdcs/:id/pull-credential': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/pull-credential` }) },
-  'POST /vdcs/:id/pull-credential/rotate': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/pull-credential/rotate`, body: { bogus: 1 } }) },
+  'POST /vdcs/:id/pull-credential/rotate': {
+    allow: [OPS, DOMAIN, VDCA],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/pull-credential/rotate`, body: { bogus: 1 } }),
+  },
   'PUT /vdcs/:id/budget': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/budget`, body: { monthlyBudget: { amount: 'lots' } } }) },
   'PUT /vdcs/:id/labels': { allow: [OPS, DOMAIN], probe: (f) => ({ path: `/vdcs/${f.vdc}/labels`, body: { labels: { 'Not A Key!': 'x' } } }) },
   'GET /vdcs/:id/members': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/members` }) },
@@ -121,7 +127,10 @@ const EXPECT: Record<string, Expectation> = {
   'GET /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations' }) },
   'PUT /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations', body: { delegateSub: 5 } }) },
   'POST /pricebook/what-if': { allow: [OPS, FIN], probe: () => ({ path: '/pricebook/what-if', body: { from: 'soon' } }) },
-  'POST /reports/jobs': { allow: [OPS, DOMAIN, VDCA, FIN], probe: (f) => ({ path: '/reports/jobs', body: { scope: 'vdc', id: f.vdc, from: '2020-01-01', to: '2020-02-01', kind: 'chargeback', format: 'csv' } }) },
+  'POST /reports/jobs': {
+    allow: [OPS, DOMAIN, VDCA, FIN],
+    probe: (f) => ({ path: '/reports/jobs', body: { scope: 'vdc', id: f.vdc, from: '2020-01-01', to: '2020-02-01', kind: 'chargeback', format: 'csv' } }),
+  },
   // The fixture's job was requested by opsadmin: besides the requester only platform report readers see it.
   'GET /reports/jobs/:id': { allow: [OPS, FIN], probe: (f) => ({ path: `/reports/jobs/${f.job}` }) },
   'GET /reports/jobs/:id/download': { allow: [OPS, FIN], probe: (f) => ({ path: `/reports/jobs/${f.job}/download` }) },
@@ -140,37 +149,64 @@ const EXPECT: Record<string, Expectation> = {
   'GET /vdcs/:id/security-groups': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups` }) },
   'POST /vdcs/:id/security-groups': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups`, body: { name: 'NOT VALID' } }) },
   'GET /vdcs/:id/security-groups/:gid': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}` }) },
-  'PUT /vdcs/:id/security-groups/:gid': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}`, body: { rules: 5 } }) },
+  'PUT /vdcs/:id/security-groups/:gid': {
+    allow: [OPS, DOMAIN, VDCA],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}`, body: { rules: 5 } }),
+  },
   // The probe group is a peer of another group's rules, so deleting it is refused (409) and it stays for the next role.
   'DELETE /vdcs/:id/security-groups/:gid': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}` }) },
-  'POST /vdcs/:id/security-groups/:gid/members': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}/members`, body: { add: 5 } }) },
+  'POST /vdcs/:id/security-groups/:gid/members': {
+    allow: [OPS, DOMAIN, VDCA],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}/members`, body: { add: 5 } }),
+  },
   'GET /vdcs/:id/security-groups/:gid/policies': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/security-groups/${probeGroup(f.vdc)}/policies` }) },
   'GET /vdcs/:id/volumes': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes` }) },
   'POST /vdcs/:id/volumes': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes`, body: { name: 'NOT VALID' } }) },
-  'POST /vdcs/:id/volumes/:name/expand': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes/probe-data/expand`, body: { size: 'big' } }) },
+  'POST /vdcs/:id/volumes/:name/expand': {
+    allow: [OPS, DOMAIN, VDCA, VDCU],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes/probe-data/expand`, body: { size: 'big' } }),
+  },
   // probe-data belongs to the fixture's recorded workload, so the volume API refuses to delete it (409) and it stays.
   'DELETE /vdcs/:id/volumes/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/volumes/probe-data` }) },
   'GET /vdcs/:id/network-defaults': { allow: ALL, probe: (f) => ({ path: `/vdcs/${f.vdc}/network-defaults` }) },
-  'PUT /vdcs/:id/network-defaults/:space': { allow: [OPS, DOMAIN, VDCA], probe: (f) => ({ path: `/vdcs/${f.vdc}/network-defaults/probe`, body: { policy: 'maybe' } }) },
+  'PUT /vdcs/:id/network-defaults/:space': {
+    allow: [OPS, DOMAIN, VDCA],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/network-defaults/probe`, body: { policy: 'maybe' } }),
+  },
   'GET /openapi.json': { signedIn: true, probe: () => ({ path: '/openapi.json' }) },
   'GET /vdcs/:id/configmaps': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps` }) },
   'POST /vdcs/:id/configmaps': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps`, body: { entries: 5 } }) },
   // An invalid space is refused (400) before the item is looked up: allowed roles get past the permission check.
   'GET /vdcs/:id/configmaps/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps/probe?space=NOT_VALID` }) },
-  'PUT /vdcs/:id/configmaps/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps/probe?space=NOT_VALID`, body: { entries: 5 } }) },
+  'PUT /vdcs/:id/configmaps/:name': {
+    allow: [OPS, DOMAIN, VDCA, VDCU],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps/probe?space=NOT_VALID`, body: { entries: 5 } }),
+  },
   'DELETE /vdcs/:id/configmaps/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/configmaps/probe?space=NOT_VALID` }) },
   'GET /vdcs/:id/secrets': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets` }) },
   'POST /vdcs/:id/secrets': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets`, body: { entries: 5 } }) },
   // An invalid space is refused (400) before the item is looked up: allowed roles get past the permission check.
   'GET /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID` }) },
-  'PUT /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID`, body: { entries: 5 } }) },
+  'PUT /vdcs/:id/secrets/:name': {
+    allow: [OPS, DOMAIN, VDCA, VDCU],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID`, body: { entries: 5 } }),
+  },
   'DELETE /vdcs/:id/secrets/:name': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/secrets/probe?space=NOT_VALID` }) },
   'GET /vdcs/:id/edge-nodes': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/edge-nodes` }) },
   'GET /vdcs/:id/workloads': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads` }) },
   // Invalid query / body is refused (400) before the workload is looked up: allowed roles get past the permission check.
-  'GET /vdcs/:id/workloads/:namespace/:name': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe?eventLimit=0` }) },
-  'GET /vdcs/:id/workloads/:namespace/:name/logs': { allow: [OPS, MAINT, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe/logs?tailLines=0` }) },
-  'POST /vdcs/:id/workloads/:namespace/:name/operations': { allow: [OPS, DOMAIN, VDCA, VDCU], probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe/operations`, body: { operation: { op: 'explode' } } }) },
+  'GET /vdcs/:id/workloads/:namespace/:name': {
+    allow: [OPS, MAINT, DOMAIN, VDCA, VDCU],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe?eventLimit=0` }),
+  },
+  'GET /vdcs/:id/workloads/:namespace/:name/logs': {
+    allow: [OPS, MAINT, DOMAIN, VDCA, VDCU],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe/logs?tailLines=0` }),
+  },
+  'POST /vdcs/:id/workloads/:namespace/:name/operations': {
+    allow: [OPS, DOMAIN, VDCA, VDCU],
+    probe: (f) => ({ path: `/vdcs/${f.vdc}/workloads/probe/probe/operations`, body: { operation: { op: 'explode' } } }),
+  },
 };
 
 const base = stackEnv('EDGEPORT_PUBLIC_URL');
@@ -217,8 +253,31 @@ async function fixture(tag: string, opsCookie: string): Promise<Fixture> {
   const now = new Date().toISOString();
   const groups = store.network;
   await groups.insert({ id: probeGroup(vdc), vdcId: vdc, name: 'probe', rules: [], members: [], revision: 1, createdAt: now, updatedAt: now });
-  await store.workloads.recordRevision({ vdcId: vdc, namespace: `vdc-${vdc}`, name: 'probe', kind: 'StatefulSet', revision: 1, spec: { kind: 'StatefulSet', name: 'probe', replicas: 1, containers: [{ name: 'c', image: 'registry.invalid/probe:1' }], volumes: [{ name: 'probe-data', size: '1Gi', accessMode: 'ReadWriteOnce' }] } as never, ticketId: 'probe' });
-  await groups.insert({ id: probeGroup(`${vdc}/peer`), vdcId: vdc, name: 'probe-peer', rules: [{ direction: 'in', protocol: 'TCP', port: 80, peer: { kind: 'group', group: probeGroup(vdc) } }], members: [], revision: 1, createdAt: now, updatedAt: now });
+  await store.workloads.recordRevision({
+    vdcId: vdc,
+    namespace: `vdc-${vdc}`,
+    name: 'probe',
+    kind: 'StatefulSet',
+    revision: 1,
+    spec: {
+      kind: 'StatefulSet',
+      name: 'probe',
+      replicas: 1,
+      containers: [{ name: 'c', image: 'registry.invalid/probe:1' }],
+      volumes: [{ name: 'probe-data', size: '1Gi', accessMode: 'ReadWriteOnce' }],
+    } as never,
+    ticketId: 'probe',
+  });
+  await groups.insert({
+    id: probeGroup(`${vdc}/peer`),
+    vdcId: vdc,
+    name: 'probe-peer',
+    rules: [{ direction: 'in', protocol: 'TCP', port: 80, peer: { kind: 'group', group: probeGroup(vdc) } }],
+    members: [],
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
   const res = await fetch(`${base}/api/tickets`, {
     method: 'POST',
     headers: { cookie: opsCookie, 'content-type': 'application/json' },
@@ -264,11 +323,21 @@ beforeAll(async () => {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   try {
-    const built = await createApp({ config, store, temporal: new Client({ connection, namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') }), redis, log: pino({ level: 'silent' }) });
+    const built = await createApp({
+      config,
+      store,
+      temporal: new Client({ connection, namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') }),
+      redis,
+      log: pino({ level: 'silent' }),
+    });
     routes = built.routes;
     apiRouterPaths = (built.apiRouter.stack as { route?: { path: string; methods: Record<string, boolean> } }[])
       .filter((l) => l.route)
-      .flatMap((l) => Object.keys(l.route!.methods).filter((m) => m !== '_all').map((m) => key({ method: m, path: l.route!.path })));
+      .flatMap((l) =>
+        Object.keys(l.route!.methods)
+          .filter((m) => m !== '_all')
+          .map((m) => key({ method: m, path: l.route!.path })),
+      );
   } finally {
     redis.disconnect();
     await connection.close();
@@ -302,7 +371,10 @@ describe('route × role × scope permission matrix', () => {
     const mismatches: string[] = [];
     for (const r of routes) {
       const e = EXPECT[key(r)]!;
-      for (const [scopeName, f] of [['own', own], ['other', other]] as const) {
+      for (const [scopeName, f] of [
+        ['own', own],
+        ['other', other],
+      ] as const) {
         await setBindings([bindingFor(role, own)]);
         await grant(store, demoUserByUsername('other')!, [{ role: VDCU, scope: { type: 'vdc', vdcId: f.vdc } }]);
         const status = await call(r.method, e.probe(f));

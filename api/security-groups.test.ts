@@ -34,12 +34,23 @@ const groupsPath = `/vdcs/${vdcId}/security-groups`;
 
 /** The NetworkPolicies rendered for the VDC, by `namespace/name`. */
 async function rendered(): Promise<Map<string, V1NetworkPolicy>> {
-  const { items } = await kube.objects.list<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', undefined, undefined, undefined, undefined, undefined, `edgeport.io/vdc=${vdcId}`);
+  const { items } = await kube.objects.list<V1NetworkPolicy>(
+    'networking.k8s.io/v1',
+    'NetworkPolicy',
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    `edgeport.io/vdc=${vdcId}`,
+  );
   return new Map(items.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
 }
 
-const spec = (name: string): WorkloadSpec => ({ kind: 'Deployment', name, replicas: 1, containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] }) as WorkloadSpec;
-const record = (namespace: string, name: string, vdc = vdcId) => store.workloads.recordRevision({ vdcId: vdc, namespace, name, kind: 'Deployment', revision: 1, spec: spec(name), ticketId: `t-${name}` });
+const spec = (name: string): WorkloadSpec =>
+  ({ kind: 'Deployment', name, replicas: 1, containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] }) as WorkloadSpec;
+const record = (namespace: string, name: string, vdc = vdcId) =>
+  store.workloads.recordRevision({ vdcId: vdc, namespace, name, kind: 'Deployment', revision: 1, spec: spec(name), ticketId: `t-${name}` });
 
 const NAME = 'app.kubernetes.io/name';
 const nsSel = (n: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': n } });
@@ -48,9 +59,23 @@ beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   await seedVdc(store, kube, { id: vdcId, name: 'Security group VDC', domainId: 'sg-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
   await seedVdc(store, kube, { id: otherVdc, name: 'Other security group VDC', domainId: 'sg-domain', quota: { cpu: 1, memoryGi: 1, pods: 5 } });
-  await kube.objects.patch({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: spaceNs, labels: { 'edgeport.io/vdc': vdcId } } }, undefined, undefined, 'test', true, PatchStrategy.ServerSideApply);
+  await kube.objects.patch(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: spaceNs, labels: { 'edgeport.io/vdc': vdcId } } },
+    undefined,
+    undefined,
+    'test',
+    true,
+    PatchStrategy.ServerSideApply,
+  );
   await store.spaces.record(vdcId, { name: 'web', namespace: spaceNs, status: 'active', ticketId: 't-space', createdAt: new Date().toISOString() });
-  for (const [n, name] of [[ns, 'front'], [ns, 'api'], [ns, 'pg'], [spaceNs, 'cache'], [`${vdcId}-ghost`, 'ghost']] as const) await record(n, name);
+  for (const [n, name] of [
+    [ns, 'front'],
+    [ns, 'api'],
+    [ns, 'pg'],
+    [spaceNs, 'cache'],
+    [`${vdcId}-ghost`, 'ghost'],
+  ] as const)
+    await record(n, name);
   await record(namespaceOf(otherVdc), 'foreign', otherVdc);
   await grant(store, demoUserByUsername('vdcadmin')!, [{ role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
   await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
@@ -95,7 +120,10 @@ describe('security groups over HTTP', () => {
   });
 
   it('a group with two member workloads renders the expected NetworkPolicies on the kube-apiserver', async () => {
-    const created = await call('vdcadmin', 'POST', groupsPath, { name: 'db', rules: [{ direction: 'in', protocol: 'TCP', port: 5432, peer: { kind: 'space', space: 'web' } }] });
+    const created = await call('vdcadmin', 'POST', groupsPath, {
+      name: 'db',
+      rules: [{ direction: 'in', protocol: 'TCP', port: 5432, peer: { kind: 'space', space: 'web' } }],
+    });
     expect(created.status).toBe(201);
     db = created.body;
     const r = await call('vdcadmin', 'POST', groupsPath, {
@@ -116,10 +144,27 @@ describe('security groups over HTTP', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('add[0]');
 
-    expect((await call('vdcadmin', 'POST', `${groupsPath}/${db.id}/members`, { add: [{ namespace: ns, name: 'pg' }, { namespace: spaceNs, name: 'cache' }] })).status).toBe(200);
-    const added = await call('vdcadmin', 'POST', `${groupsPath}/${web.id}/members`, { add: [{ namespace: ns, name: 'front' }, { namespace: ns, name: 'api' }] });
+    expect(
+      (
+        await call('vdcadmin', 'POST', `${groupsPath}/${db.id}/members`, {
+          add: [
+            { namespace: ns, name: 'pg' },
+            { namespace: spaceNs, name: 'cache' },
+          ],
+        })
+      ).status,
+    ).toBe(200);
+    const added = await call('vdcadmin', 'POST', `${groupsPath}/${web.id}/members`, {
+      add: [
+        { namespace: ns, name: 'front' },
+        { namespace: ns, name: 'api' },
+      ],
+    });
     expect(added.status).toBe(200);
-    expect(added.body.members).toEqual([{ namespace: ns, name: 'api' }, { namespace: ns, name: 'front' }]);
+    expect(added.body.members).toEqual([
+      { namespace: ns, name: 'api' },
+      { namespace: ns, name: 'front' },
+    ]);
 
     const live = await rendered();
     expect([...live.keys()].sort()).toEqual([`${ns}/edgeport-${db.id}`, `${ns}/edgeport-${web.id}`, `${spaceNs}/edgeport-${db.id}`].sort());
@@ -140,7 +185,11 @@ describe('security groups over HTTP', () => {
         },
       ],
     });
-    expect(live.get(`${spaceNs}/edgeport-${db.id}`)?.spec).toMatchObject({ podSelector: { matchLabels: { [NAME]: 'cache' } }, policyTypes: ['Ingress'], ingress: [{ _from: [{ namespaceSelector: nsSel(spaceNs) }] }] });
+    expect(live.get(`${spaceNs}/edgeport-${db.id}`)?.spec).toMatchObject({
+      podSelector: { matchLabels: { [NAME]: 'cache' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ _from: [{ namespaceSelector: nsSel(spaceNs) }] }],
+    });
 
     const read = await call('tenant', 'GET', `${groupsPath}/${web.id}/policies`);
     expect(read.status).toBe(200);
@@ -154,7 +203,19 @@ describe('security groups over HTTP', () => {
 
   it('removing a member updates the policies; a peer group losing a member updates the groups that name it', async () => {
     // A NetworkPolicy someone wrote by hand in the same namespace is never touched.
-    await kube.objects.patch({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'hand-made', namespace: ns, labels: { 'edgeport.io/vdc': vdcId } }, spec: { podSelector: {} } } as V1NetworkPolicy, undefined, undefined, 'someone', true, PatchStrategy.ServerSideApply);
+    await kube.objects.patch(
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'hand-made', namespace: ns, labels: { 'edgeport.io/vdc': vdcId } },
+        spec: { podSelector: {} },
+      } as V1NetworkPolicy,
+      undefined,
+      undefined,
+      'someone',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
     expect((await call('vdcadmin', 'POST', `${groupsPath}/${web.id}/members`, { remove: [{ namespace: ns, name: 'api' }] })).status).toBe(200);
     expect((await call('vdcadmin', 'POST', `${groupsPath}/${db.id}/members`, { remove: [{ namespace: spaceNs, name: 'cache' }] })).status).toBe(200);
     const live = await rendered();
@@ -177,7 +238,9 @@ describe('security groups over HTTP', () => {
     const after = (await call('vdcadmin', 'GET', `${groupsPath}/${web.id}`)).body as SecurityGroup;
     expect(after).toEqual(before);
     expect([...(await rendered()).keys()].sort()).toEqual([`${ns}/edgeport-${db.id}`, `${ns}/edgeport-${web.id}`, `${ns}/hand-made`].sort());
-    const entry = await store.testing.collection(AUDIT_COLLECTION).findOne({ action: 'security-group.members', target: `vdc:${vdcId}/security-group:${web.id}`, outcome: 'failure' });
+    const entry = await store.testing
+      .collection(AUDIT_COLLECTION)
+      .findOne({ action: 'security-group.members', target: `vdc:${vdcId}/security-group:${web.id}`, outcome: 'failure' });
     expect(entry?.details).toMatchObject({ rolledBack: true, clusterRestored: true });
   });
 
@@ -198,7 +261,11 @@ describe('security groups over HTTP', () => {
   it("a space's default deny-other-spaces is its own NetworkPolicy; allow-all removes it", async () => {
     expect((await call('tenant', 'GET', `/vdcs/${vdcId}/network-defaults`)).body.items).toEqual([{ space: 'web', namespace: spaceNs, policy: 'allow-all' }]);
     expect((await call('vdcadmin', 'PUT', `/vdcs/${vdcId}/network-defaults/web`, { policy: 'deny-other-spaces' })).status).toBe(200);
-    expect((await rendered()).get(`${spaceNs}/edgeport-space-default`)?.spec).toMatchObject({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: {} }] }] });
+    expect((await rendered()).get(`${spaceNs}/edgeport-space-default`)?.spec).toMatchObject({
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [{ _from: [{ podSelector: {} }] }],
+    });
     expect((await call('vdcadmin', 'PUT', `/vdcs/${vdcId}/network-defaults/web`, { policy: 'allow-all' })).status).toBe(200);
     expect((await rendered()).has(`${spaceNs}/edgeport-space-default`)).toBe(false);
   });
@@ -210,7 +277,12 @@ describe('security groups over HTTP', () => {
     expect([...(await rendered()).keys()].sort()).toEqual([`${ns}/edgeport-${db.id}`, `${ns}/hand-made`]);
     expect((await call('vdcadmin', 'DELETE', `${groupsPath}/${db.id}`)).status).toBe(204);
     expect([...(await rendered()).keys()]).toEqual([`${ns}/hand-made`]);
-    const actions = (await store.testing.collection(AUDIT_COLLECTION).find({ target: { $regex: `^vdc:${vdcId}/` }, outcome: 'success' }).toArray()).map((e) => e.action);
+    const actions = (
+      await store.testing
+        .collection(AUDIT_COLLECTION)
+        .find({ target: { $regex: `^vdc:${vdcId}/` }, outcome: 'success' })
+        .toArray()
+    ).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['security-group.create', 'security-group.members', 'security-group.delete', 'network.space-default']));
   });
 });

@@ -24,12 +24,17 @@ const { call, login, untilTicket } = testHttp();
 
 const ticketCount = () => store.testing.collection('tickets').countDocuments({ 'vdc.id': vdcId });
 const readRoleBinding = (namespace: string, name: string) =>
-  kube.objects.read({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace } }) as Promise<{ subjects?: { name: string }[] }>;
+  kube.objects.read({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace } }) as Promise<{
+    subjects?: { name: string }[];
+  }>;
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   await seedVdc(store, kube, { id: vdcId, name: 'Space VDC', domainId: 'space-domain', quota });
-  for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
+  for (const [username, role] of [
+    ['tenant', 'vdc-user'],
+    ['vdcadmin', 'vdc-admin'],
+  ] as const) {
     await grant(store, demoUserByUsername(username)!, [{ role, scope: { type: 'vdc', vdcId } }]);
   }
   worker = startApp(repoDir, 'worker', env);
@@ -81,7 +86,11 @@ describe('application space tickets over HTTP', () => {
     ['missing name', { type: 'space-create', vdcId: 'VDC' }, 'name'],
     ['label key with a space', { type: 'space-create', vdcId: 'VDC', name: 'x', labels: { 'bad key': 'v' } }, 'labels.bad key'],
     ['reserved label prefix', { type: 'space-create', vdcId: 'VDC', name: 'x', labels: { 'edgeport.io/vdc': 'other' } }, 'labels.edgeport.io/vdc'],
-    ['pod security label', { type: 'space-create', vdcId: 'VDC', name: 'x', labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } }, 'labels.pod-security.kubernetes.io/enforce'],
+    [
+      'pod security label',
+      { type: 'space-create', vdcId: 'VDC', name: 'x', labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } },
+      'labels.pod-security.kubernetes.io/enforce',
+    ],
     ['label value too long', { type: 'space-create', vdcId: 'VDC', name: 'x', labels: { team: 'v'.repeat(64) } }, 'labels.team'],
     ['label value not a string', { type: 'space-create', vdcId: 'VDC', name: 'x', labels: { team: 1 } }, 'labels.team'],
     ['unknown field', { type: 'space-create', vdcId: 'VDC', name: 'x', quota: { cpu: 1 } }, 'quota'],

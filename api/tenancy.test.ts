@@ -38,7 +38,11 @@ async function setBindings(sub: string, bindings: RoleBinding[]): Promise<void> 
 
 /** Audit entries of one action on one target, written since `since` (seq). */
 async function audited(action: string, target: string, sinceSeq: number): Promise<AuditEntry[]> {
-  return (await store.testing.collection(AUDIT_COLLECTION).find({ action, target, seq: { $gt: sinceSeq } }).sort({ seq: 1 }).toArray()) as unknown as AuditEntry[];
+  return (await store.testing
+    .collection(AUDIT_COLLECTION)
+    .find({ action, target, seq: { $gt: sinceSeq } })
+    .sort({ seq: 1 })
+    .toArray()) as unknown as AuditEntry[];
 }
 async function auditSeq(): Promise<number> {
   const last = await store.testing.collection(AUDIT_COLLECTION).find().sort({ seq: -1 }).limit(1).toArray();
@@ -65,14 +69,24 @@ async function deleteVdc(vdcId: string, who = 'opsadmin'): Promise<void> {
   const r = await call(who, 'DELETE', `/api/vdcs/${vdcId}`);
   expect(r.status, JSON.stringify(r.body)).toBe(202);
   expect(r.body.provisioning.state).toBe('deleting');
-  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).status, { what: `VDC ${vdcId} deleted`, ok: (s) => s === 404, timeout: 120_000, interval: 300 });
+  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).status, {
+    what: `VDC ${vdcId} deleted`,
+    ok: (s) => s === 404,
+    timeout: 120_000,
+    interval: 300,
+  });
 }
 
 const untilTicket = (id: string, pred: (t: TicketView) => boolean): Promise<TicketView> => ticketAs('opsadmin', id, pred);
 
 /** Waits until the VDC's lifecycle workflow made it ready on its pool (a quota change is refused at preflight before). */
 async function untilReady(vdcId: string): Promise<void> {
-  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body, { what: `VDC ${vdcId} ready`, ok: (v) => v?.provisioning?.state === 'ready', timeout: 90_000, interval: 300 });
+  await until(async () => (await call('opsadmin', 'GET', `/api/vdcs/${vdcId}`)).body, {
+    what: `VDC ${vdcId} ready`,
+    ok: (v) => v?.provisioning?.state === 'ready',
+    timeout: 90_000,
+    interval: 300,
+  });
 }
 
 /** Opens a quota increase ticket as the ops admin (once the VDC is ready) and waits until it awaits approval. */
@@ -125,15 +139,35 @@ describe('tenancy admin API over HTTP', () => {
     const vdc = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', pools: [{ pool: 'local', quota }] });
     expect(vdc.status).toBe(201);
     expect(vdc.location).toBe(`/api/vdcs/${vdcId}`);
-    expect(vdc.body).toEqual({ id: vdcId, name: 'Lab', domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota, pools: [{ pool: 'local', namespace: `vdc-${vdcId}`, quota }], provisioning: { state: 'provisioning', at: expect.any(String) }, spaces: [], membersCount: 0, labels: {} });
+    expect(vdc.body).toEqual({
+      id: vdcId,
+      name: 'Lab',
+      domainId,
+      namespace: `vdc-${vdcId}`,
+      namespaceStatus: 'requested',
+      pool: 'local',
+      quota,
+      pools: [{ pool: 'local', namespace: `vdc-${vdcId}`, quota }],
+      provisioning: { state: 'provisioning', at: expect.any(String) },
+      spaces: [],
+      membersCount: 0,
+      labels: {},
+    });
     expect((await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: vdcId, name: 'Lab', pools: [{ pool: 'local', quota }] })).status).toBe(409);
-    expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body).toEqual({ id: domainId, name: 'Research', vdcCount: 1, vdcs: [{ id: vdcId, name: 'Lab' }] });
+    expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body).toEqual({
+      id: domainId,
+      name: 'Research',
+      vdcCount: 1,
+      vdcs: [{ id: vdcId, name: 'Lab' }],
+    });
     expect((await call('opsadmin', 'GET', '/api/vdcs')).body.items.map((v: { id: string }) => v.id)).toContain(vdcId);
 
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}`)).status).toBe(404);
     const put = await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: ['vdc-user'] });
     expect(put).toMatchObject({ status: 200, body: { sub: 'u-tenant', username: 'tenant', roles: ['vdc-user'] } });
-    expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([expect.objectContaining({ sub: 'u-tenant', roles: ['vdc-user'] })]);
+    expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([
+      expect.objectContaining({ sub: 'u-tenant', roles: ['vdc-user'] }),
+    ]);
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}`)).body).toMatchObject({ id: vdcId, membersCount: 1, quota });
     // Replacing: vdc-user becomes vdc-admin; the tenant's other bindings stay.
     expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: ['vdc-admin'] })).body.roles).toEqual(['vdc-admin']);
@@ -175,9 +209,13 @@ describe('tenancy admin API over HTTP', () => {
     const users = await call('opsadmin', 'GET', '/api/users');
     expect(users.status).toBe(200);
     const current = users.body.items.find((u: { sub: string }) => u.sub === 'u-other').bindings as RoleBinding[];
-    const put = await call('opsadmin', 'PUT', '/api/users/u-other/bindings', { bindings: [...current, { role: 'domain-admin', scope: { type: 'domain', domainId: mine } }] });
+    const put = await call('opsadmin', 'PUT', '/api/users/u-other/bindings', {
+      bindings: [...current, { role: 'domain-admin', scope: { type: 'domain', domainId: mine } }],
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
-    expect((await audited('binding.grant', 'user:u-other', since)).map((e) => e.details)).toEqual([{ role: 'domain-admin', scope: { type: 'domain', domainId: mine } }]);
+    expect((await audited('binding.grant', 'user:u-other', since)).map((e) => e.details)).toEqual([
+      { role: 'domain-admin', scope: { type: 'domain', domainId: mine } },
+    ]);
 
     const domains = (await call('other', 'GET', '/api/domains')).body.items.map((d: { id: string }) => d.id);
     expect(domains).toContain(mine);
@@ -188,7 +226,9 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('other', 'GET', `/api/vdcs/${theirVdc}/members`)).status).toBe(404);
     expect((await call('other', 'DELETE', `/api/vdcs/${theirVdc}`)).status).toBe(404);
     expect((await call('other', 'PUT', `/api/vdcs/${theirVdc}/members/u-tenant`, { roles: ['vdc-user'] })).status).toBe(404);
-    expect((await call('other', 'POST', `/api/domains/${theirs}/vdcs`, { id: uniqueName('vdc'), name: 'x', pools: [{ pool: 'local', quota }] })).status).toBe(404);
+    expect((await call('other', 'POST', `/api/domains/${theirs}/vdcs`, { id: uniqueName('vdc'), name: 'x', pools: [{ pool: 'local', quota }] })).status).toBe(
+      404,
+    );
 
     expect((await call('other', 'GET', `/api/vdcs/${myVdc}`)).status).toBe(200);
     const extra = uniqueName('vdc');
@@ -206,10 +246,12 @@ describe('tenancy admin API over HTTP', () => {
     await deleteVdc(myVdc);
     expect((await call('opsadmin', 'DELETE', `/api/domains/${mine}`)).status).toBe(204);
     expect(await bindingsOf('u-other')).toEqual(current);
-    expect((await audited('binding.revoke', 'user:u-other', since)).map((e) => e.details)).toEqual([{ role: 'domain-admin', scope: { type: 'domain', domainId: mine } }]);
+    expect((await audited('binding.revoke', 'user:u-other', since)).map((e) => e.details)).toEqual([
+      { role: 'domain-admin', scope: { type: 'domain', domainId: mine } },
+    ]);
   });
 
-  it('keeps every change when admins edit one user\'s memberships at the same time', async () => {
+  it("keeps every change when admins edit one user's memberships at the same time", async () => {
     const domainId = await newDomain();
     const vdcs = await Promise.all(Array.from({ length: 5 }, () => newVdc(domainId)));
     const since = await auditSeq();
@@ -242,7 +284,14 @@ describe('tenancy admin API over HTTP', () => {
     const domainId = await newDomain();
     const vdcId = uniqueName('vdc');
     await seedVdc(store, kube, { id: vdcId, name: 'Live', domainId, quota });
-    await store.spaces.record(vdcId, { name: 'web', namespace: `${vdcId}-web`, status: 'active', ticketId: 'tkt-probe', createdAt: new Date().toISOString(), pool: 'local' });
+    await store.spaces.record(vdcId, {
+      name: 'web',
+      namespace: `${vdcId}-web`,
+      status: 'active',
+      ticketId: 'tkt-probe',
+      createdAt: new Date().toISOString(),
+      pool: 'local',
+    });
     const refused = await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}`);
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toBe(`VDC ${vdcId} cannot be deleted: it has 1 live application space (namespace ${vdcId}-web); delete it first`);
@@ -256,11 +305,22 @@ describe('tenancy admin API over HTTP', () => {
   it('a custom role grants exactly its subset of the permission tree, on its VDC only', async () => {
     const since = await auditSeq();
     const slug = uniqueName('reader');
-    const role = await call('opsadmin', 'POST', '/api/roles', { id: slug, name: 'Ticket reader', baseRole: 'vdc-user', permissions: ['ticket:read', 'vdc:read'] });
+    const role = await call('opsadmin', 'POST', '/api/roles', {
+      id: slug,
+      name: 'Ticket reader',
+      baseRole: 'vdc-user',
+      permissions: ['ticket:read', 'vdc:read'],
+    });
     expect(role).toMatchObject({ status: 201, body: { id: `custom:${slug}`, builtin: false, baseRole: 'vdc-user', permissions: ['ticket:read', 'vdc:read'] } });
     expect((await call('opsadmin', 'POST', '/api/roles', { id: slug, name: 'Again', baseRole: 'vdc-user', permissions: ['vdc:read'] })).status).toBe(409);
     const roles = (await call('tenant', 'GET', '/api/roles')).body.items;
-    expect(roles).toContainEqual(expect.objectContaining({ id: 'vdc-user', builtin: true, permissions: ['vdc:read', 'ticket:read', 'ticket:create', 'workload:read', 'workload:operate', 'volume:write', 'config:read', 'config:write'] }));
+    expect(roles).toContainEqual(
+      expect.objectContaining({
+        id: 'vdc-user',
+        builtin: true,
+        permissions: ['vdc:read', 'ticket:read', 'ticket:create', 'workload:read', 'workload:operate', 'volume:write', 'config:read', 'config:write'],
+      }),
+    );
     expect(roles).toContainEqual(expect.objectContaining({ id: `custom:${slug}`, permissions: ['ticket:read', 'vdc:read'] }));
 
     const domainId = await newDomain();
@@ -335,9 +395,16 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('other', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`)).status).toBe(204);
 
     // Platform level: a role writer holding only role:write.
-    expect((await call('opsadmin', 'PUT', '/api/users/u-finance/bindings', { bindings: [{ role: roleWriter, scope: { type: 'platform' } }] })).status).toBe(200);
+    expect((await call('opsadmin', 'PUT', '/api/users/u-finance/bindings', { bindings: [{ role: roleWriter, scope: { type: 'platform' } }] })).status).toBe(
+      200,
+    );
     expect((await call('finance', 'GET', '/api/users')).status).toBe(200);
-    const toOps = await call('finance', 'PUT', '/api/users/u-finance/bindings', { bindings: [{ role: roleWriter, scope: { type: 'platform' } }, { role: 'ops-admin', scope: { type: 'platform' } }] });
+    const toOps = await call('finance', 'PUT', '/api/users/u-finance/bindings', {
+      bindings: [
+        { role: roleWriter, scope: { type: 'platform' } },
+        { role: 'ops-admin', scope: { type: 'platform' } },
+      ],
+    });
     expect(toOps.status).toBe(403);
     expect(toOps.body.detail).toMatch(/cannot grant ops-admin on the platform/);
     expect(await bindingsOf('u-finance')).toEqual([{ role: roleWriter, scope: { type: 'platform' } }]);
@@ -354,7 +421,12 @@ describe('tenancy admin API over HTTP', () => {
   it('refuses revoking a binding the caller could not have granted, and audits the refusal', async () => {
     const since = await auditSeq();
     const slug = uniqueName('opsappr');
-    const made = await call('opsadmin', 'POST', '/api/roles', { id: slug, name: slug, baseRole: 'ops-admin', permissions: ['vdc:read', 'ticket:read', 'ticket:decide'] });
+    const made = await call('opsadmin', 'POST', '/api/roles', {
+      id: slug,
+      name: slug,
+      baseRole: 'ops-admin',
+      permissions: ['vdc:read', 'ticket:read', 'ticket:decide'],
+    });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const domainId = await newDomain();
     const vdcId = await newVdc(domainId);
@@ -369,7 +441,10 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: ['vdc-user'] })).status).toBe(403);
     expect(await bindingsOf('u-tenant')).toEqual(before);
     const refusals = (await audited('binding.revoke', 'user:u-tenant', since)).filter((e) => e.outcome === 'failure');
-    expect(refusals.map((e) => [e.actor?.sub, e.details?.role])).toEqual([['u-other', made.body.id], ['u-other', made.body.id]]);
+    expect(refusals.map((e) => [e.actor?.sub, e.details?.role])).toEqual([
+      ['u-other', made.body.id],
+      ['u-other', made.body.id],
+    ]);
 
     // What it could grant it may take away; the ops admin may take away everything.
     expect((await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [made.body.id] })).status).toBe(200);
@@ -380,15 +455,52 @@ describe('tenancy admin API over HTTP', () => {
   it.each([
     ['domain id not a DNS label', 'POST', '/api/domains', { id: 'Bad_Id', name: 'x' }, 'id'],
     ['unknown domain field', 'POST', '/api/domains', { id: 'fine', name: 'x', owner: 'me' }, 'owner'],
-    ['missing quota resource', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { cpu: 1, memoryGi: 1 } }] }, 'pools[0].quota.pods'],
-    ['negative quota', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { ...quota, cpu: -1 } }] }, 'pools[0].quota.cpu'],
-    ['unknown quota resource', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { ...quota, gpu: 1 } }] }, 'pools[0].quota.gpu'],
+    [
+      'missing quota resource',
+      'POST',
+      '/api/domains/DOMAIN/vdcs',
+      { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { cpu: 1, memoryGi: 1 } }] },
+      'pools[0].quota.pods',
+    ],
+    [
+      'negative quota',
+      'POST',
+      '/api/domains/DOMAIN/vdcs',
+      { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { ...quota, cpu: -1 } }] },
+      'pools[0].quota.cpu',
+    ],
+    [
+      'unknown quota resource',
+      'POST',
+      '/api/domains/DOMAIN/vdcs',
+      { id: 'v', name: 'x', pools: [{ pool: 'local', quota: { ...quota, gpu: 1 } }] },
+      'pools[0].quota.gpu',
+    ],
     ['VDC id too long for its namespace', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v'.repeat(60), name: 'x', pools: [{ pool: 'local', quota }] }, 'id'],
     ['VDC without name', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', pools: [{ pool: 'local', quota }] }, 'name'],
     ['VDC without pools', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', quota }, 'pools'],
     ['VDC on no pool', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [] }, 'pools'],
-    ['VDC on one pool twice', 'POST', '/api/domains/DOMAIN/vdcs', { id: 'v', name: 'x', pools: [{ pool: 'local', quota }, { pool: 'local', quota }] }, 'pools[1].pool'],
-    ['permission not a leaf', 'POST', '/api/roles', { id: 'r', name: 'x', baseRole: 'vdc-user', permissions: ['ticket:read', 'vdc:read', 'report:read', 'tickets'] }, 'permissions[3]'],
+    [
+      'VDC on one pool twice',
+      'POST',
+      '/api/domains/DOMAIN/vdcs',
+      {
+        id: 'v',
+        name: 'x',
+        pools: [
+          { pool: 'local', quota },
+          { pool: 'local', quota },
+        ],
+      },
+      'pools[1].pool',
+    ],
+    [
+      'permission not a leaf',
+      'POST',
+      '/api/roles',
+      { id: 'r', name: 'x', baseRole: 'vdc-user', permissions: ['ticket:read', 'vdc:read', 'report:read', 'tickets'] },
+      'permissions[3]',
+    ],
     ['unknown permission', 'POST', '/api/roles', { id: 'r', name: 'x', baseRole: 'vdc-user', permissions: ['root:all'] }, 'permissions[0]'],
     ['unknown base role', 'POST', '/api/roles', { id: 'r', name: 'x', baseRole: 'root', permissions: ['vdc:read'] }, 'baseRole'],
     ['role id not a slug', 'POST', '/api/roles', { id: 'Has Space', name: 'x', baseRole: 'vdc-user', permissions: ['vdc:read'] }, 'id'],
@@ -396,9 +508,27 @@ describe('tenancy admin API over HTTP', () => {
     ['domain role on a VDC', 'PUT', '/api/vdcs/VDC/members/u-tenant', { roles: ['vdc-user', 'domain-admin'] }, 'roles[1]'],
     ['unknown custom role', 'PUT', '/api/vdcs/VDC/members/u-tenant', { roles: ['custom:no-such-role'] }, 'roles[0]'],
     ['members body without roles', 'PUT', '/api/vdcs/VDC/members/u-tenant', { role: 'vdc-user' }, 'roles'],
-    ['domain-admin at platform scope', 'PUT', '/api/users/u-tenant/bindings', { bindings: [{ role: 'domain-admin', scope: { type: 'platform' } }] }, 'bindings[0].scope.type'],
-    ['binding to an unknown VDC', 'PUT', '/api/users/u-tenant/bindings', { bindings: [{ role: 'vdc-user', scope: { type: 'vdc', vdcId: 'no-such-vdc' } }] }, 'bindings[0].scope.vdcId'],
-    ['binding to an unknown domain', 'PUT', '/api/users/u-tenant/bindings', { bindings: [{ role: 'finance', scope: { type: 'domain', domainId: 'no-such-domain' } }] }, 'bindings[0].scope.domainId'],
+    [
+      'domain-admin at platform scope',
+      'PUT',
+      '/api/users/u-tenant/bindings',
+      { bindings: [{ role: 'domain-admin', scope: { type: 'platform' } }] },
+      'bindings[0].scope.type',
+    ],
+    [
+      'binding to an unknown VDC',
+      'PUT',
+      '/api/users/u-tenant/bindings',
+      { bindings: [{ role: 'vdc-user', scope: { type: 'vdc', vdcId: 'no-such-vdc' } }] },
+      'bindings[0].scope.vdcId',
+    ],
+    [
+      'binding to an unknown domain',
+      'PUT',
+      '/api/users/u-tenant/bindings',
+      { bindings: [{ role: 'finance', scope: { type: 'domain', domainId: 'no-such-domain' } }] },
+      'bindings[0].scope.domainId',
+    ],
     ['binding of an unknown role', 'PUT', '/api/users/u-tenant/bindings', { bindings: [{ role: 'root', scope: { type: 'platform' } }] }, 'bindings[0].role'],
     ['unknown scope type', 'PUT', '/api/users/u-tenant/bindings', { bindings: [{ role: 'vdc-user', scope: { type: 'galaxy' } }] }, 'bindings[0].scope.type'],
   ])('refuses %s with 400 naming the field, changing nothing', async (_name, method, path, body, field) => {
@@ -415,7 +545,11 @@ describe('tenancy admin API over HTTP', () => {
 
   it('refuses a VDC quota above the platform ceiling with 422 naming the resource', async () => {
     const domainId = await newDomain();
-    const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: uniqueName('vdc'), name: 'Huge', pools: [{ pool: 'local', quota: { ...quota, cpu: 100_000 } }] });
+    const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, {
+      id: uniqueName('vdc'),
+      name: 'Huge',
+      pools: [{ pool: 'local', quota: { ...quota, cpu: 100_000 } }],
+    });
     expect(r.status).toBe(422);
     expect(r.body.errors).toEqual([{ field: 'pools[0].quota.cpu', message: expect.stringMatching(/ceiling/) }]);
     expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body.vdcCount).toBe(0);
@@ -423,7 +557,14 @@ describe('tenancy admin API over HTTP', () => {
 
   it('refuses a VDC on a pool that is not registered with 422 naming the pool field', async () => {
     const domainId = await newDomain();
-    const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, { id: uniqueName('vdc'), name: 'Nowhere', pools: [{ pool: 'local', quota }, { pool: 'no-such-pool', quota }] });
+    const r = await call('opsadmin', 'POST', `/api/domains/${domainId}/vdcs`, {
+      id: uniqueName('vdc'),
+      name: 'Nowhere',
+      pools: [
+        { pool: 'local', quota },
+        { pool: 'no-such-pool', quota },
+      ],
+    });
     expect(r.status).toBe(422);
     expect(r.body.errors).toEqual([{ field: 'pools[1].pool', message: expect.stringMatching(/not registered/) }]);
     expect((await call('opsadmin', 'GET', `/api/domains/${domainId}`)).body.vdcCount).toBe(0);

@@ -27,7 +27,8 @@ async function call(method: string, path: string, opts: { user?: string; token?:
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-const create = (user: string, permissions: string[], expiresInDays = 7) => call('POST', '/api/tokens', { user, body: { name: uniqueName('tok'), permissions, expiresInDays } });
+const create = (user: string, permissions: string[], expiresInDays = 7) =>
+  call('POST', '/api/tokens', { user, body: { name: uniqueName('tok'), permissions, expiresInDays } });
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
@@ -71,7 +72,12 @@ describe('API tokens', () => {
 
   it('a token keeps the reach it was made with: a later role binding of its user does not widen it', async () => {
     const vdcId = uniqueName('tokpromo');
-    await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG')), { id: vdcId, name: 'Promotion VDC', domainId: 'tok-domain', quota: { cpu: 1, memoryGi: 1, pods: 5 } });
+    await seedVdc(store, createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG')), {
+      id: vdcId,
+      name: 'Promotion VDC',
+      domainId: 'tok-domain',
+      quota: { cpu: 1, memoryGi: 1, pods: 5 },
+    });
     const created = await create('other', ['vdc:read']);
     expect(created.status).toBe(201);
     const token = created.body.token as string;
@@ -102,7 +108,11 @@ describe('API tokens', () => {
     expect(await store.testing.collection('apitokens').countDocuments({ $or: [{ token }, { hash: token }] })).toBe(0);
 
     expect((await call('DELETE', `/api/tokens/${id}`, { user: 'tenant' })).status).toBe(204);
-    const audit = await store.testing.collection('audit_entries').find({ target: `apitoken:${id}` }).sort({ seq: 1 }).toArray();
+    const audit = await store.testing
+      .collection('audit_entries')
+      .find({ target: `apitoken:${id}` })
+      .sort({ seq: 1 })
+      .toArray();
     expect(audit.map((e) => e.action)).toEqual(['token.create', 'token.revoke']);
     expect(audit[0]).toMatchObject({ actor: { sub: 'u-tenant' }, outcome: 'success', details: { permissions: ['vdc:read', 'ticket:read'] } });
     expect(JSON.stringify(audit)).not.toContain(secretPart);

@@ -24,7 +24,10 @@ describe('naming users', () => {
 
   it('parses EDGEPORT_BOOTSTRAP_ADMINS once, trimmed and lower-cased; empty by default; refuses junk', () => {
     expect(loadApiConfig(minimalEnv).bootstrapAdmins).toEqual([]);
-    expect(loadApiConfig({ ...minimalEnv, EDGEPORT_BOOTSTRAP_ADMINS: ' Admin-Bootstrap , Ops@Example.ORG,,' }).bootstrapAdmins).toEqual(['admin-bootstrap', 'ops@example.org']);
+    expect(loadApiConfig({ ...minimalEnv, EDGEPORT_BOOTSTRAP_ADMINS: ' Admin-Bootstrap , Ops@Example.ORG,,' }).bootstrapAdmins).toEqual([
+      'admin-bootstrap',
+      'ops@example.org',
+    ]);
     expect(() => loadApiConfig({ ...minimalEnv, EDGEPORT_BOOTSTRAP_ADMINS: 'a@b@c' })).toThrow(/username or an email/);
   });
 });

@@ -35,7 +35,11 @@ async function forget(username: string): Promise<void> {
 }
 
 async function auditSince(seq: number, filter: Record<string, unknown>): Promise<AuditEntry[]> {
-  return (await store.testing.collection(AUDIT_COLLECTION).find({ ...filter, seq: { $gt: seq } }).sort({ seq: 1 }).toArray()) as unknown as AuditEntry[];
+  return (await store.testing
+    .collection(AUDIT_COLLECTION)
+    .find({ ...filter, seq: { $gt: seq } })
+    .sort({ seq: 1 })
+    .toArray()) as unknown as AuditEntry[];
 }
 async function auditSeq(): Promise<number> {
   const last = await store.testing.collection(AUDIT_COLLECTION).find().sort({ seq: -1 }).limit(1).toArray();
@@ -48,7 +52,15 @@ beforeAll(async () => {
   domainId = uniqueName('ubn');
   vdcId = uniqueName('ubn');
   await store.domains.create({ _id: domainId, name: domainId });
-  await store.vdcs.create({ _id: vdcId, name: vdcId, domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota: { cpu: 2, memoryGi: 4, pods: 10 } });
+  await store.vdcs.create({
+    _id: vdcId,
+    name: vdcId,
+    domainId,
+    namespace: `vdc-${vdcId}`,
+    namespaceStatus: 'requested',
+    pool: 'local',
+    quota: { cpu: 2, memoryGi: 4, pods: 10 },
+  });
   api = startApp(repoDir, 'api', { ...appEnvFromProcess(), EDGEPORT_BOOTSTRAP_ADMINS: 'nobody-by-this-name, FINANCE@edgeport.local' });
   await waitForApi(api, base, 300_000);
   await Promise.all(['opsadmin', 'vdcadmin'].map(login));
@@ -58,7 +70,10 @@ afterAll(async () => {
   for (const doc of saved.values()) {
     if (doc) await store.users.upsert(doc).catch(() => undefined);
   }
-  await store?.testing.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
+  await store?.testing
+    .collection('pendingbindings')
+    .deleteMany({ scopeKey: `vdc:${vdcId}` })
+    .catch(() => undefined);
   await api?.stop();
   await store?.close();
 });
@@ -95,16 +110,25 @@ describe('users by name', () => {
     expect(invited).toMatchObject({ status: 201, body: { sub: '', email: 'other@edgeport.local', roles: ['vdc-user'], pending: true } });
     const again = await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'other@edgeport.local', roles: ['vdc-admin'] });
     expect(again).toMatchObject({ status: 200, body: { roles: ['vdc-admin'], pending: true } });
-    expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([{ sub: '', username: '', name: '', email: 'other@edgeport.local', roles: ['vdc-admin'], pending: true }]);
+    expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([
+      { sub: '', username: '', name: '', email: 'other@edgeport.local', roles: ['vdc-admin'], pending: true },
+    ]);
     expect(await auditSince(since, { action: 'binding.invite', target: 'email:other@edgeport.local' })).toHaveLength(2);
 
     await login('other');
     const me = await call('other', 'GET', '/api/me');
     expect(me.body.bindings).toEqual([{ role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
-    expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([expect.objectContaining({ sub: 'u-other', username: 'other', roles: ['vdc-admin'] })]);
+    expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([
+      expect.objectContaining({ sub: 'u-other', username: 'other', roles: ['vdc-admin'] }),
+    ]);
     expect(await store.pendingBindings.forEmail('other@edgeport.local')).toEqual([]);
     const applied = await auditSince(since, { action: 'binding.grant', target: 'user:u-other' });
-    expect(applied).toEqual([expect.objectContaining({ actor: expect.objectContaining({ sub: 'system' }), details: expect.objectContaining({ role: 'vdc-admin', source: 'invite', invitedBy: expect.objectContaining({ sub: 'u-opsadmin' }) }) })]);
+    expect(applied).toEqual([
+      expect.objectContaining({
+        actor: expect.objectContaining({ sub: 'system' }),
+        details: expect.objectContaining({ role: 'vdc-admin', source: 'invite', invitedBy: expect.objectContaining({ sub: 'u-opsadmin' }) }),
+      }),
+    ]);
   });
 
   it('adds a member by username; refuses unknown usernames and bad input naming the field', async () => {
@@ -121,7 +145,9 @@ describe('users by name', () => {
     const badRole = await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'vdcadmin', roles: ['ops-admin'] });
     expect(badRole.status).toBe(400);
     expect(badRole.body.errors.map((e: { field: string }) => e.field)).toEqual(['roles[0]']);
-    expect((await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'x@example.com', roles: ['vdc-user'], extra: 1 })).body.errors).toEqual([{ field: 'extra', message: 'unknown field' }]);
+    expect((await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'x@example.com', roles: ['vdc-user'], extra: 1 })).body.errors).toEqual([
+      { field: 'extra', message: 'unknown field' },
+    ]);
 
     // Names resolve only for callers who manage the VDC's members; everyone else gets the same answer for any name.
     const known = await call('vdcadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'tenant', roles: ['vdc-user'] });
@@ -155,10 +181,16 @@ describe('users by name', () => {
   it('grants platform bindings by name (pending for an unknown email) and withdraws VDC invitations', async () => {
     const email = `${uniqueName('inv')}@example.com`;
     const pending = await call('opsadmin', 'POST', '/api/bindings', { user: email, role: 'finance', scope: { type: 'platform' } });
-    expect(pending).toMatchObject({ status: 202, body: { pending: { email, role: 'finance', scope: { type: 'platform' }, invitedBy: { sub: 'u-opsadmin' } } } });
+    expect(pending).toMatchObject({
+      status: 202,
+      body: { pending: { email, role: 'finance', scope: { type: 'platform' }, invitedBy: { sub: 'u-opsadmin' } } },
+    });
     expect((await call('opsadmin', 'GET', '/api/users')).body.pending).toContainEqual(expect.objectContaining({ email, role: 'finance' }));
     const byName = await call('opsadmin', 'POST', '/api/bindings', { user: 'tenant', role: 'vdc-user', scope: { type: 'vdc', vdcId } });
-    expect(byName).toMatchObject({ status: 200, body: { user: { sub: 'u-tenant', bindings: expect.arrayContaining([{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]) } } });
+    expect(byName).toMatchObject({
+      status: 200,
+      body: { user: { sub: 'u-tenant', bindings: expect.arrayContaining([{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]) } },
+    });
     const badScope = await call('opsadmin', 'POST', '/api/bindings', { user: 'tenant', role: 'ops-admin', scope: { type: 'vdc', vdcId } });
     expect(badScope.body.errors.map((e: { field: string }) => e.field)).toEqual(['scope.type']);
     await store.pendingBindings.removeInScope(email, { type: 'platform' });
@@ -171,10 +203,11 @@ describe('users by name', () => {
 
   it('admin grant CLI: ops-admin for a known user, pending for a new email, refuses an unknown username', async () => {
     const env = { ...process.env, EDGEPORT_MONGO_URL: stackEnv('EDGEPORT_MONGO_URL') };
-    const cli = (user: string) => run('npx', ['tsx', 'api/cli.ts', 'admin', 'grant', '--user', user], { cwd: repoDir, env }).then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
-    );
+    const cli = (user: string) =>
+      run('npx', ['tsx', 'api/cli.ts', 'admin', 'grant', '--user', user], { cwd: repoDir, env }).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
     const since = await auditSeq();
     const known = await cli('opsadmin');
     expect(known.code).toBe(0);
@@ -182,7 +215,9 @@ describe('users by name', () => {
     const email = `${uniqueName('cli')}@example.com`;
     const invited = await cli(email);
     expect(JSON.parse(invited.out)).toMatchObject({ outcome: 'pending', email });
-    expect(await auditSince(since, { action: 'binding.invite', target: `email:${email}` })).toEqual([expect.objectContaining({ actor: expect.objectContaining({ sub: 'system:cli' }) })]);
+    expect(await auditSince(since, { action: 'binding.invite', target: `email:${email}` })).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ sub: 'system:cli' }) }),
+    ]);
     await store.pendingBindings.removeInScope(email, { type: 'platform' });
     const unknown = await cli('no-such-user');
     expect(unknown.code).toBe(1);

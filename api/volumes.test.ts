@@ -34,7 +34,11 @@ let worker: AppProcess;
 const { call, login } = testHttp({ prefix: '/api' });
 
 const path = `/vdcs/${vdcId}/volumes`;
-const pvc = (name: string): Promise<any> => kube.objects.read({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: ns } }).then((o) => o, () => undefined);
+const pvc = (name: string): Promise<any> =>
+  kube.objects.read({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: ns } }).then(
+    (o) => o,
+    () => undefined,
+  );
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -77,7 +81,20 @@ describe('volumes over HTTP', () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     }
-    await store.workloads.recordRevision({ vdcId, namespace: ns, name: 'pg', kind: 'StatefulSet', revision: 1, spec: WorkloadSpecSchema.parse({ kind: 'StatefulSet', name: 'pg', containers: [{ name: 'pg', image: 'registry.invalid/pg:1' }], volumes: [{ name: 'pg-data', size: '1Gi', accessMode: 'ReadWriteOnce' }] }), ticketId: 't-pg' });
+    await store.workloads.recordRevision({
+      vdcId,
+      namespace: ns,
+      name: 'pg',
+      kind: 'StatefulSet',
+      revision: 1,
+      spec: WorkloadSpecSchema.parse({
+        kind: 'StatefulSet',
+        name: 'pg',
+        containers: [{ name: 'pg', image: 'registry.invalid/pg:1' }],
+        volumes: [{ name: 'pg-data', size: '1Gi', accessMode: 'ReadWriteOnce' }],
+      }),
+      ticketId: 't-pg',
+    });
     const taken = await call('tenant', 'POST', path, { name: 'pg-data', size: '1Gi', accessMode: 'ReadWriteOnce' });
     expect(taken.status).toBe(422);
     expect(taken.body.detail).toContain('storage rule unique-volume-name');
@@ -104,20 +121,59 @@ describe('volumes over HTTP', () => {
     expect((await call('tenant', 'POST', `${path}/pg-data/expand`, { size: '2Gi' })).status).toBe(409);
 
     const list = (await call('tenant', 'GET', path)).body.items as VolumeView[];
-    expect(list.find((v) => v.name === 'data')).toMatchObject({ namespace: ns, managedBy: 'volume', size: '2Gi', accessMode: 'ReadWriteOnce', storageClass: 'kwok-volume', phase: 'Bound', mountedBy: [] });
+    expect(list.find((v) => v.name === 'data')).toMatchObject({
+      namespace: ns,
+      managedBy: 'volume',
+      size: '2Gi',
+      accessMode: 'ReadWriteOnce',
+      storageClass: 'kwok-volume',
+      phase: 'Bound',
+      mountedBy: [],
+    });
     expect(list.find((v) => v.name === 'pg-data')).toMatchObject({ managedBy: 'workload', owner: 'pg', mountedBy: ['workload pg'] });
   });
 
   it('a standalone volume is mountable with existing: true in a workload spec (and counts for the RWO rules)', async () => {
     const volumes = await store.volumes.list(vdcId);
-    const spec = (name: string, replicas = 1) => WorkloadSpecSchema.parse({ kind: 'Deployment', name, replicas, strategy: 'Recreate', containers: [{ name: 'app', image: 'registry.invalid/app:1', volumeMounts: [{ volume: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', existing: true }] });
-    expect(decideWorkloadDeploy({ spec: spec('app'), namespace: ns, spaces: [], workloads: [], volumes, requesterRoles: ['vdc-user'] }).outcome).toBe('approval');
-    expect(decideWorkloadDeploy({ spec: spec('app'), namespace: ns, spaces: [], workloads: [], requesterRoles: ['vdc-user'] })).toMatchObject({ outcome: 'deny', field: 'workload.volumes.0.name' });
-    expect(decideWorkloadDeploy({ spec: spec('app', 2), namespace: ns, spaces: [], workloads: [], volumes, requesterRoles: ['vdc-user'] })).toMatchObject({ outcome: 'deny', reason: expect.stringContaining('storage rule rwo-single-replica') });
+    const spec = (name: string, replicas = 1) =>
+      WorkloadSpecSchema.parse({
+        kind: 'Deployment',
+        name,
+        replicas,
+        strategy: 'Recreate',
+        containers: [{ name: 'app', image: 'registry.invalid/app:1', volumeMounts: [{ volume: 'data', mountPath: '/data' }] }],
+        volumes: [{ name: 'data', existing: true }],
+      });
+    expect(decideWorkloadDeploy({ spec: spec('app'), namespace: ns, spaces: [], workloads: [], volumes, requesterRoles: ['vdc-user'] }).outcome).toBe(
+      'approval',
+    );
+    expect(decideWorkloadDeploy({ spec: spec('app'), namespace: ns, spaces: [], workloads: [], requesterRoles: ['vdc-user'] })).toMatchObject({
+      outcome: 'deny',
+      field: 'workload.volumes.0.name',
+    });
+    expect(decideWorkloadDeploy({ spec: spec('app', 2), namespace: ns, spaces: [], workloads: [], volumes, requesterRoles: ['vdc-user'] })).toMatchObject({
+      outcome: 'deny',
+      reason: expect.stringContaining('storage rule rwo-single-replica'),
+    });
   });
 
   it('a volume in use cannot be deleted (storage rule volume-in-use), by a recorded workload or a live pod', async () => {
-    await store.workloads.recordRevision({ vdcId, namespace: ns, name: 'app', kind: 'Deployment', revision: 1, spec: WorkloadSpecSchema.parse({ kind: 'Deployment', name: 'app', replicas: 1, strategy: 'Recreate', containers: [{ name: 'app', image: 'registry.invalid/app:1', volumeMounts: [{ volume: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', existing: true }] }), ticketId: 't-app' });
+    await store.workloads.recordRevision({
+      vdcId,
+      namespace: ns,
+      name: 'app',
+      kind: 'Deployment',
+      revision: 1,
+      spec: WorkloadSpecSchema.parse({
+        kind: 'Deployment',
+        name: 'app',
+        replicas: 1,
+        strategy: 'Recreate',
+        containers: [{ name: 'app', image: 'registry.invalid/app:1', volumeMounts: [{ volume: 'data', mountPath: '/data' }] }],
+        volumes: [{ name: 'data', existing: true }],
+      }),
+      ticketId: 't-app',
+    });
     const recorded = await call('tenant', 'DELETE', `${path}/data`);
     expect(recorded.status).toBe(422);
     expect(recorded.body.detail).toBe('storage rule volume-in-use: volume data is mounted by workload app and cannot be deleted');
@@ -126,7 +182,17 @@ describe('volumes over HTTP', () => {
 
     // A pod made outside Edgeport mounting the claim holds it too (read live by the worker).
     await kube.objects.patch(
-      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'debug', namespace: ns }, spec: { containers: [{ name: 'c', image: 'registry.invalid/x:1', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '10m', memory: '16Mi' } } }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'debug', namespace: ns },
+        spec: {
+          containers: [
+            { name: 'c', image: 'registry.invalid/x:1', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '10m', memory: '16Mi' } } },
+          ],
+          volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
+        },
+      } as never,
       undefined,
       undefined,
       'test',
@@ -149,7 +215,12 @@ describe('volumes over HTTP', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(204);
     await eventually('claim gone', async () => ((await pvc('data')) === undefined || (await pvc('data'))?.metadata.deletionTimestamp ? true : undefined));
     expect((await call('tenant', 'GET', path)).body.items.map((v: VolumeView) => v.name)).toEqual(['pg-data']);
-    const actions = (await store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}/volume:${ns}/data` }).toArray()).map((e) => `${e.action}:${e.outcome}`);
+    const actions = (
+      await store.testing
+        .collection(AUDIT_COLLECTION)
+        .find({ target: `vdc:${vdcId}/volume:${ns}/data` })
+        .toArray()
+    ).map((e) => `${e.action}:${e.outcome}`);
     expect(actions).toEqual(['volume.create:success', 'volume.expand:success', 'volume.delete:failure', 'volume.delete:failure', 'volume.delete:success']);
   });
 
@@ -161,7 +232,10 @@ describe('volumes over HTTP', () => {
       [`${ns}/data`, 0, 'GiB'],
     ]);
     expect(lines.every((l) => l.domainId === 'vol-domain' && l.pool === 'local' && l._id === `${l.workflowId}/${l.runId}/${l.eventId}`)).toBe(true);
-    const temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+    const temporal = new Client({
+      connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+      namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+    });
     try {
       const r = await verifyLedger({ temporal, storedLines: (ids) => store.ledger.list(ids) }, { vdcIds: [vdcId] });
       expect(r.differences).toEqual([]);

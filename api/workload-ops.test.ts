@@ -40,23 +40,36 @@ async function ticket(user: string, id: string, status: string): Promise<TicketV
   }
 }
 
-const deployment = (): Promise<any> => kube.objects.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace } }).catch(() => undefined);
+const deployment = (): Promise<any> =>
+  kube.objects.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace } }).catch(() => undefined);
 const service = (): Promise<any> => kube.objects.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace } }).catch(() => undefined);
 const op = (user: string, operation: unknown) => call(user, 'POST', `${W}/operations`, { operation });
 const auditActions = async (): Promise<string[]> =>
-  (await store.testing.collection(AUDIT_COLLECTION).find({ target: `workload:${namespace}/web` }).sort({ seq: 1 }).toArray()).map((e) => `${e.action}:${e.outcome}`);
+  (
+    await store.testing
+      .collection(AUDIT_COLLECTION)
+      .find({ target: `workload:${namespace}/web` })
+      .sort({ seq: 1 })
+      .toArray()
+  ).map((e) => `${e.action}:${e.outcome}`);
 const ready = (n: number) =>
-  until(async () => {
-    const d = await deployment();
-    return (d?.status?.readyReplicas ?? 0) === n && (d?.status?.replicas ?? 0) === n && d;
-  }, { what: `${n} ready`, timeout: 90_000, interval: 300 });
+  until(
+    async () => {
+      const d = await deployment();
+      return (d?.status?.readyReplicas ?? 0) === n && (d?.status?.replicas ?? 0) === n && d;
+    },
+    { what: `${n} ready`, timeout: 90_000, interval: 300 },
+  );
 
 let deployTicket = '';
 let deleteTicket = '';
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   await seedVdc(store, kube, { id: vdcId, name: 'Workload ops VDC', domainId: 'wlops-domain', quota: { cpu: 4, memoryGi: 8, pods: 10 } });
   await seedVdc(store, kube, { id: otherVdc, name: 'Other VDC', domainId: 'wlops-domain-x', quota: { cpu: 1, memoryGi: 1, pods: 2 } });
   await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
@@ -79,8 +92,12 @@ beforeAll(async () => {
         {
           name: 'app',
           image: 'registry.invalid/web:1',
-          requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' },
-          env: [{ name: 'MODE', value: 'prod' }, { name: 'TOKEN', secretRef: { name: 'web-secret', key: 'token' } }],
+          requests: { cpu: '100m', memory: '64Mi' },
+          limits: { cpu: '200m', memory: '128Mi' },
+          env: [
+            { name: 'MODE', value: 'prod' },
+            { name: 'TOKEN', secretRef: { name: 'web-secret', key: 'token' } },
+          ],
           securityContext: { runAsNonRoot: true },
         },
       ],
@@ -91,7 +108,9 @@ beforeAll(async () => {
   expect(sub.status).toBe(201);
   deployTicket = sub.body.id;
   const pending = await ticket('vdcadmin', deployTicket, 'pending_approval');
-  expect((await call('vdcadmin', 'POST', `/api/tickets/${deployTicket}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+  expect((await call('vdcadmin', 'POST', `/api/tickets/${deployTicket}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(
+    200,
+  );
   await ticket('tenant', deployTicket, 'completed');
 }, 600_000);
 
@@ -103,21 +122,34 @@ afterAll(async () => {
 
 describe('workloads after deploy over HTTP', () => {
   it('lists the VDC workload with live status, replicas, image, revision, access address and the deploy ticket', async () => {
-    const item = await until<WorkloadSummary | false | undefined>(async () => {
-      const r = await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads`);
-      expect(r.status).toBe(200);
-      return (r.body.items as WorkloadSummary[]).find((w) => w.name === 'web' && w.status === 'available');
-    }, { what: 'available', timeout: 90_000, interval: 300 });
-    expect(item).toMatchObject({ namespace, kind: 'Deployment', replicas: { ready: 1, desired: 1 }, images: ['registry.invalid/web:1'], revision: 1, ticketId: deployTicket });
+    const item = await until<WorkloadSummary | false | undefined>(
+      async () => {
+        const r = await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads`);
+        expect(r.status).toBe(200);
+        return (r.body.items as WorkloadSummary[]).find((w) => w.name === 'web' && w.status === 'available');
+      },
+      { what: 'available', timeout: 90_000, interval: 300 },
+    );
+    expect(item).toMatchObject({
+      namespace,
+      kind: 'Deployment',
+      replicas: { ready: 1, desired: 1 },
+      images: ['registry.invalid/web:1'],
+      revision: 1,
+      ticketId: deployTicket,
+    });
     expect(item.access).toEqual([{ kind: 'ClusterIP', address: expect.stringMatching(/^[0-9.]+:80$/) }]);
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads?space=nosuch`)).body.items).toEqual([]);
   });
 
   it('shows pods, events, revisions, env (references as references), scheduling and security', async () => {
-    const d = await until<WorkloadDetail | false | undefined>(async () => {
-      const r = await call('tenant', 'GET', W);
-      return r.status === 200 && r.body.events.length > 0 && r.body.pods.length === 1 && r.body;
-    }, { what: 'events', timeout: 90_000, interval: 300 });
+    const d = await until<WorkloadDetail | false | undefined>(
+      async () => {
+        const r = await call('tenant', 'GET', W);
+        return r.status === 200 && r.body.events.length > 0 && r.body.pods.length === 1 && r.body;
+      },
+      { what: 'events', timeout: 90_000, interval: 300 },
+    );
     expect(d.pods[0]).toMatchObject({ phase: 'Running', restarts: 0, node: expect.stringMatching(/^edge-/), ip: expect.any(String), containers: ['app'] });
     expect(d.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['ScalingReplicaSet']));
     expect(d.revisions).toEqual([expect.objectContaining({ revision: 1, ticketId: deployTicket, current: true, changes: [] })]);
@@ -175,17 +207,25 @@ describe('workloads after deploy over HTTP', () => {
     expect((await deployment()).spec.replicas).toBe(3);
 
     // A replica change submitted straight as a ticket would skip the quota check: refused, naming the field.
-    const ticketScale = await call('tenant', 'POST', '/api/tickets', { type: 'workload-operation', vdcId, name: 'web', operation: { op: 'scale', replicas: 11 } });
+    const ticketScale = await call('tenant', 'POST', '/api/tickets', {
+      type: 'workload-operation',
+      vdcId,
+      name: 'web',
+      operation: { op: 'scale', replicas: 11 },
+    });
     expect(ticketScale.status).toBe(422);
     expect(ticketScale.body.errors).toEqual([{ field: 'operation.op', message: expect.stringContaining('/operations') }]);
   });
 
   it('stops to zero remembering the count, starts back to it, restarts with the rollout annotation', async () => {
     expect((await op('tenant', { op: 'stop' })).body).toMatchObject({ mode: 'direct', changes: ['replicas: 3 → 0'] });
-    await until(async () => {
-      const d = await deployment();
-      return d.spec.replicas === 0 && (d.status?.replicas ?? 0) === 0;
-    }, { what: 'stopped', timeout: 90_000, interval: 300 });
+    await until(
+      async () => {
+        const d = await deployment();
+        return d.spec.replicas === 0 && (d.status?.replicas ?? 0) === 0;
+      },
+      { what: 'stopped', timeout: 90_000, interval: 300 },
+    );
     const listed = (await call('tenant', 'GET', `/api/vdcs/${vdcId}/workloads`)).body.items[0] as WorkloadSummary;
     expect(listed).toMatchObject({ status: 'stopped', stoppedReplicas: 3 });
 
@@ -204,19 +244,26 @@ describe('workloads after deploy over HTTP', () => {
     // A later direct apply keeps the restart annotation (no second rollout).
     await op('tenant', { op: 'scale', replicas: 2 });
     const after = await ready(2);
-    expect(after.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBe(dep.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
+    expect(after.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBe(
+      dep.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'],
+    );
     expect(after.metadata.generation).toBe(dep.metadata.generation + 1);
   }, 240_000);
 
   it('exposing as NodePort needs a VDC admin: a ticket, approved, changes the Service', async () => {
-    const r = await op('tenant', { op: 'access', access: { service: { type: 'NodePort', port: 80, nodePort: 30000 + Math.floor(Math.random() * 2700), sessionAffinity: 'ClientIP' } } });
+    const r = await op('tenant', {
+      op: 'access',
+      access: { service: { type: 'NodePort', port: 80, nodePort: 30000 + Math.floor(Math.random() * 2700), sessionAffinity: 'ClientIP' } },
+    });
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ mode: 'ticket', op: 'access' });
     const pending = await ticket('vdcadmin', r.body.ticketId, 'pending_approval');
     expect(pending.type).toBe('workload-operation');
     expect(pending.preview?.changes).toEqual(expect.arrayContaining(['service.type: "ClusterIP" → "NodePort"']));
     expect((await service()).spec.type).toBe('ClusterIP');
-    expect((await call('vdcadmin', 'POST', `/api/tickets/${r.body.ticketId}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+    expect(
+      (await call('vdcadmin', 'POST', `/api/tickets/${r.body.ticketId}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status,
+    ).toBe(200);
     await ticket('tenant', r.body.ticketId, 'completed');
     expect((await service()).spec).toMatchObject({ type: 'NodePort', sessionAffinity: 'ClientIP' });
     const d = (await call('tenant', 'GET', W)).body as WorkloadDetail;
@@ -241,11 +288,17 @@ describe('workloads after deploy over HTTP', () => {
     const pending = await ticket('vdcadmin', r.body.ticketId, 'pending_approval');
     expect(pending.preview?.changes).toEqual(['delete Deployment/web', 'delete Service/web']);
     expect(await deployment()).toBeDefined();
-    expect((await call('vdcadmin', 'POST', `/api/tickets/${r.body.ticketId}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+    expect(
+      (await call('vdcadmin', 'POST', `/api/tickets/${r.body.ticketId}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status,
+    ).toBe(200);
     await ticket('tenant', r.body.ticketId, 'completed');
     expect(await deployment()).toBeUndefined();
     expect(await service()).toBeUndefined();
-    await until(async () => (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=web' })).items.length === 0, { what: 'pods gone', timeout: 90_000, interval: 300 });
+    await until(async () => (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=web' })).items.length === 0, {
+      what: 'pods gone',
+      timeout: 90_000,
+      interval: 300,
+    });
     expect(await store.workloads.get(namespace, 'web')).toBeNull();
     expect((await call('tenant', 'GET', W)).status).toBe(404);
     const timeline = await call('tenant', 'GET', `/api/tickets/${r.body.ticketId}/timeline`);
@@ -288,21 +341,47 @@ describe('workloads after deploy over HTTP', () => {
   }, 120_000);
 
   it('a StatefulSet deploys with volume claim templates: on the StatefulSet, one claim per replica, in the detail and the ledger; the name is taken in the VDC', async () => {
-    const container = { name: 'db', image: 'registry.invalid/db:1', requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, volumeMounts: [{ volume: 'db-data', mountPath: '/data' }] };
+    const container = {
+      name: 'db',
+      image: 'registry.invalid/db:1',
+      requests: { cpu: '100m', memory: '64Mi' },
+      limits: { cpu: '200m', memory: '128Mi' },
+      volumeMounts: [{ volume: 'db-data', mountPath: '/data' }],
+    };
     const template = { name: 'db-data', size: '1Gi', accessMode: 'ReadWriteOnce' };
-    const notStateful = await call('tenant', 'POST', '/api/tickets', { type: 'workload-deploy', vdcId, workload: { kind: 'Deployment', name: 'dbx', containers: [container], volumeClaimTemplates: [template] } });
+    const notStateful = await call('tenant', 'POST', '/api/tickets', {
+      type: 'workload-deploy',
+      vdcId,
+      workload: { kind: 'Deployment', name: 'dbx', containers: [container], volumeClaimTemplates: [template] },
+    });
     expect(notStateful.status).toBe(400);
     expect(notStateful.body.errors.map((e: { field: string }) => e.field)).toContain('workload.volumeClaimTemplates');
 
-    const sub = await call('tenant', 'POST', '/api/tickets', { type: 'workload-deploy', vdcId, workload: { kind: 'StatefulSet', name: 'db', replicas: 2, containers: [container], volumeClaimTemplates: [template], service: { type: 'ClusterIP', port: 5432 } } });
+    const sub = await call('tenant', 'POST', '/api/tickets', {
+      type: 'workload-deploy',
+      vdcId,
+      workload: {
+        kind: 'StatefulSet',
+        name: 'db',
+        replicas: 2,
+        containers: [container],
+        volumeClaimTemplates: [template],
+        service: { type: 'ClusterIP', port: 5432 },
+      },
+    });
     expect(sub.status).toBe(201);
     const pending = await ticket('vdcadmin', sub.body.id, 'pending_approval');
-    expect((await call('vdcadmin', 'POST', `/api/tickets/${sub.body.id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+    expect((await call('vdcadmin', 'POST', `/api/tickets/${sub.body.id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(
+      200,
+    );
     await ticket('tenant', sub.body.id, 'completed');
 
     const sts: any = await kube.objects.read({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace } });
     expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
-    expect(sts.spec.volumeClaimTemplates[0]).toMatchObject({ metadata: { name: 'db-data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    expect(sts.spec.volumeClaimTemplates[0]).toMatchObject({
+      metadata: { name: 'db-data' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
     expect(sts.spec.template.spec.volumes ?? []).toEqual([]);
     const claims = (await kube.core.listNamespacedPersistentVolumeClaim({ namespace })).items.map((c) => c.metadata?.name).sort();
@@ -312,9 +391,18 @@ describe('workloads after deploy over HTTP', () => {
     expect(d.kind).toBe('StatefulSet');
     expect(d.spec.volumeClaimTemplates).toEqual([template]);
 
-    const taken = await call('tenant', 'POST', '/api/tickets', { type: 'workload-deploy', vdcId, workload: { kind: 'StatefulSet', name: 'db2', containers: [container], volumeClaimTemplates: [template] } });
+    const taken = await call('tenant', 'POST', '/api/tickets', {
+      type: 'workload-deploy',
+      vdcId,
+      workload: { kind: 'StatefulSet', name: 'db2', containers: [container], volumeClaimTemplates: [template] },
+    });
     expect(taken.status).toBe(422);
-    expect(taken.body.errors).toEqual([{ field: 'workload.volumeClaimTemplates.0.name', message: expect.stringMatching(/^storage rule unique-volume-name: volume db-data already exists in this VDC \(workload db in /) }]);
+    expect(taken.body.errors).toEqual([
+      {
+        field: 'workload.volumeClaimTemplates.0.name',
+        message: expect.stringMatching(/^storage rule unique-volume-name: volume db-data already exists in this VDC \(workload db in /),
+      },
+    ]);
 
     const lines = (await store.ledger.list([vdcId])).filter((l) => l.subject === `${namespace}/db`);
     expect(lines.map((l) => l.quantities)).toEqual([{ cpu: 0.2, memoryGi: 0.125, storageGi: 2 }]);
@@ -324,10 +412,19 @@ describe('workloads after deploy over HTTP', () => {
     const del = await call('tenant', 'POST', `/api/vdcs/${vdcId}/workloads/${namespace}/db/operations`, { operation: { op: 'delete' } });
     expect(del.status).toBe(202);
     const delPending = await ticket('vdcadmin', del.body.ticketId, 'pending_approval');
-    expect((await call('vdcadmin', 'POST', `/api/tickets/${del.body.ticketId}/decisions`, { decision: 'approve', previewHash: delPending.preview?.hash })).status).toBe(200);
+    expect(
+      (await call('vdcadmin', 'POST', `/api/tickets/${del.body.ticketId}/decisions`, { decision: 'approve', previewHash: delPending.preview?.hash })).status,
+    ).toBe(200);
     await ticket('tenant', del.body.ticketId, 'completed');
-    await until(async () => (await kube.core.listNamespacedPersistentVolumeClaim({ namespace })).items.length === 0, { what: 'claims deleted', timeout: 90_000, interval: 300 });
+    await until(async () => (await kube.core.listNamespacedPersistentVolumeClaim({ namespace })).items.length === 0, {
+      what: 'claims deleted',
+      timeout: 90_000,
+      interval: 300,
+    });
     const after = (await store.ledger.list([vdcId])).filter((l) => l.subject === `${namespace}/db`);
-    expect(after.map((l) => l.quantities)).toEqual([{ cpu: 0.2, memoryGi: 0.125, storageGi: 2 }, { cpu: 0, memoryGi: 0, storageGi: 0 }]);
+    expect(after.map((l) => l.quantities)).toEqual([
+      { cpu: 0.2, memoryGi: 0.125, storageGi: 2 },
+      { cpu: 0, memoryGi: 0, storageGi: 0 },
+    ]);
   }, 240_000);
 });

@@ -48,7 +48,9 @@ const app = (name: string, extra: Record<string, unknown> = {}) => ({
   kind: 'Deployment',
   name,
   replicas: 1,
-  containers: [{ name: 'app', image: `registry.invalid/${name}:1`, requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, ...extra }],
+  containers: [
+    { name: 'app', image: `registry.invalid/${name}:1`, requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, ...extra },
+  ],
 });
 
 const ticketCount = () => store.testing.collection('tickets').countDocuments({ 'vdc.id': vdcId });
@@ -56,7 +58,11 @@ const ticketCount = () => store.testing.collection('tickets').countDocuments({ '
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   await seedVdc(store, kube, { id: vdcId, name: 'Workload slice VDC', domainId: 'wlslice-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
-  for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin'], ['other', 'vdc-admin']] as const) {
+  for (const [username, role] of [
+    ['tenant', 'vdc-user'],
+    ['vdcadmin', 'vdc-admin'],
+    ['other', 'vdc-admin'],
+  ] as const) {
     await grant(store, demoUserByUsername(username)!, [{ role, scope: { type: 'vdc', vdcId } }]);
   }
   api = startApp(repoDir, 'api', { ...env, EDGEPORT_RECONCILE_SECONDS: '1' });
@@ -95,7 +101,10 @@ describe('workload deploy over HTTP', () => {
     const dep = await read('apps/v1', 'Deployment', 'web');
     expect(dep?.metadata.labels).toMatchObject({ 'edgeport.io/ticket': id, 'app.kubernetes.io/managed-by': 'edgeport' });
     expect(dep?.metadata.managedFields.some((f: { manager: string; operation: string }) => f.manager === 'edgeport' && f.operation === 'Apply')).toBe(true);
-    expect(dep?.spec.template.spec.containers[0]).toMatchObject({ image: 'registry.invalid/web:1', env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'mode' } } }] });
+    expect(dep?.spec.template.spec.containers[0]).toMatchObject({
+      image: 'registry.invalid/web:1',
+      env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'mode' } } }],
+    });
     expect((await read('v1', 'Service', 'web'))?.spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080 });
     expect((await read('v1', 'ConfigMap', 'web-config'))?.data).toEqual({ mode: 'prod' });
     const pods = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=web' });
@@ -122,7 +131,11 @@ describe('workload deploy over HTTP', () => {
     ['a bad Ingress host', { ...app('x'), service: { type: 'ClusterIP', port: 80 }, ingress: { host: 'Not A Host' } }, 'workload.ingress.host'],
     ['an Ingress without a Service', { ...app('x'), ingress: { host: 'x.example.com' } }, 'workload.ingress'],
     ['a CronJob without a schedule', { ...app('x'), kind: 'CronJob' }, 'workload.schedule'],
-    ['a bad body size', { ...app('x'), service: { type: 'ClusterIP', port: 80 }, ingress: { host: 'x.example.com', bodySize: '10 MB' } }, 'workload.ingress.bodySize'],
+    [
+      'a bad body size',
+      { ...app('x'), service: { type: 'ClusterIP', port: 80 }, ingress: { host: 'x.example.com', bodySize: '10 MB' } },
+      'workload.ingress.bodySize',
+    ],
   ])('refuses %s with 400 naming the field, storing nothing', async (_n, workload, field) => {
     const before = await ticketCount();
     const r = await deploy('tenant', workload);

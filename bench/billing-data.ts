@@ -78,10 +78,33 @@ export function benchVdcLines(v: number, perVdc: number): Omit<LedgerLine, 'crea
     const _id = ledgerLineId(workflowId, 'run-1', eventId);
     const r = rand();
     if (r < 0.3) {
-      out[i] = { _id, workflowId, runId: 'run-1', eventId, fact: 'quota.allocation.changed', vdcId, domainId, pool, quantities: { cpu: 1 + Math.floor(rand() * 32), memoryGi: 2 + Math.floor(rand() * 64), pods: 10 + Math.floor(rand() * 100) }, start };
+      out[i] = {
+        _id,
+        workflowId,
+        runId: 'run-1',
+        eventId,
+        fact: 'quota.allocation.changed',
+        vdcId,
+        domainId,
+        pool,
+        quantities: { cpu: 1 + Math.floor(rand() * 32), memoryGi: 2 + Math.floor(rand() * 64), pods: 10 + Math.floor(rand() * 100) },
+        start,
+      };
     } else if (r < 0.8) {
       const quantities = rand() < 0.5 ? { cpu: 1 + Math.floor(rand() * 4) } : { memoryGi: 1 + Math.floor(rand() * 8) };
-      out[i] = { _id, workflowId, runId: 'run-1', eventId, fact: 'quota.lease', vdcId, domainId, pool, quantities, start, end: new Date(startMs + (1 + Math.floor(rand() * 72)) * HOUR) };
+      out[i] = {
+        _id,
+        workflowId,
+        runId: 'run-1',
+        eventId,
+        fact: 'quota.lease',
+        vdcId,
+        domainId,
+        pool,
+        quantities,
+        start,
+        end: new Date(startMs + (1 + Math.floor(rand() * 72)) * HOUR),
+      };
     } else {
       const ended = rand() < 0.5;
       const line = { _id, workflowId, runId: 'run-1', eventId, fact: 'node.joined' as const, vdcId, domainId, pool, quantities: { nodes: 1 }, start };
@@ -92,4 +115,5 @@ export function benchVdcLines(v: number, perVdc: number): Omit<LedgerLine, 'crea
 }
 
 /** The units a stored line of `fact` carries (the database mode stores complete lines). */
-export const unitsOf = (fact: LedgerLine['fact']): Record<string, string> => (fact === 'node.joined' ? { nodes: 'node' } : { cpu: 'core', memoryGi: 'GiB', pods: 'pod' });
+export const unitsOf = (fact: LedgerLine['fact']): Record<string, string> =>
+  fact === 'node.joined' ? { nodes: 'node' } : { cpu: 'core', memoryGi: 'GiB', pods: 'pod' };

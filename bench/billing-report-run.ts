@@ -50,12 +50,33 @@ if (args.source === 'mongo') {
 try {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const summary = await streamReport({ kind: args.kind, format: args.format, source, versions, scope: { kind: 'platform' }, period: { from, to }, asOf: to, write: () => undefined });
+  const summary = await streamReport({
+    kind: args.kind,
+    format: args.format,
+    source,
+    versions,
+    scope: { kind: 'platform' },
+    period: { from, to },
+    asOf: to,
+    write: () => undefined,
+  });
   const wallMs = Math.round(performance.now() - t0);
   const c1 = process.cpuUsage(c0);
   const cpuMs = Math.round((c1.user + c1.system) / 1000);
   const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(JSON.stringify({ kind: args.kind, format: args.format, wallMs, cpuMs, maxRssMB, bytes: summary.bytes, vdcs: summary.vdcs, ledgerLines: summary.ledgerLines, totals: summary.totals }));
+  console.log(
+    JSON.stringify({
+      kind: args.kind,
+      format: args.format,
+      wallMs,
+      cpuMs,
+      maxRssMB,
+      bytes: summary.bytes,
+      vdcs: summary.vdcs,
+      ledgerLines: summary.ledgerLines,
+      totals: summary.totals,
+    }),
+  );
 } finally {
   await store?.close();
 }

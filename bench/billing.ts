@@ -34,7 +34,18 @@ const Args = z.object({
   keep: z.boolean().default(false),
 });
 const str = { type: 'string' } as const;
-const { values } = parseArgs({ options: { profile: str, mongo: str, lines: str, 'db-lines': str, runs: str, 'skip-db': { type: 'boolean' }, 'skip-engine': { type: 'boolean' }, keep: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    profile: str,
+    mongo: str,
+    lines: str,
+    'db-lines': str,
+    runs: str,
+    'skip-db': { type: 'boolean' },
+    'skip-engine': { type: 'boolean' },
+    keep: { type: 'boolean' },
+  },
+});
 const args = Args.parse({ ...values, dbLines: values['db-lines'], skipDb: values['skip-db'], skipEngine: values['skip-engine'] });
 const VDCS = 100;
 const REPORTS = [
@@ -56,7 +67,10 @@ interface RunResult {
 }
 
 async function reportRun(runArgs: string[]): Promise<RunResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/billing-report-run.ts', ...runArgs], { cwd: repoDir, maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/billing-report-run.ts', ...runArgs], {
+    cwd: repoDir,
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!) as RunResult;
 }
 
@@ -96,9 +110,26 @@ async function fillDatabase(url: string, vdcs: number, lines: number): Promise<v
   const db = raw.db;
   const t0 = performance.now();
   await db.collection('domains').insertMany(Array.from({ length: Math.ceil(vdcs / 10) }, (_, d) => ({ _id: `dom-${d}` as never, name: `Domain ${d}` })));
-  await db.collection('vdcs').insertMany(Array.from({ length: vdcs }, (_, v) => ({ _id: vdcIdOf(v) as never, name: `VDC ${v}`, domainId: domainOf(v), namespace: `vdc-${vdcIdOf(v)}`, pool: `pool-${v % 3}`, quota: { cpu: 8, memoryGi: 16, pods: 50 } })));
+  await db.collection('vdcs').insertMany(
+    Array.from({ length: vdcs }, (_, v) => ({
+      _id: vdcIdOf(v) as never,
+      name: `VDC ${v}`,
+      domainId: domainOf(v),
+      namespace: `vdc-${vdcIdOf(v)}`,
+      pool: `pool-${v % 3}`,
+      quota: { cpu: 8, memoryGi: 16, pods: 50 },
+    })),
+  );
   const tickets = [];
-  for (let v = 0; v < vdcs; v++) for (let t = 0; t < TICKETS_PER_VDC; t++) tickets.push({ _id: `t-${v}-${t}` as never, type: ['quota-change', 'quota-lease', 'node-join'][t % 3], vdcId: vdcIdOf(v), status: 'completed', workflowId: `t-${v}-${t}` });
+  for (let v = 0; v < vdcs; v++)
+    for (let t = 0; t < TICKETS_PER_VDC; t++)
+      tickets.push({
+        _id: `t-${v}-${t}` as never,
+        type: ['quota-change', 'quota-lease', 'node-join'][t % 3],
+        vdcId: vdcIdOf(v),
+        status: 'completed',
+        workflowId: `t-${v}-${t}`,
+      });
   for (let i = 0; i < tickets.length; i += 10_000) await db.collection('tickets').insertMany(tickets.slice(i, i + 10_000), { ordered: false });
   const ledger = db.collection('ledgerlines');
   for (let v = 0; v < vdcs; v++) {
@@ -113,7 +144,9 @@ async function fillDatabase(url: string, vdcs: number, lines: number): Promise<v
   await pb.publish(V2, BENCH_ACTOR, PUBLISHED[1]);
   await store.close();
   const t2 = performance.now();
-  console.log(`  inserted ${vdcs} VDCs, ${tickets.length} tickets, ${lines} ledger lines in ${sec(t1 - t0)} s (${Math.round(lines / ((t1 - t0) / 1000))} lines/s); indexes + price book ${sec(t2 - t1)} s`);
+  console.log(
+    `  inserted ${vdcs} VDCs, ${tickets.length} tickets, ${lines} ledger lines in ${sec(t1 - t0)} s (${Math.round(lines / ((t1 - t0) / 1000))} lines/s); indexes + price book ${sec(t2 - t1)} s`,
+  );
 }
 
 let engine: Record<string, RunResult>[] = [];
@@ -126,7 +159,10 @@ if (!args.skipEngine) {
 }
 
 if (!args.skipDb) {
-  const baseUrl = args.mongo ?? z.object({ EDGEPORT_MONGO_URL: z.url().optional() }).parse(process.env).EDGEPORT_MONGO_URL ?? String(appEnv(loadStackConfig(args.profile)).EDGEPORT_MONGO_URL);
+  const baseUrl =
+    args.mongo ??
+    z.object({ EDGEPORT_MONGO_URL: z.url().optional() }).parse(process.env).EDGEPORT_MONGO_URL ??
+    String(appEnv(loadStackConfig(args.profile)).EDGEPORT_MONGO_URL);
   const dbs: string[] = [];
   const results: Record<string, RunResult>[] = [];
   for (const factor of [1, 2]) {

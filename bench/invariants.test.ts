@@ -42,10 +42,21 @@ const startWorker = async (): Promise<AppProcess> => {
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
-  for (const id of [vdcId, spaceVdcId]) await seedVdc(store, admin, { id, name: 'Invariant VDC', domainId: 'inv-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
-  for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
-    await grant(store, demoUserByUsername(username)!, [vdcId, spaceVdcId].map((id) => ({ role, scope: { type: 'vdc' as const, vdcId: id } })));
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
+  for (const id of [vdcId, spaceVdcId])
+    await seedVdc(store, admin, { id, name: 'Invariant VDC', domainId: 'inv-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
+  for (const [username, role] of [
+    ['tenant', 'vdc-user'],
+    ['vdcadmin', 'vdc-admin'],
+  ] as const) {
+    await grant(
+      store,
+      demoUserByUsername(username)!,
+      [vdcId, spaceVdcId].map((id) => ({ role, scope: { type: 'vdc' as const, vdcId: id } })),
+    );
   }
   [worker, replica, apiProc] = await Promise.all([
     startWorker(),
@@ -93,7 +104,9 @@ describe('invariant checker', () => {
 
     await admin.core.deleteNamespace({ name: spaceNamespace(spaceVdcId, spaceName) });
     const broken = await checkInvariants(deps, ids);
-    expect(broken.lost).toEqual([expect.objectContaining({ ticketId: ids[2], what: expect.stringContaining(`namespace ${spaceNamespace(spaceVdcId, spaceName)} is`) })]);
+    expect(broken.lost).toEqual([
+      expect.objectContaining({ ticketId: ids[2], what: expect.stringContaining(`namespace ${spaceNamespace(spaceVdcId, spaceName)} is`) }),
+    ]);
     expect(broken.duplicated).toEqual([]);
   });
 });

@@ -92,7 +92,11 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
   if (keys.length > 0) {
     const perKey = await store.testing
       .collection('tickets')
-      .aggregate<{ _id: string; n: number }>([{ $match: { idempotencyKey: { $in: keys } } }, { $group: { _id: '$idempotencyKey', n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }])
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { idempotencyKey: { $in: keys } } },
+        { $group: { _id: '$idempotencyKey', n: { $sum: 1 } } },
+        { $match: { n: { $gt: 1 } } },
+      ])
       .toArray();
     for (const k of perKey) duplicated.push({ ticketId: k._id, type: 'vdc', what: `${k.n} tickets for one idempotency key` });
   }
@@ -147,7 +151,12 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
     const recorded = (vdc?.spaces ?? []).filter((s) => s.namespace === namespace && s.status === 'active');
     const about = last ?? ts[0]!;
     if (mustExist && state !== 'present') lost.push({ ticketId: about._id, type: about.type, what: `namespace ${namespace} is ${state}` });
-    if (!mustExist && state === 'present') lost.push({ ticketId: about._id, type: about.type, what: `namespace ${namespace} exists although no completed ticket leaves it (${ts.map((t) => `${t.type}:${t.status}`).join(', ')})` });
+    if (!mustExist && state === 'present')
+      lost.push({
+        ticketId: about._id,
+        type: about.type,
+        what: `namespace ${namespace} exists although no completed ticket leaves it (${ts.map((t) => `${t.type}:${t.status}`).join(', ')})`,
+      });
     if (mustExist && recorded.length === 0) lost.push({ ticketId: about._id, type: about.type, what: `space ${namespace} not recorded on the VDC` });
     if (recorded.length > 1) duplicated.push({ ticketId: about._id, type: about.type, what: `space ${namespace} recorded ${recorded.length} times` });
     if (!mustExist && recorded.length > 0) mismatched.push({ ticketId: about._id, type: about.type, what: `space ${namespace} still recorded active` });
@@ -158,7 +167,8 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
     if (!r) lost.push({ ticketId: t._id, type: t.type, what: 'no workflow run' });
     else {
       if (r.count > 1) duplicated.push({ ticketId: t._id, type: t.type, what: `${r.count} workflow runs` });
-      if (FINAL_STATUSES.includes(t.status) && r.open > 0) mismatched.push({ ticketId: t._id, type: t.type, what: `ticket ${t.status} but its workflow still runs` });
+      if (FINAL_STATUSES.includes(t.status) && r.open > 0)
+        mismatched.push({ ticketId: t._id, type: t.type, what: `ticket ${t.status} but its workflow still runs` });
     }
     const fact = LEDGER_FACT[t.type];
     const own = (linesOf.get(t._id) ?? []).filter((l) => !fact || l.fact === fact);
@@ -170,7 +180,8 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
       const tolerated = t.status === 'failed' && t.type === 'quota-lease' ? 1 : expected;
       if (own.length < expected) lost.push({ ticketId: t._id, type: t.type, what: `no ${fact} ledger line` });
       if (own.length > tolerated) duplicated.push({ ticketId: t._id, type: t.type, what: `${own.length} ${fact} ledger lines` });
-      if (t.type === 'quota-lease' && t.status === 'completed' && own.length === 1 && !own[0]!.end) lost.push({ ticketId: t._id, type: t.type, what: 'lease line without end (revert not recorded)' });
+      if (t.type === 'quota-lease' && t.status === 'completed' && own.length === 1 && !own[0]!.end)
+        lost.push({ ticketId: t._id, type: t.type, what: 'lease line without end (revert not recorded)' });
     }
     if (t.type === 'workload-deploy') {
       const name = (t.payload as { workload: { name: string } }).workload.name;
@@ -180,7 +191,8 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
         if (deps.items.length === 0) lost.push({ ticketId: t._id, type: t.type, what: `Deployment ${namespace}/${name} missing` });
         const rec = await store.workloads.get(namespace, name);
         if (!rec?.revisions.some((v) => v.ticketId === t._id)) lost.push({ ticketId: t._id, type: t.type, what: `workload ${name} revision not recorded` });
-        if (rec && rec.revisions.filter((v) => v.ticketId === t._id).length > 1) duplicated.push({ ticketId: t._id, type: t.type, what: `workload ${name} revision recorded twice` });
+        if (rec && rec.revisions.filter((v) => v.ticketId === t._id).length > 1)
+          duplicated.push({ ticketId: t._id, type: t.type, what: `workload ${name} revision recorded twice` });
       } else if (deps.items.length > 0) {
         lost.push({ ticketId: t._id, type: t.type, what: `Deployment ${namespace}/${name} left behind by a ${t.status} ticket (compensation lost)` });
       }
@@ -188,8 +200,10 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
     if (t.type === 'node-join') {
       const nodeName = (t.payload as { nodeName: string }).nodeName;
       const node = await core.readNode({ name: nodeName }).catch(() => undefined);
-      if (t.status === 'completed' && node?.metadata?.labels?.[NODE_JOIN_LABELS.vdc] !== t.vdc.id) lost.push({ ticketId: t._id, type: t.type, what: `Node ${nodeName} ${node ? 'without the VDC label' : 'missing'}` });
-      if (t.status !== 'completed' && node) lost.push({ ticketId: t._id, type: t.type, what: `Node ${nodeName} left behind by a ${t.status} ticket (compensation lost)` });
+      if (t.status === 'completed' && node?.metadata?.labels?.[NODE_JOIN_LABELS.vdc] !== t.vdc.id)
+        lost.push({ ticketId: t._id, type: t.type, what: `Node ${nodeName} ${node ? 'without the VDC label' : 'missing'}` });
+      if (t.status !== 'completed' && node)
+        lost.push({ ticketId: t._id, type: t.type, what: `Node ${nodeName} left behind by a ${t.status} ticket (compensation lost)` });
       if (FINAL_STATUSES.includes(t.status) && tokenOf.has(t._id)) lost.push({ ticketId: t._id, type: t.type, what: 'bootstrap token Secret not revoked' });
     }
   }
@@ -202,7 +216,11 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
     for (const namespace of namespaces) {
       const kubeQuota = (await readQuota(kube, namespace)).hard;
       if (!sameQuota(kubeQuota, vdc.quota ?? {})) {
-        lost.push({ ticketId: id, type: 'vdc', what: `ResourceQuota of ${namespace} ${JSON.stringify(kubeQuota)} ≠ VDC quota in MongoDB ${JSON.stringify(vdc.quota)}` });
+        lost.push({
+          ticketId: id,
+          type: 'vdc',
+          what: `ResourceQuota of ${namespace} ${JSON.stringify(kubeQuota)} ≠ VDC quota in MongoDB ${JSON.stringify(vdc.quota)}`,
+        });
       }
     }
   }
@@ -216,7 +234,9 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
     else mismatched.push(finding);
   }
 
-  const stuck = tickets.filter((t) => notFinal.includes(t._id) && (runs.get(t._id)?.open ?? 0) === 0).map((t) => ({ ticketId: t._id, type: t.type, status: t.status }));
+  const stuck = tickets
+    .filter((t) => notFinal.includes(t._id) && (runs.get(t._id)?.open ?? 0) === 0)
+    .map((t) => ({ ticketId: t._id, type: t.type, status: t.status }));
   return {
     tickets: tickets.length,
     byStatus,
@@ -225,7 +245,12 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
     lost,
     duplicated,
     mismatched,
-    ledger: { workflowsScanned: verified.workflowsScanned, storedLines: verified.storedLines, rebuiltLines: verified.rebuiltLines, differences: verified.differences.length },
+    ledger: {
+      workflowsScanned: verified.workflowsScanned,
+      storedLines: verified.storedLines,
+      rebuiltLines: verified.rebuiltLines,
+      differences: verified.differences.length,
+    },
   };
 }
 
@@ -233,14 +258,27 @@ export async function checkInvariants(deps: InvariantDeps, ticketIds: readonly s
 export function formatReport(r: InvariantReport): string {
   const rows = [
     `tickets checked            ${r.tickets}`,
-    `per final state            ${Object.entries(r.byStatus).map(([s, n]) => `${s} ${n}`).join(', ')}`,
+    `per final state            ${Object.entries(r.byStatus)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')}`,
     `not in a final state       ${r.notFinal.length}${r.notFinal.length ? ` (${r.notFinal.slice(0, 5).join(', ')}${r.notFinal.length > 5 ? ', …' : ''})` : ''}`,
-    ...(r.stuck.length ? [`  of which workflow closed ${r.stuck.length}: ${r.stuck.slice(0, 6).map((x) => `${x.ticketId} ${x.type} (${x.status})`).join(', ')}${r.stuck.length > 6 ? ', …' : ''}`] : []),
+    ...(r.stuck.length
+      ? [
+          `  of which workflow closed ${r.stuck.length}: ${r.stuck
+            .slice(0, 6)
+            .map((x) => `${x.ticketId} ${x.type} (${x.status})`)
+            .join(', ')}${r.stuck.length > 6 ? ', …' : ''}`,
+        ]
+      : []),
     `lost side effects          ${r.lost.length}`,
     `duplicated side effects    ${r.duplicated.length}`,
     `mismatched projections     ${r.mismatched.length}`,
     `ledger verify              ${r.ledger.storedLines} stored / ${r.ledger.rebuiltLines} rebuilt from ${r.ledger.workflowsScanned} histories, ${r.ledger.differences} differences`,
   ];
-  const details = [...r.lost.map((f) => `  LOST ${f.ticketId} (${f.type}): ${f.what}`), ...r.duplicated.map((f) => `  DUPLICATED ${f.ticketId} (${f.type}): ${f.what}`), ...r.mismatched.map((f) => `  MISMATCH ${f.ticketId} (${f.type}): ${f.what}`)];
+  const details = [
+    ...r.lost.map((f) => `  LOST ${f.ticketId} (${f.type}): ${f.what}`),
+    ...r.duplicated.map((f) => `  DUPLICATED ${f.ticketId} (${f.type}): ${f.what}`),
+    ...r.mismatched.map((f) => `  MISMATCH ${f.ticketId} (${f.type}): ${f.what}`),
+  ];
   return [...rows, ...details.slice(0, 40), ...(details.length > 40 ? [`  … ${details.length - 40} more`] : [])].join('\n');
 }

@@ -84,7 +84,13 @@ async function bareSubmit(store: Store, temporal: Client, taskQueue: string, vdc
   });
   const { workflowType, input } = workflowStartOf(ticket);
   try {
-    await temporal.workflow.start(workflowType, { taskQueue, workflowId: ticket._id, args: [input], workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    await temporal.workflow.start(workflowType, {
+      taskQueue,
+      workflowId: ticket._id,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
@@ -122,8 +128,16 @@ async function main(): Promise<number> {
   const api = await supervise(cfg, 'api', env, log);
   try {
     for (const id of [SUBMIT_VDC, READ_VDC, ...APPROVE_VDCS]) await seedVdc(store, admin, { id, name: id, domainId: 'load-domain', quota: QUOTA });
-    await grant(store, requester, [SUBMIT_VDC, READ_VDC, ...APPROVE_VDCS].map((vdcId) => ({ role: 'vdc-user' as const, scope: { type: 'vdc' as const, vdcId } })));
-    await grant(store, demoUserByUsername('vdcadmin')!, APPROVE_VDCS.map((vdcId) => ({ role: 'vdc-admin' as const, scope: { type: 'vdc' as const, vdcId } })));
+    await grant(
+      store,
+      requester,
+      [SUBMIT_VDC, READ_VDC, ...APPROVE_VDCS].map((vdcId) => ({ role: 'vdc-user' as const, scope: { type: 'vdc' as const, vdcId } })),
+    );
+    await grant(
+      store,
+      demoUserByUsername('vdcadmin')!,
+      APPROVE_VDCS.map((vdcId) => ({ role: 'vdc-admin' as const, scope: { type: 'vdc' as const, vdcId } })),
+    );
     await grant(store, demoUserByUsername('other')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId: READ_VDC } }]);
     const client = new ApiClient(env.EDGEPORT_PUBLIC_URL as string);
     await client.login('tenant', 'vdcadmin', 'other');
@@ -137,20 +151,34 @@ async function main(): Promise<number> {
     }
 
     log(`baseline: bare Mongo insert + StartWorkflow at ${RATE}/s for ${BASELINE_S} s`);
-    const baseline = summarize(await openLoop(RATE, BASELINE_S * 1000, async (i) => (await bareSubmit(store, temporal, taskQueue, vdcRef(SUBMIT_VDC), 21 + (i % 9)), { ok: true })));
+    const baseline = summarize(
+      await openLoop(RATE, BASELINE_S * 1000, async (i) => (await bareSubmit(store, temporal, taskQueue, vdcRef(SUBMIT_VDC), 21 + (i % 9)), { ok: true })),
+    );
     log(`baseline: ${JSON.stringify(baseline)}`);
     await sleep(5000);
     log(`API submissions at ${RATE}/s for ${DURATION_S} s`);
     const submits = summarize(
       await openLoop(RATE, DURATION_S * 1000, async (i) => {
-        const r = await client.call('tenant', 'POST', '/api/tickets', { type: 'quota-change', vdcId: SUBMIT_VDC, quota: { pods: 21 + (i % 9) } }, { 'idempotency-key': `load-${short()}` });
+        const r = await client.call(
+          'tenant',
+          'POST',
+          '/api/tickets',
+          { type: 'quota-change', vdcId: SUBMIT_VDC, quota: { pods: 21 + (i % 9) } },
+          { 'idempotency-key': `load-${short()}` },
+        );
         return { ok: r.status === 201, status: r.status };
       }),
     );
 
     log(`API submissions: ${JSON.stringify(submits)}`);
     log(`seeding ${SEED} tickets for the reads`);
-    const tpl = await client.retrying<{ id: string }>('tenant', 'POST', '/api/tickets', { type: 'quota-change', vdcId: READ_VDC, quota: { pods: 21 } }, { 'idempotency-key': `tpl-${short()}` });
+    const tpl = await client.retrying<{ id: string }>(
+      'tenant',
+      'POST',
+      '/api/tickets',
+      { type: 'quota-change', vdcId: READ_VDC, quota: { pods: 21 } },
+      { 'idempotency-key': `tpl-${short()}` },
+    );
     if (tpl.status !== 201 && tpl.status !== 200) throw new Error(`template ticket refused: ${tpl.status} ${JSON.stringify(tpl.body)}`);
     const template = await store.tickets.get(tpl.body.id);
     if (!template) throw new Error('template ticket not stored');
@@ -189,7 +217,13 @@ async function main(): Promise<number> {
       APPROVE_VDCS.map(async (vdcId, v) => {
         for (let k = 0; k < Math.ceil(APPROVALS / APPROVE_VDCS.length) && v + k * APPROVE_VDCS.length < APPROVALS; k++) {
           const pods = QUOTA.pods + 1 + k;
-          const sub = await client.retrying<{ id: string }>('tenant', 'POST', '/api/tickets', { type: 'quota-change', vdcId, quota: { pods } }, { 'idempotency-key': `appr-${short()}` });
+          const sub = await client.retrying<{ id: string }>(
+            'tenant',
+            'POST',
+            '/api/tickets',
+            { type: 'quota-change', vdcId, quota: { pods } },
+            { 'idempotency-key': `appr-${short()}` },
+          );
           if (sub.status !== 201 && sub.status !== 200) {
             approvalFailures++;
             continue;
@@ -232,8 +266,14 @@ async function main(): Promise<number> {
 
     const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
     const ratio = submits.p99 / baseline.p99;
-    const row = (name: string, value: string, target: string, result: string): string => `${name.padEnd(34)} ${value.padEnd(26)} ${target.padEnd(26)} ${result}`;
-    const errs = (s: Summary): string => (s.count === s.ok ? '' : `, ${s.count - s.ok} errors (${Object.entries(s.failures).map(([k, n]) => `${k}: ${n}`).join(', ')})`);
+    const row = (name: string, value: string, target: string, result: string): string =>
+      `${name.padEnd(34)} ${value.padEnd(26)} ${target.padEnd(26)} ${result}`;
+    const errs = (s: Summary): string =>
+      s.count === s.ok
+        ? ''
+        : `, ${s.count - s.ok} errors (${Object.entries(s.failures)
+            .map(([k, n]) => `${k}: ${n}`)
+            .join(', ')})`;
     const appliedMedian = quantile(applied, 0.5);
     const appliedP99 = quantile(applied, 0.99);
     console.log(`

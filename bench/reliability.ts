@@ -73,12 +73,20 @@ function plan(n: number): { first: PlannedTicket[]; deletesAfter: Map<number, Pl
   const nodes = Math.max(0, n - counts.quota - counts.lease - counts.spaces - Math.floor(counts.spaces / 2) - counts.workloads);
   const maybeReject = (): boolean => Math.random() < 0.1;
   for (let i = 0; i < counts.quota; i++) {
-    const body: SubmitTicket = { type: 'quota-change', vdcId: pick(VDCS.quota), quota: { pods: 21 + rand(9), ...(Math.random() < 0.5 ? { cpu: 4 + rand(2) } : {}) } };
+    const body: SubmitTicket = {
+      type: 'quota-change',
+      vdcId: pick(VDCS.quota),
+      quota: { pods: 21 + rand(9), ...(Math.random() < 0.5 ? { cpu: 4 + rand(2) } : {}) },
+    };
     first.push({ requester: 'tenant', body, reject: maybeReject() });
   }
   for (let i = 0; i < counts.lease; i++) {
     // Each lease asks more than the last: a lease must raise the quota in force, which an active lease already raised.
-    first.push({ requester: 'tenant', body: { type: 'quota-lease', vdcId: pick(VDCS.lease), quota: { pods: 35 + i }, durationHours: 0.01 }, reject: maybeReject() });
+    first.push({
+      requester: 'tenant',
+      body: { type: 'quota-lease', vdcId: pick(VDCS.lease), quota: { pods: 35 + i }, durationHours: 0.01 },
+      reject: maybeReject(),
+    });
   }
   for (let i = 0; i < counts.spaces; i++) {
     const vdcId = VDCS.apps[i % VDCS.apps.length]!;
@@ -92,12 +100,21 @@ function plan(n: number): { first: PlannedTicket[]; deletesAfter: Map<number, Pl
     const body: SubmitTicket = {
       type: 'workload-deploy',
       vdcId: pick(VDCS.apps),
-      workload: { kind: 'Deployment', name: `wl-${i}-${short()}`, replicas: 1, containers: [{ name: 'app', image: 'registry.invalid/bench:1', requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '10m', memory: '16Mi' } }] },
+      workload: {
+        kind: 'Deployment',
+        name: `wl-${i}-${short()}`,
+        replicas: 1,
+        containers: [{ name: 'app', image: 'registry.invalid/bench:1', requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '10m', memory: '16Mi' } }],
+      },
     };
     first.push({ requester: 'tenant', body, reject: maybeReject() });
   }
   for (let i = 0; i < nodes; i++) {
-    first.push({ requester: 'vdcadmin', body: { type: 'node-join', vdcId: pick(VDCS.apps), pool: 'local', nodeName: `edge-rel-${i}-${short()}`, arch: 'amd64', tokenTtlMinutes: 30 }, reject: maybeReject() });
+    first.push({
+      requester: 'vdcadmin',
+      body: { type: 'node-join', vdcId: pick(VDCS.apps), pool: 'local', nodeName: `edge-rel-${i}-${short()}`, arch: 'amd64', tokenTtlMinutes: 30 },
+      reject: maybeReject(),
+    });
   }
   // Shuffle the first submissions, keeping each delete keyed to its create.
   const order = first.map((_, i) => i).sort(() => Math.random() - 0.5);
@@ -132,11 +149,19 @@ async function main(): Promise<number> {
   log(`worker ready in ${(workerStartMs / 1000).toFixed(1)} s`);
   const api = await supervise(cfg, 'api', { ...env, EDGEPORT_RECONCILE_SECONDS: '2' }, log);
   try {
-    for (const id of [...VDCS.quota, ...VDCS.lease, 'rh-1']) await seedVdc(store, admin, { id, name: id, domainId: 'bench-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
+    for (const id of [...VDCS.quota, ...VDCS.lease, 'rh-1'])
+      await seedVdc(store, admin, { id, name: id, domainId: 'bench-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } });
     for (const id of VDCS.apps) await seedVdc(store, admin, { id, name: id, domainId: 'bench-domain', quota: { cpu: 50, memoryGi: 100, pods: 200 } });
     const allVdcs = [...VDCS.quota, ...VDCS.lease, ...VDCS.apps, 'rh-1'];
-    for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
-      await grant(store, demoUserByUsername(username)!, allVdcs.map((vdcId) => ({ role, scope: { type: 'vdc' as const, vdcId } })));
+    for (const [username, role] of [
+      ['tenant', 'vdc-user'],
+      ['vdcadmin', 'vdc-admin'],
+    ] as const) {
+      await grant(
+        store,
+        demoUserByUsername(username)!,
+        allVdcs.map((vdcId) => ({ role, scope: { type: 'vdc' as const, vdcId } })),
+      );
     }
     const client = new ApiClient(env.EDGEPORT_PUBLIC_URL as string);
     await client.login('tenant', 'vdcadmin', 'opsadmin', 'finance');
@@ -148,7 +173,13 @@ async function main(): Promise<number> {
     const reportRefused: string[] = [];
     const reportSubmitter = (async () => {
       for (let i = 0; i < REPORT_JOBS; i++) {
-        const r = await client.retrying<{ id?: string }>('finance', 'POST', '/api/reports/jobs', { scope: 'platform', from: '2026-01-01', to: '2027-01-01', kind: i % 2 ? 'showback' : 'chargeback', format: i % 3 === 0 ? 'pdf' : 'csv' });
+        const r = await client.retrying<{ id?: string }>('finance', 'POST', '/api/reports/jobs', {
+          scope: 'platform',
+          from: '2026-01-01',
+          to: '2027-01-01',
+          kind: i % 2 ? 'showback' : 'chargeback',
+          format: i % 3 === 0 ? 'pdf' : 'csv',
+        });
         if (r.status === 202 && r.body?.id) reportJobIds.push(r.body.id);
         else reportRefused.push(`${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
         await sleep(3000 + rand(4000));
@@ -179,7 +210,11 @@ async function main(): Promise<number> {
     };
 
     // Faults, one after another at random gaps, while the tickets flow.
-    const events: ('worker' | 'temporal' | 'apiserver')[] = [...Array<'worker'>(KILLS).fill('worker'), ...Array<'temporal'>(TEMPORAL_RESTARTS).fill('temporal'), ...(OUTAGE_S > 0 ? (['apiserver'] as const) : [])].sort(() => Math.random() - 0.5);
+    const events: ('worker' | 'temporal' | 'apiserver')[] = [
+      ...Array<'worker'>(KILLS).fill('worker'),
+      ...Array<'temporal'>(TEMPORAL_RESTARTS).fill('temporal'),
+      ...(OUTAGE_S > 0 ? (['apiserver'] as const) : []),
+    ].sort(() => Math.random() - 0.5);
     const faults = { workerKills: 0, temporalRestarts: 0, apiserverOutages: 0 };
     const faultErrors: string[] = [];
     const chaos = (async () => {
@@ -294,7 +329,13 @@ ${formatReport(report)
   .join('\n')}
   worker killed in activity  ticket ${hbTicket?.status ?? 'not final'} ${hbSeconds.toFixed(1)} s after the kill (worker back after ${((workerBackAt - killedAt) / 1000).toFixed(1)} s); target ≤ heartbeat ${APPLY_HEARTBEAT_S} s + 15 s = ${APPLY_HEARTBEAT_S + 15} s → ${hbSeconds <= APPLY_HEARTBEAT_S + 15 ? 'met' : 'MISSED'}
   wall time                  ${wall.toFixed(0)} s (tickets and faults ${mainWall.toFixed(0)} s)`);
-    if (refused.length) console.log(`  refused at submit:\n${refused.slice(0, 10).map((r) => `    ${r}`).join('\n')}`);
+    if (refused.length)
+      console.log(
+        `  refused at submit:\n${refused
+          .slice(0, 10)
+          .map((r) => `    ${r}`)
+          .join('\n')}`,
+      );
     const ok = report.lost.length === 0 && report.duplicated.length === 0 && report.notFinal.length === 0 && hbTicket?.status === 'completed' && reportsOk;
     return ok ? 0 : 1;
   } finally {

@@ -35,7 +35,12 @@ export const QUOTA_PRICED_AS = { cpu: 'cpu', memoryGi: 'memory', pods: 'pods' } 
  * Which priced resource a ledger quantity key is billed as (quota keys plus the keys of other facts,
  * e.g. `nodes` on a node-joined line). Keys not listed here are not billed.
  */
-export const LEDGER_PRICED_AS: Readonly<Record<string, PricedResource>> = { ...QUOTA_PRICED_AS, nodes: 'edgeNode', storageGi: 'storage', imageStorageGi: 'imageStorage' };
+export const LEDGER_PRICED_AS: Readonly<Record<string, PricedResource>> = {
+  ...QUOTA_PRICED_AS,
+  nodes: 'edgeNode',
+  storageGi: 'storage',
+  imageStorageGi: 'imageStorage',
+};
 
 /**
  * Facts whose quantities are billed as other resources than {@link LEDGER_PRICED_AS} says. A workload's
@@ -68,7 +73,10 @@ export type PriceEntry = z.infer<typeof PriceEntrySchema>;
 /** Body of `POST /api/pricebook`: a complete new version (it replaces, not patches, the previous one). */
 export const PriceBookInputSchema = z
   .strictObject({
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').default('CNY'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY')
+      .default('CNY'),
     note: z.string().max(500).optional(),
     prices: z.array(PriceEntrySchema).min(1).max(1000),
   })
@@ -206,7 +214,14 @@ export interface CostPreview {
  * for the month of `at` (a full calendar month held at the new level, minus the same at the old one).
  * Pure: the caller passes the price book versions and the time, so workflows and the API agree.
  */
-export function costPreview(input: { current: Quota; proposed: Quota; pool: string; arch?: string; versions: readonly PriceBookVersion[]; at: Date }): CostPreview {
+export function costPreview(input: {
+  current: Quota;
+  proposed: Quota;
+  pool: string;
+  arch?: string;
+  versions: readonly PriceBookVersion[];
+  at: Date;
+}): CostPreview {
   const month = monthOf(input.at);
   const book = versionForMonth(input.versions, month);
   const monthStart = new Date(`${month}-01T00:00:00.000Z`);
@@ -224,7 +239,14 @@ export function costPreview(input: { current: Quota; proposed: Quota; pool: stri
     const unitPrice = price ?? '0';
     const delta = amountMinor(resource, toMicros(next), unitPrice, ms, monthStart) - amountMinor(resource, toMicros(cur), unitPrice, ms, monthStart);
     total += delta;
-    lines.push({ resource, unit: PRICE_UNITS[resource], current: formatMicros(toMicros(cur)), proposed: formatMicros(toMicros(next)), unitPrice, monthlyDelta: formatMinor(delta) });
+    lines.push({
+      resource,
+      unit: PRICE_UNITS[resource],
+      current: formatMicros(toMicros(cur)),
+      proposed: formatMicros(toMicros(next)),
+      unitPrice,
+      monthlyDelta: formatMinor(delta),
+    });
   }
   return { priceBookVersion: book?.version ?? null, currency: book?.currency ?? null, month, lines, monthlyDelta: formatMinor(total), unpriced };
 }

@@ -31,14 +31,23 @@ describe('resourceCostPreview', () => {
   });
 
   it('a shrink is negative; an unchanged resource has no line; a resource without a price is named unpriced at 0', () => {
-    expect(resourceCostPreview({ changes: [{ resource: 'storage', current: 2, proposed: 0 }], pool: 'local', versions: [book], at }).monthlyDelta).toBe('-62.00');
+    expect(resourceCostPreview({ changes: [{ resource: 'storage', current: 2, proposed: 0 }], pool: 'local', versions: [book], at }).monthlyDelta).toBe(
+      '-62.00',
+    );
     expect(resourceCostPreview({ changes: [{ resource: 'storage', current: 2, proposed: 2 }], pool: 'local', versions: [book], at }).lines).toEqual([]);
     const none = resourceCostPreview({ changes: [{ resource: 'imageStorage', current: 0, proposed: 1 }], pool: 'local', versions: [book], at });
     expect(none).toMatchObject({ monthlyDelta: '0.00', unpriced: ['imageStorage'] });
-    expect(resourceCostPreview({ changes: [{ resource: 'storage', current: 0, proposed: 1 }], pool: 'local', versions: [], at })).toMatchObject({ priceBookVersion: null, currency: null, unpriced: ['storage'] });
+    expect(resourceCostPreview({ changes: [{ resource: 'storage', current: 0, proposed: 1 }], pool: 'local', versions: [], at })).toMatchObject({
+      priceBookVersion: null,
+      currency: null,
+      unpriced: ['storage'],
+    });
   });
 
   it('one more edge node is one node held for the whole month (December: 744 h × 0.5)', () => {
-    expect(edgeNodeCostPreview({ pool: 'edge', arch: 'arm64', versions: [book], at })).toMatchObject({ monthlyDelta: '372.00', lines: [{ resource: 'edgeNode', current: '0.000000', proposed: '1.000000', unitPrice: '0.5' }] });
+    expect(edgeNodeCostPreview({ pool: 'edge', arch: 'arm64', versions: [book], at })).toMatchObject({
+      monthlyDelta: '372.00',
+      lines: [{ resource: 'edgeNode', current: '0.000000', proposed: '1.000000', unitPrice: '0.5' }],
+    });
   });
 });

@@ -54,7 +54,14 @@ export function mergedQuota(current: Quota, requested: Quota): Quota {
  * in force for the month of `at`. Pure (price book and time are inputs), so the API can price a request at
  * submit time exactly as the policy tests do.
  */
-export function projectedMonthlyCost(input: { current: Quota; requested: Quota; pool: string; arch?: string; versions: readonly PriceBookVersion[]; at: Date }): ProjectedCost {
+export function projectedMonthlyCost(input: {
+  current: Quota;
+  requested: Quota;
+  pool: string;
+  arch?: string;
+  versions: readonly PriceBookVersion[];
+  at: Date;
+}): ProjectedCost {
   const proposed = mergedQuota(input.current, input.requested);
   const p = costPreview({ current: {}, proposed, pool: input.pool, ...(input.arch ? { arch: input.arch } : {}), versions: input.versions, at: input.at });
   return { monthly: p.monthlyDelta, currency: p.currency, priceBookVersion: p.priceBookVersion, month: p.month, unpriced: p.unpriced };
@@ -81,7 +88,13 @@ export function edgeNodeCostPreview(input: { pool: string; arch?: string; versio
  * `at`, under the price book in force then (e.g. one more edge node, a workload's volumes growing).
  * Resources whose quantity does not change get no line. Pure, like {@link costPreview}.
  */
-export function resourceCostPreview(input: { changes: readonly { resource: PricedResource; current: number; proposed: number }[]; pool: string; arch?: string; versions: readonly PriceBookVersion[]; at: Date }): CostPreview {
+export function resourceCostPreview(input: {
+  changes: readonly { resource: PricedResource; current: number; proposed: number }[];
+  pool: string;
+  arch?: string;
+  versions: readonly PriceBookVersion[];
+  at: Date;
+}): CostPreview {
   const month = monthOf(input.at);
   const book = versionForMonth(input.versions, month);
   const monthStart = new Date(`${month}-01T00:00:00.000Z`);
@@ -94,9 +107,17 @@ export function resourceCostPreview(input: { changes: readonly { resource: Price
     const price = book ? unitPriceOf(book, c.resource, input.pool, input.arch) : undefined;
     if (price === undefined) unpriced.push(c.resource);
     const unitPrice = price ?? '0';
-    const delta = amountMinor(c.resource, toMicros(c.proposed), unitPrice, ms, monthStart) - amountMinor(c.resource, toMicros(c.current), unitPrice, ms, monthStart);
+    const delta =
+      amountMinor(c.resource, toMicros(c.proposed), unitPrice, ms, monthStart) - amountMinor(c.resource, toMicros(c.current), unitPrice, ms, monthStart);
     total += delta;
-    lines.push({ resource: c.resource, unit: PRICE_UNITS[c.resource], current: formatMicros(toMicros(c.current)), proposed: formatMicros(toMicros(c.proposed)), unitPrice, monthlyDelta: formatMinor(delta) });
+    lines.push({
+      resource: c.resource,
+      unit: PRICE_UNITS[c.resource],
+      current: formatMicros(toMicros(c.current)),
+      proposed: formatMicros(toMicros(c.proposed)),
+      unitPrice,
+      monthlyDelta: formatMinor(delta),
+    });
   }
   return { priceBookVersion: book?.version ?? null, currency: book?.currency ?? null, month, lines, monthlyDelta: formatMinor(total), unpriced };
 }

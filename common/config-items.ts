@@ -26,7 +26,12 @@ export type SecretType = (typeof SECRET_TYPES)[number];
 export const SECRET_K8S_TYPE: Readonly<Record<SecretType, string>> = { opaque: 'Opaque', tls: 'kubernetes.io/tls' };
 
 export const configNameSchema = z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits, -)');
-export const configKeySchema = z.string().min(1).max(253).regex(CONFIG_KEY, 'must be a ConfigMap key (letters, digits, -, _, .)').refine((k) => k !== '.' && k !== '..', 'must not be . or ..');
+export const configKeySchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(CONFIG_KEY, 'must be a ConfigMap key (letters, digits, -, _, .)')
+  .refine((k) => k !== '.' && k !== '..', 'must not be . or ..');
 
 /** One key → value. `base64: true`: `value` is base64 of the bytes (a binary file imported in the browser). */
 const EntrySchema = z.strictObject({
@@ -64,7 +69,16 @@ export const SecretBodySchema = z.discriminatedUnion('type', [
     type: z.literal('tls'),
     name: configNameSchema.optional(),
     space: configNameSchema.optional(),
-    tls: z.strictObject({ cert: z.string().min(1).max(256 * 1024), key: z.string().min(1).max(64 * 1024) }),
+    tls: z.strictObject({
+      cert: z
+        .string()
+        .min(1)
+        .max(256 * 1024),
+      key: z
+        .string()
+        .min(1)
+        .max(64 * 1024),
+    }),
   }),
 ]);
 export type SecretBody = z.infer<typeof SecretBodySchema>;

@@ -20,7 +20,8 @@ export const PutDelegationSchema = z
     const from = v.from ? Date.parse(v.from) : undefined;
     const until = Date.parse(v.until);
     if (from !== undefined && until <= from) ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be after from' });
-    if (until - (from ?? Date.now()) > MAX_DELEGATION_DAYS * 86_400_000) ctx.addIssue({ code: 'custom', path: ['until'], message: `a delegation covers at most ${MAX_DELEGATION_DAYS} days` });
+    if (until - (from ?? Date.now()) > MAX_DELEGATION_DAYS * 86_400_000)
+      ctx.addIssue({ code: 'custom', path: ['until'], message: `a delegation covers at most ${MAX_DELEGATION_DAYS} days` });
   });
 export type PutDelegation = z.infer<typeof PutDelegationSchema>;
 

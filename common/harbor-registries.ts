@@ -12,7 +12,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const harborRegistryIdSchema = z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits and -)');
 
 /** Harbor project name rules (lower-case, digits, `._-`, 1–255). */
-export const harborProjectSchema = z.string().min(1).max(255).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must be a Harbor project name');
+export const harborProjectSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must be a Harbor project name');
 /** `<project>/<name>` (name may contain `/`). */
 export const harborRepositorySchema = z
   .string()

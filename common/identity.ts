@@ -13,8 +13,13 @@ export const API_TOKEN_PATTERN = /^ep_[A-Za-z0-9_-]{43}$/;
 
 /** Body of `POST /api/tokens`. Each permission must be one the caller holds (checked by the API). */
 export const CreateApiTokenSchema = z.strictObject({
-  // eslint-disable-next-line no-control-regex -- names are shown in lists and audit entries
-  name: z.string().trim().min(1).max(100).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    // eslint-disable-next-line no-control-regex -- names are shown in lists and audit entries
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'),
   permissions: z.array(z.string().min(1).max(64)).min(1).max(64),
   expiresInDays: z.number().int().min(1).max(365),
 });
@@ -57,7 +62,13 @@ export interface IpListsView extends IpLists {
 
 /** Body of `PUT /api/users/:sub/cert-subject`; `null` removes the binding. */
 export const CertSubjectSchema = z.strictObject({
-  // eslint-disable-next-line no-control-regex -- a DN never holds control characters
-  subject: z.string().trim().min(1).max(1024).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters').nullable(),
+  subject: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1024)
+    // eslint-disable-next-line no-control-regex -- a DN never holds control characters
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+    .nullable(),
 });
 export type CertSubjectBody = z.infer<typeof CertSubjectSchema>;

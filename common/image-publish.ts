@@ -12,28 +12,30 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
  * (`public/<name>`), copied by digest. `scanOverride` (operations admins only, by policy) lets an image with
  * High/Critical findings through; its reason is recorded on the ticket.
  */
-export const ImagePublishRequestSchema = z
-  .strictObject({
-    type: z.literal('image-publish'),
-    vdcId: z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label'),
-    source: z.strictObject({
-      name: z.string().min(1).max(200).regex(REPO_NAME, 'must be a repository name (lower-case letters, digits, . _ - and /)'),
-      tag: z.string().regex(TAG, 'must be a tag (letters, digits, . _ -, at most 128)'),
-    }),
-    target: z.strictObject({
-      visibility: z.enum(['private', 'public']),
-      /** Repository name at the target; default: the source's name. */
-      name: z.string().min(1).max(200).regex(REPO_NAME, 'must be a repository name (lower-case letters, digits, . _ - and /)').optional(),
-      /** Tag at the target; default: the source's tag. */
-      tag: z.string().regex(TAG, 'must be a tag (letters, digits, . _ -, at most 128)').optional(),
-    }),
-    scanOverride: z.strictObject({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(2000) }).optional(),
-    reason: z.string().max(2000).optional(),
-  });
+export const ImagePublishRequestSchema = z.strictObject({
+  type: z.literal('image-publish'),
+  vdcId: z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label'),
+  source: z.strictObject({
+    name: z.string().min(1).max(200).regex(REPO_NAME, 'must be a repository name (lower-case letters, digits, . _ - and /)'),
+    tag: z.string().regex(TAG, 'must be a tag (letters, digits, . _ -, at most 128)'),
+  }),
+  target: z.strictObject({
+    visibility: z.enum(['private', 'public']),
+    /** Repository name at the target; default: the source's name. */
+    name: z.string().min(1).max(200).regex(REPO_NAME, 'must be a repository name (lower-case letters, digits, . _ - and /)').optional(),
+    /** Tag at the target; default: the source's tag. */
+    tag: z.string().regex(TAG, 'must be a tag (letters, digits, . _ -, at most 128)').optional(),
+  }),
+  scanOverride: z.strictObject({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(2000) }).optional(),
+  reason: z.string().max(2000).optional(),
+});
 export type ImagePublishRequest = z.infer<typeof ImagePublishRequestSchema>;
 
 /** Source and target repositories of a publish request. */
-export function publishRepositories(vdcId: string, p: Pick<ImagePublishRequest, 'source' | 'target'>): { source: string; sourceTag: string; target: string; targetTag: string } {
+export function publishRepositories(
+  vdcId: string,
+  p: Pick<ImagePublishRequest, 'source' | 'target'>,
+): { source: string; sourceTag: string; target: string; targetTag: string } {
   const name = p.target.name ?? p.source.name;
   return {
     source: `staging-${vdcId}/${p.source.name}`,
@@ -50,7 +52,7 @@ export interface ImagePublishPreview {
   target: { repository: string; tag: string; visibility: 'private' | 'public'; pullRef: string };
   image: { size: number; multiArch: boolean; platforms: { os: string; architecture: string; digest: string; size: number }[] } | null;
   /** The scan the decision rests on (findings trimmed to the 50 most severe). */
-  scan: Omit<ImageScanView, 'findings'> & { findings: ScanFinding[] } | null;
+  scan: (Omit<ImageScanView, 'findings'> & { findings: ScanFinding[] }) | null;
   /** Findings at or above High: they block promotion unless overridden. */
   blocking: ScanFinding[];
   override: { reason: string } | null;

@@ -43,7 +43,9 @@ export interface ImageScanView {
 
 /** Findings at or above `threshold`, highest first. */
 export function findingsAtOrAbove(scan: Pick<ImageScanView, 'findings'>, threshold: ScanSeverity): ScanFinding[] {
-  return scan.findings.filter((f) => severityRank(f.severity) >= severityRank(threshold)).sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
+  return scan.findings
+    .filter((f) => severityRank(f.severity) >= severityRank(threshold))
+    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
 }
 
 /** Publish tickets: a High or Critical finding blocks promotion unless an operations admin overrides. */
@@ -61,5 +63,9 @@ export function scanGate(scan: ImageScanView | null, threshold: ScanSeverity): S
   if (blocking.length === 0) return { allowed: true };
   const list = blocking.slice(0, 10).map((f) => `${f.id} ${f.severity} ${f.package} ${f.version}${f.fixedVersion ? ` (fixed in ${f.fixedVersion})` : ''}`);
   const more = blocking.length > 10 ? `, and ${blocking.length - 10} more` : '';
-  return { allowed: false, reason: `last scan (${scan.scannedAt}) found ${blocking.length} finding(s) at or above ${threshold}: ${list.join('; ')}${more}`, findings: blocking };
+  return {
+    allowed: false,
+    reason: `last scan (${scan.scannedAt}) found ${blocking.length} finding(s) at or above ${threshold}: ${list.join('; ')}${more}`,
+    findings: blocking,
+  };
 }

@@ -31,14 +31,21 @@ export function cidrProblem(s: string): string | undefined {
   if (!octets || !/^(0|[1-9][0-9]?)$/.test(bits) || Number(bits) > 32) return 'must be a CIDR such as 10.0.0.0/8';
   const value = octets.reduce((acc, o) => acc * 256 + o, 0);
   const hostBits = 2 ** (32 - Number(bits));
-  if (value % hostBits !== 0) return `host bits must be zero (e.g. ${addr.split('.').map((_, i) => (i < Math.floor(Number(bits) / 8) ? octets[i] : 0)).join('.')}/${bits})`;
+  if (value % hostBits !== 0)
+    return `host bits must be zero (e.g. ${addr
+      .split('.')
+      .map((_, i) => (i < Math.floor(Number(bits) / 8) ? octets[i] : 0))
+      .join('.')}/${bits})`;
   return undefined;
 }
 
-export const cidrSchema = z.string().max(64).superRefine((s, ctx) => {
-  const problem = cidrProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const cidrSchema = z
+  .string()
+  .max(64)
+  .superRefine((s, ctx) => {
+    const problem = cidrProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** A workload of the VDC by where it runs: the namespace (its space's, or the VDC's first) and its name. */
 export const WorkloadRefSchema = z.strictObject({ namespace: dnsLabel(), name: dnsLabel() });
@@ -66,7 +73,8 @@ export const SecurityRuleSchema = z
     description: z.string().max(200).optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.endPort !== undefined && r.endPort < r.port) ctx.addIssue({ code: 'custom', path: ['endPort'], message: `must not be below port ${r.port} (a range runs from port to endPort)` });
+    if (r.endPort !== undefined && r.endPort < r.port)
+      ctx.addIssue({ code: 'custom', path: ['endPort'], message: `must not be below port ${r.port} (a range runs from port to endPort)` });
   });
 export type SecurityRule = z.infer<typeof SecurityRuleSchema>;
 

@@ -90,7 +90,17 @@ const WORKLOAD_ADMIN = [...WORKLOAD_USER, 'network:write'] as const satisfies re
 export const BUILTIN_ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   [ROLES.opsAdmin]: ALL_PERMISSIONS,
   [ROLES.maintenanceAdmin]: ['pool:read', 'pool:write', 'node:maintain', 'domain:read', 'vdc:read', 'ticket:read', 'workload:read'],
-  [ROLES.domainAdmin]: ['domain:read', 'vdc:create', 'vdc:read', 'vdc:members', 'ticket:read', 'ticket:create', 'ticket:decide', 'report:read', ...WORKLOAD_ADMIN],
+  [ROLES.domainAdmin]: [
+    'domain:read',
+    'vdc:create',
+    'vdc:read',
+    'vdc:members',
+    'ticket:read',
+    'ticket:create',
+    'ticket:decide',
+    'report:read',
+    ...WORKLOAD_ADMIN,
+  ],
   [ROLES.vdcAdmin]: ['vdc:read', 'vdc:members', 'ticket:read', 'ticket:create', 'ticket:decide', 'report:read', ...WORKLOAD_ADMIN],
   [ROLES.vdcUser]: ['vdc:read', 'ticket:read', 'ticket:create', ...WORKLOAD_USER],
   [ROLES.finance]: ['domain:read', 'vdc:read', 'report:read'],

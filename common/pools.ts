@@ -10,7 +10,11 @@ import type { Actor } from './roles.ts';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const poolIdSchema = z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits and -)');
 /** A Node name: a DNS subdomain. */
-export const nodeNameSchema = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes node name');
+export const nodeNameSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes node name');
 
 /** Largest kubeconfig accepted (UTF-8 bytes). */
 export const MAX_KUBECONFIG_BYTES = 64 * 1024;
@@ -53,7 +57,11 @@ export const PoolAuthSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('token'),
-    token: z.string().min(1).max(16_384).regex(/^[\x21-\x7e]+$/, 'must be a bearer token (printable, no spaces)'),
+    token: z
+      .string()
+      .min(1)
+      .max(16_384)
+      .regex(/^[\x21-\x7e]+$/, 'must be a bearer token (printable, no spaces)'),
     caData,
   }),
   z.strictObject({

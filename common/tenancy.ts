@@ -71,7 +71,8 @@ export const MAX_VDC_POOLS = 8;
  * Namespace of a VDC's default application space on one of its pools: `vdc-<id>` on its primary pool (the
  * first it was created on), `vdc-<id>-<pool>` on each further pool, so a namespace name names one place.
  */
-export const placementNamespace = (vdcId: string, poolId: string, primary: boolean): string => (primary ? `${VDC_NAMESPACE_PREFIX}${vdcId}` : `${VDC_NAMESPACE_PREFIX}${vdcId}-${poolId}`);
+export const placementNamespace = (vdcId: string, poolId: string, primary: boolean): string =>
+  primary ? `${VDC_NAMESPACE_PREFIX}${vdcId}` : `${VDC_NAMESPACE_PREFIX}${vdcId}-${poolId}`;
 
 /**
  * Body of `POST /api/domains/:id/vdcs`: the pools the VDC lives on, each with its whole quota (cpu, memory,
@@ -81,14 +82,22 @@ export const CreateVdcSchema = z
   .strictObject({
     id: vdcIdSchema,
     name: displayName,
-    pools: z.array(z.strictObject({ pool: poolIdSchema, quota: vdcQuotaSchema })).min(1, 'a VDC lives on at least one resource pool').max(MAX_VDC_POOLS),
+    pools: z
+      .array(z.strictObject({ pool: poolIdSchema, quota: vdcQuotaSchema }))
+      .min(1, 'a VDC lives on at least one resource pool')
+      .max(MAX_VDC_POOLS),
   })
   .superRefine((body, ctx) => {
     const seen = new Set<string>();
     body.pools.forEach((p, i) => {
       if (seen.has(p.pool)) ctx.addIssue({ code: 'custom', path: ['pools', i, 'pool'], message: `pool ${p.pool} is listed twice` });
       seen.add(p.pool);
-      if (placementNamespace(body.id, p.pool, i === 0).length > 63) ctx.addIssue({ code: 'custom', path: ['pools', i, 'pool'], message: `namespace ${placementNamespace(body.id, p.pool, i === 0)} would be longer than 63 characters; use a shorter VDC id or pool id` });
+      if (placementNamespace(body.id, p.pool, i === 0).length > 63)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', i, 'pool'],
+          message: `namespace ${placementNamespace(body.id, p.pool, i === 0)} would be longer than 63 characters; use a shorter VDC id or pool id`,
+        });
     });
   });
 export type CreateVdc = z.infer<typeof CreateVdcSchema>;
@@ -164,7 +173,9 @@ export type CreateRole = z.infer<typeof CreateRoleSchema>;
 /** Body of `PATCH /api/roles/:id`. */
 export const PatchRoleSchema = z
   .strictObject({ name: displayName.optional(), baseRole: roleSchema.optional(), permissions: z.array(permissionSchema).min(1).max(100).optional() })
-  .refine((p) => p.name !== undefined || p.baseRole !== undefined || p.permissions !== undefined, { message: 'at least one of name, baseRole, permissions is required' });
+  .refine((p) => p.name !== undefined || p.baseRole !== undefined || p.permissions !== undefined, {
+    message: 'at least one of name, baseRole, permissions is required',
+  });
 export type PatchRole = z.infer<typeof PatchRoleSchema>;
 
 export interface DomainView {
@@ -194,7 +205,9 @@ export const LabelSelectorSchema = z
   .string()
   .max(381)
   .regex(/^[^=]+=[^=]*$/, 'must be key=value')
-  .refine((s) => VdcLabelKeySchema.safeParse(s.split('=')[0]).success && VdcLabelValueSchema.safeParse(s.split('=')[1]).success, { message: 'must be key=value with a label key and a label value' });
+  .refine((s) => VdcLabelKeySchema.safeParse(s.split('=')[0]).success && VdcLabelValueSchema.safeParse(s.split('=')[1]).success, {
+    message: 'must be key=value with a label key and a label value',
+  });
 export const parseLabelSelector = (s: string): { key: string; value: string } => {
   const [key = '', value = ''] = s.split('=');
   return { key, value };

@@ -14,7 +14,11 @@ describe('application space request bodies', () => {
     ['a VDC named kube', { type: 'space-create', vdcId: 'kube', name: 'system' }, ['vdcId']],
     ['a VDC named vdc (first-namespace prefix)', { type: 'space-create', vdcId: 'vdc', name: 'demo' }, ['vdcId']],
     ['label name over 63', { type: 'space-create', vdcId: 'demo', name: 'web', labels: { ['k'.repeat(64)]: 'v' } }, [`labels.${'k'.repeat(64)}`]],
-    ['label prefix not a DNS subdomain', { type: 'space-create', vdcId: 'demo', name: 'web', labels: { 'Example.com/team': 'v' } }, ['labels.Example.com/team']],
+    [
+      'label prefix not a DNS subdomain',
+      { type: 'space-create', vdcId: 'demo', name: 'web', labels: { 'Example.com/team': 'v' } },
+      ['labels.Example.com/team'],
+    ],
     ['reserved k8s.io prefix', { type: 'space-create', vdcId: 'demo', name: 'web', labels: { 'node.k8s.io/x': 'v' } }, ['labels.node.k8s.io/x']],
     ['label value with a slash', { type: 'space-create', vdcId: 'demo', name: 'web', labels: { team: 'a/b' } }, ['labels.team']],
     ['delete takes no labels', { type: 'space-delete', vdcId: 'demo', name: 'web', labels: {} }, ['']],

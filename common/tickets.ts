@@ -217,7 +217,11 @@ export interface TicketView {
 export type PreviewByType = { [T in TicketType]: PreviewOfKind[(typeof TICKET_TYPE_SPECS)[T]['previewKind']] };
 
 /** A ticket view whose type is known, with its payload and preview narrowed to that type. */
-export type TicketViewOf<T extends TicketType> = Omit<TicketView, 'type' | 'payload' | 'preview'> & { type: T; payload: PayloadOf<T>; preview?: PreviewByType[T] };
+export type TicketViewOf<T extends TicketType> = Omit<TicketView, 'type' | 'payload' | 'preview'> & {
+  type: T;
+  payload: PayloadOf<T>;
+  preview?: PreviewByType[T];
+};
 export type QuotaChangeTicketView = TicketViewOf<'quota-change'>;
 
 export interface TimelineEntry {

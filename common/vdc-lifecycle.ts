@@ -57,7 +57,13 @@ export interface VdcPoolOutcome {
 export interface VdcLifecycleResult {
   vdcId: string;
   /** One entry per pass, in order. */
-  passes: { action: 'reconcile' | 'delete' | 'skipped'; state?: string; reason?: string; namespaces: VdcPoolOutcome[]; pullCredential?: { driver: string; created: boolean; rotated: boolean } }[];
+  passes: {
+    action: 'reconcile' | 'delete' | 'skipped';
+    state?: string;
+    reason?: string;
+    namespaces: VdcPoolOutcome[];
+    pullCredential?: { driver: string; created: boolean; rotated: boolean };
+  }[];
 }
 
 /** Failure type names of the lifecycle activities (non-retryable). */

@@ -79,7 +79,11 @@ export const VOLUME_ERRORS = {
   exists: 'VolumeExists',
 } as const;
 
-export type VolumeOperation = { op: 'create'; vdcId: string; namespace: string; name: string } | { op: 'expand'; vdcId: string; namespace: string; name: string } | { op: 'delete'; vdcId: string; namespace: string; name: string };
+export type VolumeOperation =
+  | { op: 'create'; vdcId: string; namespace: string; name: string }
+  | { op: 'expand'; vdcId: string; namespace: string; name: string }
+  | { op: 'delete'; vdcId: string; namespace: string; name: string };
 
 /** Workflow id of one short volume workflow: `volume-<vdc>-<purpose>-<random>`. */
-export const volumeWorkflowId = (vdcId: string, purpose: 'create' | 'expand' | 'delete' | 'list', random: string): string => `volume-${vdcId}-${purpose}-${random}`;
+export const volumeWorkflowId = (vdcId: string, purpose: 'create' | 'expand' | 'delete' | 'list', random: string): string =>
+  `volume-${vdcId}-${purpose}-${random}`;

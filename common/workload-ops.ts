@@ -186,12 +186,19 @@ export interface WorkloadDetail extends WorkloadSummary {
   operations: WorkloadOperationEntry[];
   env: WorkloadEnvView[];
   spec: Pick<WorkloadSpec, 'service' | 'ingress' | 'strategy' | 'hpa' | 'nodeSelector' | 'affinity' | 'replicas' | 'volumes' | 'volumeClaimTemplates'>;
-  scheduling: { nodeSelector: Record<string, string>; affinity: NonNullable<WorkloadSpec['affinity']>; tolerations?: NonNullable<WorkloadSpec['tolerations']>; pool?: string };
+  scheduling: {
+    nodeSelector: Record<string, string>;
+    affinity: NonNullable<WorkloadSpec['affinity']>;
+    tolerations?: NonNullable<WorkloadSpec['tolerations']>;
+    pool?: string;
+  };
   security: { container: string; settings: Record<string, unknown> }[];
 }
 
 /** Result of the operations route: applied now, or a ticket awaiting approval. */
-export type WorkloadOperationOutcome = { mode: 'direct'; op: WorkloadOperationName; changes: string[]; /** The operation id = id of the workflow that applied it. */ opId: string } | { mode: 'ticket'; op: WorkloadOperationName; ticketId: string; reason: string };
+export type WorkloadOperationOutcome =
+  | { mode: 'direct'; op: WorkloadOperationName; changes: string[]; /** The operation id = id of the workflow that applied it. */ opId: string }
+  | { mode: 'ticket'; op: WorkloadOperationName; ticketId: string; reason: string };
 
 /** Flattens a value to `path: value` lines (arrays by index) for readable diffs. */
 function flatten(v: unknown, prefix: string, out: Map<string, string>): void {

@@ -13,7 +13,11 @@ describe('workload spec validation names the field', () => {
     ['a relative Ingress path', { ...base, service: svc, ingress: { host: 'a.example.com', path: 'api' } }, 'ingress.path'],
     ['a timeout of zero', { ...base, service: svc, ingress: { host: 'a.example.com', readTimeoutSeconds: 0 } }, 'ingress.readTimeoutSeconds'],
     ['a body size with a unit nginx does not know', { ...base, service: svc, ingress: { host: 'a.example.com', bodySize: '10MB' } }, 'ingress.bodySize'],
-    ['a TLS secret name that is no DNS label', { ...base, service: svc, ingress: { host: 'a.example.com', tlsSecretName: 'Shop_TLS' } }, 'ingress.tlsSecretName'],
+    [
+      'a TLS secret name that is no DNS label',
+      { ...base, service: svc, ingress: { host: 'a.example.com', tlsSecretName: 'Shop_TLS' } },
+      'ingress.tlsSecretName',
+    ],
     ['a CronJob without a schedule', { ...base, kind: 'CronJob' }, 'schedule'],
     ['a schedule on a Deployment', { ...base, schedule: '@hourly' }, 'schedule'],
     ['a malformed schedule', { ...base, kind: 'CronJob', schedule: 'every hour' }, 'schedule'],
@@ -31,8 +35,16 @@ describe('workload spec validation names the field', () => {
     ['an unknown toleration operator', { ...base, tolerations: [{ key: 'a', operator: 'In' }] }, 'tolerations.0.operator'],
     ['an unknown taint effect', { ...base, tolerations: [{ key: 'a', effect: 'Sometimes' }] }, 'tolerations.0.effect'],
     ['a value with operator Exists', { ...base, tolerations: [{ key: 'a', operator: 'Exists', value: 'x' }] }, 'tolerations.0.value'],
-    ['tolerationSeconds without NoExecute', { ...base, tolerations: [{ key: 'a', effect: 'NoSchedule', tolerationSeconds: 60 }] }, 'tolerations.0.tolerationSeconds'],
-    ['tolerationSeconds above a week', { ...base, tolerations: [{ key: 'a', effect: 'NoExecute', tolerationSeconds: 604_801 }] }, 'tolerations.0.tolerationSeconds'],
+    [
+      'tolerationSeconds without NoExecute',
+      { ...base, tolerations: [{ key: 'a', effect: 'NoSchedule', tolerationSeconds: 60 }] },
+      'tolerations.0.tolerationSeconds',
+    ],
+    [
+      'tolerationSeconds above a week',
+      { ...base, tolerations: [{ key: 'a', effect: 'NoExecute', tolerationSeconds: 604_801 }] },
+      'tolerations.0.tolerationSeconds',
+    ],
     ['more than 16 tolerations', { ...base, tolerations: Array.from({ length: 17 }, (_, i) => ({ key: `k${i}` })) }, 'tolerations'],
     ['more than 16 node selector entries', { ...base, nodeSelector: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'nodeSelector'],
   ])('refuses %s', (_n, spec, field) => {
@@ -43,10 +55,20 @@ describe('workload spec validation names the field', () => {
 
   it('accepts a LoadBalancer Service with an Ingress, a Job, a CronJob and affinity', () => {
     for (const spec of [
-      { ...base, service: { type: 'LoadBalancer', port: 443, nodePort: 30443 }, ingress: { host: 'shop.example.com', tlsSecretName: 'shop-tls', connectTimeoutSeconds: 5, bodySize: '0' } },
+      {
+        ...base,
+        service: { type: 'LoadBalancer', port: 443, nodePort: 30443 },
+        ingress: { host: 'shop.example.com', tlsSecretName: 'shop-tls', connectTimeoutSeconds: 5, bodySize: '0' },
+      },
       { ...base, kind: 'Job', job: { completions: 3, parallelism: 2, backoffLimit: 0, restartPolicy: 'Never' } },
       { ...base, kind: 'CronJob', schedule: '*/5 * * * *' },
-      { ...base, affinity: [{ workload: 'db', type: 'affinity', required: true }, { workload: 'web', type: 'anti-affinity', topologyKey: 'topology.kubernetes.io/zone' }] },
+      {
+        ...base,
+        affinity: [
+          { workload: 'db', type: 'affinity', required: true },
+          { workload: 'web', type: 'anti-affinity', topologyKey: 'topology.kubernetes.io/zone' },
+        ],
+      },
     ]) {
       expect(WorkloadSpecSchema.safeParse(spec).error).toBeUndefined();
     }
@@ -59,8 +81,16 @@ describe('workload spec validation names the field', () => {
 });
 
 describe('tolerations', () => {
-  it('accepts the join taints\' tolerations and matches taints as the scheduler does', () => {
-    const spec = WorkloadSpecSchema.parse({ ...base, pool: 'edge-1', nodeSelector: { 'kubernetes.io/arch': 'arm64', 'edgeport.io/vdc': 'a' }, tolerations: [{ key: 'edgeport.io/dedicated', operator: 'Equal', value: 'a', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }] });
+  it("accepts the join taints' tolerations and matches taints as the scheduler does", () => {
+    const spec = WorkloadSpecSchema.parse({
+      ...base,
+      pool: 'edge-1',
+      nodeSelector: { 'kubernetes.io/arch': 'arm64', 'edgeport.io/vdc': 'a' },
+      tolerations: [
+        { key: 'edgeport.io/dedicated', operator: 'Equal', value: 'a', effect: 'NoSchedule' },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 },
+      ],
+    });
     const [equal, exists] = spec.tolerations!;
     expect(tolerates(equal!, { key: 'edgeport.io/dedicated', value: 'a', effect: 'NoSchedule' })).toBe(true);
     expect(tolerates(equal!, { key: 'edgeport.io/dedicated', value: 'b', effect: 'NoSchedule' })).toBe(false);
@@ -72,7 +102,7 @@ describe('tolerations', () => {
 });
 
 describe('podCount and volumeBytes', () => {
-  it('counts replicas, the HPA maximum, or a Job\'s parallelism', () => {
+  it("counts replicas, the HPA maximum, or a Job's parallelism", () => {
     expect(podCount(WorkloadSpecSchema.parse({ ...base, replicas: 3 }))).toBe(3);
     expect(podCount(WorkloadSpecSchema.parse({ ...base, hpa: { minReplicas: 1, maxReplicas: 5, cpuPercent: 50 } }))).toBe(5);
     expect(podCount(WorkloadSpecSchema.parse({ ...base, kind: 'Job', job: { parallelism: 4 } }))).toBe(4);

@@ -55,7 +55,10 @@ export const ConfigMountSchema = z
   .strictObject({
     configMap: dnsLabel().optional(),
     secret: dnsLabel().optional(),
-    mountPath: z.string().regex(/^\/[^:]*$/, 'must be an absolute path').max(1024),
+    mountPath: z
+      .string()
+      .regex(/^\/[^:]*$/, 'must be an absolute path')
+      .max(1024),
     key: z.string().min(1).max(253).regex(CONFIG_KEY, 'must be a ConfigMap key').optional(),
   })
   .refine((m) => (m.configMap === undefined) !== (m.secret === undefined), { message: 'exactly one of configMap, secret' });
@@ -63,13 +66,20 @@ export type ConfigMount = z.infer<typeof ConfigMountSchema>;
 
 export const ContainerSchema = z.strictObject({
   name: dnsLabel(),
-  image: z.string().min(1).max(512).regex(/^[^\s]+$/, 'must be an image reference'),
+  image: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[^\s]+$/, 'must be an image reference'),
   /** Checked by the kube-apiserver only (Always | IfNotPresent | Never); a wrong value fails at dry-run / apply. */
   imagePullPolicy: z.string().max(32).optional(),
   command: z.array(z.string().max(4096)).max(64).optional(),
   args: z.array(z.string().max(4096)).max(256).optional(),
   env: z.array(EnvVarSchema).max(256).optional(),
-  ports: z.array(z.strictObject({ name: dnsLabel(15).optional(), containerPort: z.number().int().min(1).max(65535) })).max(32).optional(),
+  ports: z
+    .array(z.strictObject({ name: dnsLabel(15).optional(), containerPort: z.number().int().min(1).max(65535) }))
+    .max(32)
+    .optional(),
   requests: ResourcesSchema.optional(),
   limits: ResourcesSchema.optional(),
   livenessProbe: ProbeSchema.optional(),
@@ -123,10 +133,10 @@ export type OwnedVolume = Extract<WorkloadVolume, { size: string }>;
 export const isOwnedVolume = (v: WorkloadVolume): v is OwnedVolume => !('existing' in v);
 
 /** Names of the claims a workload makes (its owned volumes and its StatefulSet claim templates): unique in the VDC. */
-export const ownedVolumeNames = (spec: { volumes?: readonly WorkloadVolume[] | undefined; volumeClaimTemplates?: readonly { name: string }[] | undefined }): string[] => [
-  ...(spec.volumes ?? []).filter(isOwnedVolume).map((v) => v.name),
-  ...(spec.volumeClaimTemplates ?? []).map((t) => t.name),
-];
+export const ownedVolumeNames = (spec: {
+  volumes?: readonly WorkloadVolume[] | undefined;
+  volumeClaimTemplates?: readonly { name: string }[] | undefined;
+}): string[] => [...(spec.volumes ?? []).filter(isOwnedVolume).map((v) => v.name), ...(spec.volumeClaimTemplates ?? []).map((t) => t.name)];
 
 export const ConfigMapSchema = z.strictObject({
   name: dnsLabel(),
@@ -159,14 +169,21 @@ const timeoutSeconds = z.number().int().min(1).max(3600);
  */
 export const IngressSchema = z.strictObject({
   host: z.string().max(253).regex(HOST, 'must be a DNS host name like shop.example.com'),
-  path: z.string().regex(/^\/[^\s]*$/, 'must be an absolute path').max(1024).optional(),
+  path: z
+    .string()
+    .regex(/^\/[^\s]*$/, 'must be an absolute path')
+    .max(1024)
+    .optional(),
   tlsSecretName: dnsLabel(253).optional(),
   className: dnsLabel().optional(),
   connectTimeoutSeconds: timeoutSeconds.optional(),
   readTimeoutSeconds: timeoutSeconds.optional(),
   sendTimeoutSeconds: timeoutSeconds.optional(),
   /** Largest request body, nginx syntax: `8m`, `512k`, `1g`; `0` = unlimited. */
-  bodySize: z.string().regex(/^[0-9]{1,6}[kmg]?$/, 'must be a size like 8m, 512k or 1g').optional(),
+  bodySize: z
+    .string()
+    .regex(/^[0-9]{1,6}[kmg]?$/, 'must be a size like 8m, 512k or 1g')
+    .optional(),
 });
 
 /** Pods of this workload scheduled near (affinity) or away from (anti-affinity) the pods of another workload of the namespace. */
@@ -176,10 +193,16 @@ export const WorkloadAffinitySchema = z.strictObject({
   /** true: a scheduling requirement; false (default): a preference with weight 100. */
   required: z.boolean().optional(),
   /** Where "near" is measured: node (default `kubernetes.io/hostname`), zone, … */
-  topologyKey: z.string().min(1).max(317).regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9._-]+$/, 'must be a label key').optional(),
+  topologyKey: z
+    .string()
+    .min(1)
+    .max(317)
+    .regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9._-]+$/, 'must be a label key')
+    .optional(),
 });
 
-const LABEL_KEY = /^(?=([^/]{1,253}\/)?[^/]{1,63}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^(?=([^/]{1,253}\/)?[^/]{1,63}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 const labelKey = z.string().regex(LABEL_KEY, 'must be a label key ([prefix/]name)');
 const labelValue = z.string().max(63).regex(LABEL_VALUE, 'must be a label value');
@@ -207,8 +230,10 @@ export const TolerationSchema = z
     tolerationSeconds: z.number().int().min(0).max(MAX_TOLERATION_SECONDS).optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.operator === 'Exists' && t.value !== undefined && t.value !== '') ctx.addIssue({ code: 'custom', path: ['value'], message: 'operator Exists takes no value' });
-    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'tolerationSeconds needs effect NoExecute' });
+    if (t.operator === 'Exists' && t.value !== undefined && t.value !== '')
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'operator Exists takes no value' });
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute')
+      ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'tolerationSeconds needs effect NoExecute' });
   });
 export type WorkloadToleration = z.infer<typeof TolerationSchema>;
 
@@ -284,7 +309,8 @@ export const WorkloadSpecSchema = z
     if (!batch && s.job) ctx.addIssue({ code: 'custom', path: ['job'], message: 'job settings apply to a Job or CronJob only' });
     if (s.kind === 'CronJob' && !s.schedule) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'a CronJob needs a schedule' });
     if (s.kind !== 'CronJob' && s.schedule) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'schedule applies to a CronJob only' });
-    if (s.kind !== 'StatefulSet' && s.volumeClaimTemplates?.length) ctx.addIssue({ code: 'custom', path: ['volumeClaimTemplates'], message: 'volume claim templates apply to a StatefulSet only' });
+    if (s.kind !== 'StatefulSet' && s.volumeClaimTemplates?.length)
+      ctx.addIssue({ code: 'custom', path: ['volumeClaimTemplates'], message: 'volume claim templates apply to a StatefulSet only' });
     const dup = <T>(items: readonly T[], key: (t: T) => string, path: string) => {
       const seen = new Set<string>();
       items.forEach((it, i) => {
@@ -299,12 +325,18 @@ export const WorkloadSpecSchema = z
     dup(s.volumeClaimTemplates ?? [], (v) => v.name, 'volumeClaimTemplates');
     const volumes = new Set((s.volumes ?? []).map((v) => v.name));
     (s.volumeClaimTemplates ?? []).forEach((t, i) => {
-      if (volumes.has(t.name)) ctx.addIssue({ code: 'custom', path: ['volumeClaimTemplates', i, 'name'], message: `duplicate name ${t.name} (also in volumes)` });
+      if (volumes.has(t.name))
+        ctx.addIssue({ code: 'custom', path: ['volumeClaimTemplates', i, 'name'], message: `duplicate name ${t.name} (also in volumes)` });
       volumes.add(t.name);
     });
     s.containers.forEach((c, i) =>
       (c.volumeMounts ?? []).forEach((m, j) => {
-        if (!volumes.has(m.volume)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'volumeMounts', j, 'volume'], message: `no volume ${m.volume} in volumes or volumeClaimTemplates` });
+        if (!volumes.has(m.volume))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['containers', i, 'volumeMounts', j, 'volume'],
+            message: `no volume ${m.volume} in volumes or volumeClaimTemplates`,
+          });
       }),
     );
   });

@@ -52,7 +52,10 @@ function parseDotEnv(text: string): Record<string, string> {
     if (!line || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) throw new Error(`.env line without KEY=VALUE: ${raw}`);
-    env[line.slice(0, eq).trim()] = line.slice(eq + 1).trim().replace(/^(['"])(.*)\1$/, '$2');
+    env[line.slice(0, eq).trim()] = line
+      .slice(eq + 1)
+      .trim()
+      .replace(/^(['"])(.*)\1$/, '$2');
   }
   return env;
 }
@@ -105,7 +108,16 @@ const exampleText = read('.env.example');
 const example = parseDotEnv(exampleText);
 /** .env.example with every empty value filled the way an operator would (secrets, kubeconfig path). */
 const filled: Record<string, string> = Object.fromEntries(
-  Object.entries(example).map(([k, v]) => [k, v !== '' ? v : k === 'EDGEPORT_KUBECONFIG_FILE' ? '/srv/edgeport/kubeconfig' : k === 'EDGEPORT_CREDENTIALS_KEY' ? Buffer.alloc(32, 1).toString('base64') : `${k.toLowerCase()}-0123456789abcdef0123456789abcdef`]),
+  Object.entries(example).map(([k, v]) => [
+    k,
+    v !== ''
+      ? v
+      : k === 'EDGEPORT_KUBECONFIG_FILE'
+        ? '/srv/edgeport/kubeconfig'
+        : k === 'EDGEPORT_CREDENTIALS_KEY'
+          ? Buffer.alloc(32, 1).toString('base64')
+          : `${k.toLowerCase()}-0123456789abcdef0123456789abcdef`,
+  ]),
 );
 const interpolationErrors: string[] = [];
 const compose = interpolateAll(raw as Json, filled, interpolationErrors) as Obj & Compose;
@@ -213,9 +225,18 @@ describe('docker-compose.yml', () => {
     const apiEnv = compose.services.api!.environment!;
     const workerEnv = compose.services.worker!.environment!;
     for (const key of [
-      'EDGEPORT_TEMPORAL_ADDRESS', 'EDGEPORT_MONGO_URL', 'EDGEPORT_REDIS_URL', 'EDGEPORT_OIDC_ISSUER', 'EDGEPORT_OIDC_CLIENT_ID',
-      'EDGEPORT_OIDC_CLIENT_SECRET', 'EDGEPORT_PUBLIC_URL', 'EDGEPORT_SESSION_SECRET', 'EDGEPORT_API_HOST', 'EDGEPORT_API_PORT',
-    ]) expect(apiEnv[key], key).toBeTruthy();
+      'EDGEPORT_TEMPORAL_ADDRESS',
+      'EDGEPORT_MONGO_URL',
+      'EDGEPORT_REDIS_URL',
+      'EDGEPORT_OIDC_ISSUER',
+      'EDGEPORT_OIDC_CLIENT_ID',
+      'EDGEPORT_OIDC_CLIENT_SECRET',
+      'EDGEPORT_PUBLIC_URL',
+      'EDGEPORT_SESSION_SECRET',
+      'EDGEPORT_API_HOST',
+      'EDGEPORT_API_PORT',
+    ])
+      expect(apiEnv[key], key).toBeTruthy();
     for (const key of ['EDGEPORT_TEMPORAL_ADDRESS', 'EDGEPORT_MONGO_URL', 'EDGEPORT_KUBECONFIG']) expect(workerEnv[key], key).toBeTruthy();
 
     // The loaders themselves: a missing or malformed value throws here, as it would at start-up.
@@ -253,9 +274,7 @@ describe('docker-compose.yml', () => {
       }
     }
     // No `…password: value` / `…PASSWORD=value` line with a literal value anywhere in the text.
-    const literal = composeText
-      .split('\n')
-      .filter((line) => /^\s*-?\s*[\w.-]*(password|secret|pwd)[\w.-]*\s*[:=]\s*(?!['"]?\$|process\.env\.)\S/i.test(line));
+    const literal = composeText.split('\n').filter((line) => /^\s*-?\s*[\w.-]*(password|secret|pwd)[\w.-]*\s*[:=]\s*(?!['"]?\$|process\.env\.)\S/i.test(line));
     expect(literal).toEqual([]);
     // And .env.example ships no secret values.
     for (const [key, value] of Object.entries(example)) if (SECRET_NAME.test(key)) expect(value, key).toBe('');
@@ -268,7 +287,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes only the portal, Keycloak and (on loopback) the Temporal UI', () => {
-    const published = services.filter(([, s]) => s.ports?.length).map(([name]) => name).sort();
+    const published = services
+      .filter(([, s]) => s.ports?.length)
+      .map(([name]) => name)
+      .sort();
     expect(published).toEqual(['keycloak', 'portal', 'temporal-ui']);
     expect(compose.services['temporal-ui']!.ports!.every((p) => String(p).startsWith('127.0.0.1:'))).toBe(true);
     // The public URLs agree with the published ports.
@@ -303,7 +325,15 @@ describe('deploy/keycloak/edgeport-realm.json', () => {
 
   it('has the password policy', () => {
     const policy = String(realm.passwordPolicy);
-    for (const rule of [/\blength\(12\)/, /\bdigits\(\d+\)/, /\bupperCase\(\d+\)/, /\blowerCase\(\d+\)/, /\bspecialChars\(\d+\)/, /\bnotUsername\b/, /\bpasswordHistory\(\d+\)/]) {
+    for (const rule of [
+      /\blength\(12\)/,
+      /\bdigits\(\d+\)/,
+      /\bupperCase\(\d+\)/,
+      /\blowerCase\(\d+\)/,
+      /\bspecialChars\(\d+\)/,
+      /\bnotUsername\b/,
+      /\bpasswordHistory\(\d+\)/,
+    ]) {
       expect(policy).toMatch(rule);
     }
   });
@@ -339,7 +369,9 @@ describe('deploy/keycloak/edgeport-realm.json', () => {
       expect((client.webOrigins as string[]).map((u) => resolveKc(u, env))).toEqual(['http://localhost:8080']);
       expect(resolveKc(attrs['post.logout.redirect.uris']!, env)).toBe('http://localhost:8080/');
     }
-    expect(resolveKc((client.redirectUris as string[])[0]!, { EDGEPORT_PUBLIC_URL: 'https://edgeport.example.org' })).toBe('https://edgeport.example.org/auth/callback');
+    expect(resolveKc((client.redirectUris as string[])[0]!, { EDGEPORT_PUBLIC_URL: 'https://edgeport.example.org' })).toBe(
+      'https://edgeport.example.org/auth/callback',
+    );
   });
 
   it('ships no usable password: at most admin-bootstrap, with a temporary one from the environment', () => {
@@ -405,7 +437,14 @@ describe('deploy/Dockerfile and deploy/nginx.conf', () => {
   });
 
   it('uses only files that exist', () => {
-    for (const path of ['deploy/Dockerfile', 'deploy/nginx.conf', 'deploy/keycloak/edgeport-realm.json', 'portal/vite.config.ts', 'api/main.ts', 'worker/main.ts']) {
+    for (const path of [
+      'deploy/Dockerfile',
+      'deploy/nginx.conf',
+      'deploy/keycloak/edgeport-realm.json',
+      'portal/vite.config.ts',
+      'api/main.ts',
+      'worker/main.ts',
+    ]) {
       expect(existsSync(join(repo, path)), path).toBe(true);
     }
   });

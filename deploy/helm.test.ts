@@ -34,11 +34,26 @@ interface Rule {
 
 let helm = '';
 const namespace = uniqueName('helm');
-const ALL_ON = ['rbac.allowTenantRoleBindings=true', 'worker.kubeconfigSecret=target-kubeconfig', 'secrets.registryTokenSecret=registry-token', 'api.ingress.enabled=true', 'config.registryUrl=https://harbor.example.org'];
-const ALL_OFF = ['api.autoscaling.enabled=false', 'worker.autoscaling.enabled=false', 'api.podDisruptionBudget.enabled=false', 'worker.podDisruptionBudget.enabled=false'];
+const ALL_ON = [
+  'rbac.allowTenantRoleBindings=true',
+  'worker.kubeconfigSecret=target-kubeconfig',
+  'secrets.registryTokenSecret=registry-token',
+  'api.ingress.enabled=true',
+  'config.registryUrl=https://harbor.example.org',
+];
+const ALL_OFF = [
+  'api.autoscaling.enabled=false',
+  'worker.autoscaling.enabled=false',
+  'api.podDisruptionBudget.enabled=false',
+  'worker.podDisruptionBudget.enabled=false',
+];
 
 function renderDocs(sets: string[] = []): Document.Parsed[] {
-  const out = execFileSync(helm, ['template', 'ep', chart, '--namespace', namespace, '--kube-version', KUBE_VERSIONS.kube, ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
+  const out = execFileSync(
+    helm,
+    ['template', 'ep', chart, '--namespace', namespace, '--kube-version', KUBE_VERSIONS.kube, ...sets.flatMap((s) => ['--set', s])],
+    { encoding: 'utf8' },
+  );
   const docs = parseAllDocuments(out);
   if (!Array.isArray(docs)) throw new Error('helm template printed no YAML documents');
   return docs.filter((d) => d.contents !== null);
@@ -64,8 +79,30 @@ afterAll(async () => {
 describe('helm chart deploy/helm/edgeport', () => {
   it('lints and renders with the default values and with every option on or off', () => {
     expect(execFileSync(helm, ['lint', chart, '--kube-version', KUBE_VERSIONS.kube], { encoding: 'utf8' })).toMatch(/0 chart\(s\) failed/);
-    const kinds = render().map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount']);
+    const kinds = render()
+      .map((o) => o.kind)
+      .sort();
+    expect(kinds).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'Deployment',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'PodDisruptionBudget',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'Service',
+      'ServiceAccount',
+    ]);
     expect(render(ALL_ON).map((o) => o.kind)).toContain('Ingress');
     expect(render(ALL_OFF).map((o) => o.kind)).not.toContain('HorizontalPodAutoscaler');
   });
@@ -80,7 +117,11 @@ describe('helm chart deploy/helm/edgeport', () => {
       for (const ns of [namespace, 'kube-system']) {
         const mine = docs.filter((d) => ((d.toJS() as Obj).metadata?.namespace ?? namespace) === ns);
         // Unknown or duplicate fields are errors (not warnings) with --validate=strict.
-        const out = execFileSync(kubectl, ['--kubeconfig', stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'), 'create', '--dry-run=server', '--validate=strict', '-n', ns, '-f', '-'], { input: mine.map((d) => d.toString()).join('---\n'), encoding: 'utf8' });
+        const out = execFileSync(
+          kubectl,
+          ['--kubeconfig', stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'), 'create', '--dry-run=server', '--validate=strict', '-n', ns, '-f', '-'],
+          { input: mine.map((d) => d.toString()).join('---\n'), encoding: 'utf8' },
+        );
         const accepted = out.split('\n').filter((l) => l.endsWith('(server dry run)'));
         expect(accepted.length, out).toBe(mine.length);
         checked += accepted.length;
@@ -107,7 +148,8 @@ describe('helm chart deploy/helm/edgeport', () => {
       expect(pdb.spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
       // Secrets by reference only: no env var whose name says secret carries a literal value.
       for (const e of c.env as { name: string; value?: string; valueFrom?: unknown }[]) {
-        if (/SECRET|_KEY$|MONGO_URL|REDIS_URL/.test(e.name)) expect(e.valueFrom, `${component} ${e.name}`).toMatchObject({ secretKeyRef: { name: 'edgeport-secrets' } });
+        if (/SECRET|_KEY$|MONGO_URL|REDIS_URL/.test(e.name))
+          expect(e.valueFrom, `${component} ${e.name}`).toMatchObject({ secretKeyRef: { name: 'edgeport-secrets' } });
       }
       const withReplicas = named(render(ALL_OFF), 'Deployment', `-${component}`);
       expect(withReplicas.spec.replicas).toBe(2);
@@ -134,7 +176,8 @@ describe('helm chart deploy/helm/edgeport', () => {
     expect(conf).toContain('try_files $uri $uri/ /index.html;');
     expect(conf).not.toContain('proxy_pass');
     expect(named(objs, 'PodDisruptionBudget', '-portal').spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
-    const paths = (ingress: Obj) => (ingress.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[]).map((p) => [p.path, p.backend.service.name]);
+    const paths = (ingress: Obj) =>
+      (ingress.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[]).map((p) => [p.path, p.backend.service.name]);
     expect(paths(named(objs, 'Ingress', '-api'))).toEqual([
       ['/api', 'ep-edgeport-api'],
       ['/auth', 'ep-edgeport-api'],
@@ -159,7 +202,14 @@ describe('helm chart deploy/helm/edgeport', () => {
         else if (e.valueFrom?.secretKeyRef) {
           secretRefs.push(e.valueFrom.secretKeyRef.key);
           // What an operator puts in the Secret (README): the same shapes the loaders check.
-          env[e.name] = e.name === 'EDGEPORT_MONGO_URL' ? 'mongodb://u:p@mongo-0:27017/edgeport?replicaSet=rs0' : e.name === 'EDGEPORT_REDIS_URL' ? 'redis://:p@redis:6379/0' : e.name === 'EDGEPORT_CREDENTIALS_KEY' ? Buffer.alloc(32, 7).toString('base64') : 's'.repeat(48);
+          env[e.name] =
+            e.name === 'EDGEPORT_MONGO_URL'
+              ? 'mongodb://u:p@mongo-0:27017/edgeport?replicaSet=rs0'
+              : e.name === 'EDGEPORT_REDIS_URL'
+                ? 'redis://:p@redis:6379/0'
+                : e.name === 'EDGEPORT_CREDENTIALS_KEY'
+                  ? Buffer.alloc(32, 7).toString('base64')
+                  : 's'.repeat(48);
         }
       }
       return env;
@@ -193,9 +243,31 @@ describe('helm chart deploy/helm/edgeport', () => {
     expect(problems(defaults.filter((r) => !r.verbs.includes('bind')))).toEqual([]);
     expect(problems(rulesOf(render(['rbac.allowTenantRoleBindings=false'])))).toEqual([]);
     // What the activities call, and nothing that reads across the cluster beyond it.
-    const grants = new Set(defaults.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res}:${v}`)))));
-    for (const need of ['core/namespaces:create', 'core/namespaces:delete', 'core/resourcequotas:patch', 'core/limitranges:patch', 'rbac.authorization.k8s.io/rolebindings:patch', 'apps/deployments:patch', 'core/nodes:patch', 'core/secrets:delete', 'core/serviceaccounts:patch', 'rbac.authorization.k8s.io/rolebindings:create', 'coordination.k8s.io/leases:get']) expect(grants, need).toContain(need);
-    for (const never of ['rbac.authorization.k8s.io/clusterroles:create', 'rbac.authorization.k8s.io/roles:create', 'core/serviceaccounts:create', 'core/pods:create', 'core/pods:delete']) expect(grants, never).not.toContain(never);
+    const grants = new Set(
+      defaults.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res}:${v}`)))),
+    );
+    for (const need of [
+      'core/namespaces:create',
+      'core/namespaces:delete',
+      'core/resourcequotas:patch',
+      'core/limitranges:patch',
+      'rbac.authorization.k8s.io/rolebindings:patch',
+      'apps/deployments:patch',
+      'core/nodes:patch',
+      'core/secrets:delete',
+      'core/serviceaccounts:patch',
+      'rbac.authorization.k8s.io/rolebindings:create',
+      'coordination.k8s.io/leases:get',
+    ])
+      expect(grants, need).toContain(need);
+    for (const never of [
+      'rbac.authorization.k8s.io/clusterroles:create',
+      'rbac.authorization.k8s.io/roles:create',
+      'core/serviceaccounts:create',
+      'core/pods:create',
+      'core/pods:delete',
+    ])
+      expect(grants, never).not.toContain(never);
     const leases = ofKind(render(), 'Role')[0]!;
     expect(leases.metadata!.namespace).toBe('kube-system');
     expect((leases.rules as Rule[])[0]!.resourceNames).toEqual(['kube-controller-manager', 'kube-scheduler']);
@@ -214,10 +286,14 @@ describe('helm chart deploy/helm/edgeport', () => {
     expect(ofKind(objs, 'Secret')[0]).toMatchObject({ type: 'kubernetes.io/service-account-token' });
   });
 
-  it('node join: chart, pool identity and the stack let the worker decide kubelet-client CSRs and bind the join tokens\' group to system:node-bootstrapper only', () => {
+  it("node join: chart, pool identity and the stack let the worker decide kubelet-client CSRs and bind the join tokens' group to system:node-bootstrapper only", () => {
     const docs = parseAllDocuments(readFileSync(join(repo, 'deploy', 'pool-identity.yaml'), 'utf8'));
     const identity = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as Obj);
-    const csrRules = (rules: Rule[]): string[] => rules.filter((r) => r.apiGroups?.includes('certificates.k8s.io')).map((r) => JSON.stringify([r.apiGroups, r.resources, r.verbs, r.resourceNames ?? null])).sort();
+    const csrRules = (rules: Rule[]): string[] =>
+      rules
+        .filter((r) => r.apiGroups?.includes('certificates.k8s.io'))
+        .map((r) => JSON.stringify([r.apiGroups, r.resources, r.verbs, r.resourceNames ?? null]))
+        .sort();
     const stack = csrRules(CSR_APPROVER_RULES as Rule[]);
     expect(stack).toHaveLength(3);
     expect(csrRules(ofKind(render(), 'ClusterRole')[0]!.rules as Rule[])).toEqual(stack);
@@ -225,7 +301,11 @@ describe('helm chart deploy/helm/edgeport', () => {
     for (const objs of [render(), identity]) {
       const bootstrap = ofKind(objs, 'ClusterRoleBinding').filter((b) => b.subjects?.some((s: { kind: string }) => s.kind === 'Group'));
       expect(bootstrap.map((b) => [b.metadata!.name!.endsWith('node-bootstrapper'), b.roleRef, b.subjects])).toEqual([
-        [true, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-bootstrapper' }, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:bootstrappers:edgeport' }]],
+        [
+          true,
+          { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-bootstrapper' },
+          [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:bootstrappers:edgeport' }],
+        ],
       ]);
     }
   });

@@ -24,7 +24,12 @@ export const FAILPOINTS = {
 export type Failpoint = (typeof FAILPOINTS)[keyof typeof FAILPOINTS];
 
 /** Points that fail the activity instead of killing the process. */
-const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([FAILPOINTS.workerFailWorkloadRollout, FAILPOINTS.workerFailSpaceRbac, FAILPOINTS.workerFailWorkloadPrune, FAILPOINTS.workerFailQuotaApply]);
+const FAILING_POINTS: ReadonlySet<Failpoint> = new Set([
+  FAILPOINTS.workerFailWorkloadRollout,
+  FAILPOINTS.workerFailSpaceRbac,
+  FAILPOINTS.workerFailWorkloadPrune,
+  FAILPOINTS.workerFailQuotaApply,
+]);
 
 export function failpoints(armed: readonly string[]): (name: Failpoint, firstAttempt?: boolean) => void {
   const set = new Set(armed);

@@ -16,6 +16,9 @@ describe('image publish policy', () => {
   });
 
   it('denies a scan override asked for by anyone but an operations admin, naming the field', () => {
-    expect(decideImagePublish({ visibility: 'private', scanOverride: true, requesterRoles: [ROLES.vdcAdmin, ROLES.domainAdmin] })).toMatchObject({ outcome: 'deny', field: 'scanOverride' });
+    expect(decideImagePublish({ visibility: 'private', scanOverride: true, requesterRoles: [ROLES.vdcAdmin, ROLES.domainAdmin] })).toMatchObject({
+      outcome: 'deny',
+      field: 'scanOverride',
+    });
   });
 });

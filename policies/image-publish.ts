@@ -24,7 +24,12 @@ export interface ImagePublishPolicyInput {
  */
 export function decideImagePublish(input: ImagePublishPolicyInput): TicketDecision {
   if (input.scanOverride && !input.requesterRoles.includes(ROLES.opsAdmin)) {
-    return { version: IMAGE_PUBLISH_POLICY_VERSION, outcome: 'deny', reason: 'only an operations admin may override a blocking scan result', field: 'scanOverride' };
+    return {
+      version: IMAGE_PUBLISH_POLICY_VERSION,
+      outcome: 'deny',
+      reason: 'only an operations admin may override a blocking scan result',
+      field: 'scanOverride',
+    };
   }
   const chain: ApprovalStep[] = [approvalStep(0, [ROLES.vdcAdmin])];
   if (input.visibility === 'public') chain.push(approvalStep(1, [ROLES.opsAdmin]));

@@ -13,9 +13,33 @@ describe('node-join policy', () => {
     ['VDC pool unknown: allowed', { ...base, vdcPools: undefined }, ops],
     ['other pool than the VDC: denied', { ...base, pool: 'far' }, { outcome: 'deny', field: 'pool' }],
     ['any pool of a VDC on several: allowed', { ...base, pool: 'edge-1', vdcPools: ['local', 'edge-1'] }, ops],
-    ['none of the VDC pools: denied naming them', { ...base, pool: 'far', vdcPools: ['local', 'edge-1'] }, { outcome: 'deny', field: 'pool', reason: 'the VDC lives in resource pools local, edge-1, not far' }],
-    ['distinct taints', { ...base, taints: [{ key: 'edge', effect: 'NoSchedule' as const }, { key: 'edge', effect: 'NoExecute' as const }] }, ops],
-    ['duplicate taint key+effect: denied', { ...base, taints: [{ key: 'edge', value: 'a', effect: 'NoSchedule' as const }, { key: 'edge', value: 'b', effect: 'NoSchedule' as const }] }, { outcome: 'deny', field: 'taints' }],
+    [
+      'none of the VDC pools: denied naming them',
+      { ...base, pool: 'far', vdcPools: ['local', 'edge-1'] },
+      { outcome: 'deny', field: 'pool', reason: 'the VDC lives in resource pools local, edge-1, not far' },
+    ],
+    [
+      'distinct taints',
+      {
+        ...base,
+        taints: [
+          { key: 'edge', effect: 'NoSchedule' as const },
+          { key: 'edge', effect: 'NoExecute' as const },
+        ],
+      },
+      ops,
+    ],
+    [
+      'duplicate taint key+effect: denied',
+      {
+        ...base,
+        taints: [
+          { key: 'edge', value: 'a', effect: 'NoSchedule' as const },
+          { key: 'edge', value: 'b', effect: 'NoSchedule' as const },
+        ],
+      },
+      { outcome: 'deny', field: 'taints' },
+    ],
     ['short token: plain reason', { ...base, tokenTtlMinutes: 240 }, { ...ops, reason: 'join node edge-1 to pool local' }],
     ['long token: called out', { ...base, tokenTtlMinutes: 241 }, { ...ops, reason: expect.stringContaining('long-lived join token (241 min)') }],
   ])('%s', (_name, input, expected) => {

@@ -31,12 +31,18 @@ const opsStep = { step: 0, role: ROLES.opsAdmin, label: 'Operations admin' };
  */
 export function decideNodeJoin(input: NodeJoinPolicyInput): TicketDecision {
   if (input.vdcPools !== undefined && !input.vdcPools.includes(input.pool)) {
-    return { version: NODE_JOIN_POLICY_VERSION, outcome: 'deny', reason: `the VDC lives in resource pool${input.vdcPools.length === 1 ? '' : 's'} ${input.vdcPools.join(', ')}, not ${input.pool}`, field: 'pool' };
+    return {
+      version: NODE_JOIN_POLICY_VERSION,
+      outcome: 'deny',
+      reason: `the VDC lives in resource pool${input.vdcPools.length === 1 ? '' : 's'} ${input.vdcPools.join(', ')}, not ${input.pool}`,
+      field: 'pool',
+    };
   }
   const seen = new Set<string>();
   for (const t of input.taints) {
     const k = `${t.key}:${t.effect}`;
-    if (seen.has(k)) return { version: NODE_JOIN_POLICY_VERSION, outcome: 'deny', reason: `taint ${t.key} with effect ${t.effect} is given twice`, field: 'taints' };
+    if (seen.has(k))
+      return { version: NODE_JOIN_POLICY_VERSION, outcome: 'deny', reason: `taint ${t.key} with effect ${t.effect} is given twice`, field: 'taints' };
     seen.add(k);
   }
   const long = input.tokenTtlMinutes > LONG_TOKEN_MINUTES ? `; long-lived join token (${input.tokenTtlMinutes} min)` : '';

@@ -4,7 +4,15 @@ import { projectedMonthlyCost, withinBudget, type MonthlyBudget, type ProjectedC
 import { decideQuotaChange, QUOTA_POLICY_VERSION } from './quota-change.ts';
 
 /** April 2026 has 30 days: 720 hours. cpu 1.00/core-hour → 720.00 a core-month; memory 0.10/GiB-hour → 72.00. */
-const book = (version: number, currency = 'CNY', prices = [{ resource: 'cpu', unitPrice: '1' }, { resource: 'memory', unitPrice: '0.1' }, { resource: 'pods', unitPrice: '0' }]): PriceBookVersion => ({
+const book = (
+  version: number,
+  currency = 'CNY',
+  prices = [
+    { resource: 'cpu', unitPrice: '1' },
+    { resource: 'memory', unitPrice: '0.1' },
+    { resource: 'pods', unitPrice: '0' },
+  ],
+): PriceBookVersion => ({
   version,
   effectiveFrom: '2026-01',
   currency,
@@ -40,12 +48,36 @@ describe('projected monthly cost', () => {
 describe(`decideQuotaChange auto-approval on budget (${QUOTA_POLICY_VERSION})`, () => {
   const roomy = budget('10000.00');
   it.each([
-    { name: 'within 10% and under budget', requested: { cpu: 11 }, b: roomy, outcome: 'auto-approve', reason: 'increase within 10% (cpu 10 → 11) and under budget: 8640.00 CNY/month ≤ 10000.00 CNY (price book v1)' },
-    { name: 'two resources within 10%', requested: { cpu: 10.5, memoryGi: 11 }, b: roomy, outcome: 'auto-approve', reason: expect.stringContaining('cpu 10 → 10.5, memoryGi 10 → 11') },
+    {
+      name: 'within 10% and under budget',
+      requested: { cpu: 11 },
+      b: roomy,
+      outcome: 'auto-approve',
+      reason: 'increase within 10% (cpu 10 → 11) and under budget: 8640.00 CNY/month ≤ 10000.00 CNY (price book v1)',
+    },
+    {
+      name: 'two resources within 10%',
+      requested: { cpu: 10.5, memoryGi: 11 },
+      b: roomy,
+      outcome: 'auto-approve',
+      reason: expect.stringContaining('cpu 10 → 10.5, memoryGi 10 → 11'),
+    },
     { name: 'just above 10%', requested: { cpu: 11.001 }, b: roomy, outcome: 'approval', reason: 'increase of cpu' },
     { name: 'one resource within, one above 10%', requested: { cpu: 11, pods: 23 }, b: roomy, outcome: 'approval', reason: 'increase of cpu, pods' },
-    { name: 'within 10% but over budget', requested: { cpu: 11 }, b: budget('8000'), outcome: 'approval', reason: 'increase of cpu; not auto-approved: 8640.00 CNY/month exceeds the budget of 8000 CNY (price book v1)' },
-    { name: 'within 10%, budget in another currency', requested: { cpu: 11 }, b: budget('99999', 'EUR'), outcome: 'approval', reason: expect.stringContaining('is in CNY, the budget in EUR') },
+    {
+      name: 'within 10% but over budget',
+      requested: { cpu: 11 },
+      b: budget('8000'),
+      outcome: 'approval',
+      reason: 'increase of cpu; not auto-approved: 8640.00 CNY/month exceeds the budget of 8000 CNY (price book v1)',
+    },
+    {
+      name: 'within 10%, budget in another currency',
+      requested: { cpu: 11 },
+      b: budget('99999', 'EUR'),
+      outcome: 'approval',
+      reason: expect.stringContaining('is in CNY, the budget in EUR'),
+    },
     { name: 'within 10%, no budget set', requested: { cpu: 11 }, b: undefined, outcome: 'approval', reason: 'increase of cpu' },
   ])('$name → $outcome', ({ requested, b, outcome, reason }) => {
     const d = decideQuotaChange({ current, requested, budget: { ...(b ? { monthlyBudget: b } : {}), projected: priced(requested) } });
@@ -61,6 +93,8 @@ describe(`decideQuotaChange auto-approval on budget (${QUOTA_POLICY_VERSION})`, 
     expect(d.outcome).toBe('approval');
   });
   it('the ceiling still denies first', () => {
-    expect(decideQuotaChange({ current: { cpu: 510 }, requested: { cpu: 513 }, budget: { monthlyBudget: budget('999999999'), projected: priced({ cpu: 513 }) } })).toMatchObject({ outcome: 'deny', field: 'quota.cpu' });
+    expect(
+      decideQuotaChange({ current: { cpu: 510 }, requested: { cpu: 513 }, budget: { monthlyBudget: budget('999999999'), projected: priced({ cpu: 513 }) } }),
+    ).toMatchObject({ outcome: 'deny', field: 'quota.cpu' });
   });
 });

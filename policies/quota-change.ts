@@ -23,9 +23,7 @@ export const LARGE_ABSOLUTE: Required<Quota> = { cpu: 16, memoryGi: 64, pods: 20
  */
 export const VERY_LARGE_SHARE = 0.5;
 
-export type QuotaDecision =
-  | PolicySummary
-  | { version: string; outcome: 'deny'; reason: string; field: `quota.${QuotaResource}` };
+export type QuotaDecision = PolicySummary | { version: string; outcome: 'deny'; reason: string; field: `quota.${QuotaResource}` };
 
 /**
  * An increase of every resource to at most this factor of its current value is "small": with the VDC
@@ -52,7 +50,8 @@ function budgetMiss(projected: ProjectedCost, budget: MonthlyBudget, cost: strin
 }
 
 /** `to` is at most 110% of a non-zero `from`; exact (integer millionths, no floating point). */
-const isSmall = (from: number | undefined, to: number): boolean => from !== undefined && from > 0 && toMicros(to) * 100n <= toMicros(from) * BigInt(AUTO_APPROVE_FACTOR_PERCENT);
+const isSmall = (from: number | undefined, to: number): boolean =>
+  from !== undefined && from > 0 && toMicros(to) * 100n <= toMicros(from) * BigInt(AUTO_APPROVE_FACTOR_PERCENT);
 
 const isLarge = (resource: QuotaResource, from: number | undefined, to: number): boolean =>
   from === undefined || from === 0 ? to > LARGE_ABSOLUTE[resource] : to > from * LARGE_INCREASE_FACTOR;

@@ -19,12 +19,15 @@ describe('decideQuotaLease', () => {
     { name: 'over 30 days needs ops', leased: { cpu: 6 }, lease: { durationHours: 721 }, outcome: 'approval', roles: ['vdc-admin', 'ops-admin'] },
     { name: 'scheduled window', leased: { cpu: 5 }, lease: { startsAt: at(24), endsAt: at(48) }, outcome: 'approval', roles: ['vdc-admin'] },
     { name: 'start in the past counts from now', leased: { cpu: 5 }, lease: { startsAt: at(-10), endsAt: at(2) }, outcome: 'approval', roles: ['vdc-admin'] },
-  ] as { name: string; cur?: typeof current | { cpu: number }; leased: object; lease: object; outcome: string; roles: string[] }[])('$name → $outcome $roles', ({ cur, leased, lease, outcome, roles }) => {
-    const d = decideQuotaLease({ current: cur ?? current, leased, lease, now });
-    expect(d.version).toBe(QUOTA_LEASE_POLICY_VERSION);
-    expect(d.outcome).toBe(outcome);
-    if (d.outcome !== 'deny') expect(d.chain.map((s) => s.role)).toEqual(roles);
-  });
+  ] as { name: string; cur?: typeof current | { cpu: number }; leased: object; lease: object; outcome: string; roles: string[] }[])(
+    '$name → $outcome $roles',
+    ({ cur, leased, lease, outcome, roles }) => {
+      const d = decideQuotaLease({ current: cur ?? current, leased, lease, now });
+      expect(d.version).toBe(QUOTA_LEASE_POLICY_VERSION);
+      expect(d.outcome).toBe(outcome);
+      if (d.outcome !== 'deny') expect(d.chain.map((s) => s.role)).toEqual(roles);
+    },
+  );
 
   it.each([
     { name: 'above the ceiling', leased: { cpu: 513 }, lease: { durationHours: 1 }, field: 'quota.cpu', reason: /ceiling/ },

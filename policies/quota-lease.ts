@@ -48,7 +48,12 @@ export function decideQuotaLease({ current, leased, lease, now }: QuotaLeasePoli
 
   const small = increases.every(([r, to]) => (current[r] ?? 0) > 0 && to <= (current[r] as number) * (1 + AUTO_APPROVE_FRACTION));
   if (small && hours <= AUTO_APPROVE_HOURS) {
-    return { version: QUOTA_LEASE_POLICY_VERSION, outcome: 'auto-approve', reason: `increase within ${AUTO_APPROVE_FRACTION * 100}% for at most ${AUTO_APPROVE_HOURS} h`, chain: [] };
+    return {
+      version: QUOTA_LEASE_POLICY_VERSION,
+      outcome: 'auto-approve',
+      reason: `increase within ${AUTO_APPROVE_FRACTION * 100}% for at most ${AUTO_APPROVE_HOURS} h`,
+      chain: [],
+    };
   }
   const chain: ApprovalStep[] = [{ step: 0, role: ROLES.vdcAdmin, label: 'VDC admin' }];
   const large = increases

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { WorkloadSpecSchema } from '../common/workload.ts';
-import { storageViolations, volumeCreateViolations, volumeDeleteViolations, volumeResizeProblem, type ExistingWorkload, type StandaloneVolume } from './workload.ts';
+import {
+  storageViolations,
+  volumeCreateViolations,
+  volumeDeleteViolations,
+  volumeResizeProblem,
+  type ExistingWorkload,
+  type StandaloneVolume,
+} from './workload.ts';
 
 const ns = 'vdc-v1';
 const w = (name: string, volumes: unknown[], namespace = ns): ExistingWorkload => ({
@@ -9,7 +16,10 @@ const w = (name: string, volumes: unknown[], namespace = ns): ExistingWorkload =
   spec: WorkloadSpecSchema.parse({ kind: 'StatefulSet', name, containers: [{ name: 'c', image: 'registry.invalid/x:1' }], volumes }),
 });
 const existing = [w('pg', [{ name: 'pg-data', size: '1Gi', accessMode: 'ReadWriteOnce' }]), w('app', [{ name: 'shared', existing: true }])];
-const standalone: StandaloneVolume[] = [{ namespace: ns, name: 'shared', accessMode: 'ReadWriteMany' }, { namespace: 'v1-web', name: 'logs', accessMode: 'ReadWriteOnce' }];
+const standalone: StandaloneVolume[] = [
+  { namespace: ns, name: 'shared', accessMode: 'ReadWriteMany' },
+  { namespace: 'v1-web', name: 'logs', accessMode: 'ReadWriteOnce' },
+];
 
 describe('storage rules of standalone volumes', () => {
   it.each([
@@ -37,15 +47,32 @@ describe('storage rules of standalone volumes', () => {
   });
 
   it('a workload may mount a standalone volume of its namespace; a workload creating one of that name is refused', () => {
-    const mount = WorkloadSpecSchema.parse({ kind: 'StatefulSet', name: 'new', containers: [{ name: 'c', image: 'registry.invalid/x:1' }], volumes: [{ name: 'logs', existing: true }] });
+    const mount = WorkloadSpecSchema.parse({
+      kind: 'StatefulSet',
+      name: 'new',
+      containers: [{ name: 'c', image: 'registry.invalid/x:1' }],
+      volumes: [{ name: 'logs', existing: true }],
+    });
     expect(storageViolations(mount, 'v1-web', existing, standalone)).toEqual([]);
     expect(storageViolations(mount, ns, existing, standalone).map((v) => v.rule)).toEqual(['unique-volume-name']);
-    const own = WorkloadSpecSchema.parse({ kind: 'StatefulSet', name: 'new', containers: [{ name: 'c', image: 'registry.invalid/x:1' }], volumes: [{ name: 'logs', size: '1Gi', accessMode: 'ReadWriteOnce' }] });
-    expect(storageViolations(own, ns, existing, standalone).map((v) => v.message)).toEqual(['storage rule unique-volume-name: volume logs already exists in this VDC (standalone volume in v1-web)']);
+    const own = WorkloadSpecSchema.parse({
+      kind: 'StatefulSet',
+      name: 'new',
+      containers: [{ name: 'c', image: 'registry.invalid/x:1' }],
+      volumes: [{ name: 'logs', size: '1Gi', accessMode: 'ReadWriteOnce' }],
+    });
+    expect(storageViolations(own, ns, existing, standalone).map((v) => v.message)).toEqual([
+      'storage rule unique-volume-name: volume logs already exists in this VDC (standalone volume in v1-web)',
+    ]);
   });
 
   it('a standalone ReadWriteOnce volume is mounted by one workload only', () => {
-    const second = WorkloadSpecSchema.parse({ kind: 'StatefulSet', name: 'b', containers: [{ name: 'c', image: 'registry.invalid/x:1' }], volumes: [{ name: 'logs', existing: true }] });
+    const second = WorkloadSpecSchema.parse({
+      kind: 'StatefulSet',
+      name: 'b',
+      containers: [{ name: 'c', image: 'registry.invalid/x:1' }],
+      volumes: [{ name: 'logs', existing: true }],
+    });
     const first = w('a', [{ name: 'logs', existing: true }], 'v1-web');
     expect(storageViolations(second, 'v1-web', [first], standalone).map((v) => v.rule)).toEqual(['rwo-single-workload']);
   });

@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkloadOperation } from '../common/workload-ops.ts';
 import { WorkloadSpecSchema, type WorkloadSpec } from '../common/workload.ts';
-import { decideWorkloadOperation, decideWorkloadOperationTicket, recordedVolumeUsers, specAfter, WORKLOAD_OPERATION_POLICY_VERSION, type WorkloadOperationPolicyInput } from './workload-operation.ts';
+import {
+  decideWorkloadOperation,
+  decideWorkloadOperationTicket,
+  recordedVolumeUsers,
+  specAfter,
+  WORKLOAD_OPERATION_POLICY_VERSION,
+  type WorkloadOperationPolicyInput,
+} from './workload-operation.ts';
 
 const ns = 'vdc-a';
-const spec = (over: Record<string, unknown> = {}): WorkloadSpec => WorkloadSpecSchema.parse({ kind: 'Deployment', name: 'web', replicas: 2, containers: [{ name: 'web', image: 'nginx:1' }], ...over });
-const rwoSpec = spec({ replicas: 1, strategy: 'Recreate', volumes: [{ name: 'data', size: '1Gi', accessMode: 'ReadWriteOnce' }], containers: [{ name: 'web', image: 'nginx:1', volumeMounts: [{ volume: 'data', mountPath: '/d' }] }] });
+const spec = (over: Record<string, unknown> = {}): WorkloadSpec =>
+  WorkloadSpecSchema.parse({ kind: 'Deployment', name: 'web', replicas: 2, containers: [{ name: 'web', image: 'nginx:1' }], ...over });
+const rwoSpec = spec({
+  replicas: 1,
+  strategy: 'Recreate',
+  volumes: [{ name: 'data', size: '1Gi', accessMode: 'ReadWriteOnce' }],
+  containers: [{ name: 'web', image: 'nginx:1', volumeMounts: [{ volume: 'data', mountPath: '/d' }] }],
+});
 const svc = (over: Record<string, unknown> = {}) => ({ type: 'ClusterIP' as const, port: 80, ...over });
 const withSvc = spec({ service: svc(), ingress: { host: 'web.example.com' } });
 const base = (s: WorkloadSpec, operation: WorkloadOperation, over: Partial<WorkloadOperationPolicyInput> = {}): WorkloadOperationPolicyInput => ({
@@ -27,7 +40,12 @@ describe('workload operation policy (version ' + WORKLOAD_OPERATION_POLICY_VERSI
     ['scale past the cpu quota', base(spec(), { op: 'scale', replicas: 5 }, { perReplica: { cpu: 0.3, memoryGi: 0.1 } }), 'deny', 'operation.replicas'],
     ['scale without a quota', base(spec(), { op: 'scale', replicas: 50 }, { quota: undefined }), 'direct', undefined],
     ['scale an RWO workload to 2', base(rwoSpec, { op: 'scale', replicas: 2 }), 'deny', 'operation.replicas'],
-    ['scale an HPA workload', base(spec({ hpa: { minReplicas: 1, maxReplicas: 3, cpuPercent: 50 } }), { op: 'scale', replicas: 2 }), 'deny', 'operation.replicas'],
+    [
+      'scale an HPA workload',
+      base(spec({ hpa: { minReplicas: 1, maxReplicas: 3, cpuPercent: 50 } }), { op: 'scale', replicas: 2 }),
+      'deny',
+      'operation.replicas',
+    ],
     ['scale a Job', base(spec({ kind: 'Job' }), { op: 'scale', replicas: 2 }), 'deny', 'operation.op'],
     ['stop', base(spec(), { op: 'stop' }), 'direct', undefined],
     ['stop a stopped workload', base(spec({ replicas: 0 }), { op: 'stop' }), 'deny', 'operation.op'],
@@ -39,12 +57,27 @@ describe('workload operation policy (version ' + WORKLOAD_OPERATION_POLICY_VERSI
     ['delete', base(spec(), { op: 'delete' }), 'approval', undefined],
     ['delete with its volume in use', base(rwoSpec, { op: 'delete' }, { volumeUsers: ['workload db'] }), 'deny', 'operation.op'],
     ['session affinity', base(withSvc, { op: 'access', access: { service: svc({ sessionAffinity: 'ClientIP' }) } }), 'direct', undefined],
-    ['ingress timeouts on the same host', base(withSvc, { op: 'access', access: { service: svc(), ingress: { host: 'web.example.com', readTimeoutSeconds: 120, bodySize: '8m' } } }), 'direct', undefined],
+    [
+      'ingress timeouts on the same host',
+      base(withSvc, { op: 'access', access: { service: svc(), ingress: { host: 'web.example.com', readTimeoutSeconds: 120, bodySize: '8m' } } }),
+      'direct',
+      undefined,
+    ],
     ['remove the ingress', base(withSvc, { op: 'access', access: { service: svc(), ingress: null } }), 'direct', undefined],
     ['expose as NodePort', base(withSvc, { op: 'access', access: { service: svc({ type: 'NodePort', nodePort: 30080 }) } }), 'approval', undefined],
-    ['expose as LoadBalancer', base(withSvc, { op: 'access', access: { service: svc({ type: 'LoadBalancer', loadBalancerIP: '10.0.0.9' }) } }), 'approval', undefined],
+    [
+      'expose as LoadBalancer',
+      base(withSvc, { op: 'access', access: { service: svc({ type: 'LoadBalancer', loadBalancerIP: '10.0.0.9' }) } }),
+      'approval',
+      undefined,
+    ],
     ['new ingress host', base(withSvc, { op: 'access', access: { service: svc(), ingress: { host: 'shop.example.com' } } }), 'approval', undefined],
-    ['ingress TLS', base(withSvc, { op: 'access', access: { service: svc(), ingress: { host: 'web.example.com', tlsSecretName: 'web-tls' } } }), 'approval', undefined],
+    [
+      'ingress TLS',
+      base(withSvc, { op: 'access', access: { service: svc(), ingress: { host: 'web.example.com', tlsSecretName: 'web-tls' } } }),
+      'approval',
+      undefined,
+    ],
   ] as const)('%s → %s', (_name, input, outcome, field) => {
     const d = decideWorkloadOperation(input);
     expect(d.outcome, JSON.stringify(d)).toBe(outcome);
@@ -70,7 +103,13 @@ describe('workload operation policy (version ' + WORKLOAD_OPERATION_POLICY_VERSI
 
   it('a ticket for a direct operation is auto-approved; volume users come from the records', () => {
     expect(decideWorkloadOperationTicket(base(spec(), { op: 'restart' })).outcome).toBe('auto-approve');
-    const user = spec({ name: 'db', strategy: 'Recreate', volumes: [{ name: 'data', existing: true }], replicas: 1, containers: [{ name: 'db', image: 'x', volumeMounts: [{ volume: 'data', mountPath: '/d' }] }] });
+    const user = spec({
+      name: 'db',
+      strategy: 'Recreate',
+      volumes: [{ name: 'data', existing: true }],
+      replicas: 1,
+      containers: [{ name: 'db', image: 'x', volumeMounts: [{ volume: 'data', mountPath: '/d' }] }],
+    });
     expect(recordedVolumeUsers(rwoSpec, ns, [{ namespace: ns, name: 'db', spec: user }])).toEqual(['workload db']);
   });
 });

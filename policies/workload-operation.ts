@@ -31,9 +31,7 @@ export interface WorkloadOperationPolicyInput {
 
 /** `direct`: the API applies it now; `approval`: a `workload-operation` ticket with this chain; or a denial naming the field. */
 export type WorkloadOperationDecision =
-  | { version: string; outcome: 'direct'; reason: string }
-  | (PolicySummary & { outcome: 'approval' })
-  | Extract<TicketDecision, { outcome: 'deny' }>;
+  { version: string; outcome: 'direct'; reason: string } | (PolicySummary & { outcome: 'approval' }) | Extract<TicketDecision, { outcome: 'deny' }>;
 
 const deny = (reason: string, field: string): WorkloadOperationDecision => ({ version: WORKLOAD_OPERATION_POLICY_VERSION, outcome: 'deny', reason, field });
 const direct = (reason: string): WorkloadOperationDecision => ({ version: WORKLOAD_OPERATION_POLICY_VERSION, outcome: 'direct', reason });
@@ -86,7 +84,11 @@ export function decideWorkloadOperation(input: WorkloadOperationPolicyInput): Wo
   const controller = spec.kind === 'Deployment' || spec.kind === 'StatefulSet';
   if (op.op === 'scale' || op.op === 'stop' || op.op === 'start') {
     if (!controller) return deny(`a ${spec.kind} has no replica count to ${op.op}`, 'operation.op');
-    if (spec.hpa) return deny(`workload ${spec.name} is scaled by its HPA (${spec.hpa.minReplicas}-${spec.hpa.maxReplicas}); change the HPA with a deploy ticket`, op.op === 'scale' ? 'operation.replicas' : 'operation.op');
+    if (spec.hpa)
+      return deny(
+        `workload ${spec.name} is scaled by its HPA (${spec.hpa.minReplicas}-${spec.hpa.maxReplicas}); change the HPA with a deploy ticket`,
+        op.op === 'scale' ? 'operation.replicas' : 'operation.op',
+      );
     if (op.op === 'start' && spec.replicas > 0) return deny(`workload ${spec.name} is not stopped (${spec.replicas} replicas)`, 'operation.op');
     if (op.op === 'stop' && spec.replicas === 0) return deny(`workload ${spec.name} is already stopped`, 'operation.op');
     const next = specAfter(spec, op, dayTwo);
@@ -112,7 +114,10 @@ export function decideWorkloadOperation(input: WorkloadOperationPolicyInput): Wo
   if (op.op === 'delete') {
     const users = input.volumeUsers ?? [];
     if (users.length > 0) {
-      const owned = (spec.volumes ?? []).filter(isOwnedVolume).map((v) => v.name).join(', ');
+      const owned = (spec.volumes ?? [])
+        .filter(isOwnedVolume)
+        .map((v) => v.name)
+        .join(', ');
       return deny(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${owned} is mounted by ${users.join(', ')} and cannot be deleted`, 'operation.op');
     }
     return vdcAdmin(`delete workload ${spec.name}`);
@@ -122,10 +127,17 @@ export function decideWorkloadOperation(input: WorkloadOperationPolicyInput): Wo
   const after = op.access.service;
   const exposedNow = EXPOSED.has(after.type);
   const exposureChanged =
-    exposedNow && (before?.type !== after.type || (after.nodePort !== undefined && before?.nodePort !== after.nodePort) || (after.loadBalancerIP ?? '') !== (before?.loadBalancerIP ?? ''));
-  if (exposureChanged) return vdcAdmin(`expose ${spec.name} as ${after.type}${after.nodePort ? ` on node port ${after.nodePort}` : ''}${after.loadBalancerIP ? ` at ${after.loadBalancerIP}` : ''}`);
+    exposedNow &&
+    (before?.type !== after.type ||
+      (after.nodePort !== undefined && before?.nodePort !== after.nodePort) ||
+      (after.loadBalancerIP ?? '') !== (before?.loadBalancerIP ?? ''));
+  if (exposureChanged)
+    return vdcAdmin(
+      `expose ${spec.name} as ${after.type}${after.nodePort ? ` on node port ${after.nodePort}` : ''}${after.loadBalancerIP ? ` at ${after.loadBalancerIP}` : ''}`,
+    );
   const ing = op.access.ingress;
-  if (ing && (ing.host !== spec.ingress?.host || (ing.tlsSecretName ?? '') !== (spec.ingress?.tlsSecretName ?? ''))) return vdcAdmin(`publish ${spec.name} at host ${ing.host}${ing.tlsSecretName ? ' (TLS)' : ''}`);
+  if (ing && (ing.host !== spec.ingress?.host || (ing.tlsSecretName ?? '') !== (spec.ingress?.tlsSecretName ?? '')))
+    return vdcAdmin(`publish ${spec.name} at host ${ing.host}${ing.tlsSecretName ? ' (TLS)' : ''}`);
   return direct('access change inside the cluster or of existing routes');
 }
 

@@ -1,6 +1,16 @@
 import { ROLES, type Role } from '../common/roles.ts';
 import type { VdcSpace } from '../common/tickets.ts';
-import { isOwnedVolume, ownedVolumeNames, podCount, PRIVILEGED_RULE, STORAGE_RULES, volumeBytes, type AccessMode, type StorageRule, type WorkloadSpec } from '../common/workload.ts';
+import {
+  isOwnedVolume,
+  ownedVolumeNames,
+  podCount,
+  PRIVILEGED_RULE,
+  STORAGE_RULES,
+  volumeBytes,
+  type AccessMode,
+  type StorageRule,
+  type WorkloadSpec,
+} from '../common/workload.ts';
 import type { TicketDecision } from './types.ts';
 
 /** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
@@ -46,7 +56,12 @@ const violation = (rule: StorageRule, field: string, text: string): StorageViola
  * made with the volume API) of the namespace is, is reported as `unique-volume-name`'s sibling problem
  * (missing volume) under the same field; a standalone ReadWriteOnce volume counts for the RWO rules.
  */
-export function storageViolations(spec: WorkloadSpec, namespace: string, existing: readonly ExistingWorkload[], volumes: readonly StandaloneVolume[] = []): StorageViolation[] {
+export function storageViolations(
+  spec: WorkloadSpec,
+  namespace: string,
+  existing: readonly ExistingWorkload[],
+  volumes: readonly StandaloneVolume[] = [],
+): StorageViolation[] {
   const others = existing.filter((w) => !(w.namespace === namespace && w.name === spec.name));
   const out: StorageViolation[] = [];
   const rwo: string[] = [];
@@ -94,22 +109,32 @@ export function storageViolations(spec: WorkloadSpec, namespace: string, existin
     const field = `workload.volumeClaimTemplates.${i}.name`;
     const standalone = volumes.find((s) => s.name === t.name);
     const owner = standalone ? undefined : others.find((w) => ownedVolumeNames(w.spec).includes(t.name));
-    if (standalone) out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${t.name} already exists in this VDC (standalone volume in ${standalone.namespace})`));
-    else if (owner) out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${t.name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`));
+    if (standalone)
+      out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${t.name} already exists in this VDC (standalone volume in ${standalone.namespace})`));
+    else if (owner)
+      out.push(violation(STORAGE_RULES.duplicateVolume, field, `volume ${t.name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`));
   });
   const current = existing.find((w) => w.namespace === namespace && w.name === spec.name);
   const kept = new Set((spec.volumes ?? []).map((v) => v.name));
   for (const dropped of (current?.spec.volumes ?? []).filter((v) => isOwnedVolume(v) && !kept.has(v.name))) {
     const user = others.find((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === dropped.name));
-    if (user) out.push(violation(STORAGE_RULES.volumeInUse, 'workload.volumes', `volume ${dropped.name} is mounted by workload ${user.name} and cannot be deleted`));
+    if (user)
+      out.push(violation(STORAGE_RULES.volumeInUse, 'workload.volumes', `volume ${dropped.name} is mounted by workload ${user.name} and cannot be deleted`));
   }
   if (rwo.length > 0) {
     const names = rwo.join(', ');
     const replicas = podCount(spec);
-    if (replicas > 1) out.push(violation(STORAGE_RULES.rwoReplicas, 'workload.replicas', `a workload mounting ReadWriteOnce volume ${names} cannot run ${replicas} replicas`));
+    if (replicas > 1)
+      out.push(violation(STORAGE_RULES.rwoReplicas, 'workload.replicas', `a workload mounting ReadWriteOnce volume ${names} cannot run ${replicas} replicas`));
     if (spec.hpa) out.push(violation(STORAGE_RULES.rwoHpa, 'workload.hpa', `a workload mounting ReadWriteOnce volume ${names} cannot have an HPA`));
     if (spec.kind === 'Deployment' && (spec.strategy ?? 'RollingUpdate') === 'RollingUpdate') {
-      out.push(violation(STORAGE_RULES.rwoRolling, 'workload.strategy', `a Deployment mounting ReadWriteOnce volume ${names} must use the Recreate strategy, not a rolling update`));
+      out.push(
+        violation(
+          STORAGE_RULES.rwoRolling,
+          'workload.strategy',
+          `a Deployment mounting ReadWriteOnce volume ${names} must use the Recreate strategy, not a rolling update`,
+        ),
+      );
     }
   }
   return out;
@@ -124,14 +149,29 @@ export function volumeChangeProblems(spec: WorkloadSpec, current: WorkloadSpec |
   const out: { field: string; message: string }[] = [];
   // The kube-apiserver refuses any change to a StatefulSet's claim templates; say so naming the field.
   if (current && current.kind === 'StatefulSet' && JSON.stringify(spec.volumeClaimTemplates ?? []) !== JSON.stringify(current.volumeClaimTemplates ?? [])) {
-    out.push({ field: 'workload.volumeClaimTemplates', message: `the volume claim templates of StatefulSet ${spec.name} cannot change after it was created (workload.volumeClaimTemplates)` });
+    out.push({
+      field: 'workload.volumeClaimTemplates',
+      message: `the volume claim templates of StatefulSet ${spec.name} cannot change after it was created (workload.volumeClaimTemplates)`,
+    });
   }
   (spec.volumes ?? []).forEach((v, i) => {
     const before = current?.volumes?.find((o) => o.name === v.name);
     if (!isOwnedVolume(v) || !before || !isOwnedVolume(before)) return;
-    if (volumeBytes(v.size) < volumeBytes(before.size)) out.push({ field: `workload.volumes.${i}.size`, message: `volume ${v.name} cannot shrink from ${before.size} to ${v.size} (workload.volumes.${i}.size): a volume can only grow` });
-    if (v.accessMode !== before.accessMode) out.push({ field: `workload.volumes.${i}.accessMode`, message: `volume ${v.name} keeps its access mode ${before.accessMode} (workload.volumes.${i}.accessMode)` });
-    if ((v.storageClass ?? '') !== (before.storageClass ?? '')) out.push({ field: `workload.volumes.${i}.storageClass`, message: `volume ${v.name} keeps its storage class ${before.storageClass ?? '(default)'} (workload.volumes.${i}.storageClass)` });
+    if (volumeBytes(v.size) < volumeBytes(before.size))
+      out.push({
+        field: `workload.volumes.${i}.size`,
+        message: `volume ${v.name} cannot shrink from ${before.size} to ${v.size} (workload.volumes.${i}.size): a volume can only grow`,
+      });
+    if (v.accessMode !== before.accessMode)
+      out.push({
+        field: `workload.volumes.${i}.accessMode`,
+        message: `volume ${v.name} keeps its access mode ${before.accessMode} (workload.volumes.${i}.accessMode)`,
+      });
+    if ((v.storageClass ?? '') !== (before.storageClass ?? ''))
+      out.push({
+        field: `workload.volumes.${i}.storageClass`,
+        message: `volume ${v.name} keeps its storage class ${before.storageClass ?? '(default)'} (workload.volumes.${i}.storageClass)`,
+      });
   });
   return out;
 }
@@ -142,9 +182,11 @@ export function volumeChangeProblems(spec: WorkloadSpec, current: WorkloadSpec |
  */
 export function volumeCreateViolations(name: string, existing: readonly ExistingWorkload[], volumes: readonly StandaloneVolume[]): StorageViolation[] {
   const standalone = volumes.find((s) => s.name === name);
-  if (standalone) return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (standalone volume in ${standalone.namespace})`)];
+  if (standalone)
+    return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (standalone volume in ${standalone.namespace})`)];
   const owner = existing.find((w) => ownedVolumeNames(w.spec).includes(name));
-  if (owner) return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`)];
+  if (owner)
+    return [violation(STORAGE_RULES.duplicateVolume, 'name', `volume ${name} already exists in this VDC (workload ${owner.name} in ${owner.namespace})`)];
   return [];
 }
 
@@ -153,14 +195,18 @@ export function volumeCreateViolations(name: string, existing: readonly Existing
  * namespace mounting it (`existing: true`) keeps it. The volume activity checks the live cluster again.
  */
 export function volumeDeleteViolations(name: string, namespace: string, existing: readonly ExistingWorkload[]): StorageViolation[] {
-  const users = existing.filter((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === name)).map((w) => `workload ${w.name}`);
+  const users = existing
+    .filter((w) => w.namespace === namespace && (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === name))
+    .map((w) => `workload ${w.name}`);
   return users.length ? [violation(STORAGE_RULES.volumeInUse, 'name', `volume ${name} is mounted by ${users.join(', ')} and cannot be deleted`)] : [];
 }
 
 /** A volume can only grow: the problem with resizing from `before` to `after`, if any. */
 export function volumeResizeProblem(name: string, before: string, after: string): string | undefined {
   if (volumeBytes(after) > volumeBytes(before)) return undefined;
-  return volumeBytes(after) === volumeBytes(before) ? `volume ${name} is already ${before}` : `volume ${name} cannot shrink from ${before} to ${after}: a volume can only grow`;
+  return volumeBytes(after) === volumeBytes(before)
+    ? `volume ${name} is already ${before}`
+    : `volume ${name} cannot shrink from ${before} to ${after}: a volume can only grow`;
 }
 
 /** Whether any container of the spec asks for privileged mode. */
@@ -187,7 +233,11 @@ export interface WorkloadDeployPolicyInput {
  * Where a workload may go: `pool` must be one of the VDC's pools, and with a space the space's pool (spaces
  * live on the pool they were made on, the primary one unless recorded otherwise). Pure.
  */
-export function workloadPoolProblem(pool: string | undefined, space: string | undefined, vdc: { pools?: readonly string[]; spacePools?: Readonly<Record<string, string>> }): string | undefined {
+export function workloadPoolProblem(
+  pool: string | undefined,
+  space: string | undefined,
+  vdc: { pools?: readonly string[]; spacePools?: Readonly<Record<string, string>> },
+): string | undefined {
   if (pool === undefined || !vdc.pools?.length) return undefined;
   if (!vdc.pools.includes(pool)) return `pool ${pool} is not one of this VDC's resource pools (${vdc.pools.join(', ')})`;
   const spacePool = space === undefined ? undefined : (vdc.spacePools?.[space] ?? vdc.pools[0]);
@@ -214,7 +264,13 @@ export function decideWorkloadDeploy({ spec, namespace, spaces, workloads, volum
   const [first] = storageViolations(spec, namespace, workloads, volumes);
   if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: first.field };
   const current = workloads.find((w) => w.namespace === namespace && w.name === spec.name);
-  if (current && current.spec.kind !== spec.kind) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `workload ${spec.name} is a ${current.spec.kind}; its kind cannot change`, field: 'workload.kind' };
+  if (current && current.spec.kind !== spec.kind)
+    return {
+      version: WORKLOAD_POLICY_VERSION,
+      outcome: 'deny',
+      reason: `workload ${spec.name} is a ${current.spec.kind}; its kind cannot change`,
+      field: 'workload.kind',
+    };
   const [change] = volumeChangeProblems(spec, current?.spec);
   if (change) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: change.message, field: change.field };
   const upgrade = current !== undefined;
@@ -243,8 +299,15 @@ export function decideWorkloadRollback({ name, namespace, revision, workloads, v
   if (!w) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `no workload ${name} in ${namespace}`, field: 'name' };
   const target = revision ?? Math.max(0, ...w.revisions.filter((r) => r.revision < w.revision).map((r) => r.revision));
   const rev = w.revisions.find((r) => r.revision === target);
-  if (!rev) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: revision ? `workload ${name} has no revision ${revision}` : `workload ${name} has no previous revision`, field: 'revision' };
-  if (target === w.revision) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `revision ${target} is already the current one`, field: 'revision' };
+  if (!rev)
+    return {
+      version: WORKLOAD_POLICY_VERSION,
+      outcome: 'deny',
+      reason: revision ? `workload ${name} has no revision ${revision}` : `workload ${name} has no previous revision`,
+      field: 'revision',
+    };
+  if (target === w.revision)
+    return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: `revision ${target} is already the current one`, field: 'revision' };
   const [first] = storageViolations(rev.spec, namespace, workloads, volumes);
   if (first) return { version: WORKLOAD_POLICY_VERSION, outcome: 'deny', reason: first.message, field: 'revision' };
   const [change] = volumeChangeProblems(rev.spec, w.spec);

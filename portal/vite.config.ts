@@ -38,7 +38,11 @@ export default defineConfig({
       output: {
         codeSplitting: {
           groups: [
-            { name: 'element-plus', test: /node_modules[\\/](element-plus|@element-plus|@floating-ui|@ctrl|@vueuse|async-validator|dayjs|lodash-unified|lodash-es|memoize-one|normalize-wheel-es)[\\/]/, priority: 20 },
+            {
+              name: 'element-plus',
+              test: /node_modules[\\/](element-plus|@element-plus|@floating-ui|@ctrl|@vueuse|async-validator|dayjs|lodash-unified|lodash-es|memoize-one|normalize-wheel-es)[\\/]/,
+              priority: 20,
+            },
             { name: 'vue', test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/, priority: 10 },
           ],
         },

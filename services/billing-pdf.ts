@@ -42,7 +42,16 @@ export function renderReportPdf(r: Report): Promise<Buffer> {
     size: 'A4',
     margin: MARGIN,
     compress: true,
-    info: { Title: title, Author: 'Edgeport', Subject: `${r.period.from} - ${r.period.to}`, Keywords: `sha256:${hash}`, Creator: 'Edgeport billing', Producer: 'Edgeport billing', CreationDate: asOf, ModDate: asOf },
+    info: {
+      Title: title,
+      Author: 'Edgeport',
+      Subject: `${r.period.from} - ${r.period.to}`,
+      Keywords: `sha256:${hash}`,
+      Creator: 'Edgeport billing',
+      Producer: 'Edgeport billing',
+      CreationDate: asOf,
+      ModDate: asOf,
+    },
   });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
@@ -91,14 +100,30 @@ export function renderReportPdf(r: Report): Promise<Buffer> {
       line(`Invoice: VDC ${inv.vdcId} (domain ${inv.domainId})`, { bold: true, size: 11 });
       row(header, true);
       for (const l of inv.lines) {
-        row({ resource: `${l.resource} ${l.pool}`, period: span(l.from, l.to), quantity: l.quantity, usage: `${l.usage} ${l.unit}`, unitPrice: l.unitPrice ?? 'unpriced', amount: `${l.amount} ${l.currency ?? ''}`.trim() });
+        row({
+          resource: `${l.resource} ${l.pool}`,
+          period: span(l.from, l.to),
+          quantity: l.quantity,
+          usage: `${l.usage} ${l.unit}`,
+          unitPrice: l.unitPrice ?? 'unpriced',
+          amount: `${l.amount} ${l.currency ?? ''}`.trim(),
+        });
       }
-      for (const [c, a] of Object.entries(inv.totals)) row({ resource: 'VDC total', period: '', quantity: '', usage: '', unitPrice: '', amount: `${a} ${c}` }, true);
+      for (const [c, a] of Object.entries(inv.totals))
+        row({ resource: 'VDC total', period: '', quantity: '', usage: '', unitPrice: '', amount: `${a} ${c}` }, true);
       y += 8;
     }
   } else {
     row({ ...header, resource: 'VDC / resource', period: 'Pool' }, true);
-    for (const s of r.rows) row({ resource: `${s.vdcId} ${s.resource}`, period: s.pool, quantity: '', usage: `${s.usage} ${s.unit}`, unitPrice: '', amount: `${s.amount} ${s.currency ?? ''}`.trim() });
+    for (const s of r.rows)
+      row({
+        resource: `${s.vdcId} ${s.resource}`,
+        period: s.pool,
+        quantity: '',
+        usage: `${s.usage} ${s.unit}`,
+        unitPrice: '',
+        amount: `${s.amount} ${s.currency ?? ''}`.trim(),
+      });
     y += 8;
   }
   for (const [c, a] of Object.entries(r.totals)) line(`Total ${c}: ${a}`, { bold: true, size: 11 });

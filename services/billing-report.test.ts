@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PriceBookVersion } from '../common/billing.ts';
 import { renderReportPdf, reportHash } from './billing-pdf.ts';
-import { chargeback, chargebackCsv, showback, showbackCsv, streamReport, whatIf, type ReportKind, type ReportLedgerLine, type StreamFormat } from './billing-report.ts';
+import {
+  chargeback,
+  chargebackCsv,
+  showback,
+  showbackCsv,
+  streamReport,
+  whatIf,
+  type ReportKind,
+  type ReportLedgerLine,
+  type StreamFormat,
+} from './billing-report.ts';
 
 /**
  * Streaming reports equal the in-memory ones byte for byte, and the PDF invoice is deterministic and
@@ -31,7 +41,19 @@ const day = (d: number, h = 0): Date => new Date(Date.UTC(2026, 0, d, h));
 let n = 0;
 const line = (vdcId: string, fact: ReportLedgerLine['fact'], start: Date, quantities: ReportLedgerLine['quantities'], end?: Date): ReportLedgerLine => {
   n++;
-  return { _id: `wf-${n}/run/${n}`, workflowId: `wf-${n}`, runId: 'run', eventId: n, fact, vdcId, domainId: 'dom', pool: 'p1', quantities, start, ...(end ? { end } : {}) };
+  return {
+    _id: `wf-${n}/run/${n}`,
+    workflowId: `wf-${n}`,
+    runId: 'run',
+    eventId: n,
+    fact,
+    vdcId,
+    domainId: 'dom',
+    pool: 'p1',
+    quantities,
+    start,
+    ...(end ? { end } : {}),
+  };
 };
 const lines: ReportLedgerLine[] = [
   line('vdc-b', 'quota.allocation.changed', day(3), { cpu: 4, memoryGi: 8 }),
@@ -106,7 +128,8 @@ describe('PDF invoice', () => {
       expect(rows).toContain('cpu p1 2026-01-10 00:00 - 2026-01-12 00:00 2.000000 96.000000 core-hour 0.06 5.76 CNY');
       // Every invoice line appears, every VDC total and the overall total match the report.
       for (const inv of r.invoices) {
-        for (const l of inv.lines) expect(rows.some((row) => row.startsWith(`${l.resource} ${l.pool} ${l.from.slice(0, 10)}`) && row.endsWith(`${l.amount} CNY`))).toBe(true);
+        for (const l of inv.lines)
+          expect(rows.some((row) => row.startsWith(`${l.resource} ${l.pool} ${l.from.slice(0, 10)}`) && row.endsWith(`${l.amount} CNY`))).toBe(true);
         expect(rows).toContain(`VDC total ${inv.totals.CNY} CNY`);
       }
       expect(rows).toContain(`Total CNY: ${r.totals.CNY}`);

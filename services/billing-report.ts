@@ -1,4 +1,22 @@
-import { divRound, formatMicros, formatMinor, HOUR_MS, monthMs, monthOf, nextMonthStart, PRICE_UNITS, PRICED_RESOURCES, LEDGER_PRICED_AS, FACT_PRICED_AS, toMicros, unitPriceOf, versionForMonth, type PricedResource, type PriceBookVersion, type LedgerLine } from '../common/billing.ts';
+import {
+  divRound,
+  formatMicros,
+  formatMinor,
+  HOUR_MS,
+  monthMs,
+  monthOf,
+  nextMonthStart,
+  PRICE_UNITS,
+  PRICED_RESOURCES,
+  LEDGER_PRICED_AS,
+  FACT_PRICED_AS,
+  toMicros,
+  unitPriceOf,
+  versionForMonth,
+  type PricedResource,
+  type PriceBookVersion,
+  type LedgerLine,
+} from '../common/billing.ts';
 
 /**
  * Report building: ledger lines + price book versions + period → showback and chargeback.
@@ -17,7 +35,17 @@ import { divRound, formatMicros, formatMinor, HOUR_MS, monthMs, monthOf, nextMon
  * same bytes as building the whole report at once.
  */
 
-export type ReportScope = { kind: 'vdc'; id: string } | { kind: 'domain'; id: string } | { kind: 'pool'; id: string } | { kind: 'label'; key: string; value: string; /** The VDCs carrying the label when the report was built (filled in by the report service). */ vdcIds?: string[] } | { kind: 'platform' };
+export type ReportScope =
+  | { kind: 'vdc'; id: string }
+  | { kind: 'domain'; id: string }
+  | { kind: 'pool'; id: string }
+  | {
+      kind: 'label';
+      key: string;
+      value: string;
+      /** The VDCs carrying the label when the report was built (filled in by the report service). */ vdcIds?: string[];
+    }
+  | { kind: 'platform' };
 
 export interface Period {
   from: Date;
@@ -25,7 +53,10 @@ export interface Period {
 }
 
 /** A stored ledger line as the report reads it (`end` is set on lease lines). */
-export type ReportLedgerLine = Pick<LedgerLine, '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'> & { end?: Date | null; arch?: string | null };
+export type ReportLedgerLine = Pick<
+  LedgerLine,
+  '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'
+> & { end?: Date | null; arch?: string | null };
 
 /** The chain a line belongs to (each line holds until the next of its chain), or undefined for a line that stands alone. */
 function chainOf(l: ReportLedgerLine): string | undefined {
@@ -118,7 +149,8 @@ function addTotal(by: Map<string, bigint>, currency: string | null, amount: bigi
   const c = currency ?? 'UNPRICED';
   by.set(c, (by.get(c) ?? 0n) + amount);
 }
-const formatTotals = (by: ReadonlyMap<string, bigint>): Record<string, string> => Object.fromEntries([...by.keys()].sort(cmp).map((c) => [c, formatMinor(by.get(c)!)]));
+const formatTotals = (by: ReadonlyMap<string, bigint>): Record<string, string> =>
+  Object.fromEntries([...by.keys()].sort(cmp).map((c) => [c, formatMinor(by.get(c)!)]));
 
 /**
  * Prices the lines of one VDC at a time and keeps the running totals of the whole report. Caches unit
@@ -143,7 +175,7 @@ export class ReportBuilder {
     asOf: Date,
   ) {
     this.stop = Math.min(period.to.getTime(), asOf.getTime());
-    for (let s = period.from.getTime(); s < this.stop; ) {
+    for (let s = period.from.getTime(); s < this.stop;) {
       const monthStart = new Date(`${monthOf(new Date(s))}-01T00:00:00.000Z`);
       const next = nextMonthStart(monthStart).getTime();
       this.slots.push({ start: monthStart.getTime(), end: next, book: versionForMonth(versions, monthOf(monthStart)), monthMs: monthMs(monthStart) });
@@ -292,7 +324,22 @@ export class ReportBuilder {
       const k = [l.pool, l.resource, l.currency ?? ''].join('\u0000');
       let r = rows.get(k);
       if (!r) {
-        r = { row: { vdcId: l.vdcId, domainId: l.domainId, pool: l.pool, resource: l.resource, unit: l.unit, usage: '', currency: l.currency, amount: '', ledgerLines: [] }, usage: 0n, amount: 0n, ids: new Set<string>() };
+        r = {
+          row: {
+            vdcId: l.vdcId,
+            domainId: l.domainId,
+            pool: l.pool,
+            resource: l.resource,
+            unit: l.unit,
+            usage: '',
+            currency: l.currency,
+            amount: '',
+            ledgerLines: [],
+          },
+          usage: 0n,
+          amount: 0n,
+          ids: new Set<string>(),
+        };
         rows.set(k, r);
       }
       r.usage += p.usageMicros;
@@ -324,7 +371,8 @@ export async function* byVdc(source: AsyncIterable<ReportLedgerLine> | Iterable<
   if (batch.length > 0) yield batch;
 }
 
-const sortedForReport = (lines: readonly ReportLedgerLine[]): ReportLedgerLine[] => [...lines].sort((a, b) => cmp(a.vdcId, b.vdcId) || a.start.getTime() - b.start.getTime() || cmp(a._id, b._id));
+const sortedForReport = (lines: readonly ReportLedgerLine[]): ReportLedgerLine[] =>
+  [...lines].sort((a, b) => cmp(a.vdcId, b.vdcId) || a.start.getTime() - b.start.getTime() || cmp(a._id, b._id));
 
 function* byVdcSync(lines: readonly ReportLedgerLine[]): Generator<ReportLedgerLine[]> {
   let batch: ReportLedgerLine[] = [];
@@ -339,7 +387,13 @@ function* byVdcSync(lines: readonly ReportLedgerLine[]): Generator<ReportLedgerL
 }
 
 /** Invoice lines per VDC with per-VDC and overall totals (in memory; the lines must already be in scope). */
-export function chargeback(lines: readonly ReportLedgerLine[], versions: readonly PriceBookVersion[], scope: ReportScope, period: Period, asOf: Date): ChargebackReport {
+export function chargeback(
+  lines: readonly ReportLedgerLine[],
+  versions: readonly PriceBookVersion[],
+  scope: ReportScope,
+  period: Period,
+  asOf: Date,
+): ChargebackReport {
   const b = new ReportBuilder('chargeback', versions, scope, period, asOf);
   const invoices: Invoice[] = [];
   for (const batch of byVdcSync(lines)) {
@@ -350,7 +404,13 @@ export function chargeback(lines: readonly ReportLedgerLine[], versions: readonl
 }
 
 /** Usage and cost per VDC, pool and resource, with the ledger lines each row comes from (in memory). */
-export function showback(lines: readonly ReportLedgerLine[], versions: readonly PriceBookVersion[], scope: ReportScope, period: Period, asOf: Date): ShowbackReport {
+export function showback(
+  lines: readonly ReportLedgerLine[],
+  versions: readonly PriceBookVersion[],
+  scope: ReportScope,
+  period: Period,
+  asOf: Date,
+): ShowbackReport {
   const b = new ReportBuilder('showback', versions, scope, period, asOf);
   const rows: ShowbackRow[] = [];
   for (const batch of byVdcSync(lines)) rows.push(...b.showbackRows(batch));
@@ -369,7 +429,13 @@ export interface WhatIfResult {
  * beside the versions actually in force, per VDC, in one pass over a sorted source. Amounts are in the
  * one currency of the comparison; lines without a price count as 0.
  */
-export async function whatIf(source: AsyncIterable<ReportLedgerLine>, versions: readonly PriceBookVersion[], draft: PriceBookVersion, period: Period, asOf: Date): Promise<WhatIfResult> {
+export async function whatIf(
+  source: AsyncIterable<ReportLedgerLine>,
+  versions: readonly PriceBookVersion[],
+  draft: PriceBookVersion,
+  period: Period,
+  asOf: Date,
+): Promise<WhatIfResult> {
   const scope: ReportScope = { kind: 'platform' };
   const cur = new ReportBuilder('chargeback', versions, scope, period, asOf);
   const dra = new ReportBuilder('chargeback', [draft], scope, period, asOf);
@@ -385,11 +451,23 @@ export async function whatIf(source: AsyncIterable<ReportLedgerLine>, versions: 
     if (a !== 0n || b !== 0n) vdcs.push({ vdcId: batch[0]!.vdcId, current: formatMinor(a), draft: formatMinor(b), delta: formatMinor(b - a) });
   }
   const used = cur.tail().priceBookVersions;
-  return { current: { version: used.length > 0 ? used[used.length - 1]! : null, total: formatMinor(totalCur) }, draft: { total: formatMinor(totalDraft) }, vdcs, currency };
+  return {
+    current: { version: used.length > 0 ? used[used.length - 1]! : null, total: formatMinor(totalCur) },
+    draft: { total: formatMinor(totalDraft) },
+    vdcs,
+    currency,
+  };
 }
 
 /** The whole report as an object, read from a sorted source (for the PDF, whose file id hashes the content). */
-export async function collectReport(kind: ReportKind, source: AsyncIterable<ReportLedgerLine>, versions: readonly PriceBookVersion[], scope: ReportScope, period: Period, asOf: Date): Promise<Report> {
+export async function collectReport(
+  kind: ReportKind,
+  source: AsyncIterable<ReportLedgerLine>,
+  versions: readonly PriceBookVersion[],
+  scope: ReportScope,
+  period: Period,
+  asOf: Date,
+): Promise<Report> {
   const b = new ReportBuilder(kind, versions, scope, period, asOf);
   const invoices: Invoice[] = [];
   const rows: ShowbackRow[] = [];
@@ -409,22 +487,64 @@ const csvField = (v: string | number | null): string => {
 };
 const csvRow = (fields: readonly (string | number | null)[]): string => `${fields.map(csvField).join(',')}\r\n`;
 
-const CHARGEBACK_CSV_HEADER = ['row', 'vdc_id', 'domain_id', 'pool', 'arch', 'resource', 'unit', 'quantity', 'from', 'to', 'usage', 'unit_price', 'currency', 'price_book_version', 'amount', 'workflow_id', 'run_id', 'event_id'];
+const CHARGEBACK_CSV_HEADER = [
+  'row',
+  'vdc_id',
+  'domain_id',
+  'pool',
+  'arch',
+  'resource',
+  'unit',
+  'quantity',
+  'from',
+  'to',
+  'usage',
+  'unit_price',
+  'currency',
+  'price_book_version',
+  'amount',
+  'workflow_id',
+  'run_id',
+  'event_id',
+];
 const SHOWBACK_CSV_HEADER = ['row', 'vdc_id', 'domain_id', 'pool', 'resource', 'unit', 'usage', 'currency', 'amount', 'ledger_lines'];
 
 function invoiceCsv(inv: Invoice, period: { from: string; to: string }): string {
   let out = '';
   for (const l of inv.lines) {
-    out += csvRow(['line', l.vdcId, l.domainId, l.pool, l.arch ?? '', l.resource, l.unit, l.quantity, l.from, l.to, l.usage, l.unitPrice, l.currency, l.priceBookVersion, l.amount, l.provenance.workflowId, l.provenance.runId, l.provenance.eventId]);
+    out += csvRow([
+      'line',
+      l.vdcId,
+      l.domainId,
+      l.pool,
+      l.arch ?? '',
+      l.resource,
+      l.unit,
+      l.quantity,
+      l.from,
+      l.to,
+      l.usage,
+      l.unitPrice,
+      l.currency,
+      l.priceBookVersion,
+      l.amount,
+      l.provenance.workflowId,
+      l.provenance.runId,
+      l.provenance.eventId,
+    ]);
   }
-  for (const [c, a] of Object.entries(inv.totals)) out += csvRow(['vdc-total', inv.vdcId, inv.domainId, '', '', '', '', '', period.from, period.to, '', '', c, '', a, '', '', '']);
+  for (const [c, a] of Object.entries(inv.totals))
+    out += csvRow(['vdc-total', inv.vdcId, inv.domainId, '', '', '', '', '', period.from, period.to, '', '', c, '', a, '', '', '']);
   return out;
 }
 const chargebackCsvTotals = (totals: Record<string, string>, period: { from: string; to: string }): string =>
   Object.entries(totals)
     .map(([c, a]) => csvRow(['total', '', '', '', '', '', '', '', period.from, period.to, '', '', c, '', a, '', '', '']))
     .join('');
-const showbackCsvRows = (rows: readonly ShowbackRow[]): string => rows.map((row) => csvRow(['usage', row.vdcId, row.domainId, row.pool, row.resource, row.unit, row.usage, row.currency, row.amount, row.ledgerLines.join(' ')])).join('');
+const showbackCsvRows = (rows: readonly ShowbackRow[]): string =>
+  rows
+    .map((row) => csvRow(['usage', row.vdcId, row.domainId, row.pool, row.resource, row.unit, row.usage, row.currency, row.amount, row.ledgerLines.join(' ')]))
+    .join('');
 const showbackCsvTotals = (totals: Record<string, string>): string =>
   Object.entries(totals)
     .map(([c, a]) => csvRow(['total', '', '', '', '', '', '', c, a, '']))
@@ -485,7 +605,10 @@ export async function streamReport(o: StreamReportOptions): Promise<StreamReport
   };
   const json = o.format === 'json';
   const { scope, period, asOf, rounding } = b.head;
-  if (json) await emit(`{"kind":${JSON.stringify(o.kind)},"scope":${JSON.stringify(scope)},"period":${JSON.stringify(period)},"asOf":${JSON.stringify(asOf)},"rounding":${JSON.stringify(rounding)},"${o.kind === 'chargeback' ? 'invoices' : 'rows'}":[`);
+  if (json)
+    await emit(
+      `{"kind":${JSON.stringify(o.kind)},"scope":${JSON.stringify(scope)},"period":${JSON.stringify(period)},"asOf":${JSON.stringify(asOf)},"rounding":${JSON.stringify(rounding)},"${o.kind === 'chargeback' ? 'invoices' : 'rows'}":[`,
+    );
   else await emit(csvRow(o.kind === 'chargeback' ? CHARGEBACK_CSV_HEADER : SHOWBACK_CSV_HEADER));
   let first = true;
   for await (const batch of byVdc(o.source)) {

@@ -25,7 +25,19 @@ const hour = (h: number): Date => new Date(Date.UTC(2026, 0, 1, h));
 let n = 0;
 const line = (subject: string, start: Date, quantities: ReportLedgerLine['quantities']): ReportLedgerLine => {
   n++;
-  return { _id: `op-${n}/run/${n}`, workflowId: `op-${n}`, runId: 'run', eventId: n, fact: 'workload.requests', vdcId: 'vdc-w', domainId: 'dom', pool: 'p1', subject, quantities, start };
+  return {
+    _id: `op-${n}/run/${n}`,
+    workflowId: `op-${n}`,
+    runId: 'run',
+    eventId: n,
+    fact: 'workload.requests',
+    vdcId: 'vdc-w',
+    domainId: 'dom',
+    pool: 'p1',
+    subject,
+    quantities,
+    start,
+  };
 };
 // web: deploy 1 replica (0.1 cpu) with a 2 GiB claim at 0h, scale to 3 at 10h, stop at 20h, delete at 30h; db runs alongside.
 const lines = [
@@ -52,7 +64,9 @@ describe('workload.requests in reports', () => {
 
   it('invoice lines name the ledger line each interval comes from', () => {
     const r = chargeback(lines, [book], { kind: 'vdc', id: 'vdc-w' }, period, period.to);
-    const cpu = r.invoices[0]!.lines.filter((l) => l.resource === 'requestedCpu').map((l) => `${l.provenance.workflowId} ${l.quantity} ${l.from.slice(11, 13)}-${l.to.slice(11, 13)}`);
+    const cpu = r.invoices[0]!.lines.filter((l) => l.resource === 'requestedCpu').map(
+      (l) => `${l.provenance.workflowId} ${l.quantity} ${l.from.slice(11, 13)}-${l.to.slice(11, 13)}`,
+    );
     expect(cpu).toEqual(['op-1 0.100000 00-10', 'op-2 1.000000 05-16', 'op-3 0.300000 10-20']);
     expect(r.totals).toEqual({ CNY: '2.49', UNPRICED: '0.00' });
   });

@@ -14,7 +14,12 @@ export const LEDGER_VERIFY_QUEUE = 'edgeport-ledger-verify';
 export const LEDGER_VERIFY_SCHEDULER = 'ledger-verify';
 
 /** Runs one verify and records it under the job's id (a retry overwrites its own record). */
-export function ledgerVerifyProcessor(deps: { temporal: Client; storedLines: (ids: string[] | 'all') => Promise<LedgerLine[]>; runs: LedgerVerificationStore; onDone?: (summary: { id: string; ok: boolean; differenceCount: number; workflowsScanned: number }) => void }) {
+export function ledgerVerifyProcessor(deps: {
+  temporal: Client;
+  storedLines: (ids: string[] | 'all') => Promise<LedgerLine[]>;
+  runs: LedgerVerificationStore;
+  onDone?: (summary: { id: string; ok: boolean; differenceCount: number; workflowsScanned: number }) => void;
+}) {
   return async (job: Job): Promise<{ ok: boolean; differenceCount: number }> => {
     const startedAt = new Date().toISOString();
     const r = await verifyLedger({ temporal: deps.temporal, storedLines: deps.storedLines });
@@ -39,9 +44,16 @@ export function ledgerVerifyProcessor(deps: { temporal: Client; storedLines: (id
  * Registers (or updates) the scheduler to `everySeconds` and starts the queue's worker (concurrency 1).
  * `everySeconds` 0 removes the scheduler; the worker still runs jobs added by hand.
  */
-export async function startLedgerVerifyWorker(deps: Parameters<typeof ledgerVerifyProcessor>[0] & { connection: ConnectionOptions; everySeconds: number }): Promise<{ close(): Promise<void> }> {
+export async function startLedgerVerifyWorker(
+  deps: Parameters<typeof ledgerVerifyProcessor>[0] & { connection: ConnectionOptions; everySeconds: number },
+): Promise<{ close(): Promise<void> }> {
   const queue = new Queue(LEDGER_VERIFY_QUEUE, { connection: deps.connection });
-  if (deps.everySeconds > 0) await queue.upsertJobScheduler(LEDGER_VERIFY_SCHEDULER, { every: deps.everySeconds * 1000 }, { name: 'verify', opts: { removeOnComplete: 100, removeOnFail: 100 } });
+  if (deps.everySeconds > 0)
+    await queue.upsertJobScheduler(
+      LEDGER_VERIFY_SCHEDULER,
+      { every: deps.everySeconds * 1000 },
+      { name: 'verify', opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
   else await queue.removeJobScheduler(LEDGER_VERIFY_SCHEDULER);
   const worker = new Worker(LEDGER_VERIFY_QUEUE, ledgerVerifyProcessor(deps), { connection: deps.connection, concurrency: 1 });
   return {

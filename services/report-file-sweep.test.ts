@@ -23,11 +23,14 @@ afterAll(async () => {
 
 async function storedFile(name: string, ageMs: number): Promise<string> {
   const { fileId } = await files.write(name, { jobId: name }, async (write) => write(`report ${name}\n`));
-  await store.testing.db.collection(`${REPORT_FILES_BUCKET}.files`).updateOne({ _id: new mongo.ObjectId(fileId) }, { $set: { uploadDate: new Date(Date.now() - ageMs) } });
+  await store.testing.db
+    .collection(`${REPORT_FILES_BUCKET}.files`)
+    .updateOne({ _id: new mongo.ObjectId(fileId) }, { $set: { uploadDate: new Date(Date.now() - ageMs) } });
   return fileId;
 }
 const exists = async (fileId: string): Promise<boolean> => (await files.open(fileId)) !== null;
-const chunks = async (fileId: string): Promise<number> => store.testing.db.collection(`${REPORT_FILES_BUCKET}.chunks`).countDocuments({ files_id: new mongo.ObjectId(fileId) });
+const chunks = async (fileId: string): Promise<number> =>
+  store.testing.db.collection(`${REPORT_FILES_BUCKET}.chunks`).countDocuments({ files_id: new mongo.ObjectId(fileId) });
 
 describe('report file sweep', () => {
   it('a sweep job deletes the files older than the retention (with their chunks) and keeps the younger ones', async () => {

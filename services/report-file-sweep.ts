@@ -30,10 +30,20 @@ export function reportFileSweepProcessor(deps: { files: Pick<ReportFileStore, 'r
  * `everySeconds` 0 removes the scheduler; the worker still runs sweeps added by hand.
  */
 export async function startReportFileSweep(
-  deps: Parameters<typeof reportFileSweepProcessor>[0] & { connection: ConnectionOptions; everySeconds: number; queueName?: string; onDone?: (r: ReportFileSweepResult) => void },
+  deps: Parameters<typeof reportFileSweepProcessor>[0] & {
+    connection: ConnectionOptions;
+    everySeconds: number;
+    queueName?: string;
+    onDone?: (r: ReportFileSweepResult) => void;
+  },
 ): Promise<{ queue: Queue; close(): Promise<void> }> {
   const queue = new Queue(deps.queueName ?? REPORT_FILE_SWEEP_QUEUE, { connection: deps.connection });
-  if (deps.everySeconds > 0) await queue.upsertJobScheduler(REPORT_FILE_SWEEP_SCHEDULER, { every: deps.everySeconds * 1000 }, { name: 'sweep', opts: { removeOnComplete: 20, removeOnFail: 20 } });
+  if (deps.everySeconds > 0)
+    await queue.upsertJobScheduler(
+      REPORT_FILE_SWEEP_SCHEDULER,
+      { every: deps.everySeconds * 1000 },
+      { name: 'sweep', opts: { removeOnComplete: 20, removeOnFail: 20 } },
+    );
   else await queue.removeJobScheduler(REPORT_FILE_SWEEP_SCHEDULER);
   const worker = new Worker<unknown, ReportFileSweepResult>(queue.name, reportFileSweepProcessor(deps), { connection: deps.connection, concurrency: 1 });
   worker.on('completed', (_job, r) => deps.onDone?.(r));

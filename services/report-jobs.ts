@@ -32,8 +32,10 @@ export const ReportJobRequestSchema = z
   })
   .superRefine((b, ctx) => {
     if (b.scope === 'vdc' && !vdcIdSchema.safeParse(b.id).success) ctx.addIssue({ code: 'custom', path: ['id'], message: 'a VDC id' });
-    if ((b.scope === 'domain' || b.scope === 'pool') && !domainIdSchema.safeParse(b.id).success) ctx.addIssue({ code: 'custom', path: ['id'], message: `a ${b.scope} id` });
-    if ((b.scope === 'platform' || b.scope === 'label') && b.id !== undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: `not used with scope ${b.scope}` });
+    if ((b.scope === 'domain' || b.scope === 'pool') && !domainIdSchema.safeParse(b.id).success)
+      ctx.addIssue({ code: 'custom', path: ['id'], message: `a ${b.scope} id` });
+    if ((b.scope === 'platform' || b.scope === 'label') && b.id !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['id'], message: `not used with scope ${b.scope}` });
     if (b.scope === 'label' && b.label === undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'required with scope label (key=value)' });
     if (b.scope !== 'label' && b.label !== undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'only with scope label' });
     const days = (Date.parse(b.to) - Date.parse(b.from)) / 86_400_000;
@@ -78,7 +80,6 @@ export function reportJobFileName(r: ReportJobRequest): string {
   return `edgeport-${r.kind}-${what}-${r.from}-${r.to}.${r.format}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-
 /** Builds one report job's file. Progress: share of the scope's ledger lines read (PDF: 50 % once built). */
 export function reportJobProcessor(deps: { reports: ReportService; files: ReportFileStore }) {
   return async (job: Job<ReportJobData, ReportJobResult>): Promise<ReportJobResult> => {
@@ -116,6 +117,11 @@ export function reportJobProcessor(deps: { reports: ReportService; files: Report
  * (worker/main.ts), beside the Temporal worker: background work lives there, it scales with it, and the
  * API stays responsive. Close it on SIGTERM (`worker.close()` lets the running job finish).
  */
-export function startReportWorker(deps: { connection: ConnectionOptions; queueName?: string; reports: ReportService; files: ReportFileStore }): Worker<ReportJobData, ReportJobResult> {
+export function startReportWorker(deps: {
+  connection: ConnectionOptions;
+  queueName?: string;
+  reports: ReportService;
+  files: ReportFileStore;
+}): Worker<ReportJobData, ReportJobResult> {
   return new Worker<ReportJobData, ReportJobResult>(deps.queueName ?? REPORT_QUEUE, reportJobProcessor(deps), { connection: deps.connection, concurrency: 1 });
 }

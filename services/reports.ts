@@ -2,7 +2,20 @@ import type { PriceBookInput, PriceBookVersion } from '../common/billing.ts';
 import type { Store } from '../store/index.ts';
 import type { PriceBookStore } from '../store/pricebook.ts';
 import type { ReportFilter } from '../store/ledger.ts';
-import { collectReport, streamReport, whatIf, type WhatIfResult, type Period, type Report, type ReportKind, type ReportLedgerLine, type ReportScope, type StreamFormat, type StreamReportOptions, type StreamReportSummary } from './billing-report.ts';
+import {
+  collectReport,
+  streamReport,
+  whatIf,
+  type WhatIfResult,
+  type Period,
+  type Report,
+  type ReportKind,
+  type ReportLedgerLine,
+  type ReportScope,
+  type StreamFormat,
+  type StreamReportOptions,
+  type StreamReportSummary,
+} from './billing-report.ts';
 
 /**
  * Showback/chargeback reports over the stored ledger and price book: the part of billing the API and the
@@ -33,7 +46,15 @@ export function reportService(deps: { store: Store; priceBook: PriceBookStore })
     },
 
     /** Streams the report as JSON or CSV to `write`, one VDC in memory at a time. */
-    async streamReport(kind: ReportKind, format: StreamFormat, scope: ReportScope, period: Period, asOf: Date, write: StreamReportOptions['write'], progress?: StreamReportOptions['progress']): Promise<StreamReportSummary> {
+    async streamReport(
+      kind: ReportKind,
+      format: StreamFormat,
+      scope: ReportScope,
+      period: Period,
+      asOf: Date,
+      write: StreamReportOptions['write'],
+      progress?: StreamReportOptions['progress'],
+    ): Promise<StreamReportSummary> {
       const versions = await priceBook.list();
       const resolved = await resolve(scope);
       return streamReport({ kind, format, source: source(resolved), versions, scope: resolved, period, asOf, write, ...(progress ? { progress } : {}) });
@@ -45,7 +66,16 @@ export function reportService(deps: { store: Store; priceBook: PriceBookStore })
      */
     async whatIf(draftInput: PriceBookInput, period: Period, asOf: Date): Promise<WhatIfResult> {
       const versions = await priceBook.list();
-      const draft: PriceBookVersion = { version: 0, effectiveFrom: '0000-01', currency: draftInput.currency, minorDigits: 2, rounding: 'half-away-from-zero per line', prices: draftInput.prices, createdBy: { sub: 'what-if', name: 'what-if' }, createdAt: new Date(0).toISOString() };
+      const draft: PriceBookVersion = {
+        version: 0,
+        effectiveFrom: '0000-01',
+        currency: draftInput.currency,
+        minorDigits: 2,
+        rounding: 'half-away-from-zero per line',
+        prices: draftInput.prices,
+        createdBy: { sub: 'what-if', name: 'what-if' },
+        createdAt: new Date(0).toISOString(),
+      };
       return whatIf(source({ kind: 'platform' }), versions, draft, period, asOf);
     },
 

@@ -49,7 +49,9 @@ async function status(cfg: StackConfig): Promise<void> {
   const rows = await Promise.all(SERVERS.map((s) => s.status(cfg)));
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
-    console.log(`${r.name.padEnd(width)} ${(r.healthy ? 'healthy' : r.running ? 'UNHEALTHY' : 'stopped').padEnd(9)} pid ${String(r.pid ?? '-').padEnd(8)} ${r.endpoint}\n${''.padEnd(width)} ${r.version}; data ${r.dataDir}`);
+    console.log(
+      `${r.name.padEnd(width)} ${(r.healthy ? 'healthy' : r.running ? 'UNHEALTHY' : 'stopped').padEnd(9)} pid ${String(r.pid ?? '-').padEnd(8)} ${r.endpoint}\n${''.padEnd(width)} ${r.version}; data ${r.dataDir}`,
+    );
   }
 }
 
@@ -67,7 +69,9 @@ async function seed(cfg: StackConfig, mongoUrl?: string): Promise<void> {
 async function demo(cfg: StackConfig): Promise<DemoSeedSummary> {
   const env = appEnv(cfg);
   const summary = await seedDemoThroughApi({ baseUrl: env.EDGEPORT_PUBLIC_URL as string, env, log: (l) => console.error(`  demo: ${l}`) });
-  const states = Object.entries(summary.tickets).map(([s, n]) => `${n} ${s}`).join(', ');
+  const states = Object.entries(summary.tickets)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
   console.error(`  demo: ${summary.created} object(s) created; tickets: ${states || 'none'}`);
   return summary;
 }
@@ -79,7 +83,10 @@ async function buildPortal(cfg: StackConfig): Promise<void> {
     Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
   const srcTime = Math.max(newest(join(cfg.repoDir, 'portal', 'src')), statSync(join(cfg.repoDir, 'portal', 'index.html')).mtimeMs);
   if (existsSync(dist) && statSync(dist).mtimeMs > srcTime) return;
-  await run(join(cfg.repoDir, 'node_modules', '.bin', 'vite'), ['build', '--config', join(cfg.repoDir, 'portal', 'vite.config.ts'), '--logLevel', 'warn'], { cwd: cfg.repoDir, inherit: true });
+  await run(join(cfg.repoDir, 'node_modules', '.bin', 'vite'), ['build', '--config', join(cfg.repoDir, 'portal', 'vite.config.ts'), '--logLevel', 'warn'], {
+    cwd: cfg.repoDir,
+    inherit: true,
+  });
 }
 
 async function start(cfg: StackConfig): Promise<void> {
@@ -163,9 +170,17 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     // time), while the files that hold the API port run one at a time, then the browser tests (which need it too).
     const workers = Math.min(Number(process.env.EDGEPORT_TEST_WORKERS ?? '3'), TEST_API_LANES);
     // Each parallel worker is a test lane with its own database, seeded like the main one (stack/testing/lanes.ts).
-    await timed('seed lanes', () => Promise.all(Array.from({ length: workers }, (_, i) => seed(cfg, laneMongoUrl(appEnv(cfg).EDGEPORT_MONGO_URL as string, i + 1)))));
+    await timed('seed lanes', () =>
+      Promise.all(Array.from({ length: workers }, (_, i) => seed(cfg, laneMongoUrl(appEnv(cfg).EDGEPORT_MONGO_URL as string, i + 1)))),
+    );
     const [shared, exclusive, lintCode] = await Promise.all([
-      runStream(cfg, vitestBin, ['run', '--project', 'node', '--project', 'portal', `--maxWorkers=${workers}`], { ...env, EDGEPORT_TEST_API_LANES: String(TEST_API_LANES) }, 'shared'),
+      runStream(
+        cfg,
+        vitestBin,
+        ['run', '--project', 'node', '--project', 'portal', `--maxWorkers=${workers}`],
+        { ...env, EDGEPORT_TEST_API_LANES: String(TEST_API_LANES) },
+        'shared',
+      ),
       vitest(['--project', 'node-exclusive'], 'exclusive').then(async (code) => {
         const e2e = await vitest(['--project', 'e2e'], 'e2e');
         return code !== 0 ? code : e2e;
@@ -203,7 +218,8 @@ async function main(argv: string[]): Promise<number> {
       const parts = SERVERS.find((s) => s.name === name)?.parts?.(cfg) ?? [name];
       for (const part of parts) {
         const file = procFiles(cfg.dataDir, part).logFile;
-        if (!existsSync(file)) throw new Error(`no log for ${part}; servers: ${SERVERS.map((s) => s.name).join(', ')} (and their parts, e.g. edge-1-kube-apiserver)`);
+        if (!existsSync(file))
+          throw new Error(`no log for ${part}; servers: ${SERVERS.map((s) => s.name).join(', ')} (and their parts, e.g. edge-1-kube-apiserver)`);
         console.log(logTail(file, Number(rest[1] ?? 100)) || readFileSync(file, 'utf8'));
       }
       return 0;

@@ -31,7 +31,10 @@ describe('demo plan', () => {
     for (const t of tickets) {
       const vdc = plan.vdcs.find((v) => v.id === t.body.vdcId);
       expect(vdc, t.key).toBeDefined();
-      expect(vdc?.members.map((m) => m.user), t.key).toContain(t.as);
+      expect(
+        vdc?.members.map((m) => m.user),
+        t.key,
+      ).toContain(t.as);
       if (t.outcome === 'pending_approval' || t.outcome === 'cancelled') continue;
       const deciders = vdc?.members.filter((m) => m.user !== t.as && m.roles.includes('vdc-admin')) ?? [];
       expect(deciders.length, `${t.key}: nobody but the requester may approve`).toBeGreaterThan(0);
@@ -49,6 +52,10 @@ describe('demo plan', () => {
   });
 
   it('leaves the image ticket out without a registry', () => {
-    expect(demoPlan({ registry: false }).ticketGroups.flat().some((t) => t.body.type === 'image-publish')).toBe(false);
+    expect(
+      demoPlan({ registry: false })
+        .ticketGroups.flat()
+        .some((t) => t.body.type === 'image-publish'),
+    ).toBe(false);
   });
 });

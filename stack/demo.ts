@@ -101,7 +101,9 @@ export async function seedDemoThroughApi(opts: DemoSeedOptions): Promise<DemoSee
 
   // Everyone signs in once: users exist from their first sign-in, and opsadmin becomes ops admin then.
   const sessions = Object.fromEntries(
-    await Promise.all(DEMO_USERS.map(async (u) => [u.username, new Session(u.username, opts.baseUrl, await loginAs(opts.baseUrl, u.username, u.password))] as const)),
+    await Promise.all(
+      DEMO_USERS.map(async (u) => [u.username, new Session(u.username, opts.baseUrl, await loginAs(opts.baseUrl, u.username, u.password))] as const),
+    ),
   ) as Record<DemoUsername, Session>;
   const ops = sessions.opsadmin;
 
@@ -110,16 +112,18 @@ export async function seedDemoThroughApi(opts: DemoSeedOptions): Promise<DemoSee
   await seedPriceBook(plan, ops, summary, log);
 
   const ctx: TicketContext = { sessions, summary, log, timeoutMs: opts.ticketTimeoutMs ?? 120_000, registryUrl };
-  await Promise.all(plan.ticketGroups.map(async (group) => {
-    for (const ticket of group) {
-      // One ticket that does not end as planned (timeout, refusal) is reported; the demo goes on.
-      await playTicket(ctx, ticket).catch((err: unknown) => {
-        const why = err instanceof Error ? err.message : String(err);
-        summary.mismatches.push(`${ticket.key}: ${why}`);
-        log(`ticket ${ticket.key}: ${why}`);
-      });
-    }
-  }));
+  await Promise.all(
+    plan.ticketGroups.map(async (group) => {
+      for (const ticket of group) {
+        // One ticket that does not end as planned (timeout, refusal) is reported; the demo goes on.
+        await playTicket(ctx, ticket).catch((err: unknown) => {
+          const why = err instanceof Error ? err.message : String(err);
+          summary.mismatches.push(`${ticket.key}: ${why}`);
+          log(`ticket ${ticket.key}: ${why}`);
+        });
+      }
+    }),
+  );
   return summary;
 }
 
@@ -147,10 +151,14 @@ async function seedPools(plan: DemoPlan, ops: Session, env: DemoSeedOptions['env
           log(`pool ${p.id} registered (${server})`);
         }
       }
-      const ready = await until(`pool ${p.id} ready`, async () => {
-        const v = await poolView(ops, p.id);
-        return !v || v.status === 'checking' ? undefined : v;
-      }, 60_000);
+      const ready = await until(
+        `pool ${p.id} ready`,
+        async () => {
+          const v = await poolView(ops, p.id);
+          return !v || v.status === 'checking' ? undefined : v;
+        },
+        60_000,
+      );
       if (ready.status !== 'ready') throw new DemoSeedError(`pool ${p.id} is ${ready.status}: ${ready.reason ?? ''}`);
     }),
   );
@@ -186,12 +194,17 @@ async function seedTenancy(plan: DemoPlan, ops: Session, summary: DemoSeedSummar
         summary.created++;
       }
       // A VDC is usable once its provisioning workflow made its namespaces (records without the field predate it).
-      const vdc = await until(`VDC ${body.id} provisioned`, async () => {
-        const r = await ops.get<{ provisioning?: { state: string; reason?: string } }>(`/api/vdcs/${body.id}`);
-        const state = r.body.provisioning?.state;
-        return state === 'provisioning' ? undefined : r.body;
-      }, 120_000);
-      if (vdc.provisioning && vdc.provisioning.state !== 'ready') throw new DemoSeedError(`VDC ${body.id} is ${vdc.provisioning.state}: ${vdc.provisioning.reason ?? ''}`);
+      const vdc = await until(
+        `VDC ${body.id} provisioned`,
+        async () => {
+          const r = await ops.get<{ provisioning?: { state: string; reason?: string } }>(`/api/vdcs/${body.id}`);
+          const state = r.body.provisioning?.state;
+          return state === 'provisioning' ? undefined : r.body;
+        },
+        120_000,
+      );
+      if (vdc.provisioning && vdc.provisioning.state !== 'ready')
+        throw new DemoSeedError(`VDC ${body.id} is ${vdc.provisioning.state}: ${vdc.provisioning.reason ?? ''}`);
     }),
   );
   for (const b of plan.bindings) {
@@ -240,16 +253,21 @@ async function playTicket(ctx: TicketContext, plan: DemoTicket): Promise<void> {
     await pushStagingImage(requester, ctx.registryUrl, plan.needsImage.repository, plan.needsImage.tag);
   }
   const submitted = await requester.post<TicketBody>('/api/tickets', plan.body, { 'idempotency-key': plan.key });
-  if (submitted.status !== 200 && submitted.status !== 201) return mismatch(`submit refused: HTTP ${submitted.status} ${JSON.stringify(submitted.body).slice(0, 300)}`);
+  if (submitted.status !== 200 && submitted.status !== 201)
+    return mismatch(`submit refused: HTTP ${submitted.status} ${JSON.stringify(submitted.body).slice(0, 300)}`);
   if (submitted.status === 201) ctx.summary.created++;
   const id = submitted.body.id;
   // A quota lease stays `executing` while it is active: that is where a planned `executing` settles.
   const settled = (s: TicketStatus): boolean => s === 'pending_approval' || FINAL_STATUSES.includes(s) || (s === 'executing' && plan.outcome === 'executing');
   const wait = (what: string, done: (s: TicketStatus) => boolean): Promise<TicketBody> =>
-    until(`${plan.key} (${id}) ${what}`, async () => {
-      const r = await requester.get<TicketBody>(`/api/tickets/${id}`);
-      return done(r.body.status) ? r.body : undefined;
-    }, ctx.timeoutMs);
+    until(
+      `${plan.key} (${id}) ${what}`,
+      async () => {
+        const r = await requester.get<TicketBody>(`/api/tickets/${id}`);
+        return done(r.body.status) ? r.body : undefined;
+      },
+      ctx.timeoutMs,
+    );
 
   let t = await wait('to leave preflight', settled);
   while (t.status === 'pending_approval' && plan.outcome !== 'pending_approval') {
@@ -260,16 +278,21 @@ async function playTicket(ctx: TicketContext, plan: DemoTicket): Promise<void> {
       if (!decider) return mismatch(`pending approval and no demo user may decide it`);
       const decision = plan.outcome === 'rejected' ? 'reject' : 'approve';
       const r = await decider.post(`/api/tickets/${id}/decisions`, { decision, comment: plan.comment ?? (decision === 'approve' ? 'Looks good' : 'Not now') });
-      if (r.status >= 400 && r.status !== 409) return mismatch(`${decider.user} could not ${decision}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (r.status >= 400 && r.status !== 409)
+        return mismatch(`${decider.user} could not ${decision}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
     }
     // After a decision the ticket moves on (next step, executing, or final); wait until it settles again.
     // The projection records the approval a moment before it moves the step, so only a new step counts.
     const step = t.currentStep;
-    t = await until(`${plan.key} (${id}) after the decision`, async () => {
-      const r = await requester.get<TicketBody>(`/api/tickets/${id}`);
-      if (r.body.status === 'pending_approval' && (r.body.currentStep === step || r.body.currentStep === null)) return undefined;
-      return settled(r.body.status) ? r.body : undefined;
-    }, ctx.timeoutMs);
+    t = await until(
+      `${plan.key} (${id}) after the decision`,
+      async () => {
+        const r = await requester.get<TicketBody>(`/api/tickets/${id}`);
+        if (r.body.status === 'pending_approval' && (r.body.currentStep === step || r.body.currentStep === null)) return undefined;
+        return settled(r.body.status) ? r.body : undefined;
+      },
+      ctx.timeoutMs,
+    );
   }
   ctx.summary.tickets[t.status] = (ctx.summary.tickets[t.status] ?? 0) + 1;
   if (t.status !== plan.outcome) mismatch(`ended ${t.status}, planned ${plan.outcome}${t.error ? ` (${t.error})` : ''}`);
@@ -306,7 +329,10 @@ async function pushStagingImage(user: Session, registryUrl: string, repository: 
   const tokenRes = await user.get<{ token: string }>(`/api/registry/token?${query}`);
   expectOk(`registry token for ${repository}`, tokenRes);
   const auth = { authorization: `Bearer ${tokenRes.body.token}` };
-  const head = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { ...auth, accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+  const head = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { ...auth, accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' },
+  });
   if (head.ok) return;
   const image: BuiltImage = buildImage({ archs: ['amd64', 'arm64'], layers: [{ 'usr/share/hello/README': 'Hello from the Edgeport demo\n' }] });
   for (const b of image.blobs) {
@@ -319,9 +345,14 @@ async function pushStagingImage(user: Session, registryUrl: string, repository: 
     await put.body?.cancel();
     if (put.status !== 201) throw new DemoSeedError(`blob ${b.digest} to ${repository}: HTTP ${put.status}`);
   }
-  const manifests = image.manifests.length > 1 ? [...image.manifests.map((m) => [m, m.digest] as const), [image.top, tag] as const] : [[image.top, tag] as const];
+  const manifests =
+    image.manifests.length > 1 ? [...image.manifests.map((m) => [m, m.digest] as const), [image.top, tag] as const] : [[image.top, tag] as const];
   for (const [m, ref] of manifests) {
-    const put = await fetch(`${registryUrl}/v2/${repository}/manifests/${ref}`, { method: 'PUT', headers: { ...auth, 'content-type': m.mediaType }, body: new Uint8Array(m.data) });
+    const put = await fetch(`${registryUrl}/v2/${repository}/manifests/${ref}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': m.mediaType },
+      body: new Uint8Array(m.data),
+    });
     await put.body?.cancel();
     if (put.status !== 201) throw new DemoSeedError(`manifest ${ref} to ${repository}: HTTP ${put.status}`);
   }

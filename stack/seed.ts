@@ -31,7 +31,15 @@ export const namespaceOf = (vdcId: string): string => `vdc-${vdcId}`;
  */
 export async function seedVdc(store: Store, kube: KubeClients, vdc: SeedVdc): Promise<void> {
   const namespace = namespaceOf(vdc.id);
-  await store.vdcs.upsert({ _id: vdc.id, name: vdc.name, domainId: vdc.domainId, namespace, namespaceStatus: 'active', pool: vdc.pool ?? 'local', quota: vdc.quota });
+  await store.vdcs.upsert({
+    _id: vdc.id,
+    name: vdc.name,
+    domainId: vdc.domainId,
+    namespace,
+    namespaceStatus: 'active',
+    pool: vdc.pool ?? 'local',
+    quota: vdc.quota,
+  });
   await kube.objects.patch(
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'edgeport.io/vdc': vdc.id, 'edgeport.io/domain': vdc.domainId } } },
     undefined,
@@ -91,7 +99,14 @@ export async function seedPool(store: Store, pool: SeedPool): Promise<void> {
   const { server, credentials } = credentialsFromKubeconfig(readFileSync(pool.kubeconfigPath, 'utf8'));
   const cipher = credentialCipher(pool.credentialsKey);
   const sealed = cipher.seal(JSON.stringify(credentials), poolCredentialsAad(pool.id));
-  await store.pools.upsert({ _id: pool.id, name: pool.name, server, authType: 'kubeconfig', credentials: sealed, createdBy: { sub: 'system:seed', name: 'Seed' } });
+  await store.pools.upsert({
+    _id: pool.id,
+    name: pool.name,
+    server,
+    authType: 'kubeconfig',
+    credentials: sealed,
+    createdBy: { sub: 'system:seed', name: 'Seed' },
+  });
   await createPoolActivities({ store, credentials: cipher }).checkPool({ poolId: pool.id });
 }
 

@@ -63,7 +63,9 @@ export function apiTokenStore(conn: Connection) {
       return d ? toRecord(d) : null;
     },
     async listByUser(userSub: string): Promise<ApiTokenRecord[]> {
-      const docs = await ApiToken.find({ userSub: { $eq: userSub } }).sort({ createdAt: -1 }).lean<ApiTokenDoc[]>();
+      const docs = await ApiToken.find({ userSub: { $eq: userSub } })
+        .sort({ createdAt: -1 })
+        .lean<ApiTokenDoc[]>();
       return docs.map(toRecord);
     },
     countActive(userSub: string, now: Date): Promise<number> {

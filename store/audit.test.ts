@@ -179,7 +179,13 @@ describe('audit log', () => {
     const { conn, audit } = await freshLog();
     const entry = await audit.append(
       event(1, {
-        details: { clientSecret: 's3cr3t', password: 'pw', nested: { accessToken: 'tok', Cookie: 'c', keep: 'yes' }, list: [{ Authorization: 'Bearer x', id: 7 }], when: new Date('2025-01-02T03:04:05Z') },
+        details: {
+          clientSecret: 's3cr3t',
+          password: 'pw',
+          nested: { accessToken: 'tok', Cookie: 'c', keep: 'yes' },
+          list: [{ Authorization: 'Bearer x', id: 7 }],
+          when: new Date('2025-01-02T03:04:05Z'),
+        },
       }),
     );
     expect(entry.details).toEqual({ nested: { keep: 'yes' }, list: [{ id: 7 }], when: '2025-01-02T03:04:05.000Z' });
@@ -194,7 +200,10 @@ describe('audit log', () => {
     await audit.append({ actor: { sub: 'u-x', name: '=cmd|"evil",\nname' }, action: 'role.create', outcome: 'success', details: { note: 'a,b' } });
     let jsonl = '';
     expect(await audit.export('jsonl', (c) => void (jsonl += c))).toBe(4);
-    const lines = jsonl.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonl
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.seq)).toEqual([1, 2, 3, 4]);
     for (const l of lines) expect(auditHash(l)).toBe(l.hash);
 

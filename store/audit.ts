@@ -96,7 +96,11 @@ export function auditHash(entry: Record<string, unknown>): string {
 function stripSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripSecrets);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !AUDIT_SECRET_KEY.test(k)).map(([k, v]) => [k, stripSecrets(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !AUDIT_SECRET_KEY.test(k))
+        .map(([k, v]) => [k, stripSecrets(v)]),
+    );
   }
   return value;
 }
@@ -107,7 +111,13 @@ function stripSecrets(value: unknown): unknown {
  * replace them on write, so an entry hashed with them could never verify again.
  */
 const wellFormed = (v: unknown): unknown =>
-  typeof v === 'string' ? v.toWellFormed() : Array.isArray(v) ? v.map(wellFormed) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.toWellFormed(), wellFormed(x)])) : v;
+  typeof v === 'string'
+    ? v.toWellFormed()
+    : Array.isArray(v)
+      ? v.map(wellFormed)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.toWellFormed(), wellFormed(x)]))
+        : v;
 
 function normalize(input: AuditInput): Omit<AuditEntry, 'seq' | 'at' | 'prevHash' | 'hash'> {
   const details = input.details === undefined ? undefined : (stripSecrets(JSON.parse(JSON.stringify(input.details))) as Record<string, unknown>);
@@ -150,7 +160,10 @@ function models(conn: Connection): { Entry: Model<StoredEntry>; Head: Model<Head
   entrySchema.index({ 'actor.sub': 1, seq: 1 });
   entrySchema.index({ at: 1 });
   const Entry = conn.model<StoredEntry>('AuditEntry', entrySchema);
-  const Head = conn.model<HeadDoc>('AuditHead', new Schema<HeadDoc>({ _id: String, seq: Number, hash: String }, { versionKey: false, collection: AUDIT_HEAD_COLLECTION }));
+  const Head = conn.model<HeadDoc>(
+    'AuditHead',
+    new Schema<HeadDoc>({ _id: String, seq: Number, hash: String }, { versionKey: false, collection: AUDIT_HEAD_COLLECTION }),
+  );
   return { Entry, Head };
 }
 
@@ -309,7 +322,11 @@ export function createAuditLog(conn: Connection): AuditStore {
           if (gap) {
             const first = prev.seq + 1;
             const last = e.seq - 1;
-            report({ seq: first, problem: 'missing', detail: first === last ? `entry ${first} is missing` : `entries ${first}–${last} are missing (${last - first + 1})` });
+            report({
+              seq: first,
+              problem: 'missing',
+              detail: first === last ? `entry ${first} is missing` : `entries ${first}–${last} are missing (${last - first + 1})`,
+            });
           }
           const actual = auditHash(e);
           let selfReported = false;
@@ -320,7 +337,11 @@ export function createAuditLog(conn: Connection): AuditStore {
             else report({ seq: e.seq, problem: 'edited', detail: `stored hash ${short(e.hash)} does not match its content (${short(actual)})` });
           }
           if (!gap && !selfReported && e.prevHash !== prev.hash) {
-            report({ seq: e.seq, problem: 'broken-link', detail: `prevHash ${short(e.prevHash)} is not the hash of seq ${prev.seq} (${short(prev.hash)}): seq ${prev.seq} was rewritten or entries were relinked` });
+            report({
+              seq: e.seq,
+              problem: 'broken-link',
+              detail: `prevHash ${short(e.prevHash)} is not the hash of seq ${prev.seq} (${short(prev.hash)}): seq ${prev.seq} was rewritten or entries were relinked`,
+            });
           }
           if (e.seq === head.seq) hashAtHeadSeq = e.hash;
           prev = { seq: e.seq, hash: e.hash };
@@ -332,9 +353,17 @@ export function createAuditLog(conn: Connection): AuditStore {
         report({ seq: 0, problem: 'missing', detail: 'the chain-head document is missing (deleted, or the very first append was interrupted)' });
       } else if (head.seq > prev.seq) {
         const first = prev.seq + 1;
-        report({ seq: first, problem: 'missing', detail: `the chain head records seq ${head.seq} but the log ends at seq ${prev.seq}: ${head.seq - prev.seq} entr${head.seq - prev.seq === 1 ? 'y' : 'ies'} removed from the tail` });
+        report({
+          seq: first,
+          problem: 'missing',
+          detail: `the chain head records seq ${head.seq} but the log ends at seq ${prev.seq}: ${head.seq - prev.seq} entr${head.seq - prev.seq === 1 ? 'y' : 'ies'} removed from the tail`,
+        });
       } else if (head.exists && hashAtHeadSeq !== undefined && hashAtHeadSeq !== head.hash) {
-        report({ seq: head.seq, problem: 'edited', detail: `hash ${short(hashAtHeadSeq)} differs from the one the chain head recorded (${short(head.hash)}): the entry was replaced` });
+        report({
+          seq: head.seq,
+          problem: 'edited',
+          detail: `hash ${short(hashAtHeadSeq)} differs from the one the chain head recorded (${short(head.hash)}): the entry was replaced`,
+        });
       }
       if (truncatedProblems) problems.push({ seq: 0, problem: 'edited', detail: `more than ${MAX_PROBLEMS} problems; the rest are not listed` });
       return { ok: problems.length === 0, checked, headSeq: head.seq, problems };

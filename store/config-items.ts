@@ -124,7 +124,14 @@ export function configItemStore(conn: Connection) {
     async insertPending(item: Omit<ConfigItemDoc, '_id' | 'revision' | 'state' | 'changingSince' | 'previous' | 'createdAt'>): Promise<boolean> {
       try {
         const now = new Date().toISOString();
-        await Item.create({ ...item, _id: configItemId(item.namespace, item.kind, item.name), revision: 1, state: 'pending', changingSince: now, createdAt: now });
+        await Item.create({
+          ...item,
+          _id: configItemId(item.namespace, item.kind, item.name),
+          revision: 1,
+          state: 'pending',
+          changingSince: now,
+          createdAt: now,
+        });
         return true;
       } catch (err) {
         if ((err as { code?: number }).code === 11000) return false;
@@ -139,11 +146,21 @@ export function configItemStore(conn: Connection) {
     async replacePending(id: string, content: ConfigContent): Promise<number | undefined> {
       const doc = await Item.findOne({ _id: id, ...settled() }).lean<ConfigItemDoc>();
       if (!doc) return undefined;
-      const unset = Object.fromEntries(Object.keys(CONTENT_FIELDS).filter((k) => !(k in content)).map((k) => [k, 1]));
+      const unset = Object.fromEntries(
+        Object.keys(CONTENT_FIELDS)
+          .filter((k) => !(k in content))
+          .map((k) => [k, 1]),
+      );
       const r = await Item.updateOne(
         { _id: id, revision: doc.revision },
         {
-          $set: { ...content, revision: doc.revision + 1, state: 'pending', changingSince: new Date().toISOString(), previous: { ...contentOf(doc), revision: doc.revision } },
+          $set: {
+            ...content,
+            revision: doc.revision + 1,
+            state: 'pending',
+            changingSince: new Date().toISOString(),
+            previous: { ...contentOf(doc), revision: doc.revision },
+          },
           ...(Object.keys(unset).length ? { $unset: unset } : {}),
         },
       );
@@ -173,7 +190,11 @@ export function configItemStore(conn: Connection) {
 
     /** Marks a settled item `deleting` (one change at a time); its revision, or undefined when absent / busy. */
     async markDeleting(id: string): Promise<number | undefined> {
-      const doc = await Item.findOneAndUpdate({ _id: id, ...settled() }, { $set: { state: 'deleting', changingSince: new Date().toISOString() } }, { projection: { revision: 1 } }).lean<{ revision: number }>();
+      const doc = await Item.findOneAndUpdate(
+        { _id: id, ...settled() },
+        { $set: { state: 'deleting', changingSince: new Date().toISOString() } },
+        { projection: { revision: 1 } },
+      ).lean<{ revision: number }>();
       return doc?.revision;
     },
 

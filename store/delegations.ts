@@ -49,7 +49,17 @@ export function delegationStore(conn: Connection) {
       const { _id, ...rest } = doc;
       const before = await Delegation.findOneAndUpdate(
         { 'delegator.sub': { $eq: doc.delegator.sub }, 'delegate.sub': { $eq: doc.delegate.sub } },
-        { $set: { delegator: rest.delegator, delegate: rest.delegate, from: rest.from, until: rest.until, reason: rest.reason ?? null, createdAt: rest.createdAt }, $setOnInsert: { _id } },
+        {
+          $set: {
+            delegator: rest.delegator,
+            delegate: rest.delegate,
+            from: rest.from,
+            until: rest.until,
+            reason: rest.reason ?? null,
+            createdAt: rest.createdAt,
+          },
+          $setOnInsert: { _id },
+        },
         { upsert: true, new: false },
       ).lean<DelegationDoc>();
       const after = await Delegation.findOne({ 'delegator.sub': { $eq: doc.delegator.sub }, 'delegate.sub': { $eq: doc.delegate.sub } }).lean<DelegationDoc>();
@@ -58,7 +68,9 @@ export function delegationStore(conn: Connection) {
     },
     /** Delegations the user gave or received, newest first. */
     async listFor(sub: string): Promise<DelegationRecord[]> {
-      const docs = await Delegation.find({ $or: [{ 'delegator.sub': { $eq: sub } }, { 'delegate.sub': { $eq: sub } }] }).sort({ createdAt: -1 }).lean<DelegationDoc[]>();
+      const docs = await Delegation.find({ $or: [{ 'delegator.sub': { $eq: sub } }, { 'delegate.sub': { $eq: sub } }] })
+        .sort({ createdAt: -1 })
+        .lean<DelegationDoc[]>();
       return docs.map(toRecord);
     },
     /** Delegations in force at `at` that let `delegateSub` act for someone. */

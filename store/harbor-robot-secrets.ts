@@ -24,7 +24,15 @@ function model(conn: Connection): Model<RobotSecretDoc> {
   const existing = conn.models.HarborRobotSecret as Model<RobotSecretDoc> | undefined;
   if (existing) return existing;
   const schema = new Schema<RobotSecretDoc>(
-    { _id: String, name: String, project: String, secret: { type: Schema.Types.Mixed, required: true }, expiresAt: Number, rotatedAt: Date, rotationId: String },
+    {
+      _id: String,
+      name: String,
+      project: String,
+      secret: { type: Schema.Types.Mixed, required: true },
+      expiresAt: Number,
+      rotatedAt: Date,
+      rotationId: String,
+    },
     { versionKey: false, collection: HARBOR_ROBOT_SECRETS_COLLECTION },
   );
   return conn.model<RobotSecretDoc>('HarborRobotSecret', schema);
@@ -43,7 +51,9 @@ export function harborRobotSecretStore(conn: Connection) {
     /** The newest sealed secret of a robot of `project` on the Harbor at `host` (the VDC's pull robot), or null. */
     async ofProject(host: string, project: string): Promise<RobotSecretDoc | null> {
       const prefix = `^${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`;
-      return R.findOne({ project, _id: { $regex: prefix } }).sort({ rotatedAt: -1 }).lean<RobotSecretDoc>();
+      return R.findOne({ project, _id: { $regex: prefix } })
+        .sort({ rotatedAt: -1 })
+        .lean<RobotSecretDoc>();
     },
     /** Forgets the sealed secrets of every robot of one project on one Harbor (the project was deleted); idempotent. */
     async removeProject(host: string, project: string): Promise<number> {

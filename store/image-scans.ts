@@ -51,7 +51,11 @@ export function imageScanStore(conn: Connection) {
     async save(scan: ImageScanView): Promise<void> {
       const { digest, scannedAt, ...rest } = scan;
       const at = new Date(scannedAt);
-      await Scans.updateOne({ _id: digest, $or: [{ scannedAt: { $lte: at } }, { scannedAt: { $exists: false } }] }, { $set: { ...rest, scannedAt: at } }, { upsert: true }).catch((err: { code?: number }) => {
+      await Scans.updateOne(
+        { _id: digest, $or: [{ scannedAt: { $lte: at } }, { scannedAt: { $exists: false } }] },
+        { $set: { ...rest, scannedAt: at } },
+        { upsert: true },
+      ).catch((err: { code?: number }) => {
         // Duplicate key: a newer scan of this digest is stored already.
         if (err.code !== 11000) throw err;
       });

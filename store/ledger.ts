@@ -42,12 +42,17 @@ export function ledgerStore(models: Models) {
      * (measured 4× slower).
      */
     reportCursor(filter: ReportFilter): AsyncIterable<ReportLine> {
-      return LedgerLine.find(reportQuery(filter), { createdAt: 0, units: 0 }).sort({ vdcId: 1, start: 1, _id: 1 }).lean<ReportLine>().cursor({ batchSize: 5000 });
+      return LedgerLine.find(reportQuery(filter), { createdAt: 0, units: 0 })
+        .sort({ vdcId: 1, start: 1, _id: 1 })
+        .lean<ReportLine>()
+        .cursor({ batchSize: 5000 });
     },
     /** How many lines `reportCursor(filter)` yields (a report job's progress denominator). */
     count: (filter: ReportFilter): Promise<number> => LedgerLine.countDocuments(reportQuery(filter)),
     list(vdcIds: string[] | 'all'): Promise<LedgerLineDoc[]> {
-      return LedgerLine.find(vdcIds === 'all' ? {} : { vdcId: { $in: vdcIds } }).sort({ start: 1, _id: 1 }).lean<LedgerLineDoc[]>();
+      return LedgerLine.find(vdcIds === 'all' ? {} : { vdcId: { $in: vdcIds } })
+        .sort({ start: 1, _id: 1 })
+        .lean<LedgerLineDoc[]>();
     },
   };
 }

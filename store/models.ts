@@ -66,7 +66,16 @@ export function createModels(conn: Connection): Models {
   const User = conn.model<UserDoc>(
     'User',
     new Schema<UserDoc>(
-      { _id: String, username: { type: String, unique: true }, name: String, email: String, bindings: { type: Schema.Types.Mixed, default: [] }, lastLoginAt: Date, emailVerified: Boolean, certSubject: String },
+      {
+        _id: String,
+        username: { type: String, unique: true },
+        name: String,
+        email: String,
+        bindings: { type: Schema.Types.Mixed, default: [] },
+        lastLoginAt: Date,
+        emailVerified: Boolean,
+        certSubject: String,
+      },
       { versionKey: false },
     ),
   );
@@ -120,7 +129,10 @@ export function createModels(conn: Connection): Models {
   const LedgerLine = conn.model<LedgerLineDoc>('LedgerLine', ledgerSchema);
   const CustomRole = conn.model<CustomRoleDoc>(
     'CustomRole',
-    new Schema<CustomRoleDoc>({ _id: String, name: String, baseRole: String, permissions: [String], createdBy: String }, { versionKey: false, timestamps: true }),
+    new Schema<CustomRoleDoc>(
+      { _id: String, name: String, baseRole: String, permissions: [String], createdBy: String },
+      { versionKey: false, timestamps: true },
+    ),
   );
   return { Domain, Vdc, User, Ticket, LedgerLine, CustomRole };
 }

@@ -48,9 +48,7 @@ export const joinCommandAad = (ticketId: string): string => `edgeport/node-join/
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: number }).code === 11000;
 
-export type JoinCommandFetch =
-  | { outcome: 'ok'; record: JoinTokenDoc & { sealed: SealedSecret } }
-  | { outcome: 'none' | 'fetched' | 'revoked' | 'expired' };
+export type JoinCommandFetch = { outcome: 'ok'; record: JoinTokenDoc & { sealed: SealedSecret } } | { outcome: 'none' | 'fetched' | 'revoked' | 'expired' };
 
 /** Data access for join tokens and joined nodes (plain documents; idempotent writes). */
 export function nodeJoinStore(conn: Connection) {
@@ -91,7 +89,14 @@ export function nodeJoinStore(conn: Connection) {
     async claimFetch(ticketId: string, by: string | { sub: string; name?: string }, now = new Date()): Promise<JoinCommandFetch> {
       const who = typeof by === 'string' ? { sub: by } : by;
       const claimed = await tokens.findOneAndUpdate(
-        { _id: ticketId, fetchedAt: { $exists: false }, revokedAt: { $exists: false }, sealed: { $exists: true }, pendingIssue: { $exists: false }, expiresAt: { $gt: now } },
+        {
+          _id: ticketId,
+          fetchedAt: { $exists: false },
+          revokedAt: { $exists: false },
+          sealed: { $exists: true },
+          pendingIssue: { $exists: false },
+          expiresAt: { $gt: now },
+        },
         { $set: { fetchedAt: now, fetchedBy: who.sub, ...(who.name ? { fetchedByName: who.name } : {}) } },
         { returnDocument: 'before' },
       );
@@ -118,7 +123,10 @@ export function nodeJoinStore(conn: Connection) {
     },
 
     listNodes(filter: { pool?: string; vdcId?: string }): Promise<JoinedNodeDoc[]> {
-      return nodes.find({ ...(filter.pool ? { pool: filter.pool } : {}), ...(filter.vdcId ? { vdcId: filter.vdcId } : {}) }).sort({ _id: 1 }).toArray();
+      return nodes
+        .find({ ...(filter.pool ? { pool: filter.pool } : {}), ...(filter.vdcId ? { vdcId: filter.vdcId } : {}) })
+        .sort({ _id: 1 })
+        .toArray();
     },
   };
 }

@@ -26,14 +26,30 @@ function model(conn: Connection): Model<PendingBindingDoc> {
   const existing = conn.models.PendingBinding as Model<PendingBindingDoc> | undefined;
   if (existing) return existing;
   const schema = new Schema<PendingBindingDoc>(
-    { _id: String, email: { type: String, required: true }, role: String, scope: Schema.Types.Mixed, scopeKey: { type: String, index: true }, invitedBy: { type: { sub: String, name: String }, _id: false }, createdAt: Date },
+    {
+      _id: String,
+      email: { type: String, required: true },
+      role: String,
+      scope: Schema.Types.Mixed,
+      scopeKey: { type: String, index: true },
+      invitedBy: { type: { sub: String, name: String }, _id: false },
+      createdAt: Date,
+    },
     { versionKey: false, collection: 'pendingbindings' },
   );
   schema.index({ email: 1, role: 1, scopeKey: 1 }, { unique: true });
   return conn.model<PendingBindingDoc>('PendingBinding', schema);
 }
 
-const view = (d: PendingBindingDoc): PendingBinding => ({ id: d._id, email: d.email, role: d.role, scope: d.scope, scopeKey: d.scopeKey, invitedBy: d.invitedBy, createdAt: d.createdAt });
+const view = (d: PendingBindingDoc): PendingBinding => ({
+  id: d._id,
+  email: d.email,
+  role: d.role,
+  scope: d.scope,
+  scopeKey: d.scopeKey,
+  invitedBy: d.invitedBy,
+  createdAt: d.createdAt,
+});
 
 /** Pending bindings by email (invitations of users who never signed in). */
 export function pendingBindingStore(conn: Connection) {
@@ -45,19 +61,29 @@ export function pendingBindingStore(conn: Connection) {
       const scopeKey = scopeKeyOf(binding.scope);
       const r = await Pending.updateOne(
         { email: { $eq: email.toLowerCase() }, role: { $eq: binding.role }, scopeKey: { $eq: scopeKey } },
-        { $setOnInsert: { _id: randomUUID(), email: email.toLowerCase(), role: binding.role, scope: binding.scope, scopeKey, invitedBy, createdAt: new Date() } },
+        {
+          $setOnInsert: { _id: randomUUID(), email: email.toLowerCase(), role: binding.role, scope: binding.scope, scopeKey, invitedBy, createdAt: new Date() },
+        },
         { upsert: true },
       );
       return r.upsertedCount === 1;
     },
     async forEmail(email: string): Promise<PendingBinding[]> {
-      return (await Pending.find({ email: { $eq: email.toLowerCase() } }).sort({ createdAt: 1 }).lean<PendingBindingDoc[]>()).map(view);
+      return (
+        await Pending.find({ email: { $eq: email.toLowerCase() } })
+          .sort({ createdAt: 1 })
+          .lean<PendingBindingDoc[]>()
+      ).map(view);
     },
     async list(): Promise<PendingBinding[]> {
       return (await Pending.find().sort({ email: 1, createdAt: 1 }).limit(1000).lean<PendingBindingDoc[]>()).map(view);
     },
     async inScope(scope: Scope): Promise<PendingBinding[]> {
-      return (await Pending.find({ scopeKey: { $eq: scopeKeyOf(scope) } }).sort({ email: 1, createdAt: 1 }).lean<PendingBindingDoc[]>()).map(view);
+      return (
+        await Pending.find({ scopeKey: { $eq: scopeKeyOf(scope) } })
+          .sort({ email: 1, createdAt: 1 })
+          .lean<PendingBindingDoc[]>()
+      ).map(view);
     },
     /** Deletes the given pending bindings (by id); how many were still there. */
     async remove(ids: readonly string[]): Promise<number> {

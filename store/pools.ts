@@ -86,10 +86,7 @@ function model(conn: Connection): Model<PoolDoc> {
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: number }).code === 11000;
 
-export type PoolRemoval =
-  | { removed: true }
-  | { removed: false; reason: 'not-found' | 'busy' }
-  | { removed: false; reason: 'in-use'; vdcs: string[] };
+export type PoolRemoval = { removed: true } | { removed: false; reason: 'not-found' | 'busy' } | { removed: false; reason: 'in-use'; vdcs: string[] };
 
 /** Data access for resource pools; returns plain objects, and the sealed credentials only from `sealed`. */
 export function poolStore(conn: Connection) {
@@ -148,7 +145,13 @@ export function poolStore(conn: Connection) {
     async recordCheck(id: string, check: PoolCheckRecord): Promise<void> {
       const { reason, version, ...rest } = check;
       const unset = { ...(reason === undefined ? { reason: 1 } : {}), ...(version === undefined ? { version: 1 } : {}) };
-      await Pool.updateOne({ _id: id }, { $set: { ...rest, ...(reason !== undefined ? { reason } : {}), ...(version ? { version } : {}) }, ...(Object.keys(unset).length ? { $unset: unset } : {}) });
+      await Pool.updateOne(
+        { _id: id },
+        {
+          $set: { ...rest, ...(reason !== undefined ? { reason } : {}), ...(version ? { version } : {}) },
+          ...(Object.keys(unset).length ? { $unset: unset } : {}),
+        },
+      );
     },
 
     /**
@@ -160,7 +163,11 @@ export function poolStore(conn: Connection) {
       if (marked.matchedCount === 0) {
         return (await Pool.exists({ _id: id })) ? { removed: false, reason: 'busy' } : { removed: false, reason: 'not-found' };
       }
-      const users = await conn.collection(VDCS_COLLECTION).find({ $or: [{ pool: id }, { 'placements.pool': id }] }, { projection: { _id: 1 } }).limit(20).toArray();
+      const users = await conn
+        .collection(VDCS_COLLECTION)
+        .find({ $or: [{ pool: id }, { 'placements.pool': id }] }, { projection: { _id: 1 } })
+        .limit(20)
+        .toArray();
       if (users.length > 0) {
         await Pool.updateOne({ _id: id }, { $unset: { deleting: 1 } });
         return { removed: false, reason: 'in-use', vdcs: users.map((v) => String(v._id)) };

@@ -28,7 +28,14 @@ function model(conn: Connection): Model<PullCredentialDoc> {
   const existing = conn.models.PullCredential as Model<PullCredentialDoc> | undefined;
   if (existing) return existing;
   const schema = new Schema<PullCredentialDoc>(
-    { _id: String, hash: { type: String, required: true }, sealed: { type: Schema.Types.Mixed, required: true }, rotationId: { type: String, required: true }, createdAt: Date, rotatedAt: Date },
+    {
+      _id: String,
+      hash: { type: String, required: true },
+      sealed: { type: Schema.Types.Mixed, required: true },
+      rotationId: { type: String, required: true },
+      createdAt: Date,
+      rotatedAt: Date,
+    },
     { versionKey: false, collection: PULL_CREDENTIALS_COLLECTION },
   );
   return conn.model<PullCredentialDoc>('PullCredential', schema);
@@ -50,7 +57,11 @@ export function pullCredentialStore(conn: Connection) {
     async ensure(vdcId: string, cipher: CredentialCipher): Promise<{ created: boolean }> {
       const now = new Date();
       try {
-        const res = await P.updateOne({ _id: vdcId }, { $setOnInsert: { ...newSecret(vdcId, cipher), rotationId: 'initial', createdAt: now, rotatedAt: now } }, { upsert: true });
+        const res = await P.updateOne(
+          { _id: vdcId },
+          { $setOnInsert: { ...newSecret(vdcId, cipher), rotationId: 'initial', createdAt: now, rotatedAt: now } },
+          { upsert: true },
+        );
         return { created: res.upsertedCount === 1 };
       } catch (err) {
         // Two upserts racing on one _id: the loser's insert is a duplicate key; the winner's credential stands.
@@ -67,7 +78,11 @@ export function pullCredentialStore(conn: Connection) {
       const now = new Date();
       const res = await P.updateOne({ _id: vdcId, rotationId: { $ne: rotationId } }, { $set: { ...newSecret(vdcId, cipher), rotationId, rotatedAt: now } });
       if (res.modifiedCount === 1) return { rotated: true };
-      const created = await P.updateOne({ _id: vdcId }, { $setOnInsert: { ...newSecret(vdcId, cipher), rotationId, createdAt: now, rotatedAt: now } }, { upsert: true });
+      const created = await P.updateOne(
+        { _id: vdcId },
+        { $setOnInsert: { ...newSecret(vdcId, cipher), rotationId, createdAt: now, rotatedAt: now } },
+        { upsert: true },
+      );
       return { rotated: created.upsertedCount === 1 };
     },
 

@@ -21,7 +21,11 @@ export function reportFileStore(conn: Connection) {
      * Writes one file, fed by `produce` through `write` (awaited: backpressure). On failure the partial
      * file is deleted and the error rethrown.
      */
-    async write(name: string, metadata: Record<string, string>, produce: (write: (chunk: string | Buffer) => Promise<void>) => Promise<void>): Promise<StoredReportFile> {
+    async write(
+      name: string,
+      metadata: Record<string, string>,
+      produce: (write: (chunk: string | Buffer) => Promise<void>) => Promise<void>,
+    ): Promise<StoredReportFile> {
       const upload = bucket().openUploadStream(name, { metadata });
       let bytes = 0;
       const write = async (chunk: string | Buffer): Promise<void> => {
@@ -65,7 +69,10 @@ export function reportFileStore(conn: Connection) {
     },
 
     async remove(fileId: string): Promise<void> {
-      if (mongo.ObjectId.isValid(fileId)) await bucket().delete(new mongo.ObjectId(fileId)).catch(() => undefined);
+      if (mongo.ObjectId.isValid(fileId))
+        await bucket()
+          .delete(new mongo.ObjectId(fileId))
+          .catch(() => undefined);
     },
   };
 }

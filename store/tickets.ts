@@ -53,12 +53,18 @@ export function ticketStore(models: Models) {
       if (filter.vdcIds !== undefined && filter.vdcIds !== 'all') q['vdc.id'] = { $in: filter.vdcIds };
       if (filter.requesterSub) q['requester.sub'] = filter.requesterSub;
       if (filter.status) q.status = filter.status;
-      return Ticket.find(q).sort({ createdAt: -1 }).limit(filter.limit ?? 200).lean<TicketDoc[]>();
+      return Ticket.find(q)
+        .sort({ createdAt: -1 })
+        .limit(filter.limit ?? 200)
+        .lean<TicketDoc[]>();
     },
 
     /** Ids of a VDC's tickets that are not final yet (at most `limit`). */
     async openIds(vdcId: string, limit = 20): Promise<string[]> {
-      const rows = await Ticket.find({ 'vdc.id': vdcId, status: { $nin: FINAL_STATUSES } }, { _id: 1 }).sort({ createdAt: 1 }).limit(limit).lean<Pick<TicketDoc, '_id'>[]>();
+      const rows = await Ticket.find({ 'vdc.id': vdcId, status: { $nin: FINAL_STATUSES } }, { _id: 1 })
+        .sort({ createdAt: 1 })
+        .limit(limit)
+        .lean<Pick<TicketDoc, '_id'>[]>();
       return rows.map((r) => r._id);
     },
 
@@ -68,7 +74,9 @@ export function ticketStore(models: Models) {
 
     /** Tickets whose workflow start was never confirmed and that are older than `olderThan`. */
     listUnstarted(olderThan: Date): Promise<TicketDoc[]> {
-      return Ticket.find({ workflowStarted: false, createdAt: { $lt: olderThan } }).limit(100).lean<TicketDoc[]>();
+      return Ticket.find({ workflowStarted: false, createdAt: { $lt: olderThan } })
+        .limit(100)
+        .lean<TicketDoc[]>();
     },
 
     /**

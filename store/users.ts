@@ -18,7 +18,16 @@ export function userStore(models: Models) {
     async touchLogin(u: { sub: string; username: string; name: string; email: string; emailVerified?: boolean }): Promise<void> {
       await User.updateOne(
         { _id: u.sub },
-        { $set: { username: u.username, name: u.name, email: u.email, lastLoginAt: new Date(), ...(u.emailVerified !== undefined ? { emailVerified: u.emailVerified } : {}) }, $setOnInsert: { bindings: [] } },
+        {
+          $set: {
+            username: u.username,
+            name: u.name,
+            email: u.email,
+            lastLoginAt: new Date(),
+            ...(u.emailVerified !== undefined ? { emailVerified: u.emailVerified } : {}),
+          },
+          $setOnInsert: { bindings: [] },
+        },
         { upsert: true },
       );
     },
@@ -41,20 +50,29 @@ export function userStore(models: Models) {
     },
     /** Users whose email equals `email` (case-insensitive) and was not reported unverified; oldest sign-in first. */
     byEmail(email: string): Promise<UserDoc[]> {
-      return User.find({ email: { $regex: `^${escapeRegex(email)}$`, $options: 'i' }, emailVerified: { $ne: false } }).sort({ lastLoginAt: 1 }).limit(5).lean<UserDoc[]>();
+      return User.find({ email: { $regex: `^${escapeRegex(email)}$`, $options: 'i' }, emailVerified: { $ne: false } })
+        .sort({ lastLoginAt: 1 })
+        .limit(5)
+        .lean<UserDoc[]>();
     },
     /** Users whose username, name or email contains `q` (case-insensitive, `q` taken literally); at most `limit`, by username. */
     search(q: string, limit: number): Promise<UserDoc[]> {
       const re = { $regex: escapeRegex(q), $options: 'i' };
-      return User.find({ $or: [{ username: re }, { name: re }, { email: re }] }, { username: 1, name: 1, email: 1 }).sort({ username: 1 }).limit(limit).lean<UserDoc[]>();
+      return User.find({ $or: [{ username: re }, { name: re }, { email: re }] }, { username: 1, name: 1, email: 1 })
+        .sort({ username: 1 })
+        .limit(limit)
+        .lean<UserDoc[]>();
     },
     list(): Promise<UserDoc[]> {
       return User.find().sort({ username: 1 }).lean<UserDoc[]>();
     },
     /** Users holding at least one binding scoped to exactly this domain or VDC. */
     withScope(scope: { type: 'domain'; domainId: string } | { type: 'vdc'; vdcId: string }): Promise<UserDoc[]> {
-      const match = scope.type === 'domain' ? { 'scope.type': 'domain', 'scope.domainId': scope.domainId } : { 'scope.type': 'vdc', 'scope.vdcId': scope.vdcId };
-      return User.find({ bindings: { $elemMatch: match } }).sort({ username: 1 }).lean<UserDoc[]>();
+      const match =
+        scope.type === 'domain' ? { 'scope.type': 'domain', 'scope.domainId': scope.domainId } : { 'scope.type': 'vdc', 'scope.vdcId': scope.vdcId };
+      return User.find({ bindings: { $elemMatch: match } })
+        .sort({ username: 1 })
+        .lean<UserDoc[]>();
     },
     /** How many users hold a binding of this role (any scope). */
     countBoundTo(role: RoleBinding['role']): Promise<number> {

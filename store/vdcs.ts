@@ -19,7 +19,9 @@ export function vdcStore(models: Models) {
       return Vdc.findOne({ $or: [{ namespace }, { 'placements.namespace': namespace }, { 'spaces.namespace': namespace }] }).lean<VdcDoc>();
     },
     list(ids: string[] | 'all'): Promise<VdcDoc[]> {
-      return Vdc.find(ids === 'all' ? {} : { _id: { $in: ids } }).sort({ _id: 1 }).lean<VdcDoc[]>();
+      return Vdc.find(ids === 'all' ? {} : { _id: { $in: ids } })
+        .sort({ _id: 1 })
+        .lean<VdcDoc[]>();
     },
     /**
      * Sets the VDC's recorded quota on one of its pools (merged per resource; absent or the primary pool: the
@@ -29,7 +31,11 @@ export function vdcStore(models: Models) {
       const vdc = pool === undefined ? undefined : await Vdc.findById(id, { pool: 1 }).lean<Pick<VdcDoc, 'pool'>>();
       const onPlacement = pool !== undefined && vdc !== null && vdc !== undefined && vdc.pool !== pool;
       const prefix = onPlacement ? 'placements.$.quota' : 'quota';
-      const set = Object.fromEntries(Object.entries(quota).filter(([, v]) => v !== undefined).map(([k, v]) => [`${prefix}.${k}`, v]));
+      const set = Object.fromEntries(
+        Object.entries(quota)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [`${prefix}.${k}`, v]),
+      );
       await Vdc.updateOne(onPlacement ? { _id: id, 'placements.pool': pool } : { _id: id }, { $set: set });
     },
     /**
@@ -43,7 +49,9 @@ export function vdcStore(models: Models) {
     },
     /** The VDCs placed on a pool (primary or further), sorted by id. */
     onPool(poolId: string): Promise<VdcDoc[]> {
-      return Vdc.find({ $or: [{ pool: poolId }, { 'placements.pool': poolId }] }).sort({ _id: 1 }).lean<VdcDoc[]>();
+      return Vdc.find({ $or: [{ pool: poolId }, { 'placements.pool': poolId }] })
+        .sort({ _id: 1 })
+        .lean<VdcDoc[]>();
     },
     /** Sets (or with null removes) the VDC's monthly budget; false when there is no such VDC. */
     async setBudget(id: string, budget: MonthlyBudget | null): Promise<boolean> {
@@ -52,12 +60,18 @@ export function vdcStore(models: Models) {
     },
     /** Replaces the VDC's billing labels; false when there is no such VDC. */
     async setLabels(id: string, labels: Record<string, string>): Promise<boolean> {
-      const list = Object.keys(labels).sort().map((key) => ({ key, value: labels[key]! }));
+      const list = Object.keys(labels)
+        .sort()
+        .map((key) => ({ key, value: labels[key]! }));
       return (await Vdc.updateOne({ _id: id }, list.length ? { $set: { labels: list } } : { $unset: { labels: 1 } })).matchedCount === 1;
     },
     /** Ids of the VDCs carrying label `key=value`, sorted. */
     async withLabel(key: string, value: string): Promise<string[]> {
-      return (await Vdc.find({ labels: { $elemMatch: { key, value } } }, { _id: 1 }).sort({ _id: 1 }).lean<Pick<VdcDoc, '_id'>[]>()).map((v) => v._id);
+      return (
+        await Vdc.find({ labels: { $elemMatch: { key, value } } }, { _id: 1 })
+          .sort({ _id: 1 })
+          .lean<Pick<VdcDoc, '_id'>[]>()
+      ).map((v) => v._id);
     },
     /** Records a lease in force; idempotent on the lease's ticket id. */
     async addLease(id: string, lease: ActiveLease): Promise<void> {

@@ -58,7 +58,13 @@ export function workloadOperationStore(conn: Connection) {
      * Records one operation and the state it leaves (`null` clears a field). Idempotent on the entry id:
      * a retried activity or request records it once.
      */
-    async record(vdcId: string, namespace: string, name: string, entry: WorkloadOperationEntry, state: { [K in keyof WorkloadDayTwoState]?: WorkloadDayTwoState[K] | null }): Promise<void> {
+    async record(
+      vdcId: string,
+      namespace: string,
+      name: string,
+      entry: WorkloadOperationEntry,
+      state: { [K in keyof WorkloadDayTwoState]?: WorkloadDayTwoState[K] | null },
+    ): Promise<void> {
       const set: Record<string, unknown> = { vdcId };
       const unset: Record<string, ''> = {};
       for (const [k, v] of Object.entries(state)) {

@@ -30,7 +30,10 @@ function model(conn: Connection): Model<WorkloadDoc> {
   return conn.model<WorkloadDoc>('Workload', schema);
 }
 
-const plain = ({ _id, ...rest }: WorkloadDoc): WorkloadRecord => { void _id; return rest; };
+const plain = ({ _id, ...rest }: WorkloadDoc): WorkloadRecord => {
+  void _id;
+  return rest;
+};
 
 /** Data access for the workloads of VDCs (the spec and revision history of each); plain objects out. */
 export function workloadStore(conn: Connection) {
@@ -55,7 +58,19 @@ export function workloadStore(conn: Connection) {
       const rev: WorkloadRevision = { revision: w.revision, ticketId: w.ticketId, spec: w.spec, at: new Date().toISOString() };
       await Workload.updateOne(
         { _id: idOf(w.namespace, w.name), 'revisions.ticketId': { $ne: w.ticketId } },
-        { $set: { vdcId: w.vdcId, namespace: w.namespace, name: w.name, kind: w.kind, revision: w.revision, spec: w.spec, ticketId: w.ticketId, updatedAt: rev.at }, $push: { revisions: rev } },
+        {
+          $set: {
+            vdcId: w.vdcId,
+            namespace: w.namespace,
+            name: w.name,
+            kind: w.kind,
+            revision: w.revision,
+            spec: w.spec,
+            ticketId: w.ticketId,
+            updatedAt: rev.at,
+          },
+          $push: { revisions: rev },
+        },
         { upsert: true },
       ).catch((err: unknown) => {
         // The upsert collides with the existing id when this ticket's revision is already recorded.
@@ -87,7 +102,10 @@ export function workloadStore(conn: Connection) {
         await Workload.deleteOne({ _id: doc._id });
         return;
       }
-      await Workload.updateOne({ _id: doc._id }, { $set: { revisions: left, revision: last.revision, spec: last.spec, ticketId: last.ticketId, updatedAt: new Date().toISOString() } });
+      await Workload.updateOne(
+        { _id: doc._id },
+        { $set: { revisions: left, revision: last.revision, spec: last.spec, ticketId: last.ticketId, updatedAt: new Date().toISOString() } },
+      );
     },
   };
 }

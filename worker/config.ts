@@ -4,35 +4,45 @@ import { REPORT_JOB_KEEP_SECONDS } from '../services/report-jobs.ts';
 import { isCredentialsKey } from '../store/credentials.ts';
 import { registryDriverSettings, RegistryDriverEnv } from '../infra/registry/driver-config.ts';
 
-const list = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 /** Base64 of 32 random bytes (AES-256-GCM key sealing stored credentials); previous keys still open old records. */
 const credentialsKey = z.string().refine(isCredentialsKey, 'must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)');
 const credentialsKeys = list.refine((ks) => ks.every(isCredentialsKey), 'each key must be base64 of 32 random bytes');
 
-const WorkerConfigSchema = z.object({
-  EDGEPORT_TEMPORAL_ADDRESS: z.string().min(1),
-  EDGEPORT_TEMPORAL_NAMESPACE: z.string().default('default'),
-  EDGEPORT_MONGO_URL: z.string().url(),
-  EDGEPORT_REDIS_URL: z.string().url().optional(),
-  EDGEPORT_TASK_QUEUE: z.string().optional(),
-  EDGEPORT_FAILPOINTS: list,
-  EDGEPORT_WORKFLOW_BUNDLE: z.string().min(1).optional(),
-  EDGEPORT_WORKER_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
-  EDGEPORT_CREDENTIALS_KEY: credentialsKey,
-  EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
-  EDGEPORT_REGISTRY_URL: z.string().url().optional(),
-  EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
-  EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
-  EDGEPORT_ADVISORY_FEED: z.string().min(1).optional(),
-  EDGEPORT_LEDGER_VERIFY_INTERVAL_S: z.coerce.number().int().min(0).default(86_400),
-  EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
-  EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(7),
-  EDGEPORT_HARBOR_ROBOT_DURATION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  EDGEPORT_HARBOR_PROJECT_STORAGE_GI: z.coerce.number().int().min(0).max(1_048_576).default(20),
-  EDGEPORT_REPORT_FILE_RETENTION_S: z.coerce.number().int().min(3600).default(REPORT_JOB_KEEP_SECONDS),
-  EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
-}).and(RegistryDriverEnv);
+const WorkerConfigSchema = z
+  .object({
+    EDGEPORT_TEMPORAL_ADDRESS: z.string().min(1),
+    EDGEPORT_TEMPORAL_NAMESPACE: z.string().default('default'),
+    EDGEPORT_MONGO_URL: z.string().url(),
+    EDGEPORT_REDIS_URL: z.string().url().optional(),
+    EDGEPORT_TASK_QUEUE: z.string().optional(),
+    EDGEPORT_FAILPOINTS: list,
+    EDGEPORT_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    EDGEPORT_WORKER_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+    EDGEPORT_CREDENTIALS_KEY: credentialsKey,
+    EDGEPORT_CREDENTIALS_PREVIOUS_KEYS: credentialsKeys,
+    EDGEPORT_REGISTRY_URL: z.string().url().optional(),
+    EDGEPORT_REGISTRY_TOKEN_KEY_FILE: z.string().min(1).optional(),
+    EDGEPORT_REGISTRY_TOKEN_CERT_FILE: z.string().min(1).optional(),
+    EDGEPORT_ADVISORY_FEED: z.string().min(1).optional(),
+    EDGEPORT_LEDGER_VERIFY_INTERVAL_S: z.coerce.number().int().min(0).default(86_400),
+    EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
+    EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+    EDGEPORT_HARBOR_ROBOT_DURATION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    EDGEPORT_HARBOR_PROJECT_STORAGE_GI: z.coerce.number().int().min(0).max(1_048_576).default(20),
+    EDGEPORT_REPORT_FILE_RETENTION_S: z.coerce.number().int().min(3600).default(REPORT_JOB_KEEP_SECONDS),
+    EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
+  })
+  .and(RegistryDriverEnv);
 
 export interface WorkerConfig {
   temporalAddress: string;
@@ -52,7 +62,16 @@ export interface WorkerConfig {
    */
   registry?:
     | { driver?: 'local'; url: string; tokenKeyFile: string; tokenCertFile: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy }
-    | { driver: 'harbor'; url: string; username: string; password: string; advisoryFeed?: string; deployPolicy: ImageDeployPolicy; robotDurationDays: number; projectStorageGi: number };
+    | {
+        driver: 'harbor';
+        url: string;
+        username: string;
+        password: string;
+        advisoryFeed?: string;
+        deployPolicy: ImageDeployPolicy;
+        robotDurationDays: number;
+        projectStorageGi: number;
+      };
   /** Image deploy rules, rescan and metering intervals (`EDGEPORT_IMAGE_*`, see infra/registry/image-settings.ts). */
   images: ImageSettings;
   /**
@@ -83,15 +102,37 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     ...(c.EDGEPORT_WORKFLOW_BUNDLE ? { workflowBundlePath: c.EDGEPORT_WORKFLOW_BUNDLE } : {}),
     logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
     ledgerVerifyEverySeconds: c.EDGEPORT_LEDGER_VERIFY_INTERVAL_S,
-    harborRobotRotation: { everySeconds: c.EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S, windowDays: c.EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS, durationDays: c.EDGEPORT_HARBOR_ROBOT_DURATION_DAYS },
+    harborRobotRotation: {
+      everySeconds: c.EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S,
+      windowDays: c.EDGEPORT_HARBOR_ROBOT_ROTATION_WINDOW_DAYS,
+      durationDays: c.EDGEPORT_HARBOR_ROBOT_DURATION_DAYS,
+    },
     reportFiles: { retentionSeconds: c.EDGEPORT_REPORT_FILE_RETENTION_S, sweepEverySeconds: c.EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
     ...(() => {
       const harbor = registryDriverSettings(c);
       const feed = c.EDGEPORT_ADVISORY_FEED ? { advisoryFeed: c.EDGEPORT_ADVISORY_FEED } : {};
-      if (harbor) return { registry: { driver: 'harbor' as const, ...harbor, ...feed, deployPolicy: images.deploy, robotDurationDays: c.EDGEPORT_HARBOR_ROBOT_DURATION_DAYS, projectStorageGi: c.EDGEPORT_HARBOR_PROJECT_STORAGE_GI } };
+      if (harbor)
+        return {
+          registry: {
+            driver: 'harbor' as const,
+            ...harbor,
+            ...feed,
+            deployPolicy: images.deploy,
+            robotDurationDays: c.EDGEPORT_HARBOR_ROBOT_DURATION_DAYS,
+            projectStorageGi: c.EDGEPORT_HARBOR_PROJECT_STORAGE_GI,
+          },
+        };
       if (c.EDGEPORT_REGISTRY_URL && c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE && c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE) {
-        return { registry: { url: c.EDGEPORT_REGISTRY_URL, tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE, tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE, ...feed, deployPolicy: images.deploy } };
+        return {
+          registry: {
+            url: c.EDGEPORT_REGISTRY_URL,
+            tokenKeyFile: c.EDGEPORT_REGISTRY_TOKEN_KEY_FILE,
+            tokenCertFile: c.EDGEPORT_REGISTRY_TOKEN_CERT_FILE,
+            ...feed,
+            deployPolicy: images.deploy,
+          },
+        };
       }
       return {};
     })(),

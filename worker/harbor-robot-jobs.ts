@@ -12,7 +12,13 @@ const JOB = 'harbor-robot-rotation';
  * `harborRobotRotationId(start)`, REJECT_DUPLICATE): a second start for the same interval, running or finished,
  * starts nothing (`started: false`).
  */
-export async function startHarborRobotRotation(temporal: Client, taskQueue: string, now: Date, intervalMs: number, input: HarborRobotRotationInput): Promise<{ workflowId: string; started: boolean }> {
+export async function startHarborRobotRotation(
+  temporal: Client,
+  taskQueue: string,
+  now: Date,
+  intervalMs: number,
+  input: HarborRobotRotationInput,
+): Promise<{ workflowId: string; started: boolean }> {
   const start = new Date(Math.floor(now.getTime() / intervalMs) * intervalMs);
   const workflowId = harborRobotRotationId(start);
   try {
@@ -50,7 +56,10 @@ export async function startHarborRobotJobs(opts: {
   await queue.upsertJobScheduler(JOB, { every: opts.everySeconds * 1000 }, { name: JOB, opts: { removeOnComplete: 50, removeOnFail: 50 } });
   const worker = new Worker(
     queueName,
-    async (job) => (job.name === JOB ? startHarborRobotRotation(temporal, opts.temporal.taskQueue ?? TICKETS_TASK_QUEUE, new Date(job.timestamp), opts.everySeconds * 1000, opts.input) : null),
+    async (job) =>
+      job.name === JOB
+        ? startHarborRobotRotation(temporal, opts.temporal.taskQueue ?? TICKETS_TASK_QUEUE, new Date(job.timestamp), opts.everySeconds * 1000, opts.input)
+        : null,
     { connection: opts.connection, concurrency: 1 },
   );
   worker.on('completed', (job, result: unknown) => opts.log?.('harbor robot job done', { job: job.name, result }));

@@ -16,7 +16,12 @@ export type ImageJobName = 'image-rescan' | 'image-metering';
  * `imageStorageMeteringId(start)`, REJECT_DUPLICATE): a second start for the same interval, running or
  * finished, starts nothing, so an interval is metered (and billed) once. `started: false` then.
  */
-export async function startImageStorageMetering(temporal: Client, taskQueue: string, now: Date, intervalMs: number): Promise<{ workflowId: string; started: boolean }> {
+export async function startImageStorageMetering(
+  temporal: Client,
+  taskQueue: string,
+  now: Date,
+  intervalMs: number,
+): Promise<{ workflowId: string; started: boolean }> {
   const start = new Date(Math.floor(now.getTime() / intervalMs) * intervalMs);
   const input: ImageStorageMeteringInput = { start: start.toISOString(), end: new Date(start.getTime() + intervalMs).toISOString() };
   const workflowId = imageStorageMeteringId(start);
@@ -59,7 +64,8 @@ export async function startImageJobs(opts: {
     IMAGE_JOBS_QUEUE,
     async (job) => {
       if (job.name === 'image-rescan') return rescanRegistry(rt, store);
-      if (job.name === 'image-metering') return startImageStorageMetering(temporal, opts.temporal.taskQueue ?? TICKETS_TASK_QUEUE, new Date(job.timestamp), opts.meteringMinutes * 60_000);
+      if (job.name === 'image-metering')
+        return startImageStorageMetering(temporal, opts.temporal.taskQueue ?? TICKETS_TASK_QUEUE, new Date(job.timestamp), opts.meteringMinutes * 60_000);
       return null;
     },
     { connection: opts.connection, concurrency: 1 },
@@ -75,4 +81,3 @@ export async function startImageJobs(opts: {
     },
   };
 }
-

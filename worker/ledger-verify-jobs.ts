@@ -4,7 +4,14 @@ import { startLedgerVerifyWorker } from '../services/ledger-verify-jobs.ts';
 import { openStore } from '../store/index.ts';
 
 /** Starts the scheduled ledger verify of this worker process on its own store and Temporal connections. */
-export async function startLedgerVerifyJobs(opts: { mongoUrl: string; temporalAddress: string; temporalNamespace: string; connection: ConnectionOptions; everySeconds: number; log: (msg: string, extra: Record<string, unknown>) => void }): Promise<{ close(): Promise<void> }> {
+export async function startLedgerVerifyJobs(opts: {
+  mongoUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  connection: ConnectionOptions;
+  everySeconds: number;
+  log: (msg: string, extra: Record<string, unknown>) => void;
+}): Promise<{ close(): Promise<void> }> {
   const store = await openStore(opts.mongoUrl);
   const runs = store.ledgerVerifications;
   const connection = await Connection.connect({ address: opts.temporalAddress });
@@ -15,7 +22,8 @@ export async function startLedgerVerifyJobs(opts: { mongoUrl: string; temporalAd
     runs,
     connection: opts.connection,
     everySeconds: opts.everySeconds,
-    onDone: (result) => opts.log(result.ok ? 'ledger verify: no difference' : 'ledger verify: DIFFERENCES between the ledger and the workflow histories', result),
+    onDone: (result) =>
+      opts.log(result.ok ? 'ledger verify: no difference' : 'ledger verify: DIFFERENCES between the ledger and the workflow histories', result),
   });
   return {
     async close() {

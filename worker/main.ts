@@ -9,22 +9,46 @@ import { startReportJobs } from './report-jobs.ts';
 
 const config = loadWorkerConfig();
 Runtime.install({ logger: new DefaultLogger(config.logLevel) });
-const { worker, shutdown } = await createTicketWorker({ ...config, ...(config.workflowBundlePath ? { worker: { workflowBundle: { codePath: config.workflowBundlePath } } } : {}) });
+const { worker, shutdown } = await createTicketWorker({
+  ...config,
+  ...(config.workflowBundlePath ? { worker: { workflowBundle: { codePath: config.workflowBundlePath } } } : {}),
+});
 // BullMQ report jobs run here too (see services/report-jobs.ts for why), when Redis is configured.
 const reports = config.redisUrl ? await startReportJobs(config.mongoUrl, config.redisUrl, config.reportFiles) : undefined;
 // Scheduled image jobs (whole-registry rescan, image-storage metering) as BullMQ job schedulers, with Redis and a registry.
 const imageJobs =
   config.redisUrl && config.registry
-    ? await startImageJobs({ mongoUrl: config.mongoUrl, connection: redisConnection(config.redisUrl), registry: config.registry, temporal: { address: config.temporalAddress, namespace: config.temporalNamespace, ...(config.taskQueue ? { taskQueue: config.taskQueue } : {}) }, rescanMinutes: config.images.rescanMinutes, meteringMinutes: config.images.meteringMinutes, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
+    ? await startImageJobs({
+        mongoUrl: config.mongoUrl,
+        connection: redisConnection(config.redisUrl),
+        registry: config.registry,
+        temporal: { address: config.temporalAddress, namespace: config.temporalNamespace, ...(config.taskQueue ? { taskQueue: config.taskQueue } : {}) },
+        rescanMinutes: config.images.rescanMinutes,
+        meteringMinutes: config.images.meteringMinutes,
+        log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })),
+      })
     : undefined;
 // Scheduled ledger verify (rebuild from history, diff, store the run), with Redis.
 const ledgerVerify = config.redisUrl
-  ? await startLedgerVerifyJobs({ mongoUrl: config.mongoUrl, temporalAddress: config.temporalAddress, temporalNamespace: config.temporalNamespace, connection: redisConnection(config.redisUrl), everySeconds: config.ledgerVerifyEverySeconds, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
+  ? await startLedgerVerifyJobs({
+      mongoUrl: config.mongoUrl,
+      temporalAddress: config.temporalAddress,
+      temporalNamespace: config.temporalNamespace,
+      connection: redisConnection(config.redisUrl),
+      everySeconds: config.ledgerVerifyEverySeconds,
+      log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })),
+    })
   : undefined;
 // Scheduled rotation of Harbor's VDC robot accounts, with Redis and Harbor as the registry.
 const robotJobs =
   config.redisUrl && config.registry?.driver === 'harbor'
-    ? await startHarborRobotJobs({ connection: redisConnection(config.redisUrl), temporal: { address: config.temporalAddress, namespace: config.temporalNamespace, ...(config.taskQueue ? { taskQueue: config.taskQueue } : {}) }, everySeconds: config.harborRobotRotation.everySeconds, input: { windowDays: config.harborRobotRotation.windowDays, durationDays: config.harborRobotRotation.durationDays }, log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })) })
+    ? await startHarborRobotJobs({
+        connection: redisConnection(config.redisUrl),
+        temporal: { address: config.temporalAddress, namespace: config.temporalNamespace, ...(config.taskQueue ? { taskQueue: config.taskQueue } : {}) },
+        everySeconds: config.harborRobotRotation.everySeconds,
+        input: { windowDays: config.harborRobotRotation.windowDays, durationDays: config.harborRobotRotation.durationDays },
+        log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })),
+      })
     : undefined;
 console.log(JSON.stringify({ level: 'info', msg: 'worker started', taskQueue: worker.options.taskQueue, reportJobs: Boolean(reports) }));
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.

@@ -9,7 +9,11 @@ import { openStore } from '../store/index.ts';
  * of report files older than `fileSweep.retentionSeconds` (services/report-file-sweep.ts). `close()`
  * lets the running jobs finish, then closes the workers and the connection.
  */
-export async function startReportJobs(mongoUrl: string, redisUrl: string, fileSweep: { retentionSeconds: number; sweepEverySeconds: number }): Promise<{ close(): Promise<void> }> {
+export async function startReportJobs(
+  mongoUrl: string,
+  redisUrl: string,
+  fileSweep: { retentionSeconds: number; sweepEverySeconds: number },
+): Promise<{ close(): Promise<void> }> {
   const store = await openStore(mongoUrl);
   const priceBook = store.priceBooks;
   const connection = redisConnection(redisUrl);
@@ -22,7 +26,9 @@ export async function startReportJobs(mongoUrl: string, redisUrl: string, fileSw
     everySeconds: fileSweep.sweepEverySeconds,
     onDone: (r) => console.log(JSON.stringify({ level: 'info', msg: 'report file sweep done', ...r })),
   });
-  worker.on('failed', (job, err) => console.log(JSON.stringify({ level: 'warn', msg: 'report job failed', jobId: job?.id, attempt: job?.attemptsMade, error: err.message })));
+  worker.on('failed', (job, err) =>
+    console.log(JSON.stringify({ level: 'warn', msg: 'report job failed', jobId: job?.id, attempt: job?.attemptsMade, error: err.message })),
+  );
   return {
     async close() {
       await worker.close();

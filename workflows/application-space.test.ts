@@ -46,15 +46,27 @@ async function newVdc(): Promise<{ vdcId: string; members: Members }> {
   const vdcId = uniqueName('sp');
   await seedVdc(tw.store, kube, { id: vdcId, name: vdcId, domainId, quota });
   const members: Members = { vdcAdmin: { sub: uniqueName('u-adm'), name: 'Space Admin' }, vdcUser: { sub: uniqueName('u-usr'), name: 'Space User' } };
-  await grant(tw.store, { ...members.vdcAdmin, username: members.vdcAdmin.sub, email: `${members.vdcAdmin.sub}@test` }, [{ role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
-  await grant(tw.store, { ...members.vdcUser, username: members.vdcUser.sub, email: `${members.vdcUser.sub}@test` }, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
+  await grant(tw.store, { ...members.vdcAdmin, username: members.vdcAdmin.sub, email: `${members.vdcAdmin.sub}@test` }, [
+    { role: 'vdc-admin', scope: { type: 'vdc', vdcId } },
+  ]);
+  await grant(tw.store, { ...members.vdcUser, username: members.vdcUser.sub, email: `${members.vdcUser.sub}@test` }, [
+    { role: 'vdc-user', scope: { type: 'vdc', vdcId } },
+  ]);
   return { vdcId, members };
 }
 
 /** A stored space ticket and its workflow input, with the policy decided as the API would. */
-async function newTicket(vdcId: string, body: SubmitTicket & { type: 'space-create' | 'space-delete' }, requester: { sub: string; name: string }, requesterRoles: Role[]): Promise<ApplicationSpaceInput> {
+async function newTicket(
+  vdcId: string,
+  body: SubmitTicket & { type: 'space-create' | 'space-delete' },
+  requester: { sub: string; name: string },
+  requesterRoles: Role[],
+): Promise<ApplicationSpaceInput> {
   const spaces = await tw.store.spaces.list(vdcId);
-  const decision = body.type === 'space-create' ? decideSpaceCreate({ name: body.name, spaces, requesterRoles }) : decideSpaceDelete({ name: body.name, spaces, requesterRoles });
+  const decision =
+    body.type === 'space-create'
+      ? decideSpaceCreate({ name: body.name, spaces, requesterRoles })
+      : decideSpaceDelete({ name: body.name, spaces, requesterRoles });
   if (decision.outcome === 'deny') throw new Error(`test setup: denied: ${decision.reason}`);
   const vdc = { id: vdcId, name: vdcId, domainId, namespace: `vdc-${vdcId}`, pool: 'local' };
   const input: ApplicationSpaceInput = {
@@ -94,12 +106,17 @@ async function pending(handle: Awaited<ReturnType<typeof start>>): Promise<strin
 }
 
 const readRoleBinding = (namespace: string, name: string) =>
-  admin.objects.read({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace } }) as Promise<{ roleRef: { name: string }; subjects?: { kind: string; name: string }[] }>;
+  admin.objects.read({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace } }) as Promise<{
+    roleRef: { name: string };
+    subjects?: { kind: string; name: string }[];
+  }>;
 
 describe('applicationSpaceWorkflow', () => {
   it('create, approved by a VDC admin: namespace with labels, ResourceQuota, LimitRange, RoleBindings, recorded on the VDC', async () => {
     const { vdcId, members } = await newVdc();
-    const input = await newTicket(vdcId, { type: 'space-create', vdcId, name: 'web', labels: { team: 'blue', 'example.com/tier': 'front' } }, members.vdcUser, ['vdc-user']);
+    const input = await newTicket(vdcId, { type: 'space-create', vdcId, name: 'web', labels: { team: 'blue', 'example.com/tier': 'front' } }, members.vdcUser, [
+      'vdc-user',
+    ]);
     expect(input.policy.chain.map((s) => s.role)).toEqual(['vdc-admin']);
     const handle = await start(input);
     const hash = await pending(handle);
@@ -109,18 +126,32 @@ describe('applicationSpaceWorkflow', () => {
 
     const namespace = `${vdcId}-web`;
     const ns = await readNamespace(kube, namespace);
-    expect(ns?.metadata?.labels).toMatchObject({ 'edgeport.io/vdc': vdcId, 'edgeport.io/domain': domainId, 'edgeport.io/space': 'web', team: 'blue', 'example.com/tier': 'front' });
+    expect(ns?.metadata?.labels).toMatchObject({
+      'edgeport.io/vdc': vdcId,
+      'edgeport.io/domain': domainId,
+      'edgeport.io/space': 'web',
+      team: 'blue',
+      'example.com/tier': 'front',
+    });
     expect(ns?.metadata?.annotations?.['edgeport.io/ticket']).toBe(input.ticketId);
     expect((await readQuota(kube, namespace)).hard).toEqual(quota);
     const lr = await kube.core.readNamespacedLimitRange({ name: LIMIT_RANGE_NAME, namespace });
-    expect(lr.spec?.limits[0]).toMatchObject({ type: 'Container', defaultRequest: { cpu: '100m', memory: '128Mi' }, _default: { cpu: '500m', memory: '512Mi' } });
-    const bindings = Object.fromEntries(await Promise.all(SPACE_ROLE_BINDINGS.map(async (b) => [b.clusterRole, await readRoleBinding(namespace, b.name)] as const)));
+    expect(lr.spec?.limits[0]).toMatchObject({
+      type: 'Container',
+      defaultRequest: { cpu: '100m', memory: '128Mi' },
+      _default: { cpu: '500m', memory: '512Mi' },
+    });
+    const bindings = Object.fromEntries(
+      await Promise.all(SPACE_ROLE_BINDINGS.map(async (b) => [b.clusterRole, await readRoleBinding(namespace, b.name)] as const)),
+    );
     expect(bindings.admin?.roleRef.name).toBe('admin');
     expect(bindings.admin?.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `oidc:${members.vdcAdmin.sub}` }]);
     expect(bindings.edit?.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `oidc:${members.vdcUser.sub}` }]);
     expect(bindings.view?.roleRef.name).toBe('view');
 
-    expect(await tw.store.spaces.list(vdcId)).toEqual([{ name: 'web', namespace, status: 'active', ticketId: input.ticketId, createdAt: expect.any(String), pool: 'local' }]);
+    expect(await tw.store.spaces.list(vdcId)).toEqual([
+      { name: 'web', namespace, status: 'active', ticketId: input.ticketId, createdAt: expect.any(String), pool: 'local' },
+    ]);
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'completed', preview: { action: 'create', namespace } });
   });
 
@@ -172,7 +203,9 @@ describe('applicationSpaceWorkflow', () => {
     expect(input.policy.chain.map((s) => s.role)).toEqual(['vdc-admin']);
     const handle = await start(input);
     await pending(handle);
-    await handle.executeUpdate(decideUpdate, { args: [{ actor: { sub: 'u-second-admin', name: 'Second Admin' }, actorRoles: ['vdc-admin'], decision: 'approve' }] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ actor: { sub: 'u-second-admin', name: 'Second Admin' }, actorRoles: ['vdc-admin'], decision: 'approve' }],
+    });
     expect(await handle.result()).toMatchObject({ status: 'completed', steps: ['mark-deleting', 'namespace deleted', 'record removed'] });
     expect(await readNamespace(kube, namespace)).toBeUndefined();
     expect(await tw.store.spaces.list(vdcId)).toEqual([]);

@@ -13,10 +13,11 @@ const { preflightSpaceCreate, preflightSpaceDelete } = proxyActivities<Activitie
 });
 
 /** Forward steps: a persistent transient fault ends in compensation after a few minutes, not never. */
-const { applySpaceNamespace, applySpaceQuota, applySpaceLimits, applySpaceRbac, applyVdcPullSecret, recordSpace, markSpaceDeleting } = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+const { applySpaceNamespace, applySpaceQuota, applySpaceLimits, applySpaceRbac, applyVdcPullSecret, recordSpace, markSpaceDeleting } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
 
 /** Deletion and compensation: retried until they succeed (a half-undone space is worse than a slow one). */
 const { deleteSpaceNamespace, unrecordSpace } = proxyActivities<Activities>({
@@ -108,7 +109,8 @@ async function deleteSpace(input: ApplicationSpaceInput, approval: TicketApprova
     await markSpaceDeleting(args);
     steps.push('mark-deleting');
     const { outcome } = await deleteSpaceNamespace(args);
-    if (outcome === 'not-owned') return { ...(await approval.finish('failed', `namespace ${args.space.namespace} is no longer this space's; nothing deleted`)), steps };
+    if (outcome === 'not-owned')
+      return { ...(await approval.finish('failed', `namespace ${args.space.namespace} is no longer this space's; nothing deleted`)), steps };
     steps.push(`namespace ${outcome}`);
     await unrecordSpace(args);
     steps.push('record removed');

@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../infra/kube/client.ts';
 import { QUOTA_NAME, readQuota } from '../infra/kube/quota.ts';
 import { toResourceList } from '../infra/kube/quantity.ts';
-import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type DecideArgs, type QuotaChangeInput, type QuotaChangeState } from '../common/quota-change-workflow.ts';
+import {
+  cancelSignal,
+  decideUpdate,
+  DECISION_ERRORS,
+  stateQuery,
+  type DecideArgs,
+  type QuotaChangeInput,
+  type QuotaChangeState,
+} from '../common/quota-change-workflow.ts';
 import type { Quota } from '../common/tickets.ts';
 import { renderTimeline } from '../api/services/timeline.ts';
 import { DEFAULT_LEVEL_DEADLINE_MS, DEFAULT_REMIND_BEFORE_MS } from '../policies/approval-chain.ts';
@@ -206,8 +214,16 @@ describe('approval chains', () => {
     const handle = await start(input);
     await pending(handle);
     expect(await refusal(decide(handle, { actor: delegate, actorRoles: ['vdc-user'], decision: 'approve' }))).toBe(DECISION_ERRORS.notEligible);
-    expect(await refusal(decide(handle, { actor: delegate, actorRoles: [], decision: 'approve', onBehalfOf: { delegator: requester, roles: ['vdc-admin'] } }))).toBe(DECISION_ERRORS.selfApproval);
-    const s = await decide(handle, { actor: delegate, actorRoles: ['vdc-user'], decision: 'approve', comment: 'for VDC Admin', onBehalfOf: { delegator: vdcAdmin, roles: ['vdc-admin'] } });
+    expect(
+      await refusal(decide(handle, { actor: delegate, actorRoles: [], decision: 'approve', onBehalfOf: { delegator: requester, roles: ['vdc-admin'] } })),
+    ).toBe(DECISION_ERRORS.selfApproval);
+    const s = await decide(handle, {
+      actor: delegate,
+      actorRoles: ['vdc-user'],
+      decision: 'approve',
+      comment: 'for VDC Admin',
+      onBehalfOf: { delegator: vdcAdmin, roles: ['vdc-admin'] },
+    });
     expect(s.status).toBe('approved');
     expect(await handle.result()).toMatchObject({ status: 'completed' });
     expect((await tw.store.tickets.get(input.ticketId))?.approvals[0]).toMatchObject({ decision: 'approve', actor: delegate, onBehalfOf: vdcAdmin });
@@ -263,7 +279,9 @@ describe('execution re-check', () => {
     const stored = await tw.store.tickets.get(input.ticketId);
     expect(stored?.approvalResets).toHaveLength(1);
 
-    expect(await refusal(decide(handle, { actor: vdcAdmin, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: firstHash }))).toBe(DECISION_ERRORS.stalePreview);
+    expect(await refusal(decide(handle, { actor: vdcAdmin, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: firstHash }))).toBe(
+      DECISION_ERRORS.stalePreview,
+    );
     const newHash = state.preview?.hash;
     await decide(handle, { actor: vdcAdmin, actorRoles: ['vdc-admin'], decision: 'approve', ...(newHash ? { previewHash: newHash } : {}) });
     await decide(handle, { actor: ops, actorRoles: ['ops-admin'], decision: 'approve' });

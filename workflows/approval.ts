@@ -125,7 +125,10 @@ export function ticketApproval<P extends TicketPreview>(input: TicketWorkflowInp
     }
     while (state.status === 'pending_approval') {
       const step = state.currentStep;
-      const moved = await condition(() => state.currentStep !== step || state.status !== 'pending_approval' || cancelRequested !== undefined, input.approvalTimeoutMs);
+      const moved = await condition(
+        () => state.currentStep !== step || state.status !== 'pending_approval' || cancelRequested !== undefined,
+        input.approvalTimeoutMs,
+      );
       if (cancelRequested !== undefined && state.status === 'pending_approval') return finish('cancelled', cancelRequested);
       if (!moved) return finish('rejected', `approval step ${(step ?? 0) + 1} not decided within ${Math.round(input.approvalTimeoutMs / 60_000)} min`);
       await project();
@@ -246,7 +249,10 @@ function validateDecision(input: TicketWorkflowInput, state: TicketWorkflowState
   }
   const acting = actingAs(input, state, args);
   if (!acting) {
-    throw ApplicationFailure.nonRetryable(`step ${state.currentStep + 1} needs role ${eligibleRoles(input.policy.chain, state.approvals, state.currentStep).join(' or ')}`, DECISION_ERRORS.notEligible);
+    throw ApplicationFailure.nonRetryable(
+      `step ${state.currentStep + 1} needs role ${eligibleRoles(input.policy.chain, state.approvals, state.currentStep).join(' or ')}`,
+      DECISION_ERRORS.notEligible,
+    );
   }
   const decided = decidersOf(state.approvals);
   if (decided.includes(args.actor.sub) || (acting.onBehalfOf && decided.includes(acting.onBehalfOf.sub))) {

@@ -5,7 +5,13 @@ import { CONFIG_FAILURES, type ConfigKind } from '../common/config-items.ts';
 /** Someone is waiting on the API: a few quick retries of a transient fault, refusals are final. */
 const { applyConfigItem, deleteConfigItem } = proxyActivities<Activities>({
   startToCloseTimeout: '20s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '3s', maximumAttempts: 3, nonRetryableErrorTypes: [CONFIG_FAILURES.stale, CONFIG_FAILURES.unreadable, 'KubernetesRefused'] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '3s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [CONFIG_FAILURES.stale, CONFIG_FAILURES.unreadable, 'KubernetesRefused'],
+  },
 });
 
 /**

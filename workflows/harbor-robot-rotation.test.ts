@@ -42,7 +42,10 @@ beforeAll(async () => {
   await make('far', `vdc-a${sfx}`, 1); // ~29 days left
   await make('nearb', `vdc-b${sfx}`, 29); // ~1 day left
   await make('outside', `other${sfx}`, 29); // not a VDC project: left alone
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   tw = await createTicketWorker({
     temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'),
     temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
@@ -58,7 +61,9 @@ beforeAll(async () => {
 afterAll(async () => {
   tw?.worker.shutdown();
   await run;
-  await tw?.store.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await tw?.store.testing
+    .collection(HARBOR_ROBOT_SECRETS_COLLECTION)
+    .deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await tw?.shutdown();
   await temporal?.connection.close();
   await harbor?.close();

@@ -5,7 +5,13 @@ import { HARBOR_ROBOT_FAILURES, type HarborRobotRotationInput, type HarborRobotR
 /** One pass over the registry; a transient fault retries the pass (robots already rotated are then far from expiry). */
 const { rotateExpiringHarborRobots } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes: Object.values(HARBOR_ROBOT_FAILURES) },
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: Object.values(HARBOR_ROBOT_FAILURES),
+  },
 });
 
 /**

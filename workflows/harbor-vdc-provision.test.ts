@@ -34,7 +34,10 @@ const vdcIds: string[] = [];
 
 beforeAll(async () => {
   harbor = await startFakeHarbor();
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   tw = await createTicketWorker({
     temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'),
     temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
@@ -53,7 +56,9 @@ afterAll(async () => {
   await run;
   for (const id of vdcIds) await tw?.store.vdcs.remove(id);
   await tw?.store.domains.remove(domainId);
-  await tw?.store.testing.collection(HARBOR_ROBOT_SECRETS_COLLECTION).deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
+  await tw?.store.testing
+    .collection(HARBOR_ROBOT_SECRETS_COLLECTION)
+    .deleteMany({ _id: { $regex: `^${new URL(harbor.url).host.replace(/\./g, '\\.')}/` } as never });
   await tw?.shutdown();
   await temporal?.connection.close();
   await harbor?.close();
@@ -90,8 +95,14 @@ describe('Harbor provisioning workflow', () => {
     const history = await handle.fetchHistory();
     expect(historyText(history).join('\n')).not.toContain(secret);
     // EDGEPORT_RECORD_FIXTURES=1 refreshes the replay fixture from this run (it holds no secret: checked above).
-    if (process.env.EDGEPORT_RECORD_FIXTURES === '1') writeFileSync(join(import.meta.dirname, '__fixtures__', 'harbor-vdc-provision.json'), historyToJSON(history));
-    const entries = JSON.stringify(await tw.store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}` }).toArray());
+    if (process.env.EDGEPORT_RECORD_FIXTURES === '1')
+      writeFileSync(join(import.meta.dirname, '__fixtures__', 'harbor-vdc-provision.json'), historyToJSON(history));
+    const entries = JSON.stringify(
+      await tw.store.testing
+        .collection(AUDIT_COLLECTION)
+        .find({ target: `vdc:${vdcId}` })
+        .toArray(),
+    );
     expect(entries).toContain('vdc.registry-provision');
     expect(entries).not.toContain(secret);
 
@@ -125,7 +136,12 @@ describe('Harbor provisioning workflow', () => {
     }
     const missing = uniqueName('hpm');
     const results = await provisionVdcs({ temporal, taskQueue, vdcs: tw.store.vdcs }, [...old, missing]);
-    expect(results).toEqual(expect.arrayContaining([{ vdcId: missing, ok: false, error: 'no such VDC' }, ...old.map((id) => ({ vdcId: id, ok: true, workflowId: harborVdcProvisionId(id) }))]));
+    expect(results).toEqual(
+      expect.arrayContaining([
+        { vdcId: missing, ok: false, error: 'no such VDC' },
+        ...old.map((id) => ({ vdcId: id, ok: true, workflowId: harborVdcProvisionId(id) })),
+      ]),
+    );
     const admin = harborDriver({ url: harbor.url, username: harbor.username, password: harbor.password });
     for (const id of old) {
       expect(await admin.getNamespace(`vdc-${id}`)).toMatchObject({ public: false, preventVulnerable: { enabled: true, severity: 'high' } });

@@ -5,7 +5,13 @@ import { HARBOR_PROVISION_FAILURES, type HarborVdcProvisionInput, type HarborVdc
 /** One idempotent pass; Harbor outages retry it for a while (what was created already is found by the retry). */
 const { provisionVdcRegistry } = proxyActivities<Activities>({
   startToCloseTimeout: '5m',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 20, nonRetryableErrorTypes: Object.values(HARBOR_PROVISION_FAILURES) },
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '5m',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: Object.values(HARBOR_PROVISION_FAILURES),
+  },
 });
 
 /**

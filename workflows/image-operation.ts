@@ -4,7 +4,13 @@ import type { ImageOperation, ImageOperationResult } from '../common/image-ops-w
 
 const { scanImage, deleteImageTag, deleteImageRepository } = proxyActivities<Activities>({
   startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['RegistryNotConfigured', 'ImageNotFound', 'RegistryRefused'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['RegistryNotConfigured', 'ImageNotFound', 'RegistryRefused'],
+  },
 });
 
 /**

@@ -43,28 +43,70 @@ const registryConfig = () => ({
   advisoryFeed: stackEnv('EDGEPORT_ADVISORY_FEED'),
 });
 
-const DPKG = (pkgs: [string, string][]): string => pkgs.map(([p, v]) => `Package: ${p}\nStatus: install ok installed\nVersion: ${v}\nArchitecture: amd64\n`).join('\n');
+const DPKG = (pkgs: [string, string][]): string =>
+  pkgs.map(([p, v]) => `Package: ${p}\nStatus: install ok installed\nVersion: ${v}\nArchitecture: amd64\n`).join('\n');
 /** Clean at High: only a Low finding (old tzdata). */
-const cleanLayers: Record<string, string>[] = [{ 'var/lib/dpkg/status': DPKG([['openssl', '3.0.15-1~deb12u1'], ['tzdata', '2023c-5'], ['bash', '5.2.15-2+b2']]) }];
+const cleanLayers: Record<string, string>[] = [
+  {
+    'var/lib/dpkg/status': DPKG([
+      ['openssl', '3.0.15-1~deb12u1'],
+      ['tzdata', '2023c-5'],
+      ['bash', '5.2.15-2+b2'],
+    ]),
+  },
+];
 /** Critical (openssl) and High (lodash in an npm lock file of the second layer). */
 const vulnerableLayers: Record<string, string>[] = [
-  { 'var/lib/dpkg/status': DPKG([['openssl', '3.0.11-1~deb12u2'], ['zlib1g', '1:1.2.13.dfsg-1']]) },
-  { 'srv/app/package-lock.json': JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/lodash': { version: '4.17.20' }, 'node_modules/minimist': { version: '1.2.8' } } }) },
+  {
+    'var/lib/dpkg/status': DPKG([
+      ['openssl', '3.0.11-1~deb12u2'],
+      ['zlib1g', '1:1.2.13.dfsg-1'],
+    ]),
+  },
+  {
+    'srv/app/package-lock.json': JSON.stringify({
+      lockfileVersion: 3,
+      packages: { '': { name: 'app' }, 'node_modules/lodash': { version: '4.17.20' }, 'node_modules/minimist': { version: '1.2.8' } },
+    }),
+  },
 ];
 
 /** Pushes with skopeo using a bearer token Edgeport's key signs (the registry trusts it; no API needed). */
 async function skopeoPush(repository: string, tag: string, layers: Record<string, string>[], archs = ['amd64']): Promise<void> {
-  const signer = registryTokenSigner({ keyPem: readFileSync(registryConfig().tokenKeyFile, 'utf8'), certPem: readFileSync(registryConfig().tokenCertFile, 'utf8'), issuer: 'edgeport', service: 'edgeport-registry' });
-  const token = signer.sign('u-pub-req', [`repository:${repository}:pull,push`].map(parseScope).filter((s): s is RegistryAccess => s !== null)).token;
+  const signer = registryTokenSigner({
+    keyPem: readFileSync(registryConfig().tokenKeyFile, 'utf8'),
+    certPem: readFileSync(registryConfig().tokenCertFile, 'utf8'),
+    issuer: 'edgeport',
+    service: 'edgeport-registry',
+  });
+  const token = signer.sign(
+    'u-pub-req',
+    [`repository:${repository}:pull,push`].map(parseScope).filter((s): s is RegistryAccess => s !== null),
+  ).token;
   const dir = mkdtempSync(join(work, 'layout-'));
   writeOciLayout(dir, buildImage({ archs, layers }), tag);
   const host = `localhost:${new URL(registryConfig().url).port}`;
-  await run('skopeo', ['--insecure-policy', 'copy', '--all', '--dest-tls-verify=false', '--dest-registry-token', token, `oci:${dir}:${tag}`, `docker://${host}/${repository}:${tag}`], { timeout: 60_000 });
+  await run(
+    'skopeo',
+    [
+      '--insecure-policy',
+      'copy',
+      '--all',
+      '--dest-tls-verify=false',
+      '--dest-registry-token',
+      token,
+      `oci:${dir}:${tag}`,
+      `docker://${host}/${repository}:${tag}`,
+    ],
+    { timeout: 60_000 },
+  );
 }
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'edgeport-publish-'));
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: stackEnv('EDGEPORT_TEMPORAL_TEST_SERVER') } } });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: stackEnv('EDGEPORT_TEMPORAL_TEST_SERVER') } },
+  });
   taskQueue = uniqueName('wf-publish');
   tw = await createTicketWorker({
     temporalAddress: 'unused',
@@ -89,7 +131,11 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function newTicket(payload: Omit<ImagePublishRequest, 'type' | 'vdcId'>, requesterRoles: Role[] = [ROLES.vdcUser], who = requester): Promise<ImagePublishInput> {
+async function newTicket(
+  payload: Omit<ImagePublishRequest, 'type' | 'vdcId'>,
+  requesterRoles: Role[] = [ROLES.vdcUser],
+  who = requester,
+): Promise<ImagePublishInput> {
   const decision = decideImagePublish({ visibility: payload.target.visibility, scanOverride: payload.scanOverride !== undefined, requesterRoles });
   if (decision.outcome === 'deny') throw new Error(`test setup: denied: ${decision.reason}`);
   const repos = publishRepositories(vdcId, payload);
@@ -177,7 +223,15 @@ describe('imagePublishWorkflow (real registry, skopeo pushes, local scanner)', (
 
   it("an operations admin's override (with reason) lets it through to public after VDC admin and another ops admin approve", async () => {
     await skopeoPush(`staging-${vdcId}/bad2`, 'v1', vulnerableLayers);
-    const input = await newTicket({ source: { name: 'bad2', tag: 'v1' }, target: { visibility: 'public', name: `${vdcId}-bad2`, tag: 'stable' }, scanOverride: { reason: 'accepted risk: fix scheduled, CVE not reachable' } }, [ROLES.opsAdmin], ops);
+    const input = await newTicket(
+      {
+        source: { name: 'bad2', tag: 'v1' },
+        target: { visibility: 'public', name: `${vdcId}-bad2`, tag: 'stable' },
+        scanOverride: { reason: 'accepted risk: fix scheduled, CVE not reachable' },
+      },
+      [ROLES.opsAdmin],
+      ops,
+    );
     expect(input.policy.chain.map((s) => s.role)).toEqual([ROLES.vdcAdmin, ROLES.opsAdmin]);
     const handle = await start(input);
     const state = await pending(handle);

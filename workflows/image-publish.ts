@@ -44,7 +44,10 @@ export async function imagePublishWorkflow(input: ImagePublishInput): Promise<Im
   await approval.project();
   const steps: string[] = [];
   try {
-    const promoted = await promoteImage({ source: { repository: input.source.repository, digest: preview.source.digest }, target: { repository: input.target.repository, tag: input.target.tag } });
+    const promoted = await promoteImage({
+      source: { repository: input.source.repository, digest: preview.source.digest },
+      target: { repository: input.target.repository, tag: input.target.tag },
+    });
     steps.push(`promoted ${promoted.digest} to ${input.target.repository}:${input.target.tag}`);
     return { ...(await approval.finish('completed')), digest: promoted.digest, steps };
   } catch (err) {

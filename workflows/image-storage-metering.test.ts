@@ -20,7 +20,11 @@ import { testWorkerOptions } from '../stack/testing/workflow-bundle.ts';
  * the `image.storage` lines derive from the run's history, so the platform-wide verify (what the scheduled
  * verify job runs) finds no difference with them present.
  */
-const registry = { url: stackEnv('EDGEPORT_REGISTRY_URL'), tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'), tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE') };
+const registry = {
+  url: stackEnv('EDGEPORT_REGISTRY_URL'),
+  tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'),
+  tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE'),
+};
 const redis = new URL(stackEnv('EDGEPORT_REDIS_URL'));
 const bull = { host: redis.hostname, port: Number(redis.port || 6379), maxRetriesPerRequest: null };
 const H = 3_600_000;
@@ -34,10 +38,22 @@ let taskQueue: string;
 
 beforeAll(async () => {
   taskQueue = uniqueName('image-metering');
-  tw = await createTicketWorker({ temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'), mongoUrl: stackEnv('EDGEPORT_MONGO_URL'), credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] }, taskQueue, registry, worker: testWorkerOptions() });
+  tw = await createTicketWorker({
+    temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'),
+    temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+    mongoUrl: stackEnv('EDGEPORT_MONGO_URL'),
+    credentials: { key: stackEnv('EDGEPORT_CREDENTIALS_KEY'), previousKeys: [] },
+    taskQueue,
+    registry,
+    worker: testWorkerOptions(),
+  });
   run = tw.worker.run();
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
-  for (const id of [a, b]) await tw.store.vdcs.upsert({ _id: id, name: id, domainId: 'img-domain', namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
+  for (const id of [a, b])
+    await tw.store.vdcs.upsert({ _id: id, name: id, domainId: 'img-domain', namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });
   const rt = createRegistryRuntime(registry);
   // 3 MiB of incompressible bytes in A's private repository, the same image again in its staging repository
   // (blobs counted once per VDC); a small image for B and one for the VDC without a record.
@@ -84,7 +100,15 @@ describe('image-storage metering workflow', () => {
     expect(result.lineIds.sort()).toEqual(lines.map((l) => l._id).sort());
     expect(result.measured).toBeGreaterThanOrEqual(3); // a, b and the VDC without a record
     const la = lines.find((l) => l.vdcId === a)!;
-    expect(la).toMatchObject({ fact: 'image.storage', workflowId: first.workflowId, domainId: 'img-domain', pool: 'local', units: { imageStorageGi: 'GiB' }, start: new Date('2026-11-25T06:00:00Z'), end: new Date('2026-11-25T07:00:00Z') });
+    expect(la).toMatchObject({
+      fact: 'image.storage',
+      workflowId: first.workflowId,
+      domainId: 'img-domain',
+      pool: 'local',
+      units: { imageStorageGi: 'GiB' },
+      start: new Date('2026-11-25T06:00:00Z'),
+      end: new Date('2026-11-25T07:00:00Z'),
+    });
     expect(la.quantities.imageStorageGi).toBeGreaterThan(0.0029);
     expect(la.quantities.imageStorageGi).toBeLessThan(0.0031);
     expect(lines.find((l) => l.vdcId === b)!.quantities.imageStorageGi).toBeLessThan(0.0001);
@@ -93,7 +117,9 @@ describe('image-storage metering workflow', () => {
     const history = await handle.fetchHistory();
     const ev = history.events!.find((e) => Number(e.eventId) === la.eventId)!;
     const scheduledId = Number(ev.activityTaskCompletedEventAttributes!.scheduledEventId);
-    expect(history.events!.find((e) => Number(e.eventId) === scheduledId)!.activityTaskScheduledEventAttributes!.activityType!.name).toBe('measureVdcImageStorage');
+    expect(history.events!.find((e) => Number(e.eventId) === scheduledId)!.activityTaskScheduledEventAttributes!.activityType!.name).toBe(
+      'measureVdcImageStorage',
+    );
     expect(la._id).toBe(`${first.workflowId}/${la.runId}/${la.eventId}`);
     const strip = (l: (typeof lines)[number]) => {
       const { createdAt: _c, ...rest } = l;
@@ -113,11 +139,23 @@ describe('image-storage metering workflow', () => {
       return (await tw.store.ledger.list(ids)).filter((l) => known.has(l.workflowId));
     };
     const deps = { temporal, storedLines };
-    const all = await until(() => verifyLedger(deps), (r) => r.ok);
+    const all = await until(
+      () => verifyLedger(deps),
+      (r) => r.ok,
+    );
     expect(all.differences).toEqual([]);
     expect(all.ok).toBe(true);
     expect(all.rebuiltLines).toBeGreaterThanOrEqual(2);
-    console.log('platform-wide verify with image-storage lines', JSON.stringify({ ok: all.ok, workflowsScanned: all.workflowsScanned, rebuiltLines: all.rebuiltLines, storedLines: all.storedLines, differences: all.differences.length }));
+    console.log(
+      'platform-wide verify with image-storage lines',
+      JSON.stringify({
+        ok: all.ok,
+        workflowsScanned: all.workflowsScanned,
+        rebuiltLines: all.rebuiltLines,
+        storedLines: all.storedLines,
+        differences: all.differences.length,
+      }),
+    );
 
     // The scheduled verify's own processor, run by a real BullMQ worker.
     const runs = tw.store.ledgerVerifications;

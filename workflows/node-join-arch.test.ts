@@ -52,7 +52,14 @@ afterAll(async () => {
 function newTicket(over: Partial<NodeJoinRequest> = {}): NodeJoinInput {
   const vdcId = uniqueName('nja');
   const body: NodeJoinRequest = { type: 'node-join', vdcId, pool: 'local', nodeName: uniqueName('edge-arch'), tokenTtlMinutes: 30, ...over };
-  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPools: ['local'], requesterRoles: ['vdc-admin'] });
+  const decision = decideNodeJoin({
+    pool: body.pool,
+    nodeName: body.nodeName,
+    taints: [],
+    tokenTtlMinutes: body.tokenTtlMinutes,
+    vdcPools: ['local'],
+    requesterRoles: ['vdc-admin'],
+  });
   if (decision.outcome === 'deny') throw new Error(`test setup: denied: ${decision.reason}`);
   return {
     ticketId: uniqueName('tkt'),
@@ -60,7 +67,14 @@ function newTicket(over: Partial<NodeJoinRequest> = {}): NodeJoinInput {
     vdc: { id: vdcId, name: vdcId, domainId: 'join-domain', namespace: `vdc-${vdcId}`, pool: 'local' },
     policy: decision,
     approvalTimeoutMs: 3_600_000,
-    node: { pool: body.pool, nodeName: body.nodeName, ...(body.arch ? { arch: body.arch } : {}), labels: {}, taints: [], tokenTtlMinutes: body.tokenTtlMinutes },
+    node: {
+      pool: body.pool,
+      nodeName: body.nodeName,
+      ...(body.arch ? { arch: body.arch } : {}),
+      labels: {},
+      taints: [],
+      tokenTtlMinutes: body.tokenTtlMinutes,
+    },
   };
 }
 
@@ -77,7 +91,9 @@ describe('node-join preflight: architecture and cost', () => {
     const input = newTicket({ arch: 'riscv64' });
     const result = await (await start(input)).result();
     expect(result.status).toBe('failed');
-    expect(result.error).toMatch(/^preflight: arch: node architecture riscv64 does not match resource pool local's architecture \((.+, )?amd64, arm64(, .+)?\)$/);
+    expect(result.error).toMatch(
+      /^preflight: arch: node architecture riscv64 does not match resource pool local's architecture \((.+, )?amd64, arm64(, .+)?\)$/,
+    );
     expect(result).not.toHaveProperty('tokenId');
     await record(input.ticketId, 'node-join-arch-refused');
   });

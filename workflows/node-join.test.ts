@@ -12,7 +12,15 @@ import { joinTokenGroup, NODE_JOIN_BOOTSTRAP_GROUP, NODE_JOIN_LABELS, type NodeJ
 import { decideUpdate, stateQuery } from '../common/ticket-workflow.ts';
 import type { NodeJoinRequest } from '../common/tickets.ts';
 import { decideNodeJoin } from '../policies/node-join.ts';
-import { clusterOfKubeconfig, KubeletJoinError, parseJoinCommand, registerNodeWithToken, runJoinCommand, untilTokenRefused, whoIsToken } from '../stack/testing/edge-kubelet.ts';
+import {
+  clusterOfKubeconfig,
+  KubeletJoinError,
+  parseJoinCommand,
+  registerNodeWithToken,
+  runJoinCommand,
+  untilTokenRefused,
+  whoIsToken,
+} from '../stack/testing/edge-kubelet.ts';
 import { stackEnv, uniqueName } from '../stack/testing/env.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { joinCommandAad, type NodeJoinStore } from '../store/node-joins.ts';
@@ -78,7 +86,14 @@ afterAll(async () => {
 async function newTicket(over: Partial<NodeJoinRequest> = {}): Promise<NodeJoinInput> {
   const vdcId = uniqueName('nj');
   const body: NodeJoinRequest = { type: 'node-join', vdcId, pool: POOL, nodeName: uniqueName('edge-join'), tokenTtlMinutes: 30, ...over };
-  const decision = decideNodeJoin({ pool: body.pool, nodeName: body.nodeName, taints: body.taints ?? [], tokenTtlMinutes: body.tokenTtlMinutes, vdcPools: [POOL], requesterRoles: ['vdc-admin'] });
+  const decision = decideNodeJoin({
+    pool: body.pool,
+    nodeName: body.nodeName,
+    taints: body.taints ?? [],
+    tokenTtlMinutes: body.tokenTtlMinutes,
+    vdcPools: [POOL],
+    requesterRoles: ['vdc-admin'],
+  });
   if (decision.outcome === 'deny') throw new Error(`test setup: denied: ${decision.reason}`);
   const vdc = { id: vdcId, name: vdcId, domainId, namespace: `vdc-${vdcId}`, pool: POOL };
   const input: NodeJoinInput = {
@@ -87,7 +102,14 @@ async function newTicket(over: Partial<NodeJoinRequest> = {}): Promise<NodeJoinI
     vdc,
     policy: decision,
     approvalTimeoutMs: 3_600_000,
-    node: { pool: body.pool, nodeName: body.nodeName, ...(body.arch ? { arch: body.arch } : {}), labels: body.labels ?? {}, taints: body.taints ?? [], tokenTtlMinutes: body.tokenTtlMinutes },
+    node: {
+      pool: body.pool,
+      nodeName: body.nodeName,
+      ...(body.arch ? { arch: body.arch } : {}),
+      labels: body.labels ?? {},
+      taints: body.taints ?? [],
+      tokenTtlMinutes: body.tokenTtlMinutes,
+    },
   };
   await tw.store.tickets.insertOrGet({
     _id: input.ticketId,
@@ -136,7 +158,12 @@ async function fetchJoinCommand(ticketId: string): Promise<{ tokenId: string; to
   }
   const desc = await env.client.workflow.getHandle(ticketId).describe();
   const pending = desc.raw.pendingActivities?.map((a) => `${a.activityType?.name}: attempt ${a.attempt}, ${a.lastFailure?.message ?? ''}`);
-  throw new Error(`no join token issued (${desc.status.name}; pending ${JSON.stringify(pending)}; logs: ${logs.filter((l) => /fail|error/i.test(l)).slice(-3).join(' | ')})`);
+  throw new Error(
+    `no join token issued (${desc.status.name}; pending ${JSON.stringify(pending)}; logs: ${logs
+      .filter((l) => /fail|error/i.test(l))
+      .slice(-3)
+      .join(' | ')})`,
+  );
 }
 
 /** Runs the join command as the edge server's kubelet would (kwok plays the node once registered). */
@@ -195,7 +222,11 @@ async function expectTokenNowhere(ticketId: string, token: string, fixture: stri
 
 describe('nodeJoinWorkflow', () => {
   it('approved join with the token itself: CSR approved for this node only, Node registered by its own certificate, labelled and tainted, token revoked (second use 401), recorded, ledger node.joined', async () => {
-    const input = await newTicket({ arch: 'arm64', labels: { site: 'shop-17' }, taints: [{ key: 'edge.example.com/site', value: 'shop-17', effect: 'NoSchedule' }] });
+    const input = await newTicket({
+      arch: 'arm64',
+      labels: { site: 'shop-17' },
+      taints: [{ key: 'edge.example.com/site', value: 'shop-17', effect: 'NoSchedule' }],
+    });
     const { nodeName } = input.node;
     const handle = await start(input);
     await approve(handle);
@@ -212,13 +243,21 @@ describe('nodeJoinWorkflow', () => {
     const secret = await admin.core.readNamespacedSecret({ name: bootstrapSecretName(tokenId), namespace: 'kube-system' });
     expect(secret.type).toBe('bootstrap.kubernetes.io/token');
     const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-    expect(data).toMatchObject({ 'token-id': tokenId, 'usage-bootstrap-authentication': 'true', 'auth-extra-groups': `${NODE_JOIN_BOOTSTRAP_GROUP},${joinTokenGroup(nodeName)}` });
+    expect(data).toMatchObject({
+      'token-id': tokenId,
+      'usage-bootstrap-authentication': 'true',
+      'auth-extra-groups': `${NODE_JOIN_BOOTSTRAP_GROUP},${joinTokenGroup(nodeName)}`,
+    });
     const expiresIn = new Date(data.expiration as string).getTime() - Date.now();
     expect(expiresIn).toBeGreaterThan(28 * 60_000);
     expect(expiresIn).toBeLessThanOrEqual(30 * 60_000);
 
     // The token authenticates as its bootstrap identity, bound to the node by its group; alone it cannot register a Node.
-    expect(await whoIsToken(edge1.server, edge1.caData, token)).toEqual({ status: 201, username: `system:bootstrap:${tokenId}`, groups: expect.arrayContaining(['system:bootstrappers', NODE_JOIN_BOOTSTRAP_GROUP, joinTokenGroup(nodeName), 'system:authenticated']) });
+    expect(await whoIsToken(edge1.server, edge1.caData, token)).toEqual({
+      status: 201,
+      username: `system:bootstrap:${tokenId}`,
+      groups: expect.arrayContaining(['system:bootstrappers', NODE_JOIN_BOOTSTRAP_GROUP, joinTokenGroup(nodeName), 'system:authenticated']),
+    });
     expect(await registerNodeWithToken({ server: edge1.server, caData: edge1.caData, token, nodeName, arch: 'arm64' })).toBe(403);
 
     const joined = await kubeletJoin(command);
@@ -232,7 +271,14 @@ describe('nodeJoinWorkflow', () => {
     expect(result).toMatchObject({ status: 'completed', tokenId, steps: ['token', 'wait-ready', 'label', 'revoke-token', 'record', 'ledger'] });
 
     const node = await admin.core.readNode({ name: nodeName });
-    expect(node.metadata?.labels).toMatchObject({ [NODE_JOIN_LABELS.vdc]: input.vdc.id, [NODE_JOIN_LABELS.pool]: POOL, [NODE_JOIN_LABELS.ticket]: input.ticketId, [NODE_JOIN_LABELS.joinToken]: tokenId, site: 'shop-17', 'kubernetes.io/arch': 'arm64' });
+    expect(node.metadata?.labels).toMatchObject({
+      [NODE_JOIN_LABELS.vdc]: input.vdc.id,
+      [NODE_JOIN_LABELS.pool]: POOL,
+      [NODE_JOIN_LABELS.ticket]: input.ticketId,
+      [NODE_JOIN_LABELS.joinToken]: tokenId,
+      site: 'shop-17',
+      'kubernetes.io/arch': 'arm64',
+    });
     expect(node.spec?.taints).toEqual(expect.arrayContaining([{ key: 'edge.example.com/site', value: 'shop-17', effect: 'NoSchedule' }]));
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(await secretExists(tokenId)).toBe(false);
@@ -245,7 +291,14 @@ describe('nodeJoinWorkflow', () => {
     expect(await joins.getNode(POOL, nodeName)).toMatchObject({ vdcId: input.vdc.id, ticketId: input.ticketId, arch: 'arm64' });
     const lines = await tw.store.ledger.byWorkflow(input.ticketId);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ fact: 'node.joined', vdcId: input.vdc.id, pool: POOL, subject: nodeName, quantities: { nodes: 1 }, units: { nodes: 'node' } });
+    expect(lines[0]).toMatchObject({
+      fact: 'node.joined',
+      vdcId: input.vdc.id,
+      pool: POOL,
+      subject: nodeName,
+      quantities: { nodes: 1 },
+      units: { nodes: 'node' },
+    });
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'completed', preview: { nodeName, pool: POOL } });
     await expectTokenNowhere(input.ticketId, token, 'node-join-csr-approved');
   });
@@ -258,7 +311,10 @@ describe('nodeJoinWorkflow', () => {
     const impostor = `${input.node.nodeName}-x`;
     const refused = await kubeletJoin(command, { nodeName: impostor }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(KubeletJoinError);
-    expect(refused).toMatchObject({ step: 'csr-denied', message: expect.stringContaining(`common name system:node:${impostor}, not system:node:${input.node.nodeName}`) });
+    expect(refused).toMatchObject({
+      step: 'csr-denied',
+      message: expect.stringContaining(`common name system:node:${impostor}, not system:node:${input.node.nodeName}`),
+    });
     const result = await handle.result();
     expect(result.status).toBe('failed');
     expect(result.error).toBe(`join token ${tokenId} was used by node ${impostor}, not ${input.node.nodeName}: refused, token revoked`);
@@ -283,12 +339,23 @@ describe('nodeJoinWorkflow', () => {
     const { tokenId, token, command } = await fetchJoinCommand(input.ticketId);
     expect(await secretExists(tokenId)).toBe(true);
     // The TTL passing, as the kube-apiserver sees it: the Secret's own expiration (what Edgeport wrote) in the past.
-    await admin.core.patchNamespacedSecret({ name: bootstrapSecretName(tokenId), namespace: 'kube-system', body: { stringData: { expiration: new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z') } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await admin.core.patchNamespacedSecret(
+      {
+        name: bootstrapSecretName(tokenId),
+        namespace: 'kube-system',
+        body: { stringData: { expiration: new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z') } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     expect((await whoIsToken(edge1.server, edge1.caData, token)).status).toBe(401);
     await expect(kubeletJoin(command)).rejects.toMatchObject({ step: 'csr-create', status: 401 });
     expect(await nodeExists(input.node.nodeName)).toBe(false);
     const result = await handle.result();
-    expect(result).toMatchObject({ status: 'failed', error: `no node ${input.node.nodeName} registered before the join token expired`, steps: ['token', 'compensated: revoke token'] });
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: `no node ${input.node.nodeName} registered before the join token expired`,
+      steps: ['token', 'compensated: revoke token'],
+    });
     expect(await secretExists(tokenId)).toBe(false);
     expect((await joins.getToken(input.ticketId))?.sealed).toBeUndefined();
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'failed' });

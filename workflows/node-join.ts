@@ -6,7 +6,11 @@ import type { NodeJoinPreview } from '../common/tickets.ts';
 import { failureMessage, ticketApproval, type TicketApproval } from './approval.ts';
 
 /** A pool's 401/403 is retried within each step's bounds (it is what a just-restarted kube-apiserver answers). */
-const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(NODE_JOIN_ERRORS), ...Object.values(POOL_FAILURES).filter((t) => t !== POOL_FAILURES.credentialsRefused)];
+const NON_RETRYABLE = [
+  'KubernetesRefused',
+  ...Object.values(NODE_JOIN_ERRORS),
+  ...Object.values(POOL_FAILURES).filter((t) => t !== POOL_FAILURES.credentialsRefused),
+];
 
 /** The wait-ready poll: one check may retry for 3 min (an apiserver outage), then the step fails. */
 const { checkNodeJoin, reviewNodeJoin } = proxyActivities<Activities>({
@@ -35,7 +39,12 @@ const { issueJoinToken, labelJoinedNode, recordJoinedNode, recordNodeJoinLedger 
 /** Revocation and compensation: retried until they succeed (a live token or half-joined node is worse than a slow ticket). */
 const { revokeJoinToken, removeJoinedNode, unrecordJoinedNode } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['KubernetesRefused', POOL_FAILURES.notFound, POOL_FAILURES.credentialsUnreadable] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: ['KubernetesRefused', POOL_FAILURES.notFound, POOL_FAILURES.credentialsUnreadable],
+  },
 });
 
 /**
@@ -101,7 +110,11 @@ async function join(input: NodeJoinInput, approval: TicketApproval<NodeJoinPrevi
         await c.run();
         steps.push(`compensated: ${c.label}`);
       } catch (cerr) {
-        return { ...(await approval.finish('failed', `${reason}; compensation "${c.label}" failed: ${failureMessage(cerr)}`)), ...(token ? { tokenId: token.tokenId } : {}), steps };
+        return {
+          ...(await approval.finish('failed', `${reason}; compensation "${c.label}" failed: ${failureMessage(cerr)}`)),
+          ...(token ? { tokenId: token.tokenId } : {}),
+          steps,
+        };
       }
     }
     return { ...(await approval.finish(status, reason)), ...(token ? { tokenId: token.tokenId } : {}), steps };
@@ -123,7 +136,9 @@ async function join(input: NodeJoinInput, approval: TicketApproval<NodeJoinPrevi
     let arch: string | undefined;
     const reviewCsrs = patched(CSR_REVIEW_PATCH);
     for (;;) {
-      const seen: NodeJoinReview = reviewCsrs ? await reviewNodeJoin({ ticketId: input.ticketId, pool, nodeName, tokenId }) : await checkNodeJoin({ pool, nodeName, tokenId });
+      const seen: NodeJoinReview = reviewCsrs
+        ? await reviewNodeJoin({ ticketId: input.ticketId, pool, nodeName, tokenId })
+        : await checkNodeJoin({ pool, nodeName, tokenId });
       if ((seen.approvedCsrs?.length ?? 0) > 0) pause = FIRST_POLL_MS;
       if (seen.state === 'misused') {
         return await undo('failed', `join token ${tokenId} was used by node ${seen.nodes.join(', ')}, not ${nodeName}: refused, token revoked`);
@@ -138,7 +153,9 @@ async function join(input: NodeJoinInput, approval: TicketApproval<NodeJoinPrevi
       }
       const left = expiresAt - Date.now();
       if (left <= 0) {
-        const reason = appeared ? `node ${nodeName} registered but was not Ready before the join token expired` : `no node ${nodeName} registered before the join token expired`;
+        const reason = appeared
+          ? `node ${nodeName} registered but was not Ready before the join token expired`
+          : `no node ${nodeName} registered before the join token expired`;
         return await undo(appeared ? 'compensated' : 'failed', reason);
       }
       // Named in history, so the ticket timeline does not show these pauses as an approval deadline.

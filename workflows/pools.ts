@@ -2,7 +2,13 @@ import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporali
 import type { Activities } from '../activities/index.ts';
 import { POOL_FAILURES, type NodeView, type PoolCheckResult, type PoolOverviewResult } from '../common/pool-workflows.ts';
 
-const NON_RETRYABLE = [POOL_FAILURES.credentialsRefused, POOL_FAILURES.notFound, POOL_FAILURES.credentialsUnreadable, POOL_FAILURES.nodeNotFound, 'KubernetesRefused'];
+const NON_RETRYABLE = [
+  POOL_FAILURES.credentialsRefused,
+  POOL_FAILURES.notFound,
+  POOL_FAILURES.credentialsUnreadable,
+  POOL_FAILURES.nodeNotFound,
+  'KubernetesRefused',
+];
 
 /** The check records its own outcome; only a failed MongoDB write is worth a retry (each request has a 5 s timeout). */
 const { checkPool } = proxyActivities<Activities>({

@@ -78,8 +78,7 @@ async function newTicket(requested: Quota, approvalTimeoutMs = 3_600_000): Promi
   return input;
 }
 
-const start = (input: QuotaChangeInput) =>
-  env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
+const start = (input: QuotaChangeInput) => env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
 
 async function pending(handle: Awaited<ReturnType<typeof start>>): Promise<string> {
   for (;;) {
@@ -104,7 +103,9 @@ describe('quotaChangeWorkflow', () => {
     const input = await newTicket({ cpu: 6, pods: 30 });
     const handle = await start(input);
     const hash = await pending(handle);
-    const state = await handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'approve', comment: 'fine', previewHash: hash }] });
+    const state = await handle.executeUpdate(decideUpdate, {
+      args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'approve', comment: 'fine', previewHash: hash }],
+    });
     expect(state.status).toBe('approved');
     expect(await handle.result()).toMatchObject({ status: 'completed' });
     const rq = await readQuota(kube, input.vdc.namespace);
@@ -123,10 +124,14 @@ describe('quotaChangeWorkflow', () => {
     expect(input.policy.chain.map((s) => s.role)).toEqual(['vdc-admin', 'ops-admin']);
     const handle = await start(input);
     await pending(handle);
-    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: ops, actorRoles: ['ops-admin'], decision: 'approve' }] }))).toBe(DECISION_ERRORS.notEligible);
+    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: ops, actorRoles: ['ops-admin'], decision: 'approve' }] }))).toBe(
+      DECISION_ERRORS.notEligible,
+    );
     const s1 = await handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'approve' }] });
     expect(s1).toMatchObject({ status: 'pending_approval', currentStep: 1 });
-    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin', 'ops-admin'], decision: 'approve' }] }))).toBe(DECISION_ERRORS.notEligible);
+    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin', 'ops-admin'], decision: 'approve' }] }))).toBe(
+      DECISION_ERRORS.notEligible,
+    );
     await handle.executeUpdate(decideUpdate, { args: [{ actor: ops, actorRoles: ['ops-admin'], decision: 'approve' }] });
     const result = await handle.result();
     expect(result, JSON.stringify(result)).toMatchObject({ status: 'completed' });
@@ -137,11 +142,17 @@ describe('quotaChangeWorkflow', () => {
     const input = await newTicket({ cpu: 5 });
     const handle = await start(input);
     await pending(handle);
-    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: requester, actorRoles: ['vdc-admin'], decision: 'approve' }] }))).toBe(DECISION_ERRORS.selfApproval);
-    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: 'stale' }] }))).toBe(DECISION_ERRORS.stalePreview);
+    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: requester, actorRoles: ['vdc-admin'], decision: 'approve' }] }))).toBe(
+      DECISION_ERRORS.selfApproval,
+    );
+    expect(
+      await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'approve', previewHash: 'stale' }] })),
+    ).toBe(DECISION_ERRORS.stalePreview);
     expect((await handle.query(stateQuery)).approvals[0]?.decision).toBeUndefined();
     await handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'reject', comment: 'no' }] });
-    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: { sub: 'u-2', name: 'Second' }, actorRoles: ['vdc-admin'], decision: 'approve' }] }))).toBe(DECISION_ERRORS.notPending);
+    expect(
+      await refusal(handle.executeUpdate(decideUpdate, { args: [{ actor: { sub: 'u-2', name: 'Second' }, actorRoles: ['vdc-admin'], decision: 'approve' }] })),
+    ).toBe(DECISION_ERRORS.notPending);
     expect(await handle.result()).toMatchObject({ status: 'rejected' });
     expect((await readQuota(kube, input.vdc.namespace)).hard).toEqual(current);
     expect(await tw.store.ledger.byWorkflow(input.ticketId)).toHaveLength(0);

@@ -50,7 +50,8 @@ export async function quotaChangeWorkflow(input: QuotaChangeInput): Promise<Quot
     for (let round = 1; ; round++) {
       const fresh = await preflightQuota({ namespace: input.vdc.namespace, requested: input.requested });
       if (fresh.hash === preview.hash) break;
-      if (round > MAX_REAPPROVALS) return approval.finish('failed', `the cluster kept changing between approval and execution (${MAX_REAPPROVALS} re-approvals)`);
+      if (round > MAX_REAPPROVALS)
+        return approval.finish('failed', `the cluster kept changing between approval and execution (${MAX_REAPPROVALS} re-approvals)`);
       const reason = `ResourceQuota of ${input.vdc.namespace} changed after approval (preview ${preview.hash.slice(0, 8)} → ${fresh.hash.slice(0, 8)}); approve the new preview`;
       preview = fresh;
       const again = await approval.reapprove(fresh, reason);

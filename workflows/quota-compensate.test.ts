@@ -44,7 +44,18 @@ async function startTicket(store: Store, taskQueue: string, vdcId: string, reque
     policy,
     approvalTimeoutMs: 3_600_000,
   };
-  await store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-change', status: 'submitted', requester, vdc: input.vdc, payload: { type: 'quota-change', vdcId, quota: requested }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
+  await store.tickets.insertOrGet({
+    _id: input.ticketId,
+    type: 'quota-change',
+    status: 'submitted',
+    requester,
+    vdc: input.vdc,
+    payload: { type: 'quota-change', vdcId, quota: requested },
+    policy,
+    approvals: [],
+    currentStep: null,
+    approvalTimeoutMs: input.approvalTimeoutMs,
+  });
   const handle = await env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
   return { input, handle };
 }
@@ -73,33 +84,54 @@ describe('quota change compensation', () => {
 
     // The apply did reach the cluster before failing: its activity failed and the restore ran after it.
     const history = await handle.fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [],
+    );
     expect(scheduled.slice(scheduled.indexOf('applyQuota'))).toEqual(['applyQuota', 'restoreQuota', 'projectTicket']);
-    expect((history.events ?? []).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch' || e.markerRecordedEventAttributes?.markerName === 'deprecated_patch')).toBe(true);
+    expect(
+      (history.events ?? []).some(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_patch' || e.markerRecordedEventAttributes?.markerName === 'deprecated_patch',
+      ),
+    ).toBe(true);
 
     await Worker.runReplayHistory(testReplayOptions(), history, input.ticketId);
     // EDGEPORT_RECORD_FIXTURES=1 refreshes the replay fixture from this run.
-    if (process.env.EDGEPORT_RECORD_FIXTURES === '1') writeFileSync(join(import.meta.dirname, '__fixtures__', 'quota-change-compensated.json'), historyToJSON(history));
+    if (process.env.EDGEPORT_RECORD_FIXTURES === '1')
+      writeFileSync(join(import.meta.dirname, '__fixtures__', 'quota-change-compensated.json'), historyToJSON(history));
   });
 
   it('a VDC whose namespace does not exist on its pool is refused at preflight: ticket failed before approval, record and cluster untouched', async () => {
     const { tw, taskQueue } = ts.workers.failing;
     const vdcId = uniqueName('qn');
     // What an API-created VDC looked like before provisioning: a record, no namespace on the pool.
-    await tw.store.vdcs.upsert({ _id: vdcId, name: vdcId, domainId: 'qc-domain', namespace: namespaceOf(vdcId), namespaceStatus: 'requested', pool: 'local', quota: current, provisioning: { state: 'failed', reason: 'pool local unreachable', at: new Date().toISOString() } });
+    await tw.store.vdcs.upsert({
+      _id: vdcId,
+      name: vdcId,
+      domainId: 'qc-domain',
+      namespace: namespaceOf(vdcId),
+      namespaceStatus: 'requested',
+      pool: 'local',
+      quota: current,
+      provisioning: { state: 'failed', reason: 'pool local unreachable', at: new Date().toISOString() },
+    });
     const requested: Quota = { cpu: 6, memoryGi: 12, pods: 30 };
     const { input, handle } = await startTicket(tw.store, taskQueue, vdcId, requested);
     const result = await handle.result();
     expect(result.status).toBe('failed');
-    expect(result.error).toMatch(/^preflight: namespace vdc-qn-\S+ on pool local does not exist: VDC \S+ is not provisioned \(failed: pool local unreachable\)/);
+    expect(result.error).toMatch(
+      /^preflight: namespace vdc-qn-\S+ on pool local does not exist: VDC \S+ is not provisioned \(failed: pool local unreachable\)/,
+    );
     expect(await tw.store.tickets.get(input.ticketId)).toMatchObject({ status: 'failed', error: result.error });
     expect((await tw.store.vdcs.get(vdcId))?.quota).toEqual(current);
     expect(await kube.core.readNamespace({ name: input.vdc.namespace }).catch(() => undefined)).toBeUndefined();
     expect(await tw.store.ledger.byWorkflow(input.ticketId)).toEqual([]);
     const history = await handle.fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [],
+    );
     expect(scheduled).not.toContain('applyQuota');
     await Worker.runReplayHistory(testReplayOptions(), history, input.ticketId);
-    if (process.env.EDGEPORT_RECORD_FIXTURES === '1') writeFileSync(join(import.meta.dirname, '__fixtures__', 'quota-change-preflight-refused.json'), historyToJSON(history));
+    if (process.env.EDGEPORT_RECORD_FIXTURES === '1')
+      writeFileSync(join(import.meta.dirname, '__fixtures__', 'quota-change-preflight-refused.json'), historyToJSON(history));
   });
 });

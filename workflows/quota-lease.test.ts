@@ -61,7 +61,14 @@ async function newVdc(): Promise<{ id: string; namespaces: string[]; vdc: QuotaL
   const id = uniqueName('lease');
   await seedVdc(tw.store, kube, { id, name: id, domainId: 'lease-domain', quota: base });
   const spaceNs = spaceNamespace(id, 'app');
-  await kube.objects.patch({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: spaceNs, labels: { 'edgeport.io/vdc': id } } }, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  await kube.objects.patch(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: spaceNs, labels: { 'edgeport.io/vdc': id } } },
+    undefined,
+    undefined,
+    FIELD_MANAGER,
+    true,
+    PatchStrategy.ServerSideApply,
+  );
   await applyResourceQuota(kube, spaceNs, base, { 'edgeport.io/vdc': id });
   await tw.store.spaces.record(id, { name: 'app', namespace: spaceNs, status: 'active', ticketId: 'test-seed', createdAt: new Date().toISOString() });
   return { id, namespaces: [namespaceOf(id), spaceNs], vdc: { id, name: id, domainId: 'lease-domain', namespace: namespaceOf(id), pool: 'local' } };
@@ -108,12 +115,21 @@ async function waitFor<T>(read: () => Promise<T>, pred: (v: T) => boolean, timeo
 }
 
 async function approveAll(handle: Awaited<ReturnType<typeof leaseTicket>>['handle']): Promise<void> {
-  const s = await waitFor(() => handle.query(stateQuery), (x) => x.status === 'pending_approval' && !!x.preview);
-  const approvers = [{ actor: admin, actorRoles: ['vdc-admin' as const] }, { actor: ops, actorRoles: ['ops-admin' as const] }];
+  const s = await waitFor(
+    () => handle.query(stateQuery),
+    (x) => x.status === 'pending_approval' && !!x.preview,
+  );
+  const approvers = [
+    { actor: admin, actorRoles: ['vdc-admin' as const] },
+    { actor: ops, actorRoles: ['ops-admin' as const] },
+  ];
   for (const [i, a] of approvers.slice(0, s.approvals.length).entries()) {
     // Decide only once the step's deadline is projected: the SLA chain in approval.ts misses a decision
     // that arrives while it is still projecting the step (reported to its owner).
-    await waitFor(() => tw.store.tickets.get(handle.workflowId), (t) => !!t?.approvals[i]?.deadline);
+    await waitFor(
+      () => tw.store.tickets.get(handle.workflowId),
+      (t) => !!t?.approvals[i]?.deadline,
+    );
     await handle.executeUpdate(decideUpdate, { args: [{ ...a, decision: 'approve', previewHash: s.preview?.hash }] });
   }
 }
@@ -121,7 +137,10 @@ async function approveAll(handle: Awaited<ReturnType<typeof leaseTicket>>['handl
 describe('quotaLeaseWorkflow', () => {
   it('a 3-day lease applies to every namespace, reverts at its end (time-skipped), and the ledger bills exactly the leased interval', async () => {
     const t = await leaseTicket({ cpu: 8, pods: 30 }, { durationHours: 72 });
-    const preview = await waitFor(() => t.handle.query(stateQuery), (x) => !!x.preview);
+    const preview = await waitFor(
+      () => t.handle.query(stateQuery),
+      (x) => !!x.preview,
+    );
     expect(preview.preview).toMatchObject({ namespaces: t.namespaces, current: base, requested: { cpu: 8, pods: 30 } });
     await approveAll(t.handle);
 
@@ -131,7 +150,10 @@ describe('quotaLeaseWorkflow', () => {
     );
     expect(active).toMatchObject({ base, delta: { cpu: 4, pods: 10 } });
     expect(Date.parse(active.endsAt!) - Date.parse(active.startsAt!)).toBe(72 * H);
-    await waitFor(() => tw.store.ledger.byWorkflow(t.input.ticketId), (l) => l.length === 1);
+    await waitFor(
+      () => tw.store.ledger.byWorkflow(t.input.ticketId),
+      (l) => l.length === 1,
+    );
     const leasedQuota = { cpu: 8, memoryGi: 8, pods: 30 };
     expect(await hardOf(t.namespaces)).toEqual([leasedQuota, leasedQuota]);
     expect((await tw.store.vdcs.get(t.id))?.quota).toEqual(leasedQuota);
@@ -147,7 +169,14 @@ describe('quotaLeaseWorkflow', () => {
     const lines = await tw.store.ledger.byWorkflow(t.input.ticketId);
     expect(lines).toHaveLength(1);
     const line = lines[0]!;
-    expect(line).toMatchObject({ fact: 'quota.lease', vdcId: t.id, domainId: 'lease-domain', pool: 'local', quantities: { cpu: 4, pods: 10 }, units: { cpu: 'core', pods: 'pod' } });
+    expect(line).toMatchObject({
+      fact: 'quota.lease',
+      vdcId: t.id,
+      domainId: 'lease-domain',
+      pool: 'local',
+      quantities: { cpu: 4, pods: 10 },
+      units: { cpu: 'core', pods: 'pod' },
+    });
     expect(line.start.toISOString()).toBe(result.appliedAt);
     expect(line.end?.toISOString()).toBe(result.revertedAt);
     expect(line.end!.getTime() - line.start.getTime()).toBe(72 * H);
@@ -162,7 +191,10 @@ describe('quotaLeaseWorkflow', () => {
     const now = await later();
     const t = await leaseTicket({ cpu: 6 }, { startsAt: new Date(now + 24 * H).toISOString(), endsAt: new Date(now + 48 * H).toISOString() });
     await approveAll(t.handle);
-    await waitFor(() => t.handle.query(leaseQuery), (l) => l.phase === 'scheduled');
+    await waitFor(
+      () => t.handle.query(leaseQuery),
+      (l) => l.phase === 'scheduled',
+    );
     await t.handle.signal(cancelSignal, { actor: requester, reason: 'not needed' });
     expect(await t.handle.result()).toMatchObject({ status: 'cancelled', error: 'cancelled by Requester: not needed' });
     expect(await hardOf(t.namespaces)).toEqual([base, base]);
@@ -172,7 +204,10 @@ describe('quotaLeaseWorkflow', () => {
 
   it('a lease cancelled while awaiting approval ends cancelled', async () => {
     const t = await leaseTicket({ cpu: 6 }, { durationHours: 5 });
-    await waitFor(() => t.handle.query(stateQuery), (x) => x.status === 'pending_approval');
+    await waitFor(
+      () => t.handle.query(stateQuery),
+      (x) => x.status === 'pending_approval',
+    );
     await t.handle.signal(cancelSignal, { actor: requester });
     expect(await t.handle.result()).toMatchObject({ status: 'cancelled' });
     expect(await hardOf(t.namespaces)).toEqual([base, base]);
@@ -184,7 +219,10 @@ describe('quotaLeaseWorkflow', () => {
     const startsAt = new Date(now + 10 * H).toISOString();
     const t = await leaseTicket({ cpu: 6 }, { startsAt, durationHours: 48 });
     await approveAll(t.handle);
-    const scheduled = await waitFor(() => t.handle.query(leaseQuery), (l) => l.phase === 'scheduled');
+    const scheduled = await waitFor(
+      () => t.handle.query(leaseQuery),
+      (l) => l.phase === 'scheduled',
+    );
     expect(scheduled.startsAt).toBe(startsAt);
     expect((await hardOf(t.namespaces)).map((q) => q.cpu)).toEqual([4, 4]);
     const active = await waitFor(
@@ -218,11 +256,32 @@ describe('a lease whose apply fails for good', () => {
     const policy = decideQuotaLease({ current: base, leased, lease, now: await env.currentTimeMs() });
     if (policy.outcome === 'deny') throw new Error(`test setup: denied: ${policy.reason}`);
     const input: QuotaLeaseInput = { ticketId: uniqueName('tkt'), requester, vdc, leased, lease, policy, approvalTimeoutMs: 7 * 24 * H };
-    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-lease', status: 'submitted', requester, vdc, payload: { type: 'quota-lease', vdcId: id, quota: leased, ...lease }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
+    await tw.store.tickets.insertOrGet({
+      _id: input.ticketId,
+      type: 'quota-lease',
+      status: 'submitted',
+      requester,
+      vdc,
+      payload: { type: 'quota-lease', vdcId: id, quota: leased, ...lease },
+      policy,
+      approvals: [],
+      currentStep: null,
+      approvalTimeoutMs: input.approvalTimeoutMs,
+    });
     const handle = await env.client.workflow.start(quotaLeaseWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
-    await waitFor(() => handle.query(stateQuery), (x) => x.status === 'pending_approval' && !!x.preview);
+    await waitFor(
+      () => handle.query(stateQuery),
+      (x) => x.status === 'pending_approval' && !!x.preview,
+    );
     await kube.core.deleteNamespace({ name: vdc.namespace });
-    await waitFor(() => kube.core.readNamespace({ name: vdc.namespace }).then(() => 'present', () => 'gone'), (x) => x === 'gone');
+    await waitFor(
+      () =>
+        kube.core.readNamespace({ name: vdc.namespace }).then(
+          () => 'present',
+          () => 'gone',
+        ),
+      (x) => x === 'gone',
+    );
     await approveAll(handle);
 
     const result = await handle.result();
@@ -234,21 +293,42 @@ describe('a lease whose apply fails for good', () => {
     expect(after?.quota).toEqual(base);
     expect(await tw.store.ledger.byWorkflow(input.ticketId)).toHaveLength(0);
     const history = await handle.fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [],
+    );
     expect(scheduled[scheduled.indexOf('applyLeaseQuota') + 1]).toBe('abandonLeaseQuota');
     expect(ledgerLinesFromHistory(input.ticketId, history)).toEqual([]);
   }, 120_000);
 
   it('on a VDC whose namespace does not exist on its pool is refused at preflight, before approval', async () => {
     const id = uniqueName('lease-none');
-    await tw.store.vdcs.upsert({ _id: id, name: id, domainId: 'lease-domain', namespace: namespaceOf(id), namespaceStatus: 'requested', pool: 'local', quota: base });
+    await tw.store.vdcs.upsert({
+      _id: id,
+      name: id,
+      domainId: 'lease-domain',
+      namespace: namespaceOf(id),
+      namespaceStatus: 'requested',
+      pool: 'local',
+      quota: base,
+    });
     const vdc: QuotaLeaseInput['vdc'] = { id, name: id, domainId: 'lease-domain', namespace: namespaceOf(id), pool: 'local' };
     const leased = { cpu: 8 };
     const lease = { durationHours: 24 };
     const policy = decideQuotaLease({ current: base, leased, lease, now: await env.currentTimeMs() });
     if (policy.outcome === 'deny') throw new Error(`test setup: denied: ${policy.reason}`);
     const input: QuotaLeaseInput = { ticketId: uniqueName('tkt'), requester, vdc, leased, lease, policy, approvalTimeoutMs: 7 * 24 * H };
-    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-lease', status: 'submitted', requester, vdc, payload: { type: 'quota-lease', vdcId: id, quota: leased, ...lease }, policy, approvals: [], currentStep: null, approvalTimeoutMs: input.approvalTimeoutMs });
+    await tw.store.tickets.insertOrGet({
+      _id: input.ticketId,
+      type: 'quota-lease',
+      status: 'submitted',
+      requester,
+      vdc,
+      payload: { type: 'quota-lease', vdcId: id, quota: leased, ...lease },
+      policy,
+      approvals: [],
+      currentStep: null,
+      approvalTimeoutMs: input.approvalTimeoutMs,
+    });
     const handle = await env.client.workflow.start(quotaLeaseWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'failed', error: expect.stringMatching(/^preflight: namespace \S+ on pool local does not exist/) });
@@ -261,8 +341,13 @@ describe('a quota change during a lease', () => {
   it('bills net of the lease (the lease line bills the increase), which is the quota the revert leaves', async () => {
     const t = await leaseTicket({ cpu: 8 }, { durationHours: 72 });
     await approveAll(t.handle);
-    await waitFor(() => t.handle.query(leaseQuery), (l) => l.phase === 'active');
-    expect((await tw.store.vdcs.get(t.id))?.leases).toEqual([{ ticketId: t.input.ticketId, base, delta: { cpu: 4 }, endsAt: (await t.handle.query(leaseQuery)).endsAt }]);
+    await waitFor(
+      () => t.handle.query(leaseQuery),
+      (l) => l.phase === 'active',
+    );
+    expect((await tw.store.vdcs.get(t.id))?.leases).toEqual([
+      { ticketId: t.input.ticketId, base, delta: { cpu: 4 }, endsAt: (await t.handle.query(leaseQuery)).endsAt },
+    ]);
 
     // The quota change's apply step, run as its activity while the lease is in force: memory 8 → 12.
     const quotaActivities = createQuotaActivities({ pools: testPoolClients(tw.store), store: tw.store, crashPoint: () => undefined });
@@ -298,9 +383,23 @@ describe('quotaChangeWorkflow over application spaces', () => {
     const policy = decideQuotaChange({ current: base, requested });
     if (policy.outcome === 'deny') throw new Error('denied');
     const input: QuotaChangeInput = { ticketId: uniqueName('tkt'), requester, vdc: v.vdc, requested, policy, approvalTimeoutMs: H };
-    await tw.store.tickets.insertOrGet({ _id: input.ticketId, type: 'quota-change', status: 'submitted', requester, vdc: v.vdc, payload: { type: 'quota-change', vdcId: v.id, quota: requested }, policy, approvals: [], currentStep: null, approvalTimeoutMs: H });
+    await tw.store.tickets.insertOrGet({
+      _id: input.ticketId,
+      type: 'quota-change',
+      status: 'submitted',
+      requester,
+      vdc: v.vdc,
+      payload: { type: 'quota-change', vdcId: v.id, quota: requested },
+      policy,
+      approvals: [],
+      currentStep: null,
+      approvalTimeoutMs: H,
+    });
     const handle = await env.client.workflow.start(quotaChangeWorkflow, { taskQueue, workflowId: input.ticketId, args: [input] });
-    const s = await waitFor(() => handle.query(stateQuery), (x) => x.status === 'pending_approval');
+    const s = await waitFor(
+      () => handle.query(stateQuery),
+      (x) => x.status === 'pending_approval',
+    );
     expect(s.preview).toMatchObject({ namespaces: v.namespaces, current: base });
     await handle.executeUpdate(decideUpdate, { args: [{ actor: admin, actorRoles: ['vdc-admin'], decision: 'approve' }] });
     expect(await handle.result()).toMatchObject({ status: 'completed' });

@@ -54,7 +54,14 @@ async function registerLocalAs(id: string, opts: { unreadable?: boolean } = {}):
   const local = await tw.store.pools.sealed('local');
   const plain = cipher.open(local!.credentials, poolCredentialsAad('local'));
   const sealed = cipher.seal(plain, poolCredentialsAad(opts.unreadable ? 'local' : id));
-  await tw.store.pools.upsert({ _id: id, name: id, server: local!.server, authType: 'kubeconfig', credentials: sealed, createdBy: { sub: 'test', name: 'Test' } });
+  await tw.store.pools.upsert({
+    _id: id,
+    name: id,
+    server: local!.server,
+    authType: 'kubeconfig',
+    credentials: sealed,
+    createdBy: { sub: 'test', name: 'Test' },
+  });
 }
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
@@ -90,7 +97,10 @@ async function bind(sub: string, compute: (current: readonly RoleBinding[]) => R
 
 beforeAll(async () => {
   harbor = await startFakeHarbor();
-  temporal = new Client({ connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE') });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS') }),
+    namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
+  });
   tw = await createTicketWorker({
     temporalAddress: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'),
     temporalNamespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'),
@@ -129,12 +139,27 @@ describe('VDC lifecycle workflow', () => {
   const [u1, u2] = [uniqueName('u-adm'), uniqueName('u-usr')];
 
   it('creating a VDC on two pools provisions namespace, quota, limit range and role bindings on each; it ends ready', async () => {
-    const view = await tenancy.createVdc(caller, domainId, { id: vdcId, name: 'Life', pools: [{ pool: 'local', quota: q1 }, { pool: twin, quota: q2 }] }, {});
+    const view = await tenancy.createVdc(
+      caller,
+      domainId,
+      {
+        id: vdcId,
+        name: 'Life',
+        pools: [
+          { pool: 'local', quota: q1 },
+          { pool: twin, quota: q2 },
+        ],
+      },
+      {},
+    );
     expect(view.provisioning?.state).toBe('provisioning');
     await saveFixture(vdcId, 'vdc-lifecycle-provision.json');
     expect(await stateOf(vdcId)).toMatchObject({ state: 'ready' });
     expect((await tw.store.vdcs.get(vdcId))?.namespaceStatus).toBe('active');
-    for (const [ns, quota] of [[ns1, q1], [ns2, q2]] as const) {
+    for (const [ns, quota] of [
+      [ns1, q1],
+      [ns2, q2],
+    ] as const) {
       const n = await readNamespace(kube, ns);
       expect(n?.metadata?.labels).toMatchObject({ 'edgeport.io/vdc': vdcId, 'edgeport.io/domain': domainId, 'app.kubernetes.io/managed-by': 'edgeport' });
       expect(n?.metadata?.annotations?.[VDC_OWNER_ANNOTATION]).toBe(vdcId);
@@ -149,19 +174,40 @@ describe('VDC lifecycle workflow', () => {
   it('member changes reach the RoleBindings of every namespace of the VDC, application spaces included', async () => {
     // A ticket-made application space of the VDC (namespace made here as the space workflow would).
     await kube.core.createNamespace({ body: { metadata: { name: spaceNs, labels: { 'edgeport.io/vdc': vdcId, 'edgeport.io/space': 's1' } } } });
-    await tw.store.spaces.record(vdcId, { name: 's1', namespace: spaceNs, status: 'active', ticketId: 'tkt-test', createdAt: new Date().toISOString(), pool: 'local' });
+    await tw.store.spaces.record(vdcId, {
+      name: 's1',
+      namespace: spaceNs,
+      status: 'active',
+      ticketId: 'tkt-test',
+      createdAt: new Date().toISOString(),
+      pool: 'local',
+    });
     for (const u of [u1, u2]) await tw.store.users.upsert({ _id: u, username: u, name: u, email: `${u}@test`, bindings: [] });
     await bind(u1, (c) => [...c, { role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
     await bind(u2, (c) => [...c, { role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
     for (const ns of [ns1, ns2, spaceNs]) {
-      await until(`admin binding in ${ns}`, () => subjectsOf(ns, 'edgeport-admin'), (s) => s.includes(`oidc:${u1}`));
-      await until(`edit binding in ${ns}`, () => subjectsOf(ns, 'edgeport-edit'), (s) => s.includes(`oidc:${u2}`));
+      await until(
+        `admin binding in ${ns}`,
+        () => subjectsOf(ns, 'edgeport-admin'),
+        (s) => s.includes(`oidc:${u1}`),
+      );
+      await until(
+        `edit binding in ${ns}`,
+        () => subjectsOf(ns, 'edgeport-edit'),
+        (s) => s.includes(`oidc:${u2}`),
+      );
     }
     await saveFixture(vdcId, 'vdc-lifecycle-members.json');
 
     await bind(u2, (c) => c.filter((b) => !(b.scope.type === 'vdc' && b.scope.vdcId === vdcId)));
     for (const ns of [ns1, ns2, spaceNs]) {
-      expect(await until(`edit binding in ${ns} without ${u2}`, () => subjectsOf(ns, 'edgeport-edit'), (s) => !s.includes(`oidc:${u2}`))).toEqual([]);
+      expect(
+        await until(
+          `edit binding in ${ns} without ${u2}`,
+          () => subjectsOf(ns, 'edgeport-edit'),
+          (s) => !s.includes(`oidc:${u2}`),
+        ),
+      ).toEqual([]);
       expect(await subjectsOf(ns, 'edgeport-admin')).toEqual([`oidc:${u1}`]);
     }
     expect(await stateOf(vdcId)).toMatchObject({ state: 'ready' });
@@ -176,7 +222,12 @@ describe('VDC lifecycle workflow', () => {
     const view = await tenancy.deleteVdc(caller, vdcId, {});
     expect(view.provisioning?.state).toBe('deleting');
     expect((await tenancy.getVdc(vdcId)).provisioning?.state).toBe('deleting');
-    await until('VDC record removed', () => tw.store.vdcs.get(vdcId), (v) => v === null, 180_000);
+    await until(
+      'VDC record removed',
+      () => tw.store.vdcs.get(vdcId),
+      (v) => v === null,
+      180_000,
+    );
     await saveFixture(vdcId, 'vdc-lifecycle-delete.json');
     for (const ns of [ns1, ns2]) expect(await readNamespace(kube, ns)).toBeUndefined();
     const admin = harborDriver({ url: harbor.url, username: harbor.username, password: harbor.password });
@@ -184,17 +235,48 @@ describe('VDC lifecycle workflow', () => {
     expect(await admin.getNamespace(`staging-${vdcId}`)).toBeNull();
     expect(await admin.getNamespace('public')).not.toBeNull();
     expect((await tw.store.users.get(u1))?.bindings).toEqual([]);
-    const entries = await tw.store.testing.collection(AUDIT_COLLECTION).find({ target: `vdc:${vdcId}` }).toArray();
-    expect(entries.map((e) => [e.action, e.outcome])).toEqual(expect.arrayContaining([['vdc.delete-requested', 'success'], ['vdc.delete', 'success']]));
-    expect((await tw.store.testing.collection(AUDIT_COLLECTION).find({ target: `user:${u1}`, action: 'binding.revoke' }).toArray()).length).toBe(1);
+    const entries = await tw.store.testing
+      .collection(AUDIT_COLLECTION)
+      .find({ target: `vdc:${vdcId}` })
+      .toArray();
+    expect(entries.map((e) => [e.action, e.outcome])).toEqual(
+      expect.arrayContaining([
+        ['vdc.delete-requested', 'success'],
+        ['vdc.delete', 'success'],
+      ]),
+    );
+    expect(
+      (
+        await tw.store.testing
+          .collection(AUDIT_COLLECTION)
+          .find({ target: `user:${u1}`, action: 'binding.revoke' })
+          .toArray()
+      ).length,
+    ).toBe(1);
     expect(harbor.problems()).toEqual([]);
   });
 
   it('a pool whose credentials cannot be opened ends the VDC failed naming the pool; a retry after fixing it ends ready', async () => {
     await registerLocalAs(broken, { unreadable: true });
     const id = uniqueName('lf');
-    await tenancy.createVdc(caller, domainId, { id, name: 'Broken', pools: [{ pool: 'local', quota: q2 }, { pool: broken, quota: q2 }] }, {});
-    const failed = await until('VDC failed', () => stateOf(id), (p) => p?.state === 'failed');
+    await tenancy.createVdc(
+      caller,
+      domainId,
+      {
+        id,
+        name: 'Broken',
+        pools: [
+          { pool: 'local', quota: q2 },
+          { pool: broken, quota: q2 },
+        ],
+      },
+      {},
+    );
+    const failed = await until(
+      'VDC failed',
+      () => stateOf(id),
+      (p) => p?.state === 'failed',
+    );
     expect(failed?.reason).toContain(`pool ${broken}`);
     expect(failed?.reason).toMatch(/credentials/i);
     expect(await readNamespace(kube, `vdc-${id}`)).toBeDefined();
@@ -202,23 +284,43 @@ describe('VDC lifecycle workflow', () => {
 
     await registerLocalAs(broken);
     expect((await tenancy.provisionVdc(caller, id, {})).provisioning?.state).toBe('provisioning');
-    expect(await until('VDC ready', () => stateOf(id), (p) => p?.state === 'ready')).not.toHaveProperty('reason');
+    expect(
+      await until(
+        'VDC ready',
+        () => stateOf(id),
+        (p) => p?.state === 'ready',
+      ),
+    ).not.toHaveProperty('reason');
     expect((await readQuota(kube, `vdc-${id}-${broken}`)).hard).toEqual(q2);
 
     await tenancy.deleteVdc(caller, id, {});
-    await until('VDC removed', () => tw.store.vdcs.get(id), (v) => v === null, 180_000);
+    await until(
+      'VDC removed',
+      () => tw.store.vdcs.get(id),
+      (v) => v === null,
+      180_000,
+    );
     expect(await readNamespace(kube, `vdc-${id}`)).toBeUndefined();
     expect(await readNamespace(kube, `vdc-${id}-${broken}`)).toBeUndefined();
   });
 
-  it('a namespace of the same name that is not the VDC\'s is refused with a clear reason and left alone', async () => {
+  it("a namespace of the same name that is not the VDC's is refused with a clear reason and left alone", async () => {
     const id = uniqueName('lf');
     await kube.core.createNamespace({ body: { metadata: { name: `vdc-${id}` } } });
     await tenancy.createVdc(caller, domainId, { id, name: 'Taken', pools: [{ pool: 'local', quota: q2 }] }, {});
-    const failed = await until('VDC failed', () => stateOf(id), (p) => p?.state === 'failed');
+    const failed = await until(
+      'VDC failed',
+      () => stateOf(id),
+      (p) => p?.state === 'failed',
+    );
     expect(failed?.reason).toContain(`namespace vdc-${id} already exists on pool local and does not belong to VDC ${id}`);
     await tenancy.deleteVdc(caller, id, {});
-    await until('VDC removed', () => tw.store.vdcs.get(id), (v) => v === null, 180_000);
+    await until(
+      'VDC removed',
+      () => tw.store.vdcs.get(id),
+      (v) => v === null,
+      180_000,
+    );
     // The foreign namespace is still there: deletion only removes what is the VDC's.
     expect(await readNamespace(kube, `vdc-${id}`)).toBeDefined();
     await kube.core.deleteNamespace({ name: `vdc-${id}` });

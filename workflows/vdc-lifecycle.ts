@@ -2,12 +2,25 @@ import { condition, continueAsNew, defineSignal, patched, proxyActivities, setHa
 import type { Activities } from '../activities/index.ts';
 import { POOL_FAILURES } from '../common/pool-workflows.ts';
 import { PULL_CREDENTIAL_FAILURES, PULL_SECRET_PATCHES } from '../common/pull-credentials.ts';
-import { VDC_LIFECYCLE_FAILURES, VDC_LIFECYCLE_SIGNAL, type VdcLifecycleInput, type VdcLifecycleRequest, type VdcLifecycleResult, type VdcPoolOutcome } from '../common/vdc-lifecycle.ts';
+import {
+  VDC_LIFECYCLE_FAILURES,
+  VDC_LIFECYCLE_SIGNAL,
+  type VdcLifecycleInput,
+  type VdcLifecycleRequest,
+  type VdcLifecycleResult,
+  type VdcPoolOutcome,
+} from '../common/vdc-lifecycle.ts';
 import { failureMessage } from './approval.ts';
 
 export const vdcLifecycleRequest = defineSignal<[VdcLifecycleRequest]>(VDC_LIFECYCLE_SIGNAL);
 
-const NON_RETRYABLE = [...Object.values(VDC_LIFECYCLE_FAILURES), ...Object.values(PULL_CREDENTIAL_FAILURES), POOL_FAILURES.notFound, POOL_FAILURES.credentialsUnreadable, 'VdcNotFound'];
+const NON_RETRYABLE = [
+  ...Object.values(VDC_LIFECYCLE_FAILURES),
+  ...Object.values(PULL_CREDENTIAL_FAILURES),
+  POOL_FAILURES.notFound,
+  POOL_FAILURES.credentialsUnreadable,
+  'VdcNotFound',
+];
 
 const { vdcLifecyclePlan, recordVdcState, recordVdcDeleteFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -69,7 +82,13 @@ export async function vdcLifecycleWorkflow(input: VdcLifecycleInput): Promise<Vd
       if (pass.state === 'deleted') return result;
     } else {
       const rotationId = batch.find((r) => r.action === 'rotate-pull-credential' && r.rotationId)?.rotationId;
-      result.passes.push(await reconcile(input.vdcId, batch.some((r) => r.action === 'provision'), rotationId));
+      result.passes.push(
+        await reconcile(
+          input.vdcId,
+          batch.some((r) => r.action === 'provision'),
+          rotationId,
+        ),
+      );
     }
     // A request arriving together with this pass's last command is handled before the run ends.
     await condition(() => pending.length > 0, '1s');
@@ -133,7 +152,12 @@ async function deleteVdc(vdcId: string, req: VdcLifecycleRequest): Promise<VdcLi
   try {
     for (const p of plan.placements) {
       const { outcome } = await deleteVdcNamespace({ vdcId, pool: p.pool, namespace: p.namespace });
-      namespaces.push({ pool: p.pool, namespace: p.namespace, outcome: outcome === 'absent' ? 'absent' : 'ok', ...(outcome === 'not-owned' ? { error: 'not this VDC\'s namespace; left alone' } : {}) });
+      namespaces.push({
+        pool: p.pool,
+        namespace: p.namespace,
+        outcome: outcome === 'absent' ? 'absent' : 'ok',
+        ...(outcome === 'not-owned' ? { error: "not this VDC's namespace; left alone" } : {}),
+      });
     }
     await deleteVdcRegistry({ vdcId });
     if (patched(PULL_SECRET_PATCHES.vdcDelete)) await removeVdcPullCredential({ vdcId });

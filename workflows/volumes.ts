@@ -5,7 +5,13 @@ import { VOLUME_ERRORS, type LiveClaim } from '../common/volumes.ts';
 /** Someone waits on these (direct actions of the volume API): quick retries of transient faults only. */
 const { applyVolume, deleteVolume, listClaims } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '3s', maximumAttempts: 4, nonRetryableErrorTypes: ['KubernetesRefused', VOLUME_ERRORS.inUse, VOLUME_ERRORS.exists] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '3s',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['KubernetesRefused', VOLUME_ERRORS.inUse, VOLUME_ERRORS.exists],
+  },
 });
 
 /** The ledger write: retried for a while; if it still fails the volume change stands and verify reports the line missing. */

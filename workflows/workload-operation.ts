@@ -1,6 +1,12 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { WORKLOAD_OPERATION_ERRORS, type WorkloadDirectOperationInput, type WorkloadOperationInput, type WorkloadOperationPreview, type WorkloadOperationResult } from '../common/workload-ops.ts';
+import {
+  WORKLOAD_OPERATION_ERRORS,
+  type WorkloadDirectOperationInput,
+  type WorkloadOperationInput,
+  type WorkloadOperationPreview,
+  type WorkloadOperationResult,
+} from '../common/workload-ops.ts';
 import { failureMessage, ticketApproval } from './approval.ts';
 
 const NON_RETRYABLE = ['KubernetesRefused', ...Object.values(WORKLOAD_OPERATION_ERRORS)];

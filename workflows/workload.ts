@@ -100,7 +100,8 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
         return approval.finish('failed', `re-check: ${fresh.errors.join('; ')}`);
       }
       if (fresh.hash === preview.hash) break;
-      if (round > MAX_REAPPROVALS) return approval.finish('failed', `the cluster kept changing between approval and execution (${MAX_REAPPROVALS} re-approvals)`);
+      if (round > MAX_REAPPROVALS)
+        return approval.finish('failed', `the cluster kept changing between approval and execution (${MAX_REAPPROVALS} re-approvals)`);
       const reason = `objects of ${spec.name} in ${namespace} changed after approval (preview ${preview.hash.slice(0, 8)} → ${fresh.hash.slice(0, 8)}); approve the new preview`;
       preview = fresh;
       const again = await approval.reapprove(fresh, reason);
@@ -117,7 +118,10 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
   let step = 'apply';
   try {
     // Registered before the step: objects created just before a failure are still removed (only this ticket's).
-    compensations.unshift({ label: preview.previousRevision ? `restore revision ${preview.previousRevision}` : 'delete objects', run: () => undoWorkload({ ...args, created: preview.objects }) });
+    compensations.unshift({
+      label: preview.previousRevision ? `restore revision ${preview.previousRevision}` : 'delete objects',
+      run: () => undoWorkload({ ...args, created: preview.objects }),
+    });
     await applyWorkload(args);
     steps.push(step);
     step = 'rollout';

@@ -57,11 +57,33 @@ export const QUOTA_LEASE_FACT = 'quota.lease';
 export const QUOTA_EXTRACTORS: LedgerExtractors = {
   applyQuota: (result, provenance) => {
     const r = result as ApplyQuotaResult;
-    return [{ ...provenance, units: { ...QUOTA_UNITS }, fact: 'quota.allocation.changed', vdcId: r.vdcId, domainId: r.domainId, pool: r.pool, quantities: r.billed ?? r.quota, start: new Date(r.appliedAt) }];
+    return [
+      {
+        ...provenance,
+        units: { ...QUOTA_UNITS },
+        fact: 'quota.allocation.changed',
+        vdcId: r.vdcId,
+        domainId: r.domainId,
+        pool: r.pool,
+        quantities: r.billed ?? r.quota,
+        start: new Date(r.appliedAt),
+      },
+    ];
   },
   applyLeaseQuota: (result, provenance) => {
     const r = result as LeaseApplyResult;
-    return [{ ...provenance, units: { ...QUOTA_UNITS }, fact: QUOTA_LEASE_FACT, vdcId: r.vdcId, domainId: r.domainId, pool: r.pool, quantities: r.delta, start: new Date(r.appliedAt) }];
+    return [
+      {
+        ...provenance,
+        units: { ...QUOTA_UNITS },
+        fact: QUOTA_LEASE_FACT,
+        vdcId: r.vdcId,
+        domainId: r.domainId,
+        pool: r.pool,
+        quantities: r.delta,
+        start: new Date(r.appliedAt),
+      },
+    ];
   },
   revertLeaseQuota: (result, _provenance, run) => {
     const open = run.findLast((l) => l.fact === QUOTA_LEASE_FACT);

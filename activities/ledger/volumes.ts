@@ -21,8 +21,21 @@ export interface VolumeMeteringFact {
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 
-export function volumeMeteringFact(vdc: { id: string; domainId: string; pool?: string | undefined }, v: { namespace: string; name: string }, size: string | null, at: string): VolumeMeteringFact {
-  return { vdcId: vdc.id, domainId: vdc.domainId, pool: vdc.pool ?? '', namespace: v.namespace, name: v.name, storageGi: size ? round6(volumeBytes(size) / 2 ** 30) : 0, at };
+export function volumeMeteringFact(
+  vdc: { id: string; domainId: string; pool?: string | undefined },
+  v: { namespace: string; name: string },
+  size: string | null,
+  at: string,
+): VolumeMeteringFact {
+  return {
+    vdcId: vdc.id,
+    domainId: vdc.domainId,
+    pool: vdc.pool ?? '',
+    namespace: v.namespace,
+    name: v.name,
+    storageGi: size ? round6(volumeBytes(size) / 2 ** 30) : 0,
+    at,
+  };
 }
 
 /**

@@ -186,7 +186,9 @@ describe('auth against the local OpenID provider', () => {
   it('a burst of failed callbacks from one address reaches the failure hook at most 10 times a minute', async () => {
     const before = loginFailures.length;
     const statuses = await Promise.all(
-      Array.from({ length: 25 }, (_, i) => fetch(`${baseUrl}/auth/callback?code=c${i}&state=forged${i}&iss=${encodeURIComponent(issuer)}`, { redirect: 'manual' }).then((r) => r.status)),
+      Array.from({ length: 25 }, (_, i) =>
+        fetch(`${baseUrl}/auth/callback?code=c${i}&state=forged${i}&iss=${encodeURIComponent(issuer)}`, { redirect: 'manual' }).then((r) => r.status),
+      ),
     );
     expect(statuses.every((s) => s === 303)).toBe(true);
     expect(loginFailures.length - before).toBeLessThanOrEqual(10);

@@ -20,7 +20,10 @@ export function basicTokenAuth(tokens: Pick<ApiTokenService, 'authenticate'>): R
     res.set('WWW-Authenticate', 'Basic realm="edgeport"');
     const { user, token } = await tokens.authenticate(password);
     if (username !== user.username && username !== user.sub) throw new UnauthorizedError('the username does not own this API token');
-    if (req.user) throw new InputError('send either a session cookie or registry credentials, not both', [{ field: 'Authorization', message: 'not with a signed-in session' }]);
+    if (req.user)
+      throw new InputError('send either a session cookie or registry credentials, not both', [
+        { field: 'Authorization', message: 'not with a signed-in session' },
+      ]);
     req.user = user;
     res.locals.apiToken = token;
     // bearerAuth only acts on the Bearer scheme; nothing downstream reads this header again.

@@ -22,7 +22,8 @@ export function bearerAuth(tokens: Pick<ApiTokenService, 'authenticate'>): Reque
     if (!header || (!m && !/^bearer\b/i.test(header))) return next();
     try {
       const { user, token } = await tokens.authenticate(m?.[1] ?? '');
-      if (req.user) throw new InputError('send either a session cookie or an API token, not both', [{ field: 'Authorization', message: 'not with a signed-in session' }]);
+      if (req.user)
+        throw new InputError('send either a session cookie or an API token, not both', [{ field: 'Authorization', message: 'not with a signed-in session' }]);
       req.user = user;
       res.locals.apiToken = token;
       next();

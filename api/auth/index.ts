@@ -94,8 +94,16 @@ export const AuthConfigSchema = z.object({
   clientSecret: z.string().min(1),
   publicUrl: z.url().transform((u) => u.replace(/\/+$/, '')),
   sessionSecret: z.union([z.string().min(32), z.array(z.string().min(32)).min(1)]),
-  idleTimeoutMs: z.number().int().positive().default(30 * MINUTE),
-  absoluteTimeoutMs: z.number().int().positive().default(12 * 60 * MINUTE),
+  idleTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * MINUTE),
+  absoluteTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(12 * 60 * MINUTE),
   secureCookies: z.boolean(),
 });
 
@@ -256,7 +264,9 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
       deps.logger?.warn({ code, err: describeError(err) }, 'login failed');
       const verdict = throttle.admit(req.ip, Date.now());
       if (!verdict.audit) return res.redirect(303, `/?authError=${encodeURIComponent(code)}`);
-      void deps.onLoginFailure?.({ code, ip: req.ip, ...(verdict.suppressed > 0 ? { suppressed: verdict.suppressed } : {}) }).catch((hookErr: unknown) => deps.logger?.warn({ err: describeError(hookErr) }, 'onLoginFailure failed'));
+      void deps
+        .onLoginFailure?.({ code, ip: req.ip, ...(verdict.suppressed > 0 ? { suppressed: verdict.suppressed } : {}) })
+        .catch((hookErr: unknown) => deps.logger?.warn({ err: describeError(hookErr) }, 'onLoginFailure failed'));
       res.redirect(303, `/?authError=${encodeURIComponent(code)}`);
     };
     const onResult = (err: unknown, user: Express.User | false | undefined, info: unknown): void => {

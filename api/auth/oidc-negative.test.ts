@@ -243,15 +243,34 @@ describe('OIDC negative paths against a faulty provider', () => {
   it.each<[string, Fault, Record<string, unknown>, boolean]>([
     ['wrong state', 'wrong-state', { name: 'ClientError', code: 'OAUTH_INVALID_RESPONSE', reason: 'unexpected "state" response parameter value' }, false],
     ['missing state', 'missing-state', { name: 'ClientError', code: 'OAUTH_INVALID_RESPONSE', reason: 'response parameter "state" missing' }, false],
-    ['wrong audience', 'wrong-aud', { name: 'ClientError', code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', reason: 'unexpected JWT "aud" (audience) claim value' }, true],
-    ['wrong issuer in the ID token', 'wrong-iss', { name: 'ClientError', code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', reason: 'unexpected JWT "iss" (issuer) claim value' }, true],
+    [
+      'wrong audience',
+      'wrong-aud',
+      { name: 'ClientError', code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', reason: 'unexpected JWT "aud" (audience) claim value' },
+      true,
+    ],
+    [
+      'wrong issuer in the ID token',
+      'wrong-iss',
+      { name: 'ClientError', code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', reason: 'unexpected JWT "iss" (issuer) claim value' },
+      true,
+    ],
     [
       'expired ID token',
       'expired',
-      { name: 'ClientError', code: 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', reason: 'unexpected JWT "exp" (expiration time) claim value, expiration is past current timestamp' },
+      {
+        name: 'ClientError',
+        code: 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+        reason: 'unexpected JWT "exp" (expiration time) claim value, expiration is past current timestamp',
+      },
       true,
     ],
-    ['nonce that differs', 'wrong-nonce', { name: 'ClientError', code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', reason: 'unexpected ID Token "nonce" claim value' }, true],
+    [
+      'nonce that differs',
+      'wrong-nonce',
+      { name: 'ClientError', code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', reason: 'unexpected ID Token "nonce" claim value' },
+      true,
+    ],
     ['nonce missing', 'missing-nonce', { name: 'ClientError', code: 'OAUTH_INVALID_RESPONSE', reason: 'JWT "nonce" (nonce) claim missing' }, true],
   ])('refuses a login with a %s', async (_name, fault, expectedErr, reachesTokenEndpoint) => {
     issuer.fault = fault;
@@ -353,7 +372,14 @@ describe('OIDC negative paths against a faulty provider', () => {
     const noPkce = await startRogueIssuer({ advertisePkce: false });
     try {
       const err = await createAuth({
-        config: { issuer: noPkce.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, publicUrl: 'http://127.0.0.1:1', sessionSecret: SESSION_SECRET, secureCookies: false },
+        config: {
+          issuer: noPkce.url,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          publicUrl: 'http://127.0.0.1:1',
+          sessionSecret: SESSION_SECRET,
+          secureCookies: false,
+        },
         redis,
       }).then(
         () => undefined,
@@ -415,8 +441,16 @@ describe('OIDC negative paths against a faulty provider', () => {
     });
 
     it.each<[string, Fault, Record<string, unknown>]>([
-      ['refuses the refresh token', 'refresh-refused', { name: 'ResponseBodyError', error: 'invalid_grant', error_description: 'refresh token expired or revoked' }],
-      ['returns an ID token for another subject', 'refresh-other-sub', { name: 'TokenRefreshRefusedError', message: 'refreshed ID token names another subject' }],
+      [
+        'refuses the refresh token',
+        'refresh-refused',
+        { name: 'ResponseBodyError', error: 'invalid_grant', error_description: 'refresh token expired or revoked' },
+      ],
+      [
+        'returns an ID token for another subject',
+        'refresh-other-sub',
+        { name: 'TokenRefreshRefusedError', message: 'refreshed ID token names another subject' },
+      ],
     ])('ends the session when the provider %s', async (_name, fault, expectedErr) => {
       const b = await signedIn();
       await patchTokens(b.cookie, { accessTokenExpiresAt: Date.now() - 1000 });

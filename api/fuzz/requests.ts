@@ -53,13 +53,39 @@ const BILLION_LAUGHS = [
 /** A workload "spec" as a YAML document whose aliases expand to 9^9 strings. */
 export const YAML_BOMB = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bomb\n${BILLION_LAUGHS}\n`;
 
-const TRAVERSAL = ['../../../../etc/passwd', '..%2f..%2f..%2fetc%2fpasswd', '..\\..\\windows\\win.ini', '/etc/shadow', 'a/../../b', '%2e%2e%2f%2e%2e%2f', '....//....//', 'vdc-x/../kube-system', '\u0000../x', 'file:///etc/passwd'];
+const TRAVERSAL = [
+  '../../../../etc/passwd',
+  '..%2f..%2f..%2fetc%2fpasswd',
+  '..\\..\\windows\\win.ini',
+  '/etc/shadow',
+  'a/../../b',
+  '%2e%2e%2f%2e%2e%2f',
+  '....//....//',
+  'vdc-x/../kube-system',
+  '\u0000../x',
+  'file:///etc/passwd',
+];
 const NOSQL: unknown[] = [{ $gt: '' }, { $ne: null }, { $where: 'sleep(1000)' }, { $regex: '.*' }, { $in: [] }, { $exists: true }, { $expr: { $eq: [1, 1] } }];
-const INJECTION = ["'; DROP TABLE tickets; --", '<script>alert(1)</script>', '${jndi:ldap://127.0.0.1/x}', '{{7*7}}', '$(id)', '`id`', 'x\r\nSet-Cookie: a=b', '%00', '__proto__', 'constructor'];
+const INJECTION = [
+  "'; DROP TABLE tickets; --",
+  '<script>alert(1)</script>',
+  '${jndi:ldap://127.0.0.1/x}',
+  '{{7*7}}',
+  '$(id)',
+  '`id`',
+  'x\r\nSet-Cookie: a=b',
+  '%00',
+  '__proto__',
+  'constructor',
+];
 const UNICODE_SAMPLES = ['\u202eevil\u202c', 'a\u200bb', '𝕰𝖉𝖌𝖊', '名称-中文', '\ud800', '\uffff', 'e\u0301', '🏳️‍🌈'.repeat(50), 'İ', 'ǅ'];
 
 const hugeString = fc.constantFrom(70_000, 120_000, 300_000).map((n) => 'x'.repeat(n));
-const unicodeString = fc.oneof(fc.constantFrom(...UNICODE_SAMPLES), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }));
+const unicodeString = fc.oneof(
+  fc.constantFrom(...UNICODE_SAMPLES),
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+);
 
 /** A JSON value meant to be wrong wherever it lands. */
 export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -79,10 +105,28 @@ export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Raw request bodies that are not JSON, or are JSON only for a lenient parser. */
 const malformedJson: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('{', '{"a":', '{"a":1,}', "{'a':1}", '{"a":NaN}', '{"a":Infinity}', '[1,2', 'undefined', '\ufeff{"a":1', '{"a":"\\x41"}', '{"a":01}', '{"a":1}}', '"unterminated', '\u0000'),
+  fc.constantFrom(
+    '{',
+    '{"a":',
+    '{"a":1,}',
+    "{'a':1}",
+    '{"a":NaN}',
+    '{"a":Infinity}',
+    '[1,2',
+    'undefined',
+    '\ufeff{"a":1',
+    '{"a":"\\x41"}',
+    '{"a":01}',
+    '{"a":1}}',
+    '"unterminated',
+    '\u0000',
+  ),
   fc.constantFrom(20_000, 100_000).map((n) => '['.repeat(n) + ']'.repeat(n - 1)),
   fc.string({ minLength: 1, maxLength: 60 }).filter((s) => !isJson(s)),
-  fc.json().map((s) => `${s}}`).filter((s) => !isJson(s)),
+  fc
+    .json()
+    .map((s) => `${s}}`)
+    .filter((s) => !isJson(s)),
 );
 
 /** Whole bodies of a wrong top-level type (valid JSON). */
@@ -92,7 +136,9 @@ const wrongTopLevel: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(Array.from({ length: 50_000 }, () => ({ $gt: '' }))),
 );
 /** Deeply nested JSON under the 256 kB limit (as text: JSON.stringify would overflow the stack on it). */
-const deepJson: fc.Arbitrary<string> = fc.tuple(fc.constantFrom(1_000, 60_000), fc.constantFrom('[', '{"a":')).map(([n, open]) => open.repeat(n) + (open === '[' ? ']' : '1}').repeat(n));
+const deepJson: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom(1_000, 60_000), fc.constantFrom('[', '{"a":'))
+  .map(([n, open]) => open.repeat(n) + (open === '[' ? ']' : '1}').repeat(n));
 
 function isJson(s: string): boolean {
   try {
@@ -159,7 +205,10 @@ export function plausible(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> 
     case 'integer':
       return fc.integer({ min: Math.max((s.minimum as number | undefined) ?? 0, -1e6), max: Math.min((s.maximum as number | undefined) ?? 100, 1e6) });
     case 'number':
-      return fc.integer({ min: Math.ceil(Math.max((s.minimum as number | undefined) ?? 0, -1e6)), max: Math.floor(Math.min((s.maximum as number | undefined) ?? 100, 1e6)) });
+      return fc.integer({
+        min: Math.ceil(Math.max((s.minimum as number | undefined) ?? 0, -1e6)),
+        max: Math.floor(Math.min((s.maximum as number | undefined) ?? 100, 1e6)),
+      });
     case 'boolean':
       return fc.boolean();
     case 'null':
@@ -167,7 +216,10 @@ export function plausible(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> 
     case 'array': {
       if (depth > 4) return fc.constant([]);
       const min = (s.minItems as number | undefined) ?? 0;
-      return fc.array(s.items ? plausible(s.items as JsonSchema, depth + 1) : fc.string(), { minLength: min, maxLength: Math.min((s.maxItems as number | undefined) ?? min + 2, min + 2) });
+      return fc.array(s.items ? plausible(s.items as JsonSchema, depth + 1) : fc.string(), {
+        minLength: min,
+        maxLength: Math.min((s.maxItems as number | undefined) ?? min + 2, min + 2),
+      });
     }
     case 'object': {
       const props = (s.properties ?? {}) as Record<string, JsonSchema>;
@@ -265,7 +317,9 @@ function queryFor(op: OpenApiOperation): fc.Arbitrary<string> {
     fc.tuple(name, queryValue).map(([k, v]) => `${enc(k)}=${enc(v)}`),
     fc.tuple(name, fc.constantFrom('$gt', '$ne', '$regex', '$where', '$in][', '__proto__'), queryValue).map(([k, o, v]) => `${enc(k)}[${o}]=${enc(v)}`),
     fc.tuple(name, queryValue, queryValue).map(([k, a, b]) => `${enc(k)}=${enc(a)}&${enc(k)}=${enc(b)}`),
-    fc.tuple(fc.constantFrom('$where', '__proto__', 'constructor[prototype]', 'x'.repeat(200), '名称', '../x'), queryValue).map(([k, v]) => `${enc(k)}=${enc(v)}`),
+    fc
+      .tuple(fc.constantFrom('$where', '__proto__', 'constructor[prototype]', 'x'.repeat(200), '名称', '../x'), queryValue)
+      .map(([k, v]) => `${enc(k)}=${enc(v)}`),
     fc.tuple(name, fc.constantFrom(...BAD_ESCAPES)).map(([k, v]) => `${enc(k)}=${v}`),
   );
   // Under Node's 16 kB header limit: longer request lines are refused by the HTTP parser (431) before the app sees them.
@@ -273,7 +327,17 @@ function queryFor(op: OpenApiOperation): fc.Arbitrary<string> {
 }
 
 const badParam: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(...TRAVERSAL, ...INJECTION.filter((s) => s !== '__proto__' && s !== 'constructor'), '{"$gt":""}', '[$ne]', 'A_UPPER', '-lead', 'trail-', 'x'.repeat(300), 'x'.repeat(3000)),
+  fc.constantFrom(
+    ...TRAVERSAL,
+    ...INJECTION.filter((s) => s !== '__proto__' && s !== 'constructor'),
+    '{"$gt":""}',
+    '[$ne]',
+    'A_UPPER',
+    '-lead',
+    'trail-',
+    'x'.repeat(300),
+    'x'.repeat(3000),
+  ),
   unicodeString,
   fc.string({ minLength: 1, maxLength: 30 }),
 );
@@ -283,7 +347,13 @@ const hasBodyMethod = (m: Method): boolean => m === 'post' || m === 'put' || m =
 /** Every kind of bad request that fits the operation, as one arbitrary. */
 export function badRequests(target: FuzzTarget): fc.Arbitrary<FuzzRequest> {
   const { method, op } = target;
-  const json = (category: Category) => (body: unknown) => ({ method, url: pathWith(target), body: JSON.stringify(body), contentType: 'application/json', category });
+  const json = (category: Category) => (body: unknown) => ({
+    method,
+    url: pathWith(target),
+    body: JSON.stringify(body),
+    contentType: 'application/json',
+    category,
+  });
   const schema = op.requestBody?.content['application/json'].schema;
   const arbs: fc.Arbitrary<FuzzRequest>[] = [];
   if (hasBodyMethod(method)) {
@@ -291,16 +361,33 @@ export function badRequests(target: FuzzTarget): fc.Arbitrary<FuzzRequest> {
     arbs.push(wrongTopLevel.map(json('body-type')));
     arbs.push(deepJson.map((body) => ({ method, url: pathWith(target), body, contentType: 'application/json', category: 'body-type' as const })));
     arbs.push(
-      fc.tuple(fc.constantFrom('application/yaml', 'text/plain', 'application/x-www-form-urlencoded', 'application/xml'), fc.constantFrom(YAML_BOMB, 'vdcId[$gt]=&type=quota-change', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')).map(([contentType, body]) => ({ method, url: pathWith(target), body, contentType, category: 'non-json-body' as const })),
+      fc
+        .tuple(
+          fc.constantFrom('application/yaml', 'text/plain', 'application/x-www-form-urlencoded', 'application/xml'),
+          fc.constantFrom(YAML_BOMB, 'vdcId[$gt]=&type=quota-change', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'),
+        )
+        .map(([contentType, body]) => ({ method, url: pathWith(target), body, contentType, category: 'non-json-body' as const })),
     );
     if (schema) arbs.push(mutatedBody(schema).map(json('body-schema')));
   }
-  if (op.parameters.some((p) => p.in === 'query')) arbs.push(queryFor(op).map((q) => ({ method, url: `${pathWith(target)}?${q}`, category: 'query-schema' as const, ...bodyIfNeeded(target) })));
+  if (op.parameters.some((p) => p.in === 'query'))
+    arbs.push(queryFor(op).map((q) => ({ method, url: `${pathWith(target)}?${q}`, category: 'query-schema' as const, ...bodyIfNeeded(target) })));
   else arbs.push(queryFor(op).map((q) => ({ method, url: `${pathWith(target)}?${q}`, category: 'query-injection' as const, ...bodyIfNeeded(target) })));
   const pathParams = op.parameters.filter((p) => p.in === 'path').map((p) => p.name);
   if (pathParams.length) {
-    arbs.push(fc.tuple(fc.constantFrom(...pathParams), badParam).map(([name, v]) => ({ method, url: pathWith(target, { [name]: v }), category: 'path-param' as const, ...bodyIfNeeded(target) })));
-    arbs.push(fc.tuple(fc.constantFrom(...pathParams), fc.constantFrom(...BAD_ESCAPES)).map(([name, v]) => ({ method, url: pathWith(target, { [name]: '\u0001' }).replace('%01', v), category: 'path-param' as const, ...bodyIfNeeded(target) })));
+    arbs.push(
+      fc
+        .tuple(fc.constantFrom(...pathParams), badParam)
+        .map(([name, v]) => ({ method, url: pathWith(target, { [name]: v }), category: 'path-param' as const, ...bodyIfNeeded(target) })),
+    );
+    arbs.push(
+      fc.tuple(fc.constantFrom(...pathParams), fc.constantFrom(...BAD_ESCAPES)).map(([name, v]) => ({
+        method,
+        url: pathWith(target, { [name]: '\u0001' }).replace('%01', v),
+        category: 'path-param' as const,
+        ...bodyIfNeeded(target),
+      })),
+    );
   }
   return fc.oneof(...arbs);
 }

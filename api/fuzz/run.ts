@@ -97,7 +97,16 @@ export async function fuzzApi(opts: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
   const oracle = new Oracle();
   const seed = opts.seed ?? Date.now() % 2 ** 31;
-  const report: FuzzReport = { runsPerRoute: opts.runsPerRoute, seed, routes: {}, byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>, findings: [], totalSent: 0, serverErrors: 0, ms: 0 };
+  const report: FuzzReport = {
+    runsPerRoute: opts.runsPerRoute,
+    seed,
+    routes: {},
+    byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>,
+    findings: [],
+    totalSent: 0,
+    serverErrors: 0,
+    ms: 0,
+  };
   for (const [path, ops] of Object.entries(opts.doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const route = `${method.toUpperCase()} ${path}`;
@@ -135,7 +144,19 @@ export async function fuzzApi(opts: FuzzOptions): Promise<FuzzReport> {
           }
           // A few examples per route are enough to fix a bug; keep the run going to count them all.
           if (why && findingsHere++ < 5) {
-            report.findings.push({ route, category: req.category, request: { method: req.method, url: clip(req.url)!, ...(req.contentType ? { contentType: req.contentType } : {}), ...(req.body !== undefined ? { body: clip(req.body)! } : {}) }, status: res.status, why, response: clip(res.text)! });
+            report.findings.push({
+              route,
+              category: req.category,
+              request: {
+                method: req.method,
+                url: clip(req.url)!,
+                ...(req.contentType ? { contentType: req.contentType } : {}),
+                ...(req.body !== undefined ? { body: clip(req.body)! } : {}),
+              },
+              status: res.status,
+              why,
+              response: clip(res.text)!,
+            });
           }
         }),
         { numRuns: opts.runsPerRoute, seed, endOnFailure: true },
@@ -149,7 +170,10 @@ export async function fuzzApi(opts: FuzzOptions): Promise<FuzzReport> {
 
 /** Document counts of every collection, to show that bad input stored nothing. */
 export async function collectionCounts(db: mongo.Db): Promise<Record<string, number>> {
-  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray())
+    .map((c) => c.name)
+    .filter((n) => !n.startsWith('system.'))
+    .sort();
   const out: Record<string, number> = {};
   for (const n of names) out[n] = await db.collection(n).countDocuments({});
   return out;
@@ -173,6 +197,8 @@ export function formatReport(r: FuzzReport): string {
     `fuzz: ${Object.keys(r.routes).length} routes, ${r.totalSent} requests (${r.runsPerRoute} runs/route, seed ${r.seed}) in ${(r.ms / 1000).toFixed(1)} s; 5xx: ${r.serverErrors}; findings: ${r.findings.length}`,
     `${'route'.padEnd(44)} ${'sent'.padStart(6)} ${'4xx+pb'.padStart(7)} ${'ignored'.padStart(7)} ${'skipped'.padStart(7)}  statuses`,
     ...rows,
-    `by category: ${Object.entries(r.byCategory).map(([c, n]) => `${c} ${n}`).join(', ')}`,
+    `by category: ${Object.entries(r.byCategory)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ')}`,
   ].join('\n');
 }

@@ -45,7 +45,10 @@ export const openApiPath = (path: string): string => path.replace(/:([A-Za-z0-9_
 
 function parametersOf(def: RouteDef): OpenApiParameter[] {
   const out: OpenApiParameter[] = [];
-  for (const [where, obj] of [['path', def.input?.params], ['query', def.input?.query]] as const) {
+  for (const [where, obj] of [
+    ['path', def.input?.params],
+    ['query', def.input?.query],
+  ] as const) {
     if (!obj) continue;
     const json = inputSchema(obj) as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, schema] of Object.entries(json.properties ?? {})) {
@@ -67,7 +70,10 @@ const PROBLEM: JsonSchema = {
     title: { type: 'string' },
     status: { type: 'integer', minimum: 400, maximum: 599 },
     detail: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } }, required: ['field', 'message'] } },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } }, required: ['field', 'message'] },
+    },
   },
   required: ['type', 'title', 'status'],
 };
@@ -89,7 +95,9 @@ export function buildOpenApi(routes: readonly RouteDef[], opts: { version: strin
       'x-target': typeof def.target === 'function' ? 'object' : def.target,
       ...(def.input?.query && inputSchema(def.input.query).additionalProperties === false ? { 'x-strict-query': true } : {}),
       parameters: parametersOf(def),
-      ...(def.input?.body ? { requestBody: { required: !def.input.bodyOptional, content: { 'application/json': { schema: inputSchema(def.input.body) } } } } : {}),
+      ...(def.input?.body
+        ? { requestBody: { required: !def.input.bodyOptional, content: { 'application/json': { schema: inputSchema(def.input.body) } } } }
+        : {}),
       responses: {
         '2XX': { description: 'success' },
         '400': problem('invalid input (the problem body names each field)'),
@@ -105,7 +113,11 @@ export function buildOpenApi(routes: readonly RouteDef[], opts: { version: strin
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Edgeport API', version: opts.version, description: 'Generated from the route definitions and their zod schemas (api/openapi/document.ts).' },
+    info: {
+      title: 'Edgeport API',
+      version: opts.version,
+      description: 'Generated from the route definitions and their zod schemas (api/openapi/document.ts).',
+    },
     servers: [{ url: `${opts.serverUrl ?? ''}/api` }],
     paths,
     components: {

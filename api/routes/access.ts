@@ -1,6 +1,14 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { CreateRoleSchema, customRoleId, CUSTOM_ROLE_PREFIX, GrantBindingSchema, PatchRoleSchema, PutBindingsSchema, roleSlugSchema } from '../../common/tenancy.ts';
+import {
+  CreateRoleSchema,
+  customRoleId,
+  CUSTOM_ROLE_PREFIX,
+  GrantBindingSchema,
+  PatchRoleSchema,
+  PutBindingsSchema,
+  roleSlugSchema,
+} from '../../common/tenancy.ts';
 import { NotFoundError, parse } from '../errors.ts';
 import type { AccessService } from '../services/access.ts';
 import type { RouteDef } from './define.ts';
@@ -17,7 +25,12 @@ function roleId(req: Request): `custom:${string}` {
 const sub = (req: Request): string => pathParam(req, 'sub', SubParam);
 const UserParams = z.strictObject({ sub: SubParam });
 /** A custom role's id, with or without its `custom:` prefix. */
-const RoleParams = z.strictObject({ id: z.string().max(CUSTOM_ROLE_PREFIX.length + 40).regex(/^(custom:)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/) });
+const RoleParams = z.strictObject({
+  id: z
+    .string()
+    .max(CUSTOM_ROLE_PREFIX.length + 40)
+    .regex(/^(custom:)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+});
 
 /** Users' role bindings at any scope, and custom roles (platform administration). */
 export function accessRoutes(access: AccessService): RouteDef[] {

@@ -5,10 +5,20 @@ import { parse } from '../errors.ts';
 import type { RouteDef } from './define.ts';
 
 const ListQuery = z.strictObject({
-  action: z.string().max(100).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only').optional(),
+  action: z
+    .string()
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only')
+    .optional(),
   actorSub: z.string().min(1).max(200).optional(),
-  from: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
-  to: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+  from: z.iso
+    .datetime({ offset: true })
+    .transform((s) => new Date(s))
+    .optional(),
+  to: z.iso
+    .datetime({ offset: true })
+    .transform((s) => new Date(s))
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   afterSeq: z.coerce.number().int().min(0).optional(),
 });
@@ -72,7 +82,14 @@ export function auditRoutes(audit: AuditStore): RouteDef[] {
           throw err;
         }
         res.end();
-        await audit.append({ actor: { sub: caller.sub, name: caller.name }, action: 'audit.export', target: 'audit', outcome: 'success', details: { format, entries: count }, ip: req.ip });
+        await audit.append({
+          actor: { sub: caller.sub, name: caller.name },
+          action: 'audit.export',
+          target: 'audit',
+          outcome: 'success',
+          details: { format, entries: count },
+          ip: req.ip,
+        });
       },
     },
     {

@@ -17,19 +17,28 @@ const dateOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })]).tra
 
 /** `?month=YYYY-MM` | `?day=YYYY-MM-DD` | `?from=…&to=…` (half-open), plus kind, format and asOf. */
 const ReportQuery = z.strictObject({
-  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM').optional(),
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM')
+    .optional(),
   day: z.iso.date().optional(),
   from: dateOrTime.optional(),
   to: dateOrTime.optional(),
   kind: z.enum(['showback', 'chargeback']).default('chargeback'),
   format: z.enum(['json', 'csv', 'pdf']).default('json'),
-  asOf: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+  asOf: z.iso
+    .datetime({ offset: true })
+    .transform((s) => new Date(s))
+    .optional(),
 });
 
 /** Body of `POST /api/pricebook/what-if` (contract with the portal): a period of whole days and a draft book. */
 export const WhatIfBody = z
   .strictObject({ from: z.iso.date(), to: z.iso.date(), draft: PriceBookInputSchema })
-  .refine((b) => Date.parse(b.to) > Date.parse(b.from) && Date.parse(b.to) - Date.parse(b.from) <= MAX_DAYS * DAY_MS, { path: ['to'], message: `must be after from, at most ${MAX_DAYS} days` });
+  .refine((b) => Date.parse(b.to) > Date.parse(b.from) && Date.parse(b.to) - Date.parse(b.from) <= MAX_DAYS * DAY_MS, {
+    path: ['to'],
+    message: `must be after from, at most ${MAX_DAYS} days`,
+  });
 
 const LabelReportQuery = ReportQuery.extend({ label: LabelSelectorSchema });
 
@@ -40,7 +49,10 @@ const DomainParams = z.strictObject({ id: domainIdSchema });
 
 function periodOf(q: z.infer<typeof ReportQuery>): { from: Date; to: Date } {
   const given = [q.month, q.day, q.from ?? q.to].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new InputError('invalid request: period: give exactly one of month, day, or from and to', [{ field: 'month', message: 'give exactly one of month, day, or from and to' }]);
+  if (given !== 1)
+    throw new InputError('invalid request: period: give exactly one of month, day, or from and to', [
+      { field: 'month', message: 'give exactly one of month, day, or from and to' },
+    ]);
   if (q.month) {
     const from = new Date(`${q.month}-01T00:00:00.000Z`);
     return { from, to: new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1)) };
@@ -49,8 +61,12 @@ function periodOf(q: z.infer<typeof ReportQuery>): { from: Date; to: Date } {
     const from = new Date(`${q.day}T00:00:00.000Z`);
     return { from, to: new Date(from.getTime() + DAY_MS) };
   }
-  if (!q.from || !q.to) throw new InputError('invalid request: to: from and to go together', [{ field: q.from ? 'to' : 'from', message: 'from and to go together' }]);
-  if (q.to <= q.from || q.to.getTime() - q.from.getTime() > MAX_DAYS * DAY_MS) throw new InputError(`invalid request: to: must be after from, at most ${MAX_DAYS} days`, [{ field: 'to', message: `must be after from, at most ${MAX_DAYS} days` }]);
+  if (!q.from || !q.to)
+    throw new InputError('invalid request: to: from and to go together', [{ field: q.from ? 'to' : 'from', message: 'from and to go together' }]);
+  if (q.to <= q.from || q.to.getTime() - q.from.getTime() > MAX_DAYS * DAY_MS)
+    throw new InputError(`invalid request: to: must be after from, at most ${MAX_DAYS} days`, [
+      { field: 'to', message: `must be after from, at most ${MAX_DAYS} days` },
+    ]);
   return { from: q.from, to: q.to };
 }
 
@@ -81,8 +97,14 @@ function reportHandler(billing: BillingService, scopeOf: (req: Request) => Repor
     });
     if (q.format === 'pdf') {
       const report = await billing.report(q.kind, scope, period, asOf);
-      if (pdfRowCount(report) > PDF_MAX_ROWS) throw new InputError(`invalid request: format: more than ${PDF_MAX_ROWS} rows, use csv`, [{ field: 'format', message: `more than ${PDF_MAX_ROWS} rows, use csv` }]);
-      return void res.status(200).set(headers('pdf')).send(await renderReportPdf(report));
+      if (pdfRowCount(report) > PDF_MAX_ROWS)
+        throw new InputError(`invalid request: format: more than ${PDF_MAX_ROWS} rows, use csv`, [
+          { field: 'format', message: `more than ${PDF_MAX_ROWS} rows, use csv` },
+        ]);
+      return void res
+        .status(200)
+        .set(headers('pdf'))
+        .send(await renderReportPdf(report));
     }
     let started = false;
     await billing.streamReport(q.kind, q.format, scope, period, asOf, async (chunk) => {

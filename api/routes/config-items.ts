@@ -44,7 +44,10 @@ export function configItemRoutes(items: ConfigItemService): RouteDef[] {
         handler: async (req, res, { caller }) => {
           const parsed = parse(body, req.body);
           const item = await items.create(caller, vdcId(req), kind, parsed, metaOf(req));
-          res.status(201).location(`/api/vdcs/${item.vdcId}/${CONFIG_KIND_PATH[kind]}/${item.name}${item.space ? `?space=${item.space}` : ''}`).json(item);
+          res
+            .status(201)
+            .location(`/api/vdcs/${item.vdcId}/${CONFIG_KIND_PATH[kind]}/${item.name}${item.space ? `?space=${item.space}` : ''}`)
+            .json(item);
         },
       },
       {

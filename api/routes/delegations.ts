@@ -31,7 +31,10 @@ export function delegationRoutes(delegations: DelegationService): RouteDef[] {
       target: 'any',
       handler: async (req, res, { caller }) => {
         const { delegation, created } = await delegations.put(caller, parse(PutDelegationSchema, req.body), req.ip);
-        res.status(created ? 201 : 200).location(`/api/delegations/${delegation.id}`).json(delegation);
+        res
+          .status(created ? 201 : 200)
+          .location(`/api/delegations/${delegation.id}`)
+          .json(delegation);
       },
     },
     {

@@ -31,7 +31,10 @@ export function harborRegistryRoutes(registries: HarborRegistryService): RouteDe
       path: '/harbor-registries',
       permission: 'registry:manage',
       target: 'platform',
-      input: { body: ConnectHarborRegistrySchema, summary: 'Connect a Harbor (URL, username, password or robot secret); the credentials are checked before it is saved' },
+      input: {
+        body: ConnectHarborRegistrySchema,
+        summary: 'Connect a Harbor (URL, username, password or robot secret); the credentials are checked before it is saved',
+      },
       handler: async (req, res, { caller }) => {
         const body = parse(ConnectHarborRegistrySchema, req.body);
         const r = await registries.connect(caller, body, metaOf(req));
@@ -55,7 +58,11 @@ export function harborRegistryRoutes(registries: HarborRegistryService): RouteDe
       path: '/harbor-registries/:id/browse',
       permission: 'registry:manage',
       target: 'platform',
-      input: { params: IdParams, query: BrowseHarborQuerySchema, summary: 'Browse a registry: projects; ?project= its repositories; ?repository= its tags with pull commands' },
+      input: {
+        params: IdParams,
+        query: BrowseHarborQuerySchema,
+        summary: 'Browse a registry: projects; ?project= its repositories; ?repository= its tags with pull commands',
+      },
       handler: async (req, res) => {
         const id = registryId(req);
         res.json(await registries.browse(id, parse(BrowseHarborQuerySchema, req.query)));

@@ -4,7 +4,11 @@ import type { ImageCatalogService } from '../services/image-catalog.ts';
 import type { RouteDef } from './define.ts';
 import { metaOf, pathParam } from './params.ts';
 
-const repository = z.string().min(3).max(255).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/, 'must be <namespace>/<name>');
+const repository = z
+  .string()
+  .min(3)
+  .max(255)
+  .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/, 'must be <namespace>/<name>');
 const name = z.string().trim().min(1).max(60);
 const categoryId = z.string().regex(/^cat-[0-9a-f]{12}$/, 'must be a category id');
 

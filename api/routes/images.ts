@@ -4,8 +4,16 @@ import type { ImageService } from '../services/images.ts';
 import type { RouteDef } from './define.ts';
 import { metaOf } from './params.ts';
 
-const repository = z.string().min(3).max(255).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/, 'must be <namespace>/<name>');
-const reference = z.string().min(1).max(200).regex(/^(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[0-9a-f]{64})$/, 'must be a tag or a sha256 digest');
+const repository = z
+  .string()
+  .min(3)
+  .max(255)
+  .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/, 'must be <namespace>/<name>');
+const reference = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[0-9a-f]{64})$/, 'must be a tag or a sha256 digest');
 const tag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'must be a tag');
 
 const DetailQuery = z.object({ repository, reference });

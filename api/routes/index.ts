@@ -76,6 +76,32 @@ export interface RouteDeps {
 export function apiRoutes(deps: RouteDeps): RouteDef[] {
   const lifecycle = deps.vdcLifecycle ? { vdcLifecycle: deps.vdcLifecycle } : {};
   const access = accessService({ store: deps.store, audit: deps.audit, ...lifecycle });
-  const tenancy = tenancyService({ store: deps.store, audit: deps.audit, access, ...(deps.registryProvisioning ? { registryProvisioning: deps.registryProvisioning } : {}), ...lifecycle });
-  return [...meRoutes(deps.store), ...ticketRoutes(deps.tickets), ...delegatedTicketRoutes(deps.tickets), ...auditRoutes(deps.audit), ...apiTokenRoutes(deps.apiTokens), ...ipListRoutes(deps.ipLists), ...certSubjectRoutes(deps.certSubjects), ...tenancyRoutes(tenancy, userDirectory({ store: deps.store, audit: deps.audit })), ...accessRoutes(access), ...poolRoutes(deps.pools), ...(deps.registry ? registryRoutes(deps.registry) : []), ...(deps.images ? imageRoutes(deps.images) : []), ...billingRoutes(deps.billing), ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []), ...delegationRoutes(deps.delegations), ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []), ...(deps.network ? networkRoutes(deps.network) : []), ...(deps.volumes ? volumeRoutes(deps.volumes) : []), ...(deps.configItems ? configItemRoutes(deps.configItems) : [])];
+  const tenancy = tenancyService({
+    store: deps.store,
+    audit: deps.audit,
+    access,
+    ...(deps.registryProvisioning ? { registryProvisioning: deps.registryProvisioning } : {}),
+    ...lifecycle,
+  });
+  return [
+    ...meRoutes(deps.store),
+    ...ticketRoutes(deps.tickets),
+    ...delegatedTicketRoutes(deps.tickets),
+    ...auditRoutes(deps.audit),
+    ...apiTokenRoutes(deps.apiTokens),
+    ...ipListRoutes(deps.ipLists),
+    ...certSubjectRoutes(deps.certSubjects),
+    ...tenancyRoutes(tenancy, userDirectory({ store: deps.store, audit: deps.audit })),
+    ...accessRoutes(access),
+    ...poolRoutes(deps.pools),
+    ...(deps.registry ? registryRoutes(deps.registry) : []),
+    ...(deps.images ? imageRoutes(deps.images) : []),
+    ...billingRoutes(deps.billing),
+    ...(deps.reportJobs ? reportJobRoutes(deps.reportJobs, deps.billing) : []),
+    ...delegationRoutes(deps.delegations),
+    ...(deps.nodeJoinCipher ? nodeJoinRoutes(nodeJoinService({ store: deps.store, cipher: deps.nodeJoinCipher, audit: deps.audit }), deps.store) : []),
+    ...(deps.network ? networkRoutes(deps.network) : []),
+    ...(deps.volumes ? volumeRoutes(deps.volumes) : []),
+    ...(deps.configItems ? configItemRoutes(deps.configItems) : []),
+  ];
 }

@@ -31,9 +31,22 @@ export function meRoutes(store: Store): RouteDef[] {
       target: 'any',
       handler: async (_req, res, { caller }) => {
         const all = await store.vdcs.list('all');
-        const ids = vdcsWith(caller.grants, 'vdc:read', all.map((v) => ({ id: v._id, domainId: v.domainId })));
+        const ids = vdcsWith(
+          caller.grants,
+          'vdc:read',
+          all.map((v) => ({ id: v._id, domainId: v.domainId })),
+        );
         const visible = ids === 'all' ? all : all.filter((v) => ids.includes(v._id));
-        res.json({ items: visible.map((v) => ({ id: v._id, name: v.name, domainId: v.domainId, namespace: v.namespace, quota: v.quota ?? {}, pools: vdcPools(v).map((p) => p.pool) })) });
+        res.json({
+          items: visible.map((v) => ({
+            id: v._id,
+            name: v.name,
+            domainId: v.domainId,
+            namespace: v.namespace,
+            quota: v.quota ?? {},
+            pools: vdcPools(v).map((p) => p.pool),
+          })),
+        });
       },
     },
   ];

@@ -1,6 +1,12 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { ChangeMembersSchema, CreateSecurityGroupSchema, PutSpaceNetworkDefaultSchema, securityGroupIdSchema, UpdateSecurityGroupSchema } from '../../common/network.ts';
+import {
+  ChangeMembersSchema,
+  CreateSecurityGroupSchema,
+  PutSpaceNetworkDefaultSchema,
+  securityGroupIdSchema,
+  UpdateSecurityGroupSchema,
+} from '../../common/network.ts';
 import { vdcIdSchema } from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
@@ -8,7 +14,11 @@ import type { NetworkService } from '../services/network.ts';
 import type { RouteDef } from './define.ts';
 import { metaOf, pathParam as param } from './params.ts';
 
-const spaceSchema = z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+const spaceSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
 const VdcParams = z.strictObject({ id: vdcIdSchema });
 const GroupParams = z.strictObject({ id: vdcIdSchema, gid: securityGroupIdSchema });
 const SpaceParams = z.strictObject({ id: vdcIdSchema, space: spaceSchema });
@@ -53,7 +63,8 @@ export function networkRoutes(network: NetworkService): RouteDef[] {
       input: { params: GroupParams, body: UpdateSecurityGroupSchema, summary: "Replace a security group's rules (applied at once)" },
       permission: 'network:write',
       target: ofVdc,
-      handler: async (req, res, { caller }) => void res.json(await network.update(caller, vdcId(req), gid(req), parse(UpdateSecurityGroupSchema, req.body), metaOf(req))),
+      handler: async (req, res, { caller }) =>
+        void res.json(await network.update(caller, vdcId(req), gid(req), parse(UpdateSecurityGroupSchema, req.body), metaOf(req))),
     },
     {
       method: 'delete',
@@ -72,7 +83,8 @@ export function networkRoutes(network: NetworkService): RouteDef[] {
       input: { params: GroupParams, body: ChangeMembersSchema, summary: 'Add and remove member workloads in one change' },
       permission: 'network:write',
       target: ofVdc,
-      handler: async (req, res, { caller }) => void res.json(await network.changeMembers(caller, vdcId(req), gid(req), parse(ChangeMembersSchema, req.body), metaOf(req))),
+      handler: async (req, res, { caller }) =>
+        void res.json(await network.changeMembers(caller, vdcId(req), gid(req), parse(ChangeMembersSchema, req.body), metaOf(req))),
     },
     {
       method: 'get',
@@ -96,7 +108,8 @@ export function networkRoutes(network: NetworkService): RouteDef[] {
       input: { params: SpaceParams, body: PutSpaceNetworkDefaultSchema, summary: "Set a space's default ingress policy" },
       permission: 'network:write',
       target: ofVdc,
-      handler: async (req, res, { caller }) => void res.json(await network.setSpaceDefault(caller, vdcId(req), space(req), parse(PutSpaceNetworkDefaultSchema, req.body).policy, metaOf(req))),
+      handler: async (req, res, { caller }) =>
+        void res.json(await network.setSpaceDefault(caller, vdcId(req), space(req), parse(PutSpaceNetworkDefaultSchema, req.body).policy, metaOf(req))),
     },
   ];
 }

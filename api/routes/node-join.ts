@@ -40,7 +40,7 @@ export function nodeJoinRoutes(nodeJoin: NodeJoinService, store: Store): RouteDe
     {
       method: 'get',
       path: '/tickets/:id/join-status',
-      input: { params: IdParam, summary: 'State of a node-join ticket\'s one-time token and node (never the command)' },
+      input: { params: IdParam, summary: "State of a node-join ticket's one-time token and node (never the command)" },
       permission: 'ticket:read',
       target: ofTicket,
       handler: async (req, res, { caller }) => {

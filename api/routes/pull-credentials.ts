@@ -30,7 +30,12 @@ export function pullCredentialRoutes(service: PullCredentialService): RouteDef[]
     {
       method: 'post',
       path: '/vdcs/:id/pull-credential/rotate',
-      input: { params: VdcParams, body: RotateSchema, bodyOptional: true, summary: "Rotate the VDC's image pull credential and rewrite the pull Secret in every namespace of the VDC" },
+      input: {
+        params: VdcParams,
+        body: RotateSchema,
+        bodyOptional: true,
+        summary: "Rotate the VDC's image pull credential and rewrite the pull Secret in every namespace of the VDC",
+      },
       permission: 'vdc:members',
       target: ofVdc,
       handler: async (req, res, { caller }) => {

@@ -50,7 +50,12 @@ export function reportJobRoutes(jobs: ReportJobService, billing: BillingService)
       target: 'any',
       handler: async (req, res, { caller }) => {
         const { stream, result } = await jobs.download(pathParam(req, 'id', jobId), caller);
-        res.status(200).set({ 'Content-Type': result.contentType, 'Content-Disposition': `attachment; filename="${result.fileName}"`, 'Content-Length': String(result.bytes), 'Cache-Control': 'no-store' });
+        res.status(200).set({
+          'Content-Type': result.contentType,
+          'Content-Disposition': `attachment; filename="${result.fileName}"`,
+          'Content-Length': String(result.bytes),
+          'Cache-Control': 'no-store',
+        });
         stream.on('error', (err) => res.destroy(err));
         stream.pipe(res);
       },

@@ -1,7 +1,16 @@
 import { PutBudgetSchema } from '../../common/budget.ts';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { AddMemberSchema, CreateDomainSchema, CreateVdcSchema, domainIdSchema, PutMemberSchema, PutVdcLabelsSchema, UserSearchQuerySchema, vdcIdSchema } from '../../common/tenancy.ts';
+import {
+  AddMemberSchema,
+  CreateDomainSchema,
+  CreateVdcSchema,
+  domainIdSchema,
+  PutMemberSchema,
+  PutVdcLabelsSchema,
+  UserSearchQuerySchema,
+  vdcIdSchema,
+} from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
 import type { TenancyService } from '../services/tenancy.ts';
@@ -108,7 +117,12 @@ export function tenancyRoutes(tenancy: TenancyService, directory: UserDirectory)
     {
       method: 'post',
       path: '/vdcs/:id/provision',
-      input: { params: VdcParams, body: ProvisionVdcSchema, bodyOptional: true, summary: 'Re-run the provisioning of a VDC on its pools (retry after failed, or resync)' },
+      input: {
+        params: VdcParams,
+        body: ProvisionVdcSchema,
+        bodyOptional: true,
+        summary: 'Re-run the provisioning of a VDC on its pools (retry after failed, or resync)',
+      },
       permission: 'vdc:create',
       target: ofVdc,
       handler: async (req, res, { caller }) => {

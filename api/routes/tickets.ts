@@ -8,7 +8,12 @@ import type { RouteDef } from './define.ts';
 
 const ListQuery = z.strictObject({ scope: z.enum(['mine', 'inbox', 'all']).default('mine'), status: z.enum(TICKET_STATUSES).optional() });
 const IdParam = z.strictObject({ id: z.string().regex(/^tkt-[a-z0-9]+-[a-f0-9]{6}$/) });
-const IdempotencyKey = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional();
+const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only')
+  .optional();
 const CancelBody = z.strictObject({ reason: z.string().max(2000).optional() });
 
 /** A malformed id cannot exist: answer 404 rather than revealing id syntax rules to a prober. */
@@ -30,7 +35,10 @@ export function ticketRoutes(tickets: TicketService): RouteDef[] {
         const key = parse(IdempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
         const body = parse(SubmitTicketSchema, req.body);
         const { ticket, created } = await tickets.submit(caller, body, key);
-        res.status(created ? 201 : 200).location(`/api/tickets/${ticket.id}`).json(ticket);
+        res
+          .status(created ? 201 : 200)
+          .location(`/api/tickets/${ticket.id}`)
+          .json(ticket);
       },
     },
     {

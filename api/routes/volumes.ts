@@ -42,7 +42,8 @@ export function volumeRoutes(volumes: VolumeService): RouteDef[] {
       input: { params: VolumeParams, body: ExpandVolumeSchema, summary: 'Grow a standalone volume' },
       permission: 'volume:write',
       target: ofVdc,
-      handler: async (req, res, { caller }) => void res.json(await volumes.expand(caller, vdcId(req), name(req), parse(ExpandVolumeSchema, req.body), metaOf(req))),
+      handler: async (req, res, { caller }) =>
+        void res.json(await volumes.expand(caller, vdcId(req), name(req), parse(ExpandVolumeSchema, req.body), metaOf(req))),
     },
     {
       method: 'delete',

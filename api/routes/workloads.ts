@@ -42,7 +42,10 @@ export function workloadRoutes(workloads: WorkloadService): RouteDef[] {
     {
       method: 'get',
       path: '/vdcs/:id/edge-nodes',
-      input: { params: VdcParams, summary: "The VDC's pools with the edge nodes joined for it (architecture, labels, taints): node selection and tolerations of a deploy" },
+      input: {
+        params: VdcParams,
+        summary: "The VDC's pools with the edge nodes joined for it (architecture, labels, taints): node selection and tolerations of a deploy",
+      },
       permission: 'workload:read',
       target: ofVdc,
       handler: async (req, res) => void res.json({ items: await workloads.edgeNodes(vdcId(req)) }),
@@ -50,7 +53,11 @@ export function workloadRoutes(workloads: WorkloadService): RouteDef[] {
     {
       method: 'get',
       path: '/vdcs/:id/workloads/:namespace/:name',
-      input: { params: WorkloadParams, query: DetailQuery, summary: 'One workload: pods, events, revisions with their changes, env, access, scheduling and security' },
+      input: {
+        params: WorkloadParams,
+        query: DetailQuery,
+        summary: 'One workload: pods, events, revisions with their changes, env, access, scheduling and security',
+      },
       permission: 'workload:read',
       target: ofVdc,
       handler: async (req, res) => {
@@ -74,7 +81,11 @@ export function workloadRoutes(workloads: WorkloadService): RouteDef[] {
     {
       method: 'post',
       path: '/vdcs/:id/workloads/:namespace/:name/operations',
-      input: { params: WorkloadParams, body: WorkloadOperationBodySchema, summary: 'Scale, stop, start, restart, delete or change access: applied directly or submitted as a ticket, as policy decides' },
+      input: {
+        params: WorkloadParams,
+        body: WorkloadOperationBodySchema,
+        summary: 'Scale, stop, start, restart, delete or change access: applied directly or submitted as a ticket, as policy decides',
+      },
       permission: 'workload:operate',
       target: ofVdc,
       handler: async (req, res, { caller }) => {

@@ -1,7 +1,18 @@
 import type { AuditLog } from '../../common/audit.ts';
 import { BUILTIN_ROLE_PERMISSIONS, type Permission, type CustomRole } from '../../common/permissions.ts';
 import { isBuiltinRole, ROLES, type Role, type RoleBinding, type Scope, type User } from '../../common/roles.ts';
-import { BUILTIN_ROLE_LABELS, BUILTIN_ROLE_SCOPES, customRoleId, CUSTOM_ROLE_PREFIX, type CreateRole, type GrantBinding, type PatchRole, type PendingBindingView, type RoleView, type UserView } from '../../common/tenancy.ts';
+import {
+  BUILTIN_ROLE_LABELS,
+  BUILTIN_ROLE_SCOPES,
+  customRoleId,
+  CUSTOM_ROLE_PREFIX,
+  type CreateRole,
+  type GrantBinding,
+  type PatchRole,
+  type PendingBindingView,
+  type RoleView,
+  type UserView,
+} from '../../common/tenancy.ts';
 import type { Store } from '../../store/index.ts';
 import type { PendingBinding } from '../../store/pending-bindings.ts';
 import { allows, scopeKey, type Target } from '../authz.ts';
@@ -55,7 +66,8 @@ export interface BindingInput {
 /** A binding with only the fields of its type, in one field order (stored bindings compare by value). */
 export function canonicalBinding(b: RoleBinding): RoleBinding {
   const s = b.scope;
-  const scope: Scope = s.type === 'platform' ? { type: 'platform' } : s.type === 'domain' ? { type: 'domain', domainId: s.domainId } : { type: 'vdc', vdcId: s.vdcId };
+  const scope: Scope =
+    s.type === 'platform' ? { type: 'platform' } : s.type === 'domain' ? { type: 'domain', domainId: s.domainId } : { type: 'vdc', vdcId: s.vdcId };
   return { role: b.role, scope };
 }
 
@@ -77,7 +89,13 @@ export function toUserView(u: User): UserView {
   };
 }
 
-export const pendingView = (p: PendingBinding): PendingBindingView => ({ email: p.email, role: p.role, scope: p.scope, invitedBy: p.invitedBy, createdAt: new Date(p.createdAt).toISOString() });
+export const pendingView = (p: PendingBinding): PendingBindingView => ({
+  email: p.email,
+  role: p.role,
+  scope: p.scope,
+  invitedBy: p.invitedBy,
+  createdAt: new Date(p.createdAt).toISOString(),
+});
 
 function customRoleView(r: CustomRole): RoleView {
   return {
@@ -133,7 +151,14 @@ export function accessService(deps: AccessDeps) {
     const missing = lacking(caller, r.def, r.target);
     if (missing.length === 0) return;
     const reason = `you cannot grant ${r.def.id} on ${targetName(r.target)}: it holds ${missing.join(', ')}, which you do not hold there`;
-    await audit.append({ actor: actorOf(caller), action: 'binding.grant', target: `user:${sub}`, outcome: 'failure', details: { role: r.binding.role, scope: r.binding.scope, reason }, ...meta });
+    await audit.append({
+      actor: actorOf(caller),
+      action: 'binding.grant',
+      target: `user:${sub}`,
+      outcome: 'failure',
+      details: { role: r.binding.role, scope: r.binding.scope, reason },
+      ...meta,
+    });
     throw new ForbiddenError(reason);
   }
 
@@ -156,7 +181,14 @@ export function accessService(deps: AccessDeps) {
     const missing = lacking(caller, def, target);
     if (missing.length === 0) return;
     const reason = `you cannot revoke ${def.id} on ${targetName(target)}: it holds ${missing.join(', ')}, which you do not hold there`;
-    await audit.append({ actor: actorOf(caller), action: 'binding.revoke', target: `user:${sub}`, outcome: 'failure', details: { role: b.role, scope: b.scope, reason }, ...meta });
+    await audit.append({
+      actor: actorOf(caller),
+      action: 'binding.revoke',
+      target: `user:${sub}`,
+      outcome: 'failure',
+      details: { role: b.role, scope: b.scope, reason },
+      ...meta,
+    });
     throw new ForbiddenError(reason);
   }
 
@@ -168,7 +200,14 @@ export function accessService(deps: AccessDeps) {
     const missing = lacking(caller, r.def, r.target);
     if (missing.length === 0) return;
     const reason = `you cannot grant ${r.def.id} on ${targetName(r.target)}: it holds ${missing.join(', ')}, which you do not hold there`;
-    await audit.append({ actor: actorOf(caller), action: 'binding.invite', target: `email:${email}`, outcome: 'failure', details: { role: r.binding.role, scope: r.binding.scope, reason }, ...meta });
+    await audit.append({
+      actor: actorOf(caller),
+      action: 'binding.invite',
+      target: `email:${email}`,
+      outcome: 'failure',
+      details: { role: r.binding.role, scope: r.binding.scope, reason },
+      ...meta,
+    });
     throw new ForbiddenError(reason);
   }
 
@@ -201,8 +240,24 @@ export function accessService(deps: AccessDeps) {
       await guard(added, removed);
       if (added.length === 0 && removed.length === 0) return user;
       if (!(await store.users.replaceBindings(sub, user.bindings, next))) continue;
-      for (const b of added) await audit.append({ actor: actorOf(actor), action: 'binding.grant', target: `user:${sub}`, outcome: 'success', details: { role: b.role, scope: b.scope }, ...meta });
-      for (const b of removed) await audit.append({ actor: actorOf(actor), action: 'binding.revoke', target: `user:${sub}`, outcome: 'success', details: { role: b.role, scope: b.scope }, ...meta });
+      for (const b of added)
+        await audit.append({
+          actor: actorOf(actor),
+          action: 'binding.grant',
+          target: `user:${sub}`,
+          outcome: 'success',
+          details: { role: b.role, scope: b.scope },
+          ...meta,
+        });
+      for (const b of removed)
+        await audit.append({
+          actor: actorOf(actor),
+          action: 'binding.revoke',
+          target: `user:${sub}`,
+          outcome: 'success',
+          details: { role: b.role, scope: b.scope },
+          ...meta,
+        });
       await syncVdcMembers(actor, [...added, ...removed], meta);
       return { ...user, bindings: next };
     }
@@ -221,7 +276,14 @@ export function accessService(deps: AccessDeps) {
       try {
         await deps.vdcLifecycle.request(vdcId, 'members');
       } catch (err) {
-        await audit.append({ actor: actorOf(actor), action: 'vdc.members-sync', target: `vdc:${vdcId}`, outcome: 'failure', details: { error: err instanceof Error ? err.message : String(err) }, ...meta });
+        await audit.append({
+          actor: actorOf(actor),
+          action: 'vdc.members-sync',
+          target: `vdc:${vdcId}`,
+          outcome: 'failure',
+          details: { error: err instanceof Error ? err.message : String(err) },
+          ...meta,
+        });
       }
     }
   }
@@ -307,9 +369,18 @@ export function accessService(deps: AccessDeps) {
       }
       await assertCanInvite(caller, who.email, resolved, meta);
       if (await store.pendingBindings.add(who.email, resolved.binding, actorOf(caller))) {
-        await audit.append({ actor: actorOf(caller), action: 'binding.invite', target: `email:${who.email}`, outcome: 'success', details: { role: resolved.binding.role, scope: resolved.binding.scope }, ...meta });
+        await audit.append({
+          actor: actorOf(caller),
+          action: 'binding.invite',
+          target: `email:${who.email}`,
+          outcome: 'success',
+          details: { role: resolved.binding.role, scope: resolved.binding.scope },
+          ...meta,
+        });
       }
-      const pending = (await store.pendingBindings.forEmail(who.email)).find((p) => p.role === resolved.binding.role && p.scopeKey === scopeKey(resolved.binding.scope));
+      const pending = (await store.pendingBindings.forEmail(who.email)).find(
+        (p) => p.role === resolved.binding.role && p.scopeKey === scopeKey(resolved.binding.scope),
+      );
       if (!pending) throw new ConflictError(`the invitation of ${who.email} was applied or withdrawn meanwhile; retry`);
       return { pending: pendingView(pending) };
     },
@@ -336,7 +407,13 @@ export function accessService(deps: AccessDeps) {
       const key = scopeKey(scope);
       await store.pendingBindings.removeScope(scope);
       for (const u of await store.users.withScope(scope)) {
-        await changeBindings(caller, u._id, (current) => current.filter((b) => scopeKey(b.scope) !== key), async () => undefined, meta).catch((err: unknown) => {
+        await changeBindings(
+          caller,
+          u._id,
+          (current) => current.filter((b) => scopeKey(b.scope) !== key),
+          async () => undefined,
+          meta,
+        ).catch((err: unknown) => {
           if (!(err instanceof NotFoundError)) throw err;
         });
       }
@@ -361,11 +438,26 @@ export function accessService(deps: AccessDeps) {
       const missing = lacking(caller, grantDefOf(id, permissions, body.baseRole), { kind: 'platform' });
       if (missing.length > 0) {
         const reason = `you cannot define a role holding ${missing.join(', ')}, which you do not hold on the platform`;
-        await audit.append({ actor: actorOf(caller), action: 'role.create', target: `role:${id}`, outcome: 'failure', details: { permissions, baseRole: body.baseRole, reason }, ...meta });
+        await audit.append({
+          actor: actorOf(caller),
+          action: 'role.create',
+          target: `role:${id}`,
+          outcome: 'failure',
+          details: { permissions, baseRole: body.baseRole, reason },
+          ...meta,
+        });
         throw new ForbiddenError(reason);
       }
-      if (!(await store.roles.create({ _id: id, name: body.name, baseRole: body.baseRole, permissions, createdBy: caller.sub }))) throw new ConflictError(`role ${id} already exists`);
-      await audit.append({ actor: actorOf(caller), action: 'role.create', target: `role:${id}`, outcome: 'success', details: { name: body.name, baseRole: body.baseRole, permissions }, ...meta });
+      if (!(await store.roles.create({ _id: id, name: body.name, baseRole: body.baseRole, permissions, createdBy: caller.sub })))
+        throw new ConflictError(`role ${id} already exists`);
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'role.create',
+        target: `role:${id}`,
+        outcome: 'success',
+        details: { name: body.name, baseRole: body.baseRole, permissions },
+        ...meta,
+      });
       return customRoleView((await store.roles.get(id)) as CustomRole);
     },
 
@@ -377,21 +469,31 @@ export function accessService(deps: AccessDeps) {
       const baseRole = patch.baseRole ?? existing.baseRole;
       const before = grantDefOf(id, existing.permissions, existing.baseRole);
       const after = grantDefOf(id, permissions, baseRole);
-      const added = { permissions: permissions.filter((p) => !existing.permissions.includes(p)), ...(after.approverAs && after.approverAs !== before.approverAs ? { approverAs: after.approverAs } : {}) };
+      const added = {
+        permissions: permissions.filter((p) => !existing.permissions.includes(p)),
+        ...(after.approverAs && after.approverAs !== before.approverAs ? { approverAs: after.approverAs } : {}),
+      };
       const missing = lacking(caller, added, { kind: 'platform' });
       if (missing.length > 0) {
         const reason = `you cannot give role ${id} ${missing.join(', ')}, which you do not hold on the platform`;
         await audit.append({ actor: actorOf(caller), action: 'role.update', target: `role:${id}`, outcome: 'failure', details: { ...patch, reason }, ...meta });
         throw new ForbiddenError(reason);
       }
-      const set = { ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.baseRole ? { baseRole } : {}), ...(patch.permissions ? { permissions } : {}) };
+      const set = {
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.baseRole ? { baseRole } : {}),
+        ...(patch.permissions ? { permissions } : {}),
+      };
       if (!(await store.roles.update(id, set))) throw new NotFoundError(`no role ${id}`);
       await audit.append({
         actor: actorOf(caller),
         action: 'role.update',
         target: `role:${id}`,
         outcome: 'success',
-        details: { before: { name: existing.name, baseRole: existing.baseRole, permissions: existing.permissions }, after: { name: patch.name ?? existing.name, baseRole, permissions } },
+        details: {
+          before: { name: existing.name, baseRole: existing.baseRole, permissions: existing.permissions },
+          after: { name: patch.name ?? existing.name, baseRole, permissions },
+        },
         ...meta,
       });
       return customRoleView((await store.roles.get(id)) as CustomRole);
@@ -404,7 +506,14 @@ export function accessService(deps: AccessDeps) {
       const bound = await store.users.countBoundTo(id);
       if (bound > 0) throw new ConflictError(`role ${id} is still bound to ${bound} user${bound === 1 ? '' : 's'}; revoke those bindings first`);
       if (!(await store.roles.remove(id))) throw new NotFoundError(`no role ${id}`);
-      await audit.append({ actor: actorOf(caller), action: 'role.delete', target: `role:${id}`, outcome: 'success', details: { name: existing.name, baseRole: existing.baseRole, permissions: existing.permissions }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'role.delete',
+        target: `role:${id}`,
+        outcome: 'success',
+        details: { name: existing.name, baseRole: existing.baseRole, permissions: existing.permissions },
+        ...meta,
+      });
     },
   };
 }

@@ -77,7 +77,8 @@ export function apiTokenService(deps: ApiTokenServiceDeps) {
       });
       if (errors.length > 0) throw new InputError(`invalid request: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
       const at = now();
-      if ((await deps.tokens.countActive(caller.sub, at)) >= maxActive) throw new ConflictError(`you already hold ${maxActive} active API tokens; revoke one first`);
+      if ((await deps.tokens.countActive(caller.sub, at)) >= maxActive)
+        throw new ConflictError(`you already hold ${maxActive} active API tokens; revoke one first`);
       const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
       const record = await deps.tokens.create({
         _id: randomUUID(),

@@ -17,7 +17,6 @@ export interface BillingDeps {
   audit: AuditLog;
 }
 
-
 /** Price book edits, showback/chargeback reports and ledger verification. */
 export function billingService(deps: BillingDeps) {
   const { store, priceBook, audit } = deps;
@@ -55,13 +54,17 @@ export function billingService(deps: BillingDeps) {
     /** What-if repricing (see reportService); the draft's currency must be the current one. */
     async whatIf(draftInput: PriceBookInput, period: Period, asOf: Date): Promise<WhatIfResult> {
       const inForce = versionForMonth(await priceBook.list(), monthOf(period.from));
-      if (inForce && inForce.currency !== draftInput.currency) throw new InputError(`invalid request: draft.currency: must be ${inForce.currency}, the current price book's currency`, [{ field: 'draft.currency', message: `must be ${inForce.currency}` }]);
+      if (inForce && inForce.currency !== draftInput.currency)
+        throw new InputError(`invalid request: draft.currency: must be ${inForce.currency}, the current price book's currency`, [
+          { field: 'draft.currency', message: `must be ${inForce.currency}` },
+        ]);
       return reports.whatIf(draftInput, period, asOf);
     },
 
     /** The stored runs of the scheduled ledger verify, newest first. */
     verifications: (limit: number): Promise<LedgerVerification[]> => store.ledgerVerifications.list(limit),
-    verify: (vdcIds?: string[]): Promise<LedgerVerifyResult> => verifyLedger({ temporal: deps.temporal, storedLines: (ids) => store.ledger.list(ids) }, vdcIds ? { vdcIds } : {}),
+    verify: (vdcIds?: string[]): Promise<LedgerVerifyResult> =>
+      verifyLedger({ temporal: deps.temporal, storedLines: (ids) => store.ledger.list(ids) }, vdcIds ? { vdcIds } : {}),
   };
 }
 export type BillingService = ReturnType<typeof billingService>;

@@ -2,7 +2,16 @@ import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { AuditInput, AuditLog } from '../../common/audit.ts';
-import { CONFIG_FAILURES, CONFIG_MAX_BYTES, configItemWorkflowId, type ConfigEntry, type ConfigItemView, type ConfigKind, type ConfigMapBody, type SecretBody } from '../../common/config-items.ts';
+import {
+  CONFIG_FAILURES,
+  CONFIG_MAX_BYTES,
+  configItemWorkflowId,
+  type ConfigEntry,
+  type ConfigItemView,
+  type ConfigKind,
+  type ConfigMapBody,
+  type SecretBody,
+} from '../../common/config-items.ts';
 import { spaceNamespace } from '../../common/tickets.ts';
 import type { WorkloadSpec } from '../../common/workload.ts';
 import { configItemAad, configItemId, type ConfigContent, type ConfigItemRecord, type StoredKey } from '../../store/config-items.ts';
@@ -91,8 +100,10 @@ export function workloadReferences(spec: WorkloadSpec, kind: ConfigKind, name: s
   if (kind === 'Secret' && spec.ingress?.tlsSecretName === name) return true;
   return spec.containers.some(
     (c) =>
-      (c.env ?? []).some((e) => (kind === 'ConfigMap' && 'configMapRef' in e && e.configMapRef.name === name) || (kind === 'Secret' && 'secretRef' in e && e.secretRef.name === name)) ||
-      (c.configMounts ?? []).some((m) => (kind === 'ConfigMap' ? m.configMap === name : m.secret === name)),
+      (c.env ?? []).some(
+        (e) =>
+          (kind === 'ConfigMap' && 'configMapRef' in e && e.configMapRef.name === name) || (kind === 'Secret' && 'secretRef' in e && e.secretRef.name === name),
+      ) || (c.configMounts ?? []).some((m) => (kind === 'ConfigMap' ? m.configMap === name : m.secret === name)),
   );
 }
 
@@ -145,9 +156,15 @@ export function configItemService(deps: ConfigItemServiceDeps) {
       if (cause instanceof ApplicationFailure) {
         if (cause.type === 'KubernetesRefused') throw new HttpError(422, 'Unprocessable Content', `${what}: the cluster refused it: ${cause.message}`);
         if (cause.type === CONFIG_FAILURES.stale) throw new ConflictError(`${what}: changed concurrently, try again`);
-        if (cause.type === CONFIG_FAILURES.unreadable) throw new HttpError(500, 'Internal Server Error', `${what}: the worker cannot open the stored values (credentials key differs between api and worker)`);
+        if (cause.type === CONFIG_FAILURES.unreadable)
+          throw new HttpError(
+            500,
+            'Internal Server Error',
+            `${what}: the worker cannot open the stored values (credentials key differs between api and worker)`,
+          );
       }
-      if (cause instanceof TimeoutFailure || err.cause instanceof TimeoutFailure) throw new HttpError(504, 'Gateway Timeout', `${what}: the cluster did not answer in time`);
+      if (cause instanceof TimeoutFailure || err.cause instanceof TimeoutFailure)
+        throw new HttpError(504, 'Gateway Timeout', `${what}: the cluster did not answer in time`);
       throw new HttpError(502, 'Bad Gateway', `${what}: ${message(cause ?? err)}`);
     }
   }
@@ -186,7 +203,9 @@ export function configItemService(deps: ConfigItemServiceDeps) {
       const refused = err instanceof HttpError && (err.status === 422 || err.status === 409);
       if (!refused) {
         const restored = await store.configItems.get(namespace, kind, name);
-        const undo = restored ? applyRevision(namespace, kind, name, restored.revision, `restore ${what}`) : deleteFromCluster(namespace, kind, name, `undo ${what}`);
+        const undo = restored
+          ? applyRevision(namespace, kind, name, restored.revision, `restore ${what}`)
+          : deleteFromCluster(namespace, kind, name, `undo ${what}`);
         await undo.catch(() => undefined);
       }
       throw err;
@@ -244,13 +263,27 @@ export function configItemService(deps: ConfigItemServiceDeps) {
       const tgt = target(vdcId, namespace, kind, name);
       const id = configItemId(namespace, kind, name);
       if (!(await store.configItems.insertPending({ vdcId, namespace, ...(space ? { space } : {}), kind, name, ...content }))) {
-        await record({ actor: actorOf(caller), action: 'config.create', target: tgt, outcome: 'failure', details: { ...details, reason: 'name taken' }, ...meta });
+        await record({
+          actor: actorOf(caller),
+          action: 'config.create',
+          target: tgt,
+          outcome: 'failure',
+          details: { ...details, reason: 'name taken' },
+          ...meta,
+        });
         throw new ConflictError(`${kind} ${name} already exists in ${namespace}`);
       }
       try {
         await applyOrRollback(id, 1, kind, namespace, name, `create ${kind} ${name}`);
       } catch (err) {
-        await record({ actor: actorOf(caller), action: 'config.create', target: tgt, outcome: 'failure', details: { ...details, reason: message(err) }, ...meta });
+        await record({
+          actor: actorOf(caller),
+          action: 'config.create',
+          target: tgt,
+          outcome: 'failure',
+          details: { ...details, reason: message(err) },
+          ...meta,
+        });
         throw err;
       }
       await record({ actor: actorOf(caller), action: 'config.create', target: tgt, outcome: 'success', details, ...meta });
@@ -258,24 +291,46 @@ export function configItemService(deps: ConfigItemServiceDeps) {
     },
 
     /** Replaces an item's whole content (a Secret's type cannot change: Kubernetes keeps it immutable). */
-    async replace(caller: Caller, scope: ConfigScope, kind: ConfigKind, name: string, body: ConfigMapBody | SecretBody, meta: ConfigRequestMeta): Promise<ConfigItemView> {
+    async replace(
+      caller: Caller,
+      scope: ConfigScope,
+      kind: ConfigKind,
+      name: string,
+      body: ConfigMapBody | SecretBody,
+      meta: ConfigRequestMeta,
+    ): Promise<ConfigItemView> {
       if (body.name !== undefined && body.name !== name) throw bad('name', `must be ${name} (the name in the path) or left out`);
       if (body.space !== undefined && body.space !== scope.space) throw bad('space', 'must match the space query parameter or be left out');
       const { rec, namespace } = await existing(scope, kind, name);
-      if (kind === 'Secret' && (rec.type ?? 'opaque') !== (body as SecretBody).type) throw bad('type', `a Secret's type cannot change (it is ${rec.type ?? 'opaque'}); delete it and create a new one`);
+      if (kind === 'Secret' && (rec.type ?? 'opaque') !== (body as SecretBody).type)
+        throw bad('type', `a Secret's type cannot change (it is ${rec.type ?? 'opaque'}); delete it and create a new one`);
       const content = contentOf(kind, body, namespace, name, caller);
       const details = { kind, name, namespace, ...(content.type ? { type: content.type } : {}), keys: content.keys.map((k) => k.key) };
       const tgt = target(scope.vdcId, namespace, kind, name);
       const id = configItemId(namespace, kind, name);
       const revision = await store.configItems.replacePending(id, content);
       if (revision === undefined) {
-        await record({ actor: actorOf(caller), action: 'config.replace', target: tgt, outcome: 'failure', details: { ...details, reason: 'another change is in progress' }, ...meta });
+        await record({
+          actor: actorOf(caller),
+          action: 'config.replace',
+          target: tgt,
+          outcome: 'failure',
+          details: { ...details, reason: 'another change is in progress' },
+          ...meta,
+        });
         throw new ConflictError(`${kind} ${name} is being changed; try again`);
       }
       try {
         await applyOrRollback(id, revision, kind, namespace, name, `replace ${kind} ${name}`);
       } catch (err) {
-        await record({ actor: actorOf(caller), action: 'config.replace', target: tgt, outcome: 'failure', details: { ...details, reason: message(err) }, ...meta });
+        await record({
+          actor: actorOf(caller),
+          action: 'config.replace',
+          target: tgt,
+          outcome: 'failure',
+          details: { ...details, reason: message(err) },
+          ...meta,
+        });
         throw err;
       }
       await record({ actor: actorOf(caller), action: 'config.replace', target: tgt, outcome: 'success', details, ...meta });
@@ -286,10 +341,21 @@ export function configItemService(deps: ConfigItemServiceDeps) {
     async remove(caller: Caller, scope: ConfigScope, kind: ConfigKind, name: string, meta: ConfigRequestMeta): Promise<void> {
       const { namespace } = await existing(scope, kind, name);
       const tgt = target(scope.vdcId, namespace, kind, name);
-      const users = (await store.workloads.list(scope.vdcId)).filter((w) => w.namespace === namespace && workloadReferences(w.spec, kind, name)).map((w) => w.name);
+      const users = (await store.workloads.list(scope.vdcId))
+        .filter((w) => w.namespace === namespace && workloadReferences(w.spec, kind, name))
+        .map((w) => w.name);
       if (users.length > 0) {
-        await record({ actor: actorOf(caller), action: 'config.delete', target: tgt, outcome: 'failure', details: { kind, name, namespace, reason: 'in use', workloads: users }, ...meta });
-        throw new ConflictError(`${kind} ${name} is used by workload${users.length > 1 ? 's' : ''} ${users.join(', ')}; change or delete ${users.length > 1 ? 'them' : 'it'} first`);
+        await record({
+          actor: actorOf(caller),
+          action: 'config.delete',
+          target: tgt,
+          outcome: 'failure',
+          details: { kind, name, namespace, reason: 'in use', workloads: users },
+          ...meta,
+        });
+        throw new ConflictError(
+          `${kind} ${name} is used by workload${users.length > 1 ? 's' : ''} ${users.join(', ')}; change or delete ${users.length > 1 ? 'them' : 'it'} first`,
+        );
       }
       const id = configItemId(namespace, kind, name);
       const revision = await store.configItems.markDeleting(id);
@@ -298,7 +364,14 @@ export function configItemService(deps: ConfigItemServiceDeps) {
         await deleteFromCluster(namespace, kind, name, `delete ${kind} ${name}`);
       } catch (err) {
         await store.configItems.unmarkDeleting(id, revision);
-        await record({ actor: actorOf(caller), action: 'config.delete', target: tgt, outcome: 'failure', details: { kind, name, namespace, reason: message(err) }, ...meta });
+        await record({
+          actor: actorOf(caller),
+          action: 'config.delete',
+          target: tgt,
+          outcome: 'failure',
+          details: { kind, name, namespace, reason: message(err) },
+          ...meta,
+        });
         throw err;
       }
       await store.configItems.remove(id, revision);

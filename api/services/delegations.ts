@@ -117,7 +117,12 @@ export function delegationService(deps: DelegationServiceDeps) {
       return out;
     },
 
-    async actingFor(callerSub: string, vdc: { vdcId: string; domainId: string }, needed: readonly Role[], exclude: readonly string[]): Promise<DelegatedAuthority | undefined> {
+    async actingFor(
+      callerSub: string,
+      vdc: { vdcId: string; domainId: string },
+      needed: readonly Role[],
+      exclude: readonly string[],
+    ): Promise<DelegatedAuthority | undefined> {
       for (const d of await delegations.activeFor(callerSub, now())) {
         if (exclude.includes(d.delegator.sub)) continue;
         const roles = await rolesOf(d.delegator.sub, vdc);

@@ -17,7 +17,12 @@ export function harborVdcProvisioning(deps: { temporal: Client; taskQueue: strin
   return {
     async start(vdcId) {
       const workflowId = harborVdcProvisionId(vdcId);
-      await deps.temporal.workflow.start<typeof harborVdcProvisionWorkflow>(HARBOR_VDC_PROVISION_WORKFLOW, { taskQueue: deps.taskQueue, workflowId, args: [{ vdcId }], workflowIdConflictPolicy: 'USE_EXISTING' });
+      await deps.temporal.workflow.start<typeof harborVdcProvisionWorkflow>(HARBOR_VDC_PROVISION_WORKFLOW, {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [{ vdcId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
       return { workflowId };
     },
   };
@@ -28,11 +33,15 @@ export function harborVdcProvisioning(deps: { temporal: Client; taskQueue: strin
  * the given VDCs, or of every VDC, one after the other, and waits for each result. Unknown ids are reported, not
  * started. Safe to repeat: every run is idempotent.
  */
-export async function provisionVdcs(deps: { temporal: Client; taskQueue: string; vdcs: Pick<VdcStore, 'list'> }, ids: string[] | 'all'): Promise<{ vdcId: string; ok: boolean; workflowId?: string; error?: string }[]> {
+export async function provisionVdcs(
+  deps: { temporal: Client; taskQueue: string; vdcs: Pick<VdcStore, 'list'> },
+  ids: string[] | 'all',
+): Promise<{ vdcId: string; ok: boolean; workflowId?: string; error?: string }[]> {
   const provisioning = harborVdcProvisioning(deps);
   const found = await deps.vdcs.list(ids);
   const known = new Set(found.map((v) => v._id));
-  const out: { vdcId: string; ok: boolean; workflowId?: string; error?: string }[] = ids === 'all' ? [] : ids.filter((id) => !known.has(id)).map((vdcId) => ({ vdcId, ok: false, error: 'no such VDC' }));
+  const out: { vdcId: string; ok: boolean; workflowId?: string; error?: string }[] =
+    ids === 'all' ? [] : ids.filter((id) => !known.has(id)).map((vdcId) => ({ vdcId, ok: false, error: 'no such VDC' }));
   for (const vdc of found) {
     try {
       const { workflowId } = await provisioning.start(vdc._id);

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { AuditInput } from '../../common/audit.ts';
-import { HARBOR_REGISTRY_FAILURES, harborRegistryWorkflowId, type BrowseHarborQuery, type ConnectHarborRegistry, type HarborBrowseResult, type HarborRegistryView } from '../../common/harbor-registries.ts';
+import {
+  HARBOR_REGISTRY_FAILURES,
+  harborRegistryWorkflowId,
+  type BrowseHarborQuery,
+  type ConnectHarborRegistry,
+  type HarborBrowseResult,
+  type HarborRegistryView,
+} from '../../common/harbor-registries.ts';
 import type { CredentialCipher } from '../../store/credentials.ts';
 import { harborRegistrySecretAad, type HarborRegistryRecord, type HarborRegistryStore } from '../../store/harbor-registries.ts';
 import type { browseHarborRegistryWorkflow, checkHarborRegistryWorkflow } from '../../workflows/harbor-registries.ts';
@@ -62,7 +69,8 @@ export function harborRegistryService(deps: HarborRegistryServiceDeps) {
 
   /** Why a save check failed, as the field of the request that has to change (400), or an upstream error. */
   function checkFailure(err: unknown): HttpError {
-    if (!(err instanceof WorkflowFailedError)) return err instanceof HttpError ? err : new UpstreamError(502, `the registry check failed: ${failureMessage(err)}`);
+    if (!(err instanceof WorkflowFailedError))
+      return err instanceof HttpError ? err : new UpstreamError(502, `the registry check failed: ${failureMessage(err)}`);
     const cause = causeOf(err);
     if (cause instanceof ApplicationFailure && cause.type === HARBOR_REGISTRY_FAILURES.credentialsRefused) {
       return new InputError(`invalid request: password: ${cause.message}`, [{ field: 'password', message: cause.message }]);
@@ -96,9 +104,23 @@ export function harborRegistryService(deps: HarborRegistryServiceDeps) {
       const url = body.url.replace(/\/+$/, '');
       const details = { name: body.name, url, username: body.username };
       const target = `harbor-registry:${body.id}`;
-      const inserted = await registries.insert({ _id: body.id, name: body.name, url, username: body.username, secret: cipher.seal(body.password, harborRegistrySecretAad(body.id)), createdBy: actor(caller) });
+      const inserted = await registries.insert({
+        _id: body.id,
+        name: body.name,
+        url,
+        username: body.username,
+        secret: cipher.seal(body.password, harborRegistrySecretAad(body.id)),
+        createdBy: actor(caller),
+      });
       if (!inserted) {
-        await deps.audit.append({ actor: actor(caller), action: 'harbor-registry.connect', target, outcome: 'failure', details: { ...details, reason: 'id taken' }, ...meta });
+        await deps.audit.append({
+          actor: actor(caller),
+          action: 'harbor-registry.connect',
+          target,
+          outcome: 'failure',
+          details: { ...details, reason: 'id taken' },
+          ...meta,
+        });
         throw new ConflictError(`registry ${body.id} already exists`);
       }
       try {
@@ -111,11 +133,25 @@ export function harborRegistryService(deps: HarborRegistryServiceDeps) {
       } catch (err) {
         await registries.remove(body.id);
         const mapped = checkFailure(err);
-        await deps.audit.append({ actor: actor(caller), action: 'harbor-registry.connect', target, outcome: 'failure', details: { ...details, reason: mapped.message }, ...meta });
+        await deps.audit.append({
+          actor: actor(caller),
+          action: 'harbor-registry.connect',
+          target,
+          outcome: 'failure',
+          details: { ...details, reason: mapped.message },
+          ...meta,
+        });
         throw mapped;
       }
       const connected = view(await existing(body.id));
-      await deps.audit.append({ actor: actor(caller), action: 'harbor-registry.connect', target, outcome: 'success', details: { ...details, projectCount: connected.projectCount }, ...meta });
+      await deps.audit.append({
+        actor: actor(caller),
+        action: 'harbor-registry.connect',
+        target,
+        outcome: 'success',
+        details: { ...details, projectCount: connected.projectCount },
+        ...meta,
+      });
       return connected;
     },
 
@@ -136,8 +172,14 @@ export function harborRegistryService(deps: HarborRegistryServiceDeps) {
         if (!(err instanceof WorkflowFailedError)) throw err;
         const cause = causeOf(err);
         if (cause instanceof ApplicationFailure) {
-          if (cause.type === HARBOR_REGISTRY_FAILURES.browseNotFound || cause.type === HARBOR_REGISTRY_FAILURES.notFound) throw new NotFoundError(cause.message);
-          if (cause.type === HARBOR_REGISTRY_FAILURES.credentialsUnreadable) throw new HttpError(500, 'Internal Server Error', `registry ${id}: the stored secret cannot be decrypted (credentials key differs between api and worker, or the record was altered)`);
+          if (cause.type === HARBOR_REGISTRY_FAILURES.browseNotFound || cause.type === HARBOR_REGISTRY_FAILURES.notFound)
+            throw new NotFoundError(cause.message);
+          if (cause.type === HARBOR_REGISTRY_FAILURES.credentialsUnreadable)
+            throw new HttpError(
+              500,
+              'Internal Server Error',
+              `registry ${id}: the stored secret cannot be decrypted (credentials key differs between api and worker, or the record was altered)`,
+            );
           throw new UpstreamError(502, cause.message);
         }
         if (cause instanceof TimeoutFailure || err.cause instanceof TimeoutFailure) throw new UpstreamError(504, `registry ${id}: no answer in time`);

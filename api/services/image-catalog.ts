@@ -51,7 +51,8 @@ export function imageCatalogService(deps: ImageCatalogDeps) {
 
   async function managedCategory(caller: Caller, id: string): Promise<ImageCategoryView> {
     const c = await visibleCategory(caller, id);
-    if (!(await may(caller, c.vdcId, 'manage'))) throw new ForbiddenError(c.vdcId === null ? 'only operations admins manage platform categories' : `only admins of VDC ${c.vdcId} manage its categories`);
+    if (!(await may(caller, c.vdcId, 'manage')))
+      throw new ForbiddenError(c.vdcId === null ? 'only operations admins manage platform categories' : `only admins of VDC ${c.vdcId} manage its categories`);
     return c;
   }
 
@@ -89,9 +90,17 @@ export function imageCatalogService(deps: ImageCatalogDeps) {
     async create(caller: Caller, body: { name: string; vdcId?: string | undefined }, meta: { ip?: string } = {}): Promise<ImageCategoryView> {
       const vdcId = body.vdcId ?? null;
       if (vdcId !== null && !(await may(caller, vdcId, 'read'))) throw new InputError(`no VDC ${vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
-      if (!(await may(caller, vdcId, 'manage'))) throw new ForbiddenError(vdcId === null ? 'only operations admins create platform categories' : `only admins of VDC ${vdcId} create its categories`);
+      if (!(await may(caller, vdcId, 'manage')))
+        throw new ForbiddenError(vdcId === null ? 'only operations admins create platform categories' : `only admins of VDC ${vdcId} create its categories`);
       const c = await deps.categories.create({ id: `cat-${randomBytes(6).toString('hex')}`, name: body.name, vdcId }).catch(conflict);
-      await deps.audit.append({ actor: actorOf(caller), action: 'image.category.create', target: `image-category:${c.id}`, outcome: 'success', details: { name: c.name, vdcId }, ...meta });
+      await deps.audit.append({
+        actor: actorOf(caller),
+        action: 'image.category.create',
+        target: `image-category:${c.id}`,
+        outcome: 'success',
+        details: { name: c.name, vdcId },
+        ...meta,
+      });
       return c;
     },
 
@@ -99,27 +108,51 @@ export function imageCatalogService(deps: ImageCatalogDeps) {
       const before = await managedCategory(caller, id);
       const c = await deps.categories.rename(id, name).catch(conflict);
       if (!c) throw new NotFoundError('no such category');
-      await deps.audit.append({ actor: actorOf(caller), action: 'image.category.rename', target: `image-category:${id}`, outcome: 'success', details: { from: before.name, to: name }, ...meta });
+      await deps.audit.append({
+        actor: actorOf(caller),
+        action: 'image.category.rename',
+        target: `image-category:${id}`,
+        outcome: 'success',
+        details: { from: before.name, to: name },
+        ...meta,
+      });
       return c;
     },
 
     async remove(caller: Caller, id: string, meta: { ip?: string } = {}): Promise<void> {
       const c = await managedCategory(caller, id);
       await deps.categories.remove(id);
-      await deps.audit.append({ actor: actorOf(caller), action: 'image.category.delete', target: `image-category:${id}`, outcome: 'success', details: { name: c.name }, ...meta });
+      await deps.audit.append({
+        actor: actorOf(caller),
+        action: 'image.category.delete',
+        target: `image-category:${id}`,
+        outcome: 'success',
+        details: { name: c.name },
+        ...meta,
+      });
     },
 
     /**
      * Puts a repository into exactly `categoryIds` (among the categories the caller may change); its membership
      * in categories the caller may not change stays. Returns the repository's categories the caller sees.
      */
-    async setRepositoryCategories(caller: Caller, repository: string, categoryIds: readonly string[], meta: { ip?: string } = {}): Promise<ImageCategoryView[]> {
-      if (!(await deps.registry.mayPull(caller, repository)) || !(await mayManageRepository(caller, repository))) throw new NotFoundError('no such repository you may manage');
+    async setRepositoryCategories(
+      caller: Caller,
+      repository: string,
+      categoryIds: readonly string[],
+      meta: { ip?: string } = {},
+    ): Promise<ImageCategoryView[]> {
+      if (!(await deps.registry.mayPull(caller, repository)) || !(await mayManageRepository(caller, repository)))
+        throw new NotFoundError('no such repository you may manage');
       const owner = repositoryOwner(repository);
       for (const [i, id] of categoryIds.entries()) {
         const c = await deps.categories.get(id);
-        if (!c || !(await may(caller, c.vdcId, 'read'))) throw new InputError('unknown category', [{ field: `categoryIds[${i}]`, message: 'unknown category' }]);
-        if (c.vdcId !== null && !('vdcId' in owner && owner.vdcId === c.vdcId)) throw new InputError(`category ${c.name} holds only VDC ${c.vdcId}'s repositories`, [{ field: `categoryIds[${i}]`, message: "another VDC's category" }]);
+        if (!c || !(await may(caller, c.vdcId, 'read')))
+          throw new InputError('unknown category', [{ field: `categoryIds[${i}]`, message: 'unknown category' }]);
+        if (c.vdcId !== null && !('vdcId' in owner && owner.vdcId === c.vdcId))
+          throw new InputError(`category ${c.name} holds only VDC ${c.vdcId}'s repositories`, [
+            { field: `categoryIds[${i}]`, message: "another VDC's category" },
+          ]);
       }
       const current = await deps.categories.ofRepository(repository);
       const within: string[] = [...categoryIds];
@@ -127,7 +160,14 @@ export function imageCatalogService(deps: ImageCatalogDeps) {
       const before = current.map((c) => c.id).sort();
       await deps.categories.setRepositoryCategories(repository, categoryIds, within);
       const after = await deps.categories.ofRepository(repository);
-      await deps.audit.append({ actor: actorOf(caller), action: 'image.repository.categories', target: `image:${repository}`, outcome: 'success', details: { from: before, to: after.map((c) => c.id).sort() }, ...meta });
+      await deps.audit.append({
+        actor: actorOf(caller),
+        action: 'image.repository.categories',
+        target: `image:${repository}`,
+        outcome: 'success',
+        details: { from: before, to: after.map((c) => c.id).sort() },
+        ...meta,
+      });
       const visible: ImageCategoryView[] = [];
       for (const c of after) if (await may(caller, c.vdcId, 'read')) visible.push(c);
       return visible;
@@ -152,24 +192,45 @@ const MANIFEST_TYPES = new Set<string>(Object.values(MEDIA_TYPES));
  * signature tags are not images). One scan workflow per repository and digest (a repeated event is a no-op).
  * Answers 401 without the secret; 202 once the scans are started (the registry retries on failure).
  */
-export function registryNotificationHandler(deps: { secret: string; temporal: Client; taskQueue: string; log?: (msg: string, extra: Record<string, unknown>) => void }): RequestHandler {
+export function registryNotificationHandler(deps: {
+  secret: string;
+  temporal: Client;
+  taskQueue: string;
+  log?: (msg: string, extra: Record<string, unknown>) => void;
+}): RequestHandler {
   const expected = createHash('sha256').update(deps.secret).digest();
   return async (req, res, next) => {
     try {
-      const given = createHash('sha256').update(req.get(REGISTRY_NOTIFY_HEADER) ?? '').digest();
+      const given = createHash('sha256')
+        .update(req.get(REGISTRY_NOTIFY_HEADER) ?? '')
+        .digest();
       if (!timingSafeEqual(given, expected)) {
-        res.status(401).type('application/problem+json').json({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'missing or wrong registry notification secret' });
+        res
+          .status(401)
+          .type('application/problem+json')
+          .json({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'missing or wrong registry notification secret' });
         return;
       }
       const events = ((req.body as { events?: RegistryEvent[] } | undefined)?.events ?? []).filter(
-        (e) => e.action === 'push' && e.target?.repository && e.target.digest && e.target.tag && MANIFEST_TYPES.has(e.target.mediaType ?? '') && !isCosignArtifactTag(e.target.tag),
+        (e) =>
+          e.action === 'push' &&
+          e.target?.repository &&
+          e.target.digest &&
+          e.target.tag &&
+          MANIFEST_TYPES.has(e.target.mediaType ?? '') &&
+          !isCosignArtifactTag(e.target.tag),
       );
       let started = 0;
       for (const e of events) {
         const op: ImageOperation = { op: 'scan', repository: e.target!.repository!, reference: e.target!.digest! };
         const id = `image-scan-push-${createHash('sha256').update(`${op.repository}@${op.reference}`).digest('hex').slice(0, 24)}`;
         try {
-          await deps.temporal.workflow.start(IMAGE_OPERATION_WORKFLOW, { taskQueue: deps.taskQueue, workflowId: id, args: [op], workflowIdConflictPolicy: 'USE_EXISTING' });
+          await deps.temporal.workflow.start(IMAGE_OPERATION_WORKFLOW, {
+            taskQueue: deps.taskQueue,
+            workflowId: id,
+            args: [op],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          });
           started++;
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

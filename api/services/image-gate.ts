@@ -18,7 +18,14 @@ export function apiRegistryDriver(config: RegistryConfig) {
   });
   return localRegistryDriver({
     url: config.url,
-    token: async (scopes) => signer.sign('edgeport-api', scopes.filter((s) => s.endsWith(':pull') || s === 'registry:catalog:*').map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
+    token: async (scopes) =>
+      signer.sign(
+        'edgeport-api',
+        scopes
+          .filter((s) => s.endsWith(':pull') || s === 'registry:catalog:*')
+          .map(parseScope)
+          .filter((s): s is RegistryAccess => s !== null),
+      ).token,
   });
 }
 
@@ -29,14 +36,26 @@ export function apiRegistryDriver(config: RegistryConfig) {
  * (`nodeSelector kubernetes.io/arch`); otherwise the architecture rule needs the pool's nodes and is checked
  * at preflight, where every rule is checked again. A registry the API cannot reach refuses nothing here: the preflight decides.
  */
-export function imageGate(deps: { config: RegistryConfig; scans: Pick<ImageScanStore, 'latest'>; policy: ImageDeployPolicy; log?: (msg: string, err: unknown) => void }) {
+export function imageGate(deps: {
+  config: RegistryConfig;
+  scans: Pick<ImageScanStore, 'latest'>;
+  policy: ImageDeployPolicy;
+  log?: (msg: string, err: unknown) => void;
+}) {
   const driver = apiRegistryDriver(deps.config);
   const registryHost = new URL(deps.config.url).host;
   return async (vdcId: string, body: SubmitTicket): Promise<{ field: string; message: string }[]> => {
     const images = imagesOf(body);
     if (!images) return [];
     try {
-      return (await imageDeployProblems({ driver, scans: deps.scans, registryHost, policy: deps.policy }, vdcId, images.containers, images.arches ? { arches: images.arches } : {})).map((p) => ({ field: p.field, message: p.message }));
+      return (
+        await imageDeployProblems(
+          { driver, scans: deps.scans, registryHost, policy: deps.policy },
+          vdcId,
+          images.containers,
+          images.arches ? { arches: images.arches } : {},
+        )
+      ).map((p) => ({ field: p.field, message: p.message }));
     } catch (err) {
       deps.log?.('image check at submit skipped: registry unreachable', err);
       return [];

@@ -92,7 +92,8 @@ export function imageService(deps: ImageServiceDeps) {
       const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
       if (cause instanceof ApplicationFailure && cause.type === 'ImageNotFound') throw new NotFoundError('no such image');
       if (cause instanceof ApplicationFailure && cause.nonRetryable) throw new HttpError(502, 'Bad Gateway', cause.message);
-      if (cause instanceof TimeoutFailure || err.cause instanceof TimeoutFailure) throw new HttpError(504, 'Gateway Timeout', `image ${op.op}: no answer in time`);
+      if (cause instanceof TimeoutFailure || err.cause instanceof TimeoutFailure)
+        throw new HttpError(504, 'Gateway Timeout', `image ${op.op}: no answer in time`);
       throw new RegistryUnavailableError(err);
     }
   }
@@ -105,7 +106,14 @@ export function imageService(deps: ImageServiceDeps) {
       await run(op);
       await deps.audit.append({ actor: { sub: caller.sub, name: caller.name }, action: `image.${op.op}`, target, outcome: 'success', ...meta });
     } catch (err) {
-      await deps.audit.append({ actor: { sub: caller.sub, name: caller.name }, action: `image.${op.op}`, target, outcome: 'failure', details: { reason: err instanceof Error ? err.message : String(err) }, ...meta });
+      await deps.audit.append({
+        actor: { sub: caller.sub, name: caller.name },
+        action: `image.${op.op}`,
+        target,
+        outcome: 'failure',
+        details: { reason: err instanceof Error ? err.message : String(err) },
+        ...meta,
+      });
       throw err;
     }
   }
@@ -124,7 +132,11 @@ export function imageService(deps: ImageServiceDeps) {
         if (err instanceof RegistryNotFound) throw new NotFoundError('no such image');
         throw new RegistryUnavailableError(err);
       }
-      return { ...image, pullRef: `${host}/${repository}@${image.digest}`, scan: (await harborScanOf(repository, image)) ?? (await deps.scans.latest(image.digest)) };
+      return {
+        ...image,
+        pullRef: `${host}/${repository}@${image.digest}`,
+        scan: (await harborScanOf(repository, image)) ?? (await deps.scans.latest(image.digest)),
+      };
     },
 
     /** Scans the image now (worker: reads its layers, matches the advisory feed), stores and returns the result. */
@@ -135,8 +147,10 @@ export function imageService(deps: ImageServiceDeps) {
       return result.scan;
     },
 
-    deleteTag: (caller: Caller, repository: string, tag: string, meta: { ip?: string } = {}) => deleting(caller, repository, { op: 'delete-tag', repository, tag }, meta),
-    deleteRepository: (caller: Caller, repository: string, meta: { ip?: string } = {}) => deleting(caller, repository, { op: 'delete-repository', repository }, meta),
+    deleteTag: (caller: Caller, repository: string, tag: string, meta: { ip?: string } = {}) =>
+      deleting(caller, repository, { op: 'delete-tag', repository, tag }, meta),
+    deleteRepository: (caller: Caller, repository: string, meta: { ip?: string } = {}) =>
+      deleting(caller, repository, { op: 'delete-repository', repository }, meta),
   };
 }
 

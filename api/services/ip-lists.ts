@@ -101,9 +101,7 @@ export function ipListService(deps: IpListServiceDeps) {
       const lists = normalizeIpLists(body);
       const policy = new IpPolicy(lists);
       if (!policy.admits(clientAddress)) {
-        throw new ConflictError(
-          `these lists would block your own address ${clientAddress ?? '(unknown)'}: allow it (and do not deny it) before saving`,
-        );
+        throw new ConflictError(`these lists would block your own address ${clientAddress ?? '(unknown)'}: allow it (and do not deny it) before saving`);
       }
       const record: IpListsRecord = { ...lists, updatedAt: new Date(now()), updatedBy: { sub: caller.sub, name: caller.name } };
       await deps.store.set(record);

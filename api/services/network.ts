@@ -50,7 +50,8 @@ class UpstreamFailure extends HttpError {
 function fromWorkflowFailure(err: unknown, what: string): never {
   if (!(err instanceof WorkflowFailedError)) throw err;
   const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
-  if (cause instanceof ApplicationFailure && cause.type === 'KubernetesRefused') throw new PolicyDeniedError(`${what}: the kube-apiserver refused: ${cause.message}`);
+  if (cause instanceof ApplicationFailure && cause.type === 'KubernetesRefused')
+    throw new PolicyDeniedError(`${what}: the kube-apiserver refused: ${cause.message}`);
   if (cause instanceof TimeoutFailure || err.cause instanceof TimeoutFailure) throw new UpstreamFailure(504, `${what}: no answer in time`);
   throw new UpstreamFailure(502, `${what}: ${message(cause ?? err)}`);
 }
@@ -121,11 +122,25 @@ export function networkService(deps: NetworkServiceDeps) {
    * Stores a change, applies it, and undoes the stored change if applying fails (then synchronises
    * again so the cluster matches what is stored). Audited with the outcome.
    */
-  async function commit<T>(caller: Caller, vdcId: string, meta: NetworkRequestMeta, entry: { action: string; target: string; details?: Record<string, unknown> }, write: () => Promise<T>, undo: () => Promise<void>): Promise<T> {
+  async function commit<T>(
+    caller: Caller,
+    vdcId: string,
+    meta: NetworkRequestMeta,
+    entry: { action: string; target: string; details?: Record<string, unknown> },
+    write: () => Promise<T>,
+    undo: () => Promise<void>,
+  ): Promise<T> {
     const result = await write();
     try {
       const applied = await sync(vdcId);
-      await audit.append({ actor: actorOf(caller), action: entry.action, target: entry.target, outcome: 'success', details: { ...entry.details, applied: applied.applied.length, deleted: applied.deleted }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: entry.action,
+        target: entry.target,
+        outcome: 'success',
+        details: { ...entry.details, applied: applied.applied.length, deleted: applied.deleted },
+        ...meta,
+      });
       return result;
     } catch (err) {
       await undo();
@@ -135,7 +150,14 @@ export function networkService(deps: NetworkServiceDeps) {
       } catch {
         restored = false;
       }
-      await audit.append({ actor: actorOf(caller), action: entry.action, target: entry.target, outcome: 'failure', details: { ...entry.details, reason: message(err), rolledBack: true, clusterRestored: restored }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: entry.action,
+        target: entry.target,
+        outcome: 'failure',
+        details: { ...entry.details, reason: message(err), rolledBack: true, clusterRestored: restored },
+        ...meta,
+      });
       throw err;
     }
   }
@@ -157,10 +179,27 @@ export function networkService(deps: NetworkServiceDeps) {
       const problems = await ruleProblems(vdcId, body.rules);
       if (problems.length) refuse(problems);
       const now = new Date().toISOString();
-      const g: SecurityGroup = { id: `sg-${randomBytes(5).toString('hex')}`, vdcId, name: body.name, ...(body.description ? { description: body.description } : {}), rules: body.rules, members: [], revision: 1, createdAt: now, updatedAt: now };
+      const g: SecurityGroup = {
+        id: `sg-${randomBytes(5).toString('hex')}`,
+        vdcId,
+        name: body.name,
+        ...(body.description ? { description: body.description } : {}),
+        rules: body.rules,
+        members: [],
+        revision: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
       // A group without members renders nothing, so creating one needs no sync; it is audited all the same.
       if (!(await groups.insert(g))) throw new ConflictError(`a security group named ${body.name} already exists in this VDC`);
-      await audit.append({ actor: actorOf(caller), action: 'security-group.create', target: target(vdcId, g.id), outcome: 'success', details: { name: g.name, rules: g.rules.length }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'security-group.create',
+        target: target(vdcId, g.id),
+        outcome: 'success',
+        details: { name: g.name, rules: g.rules.length },
+        ...meta,
+      });
       return g;
     },
 
@@ -204,7 +243,11 @@ export function networkService(deps: NetworkServiceDeps) {
         caller,
         vdcId,
         meta,
-        { action: 'security-group.members', target: target(vdcId, id), details: { name: before.name, added: body.add.map(refKey), removed: body.remove.map(refKey) } },
+        {
+          action: 'security-group.members',
+          target: target(vdcId, id),
+          details: { name: before.name, added: body.add.map(refKey), removed: body.remove.map(refKey) },
+        },
         async () => {
           if (!(await groups.replace(after, before.revision))) throw new ConflictError('the security group changed meanwhile; reload and try again');
           return after;
@@ -216,7 +259,8 @@ export function networkService(deps: NetworkServiceDeps) {
     async remove(caller: Caller, vdcId: string, id: string, meta: NetworkRequestMeta): Promise<void> {
       const before = await groupOf(vdcId, id);
       const users = (await groups.list(vdcId)).filter((g) => g.id !== id && g.rules.some((r) => r.peer.kind === 'group' && r.peer.group === id));
-      if (users.length) throw new ConflictError(`security group ${before.name} is a peer in the rules of ${users.map((g) => g.name).join(', ')}; change those rules first`);
+      if (users.length)
+        throw new ConflictError(`security group ${before.name} is a peer in the rules of ${users.map((g) => g.name).join(', ')}; change those rules first`);
       await commit(
         caller,
         vdcId,

@@ -50,10 +50,13 @@ export function nodeJoinService(deps: NodeJoinServiceDeps) {
       const claim = await joins.claimFetch(ticketId, { sub: caller.sub, ...(caller.name ? { name: caller.name } : {}) });
       const audit = (outcome: 'success' | 'failure', details: Record<string, unknown>) =>
         deps.audit.append({ actor: { sub: caller.sub, name: caller.name }, action: 'node-join.command.fetch', target: `ticket:${ticketId}`, outcome, details });
-      if (claim.outcome === 'none') throw new ConflictError(`ticket ${ticketId} has no join token yet (status ${ticket.status}); fetch it once the ticket is executing`);
+      if (claim.outcome === 'none')
+        throw new ConflictError(`ticket ${ticketId} has no join token yet (status ${ticket.status}); fetch it once the ticket is executing`);
       if (claim.outcome !== 'ok') {
         await audit('failure', { reason: claim.outcome });
-        throw new GoneError(`the join command of ticket ${ticketId} was ${claim.outcome === 'fetched' ? 'already fetched (it is handed out once)' : claim.outcome}`);
+        throw new GoneError(
+          `the join command of ticket ${ticketId} was ${claim.outcome === 'fetched' ? 'already fetched (it is handed out once)' : claim.outcome}`,
+        );
       }
       const { record } = claim;
       const { command } = JSON.parse(deps.cipher.open(record.sealed, joinCommandAad(ticketId))) as { command: string };
@@ -68,7 +71,8 @@ export function nodeJoinService(deps: NodeJoinServiceDeps) {
     async joinStatus(caller: Caller, ticketId: string, now = new Date()): Promise<JoinStatusView> {
       const ticket = await deps.store.tickets.get(ticketId);
       if (!ticket) throw new NotFoundError();
-      if (ticket.type !== 'node-join' || ticket.payload.type !== 'node-join') throw new ConflictError(`ticket ${ticketId} is a ${ticket.type} ticket; only node-join tickets have a join status`);
+      if (ticket.type !== 'node-join' || ticket.payload.type !== 'node-join')
+        throw new ConflictError(`ticket ${ticketId} is a ${ticket.type} ticket; only node-join tickets have a join status`);
       const { pool, nodeName } = ticket.payload;
       const [token, node] = await Promise.all([joins.getToken(ticketId), joins.getNode(pool, nodeName)]);
       const mine = node?.ticketId === ticketId ? node : null;
@@ -81,7 +85,11 @@ export function nodeJoinService(deps: NodeJoinServiceDeps) {
         nodeName,
         state,
         ...(token ? { tokenId: token.tokenId, expiresAt: token.expiresAt.toISOString() } : {}),
-        ...(token?.fetchedAt ? { fetched: { at: token.fetchedAt.toISOString(), by: { sub: token.fetchedBy ?? '', ...(token.fetchedByName ? { name: token.fetchedByName } : {}) } } } : {}),
+        ...(token?.fetchedAt
+          ? {
+              fetched: { at: token.fetchedAt.toISOString(), by: { sub: token.fetchedBy ?? '', ...(token.fetchedByName ? { name: token.fetchedByName } : {}) } },
+            }
+          : {}),
         ...(token?.revokedAt ? { revokedAt: token.revokedAt.toISOString() } : {}),
         commandAvailable: state === 'waiting' && !token?.fetchedAt && !!token?.sealed,
         mayFetch,

@@ -54,8 +54,10 @@ function networkReason(err: unknown): string | undefined {
  */
 export function poolReadFailure(err: unknown, pool: string, what: string): unknown {
   if (err instanceof HttpError) return err;
-  const status = err instanceof ApiException ? err.code : err instanceof ApplicationFailure ? (err.details?.[0] as { status?: number } | undefined)?.status : undefined;
-  if (status === 401 || status === 403) return new PoolUnavailableError(pool, `${what}: the pool refused Edgeport's read-only identity (${status}); re-check the pool to renew it`);
+  const status =
+    err instanceof ApiException ? err.code : err instanceof ApplicationFailure ? (err.details?.[0] as { status?: number } | undefined)?.status : undefined;
+  if (status === 401 || status === 403)
+    return new PoolUnavailableError(pool, `${what}: the pool refused Edgeport's read-only identity (${status}); re-check the pool to renew it`);
   if (status !== undefined && status >= 500) return new PoolUnavailableError(pool, `${what}: the kube-apiserver answered ${status}`);
   const network = networkReason(err);
   return network !== undefined ? new PoolUnavailableError(pool, `${what}: ${network}`) : err;
@@ -74,7 +76,8 @@ export function poolReaders(deps: PoolReadersDeps) {
     const rec = await deps.pools.readerSealed(poolId);
     if (!rec) throw new PoolUnavailableError(poolId, 'no such pool is registered');
     const sealed = rec.reader?.credentials;
-    if (rec.reader?.status !== 'ready' || !sealed) throw new PoolUnavailableError(poolId, rec.reader?.reason ?? 'it has no read-only identity yet (re-check the pool)');
+    if (rec.reader?.status !== 'ready' || !sealed)
+      throw new PoolUnavailableError(poolId, rec.reader?.reason ?? 'it has no read-only identity yet (re-check the pool)');
     const key = JSON.stringify([rec.server, sealed]);
     const hit = cache.get(poolId);
     if (hit?.key === key) return hit.reader;

@@ -23,7 +23,9 @@ function sum(readings: readonly Quota[]): Quota {
 
 /** The VDC's namespaces on one pool: its namespace there and every application space on that pool. */
 function namespacesOn(vdc: Vdc, pool: string): string[] {
-  const own = vdcPools(vdc).filter((p) => p.pool === pool).map((p) => p.namespace);
+  const own = vdcPools(vdc)
+    .filter((p) => p.pool === pool)
+    .map((p) => p.namespace);
   const spaces = (vdc.spaces ?? []).filter((s) => s.status !== 'deleting' && poolOfNamespace(vdc, s.namespace) === pool).map((s) => s.namespace);
   return [...new Set([...own, ...spaces])];
 }
@@ -77,7 +79,11 @@ export function poolUsageService(deps: PoolUsageDeps) {
       let used: Map<string, Quota> | undefined;
       let unavailable: string | undefined;
       try {
-        const items = await readers.read(poolId, 'list quota usage', async (kube) => (await kube.core.listResourceQuotaForAllNamespaces({ fieldSelector: `metadata.name=${QUOTA_NAME}` })).items);
+        const items = await readers.read(
+          poolId,
+          'list quota usage',
+          async (kube) => (await kube.core.listResourceQuotaForAllNamespaces({ fieldSelector: `metadata.name=${QUOTA_NAME}` })).items,
+        );
         used = new Map(items.map((rq: V1ResourceQuota) => [rq.metadata?.namespace ?? '', fromResourceList(rq.status?.used)]));
       } catch (err) {
         unavailable = reasonOf(err);

@@ -73,7 +73,11 @@ function fromWorkflowFailure(err: unknown, what: string): never {
       case POOL_FAILURES.nodeNotFound:
         throw new NotFoundError(cause.message);
       case POOL_FAILURES.credentialsUnreadable:
-        throw new HttpError(500, 'Internal Server Error', `${what}: the stored credentials cannot be decrypted (credentials key differs between api and worker, or the record was altered)`);
+        throw new HttpError(
+          500,
+          'Internal Server Error',
+          `${what}: the stored credentials cannot be decrypted (credentials key differs between api and worker, or the record was altered)`,
+        );
       default:
         // Typed failures of pool activities already name the pool and what failed; retried faults do not.
         throw new UpstreamError(502, cause.nonRetryable ? cause.message : `${what}: ${cause.message}`);
@@ -163,9 +167,23 @@ export function poolService(deps: PoolServiceDeps) {
       }
       const details = { name: body.name, server: body.server, authType: body.auth.type };
       const sealed = cipher.seal(JSON.stringify(reduced.credentials), poolCredentialsAad(body.id));
-      const inserted = await pools.insert({ _id: body.id, name: body.name, server: body.server, authType: body.auth.type, credentials: sealed, createdBy: actor(caller) });
+      const inserted = await pools.insert({
+        _id: body.id,
+        name: body.name,
+        server: body.server,
+        authType: body.auth.type,
+        credentials: sealed,
+        createdBy: actor(caller),
+      });
       if (!inserted) {
-        await record({ actor: actor(caller), action: 'pool.register', target: `pool:${body.id}`, outcome: 'failure', details: { ...details, reason: 'id taken' }, ...meta });
+        await record({
+          actor: actor(caller),
+          action: 'pool.register',
+          target: `pool:${body.id}`,
+          outcome: 'failure',
+          details: { ...details, reason: 'id taken' },
+          ...meta,
+        });
         throw new ConflictError(`pool ${body.id} already exists`);
       }
       let handle;
@@ -194,7 +212,12 @@ export function poolService(deps: PoolServiceDeps) {
         action: 'pool.register',
         target: `pool:${body.id}`,
         outcome: 'success',
-        details: { ...details, status: registered.status, ...(registered.reason ? { reason: registered.reason } : {}), ...(registered.version ? { version: registered.version.gitVersion } : {}) },
+        details: {
+          ...details,
+          status: registered.status,
+          ...(registered.reason ? { reason: registered.reason } : {}),
+          ...(registered.version ? { version: registered.version.gitVersion } : {}),
+        },
         ...meta,
       });
       return registered;

@@ -8,7 +8,11 @@ import { repositoryOwner } from '../../common/images.ts';
 import { parseScope, registryTokenSigner } from './registry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgeport-regtoken-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')],
+  { stdio: 'ignore' },
+);
 const keyPem = readFileSync(join(dir, 'k.pem'), 'utf8');
 const certPem = readFileSync(join(dir, 'c.pem'), 'utf8');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,7 +55,14 @@ describe('token signer', () => {
     const cert = new X509Certificate(Buffer.from(header.x5c[0]!, 'base64'));
     expect(cert.fingerprint256).toBe(new X509Certificate(certPem).fingerprint256);
     expect(createVerify('RSA-SHA256').update(`${h}.${c}`).verify(cert.publicKey, Buffer.from(s, 'base64url'))).toBe(true);
-    expect(claims).toMatchObject({ iss: 'edgeport', aud: 'edgeport-registry', sub: 'u-1', iat: 1_800_000_000, exp: 1_800_000_000 + expiresIn, access: [{ type: 'repository', name: 'public/x', actions: ['pull'] }] });
+    expect(claims).toMatchObject({
+      iss: 'edgeport',
+      aud: 'edgeport-registry',
+      sub: 'u-1',
+      iat: 1_800_000_000,
+      exp: 1_800_000_000 + expiresIn,
+      access: [{ type: 'repository', name: 'public/x', actions: ['pull'] }],
+    });
     expect(issuedAt).toBe(new Date(1_800_000_000_000).toISOString());
   });
 });

@@ -88,7 +88,10 @@ export function registryService(deps: RegistryServiceDeps) {
     url: deps.config.url,
     token: async (scopes) => {
       if (!signer) throw new Error('no registry token key configured');
-      return signer.sign('edgeport-api', scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null)).token;
+      return signer.sign(
+        'edgeport-api',
+        scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null),
+      ).token;
     },
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
@@ -123,7 +126,8 @@ export function registryService(deps: RegistryServiceDeps) {
 
   /** Parses the `service` and `scope` parameters (Docker registry token specification). */
   function parseRequest(query: { service?: unknown; scope?: unknown }): RegistryAccess[] {
-    if (query.service !== undefined && query.service !== service) throw new InputError(`unknown service; this token service serves ${service}`, [{ field: 'service', message: `must be ${service}` }]);
+    if (query.service !== undefined && query.service !== service)
+      throw new InputError(`unknown service; this token service serves ${service}`, [{ field: 'service', message: `must be ${service}` }]);
     const raw = query.scope === undefined ? [] : Array.isArray(query.scope) ? query.scope : [query.scope];
     return raw.map((s, i) => {
       const parsed = typeof s === 'string' ? parseScope(s) : null;
@@ -135,7 +139,16 @@ export function registryService(deps: RegistryServiceDeps) {
   async function tagView(repo: string, tag: string): Promise<ImageTagView> {
     if (deps.driver) {
       const d = await deps.driver.getImage(repo, tag);
-      return { tag, digest: d.digest, mediaType: d.mediaType, multiArch: d.multiArch, size: d.size, platforms: d.platforms.map(({ layers: _l, ...p }) => p), created: null, pushedAt: d.pushedAt };
+      return {
+        tag,
+        digest: d.digest,
+        mediaType: d.mediaType,
+        multiArch: d.multiArch,
+        size: d.size,
+        platforms: d.platforms.map(({ layers: _l, ...p }) => p),
+        created: null,
+        pushedAt: d.pushedAt,
+      };
     }
     const top = await client.manifest(repo, tag);
     const platforms: ImagePlatformView[] = [];
@@ -166,7 +179,13 @@ export function registryService(deps: RegistryServiceDeps) {
       const size = sizeOf(top.manifest);
       const config = top.manifest.config ? await client.config(repo, top.manifest.config.digest) : {};
       created = typeof config.created === 'string' ? config.created : null;
-      platforms.push({ os: config.os ?? 'unknown', architecture: config.architecture ?? 'unknown', ...(config.variant ? { variant: config.variant } : {}), digest: top.digest, size });
+      platforms.push({
+        os: config.os ?? 'unknown',
+        architecture: config.architecture ?? 'unknown',
+        ...(config.variant ? { variant: config.variant } : {}),
+        digest: top.digest,
+        size,
+      });
     }
     const size = [...blobs.values()].reduce((a, b) => a + b, 0);
     return { tag, digest: top.digest, mediaType: top.mediaType, multiArch: isIndex(top.mediaType), size, platforms, created, pushedAt: null };
@@ -206,7 +225,10 @@ export function registryService(deps: RegistryServiceDeps) {
      * (the specification's answer to "asked for more than allowed" is a token with fewer actions, not an error).
      * @throws InputError naming `service` when it is not this registry's, or `scope` when one is malformed.
      */
-    async token(caller: Caller, query: { service?: unknown; scope?: unknown }): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
+    async token(
+      caller: Caller,
+      query: { service?: unknown; scope?: unknown },
+    ): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
       if (!signer) throw new NotFoundError('this registry issues its own tokens (Harbor): Edgeport is not its token service');
       const access: RegistryAccess[] = [];
       for (const parsed of parseRequest(query)) {
@@ -226,7 +248,11 @@ export function registryService(deps: RegistryServiceDeps) {
      * lifetime (five minutes).
      * @throws UnauthorizedError when the username is not a pull credential's or the secret is not its current one.
      */
-    async pullCredentialToken(username: string, secret: string, query: { service?: unknown; scope?: unknown }): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
+    async pullCredentialToken(
+      username: string,
+      secret: string,
+      query: { service?: unknown; scope?: unknown },
+    ): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
       if (!signer) throw new NotFoundError('this registry issues its own tokens (Harbor): Edgeport is not its token service');
       const vdcId = vdcOfPullUsername(username);
       if (!vdcId || !deps.pullCredentials || !(await deps.pullCredentials.verify(vdcId, secret))) throw new UnauthorizedError('invalid registry credentials');

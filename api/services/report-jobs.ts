@@ -4,7 +4,14 @@ import type { Job, Queue } from 'bullmq';
 import type { ReportFileStore } from '../../store/report-files.ts';
 import { allows, type Grant } from '../authz.ts';
 import { NotFoundError } from '../errors.ts';
-import { REPORT_JOB_KEEP_SECONDS, type ReportJobData, type ReportJobRequest, type ReportJobResult, type ReportJobState, type ReportJobView } from '../../services/report-jobs.ts';
+import {
+  REPORT_JOB_KEEP_SECONDS,
+  type ReportJobData,
+  type ReportJobRequest,
+  type ReportJobResult,
+  type ReportJobState,
+  type ReportJobView,
+} from '../../services/report-jobs.ts';
 
 // The API side of report jobs; the job contract and the worker side are in services/report-jobs.ts.
 const STATE: Record<string, ReportJobState> = { active: 'running', completed: 'done', failed: 'failed' };
@@ -15,7 +22,8 @@ export function reportJobService(deps: { queue: Queue<ReportJobData, ReportJobRe
   async function visibleJob(id: string, caller: { sub: string; grants: readonly Grant[] }): Promise<Job<ReportJobData, ReportJobResult>> {
     const job = /^[0-9a-f-]{36}$/.test(id) ? await queue.getJob(id) : undefined;
     // One answer for "missing" and "not yours".
-    if (!job || (job.data.requester.sub !== caller.sub && !allows(caller.grants, 'report:read', { kind: 'platform' }))) throw new NotFoundError('report job not found');
+    if (!job || (job.data.requester.sub !== caller.sub && !allows(caller.grants, 'report:read', { kind: 'platform' })))
+      throw new NotFoundError('report job not found');
     return job;
   }
   return {
@@ -26,7 +34,13 @@ export function reportJobService(deps: { queue: Queue<ReportJobData, ReportJobRe
       await queue.add(
         'report',
         { request, requester, asOf: (hour < to ? hour : to).toISOString() },
-        { jobId: id, attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: REPORT_JOB_KEEP_SECONDS }, removeOnFail: { age: REPORT_JOB_KEEP_SECONDS } },
+        {
+          jobId: id,
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 2000 },
+          removeOnComplete: { age: REPORT_JOB_KEEP_SECONDS },
+          removeOnFail: { age: REPORT_JOB_KEEP_SECONDS },
+        },
       );
       return { id, state: 'queued' };
     },

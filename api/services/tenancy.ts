@@ -1,7 +1,19 @@
 import type { PutBudget } from '../../common/budget.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import { ROLES, type RoleBinding, type User } from '../../common/roles.ts';
-import { placementNamespace, vdcPools, type CreateDomain, type CreateVdc, type DomainDetailView, type DomainView, type MemberView, type NamespaceStatus, type PutVdcLabels, type VdcView, type Vdc } from '../../common/tenancy.ts';
+import {
+  placementNamespace,
+  vdcPools,
+  type CreateDomain,
+  type CreateVdc,
+  type DomainDetailView,
+  type DomainView,
+  type MemberView,
+  type NamespaceStatus,
+  type PutVdcLabels,
+  type VdcView,
+  type Vdc,
+} from '../../common/tenancy.ts';
 import { QUOTA_CEILING } from '../../policies/quota-change.ts';
 import type { Store } from '../../store/index.ts';
 import type { PendingBinding } from '../../store/pending-bindings.ts';
@@ -101,7 +113,21 @@ export function tenancyService(deps: TenancyDeps) {
 
   async function vdcView(vdc: Vdc): Promise<VdcView> {
     const members = await store.users.withScope({ type: 'vdc', vdcId: vdc._id });
-    return { id: vdc._id, name: vdc.name, domainId: vdc.domainId, namespace: vdc.namespace, pool: vdc.pool, quota: vdc.quota ?? {}, pools: vdcPools(vdc), ...(vdc.provisioning ? { provisioning: vdc.provisioning } : {}), namespaceStatus: namespaceStatusOf(vdc), spaces: vdc.spaces ?? [], membersCount: members.length, ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}), labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])) };
+    return {
+      id: vdc._id,
+      name: vdc.name,
+      domainId: vdc.domainId,
+      namespace: vdc.namespace,
+      pool: vdc.pool,
+      quota: vdc.quota ?? {},
+      pools: vdcPools(vdc),
+      ...(vdc.provisioning ? { provisioning: vdc.provisioning } : {}),
+      namespaceStatus: namespaceStatusOf(vdc),
+      spaces: vdc.spaces ?? [],
+      membersCount: members.length,
+      ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
+      labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])),
+    };
   }
 
   const service = {
@@ -119,7 +145,9 @@ export function tenancyService(deps: TenancyDeps) {
 
     async listDomains(caller: Caller): Promise<DomainView[]> {
       const [domains, counts] = await Promise.all([store.domains.list(), store.vdcs.countByDomain()]);
-      return domains.filter((d) => allows(caller.grants, 'domain:read', { kind: 'domain', domainId: d._id })).map((d) => ({ id: d._id, name: d.name, vdcCount: counts.get(d._id) ?? 0 }));
+      return domains
+        .filter((d) => allows(caller.grants, 'domain:read', { kind: 'domain', domainId: d._id }))
+        .map((d) => ({ id: d._id, name: d.name, vdcCount: counts.get(d._id) ?? 0 }));
     },
 
     async getDomain(caller: Caller, id: string): Promise<DomainDetailView> {
@@ -132,7 +160,14 @@ export function tenancyService(deps: TenancyDeps) {
 
     async createDomain(caller: Caller, body: CreateDomain, meta: RequestMeta): Promise<DomainView> {
       if (!(await store.domains.create({ _id: body.id, name: body.name }))) throw new ConflictError(`domain ${body.id} already exists`);
-      await audit.append({ actor: actorOf(caller), action: 'domain.create', target: `domain:${body.id}`, outcome: 'success', details: { name: body.name }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'domain.create',
+        target: `domain:${body.id}`,
+        outcome: 'success',
+        details: { name: body.name },
+        ...meta,
+      });
       return { id: body.id, name: body.name, vdcCount: 0 };
     },
 
@@ -149,7 +184,10 @@ export function tenancyService(deps: TenancyDeps) {
       const vdcs = await store.vdcs.listInDomain(id);
       if (vdcs.length > 0) {
         await store.domains.cancelDelete(id);
-        const names = vdcs.slice(0, 10).map((v) => v._id).join(', ');
+        const names = vdcs
+          .slice(0, 10)
+          .map((v) => v._id)
+          .join(', ');
         throw new ConflictError(`domain ${id} still holds ${plural(vdcs.length, 'VDC')} (${names}${vdcs.length > 10 ? ', …' : ''}); delete them first`);
       }
       // Bindings go first: a failure after this leaves a domain without members, never members of a
@@ -167,7 +205,14 @@ export function tenancyService(deps: TenancyDeps) {
     async setBudget(caller: Caller, id: string, body: PutBudget, meta: RequestMeta): Promise<VdcView> {
       const before = await loadVdc(id);
       if (!(await store.vdcs.setBudget(id, body.monthlyBudget))) throw new NotFoundError(`VDC ${id} not found`);
-      await audit.append({ actor: actorOf(caller), action: 'vdc.budget', target: `vdc:${id}`, outcome: 'success', details: { from: before.monthlyBudget ?? null, to: body.monthlyBudget }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'vdc.budget',
+        target: `vdc:${id}`,
+        outcome: 'success',
+        details: { from: before.monthlyBudget ?? null, to: body.monthlyBudget },
+        ...meta,
+      });
       return vdcView(await loadVdc(id));
     },
 
@@ -175,7 +220,14 @@ export function tenancyService(deps: TenancyDeps) {
     async setLabels(caller: Caller, id: string, body: PutVdcLabels, meta: RequestMeta): Promise<VdcView> {
       const before = await vdcView(await loadVdc(id));
       if (!(await store.vdcs.setLabels(id, body.labels))) throw new NotFoundError(`VDC ${id} not found`);
-      await audit.append({ actor: actorOf(caller), action: 'vdc.labels', target: `vdc:${id}`, outcome: 'success', details: { from: before.labels, to: body.labels }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'vdc.labels',
+        target: `vdc:${id}`,
+        outcome: 'success',
+        details: { from: before.labels, to: body.labels },
+        ...meta,
+      });
       return vdcView(await loadVdc(id));
     },
 
@@ -191,13 +243,20 @@ export function tenancyService(deps: TenancyDeps) {
       const errors: { field: string; message: string }[] = [];
       for (const [i, p] of body.pools.entries()) {
         for (const [resource, amount] of Object.entries(p.quota) as [keyof typeof QUOTA_CEILING, number][]) {
-          if (amount > QUOTA_CEILING[resource]) errors.push({ field: `pools[${i}].quota.${resource}`, message: `${resource} ${amount} exceeds the platform ceiling of ${QUOTA_CEILING[resource]} per VDC` });
+          if (amount > QUOTA_CEILING[resource])
+            errors.push({
+              field: `pools[${i}].quota.${resource}`,
+              message: `${resource} ${amount} exceeds the platform ceiling of ${QUOTA_CEILING[resource]} per VDC`,
+            });
         }
       }
       if (errors.length > 0) throw new PolicyDeniedError(errors.map((e) => e.message).join('; '), errors);
       for (const [i, p] of body.pools.entries()) {
         const pool = await store.pools.get(p.pool);
-        if (!pool) throw new PolicyDeniedError(`resource pool ${p.pool} is not registered`, [{ field: `pools[${i}].pool`, message: `resource pool ${p.pool} is not registered` }]);
+        if (!pool)
+          throw new PolicyDeniedError(`resource pool ${p.pool} is not registered`, [
+            { field: `pools[${i}].pool`, message: `resource pool ${p.pool} is not registered` },
+          ]);
       }
       const [primary, ...others] = body.pools as [CreateVdc['pools'][number], ...CreateVdc['pools']];
       const namespace = placementNamespace(body.id, primary.pool, true);
@@ -215,20 +274,42 @@ export function tenancyService(deps: TenancyDeps) {
       if (!(await store.domains.isOpen(domainId))) throw new ConflictError(`domain ${domainId} is being deleted`);
       // Leftover bindings to an earlier VDC of this id (a delete that raced a member change) must not
       // become grants on the new one.
-      if ((await store.users.withScope({ type: 'vdc', vdcId: body.id })).length > 0) throw new ConflictError(`VDC id ${body.id} is still referenced by role bindings; choose another id`);
+      if ((await store.users.withScope({ type: 'vdc', vdcId: body.id })).length > 0)
+        throw new ConflictError(`VDC id ${body.id} is still referenced by role bindings; choose another id`);
       if (!(await store.vdcs.create(vdc))) throw new ConflictError(`VDC ${body.id} already exists`);
       if (!(await store.domains.isOpen(domainId))) {
         await store.vdcs.remove(body.id);
         throw new ConflictError(`domain ${domainId} is being deleted`);
       }
-      await audit.append({ actor: actorOf(caller), action: 'vdc.create', target: `vdc:${body.id}`, outcome: 'success', details: { domainId, name: body.name, pools: vdcPools(vdc).map((p) => ({ pool: p.pool, namespace: p.namespace, quota: p.quota })) }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'vdc.create',
+        target: `vdc:${body.id}`,
+        outcome: 'success',
+        details: { domainId, name: body.name, pools: vdcPools(vdc).map((p) => ({ pool: p.pool, namespace: p.namespace, quota: p.quota })) },
+        ...meta,
+      });
       await requestLifecycle(caller, body.id, 'provision', meta);
       if (deps.registryProvisioning) {
         try {
           const { workflowId } = await deps.registryProvisioning.start(body.id);
-          await audit.append({ actor: actorOf(caller), action: 'vdc.registry-provision', target: `vdc:${body.id}`, outcome: 'success', details: { workflowId }, ...meta });
+          await audit.append({
+            actor: actorOf(caller),
+            action: 'vdc.registry-provision',
+            target: `vdc:${body.id}`,
+            outcome: 'success',
+            details: { workflowId },
+            ...meta,
+          });
         } catch (err) {
-          await audit.append({ actor: actorOf(caller), action: 'vdc.registry-provision', target: `vdc:${body.id}`, outcome: 'failure', details: { error: err instanceof Error ? err.message : String(err) }, ...meta });
+          await audit.append({
+            actor: actorOf(caller),
+            action: 'vdc.registry-provision',
+            target: `vdc:${body.id}`,
+            outcome: 'failure',
+            details: { error: err instanceof Error ? err.message : String(err) },
+            ...meta,
+          });
         }
       }
       return vdcView(vdc);
@@ -241,7 +322,8 @@ export function tenancyService(deps: TenancyDeps) {
     async provisionVdc(caller: Caller, id: string, meta: RequestMeta): Promise<VdcView> {
       const vdc = await loadVdc(id);
       if (vdc.provisioning?.state === 'deleting') throw new ConflictError(`VDC ${id} is being deleted`);
-      if (!(await store.vdcs.setProvisioning(id, { state: 'provisioning', at: new Date().toISOString() }, { unlessDeleting: true }))) throw new ConflictError(`VDC ${id} is being deleted`);
+      if (!(await store.vdcs.setProvisioning(id, { state: 'provisioning', at: new Date().toISOString() }, { unlessDeleting: true })))
+        throw new ConflictError(`VDC ${id} is being deleted`);
       await requestLifecycle(caller, id, 'provision', meta);
       return vdcView(await loadVdc(id));
     },
@@ -259,8 +341,14 @@ export function tenancyService(deps: TenancyDeps) {
       const spaces = (vdc.spaces ?? []).map((s) => s.namespace);
       const open = await store.tickets.openIds(id);
       const reasons: string[] = [];
-      if (spaces.length > 0) reasons.push(`it has ${plural(spaces.length, 'live application space')} (namespace ${spaces.join(', ')}); delete ${spaces.length === 1 ? 'it' : 'them'} first`);
-      if (open.length > 0) reasons.push(`it has ${open.length >= 20 ? 'at least ' : ''}${plural(open.length, 'open ticket')} (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', …' : ''}); wait for ${open.length === 1 ? 'it' : 'them'} to finish or cancel ${open.length === 1 ? 'it' : 'them'}`);
+      if (spaces.length > 0)
+        reasons.push(
+          `it has ${plural(spaces.length, 'live application space')} (namespace ${spaces.join(', ')}); delete ${spaces.length === 1 ? 'it' : 'them'} first`,
+        );
+      if (open.length > 0)
+        reasons.push(
+          `it has ${open.length >= 20 ? 'at least ' : ''}${plural(open.length, 'open ticket')} (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', …' : ''}); wait for ${open.length === 1 ? 'it' : 'them'} to finish or cancel ${open.length === 1 ? 'it' : 'them'}`,
+        );
       if (reasons.length > 0) throw new ConflictError(`VDC ${id} cannot be deleted: ${reasons.join('; ')}`);
       if (!(await store.vdcs.setProvisioning(id, { state: 'deleting', at: new Date().toISOString() }))) throw new NotFoundError(`VDC ${id} not found`);
       await requestLifecycle(caller, id, 'delete', meta);
@@ -279,20 +367,45 @@ export function tenancyService(deps: TenancyDeps) {
      * invitations (replacing earlier ones of that email on this VDC, audited `binding.invite`) and applied at
      * that email's first verified sign-in.
      */
-    async addMember(caller: Caller, vdcId: string, ref: string, roles: readonly string[], meta: RequestMeta): Promise<{ member: MemberView; created: boolean }> {
+    async addMember(
+      caller: Caller,
+      vdcId: string,
+      ref: string,
+      roles: readonly string[],
+      meta: RequestMeta,
+    ): Promise<{ member: MemberView; created: boolean }> {
       const vdc = await loadVdc(vdcId);
       const defs = await vdcRoleDefs(roles);
       const who = await resolveUserRef(store, ref, 'user');
-      if (who.kind === 'user') return { member: await service.putMember(caller, vdcId, who.user._id, roles, meta), created: !(who.user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId) };
+      if (who.kind === 'user')
+        return {
+          member: await service.putMember(caller, vdcId, who.user._id, roles, meta),
+          created: !(who.user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId),
+        };
       const target = { kind: 'vdc', vdcId, domainId: vdc.domainId } as const;
       const scope = { type: 'vdc' as const, vdcId };
-      for (const role of new Set(roles)) await access.assertCanInvite(caller, who.email, { binding: { role: role as RoleBinding['role'], scope }, def: defs.get(role)!, target }, meta);
+      for (const role of new Set(roles))
+        await access.assertCanInvite(caller, who.email, { binding: { role: role as RoleBinding['role'], scope }, def: defs.get(role)!, target }, meta);
       const before = await store.pendingBindings.inScope(scope);
       const had = before.filter((p) => p.email === who.email);
       await store.pendingBindings.removeInScope(who.email, scope);
       for (const role of new Set(roles)) await store.pendingBindings.add(who.email, { role: role as RoleBinding['role'], scope }, actorOf(caller));
-      await audit.append({ actor: actorOf(caller), action: 'binding.invite', target: `email:${who.email}`, outcome: 'success', details: { scope, roles: [...new Set(roles)], ...(had.length > 0 ? { replaced: had.map((p) => p.role) } : {}) }, ...meta });
-      const member = pendingMembers((await store.pendingBindings.inScope(scope)).filter((p) => p.email === who.email))[0] ?? { sub: '', username: '', name: '', email: who.email, roles: [], pending: true as const };
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'binding.invite',
+        target: `email:${who.email}`,
+        outcome: 'success',
+        details: { scope, roles: [...new Set(roles)], ...(had.length > 0 ? { replaced: had.map((p) => p.role) } : {}) },
+        ...meta,
+      });
+      const member = pendingMembers((await store.pendingBindings.inScope(scope)).filter((p) => p.email === who.email))[0] ?? {
+        sub: '',
+        username: '',
+        name: '',
+        email: who.email,
+        roles: [],
+        pending: true as const,
+      };
       return { member, created: had.length === 0 };
     },
 
@@ -301,7 +414,14 @@ export function tenancyService(deps: TenancyDeps) {
       await loadVdc(vdcId);
       const n = await store.pendingBindings.removeInScope(email, { type: 'vdc', vdcId });
       if (n === 0) return;
-      await audit.append({ actor: actorOf(caller), action: 'binding.invite.revoke', target: `email:${email.toLowerCase()}`, outcome: 'success', details: { scope: { type: 'vdc', vdcId } }, ...meta });
+      await audit.append({
+        actor: actorOf(caller),
+        action: 'binding.invite.revoke',
+        target: `email:${email.toLowerCase()}`,
+        outcome: 'success',
+        details: { scope: { type: 'vdc', vdcId } },
+        ...meta,
+      });
     },
 
     /**
@@ -316,7 +436,10 @@ export function tenancyService(deps: TenancyDeps) {
       const user = await access.changeBindings(
         caller,
         sub,
-        (current) => [...current.filter((b) => !onThisVdc(b)), ...roles.map((role) => ({ role: role as RoleBinding['role'], scope: { type: 'vdc' as const, vdcId } }))],
+        (current) => [
+          ...current.filter((b) => !onThisVdc(b)),
+          ...roles.map((role) => ({ role: role as RoleBinding['role'], scope: { type: 'vdc' as const, vdcId } })),
+        ],
         async (added, removed) => {
           for (const b of removed) await access.assertCanRevoke(caller, sub, b, meta);
           for (const b of added) await access.assertCanGrant(caller, sub, { binding: b, def: defs.get(b.role)!, target }, meta);
@@ -329,7 +452,8 @@ export function tenancyService(deps: TenancyDeps) {
     /** Revokes every role of the user on this VDC; 404 when they have none. */
     async removeMember(caller: Caller, vdcId: string, sub: string, meta: RequestMeta): Promise<void> {
       const user = await access.loadUser(sub);
-      if (!(user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId)) throw new NotFoundError(`${sub} is not a member of VDC ${vdcId}`);
+      if (!(user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId))
+        throw new NotFoundError(`${sub} is not a member of VDC ${vdcId}`);
       await access.changeBindings(
         caller,
         sub,

@@ -4,14 +4,30 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import { ApplicationFailure } from '@temporalio/common';
 import type { Actor, Role } from '../../common/roles.ts';
 import { cancelSignal, decideUpdate, DECISION_ERRORS, stateQuery, type DelegatedAuthority, type TicketWorkflowState } from '../../common/ticket-workflow.ts';
-import { FINAL_STATUSES, type DecisionBody, type Quota, type SubmitTicket, type TicketStatus, type TicketView, type TimelineEntry, type Ticket } from '../../common/tickets.ts';
+import {
+  FINAL_STATUSES,
+  type DecisionBody,
+  type Quota,
+  type SubmitTicket,
+  type TicketStatus,
+  type TicketView,
+  type TimelineEntry,
+  type Ticket,
+} from '../../common/tickets.ts';
 import type { Store } from '../../store/index.ts';
 import type { PriceBookStore } from '../../store/pricebook.ts';
 import { projectedMonthlyCost } from '../../common/budget.ts';
 import { toTicketView } from '../../store/tickets.ts';
 import { allows, approverRoles, vdcsWith } from '../authz.ts';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
-import { approvedButNotStarted, decideTicket, loadTicketContext, workflowStartOf, type TicketContextReaders, type TicketVdcContext } from './ticket-types/index.ts';
+import {
+  approvedButNotStarted,
+  decideTicket,
+  loadTicketContext,
+  workflowStartOf,
+  type TicketContextReaders,
+  type TicketVdcContext,
+} from './ticket-types/index.ts';
 import { decidersOf, neededRoles } from '../../policies/approval-steps.ts';
 import { renderTimeline } from './timeline.ts';
 import type { DelegationService } from './delegations.ts';
@@ -98,7 +114,11 @@ export function ticketService(deps: TicketServiceDeps) {
     }
     const needed = neededRoles(t.policy, state.approvals, state.currentStep);
     if (needed.length === 0 || needed.some((r) => roles.includes(r))) return undefined;
-    return deps.delegations.actingFor(caller.sub, { vdcId: t.vdc.id, domainId: t.vdc.domainId }, needed, [t.requester.sub, caller.sub, ...decidersOf(state.approvals)]);
+    return deps.delegations.actingFor(caller.sub, { vdcId: t.vdc.id, domainId: t.vdc.domainId }, needed, [
+      t.requester.sub,
+      caller.sub,
+      ...decidersOf(state.approvals),
+    ]);
   }
 
   /**
@@ -118,7 +138,8 @@ export function ticketService(deps: TicketServiceDeps) {
   const contextReaders = (vdc: { _id: string; quota?: Quota; pool: string }): TicketContextReaders => ({
     workloads: () => store.workloads.list(vdc._id),
     volumes: () => store.volumes.list(vdc._id),
-    projectedCost: async (requested) => projectedMonthlyCost({ current: vdc.quota ?? {}, requested, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }),
+    projectedCost: async (requested) =>
+      projectedMonthlyCost({ current: vdc.quota ?? {}, requested, pool: vdc.pool, versions: await priceBook.list(), at: new Date() }),
   });
 
   const withCaps = (caller: Caller, t: Ticket): TicketWithCaps => ({ ...toTicketView(t), canDecide: canDecide(caller, t) });
@@ -132,7 +153,9 @@ export function ticketService(deps: TicketServiceDeps) {
   async function delegatedTickets(caller: Caller, only?: Ticket): Promise<TicketWithCaps[]> {
     const delegators = (await deps.delegations?.delegatorsOf?.(caller.sub)) ?? [];
     if (delegators.length === 0) return [];
-    const allVdcs = only ? [{ id: only.vdc.id, domainId: only.vdc.domainId }] : (await store.vdcs.list('all')).map((v) => ({ id: v._id, domainId: v.domainId }));
+    const allVdcs = only
+      ? [{ id: only.vdc.id, domainId: only.vdc.domainId }]
+      : (await store.vdcs.list('all')).map((v) => ({ id: v._id, domainId: v.domainId }));
     const out = new Map<string, TicketWithCaps>();
     for (const { delegator, grants } of delegators) {
       const vdcIds = vdcsWith(grants, 'ticket:decide', allVdcs);
@@ -155,7 +178,8 @@ export function ticketService(deps: TicketServiceDeps) {
     async submit(caller: Caller, body: SubmitTicket, idempotencyKey: string | undefined): Promise<{ ticket: TicketWithCaps; created: boolean }> {
       const vdc = await store.vdcs.get(body.vdcId);
       const target = vdc ? ({ kind: 'vdc', vdcId: vdc._id, domainId: vdc.domainId } as const) : undefined;
-      if (!vdc || !target || !allows(caller.grants, 'vdc:read', target)) throw new InputError(`no VDC ${body.vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
+      if (!vdc || !target || !allows(caller.grants, 'vdc:read', target))
+        throw new InputError(`no VDC ${body.vdcId}`, [{ field: 'vdcId', message: 'unknown VDC' }]);
       if (!allows(caller.grants, 'ticket:create', target)) throw new ForbiddenError(`you may not submit requests for VDC ${vdc._id}`);
       // A replay answers with the earlier ticket before the policy runs again: the state the first submit
       // changed (a space made, a workload deleted) would otherwise refuse the retry.
@@ -266,7 +290,13 @@ export function ticketService(deps: TicketServiceDeps) {
         if (err instanceof WorkflowNotFoundError) throw new ConflictError('ticket is no longer awaiting a decision');
         throw err;
       }
-      const view = withCaps(caller, { ...ticket, status: state.status, currentStep: state.currentStep, approvals: state.approvals, ...(state.approvalResets ? { approvalResets: state.approvalResets } : {}) });
+      const view = withCaps(caller, {
+        ...ticket,
+        status: state.status,
+        currentStep: state.currentStep,
+        approvals: state.approvals,
+        ...(state.approvalResets ? { approvalResets: state.approvalResets } : {}),
+      });
       return { ...view, canDecide: false };
     },
 
@@ -274,7 +304,8 @@ export function ticketService(deps: TicketServiceDeps) {
       const ticket = await loadTicket(id);
       const isOps = allows(caller.grants, 'ticket:decide', { kind: 'platform' });
       const isVdcAdmin = rolesOn(caller, ticket).includes('vdc-admin');
-      if (ticket.requester.sub !== caller.sub && !isOps && !isVdcAdmin) throw new ForbiddenError('only the requester, a VDC admin of the VDC or an operations admin may cancel');
+      if (ticket.requester.sub !== caller.sub && !isOps && !isVdcAdmin)
+        throw new ForbiddenError('only the requester, a VDC admin of the VDC or an operations admin may cancel');
       if (ticket.status !== 'submitted' && ticket.status !== 'pending_approval' && !(await approvedCancellable(ticket))) {
         throw new ConflictError(`ticket is ${ticket.status}; only a ticket awaiting approval, or an approved lease that has not started, can be cancelled`);
       }

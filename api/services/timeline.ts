@@ -61,7 +61,13 @@ export function renderTimeline(events: readonly HistoryEvent[]): TimelineEntry[]
     switch (ev.eventType) {
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
         const input = first<QuotaChangeInput>(ev.workflowExecutionStartedEventAttributes?.input);
-        out.push({ ...base, kind: 'submitted', title: 'Ticket submitted', actor: input?.requester.name, detail: input ? `policy ${input.policy.version}: ${input.policy.reason}` : undefined });
+        out.push({
+          ...base,
+          kind: 'submitted',
+          title: 'Ticket submitted',
+          actor: input?.requester.name,
+          detail: input ? `policy ${input.policy.version}: ${input.policy.reason}` : undefined,
+        });
         break;
       }
       case ET.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -89,13 +95,26 @@ export function renderTimeline(events: readonly HistoryEvent[]): TimelineEntry[]
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {
         const args = first<DecideArgs>(ev.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args);
         const verb = args?.decision === 'approve' ? 'Approved' : 'Rejected';
-        if (args) out.push({ ...base, kind: 'decision', title: args.onBehalfOf ? `${verb} on behalf of ${args.onBehalfOf.delegator.name}` : verb, actor: args.actor.name, detail: args.comment });
+        if (args)
+          out.push({
+            ...base,
+            kind: 'decision',
+            title: args.onBehalfOf ? `${verb} on behalf of ${args.onBehalfOf.delegator.name}` : verb,
+            actor: args.actor.name,
+            detail: args.comment,
+          });
         break;
       }
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
         const a = ev.workflowExecutionSignaledEventAttributes;
         const arg = first<{ actor?: { name: string }; reason?: string }>(a?.input);
-        out.push({ ...base, kind: 'signal', title: a?.signalName === 'cancel' ? 'Cancel requested' : `Signal ${a?.signalName}`, actor: arg?.actor?.name, detail: arg?.reason });
+        out.push({
+          ...base,
+          kind: 'signal',
+          title: a?.signalName === 'cancel' ? 'Cancel requested' : `Signal ${a?.signalName}`,
+          actor: arg?.actor?.name,
+          detail: arg?.reason,
+        });
         break;
       }
       case ET.EVENT_TYPE_TIMER_STARTED: {
@@ -114,7 +133,12 @@ export function renderTimeline(events: readonly HistoryEvent[]): TimelineEntry[]
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
       case ET.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-        out.push({ ...base, kind: 'failed', title: 'Workflow ended abnormally', detail: ev.workflowExecutionFailedEventAttributes?.failure?.message ?? undefined });
+        out.push({
+          ...base,
+          kind: 'failed',
+          title: 'Workflow ended abnormally',
+          detail: ev.workflowExecutionFailedEventAttributes?.failure?.message ?? undefined,
+        });
         break;
       default:
         break;

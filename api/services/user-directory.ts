@@ -48,7 +48,14 @@ export function userDirectory(deps: UserDirectoryDeps) {
    * Adds bindings the user lacks (compare-and-set, retried when another writer moved the bindings); the ones
    * actually added, each audited as `action` by `actor`.
    */
-  async function addBindings(sub: string, wanted: readonly RoleBinding[], actor: Actor, action: string, details: (b: RoleBinding) => Record<string, unknown>, ip?: string): Promise<RoleBinding[]> {
+  async function addBindings(
+    sub: string,
+    wanted: readonly RoleBinding[],
+    actor: Actor,
+    action: string,
+    details: (b: RoleBinding) => Record<string, unknown>,
+    ip?: string,
+  ): Promise<RoleBinding[]> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const user = await store.users.get(sub);
       if (!user) return [];
@@ -64,7 +71,15 @@ export function userDirectory(deps: UserDirectoryDeps) {
       }
       if (added.length === 0) return [];
       if (!(await store.users.replaceBindings(sub, user.bindings, [...current, ...added]))) continue;
-      for (const b of added) await audit.append({ actor, action, target: `user:${sub}`, outcome: 'success', details: { role: b.role, scope: b.scope, ...details(b) }, ...(ip ? { ip } : {}) });
+      for (const b of added)
+        await audit.append({
+          actor,
+          action,
+          target: `user:${sub}`,
+          outcome: 'success',
+          details: { role: b.role, scope: b.scope, ...details(b) },
+          ...(ip ? { ip } : {}),
+        });
       return added;
     }
     throw new ConflictError(`the bindings of ${sub} kept changing concurrently; retry`);
@@ -85,18 +100,33 @@ export function userDirectory(deps: UserDirectoryDeps) {
     async onSignIn(u: SignInIdentity, ip?: string): Promise<void> {
       const email = u.emailVerified && u.email ? u.email.toLowerCase() : '';
       const matched = bootstrap.has(u.username.toLowerCase()) ? 'username' : email && bootstrap.has(email) ? 'email' : null;
-      if (matched) await addBindings(u.sub, [OPS_ADMIN_BINDING], SYSTEM_ACTOR, 'bootstrap-admin.grant', () => ({ matched, source: 'EDGEPORT_BOOTSTRAP_ADMINS' }), ip);
+      if (matched)
+        await addBindings(u.sub, [OPS_ADMIN_BINDING], SYSTEM_ACTOR, 'bootstrap-admin.grant', () => ({ matched, source: 'EDGEPORT_BOOTSTRAP_ADMINS' }), ip);
       if (!email) return;
       const invites = await store.pendingBindings.forEmail(email);
       if (invites.length === 0) return;
       const by = new Map(invites.map((p) => [`${p.role}@${p.scopeKey}`, p]));
-      const added = await addBindings(u.sub, invites, SYSTEM_ACTOR, 'binding.grant', (b) => ({ source: 'invite', email, invitedBy: by.get(`${b.role}@${scopeKey(b.scope)}`)?.invitedBy ?? null }), ip);
+      const added = await addBindings(
+        u.sub,
+        invites,
+        SYSTEM_ACTOR,
+        'binding.grant',
+        (b) => ({ source: 'invite', email, invitedBy: by.get(`${b.role}@${scopeKey(b.scope)}`)?.invitedBy ?? null }),
+        ip,
+      );
       await store.pendingBindings.remove(invites.map((p) => p.id));
       // The member's namespaces follow (a failure is audited; POST /api/vdcs/:id/provision re-runs the sync).
       if (deps.vdcLifecycle) {
         for (const vdcId of await vdcsTouchedBy(added, store.vdcs)) {
           await deps.vdcLifecycle.request(vdcId, 'members').catch((err: unknown) =>
-            audit.append({ actor: SYSTEM_ACTOR, action: 'vdc.members-sync', target: `vdc:${vdcId}`, outcome: 'failure', details: { error: err instanceof Error ? err.message : String(err) }, ...(ip ? { ip } : {}) }),
+            audit.append({
+              actor: SYSTEM_ACTOR,
+              action: 'vdc.members-sync',
+              target: `vdc:${vdcId}`,
+              outcome: 'failure',
+              details: { error: err instanceof Error ? err.message : String(err) },
+              ...(ip ? { ip } : {}),
+            }),
           );
         }
       }
@@ -114,7 +144,13 @@ export function userDirectory(deps: UserDirectoryDeps) {
         return { outcome: added.length > 0 ? 'granted' : 'already', sub: r.user._id };
       }
       if (await store.pendingBindings.add(r.email, OPS_ADMIN_BINDING, actor)) {
-        await audit.append({ actor, action: 'binding.invite', target: `email:${r.email}`, outcome: 'success', details: { role: OPS_ADMIN_BINDING.role, scope: OPS_ADMIN_BINDING.scope, source: 'cli' } });
+        await audit.append({
+          actor,
+          action: 'binding.invite',
+          target: `email:${r.email}`,
+          outcome: 'success',
+          details: { role: OPS_ADMIN_BINDING.role, scope: OPS_ADMIN_BINDING.scope, source: 'cli' },
+        });
       }
       return { outcome: 'pending', email: r.email };
     },

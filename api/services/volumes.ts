@@ -4,7 +4,15 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 import { liveClaims } from '../../infra/kube/volumes.ts';
 import type { AuditLog } from '../../common/audit.ts';
 import { poolOfNamespace, vdcPools } from '../../common/tenancy.ts';
-import { VOLUME_ERRORS, volumeWorkflowId, type CreateVolume, type ExpandVolume, type LiveClaim, type VolumeRecord, type VolumeView } from '../../common/volumes.ts';
+import {
+  VOLUME_ERRORS,
+  volumeWorkflowId,
+  type CreateVolume,
+  type ExpandVolume,
+  type LiveClaim,
+  type VolumeRecord,
+  type VolumeView,
+} from '../../common/volumes.ts';
 import { isOwnedVolume } from '../../common/workload.ts';
 import { volumeCreateViolations, volumeDeleteViolations, volumeResizeProblem } from '../../policies/workload.ts';
 import type { Store } from '../../store/index.ts';
@@ -75,7 +83,12 @@ export function volumeService(deps: VolumeServiceDeps) {
   };
   const apply = (vdcId: string, v: VolumeRecord, purpose: 'create' | 'expand') =>
     run(`${purpose} volume ${v.name}`, () =>
-      temporal.workflow.execute<typeof volumeApplyWorkflow>('volumeApplyWorkflow', { taskQueue, workflowId: volumeWorkflowId(vdcId, purpose, rand()), args: [vdcId, v.namespace, v.name], workflowExecutionTimeout: timeoutMs }),
+      temporal.workflow.execute<typeof volumeApplyWorkflow>('volumeApplyWorkflow', {
+        taskQueue,
+        workflowId: volumeWorkflowId(vdcId, purpose, rand()),
+        args: [vdcId, v.namespace, v.name],
+        workflowExecutionTimeout: timeoutMs,
+      }),
     );
 
   const vdcOf = async (vdcId: string) => {
@@ -93,8 +106,15 @@ export function volumeService(deps: VolumeServiceDeps) {
     throw new NotFoundError(`no volume ${name} in this VDC`);
   }
 
-  const record = (caller: Caller, meta: VolumeRequestMeta, action: string, vdcId: string, v: { namespace: string; name: string }, outcome: 'success' | 'failure', details: Record<string, unknown>) =>
-    audit.append({ actor: actorOf(caller), action, target: `vdc:${vdcId}/volume:${v.namespace}/${v.name}`, outcome, details, ...meta });
+  const record = (
+    caller: Caller,
+    meta: VolumeRequestMeta,
+    action: string,
+    vdcId: string,
+    v: { namespace: string; name: string },
+    outcome: 'success' | 'failure',
+    details: Record<string, unknown>,
+  ) => audit.append({ actor: actorOf(caller), action, target: `vdc:${vdcId}/volume:${v.namespace}/${v.name}`, outcome, details, ...meta });
 
   return {
     async vdcScope(vdcId: string): Promise<{ vdcId: string; domainId: string }> {
@@ -105,7 +125,9 @@ export function volumeService(deps: VolumeServiceDeps) {
     /** Standalone and workload-owned volumes of the VDC with live phase, capacity and who mounts each. */
     async list(vdcId: string): Promise<VolumeView[]> {
       const vdc = await vdcOf(vdcId);
-      const namespaces = [...new Set([...vdcPools(vdc).map((p) => p.namespace), ...(vdc.spaces ?? []).filter((s) => s.status === 'active').map((s) => s.namespace)])];
+      const namespaces = [
+        ...new Set([...vdcPools(vdc).map((p) => p.namespace), ...(vdc.spaces ?? []).filter((s) => s.status === 'active').map((s) => s.namespace)]),
+      ];
       const byPool = new Map<string, string[]>();
       for (const ns of namespaces) byPool.set(poolOfNamespace(vdc, ns), [...(byPool.get(poolOfNamespace(vdc, ns)) ?? []), ns]);
       const readers = deps.readers;
@@ -115,12 +137,19 @@ export function volumeService(deps: VolumeServiceDeps) {
         readers
           ? Promise.all([...byPool].map(([pool, nss]) => readers.read(pool, 'list volume claims', (kube) => liveClaims(kube, nss)))).then((r) => r.flat())
           : run('list volumes', () =>
-              temporal.workflow.execute<typeof volumeListWorkflow>('volumeListWorkflow', { taskQueue, workflowId: volumeWorkflowId(vdcId, 'list', rand()), args: [namespaces], workflowExecutionTimeout: timeoutMs }),
+              temporal.workflow.execute<typeof volumeListWorkflow>('volumeListWorkflow', {
+                taskQueue,
+                workflowId: volumeWorkflowId(vdcId, 'list', rand()),
+                args: [namespaces],
+                workflowExecutionTimeout: timeoutMs,
+              }),
             ),
       ]);
       const claim = (ns: string, name: string): LiveClaim | undefined => live.find((c) => c.namespace === ns && c.name === name);
       const mounters = (ns: string, name: string, owner?: string): string[] => {
-        const recorded = workloads.filter((w) => w.namespace === ns && (w.name === owner || (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === name))).map((w) => `workload ${w.name}`);
+        const recorded = workloads
+          .filter((w) => w.namespace === ns && (w.name === owner || (w.spec.volumes ?? []).some((o) => !isOwnedVolume(o) && o.name === name)))
+          .map((w) => `workload ${w.name}`);
         return [...new Set([...recorded, ...(claim(ns, name)?.users ?? [])])].sort();
       };
       const liveOf = (ns: string, name: string) => {
@@ -133,7 +162,7 @@ export function volumeService(deps: VolumeServiceDeps) {
         managedBy: 'volume',
         size: v.size,
         accessMode: v.accessMode,
-        ...(v.storageClass ?? claim(v.namespace, v.name)?.storageClass ? { storageClass: v.storageClass ?? claim(v.namespace, v.name)?.storageClass } : {}),
+        ...((v.storageClass ?? claim(v.namespace, v.name)?.storageClass) ? { storageClass: v.storageClass ?? claim(v.namespace, v.name)?.storageClass } : {}),
         ...liveOf(v.namespace, v.name),
         mountedBy: mounters(v.namespace, v.name),
       }));
@@ -146,7 +175,9 @@ export function volumeService(deps: VolumeServiceDeps) {
             owner: w.name,
             size: v.size,
             accessMode: v.accessMode,
-            ...(v.storageClass ?? claim(w.namespace, v.name)?.storageClass ? { storageClass: v.storageClass ?? claim(w.namespace, v.name)?.storageClass } : {}),
+            ...((v.storageClass ?? claim(w.namespace, v.name)?.storageClass)
+              ? { storageClass: v.storageClass ?? claim(w.namespace, v.name)?.storageClass }
+              : {}),
             ...liveOf(w.namespace, v.name),
             mountedBy: mounters(w.namespace, v.name, w.name),
           });
@@ -160,7 +191,10 @@ export function volumeService(deps: VolumeServiceDeps) {
       let namespace = vdc.namespace;
       if (body.space !== undefined) {
         const space = (vdc.spaces ?? []).find((s) => s.name === body.space && s.status === 'active');
-        if (!space) throw new InputError(`invalid request: space: no active application space ${body.space} in this VDC`, [{ field: 'space', message: `no active application space ${body.space} in this VDC` }]);
+        if (!space)
+          throw new InputError(`invalid request: space: no active application space ${body.space} in this VDC`, [
+            { field: 'space', message: `no active application space ${body.space} in this VDC` },
+          ]);
         namespace = space.namespace;
       }
       const existing = (await store.workloads.list(vdcId)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
@@ -213,7 +247,12 @@ export function volumeService(deps: VolumeServiceDeps) {
         const [violation] = volumeDeleteViolations(name, v.namespace, existing);
         if (violation) throw new PolicyDeniedError(violation.message, [{ field: violation.field, message: violation.message }]);
         await run(`delete volume ${name}`, () =>
-          temporal.workflow.execute<typeof volumeDeleteWorkflow>('volumeDeleteWorkflow', { taskQueue, workflowId: volumeWorkflowId(vdcId, 'delete', rand()), args: [vdcId, v.namespace, v.name], workflowExecutionTimeout: timeoutMs }),
+          temporal.workflow.execute<typeof volumeDeleteWorkflow>('volumeDeleteWorkflow', {
+            taskQueue,
+            workflowId: volumeWorkflowId(vdcId, 'delete', rand()),
+            args: [vdcId, v.namespace, v.name],
+            workflowExecutionTimeout: timeoutMs,
+          }),
         );
       } catch (err) {
         await record(caller, meta, 'volume.delete', vdcId, v, 'failure', { reason: message(err) });

@@ -96,10 +96,15 @@ export function workloadService(deps: WorkloadServiceDeps) {
     (vdc.spaces ?? []).find((s) => spaceNamespace(vdc._id, s.name) === namespace)?.name;
 
   /** The further pool a namespace is the VDC's placement namespace on (absent: the primary pool or a space). */
-  const placementPoolOf = (vdc: Vdc, namespace: string): string | undefined => vdcPools(vdc).slice(1).find((p) => p.namespace === namespace)?.pool;
+  const placementPoolOf = (vdc: Vdc, namespace: string): string | undefined =>
+    vdcPools(vdc)
+      .slice(1)
+      .find((p) => p.namespace === namespace)?.pool;
 
   async function summary(vdc: Vdc, w: WorkloadRecord, dayTwo: WorkloadDayTwoState | undefined): Promise<WorkloadSummary> {
-    const [live, access] = await readers.inNamespace(vdc, w.namespace, `read workload ${w.namespace}/${w.name}`, (kube) => Promise.all([liveStatus(kube, w.namespace, w.spec), liveAccess(kube, w.namespace, w.spec)]));
+    const [live, access] = await readers.inNamespace(vdc, w.namespace, `read workload ${w.namespace}/${w.name}`, (kube) =>
+      Promise.all([liveStatus(kube, w.namespace, w.spec), liveAccess(kube, w.namespace, w.spec)]),
+    );
     const space = spaceOf(vdc, w.namespace);
     return {
       namespace: w.namespace,
@@ -205,7 +210,16 @@ export function workloadService(deps: WorkloadServiceDeps) {
         summary(vdc, w, dayTwo),
         readers.inNamespace(vdc, namespace, `read pods and events of ${namespace}/${name}`, async (kube) => {
           const pods = await podsOf(kube, namespace, name);
-          return { pods, events: await eventsOf(kube, namespace, name, pods.map((p) => p.name), eventLimit) };
+          return {
+            pods,
+            events: await eventsOf(
+              kube,
+              namespace,
+              name,
+              pods.map((p) => p.name),
+              eventLimit,
+            ),
+          };
         }),
       ]);
       const s = w.spec;
@@ -234,16 +248,23 @@ export function workloadService(deps: WorkloadServiceDeps) {
     async logTarget(vdcId: string, namespace: string, name: string, pod?: string, container?: string): Promise<{ pod: string; container: string }> {
       const [vdc, w] = await Promise.all([vdcOf(vdcId), load(vdcId, namespace, name)]);
       const pods = await readers.inNamespace(vdc, namespace, `list pods of ${namespace}/${name}`, (kube) => podsOf(kube, namespace, name));
-      const p = pod ? pods.find((x) => x.name === pod) : pods.find((x) => x.phase === 'Running') ?? pods[0];
+      const p = pod ? pods.find((x) => x.name === pod) : (pods.find((x) => x.phase === 'Running') ?? pods[0]);
       if (!p) throw new NotFoundError(pod ? `no pod ${pod} of workload ${name}` : `workload ${name} has no pods`);
       const c = container ?? p.containers[0] ?? w.spec.containers[0]?.name ?? '';
       if (!p.containers.includes(c)) throw new NotFoundError(`no container ${c} in pod ${p.name}`);
       return { pod: p.name, container: c };
     },
 
-    async tail(vdcId: string, namespace: string, name: string, q: { pod?: string; container?: string; tailLines: number }): Promise<{ pod: string; container: string; lines: string[] }> {
+    async tail(
+      vdcId: string,
+      namespace: string,
+      name: string,
+      q: { pod?: string; container?: string; tailLines: number },
+    ): Promise<{ pod: string; container: string; lines: string[] }> {
       const t = await this.logTarget(vdcId, namespace, name, q.pod, q.container);
-      const text = await readers.inNamespace(await vdcOf(vdcId), namespace, `read the log of ${namespace}/${t.pod}`, (kube) => podLog(kube, namespace, t.pod, t.container, q.tailLines));
+      const text = await readers.inNamespace(await vdcOf(vdcId), namespace, `read the log of ${namespace}/${t.pod}`, (kube) =>
+        podLog(kube, namespace, t.pod, t.container, q.tailLines),
+      );
       return { ...t, lines: text.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) };
     },
 
@@ -299,7 +320,14 @@ export function workloadService(deps: WorkloadServiceDeps) {
      * `workload.<op>`. Approval: a `workload-operation` ticket is submitted for the caller, audited as
      * `workload.<op>.requested`. Denied: 422 naming the field (audited as a failure); nothing changes.
      */
-    async operate(caller: Caller, vdcId: string, namespace: string, name: string, body: { operation: WorkloadOperation; reason?: string }, meta: RequestMeta): Promise<WorkloadOperationOutcome> {
+    async operate(
+      caller: Caller,
+      vdcId: string,
+      namespace: string,
+      name: string,
+      body: { operation: WorkloadOperation; reason?: string },
+      meta: RequestMeta,
+    ): Promise<WorkloadOperationOutcome> {
       const vdc = await vdcOf(vdcId);
       const w = await load(vdcId, namespace, name);
       const op = body.operation;
@@ -307,7 +335,10 @@ export function workloadService(deps: WorkloadServiceDeps) {
       const workloads = await store.workloads.list(vdcId);
       const { quota, liveUsers } = await readers.inNamespace(vdc, namespace, `read the quota and claims of ${namespace}`, async (kube) => ({
         quota: await readQuota(kube, namespace),
-        liveUsers: op.op === 'delete' ? (await Promise.all((w.spec.volumes ?? []).filter(isOwnedVolume).map((v) => claimUsers(kube, namespace, v.name, name)))).flat() : [],
+        liveUsers:
+          op.op === 'delete'
+            ? (await Promise.all((w.spec.volumes ?? []).filter(isOwnedVolume).map((v) => claimUsers(kube, namespace, v.name, name)))).flat()
+            : [],
       }));
       const volumeUsers = op.op === 'delete' ? [...new Set([...recordedVolumeUsers(w.spec, namespace, workloads), ...liveUsers])].sort() : [];
       const per = workloadRequests({ ...w.spec, replicas: 1, hpa: undefined, kind: 'Deployment' });
@@ -324,14 +355,36 @@ export function workloadService(deps: WorkloadServiceDeps) {
       const target = `workload:${namespace}/${name}`;
       const base = { actor: actorOf(caller), target, ...meta };
       if (decision.outcome === 'deny') {
-        await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'failure', details: { vdcId, operation: op, policy: decision.version, reason: decision.reason } });
+        await audit.append({
+          ...base,
+          action: `workload.${op.op}`,
+          outcome: 'failure',
+          details: { vdcId, operation: op, policy: decision.version, reason: decision.reason },
+        });
         throw new PolicyDeniedError(decision.reason, [{ field: decision.field, message: decision.reason }]);
       }
       if (decision.outcome === 'approval') {
         const space = spaceOf(vdc, namespace);
         const pool = placementPoolOf(vdc, namespace);
-        const { ticket } = await deps.tickets.submit(caller, { type: 'workload-operation', vdcId, name, ...(space ? { space } : {}), ...(pool ? { pool } : {}), operation: op, ...(body.reason ? { reason: body.reason } : {}) }, undefined);
-        await audit.append({ ...base, action: `workload.${op.op}.requested`, outcome: 'success', details: { vdcId, operation: op, policy: decision.version, reason: decision.reason, ticketId: ticket.id } });
+        const { ticket } = await deps.tickets.submit(
+          caller,
+          {
+            type: 'workload-operation',
+            vdcId,
+            name,
+            ...(space ? { space } : {}),
+            ...(pool ? { pool } : {}),
+            operation: op,
+            ...(body.reason ? { reason: body.reason } : {}),
+          },
+          undefined,
+        );
+        await audit.append({
+          ...base,
+          action: `workload.${op.op}.requested`,
+          outcome: 'success',
+          details: { vdcId, operation: op, policy: decision.version, reason: decision.reason, ticketId: ticket.id },
+        });
         return { mode: 'ticket', op: op.op, ticketId: ticket.id, reason: decision.reason };
       }
       const opId = `op-${randomUUID()}`;
@@ -349,7 +402,10 @@ export function workloadService(deps: WorkloadServiceDeps) {
         result.catch(() => undefined);
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new UpstreamFailure(504, `${op.op} ${name}: no answer in ${timeoutMs} ms; operation ${opId} may still complete`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new UpstreamFailure(504, `${op.op} ${name}: no answer in ${timeoutMs} ms; operation ${opId} may still complete`)),
+            timeoutMs,
+          );
         });
         try {
           ({ changes } = await Promise.race([result, late]));
@@ -360,7 +416,12 @@ export function workloadService(deps: WorkloadServiceDeps) {
         await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'failure', details: { vdcId, operation: op, opId, error: failureText(err) } });
         return mapFailure(err, `${op.op} ${name}`);
       }
-      await audit.append({ ...base, action: `workload.${op.op}`, outcome: 'success', details: { vdcId, operation: op, opId, policy: decision.version, reason: decision.reason, changes } });
+      await audit.append({
+        ...base,
+        action: `workload.${op.op}`,
+        outcome: 'success',
+        details: { vdcId, operation: op, opId, policy: decision.version, reason: decision.reason, changes },
+      });
       return { mode: 'direct', op: op.op, changes, opId };
     },
   };

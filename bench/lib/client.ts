@@ -52,7 +52,14 @@ export class ApiClient {
    * Retries while the API is unreachable or answers 5xx (a dependency restarting), up to `timeoutMs`.
    * Safe for submits only with an idempotency key, and for decisions (a repeated one is a 409).
    */
-  async retrying<T = unknown>(user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 180_000): Promise<HttpResult<T>> {
+  async retrying<T = unknown>(
+    user: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeoutMs = 180_000,
+  ): Promise<HttpResult<T>> {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 200; ; delay = Math.min(delay * 2, 3000)) {
       const r = await this.call<T>(user, method, path, body, headers);

@@ -84,7 +84,13 @@ async function joinNode(api: ApiClient, id: string, t: PlannedTicket, admin: Cor
     kind: 'Node',
     metadata: {
       name: nodeName,
-      labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': nodeName, type: 'kwok', [NODE_JOIN_LABELS.joinToken]: r.body.tokenId },
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/hostname': nodeName,
+        type: 'kwok',
+        [NODE_JOIN_LABELS.joinToken]: r.body.tokenId,
+      },
       annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
     },
     status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } },

@@ -14,7 +14,11 @@ export interface Sample {
  * or a late generator shows up in the figures instead of silently lowering the offered load (no coordinated
  * omission). Returns once every started operation has finished.
  */
-export async function openLoop(ratePerS: number, durationMs: number, op: (i: number) => Promise<{ ok: boolean; status?: number }>): Promise<{ samples: Sample[]; startedAt: number; endedAt: number }> {
+export async function openLoop(
+  ratePerS: number,
+  durationMs: number,
+  op: (i: number) => Promise<{ ok: boolean; status?: number }>,
+): Promise<{ samples: Sample[]; startedAt: number; endedAt: number }> {
   const samples: Sample[] = [];
   const pending: Promise<void>[] = [];
   const startedAt = performance.now() + 20;
@@ -63,6 +67,8 @@ export function summarize(run: { samples: Sample[]; startedAt: number; endedAt: 
     p50: quantile(lat, 0.5),
     p99: quantile(lat, 0.99),
     max: lat.length ? Math.max(...lat) : Number.NaN,
-    failures: run.samples.filter((s) => !s.ok).reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status ?? 'error']: (acc[s.status ?? 'error'] ?? 0) + 1 }), {}),
+    failures: run.samples
+      .filter((s) => !s.ok)
+      .reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status ?? 'error']: (acc[s.status ?? 'error'] ?? 0) + 1 }), {}),
   };
 }

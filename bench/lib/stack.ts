@@ -113,7 +113,12 @@ export interface Supervised {
   close(): Promise<void>;
 }
 
-export async function supervise(cfg: StackConfig, name: 'api' | 'worker', env: Record<string, string>, log: (msg: string) => void = console.error): Promise<Supervised> {
+export async function supervise(
+  cfg: StackConfig,
+  name: 'api' | 'worker',
+  env: Record<string, string>,
+  log: (msg: string) => void = console.error,
+): Promise<Supervised> {
   let proc: AppProcess;
   let expectingExit = false;
   let closed = false;

@@ -14,7 +14,17 @@ import { WORKLOAD_ROLLBACK } from './workload-rollback.ts';
  * Every ticket type, in the order the API lists them (the type list, the `type` enum of the submit body and
  * its error message follow it). A new type adds its file in this folder and one entry here.
  */
-const SPECS = [QUOTA_CHANGE, SPACE_CREATE, SPACE_DELETE, NODE_JOIN, QUOTA_LEASE, WORKLOAD_DEPLOY, WORKLOAD_ROLLBACK, IMAGE_PUBLISH, WORKLOAD_OPERATION] as const;
+const SPECS = [
+  QUOTA_CHANGE,
+  SPACE_CREATE,
+  SPACE_DELETE,
+  NODE_JOIN,
+  QUOTA_LEASE,
+  WORKLOAD_DEPLOY,
+  WORKLOAD_ROLLBACK,
+  IMAGE_PUBLISH,
+  WORKLOAD_OPERATION,
+] as const;
 type Specs = typeof SPECS;
 type TypesOf<S extends readonly unknown[]> = { -readonly [I in keyof S]: S[I] extends { type: infer T } ? T : never };
 type SchemasOf<S extends readonly unknown[]> = { -readonly [I in keyof S]: S[I] extends { schema: infer Z } ? Z : never };

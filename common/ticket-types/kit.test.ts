@@ -12,7 +12,8 @@ describe('ticket-type definitions (pure half)', () => {
     const spec = TICKET_TYPE_SPECS[type];
     const wrong = spec.schema.safeParse({ type: type === 'quota-change' ? 'space-create' : 'quota-change' });
     expect(wrong.success).toBe(false);
-    const issues = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) => (r.success ? [] : (r.error?.issues ?? []).map((i) => i.path.join('.')));
+    const issues = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) =>
+      r.success ? [] : (r.error?.issues ?? []).map((i) => i.path.join('.'));
     // The union routes a body of this type to this schema: both report the same issues.
     expect(issues(SubmitTicketSchema.safeParse({ type }))).toEqual(issues(spec.schema.safeParse({ type })));
   });

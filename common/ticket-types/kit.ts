@@ -35,6 +35,8 @@ export interface TicketTypeSpec<T extends string = string, S extends z.ZodType<{
 }
 
 /** Declares a ticket type, keeping its literal `type`, schema and preview kind in the inferred type. */
-export function defineTicketType<const T extends string, S extends z.ZodType<{ type: T }>, const K extends PreviewKind>(spec: TicketTypeSpec<T, S, K>): TicketTypeSpec<T, S, K> {
+export function defineTicketType<const T extends string, S extends z.ZodType<{ type: T }>, const K extends PreviewKind>(
+  spec: TicketTypeSpec<T, S, K>,
+): TicketTypeSpec<T, S, K> {
   return spec;
 }

@@ -23,10 +23,13 @@ describe('mapKubeError', () => {
     expect(failureOf(code)).toMatchObject({ type: 'KubernetesAuthRefused', nonRetryable: false });
   });
 
-  it('a 403 to stored pool credentials is the caller\'s non-retryable type', () => {
+  it("a 403 to stored pool credentials is the caller's non-retryable type", () => {
     expect(failureOf(403, { credentialsRefused: 'PoolCredentialsRefused' })).toMatchObject({ type: 'PoolCredentialsRefused', nonRetryable: true });
     // Callers with a bounded retry window (node join) ride out the 403 of a kube-apiserver that just restarted.
-    expect(failureOf(403, { credentialsRefused: 'PoolCredentialsRefused', retryable: true })).toMatchObject({ type: 'PoolCredentialsRefused', nonRetryable: false });
+    expect(failureOf(403, { credentialsRefused: 'PoolCredentialsRefused', retryable: true })).toMatchObject({
+      type: 'PoolCredentialsRefused',
+      nonRetryable: false,
+    });
   });
 
   it('conflicts, throttling and server errors are rethrown as they are, for Temporal to retry', () => {

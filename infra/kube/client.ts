@@ -46,7 +46,13 @@ export function mapKubeError(err: unknown, what: string, opts: { credentialsRefu
     const body = err.body as { message?: string } | string | undefined;
     const message = typeof body === 'string' ? body : (body?.message ?? err.message);
     if (AUTH_REFUSED.has(err.code)) {
-      if (opts.credentialsRefused) throw ApplicationFailure.create({ message: `${what}: ${message}`, type: opts.credentialsRefused, nonRetryable: !opts.retryable, details: [{ status: err.code }] });
+      if (opts.credentialsRefused)
+        throw ApplicationFailure.create({
+          message: `${what}: ${message}`,
+          type: opts.credentialsRefused,
+          nonRetryable: !opts.retryable,
+          details: [{ status: err.code }],
+        });
       throw ApplicationFailure.retryable(`${what}: ${message}`, 'KubernetesAuthRefused', { status: err.code });
     }
     throw ApplicationFailure.nonRetryable(`${what}: ${message}`, 'KubernetesRefused', { status: err.code });

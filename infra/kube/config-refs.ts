@@ -24,7 +24,12 @@ export function configRefs(spec: WorkloadSpec): ConfigRef[] {
     });
     (c.configMounts ?? []).forEach((m, j) => {
       const kind: Kind = m.secret !== undefined ? 'Secret' : 'ConfigMap';
-      refs.push({ field: `containers[${i}].configMounts[${j}].${kind === 'Secret' ? 'secret' : 'configMap'}`, kind, name: m.secret ?? m.configMap ?? '', ...(m.key ? { key: m.key } : {}) });
+      refs.push({
+        field: `containers[${i}].configMounts[${j}].${kind === 'Secret' ? 'secret' : 'configMap'}`,
+        kind,
+        name: m.secret ?? m.configMap ?? '',
+        ...(m.key ? { key: m.key } : {}),
+      });
     });
   });
   return refs;

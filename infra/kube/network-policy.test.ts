@@ -10,11 +10,33 @@ const labels = (group?: string) => ({
   ...(group ? { 'edgeport.io/security-group': group } : {}),
   'app.kubernetes.io/managed-by': 'edgeport',
 });
-const tcp = (port: number, peer: SecurityRule['peer'], extra: Partial<SecurityRule> = {}): SecurityRule => ({ direction: 'in', protocol: 'TCP', port, peer, ...extra });
+const tcp = (port: number, peer: SecurityRule['peer'], extra: Partial<SecurityRule> = {}): SecurityRule => ({
+  direction: 'in',
+  protocol: 'TCP',
+  port,
+  peer,
+  ...extra,
+});
 const model = (m: Partial<NetworkModel>): NetworkModel => ({ vdcId: 'v1', groups: [], spaces: [{ name: 'web', namespace: 'v1-web' }], defaults: [], ...m });
 
-const web = { id: 'sg-00000000aa', name: 'web', rules: [] as SecurityRule[], members: [{ namespace: 'vdc-v1', name: 'front' }, { namespace: 'vdc-v1', name: 'api' }] };
-const db = { id: 'sg-00000000bb', name: 'db', rules: [] as SecurityRule[], members: [{ namespace: 'vdc-v1', name: 'pg' }, { namespace: 'v1-web', name: 'cache' }] };
+const web = {
+  id: 'sg-00000000aa',
+  name: 'web',
+  rules: [] as SecurityRule[],
+  members: [
+    { namespace: 'vdc-v1', name: 'front' },
+    { namespace: 'vdc-v1', name: 'api' },
+  ],
+};
+const db = {
+  id: 'sg-00000000bb',
+  name: 'db',
+  rules: [] as SecurityRule[],
+  members: [
+    { namespace: 'vdc-v1', name: 'pg' },
+    { namespace: 'v1-web', name: 'cache' },
+  ],
+};
 
 describe('renderNetworkPolicies', () => {
   it.each([
@@ -25,7 +47,12 @@ describe('renderNetworkPolicies', () => {
         {
           apiVersion: 'networking.k8s.io/v1',
           kind: 'NetworkPolicy',
-          metadata: { name: 'edgeport-sg-00000000aa', namespace: 'vdc-v1', labels: labels('sg-00000000aa'), annotations: { 'edgeport.io/security-group-name': 'web' } },
+          metadata: {
+            name: 'edgeport-sg-00000000aa',
+            namespace: 'vdc-v1',
+            labels: labels('sg-00000000aa'),
+            annotations: { 'edgeport.io/security-group-name': 'web' },
+          },
           spec: {
             podSelector: { matchExpressions: [{ key: NAME, operator: 'In', values: ['api', 'front'] }] },
             policyTypes: ['Ingress'],
@@ -52,7 +79,11 @@ describe('renderNetworkPolicies', () => {
         { namespaceSelector: ns('vdc-v1'), podSelector: { matchLabels: { [NAME]: 'pg' } } },
       ],
     },
-    { title: 'workload peer: its namespace and pod labels', peer: { kind: 'workload', namespace: 'v1-web', name: 'cache' } as const, from: [{ namespaceSelector: ns('v1-web'), podSelector: { matchLabels: { [NAME]: 'cache' } } }] },
+    {
+      title: 'workload peer: its namespace and pod labels',
+      peer: { kind: 'workload', namespace: 'v1-web', name: 'cache' } as const,
+      from: [{ namespaceSelector: ns('v1-web'), podSelector: { matchLabels: { [NAME]: 'cache' } } }],
+    },
     { title: 'space peer: its namespace', peer: { kind: 'space', space: 'web' } as const, from: [{ namespaceSelector: ns('v1-web') }] },
     { title: 'space peer of a space no longer there: rule left out (never "from everyone")', peer: { kind: 'space', space: 'gone' } as const, from: undefined },
     { title: 'group peer of a group without members: rule left out', peer: { kind: 'group', group: 'sg-00000000cc' } as const, from: undefined },
@@ -73,13 +104,32 @@ describe('renderNetworkPolicies', () => {
   });
 
   it('an out rule restricts egress too; a port range becomes port + endPort', () => {
-    const [p] = renderNetworkPolicies(model({ groups: [{ ...web, rules: [tcp(80, { kind: 'cidr', cidr: '0.0.0.0/0' }), { direction: 'out', protocol: 'UDP', port: 5000, endPort: 5010, peer: { kind: 'cidr', cidr: '192.168.0.0/16' } }] }] }));
+    const [p] = renderNetworkPolicies(
+      model({
+        groups: [
+          {
+            ...web,
+            rules: [
+              tcp(80, { kind: 'cidr', cidr: '0.0.0.0/0' }),
+              { direction: 'out', protocol: 'UDP', port: 5000, endPort: 5010, peer: { kind: 'cidr', cidr: '192.168.0.0/16' } },
+            ],
+          },
+        ],
+      }),
+    );
     expect(p?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(p?.spec?.egress).toEqual([{ to: [{ ipBlock: { cidr: '192.168.0.0/16' } }], ports: [{ protocol: 'UDP', port: 5000, endPort: 5010 }] }]);
   });
 
   it('space defaults: deny-other-spaces renders its own policy; allow-all renders none', () => {
-    const out = renderNetworkPolicies(model({ defaults: [{ namespace: 'v1-web', policy: 'deny-other-spaces' }, { namespace: 'v1-api', policy: 'allow-all' }] }));
+    const out = renderNetworkPolicies(
+      model({
+        defaults: [
+          { namespace: 'v1-web', policy: 'deny-other-spaces' },
+          { namespace: 'v1-api', policy: 'allow-all' },
+        ],
+      }),
+    );
     expect(out).toEqual([
       {
         apiVersion: 'networking.k8s.io/v1',

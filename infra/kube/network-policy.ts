@@ -1,5 +1,22 @@
-import type { KubernetesObject, V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
-import { NETWORK_LABELS, SPACE_DEFAULT_POLICY_NAME, securityGroupPolicyName, type Peer, type SecurityGroup, type SecurityRule, type SpaceNetworkDefault, type WorkloadRef } from '../../common/network.ts';
+import type {
+  KubernetesObject,
+  V1LabelSelector,
+  V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicyIngressRule,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicyPort,
+} from '@kubernetes/client-node';
+import {
+  NETWORK_LABELS,
+  SPACE_DEFAULT_POLICY_NAME,
+  securityGroupPolicyName,
+  type Peer,
+  type SecurityGroup,
+  type SecurityRule,
+  type SpaceNetworkDefault,
+  type WorkloadRef,
+} from '../../common/network.ts';
 import { WORKLOAD_LABELS } from '../../common/workload.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './client.ts';
 import { workloadPodSelector } from './workload.ts';
@@ -61,7 +78,9 @@ export function renderPeers(peer: Peer, model: NetworkModel): V1NetworkPolicyPee
   }
 }
 
-const ports = (r: SecurityRule): V1NetworkPolicyPort[] => [{ protocol: r.protocol, port: r.port, ...(r.endPort !== undefined && r.endPort !== r.port ? { endPort: r.endPort } : {}) }];
+const ports = (r: SecurityRule): V1NetworkPolicyPort[] => [
+  { protocol: r.protocol, port: r.port, ...(r.endPort !== undefined && r.endPort !== r.port ? { endPort: r.endPort } : {}) },
+];
 
 const labels = (vdcId: string, owner: 'security-group' | 'space-default', groupId?: string): Record<string, string> => ({
   [NETWORK_LABELS.vdc]: vdcId,
@@ -98,7 +117,12 @@ export function renderNetworkPolicies(model: NetworkModel): V1NetworkPolicy[] {
       out.push({
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
-        metadata: { name: securityGroupPolicyName(g.id), namespace, labels: labels(model.vdcId, 'security-group', g.id), annotations: { 'edgeport.io/security-group-name': g.name } },
+        metadata: {
+          name: securityGroupPolicyName(g.id),
+          namespace,
+          labels: labels(model.vdcId, 'security-group', g.id),
+          annotations: { 'edgeport.io/security-group-name': g.name },
+        },
         spec: {
           podSelector: podsOf(names),
           policyTypes: restrictsEgress ? ['Ingress', 'Egress'] : ['Ingress'],
@@ -142,8 +166,15 @@ export async function stalePolicies(kube: KubeClients, vdcId: string, desired: r
     return mapKubeError(err, `list NetworkPolicies of VDC ${vdcId}`);
   }
   return items
-    .filter((o) => !wanted.has(key(o)) && ((o.metadata?.managedFields ?? []) as ManagedFieldsEntry[]).some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply'))
-    .map((o) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '' } }))
+    .filter(
+      (o) =>
+        !wanted.has(key(o)) && ((o.metadata?.managedFields ?? []) as ManagedFieldsEntry[]).some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply'),
+    )
+    .map((o) => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '' },
+    }))
     .sort((a, b) => key(a).localeCompare(key(b)));
 }
 
@@ -151,7 +182,16 @@ export async function stalePolicies(kube: KubeClients, vdcId: string, desired: r
 export async function livePolicies(kube: KubeClients, vdcId: string, groupId?: string): Promise<V1NetworkPolicy[]> {
   const labelSelector = `${NETWORK_LABELS.vdc}=${vdcId},${groupId ? `${NETWORK_LABELS.group}=${groupId}` : NETWORK_LABELS.owner},${NETWORK_LABELS.managedBy}=edgeport`;
   try {
-    const { items } = await kube.objects.list<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', undefined, undefined, undefined, undefined, undefined, labelSelector);
+    const { items } = await kube.objects.list<V1NetworkPolicy>(
+      'networking.k8s.io/v1',
+      'NetworkPolicy',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      labelSelector,
+    );
     return [...items].sort((a, b) => key(a).localeCompare(key(b)));
   } catch (err) {
     if (isNotFound(err)) return [];

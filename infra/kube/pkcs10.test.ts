@@ -29,7 +29,11 @@ describe('pkcs10', () => {
 
   it('reads requests made by openssl (several O, long lengths) and refuses what is not one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'csr-'));
-    const pem = execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', '/O=system:nodes/O=extra/CN=system:node:x'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const pem = execFileSync(
+      'openssl',
+      ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', '/O=system:nodes/O=extra/CN=system:node:x'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     expect(parseCsrSubject(pem)).toEqual({ commonName: 'system:node:x', organizations: ['system:nodes', 'extra'] });
     expect(() => parseCsrSubject('-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----')).toThrow();
     expect(() => parseCsrSubject('hello')).toThrow(/not a PEM/);
@@ -39,7 +43,9 @@ describe('pkcs10', () => {
 describe('judgeJoinCsr', () => {
   const tokenId = 'abc123';
   const nodeName = 'edge-7.shop';
-  const csr = (over: { cn?: string; orgs?: string[]; username?: string; groups?: string[]; signer?: string; usages?: string[] } = {}): V1CertificateSigningRequest => {
+  const csr = (
+    over: { cn?: string; orgs?: string[]; username?: string; groups?: string[]; signer?: string; usages?: string[] } = {},
+  ): V1CertificateSigningRequest => {
     const { privateKey, publicKey } = keys();
     const pem = buildCsr({ commonName: over.cn ?? `system:node:${nodeName}`, organizations: over.orgs ?? ['system:nodes'] }, privateKey, publicKey);
     return {
@@ -54,7 +60,7 @@ describe('judgeJoinCsr', () => {
     };
   };
 
-  it('approves the kubelet client CSR of the ticket\'s token for the ticket\'s node', () => {
+  it("approves the kubelet client CSR of the ticket's token for the ticket's node", () => {
     expect(judgeJoinCsr(csr(), { tokenId, nodeName })).toEqual({ approve: true });
     expect(judgeJoinCsr(csr({ usages: ['digital signature', 'key encipherment', 'client auth'] }), { tokenId, nodeName })).toEqual({ approve: true });
   });

@@ -41,7 +41,7 @@ function readTlv(buf: Buffer, offset = 0): Tlv & { next: number } {
 
 function children(value: Buffer): Tlv[] {
   const out: Tlv[] = [];
-  for (let at = 0; at < value.length; ) {
+  for (let at = 0; at < value.length;) {
     const t = readTlv(value, at);
     out.push(t);
     at = t.next;

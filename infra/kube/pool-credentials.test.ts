@@ -6,14 +6,20 @@ const kubeconfig = (user: Record<string, unknown>, cluster: Record<string, unkno
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority-data': 'Q0E=', ...cluster } }],
-    users: [{ name: 'u', user }, { name: 'other', user: { token: 'other-token' } }],
+    users: [
+      { name: 'u', user },
+      { name: 'other', user: { token: 'other-token' } },
+    ],
     contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
     'current-context': 'ctx',
   });
 
 describe('credentialsFromKubeconfig', () => {
   it('keeps only the current context: embedded token or client certificate, CA and server', () => {
-    expect(credentialsFromKubeconfig(kubeconfig({ token: 't0k' }))).toEqual({ server: 'https://10.0.0.1:6443', credentials: { type: 'token', token: 't0k', caData: 'Q0E=' } });
+    expect(credentialsFromKubeconfig(kubeconfig({ token: 't0k' }))).toEqual({
+      server: 'https://10.0.0.1:6443',
+      credentials: { type: 'token', token: 't0k', caData: 'Q0E=' },
+    });
     expect(credentialsFromKubeconfig(kubeconfig({ 'client-certificate-data': 'Y2VydA==', 'client-key-data': 'a2V5' }, { 'tls-server-name': 'kube' }))).toEqual({
       server: 'https://10.0.0.1:6443',
       credentials: { type: 'client-cert', certData: 'Y2VydA==', keyData: 'a2V5', caData: 'Q0E=', tlsServerName: 'kube' },

@@ -58,14 +58,19 @@ export function credentialsFromKubeconfig(yaml: string): { server: string; crede
   const cluster = named(doc.clusters, 'cluster', clusterName);
   const user = named(doc.users, 'user', userName);
   for (const f of REFUSED_CLUSTER_FIELDS) {
-    if (cluster[f] !== undefined && cluster[f] !== false) throw new KubeconfigError(`cluster "${clusterName}" uses ${f}, which Edgeport does not follow; embed certificate-authority-data instead`);
+    if (cluster[f] !== undefined && cluster[f] !== false)
+      throw new KubeconfigError(`cluster "${clusterName}" uses ${f}, which Edgeport does not follow; embed certificate-authority-data instead`);
   }
   for (const f of REFUSED_USER_FIELDS) {
-    if (user[f] !== undefined) throw new KubeconfigError(`user "${userName}" uses ${f}; only an embedded token or client-certificate-data/client-key-data are supported`);
+    if (user[f] !== undefined)
+      throw new KubeconfigError(`user "${userName}" uses ${f}; only an embedded token or client-certificate-data/client-key-data are supported`);
   }
   const server = str(cluster.server);
   if (!server) throw new KubeconfigError(`cluster "${clusterName}" has no server`);
-  const tls = { ...(str(cluster['certificate-authority-data']) ? { caData: str(cluster['certificate-authority-data']) } : {}), ...(str(cluster['tls-server-name']) ? { tlsServerName: str(cluster['tls-server-name']) } : {}) };
+  const tls = {
+    ...(str(cluster['certificate-authority-data']) ? { caData: str(cluster['certificate-authority-data']) } : {}),
+    ...(str(cluster['tls-server-name']) ? { tlsServerName: str(cluster['tls-server-name']) } : {}),
+  };
   const token = str(user.token);
   const certData = str(user['client-certificate-data']);
   const keyData = str(user['client-key-data']);
@@ -98,7 +103,15 @@ export function poolKubeConfig(server: string, creds: PoolCredentials, timeoutMs
   const kc = new BoundedKubeConfig(timeoutMs);
   const user = creds.type === 'token' ? { name: 'pool', token: creds.token } : { name: 'pool', certData: creds.certData, keyData: creds.keyData };
   kc.loadFromOptions({
-    clusters: [{ name: 'pool', server, skipTLSVerify: false, ...(creds.caData ? { caData: creds.caData } : {}), ...(creds.tlsServerName ? { tlsServerName: creds.tlsServerName } : {}) }],
+    clusters: [
+      {
+        name: 'pool',
+        server,
+        skipTLSVerify: false,
+        ...(creds.caData ? { caData: creds.caData } : {}),
+        ...(creds.tlsServerName ? { tlsServerName: creds.tlsServerName } : {}),
+      },
+    ],
     users: [user],
     contexts: [{ name: 'pool', cluster: 'pool', user: 'pool' }],
     currentContext: 'pool',

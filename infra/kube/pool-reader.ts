@@ -1,4 +1,12 @@
-import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1PolicyRule } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1PolicyRule,
+} from '@kubernetes/client-node';
 import { FIELD_MANAGER } from './client.ts';
 import type { PoolCredentials } from './pool-credentials.ts';
 
@@ -80,14 +88,24 @@ export async function ensureReaderIdentity(kc: KubeConfig, registered: PoolCrede
   const deadline = Date.now() + (opts.waitMs ?? 15_000);
   for (;;) {
     const secret = await core.readNamespacedSecret({ name: READER_TOKEN_SECRET, namespace: READER_NAMESPACE }).catch((err: unknown) => {
-      throw new ReaderSetupError(`cannot read Secret ${READER_NAMESPACE}/${READER_TOKEN_SECRET}: ${err instanceof ApiException ? err.code : (err as Error).message}`);
+      throw new ReaderSetupError(
+        `cannot read Secret ${READER_NAMESPACE}/${READER_TOKEN_SECRET}: ${err instanceof ApiException ? err.code : (err as Error).message}`,
+      );
     });
     const token = secret.data?.token;
     if (token) {
       const caData = registered.caData ?? secret.data?.['ca.crt'];
-      return { type: 'token', token: Buffer.from(token, 'base64').toString('utf8'), ...(caData ? { caData } : {}), ...(registered.tlsServerName ? { tlsServerName: registered.tlsServerName } : {}) };
+      return {
+        type: 'token',
+        token: Buffer.from(token, 'base64').toString('utf8'),
+        ...(caData ? { caData } : {}),
+        ...(registered.tlsServerName ? { tlsServerName: registered.tlsServerName } : {}),
+      };
     }
-    if (Date.now() > deadline) throw new ReaderSetupError(`Secret ${READER_NAMESPACE}/${READER_TOKEN_SECRET} got no token (is the token controller of kube-controller-manager running?)`);
+    if (Date.now() > deadline)
+      throw new ReaderSetupError(
+        `Secret ${READER_NAMESPACE}/${READER_TOKEN_SECRET} got no token (is the token controller of kube-controller-manager running?)`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }

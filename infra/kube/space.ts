@@ -84,11 +84,19 @@ export function limitRange(namespace: string, labels: Record<string, string>): V
     apiVersion: 'v1',
     kind: 'LimitRange',
     metadata: { name: LIMIT_RANGE_NAME, namespace, labels },
-    spec: { limits: [{ type: 'Container', defaultRequest: { ...SPACE_CONTAINER_DEFAULTS.defaultRequest }, _default: { ...SPACE_CONTAINER_DEFAULTS.default } }] },
+    spec: {
+      limits: [{ type: 'Container', defaultRequest: { ...SPACE_CONTAINER_DEFAULTS.defaultRequest }, _default: { ...SPACE_CONTAINER_DEFAULTS.default } }],
+    },
   };
 }
 
-export function roleBinding(namespace: string, name: string, clusterRole: SpaceClusterRole, users: readonly string[], labels: Record<string, string>): V1RoleBinding {
+export function roleBinding(
+  namespace: string,
+  name: string,
+  clusterRole: SpaceClusterRole,
+  users: readonly string[],
+  labels: Record<string, string>,
+): V1RoleBinding {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',

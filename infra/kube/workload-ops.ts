@@ -1,6 +1,13 @@
 import type { CoreV1Event, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
-import type { WorkloadAccessAddress, WorkloadDayTwoState, WorkloadEventView, WorkloadOperation, WorkloadPodView, WorkloadStatus } from '../../common/workload-ops.ts';
+import type {
+  WorkloadAccessAddress,
+  WorkloadDayTwoState,
+  WorkloadEventView,
+  WorkloadOperation,
+  WorkloadPodView,
+  WorkloadStatus,
+} from '../../common/workload-ops.ts';
 import { WORKLOAD_OPERATION_ERRORS } from '../../common/workload-ops.ts';
 import { KIND_API_VERSION, STORAGE_RULES, WORKLOAD_LABELS, type WorkloadRecord, type WorkloadSpec } from '../../common/workload.ts';
 import { mapKubeError, type KubeClients } from './client.ts';
@@ -22,7 +29,11 @@ type Controller = KubernetesObject & { spec?: { template?: { metadata?: { annota
  * The objects of the workload's current revision for `spec` (the recorded spec after the operation), the
  * restart annotation kept in the pod template while the revision it was set for is current.
  */
-export function currentObjects(record: Pick<WorkloadRecord, 'vdcId' | 'namespace' | 'ticketId' | 'revision'>, spec: WorkloadSpec, dayTwo: WorkloadDayTwoState): KubernetesObject[] {
+export function currentObjects(
+  record: Pick<WorkloadRecord, 'vdcId' | 'namespace' | 'ticketId' | 'revision'>,
+  spec: WorkloadSpec,
+  dayTwo: WorkloadDayTwoState,
+): KubernetesObject[] {
   const objects = workloadObjects(spec, { vdcId: record.vdcId, namespace: record.namespace, ticketId: record.ticketId, revision: record.revision });
   if (dayTwo.restartedAt && dayTwo.restartedRevision === record.revision) {
     const c = objects.find((o) => o.kind === spec.kind) as Controller | undefined;
@@ -40,7 +51,10 @@ const key = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
  * workload or a bare pod mounts is refused before anything is deleted (storage rule volume-in-use,
  * `WorkloadOperationRefused`). Absent objects are done.
  */
-export async function deleteWorkload(kube: KubeClients, record: Pick<WorkloadRecord, 'vdcId' | 'namespace' | 'name' | 'ticketId' | 'revision' | 'spec'>): Promise<string[]> {
+export async function deleteWorkload(
+  kube: KubeClients,
+  record: Pick<WorkloadRecord, 'vdcId' | 'namespace' | 'name' | 'ticketId' | 'revision' | 'spec'>,
+): Promise<string[]> {
   const { namespace, name } = record;
   const mine = workloadObjects(record.spec, { vdcId: record.vdcId, namespace, ticketId: record.ticketId, revision: record.revision });
   const controller = mine.filter((o) => o.kind === record.spec.kind);
@@ -50,7 +64,10 @@ export async function deleteWorkload(kube: KubeClients, record: Pick<WorkloadRec
   for (const o of all.filter((x) => x.kind === 'PersistentVolumeClaim')) {
     const users = await claimUsers(kube, namespace, o.metadata?.name ?? '', name);
     if (users.length > 0) {
-      throw ApplicationFailure.nonRetryable(`storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`, WORKLOAD_OPERATION_ERRORS.refused);
+      throw ApplicationFailure.nonRetryable(
+        `storage rule ${STORAGE_RULES.volumeInUse}: volume ${o.metadata?.name} is mounted by ${users.join(', ')} and cannot be deleted`,
+        WORKLOAD_OPERATION_ERRORS.refused,
+      );
     }
   }
   const deleted: string[] = [];
@@ -91,15 +108,30 @@ export async function applyOperation(
 
 interface LiveController {
   metadata?: { generation?: number; annotations?: Record<string, string> };
-  spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } }; jobTemplate?: { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } };
+  spec?: {
+    replicas?: number;
+    template?: { spec?: { containers?: { image?: string }[] } };
+    jobTemplate?: { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } };
+  };
   status?: { readyReplicas?: number; replicas?: number; active?: number; succeeded?: number };
 }
 
 /** The live state of the workload's controller: status from its rollout, ready / desired replicas, images. */
-export async function liveStatus(kube: KubeClients, namespace: string, spec: WorkloadSpec): Promise<{ status: WorkloadStatus; detail: string; ready: number; desired: number; images: string[] }> {
+export async function liveStatus(
+  kube: KubeClients,
+  namespace: string,
+  spec: WorkloadSpec,
+): Promise<{ status: WorkloadStatus; detail: string; ready: number; desired: number; images: string[] }> {
   const ref = { apiVersion: KIND_API_VERSION[spec.kind], kind: spec.kind, metadata: { name: spec.name, namespace } };
   const obj = await readObject<LiveController & KubernetesObject>(kube, ref);
-  if (!obj) return { status: 'missing', detail: `${spec.kind} not found in the cluster`, ready: 0, desired: spec.replicas, images: spec.containers.map((c) => c.image) };
+  if (!obj)
+    return {
+      status: 'missing',
+      detail: `${spec.kind} not found in the cluster`,
+      ready: 0,
+      desired: spec.replicas,
+      images: spec.containers.map((c) => c.image),
+    };
   const containers = obj.spec?.template?.spec?.containers ?? obj.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
   const images = containers.map((c) => c.image ?? '').filter(Boolean);
   const { state, detail } = rolloutState(spec.kind, obj as Parameters<typeof rolloutState>[1]);
@@ -132,9 +164,14 @@ export async function liveAccess(kube: KubeClients, namespace: string, spec: Wor
     for (const lb of svc?.status?.loadBalancer?.ingress ?? []) out.push({ kind: 'LoadBalancer', address: `${lb.ip ?? lb.hostname}:${p.port}` });
   }
   if (spec.ingress) {
-    const ing = await readObject<LiveIngress & KubernetesObject>(kube, { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: spec.name, namespace } });
+    const ing = await readObject<LiveIngress & KubernetesObject>(kube, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: spec.name, namespace },
+    });
     const scheme = ing?.spec?.tls?.length ? 'https' : 'http';
-    for (const r of ing?.spec?.rules ?? []) for (const p of r.http?.paths ?? [{ path: '/' }]) out.push({ kind: 'Ingress', address: `${scheme}://${r.host}${p.path ?? '/'}` });
+    for (const r of ing?.spec?.rules ?? [])
+      for (const p of r.http?.paths ?? [{ path: '/' }]) out.push({ kind: 'Ingress', address: `${scheme}://${r.host}${p.path ?? '/'}` });
   }
   return out;
 }

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import { ApiException, PatchStrategy, type KubernetesObject, type V1Container, type V1EnvVar, type V1Probe, type V1Toleration } from '@kubernetes/client-node';
-import { isOwnedVolume, KIND_API_VERSION, podCount, REVISION_ANNOTATION, WORKLOAD_LABELS, type OwnedVolume, type WorkloadContainer, type WorkloadPreview, type WorkloadSpec } from '../../common/workload.ts';
+import {
+  isOwnedVolume,
+  KIND_API_VERSION,
+  podCount,
+  REVISION_ANNOTATION,
+  WORKLOAD_LABELS,
+  type OwnedVolume,
+  type WorkloadContainer,
+  type WorkloadPreview,
+  type WorkloadSpec,
+} from '../../common/workload.ts';
 import type { ConfigMount, WorkloadToleration } from '../../common/workload.ts';
 import { FIELD_MANAGER, isNotFound, mapKubeError, type KubeClients } from './client.ts';
 import { parseQuantity } from './quantity.ts';
@@ -115,7 +125,12 @@ const toleration = (t: WorkloadToleration): V1Toleration => ({
 
 /** Labels on every object of the workload; the selector uses the name label only (stable across tickets). */
 export function workloadLabels(spec: WorkloadSpec, owner: WorkloadOwner): Record<string, string> {
-  return { [WORKLOAD_LABELS.vdc]: owner.vdcId, [WORKLOAD_LABELS.ticket]: owner.ticketId, [WORKLOAD_LABELS.name]: spec.name, [WORKLOAD_LABELS.managedBy]: 'edgeport' };
+  return {
+    [WORKLOAD_LABELS.vdc]: owner.vdcId,
+    [WORKLOAD_LABELS.ticket]: owner.ticketId,
+    [WORKLOAD_LABELS.name]: spec.name,
+    [WORKLOAD_LABELS.managedBy]: 'edgeport',
+  };
 }
 
 /** The claim of a volume (a workload's own, or a standalone one made with the volume API). */
@@ -157,7 +172,10 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
     ...(spec.tolerations?.length ? { tolerations: spec.tolerations.map(toleration) } : {}),
     ...(spec.affinity?.length ? { affinity: affinity(spec) } : {}),
   };
-  const template = { metadata: { labels: { ...selector, [WORKLOAD_LABELS.vdc]: owner.vdcId }, annotations: { [REVISION_ANNOTATION]: String(owner.revision) } }, spec: podSpec };
+  const template = {
+    metadata: { labels: { ...selector, [WORKLOAD_LABELS.vdc]: owner.vdcId }, annotations: { [REVISION_ANNOTATION]: String(owner.revision) } },
+    spec: podSpec,
+  };
   // With an HPA the replica count is the autoscaler's: leaving it out of the applied fields keeps the two from fighting.
   const replicas = spec.hpa ? {} : { replicas: spec.replicas };
   const controllerMeta = { ...meta(spec.name), annotations: { [REVISION_ANNOTATION]: String(owner.revision) } };
@@ -187,8 +205,15 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
           ? {
               volumeClaimTemplates: spec.volumeClaimTemplates.map((t) => ({
                 // No ticket label: templates cannot change after creation, and the ticket label does with each revision.
-                metadata: { name: t.name, labels: { [WORKLOAD_LABELS.vdc]: owner.vdcId, [WORKLOAD_LABELS.name]: spec.name, [WORKLOAD_LABELS.managedBy]: 'edgeport' } },
-                spec: { accessModes: [t.accessMode], resources: { requests: { storage: t.size } }, ...(t.storageClass ? { storageClassName: t.storageClass } : {}) },
+                metadata: {
+                  name: t.name,
+                  labels: { [WORKLOAD_LABELS.vdc]: owner.vdcId, [WORKLOAD_LABELS.name]: spec.name, [WORKLOAD_LABELS.managedBy]: 'edgeport' },
+                },
+                spec: {
+                  accessModes: [t.accessMode],
+                  resources: { requests: { storage: t.size } },
+                  ...(t.storageClass ? { storageClassName: t.storageClass } : {}),
+                },
               })),
               persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' },
             }
@@ -211,7 +236,13 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
             apiVersion,
             kind: 'CronJob',
             metadata: controllerMeta,
-            spec: { schedule: spec.schedule, concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3, jobTemplate: { metadata: { labels: template.metadata.labels }, spec: jobSpec } },
+            spec: {
+              schedule: spec.schedule,
+              concurrencyPolicy: 'Forbid',
+              successfulJobsHistoryLimit: 3,
+              failedJobsHistoryLimit: 3,
+              jobTemplate: { metadata: { labels: template.metadata.labels }, spec: jobSpec },
+            },
           }) as unknown as KubernetesObject,
     );
   }
@@ -221,7 +252,13 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
       apiVersion: 'v1',
       kind: 'Service',
       metadata: meta(spec.name),
-      spec: { type: s.type, selector, ports: [{ name: 'main', port: s.port, targetPort: s.targetPort ?? s.port, ...(s.nodePort ? { nodePort: s.nodePort } : {}) }], ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}), ...(s.sessionAffinity ? { sessionAffinity: s.sessionAffinity } : {}) },
+      spec: {
+        type: s.type,
+        selector,
+        ports: [{ name: 'main', port: s.port, targetPort: s.targetPort ?? s.port, ...(s.nodePort ? { nodePort: s.nodePort } : {}) }],
+        ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}),
+        ...(s.sessionAffinity ? { sessionAffinity: s.sessionAffinity } : {}),
+      },
     } as KubernetesObject);
   }
   if (spec.service && spec.ingress) {
@@ -238,7 +275,12 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
       spec: {
         ingressClassName: i.className ?? 'nginx',
         ...(i.tlsSecretName ? { tls: [{ hosts: [i.host], secretName: i.tlsSecretName }] } : {}),
-        rules: [{ host: i.host, http: { paths: [{ path: i.path ?? '/', pathType: 'Prefix', backend: { service: { name: spec.name, port: { number: spec.service.port } } } }] } }],
+        rules: [
+          {
+            host: i.host,
+            http: { paths: [{ path: i.path ?? '/', pathType: 'Prefix', backend: { service: { name: spec.name, port: { number: spec.service.port } } } }] },
+          },
+        ],
       },
     } as KubernetesObject);
   }
@@ -259,7 +301,11 @@ export function workloadObjects(spec: WorkloadSpec, owner: WorkloadOwner): Kuber
 }
 
 const where = (o: KubernetesObject): string => `${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`;
-const header = (o: KubernetesObject) => ({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '', metadata: { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '' } });
+const header = (o: KubernetesObject) => ({
+  apiVersion: o.apiVersion ?? 'v1',
+  kind: o.kind ?? '',
+  metadata: { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '' },
+});
 
 /** Reads an object by the header of `obj`; undefined when absent. */
 export async function readObject<T extends KubernetesObject>(kube: KubeClients, obj: KubernetesObject): Promise<T | undefined> {
@@ -408,7 +454,11 @@ export async function pruneCandidates(kube: KubeClients, namespace: string, name
 
 interface PodVolumeHolder {
   metadata?: { name?: string; labels?: Record<string, string> };
-  spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[]; template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } }; jobTemplate?: { spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } } } };
+  spec?: {
+    volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
+    template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } };
+    jobTemplate?: { spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } } };
+  };
 }
 
 const CONTROLLER_KINDS = [
@@ -471,7 +521,8 @@ export function objectFingerprint(o: KubernetesObject & { spec?: Record<string, 
     .sort((a, b) => `${a.manager}/${a.operation}`.localeCompare(`${b.manager}/${b.operation}`));
   const spec = o.spec ? { ...o.spec } : undefined;
   // With an HPA the replica count is the autoscaler's (Edgeport leaves it out), so scaling is no drift.
-  if (spec && (o.kind === 'Deployment' || o.kind === 'StatefulSet') && (desired as { spec?: { replicas?: number } }).spec?.replicas === undefined) delete spec.replicas;
+  if (spec && (o.kind === 'Deployment' || o.kind === 'StatefulSet') && (desired as { spec?: { replicas?: number } }).spec?.replicas === undefined)
+    delete spec.replicas;
   if (o.kind === 'Service' && spec) {
     delete spec.clusterIP;
     delete spec.clusterIPs;
@@ -511,7 +562,8 @@ export async function dryRunPreview(kube: KubeClients, obj: KubernetesObject): P
         conflict = `${where(obj)}: ${problemMessage(err)}`;
         continue;
       }
-      if (err instanceof ApiException && err.code >= 400 && err.code < 500 && err.code !== 409 && err.code !== 429) return { refused: `${where(obj)}: ${problemMessage(err)}` };
+      if (err instanceof ApiException && err.code >= 400 && err.code < 500 && err.code !== 409 && err.code !== 429)
+        return { refused: `${where(obj)}: ${problemMessage(err)}` };
       throw err;
     }
   }

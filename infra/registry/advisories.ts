@@ -27,7 +27,8 @@ export function loadAdvisoryFeed(file: string): AdvisoryFeed {
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 /** dpkg's character order: `~` before everything (even the end), letters before other characters. */
-const order = (c: string | undefined): number => (c === undefined || isDigit(c) ? 0 : c === '~' ? -1 : /[A-Za-z]/.test(c) ? c.charCodeAt(0) : c.charCodeAt(0) + 256);
+const order = (c: string | undefined): number =>
+  c === undefined || isDigit(c) ? 0 : c === '~' ? -1 : /[A-Za-z]/.test(c) ? c.charCodeAt(0) : c.charCodeAt(0) + 256;
 
 function verrevcmp(a: string, b: string): number {
   let i = 0;
@@ -122,7 +123,15 @@ export function matchAdvisories(feed: AdvisoryFeed, packages: readonly Installed
       const key = `${a.id}\u0000${p.ecosystem}\u0000${p.name}\u0000${p.version}`;
       if (!affected || seen.has(key)) continue;
       seen.add(key);
-      out.push({ id: a.id, ecosystem: p.ecosystem, package: p.name, version: p.version, ...(a.fixed ? { fixedVersion: a.fixed } : {}), severity: a.severity, ...(a.title ? { title: a.title } : {}) });
+      out.push({
+        id: a.id,
+        ecosystem: p.ecosystem,
+        package: p.name,
+        version: p.version,
+        ...(a.fixed ? { fixedVersion: a.fixed } : {}),
+        severity: a.severity,
+        ...(a.title ? { title: a.title } : {}),
+      });
     }
   }
   return out;

@@ -107,18 +107,29 @@ export async function workloadTargetNodes(core: Pick<CoreV1Api, 'listNode'>, poo
     if (pool && nodePool && nodePool !== pool) continue;
     if (!Object.entries(placement.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)) continue;
     const taints = (n.spec?.taints ?? []).map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect }));
-    if (n.spec?.unschedulable && !taints.some((t) => t.key === UNSCHEDULABLE_TAINT && t.effect === 'NoSchedule')) taints.push({ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' });
+    if (n.spec?.unschedulable && !taints.some((t) => t.key === UNSCHEDULABLE_TAINT && t.effect === 'NoSchedule'))
+      taints.push({ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' });
     const hard = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
     if (!hard.every((t) => tolerations.some((tol) => tolerates(tol, t)))) continue;
     const arch = labels['kubernetes.io/arch'] || n.status?.nodeInfo?.architecture;
     const vdc = labels[NODE_VDC_LABEL];
-    out.push({ name: n.metadata?.name ?? '', ...(arch ? { arch } : {}), ...(vdc ? { vdc } : {}), tolerated: hard.filter((t) => !DEFAULT_TOLERATIONS.some((d) => tolerates(d, t))) });
+    out.push({
+      name: n.metadata?.name ?? '',
+      ...(arch ? { arch } : {}),
+      ...(vdc ? { vdc } : {}),
+      tolerated: hard.filter((t) => !DEFAULT_TOLERATIONS.some((d) => tolerates(d, t))),
+    });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The architectures of the nodes a workload may be scheduled on (see {@link workloadTargetNodes}). */
-export async function workloadArchitectures(core: Pick<CoreV1Api, 'listNode'>, pool: string | undefined, nodeSelector: Record<string, string> | undefined, tolerations?: readonly WorkloadToleration[]): Promise<string[]> {
+export async function workloadArchitectures(
+  core: Pick<CoreV1Api, 'listNode'>,
+  pool: string | undefined,
+  nodeSelector: Record<string, string> | undefined,
+  tolerations?: readonly WorkloadToleration[],
+): Promise<string[]> {
   return archesOf(await workloadTargetNodes(core, pool, { nodeSelector, tolerations }));
 }
 
@@ -133,11 +144,18 @@ export const archesOf = (nodes: readonly TargetNode[]): string[] => [...new Set(
 export function placementProblems(vdcId: string, pool: string, placement: NodePlacement, targets: readonly TargetNode[]): string[] {
   const out: string[] = [];
   if (targets.length === 0) {
-    const selector = Object.entries(placement.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
-    out.push(`workload.nodeSelector: scheduling: no node of pool ${pool} ${selector ? `matches ${selector} and ` : ''}has only taints the workload tolerates (workload.tolerations); its pods would never be scheduled`);
+    const selector = Object.entries(placement.nodeSelector ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    out.push(
+      `workload.nodeSelector: scheduling: no node of pool ${pool} ${selector ? `matches ${selector} and ` : ''}has only taints the workload tolerates (workload.tolerations); its pods would never be scheduled`,
+    );
   }
   for (const n of targets) {
-    if (n.vdc && n.vdc !== vdcId && n.tolerated.length > 0) out.push(`workload.tolerations: scheduling: the workload tolerates ${n.tolerated.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')} of node ${n.name}, an edge node joined for another VDC`);
+    if (n.vdc && n.vdc !== vdcId && n.tolerated.length > 0)
+      out.push(
+        `workload.tolerations: scheduling: the workload tolerates ${n.tolerated.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')} of node ${n.name}, an edge node joined for another VDC`,
+      );
   }
   return out;
 }
@@ -148,14 +166,23 @@ export function placementProblems(vdcId: string, pool: string, placement: NodePl
  * last scan below the policy's severity, have every architecture of `arches` (when given) and, when the
  * policy requires it, a signature. Registry outages throw (the caller retries or answers 502).
  */
-export async function imageDeployProblems(deps: DeployGateDeps, vdcId: string, containers: readonly { image: string }[], opts: { arches?: readonly string[]; fieldPrefix?: string } = {}): Promise<ImageProblem[]> {
+export async function imageDeployProblems(
+  deps: DeployGateDeps,
+  vdcId: string,
+  containers: readonly { image: string }[],
+  opts: { arches?: readonly string[]; fieldPrefix?: string } = {},
+): Promise<ImageProblem[]> {
   const problems: ImageProblem[] = [];
   const prefix = opts.fieldPrefix ?? 'workload.containers';
   for (const [i, c] of containers.entries()) {
     const field = `${prefix}[${i}].image`;
     const add = (rule: ImageProblem['rule'], message: string) => problems.push({ field, rule, message: `${field}: image rule ${rule}: ${message}` });
     if (!isEdgeportImage(c.image, deps.registryHost)) {
-      if (deps.policy.external === 'refuse') add(IMAGE_RULES.external, `${c.image} is not on Edgeport's registry (${deps.registryHost}); only scanned images of Edgeport's registry may be deployed`);
+      if (deps.policy.external === 'refuse')
+        add(
+          IMAGE_RULES.external,
+          `${c.image} is not on Edgeport's registry (${deps.registryHost}); only scanned images of Edgeport's registry may be deployed`,
+        );
       continue;
     }
     const { repository, reference } = parseImageRef(c.image);
@@ -179,7 +206,11 @@ export async function imageDeployProblems(deps: DeployGateDeps, vdcId: string, c
         have = [];
       }
       const missing = opts.arches.filter((a) => !have.includes(a));
-      if (missing.length > 0) add(IMAGE_RULES.arch, `${repository}:${reference} has no ${missing.join(', ')} image (it has ${have.join(', ') || 'none'}) but the workload may run on ${opts.arches.join(', ')} nodes of the resource pool; push a multi-arch image or select nodes of its architecture (nodeSelector kubernetes.io/arch)`);
+      if (missing.length > 0)
+        add(
+          IMAGE_RULES.arch,
+          `${repository}:${reference} has no ${missing.join(', ')} image (it has ${have.join(', ') || 'none'}) but the workload may run on ${opts.arches.join(', ')} nodes of the resource pool; push a multi-arch image or select nodes of its architecture (nodeSelector kubernetes.io/arch)`,
+        );
     }
     if (deps.policy.requireSignature) {
       const sig = deps.driver.signature ? await deps.driver.signature(repository, gate.digest) : { signed: false };

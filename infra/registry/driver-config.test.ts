@@ -35,7 +35,12 @@ const apiEnv = (extra: Record<string, string | undefined>): NodeJS.ProcessEnv =>
   EDGEPORT_SESSION_SECRET: 'x'.repeat(32),
   ...extra,
 });
-const harborEnv = (): Record<string, string> => ({ EDGEPORT_REGISTRY_DRIVER: 'harbor', EDGEPORT_HARBOR_URL: harbor.url, EDGEPORT_HARBOR_USERNAME: harbor.username, EDGEPORT_HARBOR_PASSWORD: harbor.password });
+const harborEnv = (): Record<string, string> => ({
+  EDGEPORT_REGISTRY_DRIVER: 'harbor',
+  EDGEPORT_HARBOR_URL: harbor.url,
+  EDGEPORT_HARBOR_USERNAME: harbor.username,
+  EDGEPORT_HARBOR_PASSWORD: harbor.password,
+});
 
 beforeAll(async () => {
   harbor = await startFakeHarbor();
@@ -47,7 +52,9 @@ afterAll(async () => {
 describe('registry driver selection (EDGEPORT_REGISTRY_DRIVER)', () => {
   it('defaults to the local registry; harbor needs URL, user and password (each named when missing)', () => {
     expect(loadWorkerConfig(workerEnv({})).registry).toBeUndefined();
-    expect(() => loadWorkerConfig(workerEnv({ EDGEPORT_REGISTRY_DRIVER: 'harbor', EDGEPORT_HARBOR_URL: 'https://harbor.example.com', EDGEPORT_HARBOR_USERNAME: 'admin' }))).toThrow(/EDGEPORT_HARBOR_PASSWORD/);
+    expect(() =>
+      loadWorkerConfig(workerEnv({ EDGEPORT_REGISTRY_DRIVER: 'harbor', EDGEPORT_HARBOR_URL: 'https://harbor.example.com', EDGEPORT_HARBOR_USERNAME: 'admin' })),
+    ).toThrow(/EDGEPORT_HARBOR_PASSWORD/);
     expect(() => loadApiConfig(apiEnv({ EDGEPORT_REGISTRY_DRIVER: 'harbor' }))).toThrow(/EDGEPORT_HARBOR_URL[\s\S]*EDGEPORT_HARBOR_USERNAME/);
     expect(() => loadWorkerConfig(workerEnv({ EDGEPORT_REGISTRY_DRIVER: 'quay' }))).toThrow(/EDGEPORT_REGISTRY_DRIVER/);
   });
@@ -63,7 +70,9 @@ describe('registry driver selection (EDGEPORT_REGISTRY_DRIVER)', () => {
     await rt.driver.ensureNamespace!({ name: `vdc-w${suffix}`, public: false });
     const activities = createImageActivities({ store: {} as never, registry: rt });
     const before = harbor.requests.length;
-    expect(await activities.promoteImage({ source: { repository: `staging-w${suffix}/web`, digest }, target: { repository: `vdc-w${suffix}/web`, tag: 'v1' } })).toMatchObject({ digest });
+    expect(
+      await activities.promoteImage({ source: { repository: `staging-w${suffix}/web`, digest }, target: { repository: `vdc-w${suffix}/web`, tag: 'v1' } }),
+    ).toMatchObject({ digest });
     const ops = harbor.requests.slice(before).map((r) => r.operationId);
     expect(ops).toEqual(expect.arrayContaining(['CopyArtifact', 'createTag', 'getArtifact']));
     expect(await rt.driver.listTags(`vdc-w${suffix}/web`)).toEqual(['v1']);
@@ -74,8 +83,17 @@ describe('registry driver selection (EDGEPORT_REGISTRY_DRIVER)', () => {
     const cfg = loadApiConfig(apiEnv(harborEnv()));
     expect(cfg.harbor).toEqual({ url: harbor.url, username: harbor.username, password: harbor.password });
     harbor.seedImage(`public/a${suffix}`, 'stable', ['amd64']);
-    const service = registryService({ config: { url: cfg.harbor!.url }, driver: registryDriverFor({ driver: 'harbor', ...cfg.harbor! }), vdcs: { get: async () => null } });
-    const ops = { sub: 'ops', name: 'Ops', bindings: [], grants: [{ roleId: ROLES.opsAdmin, permissions: new Set(ALL_PERMISSIONS), scope: { type: 'platform' as const } }] };
+    const service = registryService({
+      config: { url: cfg.harbor!.url },
+      driver: registryDriverFor({ driver: 'harbor', ...cfg.harbor! }),
+      vdcs: { get: async () => null },
+    });
+    const ops = {
+      sub: 'ops',
+      name: 'Ops',
+      bindings: [],
+      grants: [{ roleId: ROLES.opsAdmin, permissions: new Set(ALL_PERMISSIONS), scope: { type: 'platform' as const } }],
+    };
     const before = harbor.requests.length;
     const listed = await service.list(ops, {});
     const repo = listed.find((r) => r.name === `public/a${suffix}`);
@@ -89,7 +107,10 @@ describe('registry driver selection (EDGEPORT_REGISTRY_DRIVER)', () => {
 
   it('a refused Harbor call names the operation and status, never the password', async () => {
     const driver = registryDriverFor({ driver: 'harbor', url: harbor.url, username: harbor.username, password: `wrong-${suffix}` });
-    const err = await driver.listRepositories('public').then(() => null, (e: unknown) => e as Error);
+    const err = await driver.listRepositories('public').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err?.message).toMatch(/harbor refused GET .* \(401\)/);
     expect(JSON.stringify({ message: err?.message, stack: err?.stack })).not.toContain(`wrong-${suffix}`);
   });

@@ -33,9 +33,13 @@ registryDriverSuite('harbor (contract)', () => ctx);
 describe('harbor: projects, robots, scans, quota', () => {
   it('creates a project per VDC with prevent_vul/severity and updates it on the second call', async () => {
     const name = `vdc-p${suffix}`;
-    expect(await driver.ensureNamespace({ name, public: false, preventVulnerable: { enabled: true, severity: 'high' }, storageLimitBytes: 10 * 2 ** 30 })).toEqual({ created: true });
+    expect(
+      await driver.ensureNamespace({ name, public: false, preventVulnerable: { enabled: true, severity: 'high' }, storageLimitBytes: 10 * 2 ** 30 }),
+    ).toEqual({ created: true });
     expect(await driver.getNamespace(name)).toEqual({ name, public: false, preventVulnerable: { enabled: true, severity: 'high' } });
-    expect(await driver.ensureNamespace({ name, public: false, preventVulnerable: { enabled: true, severity: 'critical' }, storageLimitBytes: 20 * 2 ** 30 })).toEqual({ created: false });
+    expect(
+      await driver.ensureNamespace({ name, public: false, preventVulnerable: { enabled: true, severity: 'critical' }, storageLimitBytes: 20 * 2 ** 30 }),
+    ).toEqual({ created: false });
     expect((await driver.getNamespace(name))?.preventVulnerable).toEqual({ enabled: true, severity: 'critical' });
     expect(await driver.getNamespace(`vdc-none${suffix}`)).toBeNull();
     await driver.ensureNamespace({ name: 'public', public: true });
@@ -100,7 +104,13 @@ describe('harbor: projects, robots, scans, quota', () => {
       { id: 'CVE-2026-0002', package: 'zlib', version: '1.2.11', severity: 'Low' },
     ]);
     await driver.triggerScan(repo, 'v1');
-    expect(await driver.scanSummary(repo, 'v1')).toMatchObject({ status: 'Success', severity: 'Critical', total: 2, fixable: 1, counts: { Critical: 1, Low: 1 } });
+    expect(await driver.scanSummary(repo, 'v1')).toMatchObject({
+      status: 'Success',
+      severity: 'Critical',
+      total: 2,
+      fixable: 1,
+      counts: { Critical: 1, Low: 1 },
+    });
     expect(await driver.scanFindings(repo, digest)).toEqual([
       { id: 'CVE-2026-0001', package: 'openssl', version: '3.0.1', fixVersion: '3.0.9', severity: 'Critical' },
       { id: 'CVE-2026-0002', package: 'zlib', version: '1.2.11', severity: 'Low' },
@@ -136,7 +146,11 @@ describe('harbor contract', () => {
 
   it('the driver exercised every operation transcribed from the contract', () => {
     const used = new Set(harbor.requests.map((r) => r.operationId));
-    expect(harborContract().operationIds().filter((id) => !used.has(id))).toEqual([]);
+    expect(
+      harborContract()
+        .operationIds()
+        .filter((id) => !used.has(id)),
+    ).toEqual([]);
   });
 
   it('the validator catches violations (a request outside the contract, a bad body, a bad response)', () => {
@@ -146,8 +160,16 @@ describe('harbor contract', () => {
       'query parameter bogus is not declared by listAllRepositories',
       'query parameter page_size=500 exceeds maximum 100',
     ]);
-    expect(c.checkRequest({ method: 'PATCH', path: '/api/v2.0/projects', query: new URLSearchParams(), headers: {}, body: '' }).problems[0]).toMatch(/not an operation/);
-    const bad = c.checkRequest({ method: 'POST', path: '/api/v2.0/robots', query: new URLSearchParams(), headers: {}, body: JSON.stringify({ name: 'x', duration: 'forever' }) });
+    expect(c.checkRequest({ method: 'PATCH', path: '/api/v2.0/projects', query: new URLSearchParams(), headers: {}, body: '' }).problems[0]).toMatch(
+      /not an operation/,
+    );
+    const bad = c.checkRequest({
+      method: 'POST',
+      path: '/api/v2.0/robots',
+      query: new URLSearchParams(),
+      headers: {},
+      body: JSON.stringify({ name: 'x', duration: 'forever' }),
+    });
     expect(bad.problems.join()).toMatch(/CreateRobot body: .*duration must be integer/);
     expect(c.checkResponse(bad.matched!, 201, { id: 'one' }).join()).toMatch(/id must be integer/);
     expect(c.checkResponse(bad.matched!, 204, undefined).join()).toMatch(/declares no 204/);

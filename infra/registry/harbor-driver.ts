@@ -1,4 +1,15 @@
-import { RegistryNotFound, RegistryRefused, splitRepository, type CreatedRobot, type ImageDetail, type RegistryDriver, type RegistryNamespace, type RobotAccount, type ScanSummary, type Severity } from './driver.ts';
+import {
+  RegistryNotFound,
+  RegistryRefused,
+  splitRepository,
+  type CreatedRobot,
+  type ImageDetail,
+  type RegistryDriver,
+  type RegistryNamespace,
+  type RobotAccount,
+  type ScanSummary,
+  type Severity,
+} from './driver.ts';
 
 /**
  * Registry driver over Harbor's REST API v2.0 (`/api/v2.0`): a project per VDC plus `public`, robot accounts
@@ -30,7 +41,16 @@ interface HarborArtifact {
   extra_attrs?: Record<string, unknown>;
   references?: { child_digest?: string; platform?: { architecture?: string; os?: string; variant?: string } }[];
   tags?: { name?: string; signed?: boolean }[] | null;
-  scan_overview?: Record<string, { scan_status?: string; severity?: string; summary?: { total?: number; fixable?: number; summary?: Record<string, number> }; end_time?: string; scanner?: { name?: string; version?: string } }>;
+  scan_overview?: Record<
+    string,
+    {
+      scan_status?: string;
+      severity?: string;
+      summary?: { total?: number; fixable?: number; summary?: Record<string, number> };
+      end_time?: string;
+      scanner?: { name?: string; version?: string };
+    }
+  >;
 }
 
 interface HarborProject {
@@ -53,13 +73,23 @@ const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd
 export const HARBOR_REPORT_MIME = 'application/vnd.security.vulnerability.report; version=1.1';
 
 const severityOf = (s: string | undefined): Severity => {
-  const known: Record<string, Severity> = { none: 'None', unknown: 'Unknown', negligible: 'Low', low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
+  const known: Record<string, Severity> = {
+    none: 'None',
+    unknown: 'Unknown',
+    negligible: 'Low',
+    low: 'Low',
+    medium: 'Medium',
+    high: 'High',
+    critical: 'Critical',
+  };
   return known[(s ?? 'unknown').toLowerCase()] ?? 'Unknown';
 };
 
 /** The Harbor driver has every optional operation of the interface. */
 export type HarborDriver = RegistryDriver &
-  Required<Pick<RegistryDriver, 'ensureNamespace' | 'getNamespace' | 'createRobot' | 'listRobots' | 'deleteRobot' | 'triggerScan' | 'scanSummary' | 'setStorageLimit'>> & {
+  Required<
+    Pick<RegistryDriver, 'ensureNamespace' | 'getNamespace' | 'createRobot' | 'listRobots' | 'deleteRobot' | 'triggerScan' | 'scanSummary' | 'setStorageLimit'>
+  > & {
     scanFindings(repository: string, reference: string): Promise<HarborFinding[]>;
     /** Every project the credentials can see (a third-party registry's browse root; also the credentials check). */
     listProjects(opts?: { limit?: number }): Promise<HarborProjectSummary[]>;
@@ -183,19 +213,29 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
     capabilities: ['namespaces', 'robots', 'scan', 'quota'],
 
     async listRepositories(namespace) {
-      const repos = await paged<{ name?: string; artifact_count?: number }>(namespace === undefined ? '/repositories' : `/projects/${encodeURIComponent(namespace)}/repositories`);
-      return repos.filter((r) => r.name && (r.artifact_count ?? 1) > 0).map((r) => r.name as string).sort();
+      const repos = await paged<{ name?: string; artifact_count?: number }>(
+        namespace === undefined ? '/repositories' : `/projects/${encodeURIComponent(namespace)}/repositories`,
+      );
+      return repos
+        .filter((r) => r.name && (r.artifact_count ?? 1) > 0)
+        .map((r) => r.name as string)
+        .sort();
     },
 
     async signature(repository, digest) {
-      const a = await json<HarborArtifact>(await call('GET', `${repoPath(repository)}/artifacts/${encodeURIComponent(digest)}?with_tag=true&with_signature=true`));
+      const a = await json<HarborArtifact>(
+        await call('GET', `${repoPath(repository)}/artifacts/${encodeURIComponent(digest)}?with_tag=true&with_signature=true`),
+      );
       return { signed: a.tags?.some((t) => t.signed === true) ?? false };
     },
 
     async listTags(repository) {
       try {
         const arts = await paged<HarborArtifact>(`${repoPath(repository)}/artifacts?with_tag=true`);
-        return arts.flatMap((a) => (a.tags ?? []).map((t) => t.name ?? '')).filter(Boolean).sort();
+        return arts
+          .flatMap((a) => (a.tags ?? []).map((t) => t.name ?? ''))
+          .filter(Boolean)
+          .sort();
       } catch (err) {
         if (err instanceof RegistryNotFound) return [];
         throw err;
@@ -247,9 +287,12 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
       try {
         const a = await artifact(repository, tag);
         const digest = a.digest ?? tag;
-        await (await call('DELETE', `${repoPath(repository)}/artifacts/${encodeURIComponent(digest)}/tags/${encodeURIComponent(tag)}`, { ok: [404] })).body?.cancel();
+        await (
+          await call('DELETE', `${repoPath(repository)}/artifacts/${encodeURIComponent(digest)}/tags/${encodeURIComponent(tag)}`, { ok: [404] })
+        ).body?.cancel();
         // An artifact left without tags still counts against the project quota: remove it too.
-        if ((a.tags ?? []).every((t) => t.name === tag)) await (await call('DELETE', `${repoPath(repository)}/artifacts/${encodeURIComponent(digest)}`, { ok: [404] })).body?.cancel();
+        if ((a.tags ?? []).every((t) => t.name === tag))
+          await (await call('DELETE', `${repoPath(repository)}/artifacts/${encodeURIComponent(digest)}`, { ok: [404] })).body?.cancel();
       } catch (err) {
         if (!(err instanceof RegistryNotFound)) throw err;
       }
@@ -320,8 +363,12 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
 
     async listRobots(namespace: string): Promise<RobotAccount[]> {
       const id = await projectId(namespace);
-      const robots = await paged<{ id?: number; name?: string; expires_at?: number; disable?: boolean }>(`/robots?q=${encodeURIComponent(`Level=project,ProjectID=${id}`)}`);
-      return robots.filter((r) => r.id !== undefined).map((r) => ({ id: r.id as number, name: r.name ?? '', expiresAt: r.expires_at ?? -1, disabled: r.disable ?? false }));
+      const robots = await paged<{ id?: number; name?: string; expires_at?: number; disable?: boolean }>(
+        `/robots?q=${encodeURIComponent(`Level=project,ProjectID=${id}`)}`,
+      );
+      return robots
+        .filter((r) => r.id !== undefined)
+        .map((r) => ({ id: r.id as number, name: r.name ?? '', expiresAt: r.expires_at ?? -1, disabled: r.disable ?? false }));
     },
 
     async deleteNamespace(name: string): Promise<{ deleted: boolean }> {
@@ -350,7 +397,10 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
       const res = await call('GET', `${repoPath(repository)}/artifacts/${encodeURIComponent(reference)}/additions/vulnerabilities`, {
         headers: { 'X-Accept-Vulnerabilities': HARBOR_REPORT_MIME },
       });
-      const reports = (await res.json()) as Record<string, { vulnerabilities?: { id?: string; package?: string; version?: string; fix_version?: string; severity?: string }[] }>;
+      const reports = (await res.json()) as Record<
+        string,
+        { vulnerabilities?: { id?: string; package?: string; version?: string; fix_version?: string; severity?: string }[] }
+      >;
       return Object.values(reports).flatMap((r) =>
         (r.vulnerabilities ?? []).map((v) => ({
           id: v.id ?? '',
@@ -377,13 +427,30 @@ export function harborDriver(deps: HarborDriverDeps): HarborDriver {
     },
 
     async refreshRobot(id: number, durationDays: number): Promise<CreatedRobot> {
-      const robot = await json<{ id?: number; name?: string; description?: string; level?: string; disable?: boolean; duration?: number; creation_time?: string; permissions?: unknown[] }>(await call('GET', `/robots/${id}`));
+      const robot = await json<{
+        id?: number;
+        name?: string;
+        description?: string;
+        level?: string;
+        disable?: boolean;
+        duration?: number;
+        creation_time?: string;
+        permissions?: unknown[];
+      }>(await call('GET', `/robots/${id}`));
       const created = robot.creation_time ? Date.parse(robot.creation_time) : Date.now();
       const ageDays = Math.max(0, Math.ceil((Date.now() - created) / 86_400_000));
       const duration = ageDays + durationDays;
       await (
         await call('PUT', `/robots/${id}`, {
-          body: { id, name: robot.name, description: robot.description ?? '', level: robot.level, disable: robot.disable ?? false, duration, permissions: robot.permissions ?? [] },
+          body: {
+            id,
+            name: robot.name,
+            description: robot.description ?? '',
+            level: robot.level,
+            disable: robot.disable ?? false,
+            duration,
+            permissions: robot.permissions ?? [],
+          },
         })
       ).body?.cancel();
       const sec = await json<{ secret?: string }>(await call('PATCH', `/robots/${id}`, { body: {} }));

@@ -9,15 +9,22 @@ import type { HarborDriver } from './harbor-driver.ts';
  * failed is returned as `error` (the publish preflight fails the ticket with it), never as a clean result.
  * Harbor's HTTP failures are thrown as the driver maps them.
  */
-export async function harborScan(driver: Pick<HarborDriver, 'scanSummary' | 'triggerScan' | 'scanFindings'>, repository: string, image: Pick<ImageDetail, 'digest' | 'platforms'>, opts: { trigger: boolean }): Promise<{ scan: ImageScanView } | { error: string }> {
+export async function harborScan(
+  driver: Pick<HarborDriver, 'scanSummary' | 'triggerScan' | 'scanFindings'>,
+  repository: string,
+  image: Pick<ImageDetail, 'digest' | 'platforms'>,
+  opts: { trigger: boolean },
+): Promise<{ scan: ImageScanView } | { error: string }> {
   let summary = await driver.scanSummary(repository, image.digest);
   if (summary.status === 'NotScanned') {
     if (!opts.trigger) return { error: `Harbor has not scanned ${repository}@${image.digest}` };
     await driver.triggerScan(repository, image.digest);
     summary = await driver.scanSummary(repository, image.digest);
   }
-  if (summary.status === 'Error') return { error: `Harbor could not scan ${repository}@${image.digest}; scan it again in Harbor, then submit the ticket again` };
-  if (summary.status !== 'Success') return { error: `Harbor has not finished scanning ${repository}@${image.digest} (${summary.status}); submit the ticket again once the scan is done` };
+  if (summary.status === 'Error')
+    return { error: `Harbor could not scan ${repository}@${image.digest}; scan it again in Harbor, then submit the ticket again` };
+  if (summary.status !== 'Success')
+    return { error: `Harbor has not finished scanning ${repository}@${image.digest} (${summary.status}); submit the ticket again once the scan is done` };
   const findings: ScanFinding[] = (await driver.scanFindings(repository, image.digest)).map((f) => ({
     id: f.id,
     ecosystem: 'unknown',
@@ -26,7 +33,10 @@ export async function harborScan(driver: Pick<HarborDriver, 'scanSummary' | 'tri
     ...(f.fixVersion ? { fixedVersion: f.fixVersion } : {}),
     severity: f.severity,
   }));
-  const severity = findings.reduce<ImageScanView['severity']>((max, f) => (severityRank(f.severity) > severityRank(max) ? f.severity : max), summary.total === 0 ? 'None' : summary.severity);
+  const severity = findings.reduce<ImageScanView['severity']>(
+    (max, f) => (severityRank(f.severity) > severityRank(max) ? f.severity : max),
+    summary.total === 0 ? 'None' : summary.severity,
+  );
   return {
     scan: {
       digest: image.digest,
@@ -43,4 +53,3 @@ export async function harborScan(driver: Pick<HarborDriver, 'scanSummary' | 'tri
     },
   };
 }
-

@@ -41,7 +41,11 @@ export async function imageSupportsArch(driver: Pick<RegistryDriver, 'getImage'>
  * scanned, or that does not exist. Pure decision over the stored scan of the digest the reference resolves to
  * (see `scanGate` in `common/image-scan.ts`).
  */
-export async function checkImageScan(deps: { driver: Pick<RegistryDriver, 'getImage'>; scans: Pick<ImageScanStore, 'latest'> }, ref: string, threshold: ScanSeverity): Promise<ScanGateDecision & { digest: string | null }> {
+export async function checkImageScan(
+  deps: { driver: Pick<RegistryDriver, 'getImage'>; scans: Pick<ImageScanStore, 'latest'> },
+  ref: string,
+  threshold: ScanSeverity,
+): Promise<ScanGateDecision & { digest: string | null }> {
   const { repository, reference } = parseImageRef(ref);
   let digest: string;
   try {

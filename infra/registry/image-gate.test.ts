@@ -22,7 +22,12 @@ const DPKG = (pkgs: [string, string][]): string => pkgs.map(([p, v]) => `Package
 const clean = [{ 'var/lib/dpkg/status': DPKG([['openssl', '3.0.15-1~deb12u1']]) }];
 const vulnerable = [{ 'var/lib/dpkg/status': DPKG([['openssl', '3.0.11-1~deb12u2']]) }];
 
-const gate = (policy: Partial<DeployGateDeps['policy']> = {}): DeployGateDeps => ({ driver: rt.driver, scans: store.imageScans, registryHost: rt.host, policy: { ...IMAGE_SETTINGS_DEFAULTS.deploy, ...policy } });
+const gate = (policy: Partial<DeployGateDeps['policy']> = {}): DeployGateDeps => ({
+  driver: rt.driver,
+  scans: store.imageScans,
+  registryHost: rt.host,
+  policy: { ...IMAGE_SETTINGS_DEFAULTS.deploy, ...policy },
+});
 const ref = (repository: string, tag = 'v1') => `localhost:${new URL(stackEnv('EDGEPORT_REGISTRY_URL')).port}/${repository}:${tag}`;
 
 async function scan(repository: string): Promise<void> {
@@ -32,10 +37,16 @@ async function scan(repository: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  rt = createRegistryRuntime({ url: stackEnv('EDGEPORT_REGISTRY_URL'), tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'), tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE'), advisoryFeed: stackEnv('EDGEPORT_ADVISORY_FEED') });
+  rt = createRegistryRuntime({
+    url: stackEnv('EDGEPORT_REGISTRY_URL'),
+    tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'),
+    tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE'),
+    advisoryFeed: stackEnv('EDGEPORT_ADVISORY_FEED'),
+  });
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   kube = createKubeClients(stackEnv('EDGEPORT_KUBECONFIG'));
-  for (const id of [vdc, other]) await store.vdcs.upsert({ _id: id, name: id, domainId: 'gate-domain', namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });
+  for (const id of [vdc, other])
+    await store.vdcs.upsert({ _id: id, name: id, domainId: 'gate-domain', namespace: `vdc-${id}`, namespaceStatus: 'active', pool: 'local', quota: {} });
   await pushImage(rt.driver, `vdc-${vdc}/multi`, 'v1', buildImage({ archs: ['amd64', 'arm64'], layers: clean }));
   await pushImage(rt.driver, `vdc-${vdc}/amd`, 'v1', buildImage({ archs: ['amd64'], layers: clean }));
   await pushImage(rt.driver, `vdc-${vdc}/bad`, 'v1', buildImage({ archs: ['amd64', 'arm64'], layers: vulnerable }));
@@ -59,7 +70,15 @@ describe('deploy image rules', () => {
     const problems = await imageDeployProblems(
       gate(),
       vdc,
-      [{ image: ref(`vdc-${vdc}/multi`) }, { image: ref(`vdc-${vdc}/unscanned`) }, { image: ref(`vdc-${vdc}/bad`) }, { image: ref(`vdc-${vdc}/amd`) }, { image: ref(`vdc-${other}/theirs`) }, { image: ref(`vdc-${vdc}/nothere`) }, { image: 'docker.io/library/nginx:1.27' }],
+      [
+        { image: ref(`vdc-${vdc}/multi`) },
+        { image: ref(`vdc-${vdc}/unscanned`) },
+        { image: ref(`vdc-${vdc}/bad`) },
+        { image: ref(`vdc-${vdc}/amd`) },
+        { image: ref(`vdc-${other}/theirs`) },
+        { image: ref(`vdc-${vdc}/nothere`) },
+        { image: 'docker.io/library/nginx:1.27' },
+      ],
       { arches },
     );
     expect(problems.map((p) => [p.field, p.rule])).toEqual([
@@ -74,7 +93,9 @@ describe('deploy image rules', () => {
     expect(problems[2]!.message).toMatch(/has no arm64 image \(it has amd64\)/);
     // Pinned to amd64 nodes the amd64-only image fits; the Critical finding still blocks at a Critical threshold.
     expect(await imageDeployProblems(gate(), vdc, [{ image: ref(`vdc-${vdc}/amd`) }], { arches: ['amd64'] })).toEqual([]);
-    expect((await imageDeployProblems(gate({ blockSeverity: 'Critical' }), vdc, [{ image: ref(`vdc-${vdc}/bad`) }])).map((p) => p.rule)).toEqual([IMAGE_RULES.scan]);
+    expect((await imageDeployProblems(gate({ blockSeverity: 'Critical' }), vdc, [{ image: ref(`vdc-${vdc}/bad`) }])).map((p) => p.rule)).toEqual([
+      IMAGE_RULES.scan,
+    ]);
   });
 
   it('external images: allowed by default, refused when the setting says refuse', async () => {

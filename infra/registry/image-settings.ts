@@ -24,7 +24,11 @@ export interface ImageSettings {
   notifySecret?: string;
 }
 
-export const IMAGE_SETTINGS_DEFAULTS: ImageSettings = { deploy: { blockSeverity: 'High', external: 'allow', requireSignature: false }, rescanMinutes: 1440, meteringMinutes: 60 };
+export const IMAGE_SETTINGS_DEFAULTS: ImageSettings = {
+  deploy: { blockSeverity: 'High', external: 'allow', requireSignature: false },
+  rescanMinutes: 1440,
+  meteringMinutes: 60,
+};
 
 const Schema = z.object({
   EDGEPORT_IMAGE_DEPLOY_BLOCK_SEVERITY: z.enum(SCAN_SEVERITIES).default('High'),
@@ -38,7 +42,11 @@ const Schema = z.object({
 export function imageSettingsFromEnv(env: NodeJS.ProcessEnv): ImageSettings {
   const c = Schema.parse(env);
   return {
-    deploy: { blockSeverity: c.EDGEPORT_IMAGE_DEPLOY_BLOCK_SEVERITY, external: c.EDGEPORT_IMAGE_EXTERNAL, requireSignature: c.EDGEPORT_IMAGE_REQUIRE_SIGNATURE === 'true' },
+    deploy: {
+      blockSeverity: c.EDGEPORT_IMAGE_DEPLOY_BLOCK_SEVERITY,
+      external: c.EDGEPORT_IMAGE_EXTERNAL,
+      requireSignature: c.EDGEPORT_IMAGE_REQUIRE_SIGNATURE === 'true',
+    },
     rescanMinutes: c.EDGEPORT_IMAGE_RESCAN_MINUTES,
     meteringMinutes: c.EDGEPORT_IMAGE_METERING_MINUTES,
     ...(c.EDGEPORT_REGISTRY_NOTIFY_SECRET ? { notifySecret: c.EDGEPORT_REGISTRY_NOTIFY_SECRET } : {}),

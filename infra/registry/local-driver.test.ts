@@ -18,7 +18,11 @@ beforeAll(() => {
   });
   const driver = localRegistryDriver({
     url: stackEnv('EDGEPORT_REGISTRY_URL'),
-    token: async (scopes) => signer.sign('edgeport-test', scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
+    token: async (scopes) =>
+      signer.sign(
+        'edgeport-test',
+        scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null),
+      ).token,
   });
   const vdc = uniqueName('drv');
   Object.assign(ctx, {

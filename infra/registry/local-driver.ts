@@ -37,7 +37,12 @@ export function localRegistryDriver(deps: LocalDriverDeps): RegistryDriver & {
   const base = deps.url.replace(/\/+$/, '');
   const read = distributionClient({ url: base, token: deps.token, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
 
-  async function call(method: string, pathOrUrl: string, scopes: string[], init: { headers?: Record<string, string>; body?: Buffer; ok?: number[] } = {}): Promise<Response> {
+  async function call(
+    method: string,
+    pathOrUrl: string,
+    scopes: string[],
+    init: { headers?: Record<string, string>; body?: Buffer; ok?: number[] } = {},
+  ): Promise<Response> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${base}${pathOrUrl}`;
     const res = await doFetch(url, {
       method,

@@ -90,7 +90,11 @@ export function registryDriverFor(cfg: RegistryRuntimeConfig): RuntimeDriver {
   });
   return localRegistryDriver({
     url: cfg.url,
-    token: async (scopes) => signer.sign('edgeport-worker', scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null)).token,
+    token: async (scopes) =>
+      signer.sign(
+        'edgeport-worker',
+        scopes.map(parseScope).filter((s): s is RegistryAccess => s !== null),
+      ).token,
   });
 }
 

@@ -42,10 +42,19 @@ describe('layers and package databases', () => {
 
   it('reads dpkg (installed only), apk and npm lock files (v1 and v3)', () => {
     const files = new Map<string, Buffer>([
-      ['var/lib/dpkg/status', Buffer.from('Package: openssl\nStatus: install ok installed\nVersion: 3.0.11-1\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n')],
+      [
+        'var/lib/dpkg/status',
+        Buffer.from('Package: openssl\nStatus: install ok installed\nVersion: 3.0.11-1\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n'),
+      ],
       ['lib/apk/db/installed', Buffer.from('C:Q1abc\nP:busybox\nV:1.36.1-r5\n\nP:musl\nV:1.2.4-r2\n')],
-      ['app/package-lock.json', Buffer.from(JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/a/node_modules/lodash': { version: '4.17.20' } } }))],
-      ['old/package-lock.json', Buffer.from(JSON.stringify({ lockfileVersion: 1, dependencies: { minimist: { version: '1.2.5', dependencies: { x: { version: '0.1.0' } } } } }))],
+      [
+        'app/package-lock.json',
+        Buffer.from(JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/a/node_modules/lodash': { version: '4.17.20' } } })),
+      ],
+      [
+        'old/package-lock.json',
+        Buffer.from(JSON.stringify({ lockfileVersion: 1, dependencies: { minimist: { version: '1.2.5', dependencies: { x: { version: '0.1.0' } } } } })),
+      ],
     ]);
     const pkgs = installedPackages(files);
     expect(pkgs).toEqual([
@@ -56,13 +65,11 @@ describe('layers and package databases', () => {
       { ecosystem: 'npm', name: 'minimist', version: '1.2.5' },
       { ecosystem: 'npm', name: 'x', version: '0.1.0' },
     ]);
-    expect(matchAdvisories(feed, pkgs).map((f) => `${f.id}:${f.package}`).sort()).toEqual([
-      'DEMO-2026-0001:openssl',
-      'DEMO-2026-0004:busybox',
-      'DEMO-2026-0005:musl',
-      'DEMO-2026-0006:lodash',
-      'DEMO-2026-0007:minimist',
-    ]);
+    expect(
+      matchAdvisories(feed, pkgs)
+        .map((f) => `${f.id}:${f.package}`)
+        .sort(),
+    ).toEqual(['DEMO-2026-0001:openssl', 'DEMO-2026-0004:busybox', 'DEMO-2026-0005:musl', 'DEMO-2026-0006:lodash', 'DEMO-2026-0007:minimist']);
   });
 
   it('scans an image from its layer blobs (gzip and plain tar; unknown compression counted as unread)', async () => {
@@ -73,11 +80,34 @@ describe('layers and package databases', () => {
     const image = {
       repository: 'vdc-x/app',
       digest: 'sha256:top',
-      platforms: [{ os: 'linux', architecture: 'arm64', digest: 'sha256:p', size: 1, layers: ['sha256:a', 'sha256:b', 'sha256:z'].map((digest) => ({ digest, size: 1, mediaType: 'x' })) }],
+      platforms: [
+        {
+          os: 'linux',
+          architecture: 'arm64',
+          digest: 'sha256:p',
+          size: 1,
+          layers: ['sha256:a', 'sha256:b', 'sha256:z'].map((digest) => ({ digest, size: 1, mediaType: 'x' })),
+        },
+      ],
     };
-    const scan = await scanImageContent(image, async (_r, d) => blobs[d]!, feed, () => new Date('2026-11-25T00:00:00Z'));
-    expect(scan).toMatchObject({ digest: 'sha256:top', severity: 'High', counts: { High: 1 }, packages: { alpine: 1, npm: 1 }, unreadLayers: 1, scannedAt: '2026-11-25T00:00:00.000Z' });
-    expect(scanGate(scan, 'High')).toMatchObject({ allowed: false, reason: expect.stringMatching(/DEMO-2026-0005 High musl 1\.2\.4-r2 \(fixed in 1\.2\.4-r3\)/) });
+    const scan = await scanImageContent(
+      image,
+      async (_r, d) => blobs[d]!,
+      feed,
+      () => new Date('2026-11-25T00:00:00Z'),
+    );
+    expect(scan).toMatchObject({
+      digest: 'sha256:top',
+      severity: 'High',
+      counts: { High: 1 },
+      packages: { alpine: 1, npm: 1 },
+      unreadLayers: 1,
+      scannedAt: '2026-11-25T00:00:00.000Z',
+    });
+    expect(scanGate(scan, 'High')).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/DEMO-2026-0005 High musl 1\.2\.4-r2 \(fixed in 1\.2\.4-r3\)/),
+    });
     expect(scanGate(scan, 'Critical')).toEqual({ allowed: true });
     expect(scanGate(null, 'Critical')).toMatchObject({ allowed: false, reason: expect.stringMatching(/no scan/) });
   });
@@ -116,9 +146,28 @@ describe('preflight checks on image references', () => {
   });
 
   it('checkImageScan: refuses missing images and missing scans, passes a clean last scan', async () => {
-    const clean: ImageScanView = { digest: 'sha256:top', repository: 'vdc-x/app', scannedAt: '2026-11-25T00:00:00.000Z', scanner: 's', feed: { name: 'f', version: '1' }, packages: {}, platforms: [], findings: [], counts: {}, severity: 'None', unreadLayers: 0 };
+    const clean: ImageScanView = {
+      digest: 'sha256:top',
+      repository: 'vdc-x/app',
+      scannedAt: '2026-11-25T00:00:00.000Z',
+      scanner: 's',
+      feed: { name: 'f', version: '1' },
+      packages: {},
+      platforms: [],
+      findings: [],
+      counts: {},
+      severity: 'None',
+      unreadLayers: 0,
+    };
     expect(await checkImageScan({ driver, scans: { latest: async () => clean } }, 'vdc-x/app:v1', 'High')).toEqual({ allowed: true, digest: 'sha256:top' });
-    expect(await checkImageScan({ driver, scans: { latest: async () => null } }, 'vdc-x/app:v1', 'High')).toMatchObject({ allowed: false, digest: 'sha256:top' });
-    expect(await checkImageScan({ driver, scans: { latest: async () => clean } }, 'vdc-x/app:nope', 'High')).toMatchObject({ allowed: false, reason: expect.stringMatching(/does not exist/), digest: null });
+    expect(await checkImageScan({ driver, scans: { latest: async () => null } }, 'vdc-x/app:v1', 'High')).toMatchObject({
+      allowed: false,
+      digest: 'sha256:top',
+    });
+    expect(await checkImageScan({ driver, scans: { latest: async () => clean } }, 'vdc-x/app:nope', 'High')).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/does not exist/),
+      digest: null,
+    });
   });
 });

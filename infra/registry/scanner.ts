@@ -32,7 +32,11 @@ export function applyLayer(tar: Buffer, files: Map<string, Buffer>): void {
   while (off + 512 <= tar.length) {
     const h = tar.subarray(off, off + 512);
     if (h.every((b) => b === 0)) break;
-    const str = (a: number, n: number): string => h.subarray(a, a + n).toString('utf8').replace(/\0.*$/s, '');
+    const str = (a: number, n: number): string =>
+      h
+        .subarray(a, a + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const size = Number.parseInt(str(124, 12).trim() || '0', 8);
     const type = String.fromCharCode(h[156] ?? 48);
     const prefix = str(257, 6).startsWith('ustar') ? str(345, 155) : '';

@@ -22,7 +22,16 @@ export function registryTokenSigner(cfg: { keyPem: string; certPem: string; issu
     sign(subject: string, access: RegistryAccess[]): { token: string; expiresIn: number; issuedAt: string } {
       const now = Math.floor((cfg.now?.() ?? Date.now()) / 1000);
       const header = b64({ typ: 'JWT', alg: 'RS256', x5c: [certDer] });
-      const claims = b64({ iss: cfg.issuer, sub: subject, aud: cfg.service, iat: now, nbf: now - 10, exp: now + REGISTRY_TOKEN_TTL_S, jti: randomUUID(), access });
+      const claims = b64({
+        iss: cfg.issuer,
+        sub: subject,
+        aud: cfg.service,
+        iat: now,
+        nbf: now - 10,
+        exp: now + REGISTRY_TOKEN_TTL_S,
+        jti: randomUUID(),
+        access,
+      });
       const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(key).toString('base64url');
       return { token: `${header}.${claims}.${signature}`, expiresIn: REGISTRY_TOKEN_TTL_S, issuedAt: new Date(now * 1000).toISOString() };
     },
@@ -35,7 +44,11 @@ export function parseScope(scope: string): RegistryAccess | null {
   const last = scope.lastIndexOf(':');
   if (first <= 0 || last <= first) return null;
   const name = scope.slice(first + 1, last);
-  const actions = scope.slice(last + 1).split(',').map((a) => a.trim()).filter(Boolean);
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   if (!name || actions.length === 0) return null;
   return { type: scope.slice(0, first), name, actions };
 }

@@ -36,7 +36,11 @@ async function shot(name: string): Promise<void> {
   // Settled first: no loading mask, no dialog or message transition half way.
   await expect.poll(() => page.locator('.el-loading-mask:visible').count(), { timeout: WAIT }).toBe(0);
   await page
-    .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity), undefined, { timeout: 3000 })
+    .waitForFunction(
+      () => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity),
+      undefined,
+      { timeout: 3000 },
+    )
     .catch(() => undefined);
   const size = page.viewportSize() ?? { width: 1440, height: 900 };
   const height = await page.evaluate(() => {
@@ -70,7 +74,16 @@ describe('admin views as the operations admin', () => {
     await Promise.all([waitForWorker(worker), waitForApi(api, BASE)]);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
@@ -116,10 +129,13 @@ describe('admin views as the operations admin', () => {
     await page.locator('[data-test="vdc-pods-input"] input').blur();
     await shot('vdc-form');
     await page.click('[data-test="vdc-submit"]');
-    await page.locator('[data-test="vdc-form"]').waitFor({ state: 'detached' }).catch(async (err: unknown) => {
-      await shot('vdc-form-refused');
-      throw err;
-    });
+    await page
+      .locator('[data-test="vdc-form"]')
+      .waitFor({ state: 'detached' })
+      .catch(async (err: unknown) => {
+        await shot('vdc-form-refused');
+        throw err;
+      });
 
     const row = page.locator('tr', { has: page.locator(`[data-test="domain-row-${domainId}"]`) });
     await row.locator('.el-table__expand-icon').click();
@@ -165,7 +181,10 @@ describe('admin views as the operations admin', () => {
     await page.click('[data-test="role-base-select"]');
     await page.click('[data-test="base-option-vdc-user"]');
     for (const key of ['audit:read', 'pool:read', 'vdc:read']) {
-      await page.locator('.el-tree-node__content', { has: page.locator(`[data-test="perm-${key}"]`) }).locator('.el-checkbox').click();
+      await page
+        .locator('.el-tree-node__content', { has: page.locator(`[data-test="perm-${key}"]`) })
+        .locator('.el-checkbox')
+        .click();
     }
     await expect.poll(() => page.locator('.el-tree-node__content .el-checkbox.is-checked').count()).toBeGreaterThanOrEqual(3);
     await shot('role-form');
@@ -208,7 +227,10 @@ describe('admin views as the operations admin', () => {
     await menu('menu-tokens', 'tokens-table');
     await page.click('[data-test="new-token"]');
     await page.fill('[data-test="token-name-input"]', 'e2e token');
-    await page.locator('.el-tree-node__content', { has: page.locator('[data-test="perm-audit:read"]') }).locator('.el-checkbox').click();
+    await page
+      .locator('.el-tree-node__content', { has: page.locator('[data-test="perm-audit:read"]') })
+      .locator('.el-checkbox')
+      .click();
     await page.click('[data-test="token-submit"]');
     const token = page.locator('[data-test="created-token"]');
     await token.waitFor();

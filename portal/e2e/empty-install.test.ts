@@ -43,16 +43,18 @@ const pageOf = (who: keyof typeof pages): Page => {
   return p;
 };
 
-const exists = (read: () => Promise<unknown>): Promise<boolean> => read().then(
-  () => true,
-  () => false,
-);
+const exists = (read: () => Promise<unknown>): Promise<boolean> =>
+  read().then(
+    () => true,
+    () => false,
+  );
 
 beforeAll(async () => {
   const env = { ...appEnvFromProcess(), EDGEPORT_MONGO_URL: emptyMongoUrl(), EDGEPORT_TASK_QUEUE: uniqueName('day1-q'), EDGEPORT_BOOTSTRAP_ADMINS: 'opsadmin' };
   store = await openStore(env.EDGEPORT_MONGO_URL);
   // Opening the store may create collections and indexes, never documents: nothing is there to start from.
-  for (const c of ['users', 'pools', 'domains', 'vdcs', 'tickets', 'pricebook', 'ledger']) expect(await store.testing.collection(c).countDocuments(), c).toBe(0);
+  for (const c of ['users', 'pools', 'domains', 'vdcs', 'tickets', 'pricebook', 'ledger'])
+    expect(await store.testing.collection(c).countDocuments(), c).toBe(0);
   const repoDir = fileURLToPath(new URL('../../', import.meta.url));
   apps.push(startApp(repoDir, 'worker', env), startApp(repoDir, 'api', env));
   await Promise.all([waitForWorker(apps[0]!, START_MS), waitForApi(apps[1]!, BASE!, START_MS)]);
@@ -94,7 +96,16 @@ describe('day one from an empty database', { timeout: 300_000 }, () => {
     await ops.fill('[data-test="pool-kubeconfig-input"]', kubeconfig);
     await shot(ops, 'empty-03-register-pool');
     await ops.click('[data-test="pool-submit"]');
-    await expect.poll(() => ops.locator('[data-test="pool-status-edge-1"]').innerText().catch(() => ''), { timeout: WAIT.workflow }).toMatch(/ready/i);
+    await expect
+      .poll(
+        () =>
+          ops
+            .locator('[data-test="pool-status-edge-1"]')
+            .innerText()
+            .catch(() => ''),
+        { timeout: WAIT.workflow },
+      )
+      .toMatch(/ready/i);
     await shot(ops, 'empty-04-pool-ready');
   });
 
@@ -123,13 +134,24 @@ describe('day one from an empty database', { timeout: 300_000 }, () => {
 
     await ops.goto(`/admin/vdcs/${vdcId}`);
     await ops.locator('[data-test="vdc-info"]').waitFor();
-    await expect.poll(async () => {
-      await ops.reload();
-      return ops.locator('[data-test="vdc-provisioning"]').innerText().catch(() => '');
-    }, { timeout: WAIT.workflow, interval: 2000 }).toMatch(/ready/i);
+    await expect
+      .poll(
+        async () => {
+          await ops.reload();
+          return ops
+            .locator('[data-test="vdc-provisioning"]')
+            .innerText()
+            .catch(() => '');
+        },
+        { timeout: WAIT.workflow, interval: 2000 },
+      )
+      .toMatch(/ready/i);
     await expect.poll(() => ops.locator('[data-test="vdc-pools-table"]').innerText(), { timeout: WAIT.ui }).toContain('edge-1');
 
-    for (const [username, role] of [['tenant', 'vdc-user'], ['vdcadmin', 'vdc-admin']] as const) {
+    for (const [username, role] of [
+      ['tenant', 'vdc-user'],
+      ['vdcadmin', 'vdc-admin'],
+    ] as const) {
       const picker = ops.locator('[data-test="member-user-select"]');
       await picker.click();
       await ops.keyboard.type(username);
@@ -196,14 +218,23 @@ describe('day one from an empty database', { timeout: 300_000 }, () => {
     expect(await exists(() => local.objects.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: workload, namespace } }))).toBe(false);
   });
 
-  it('the install\'s first price book prices the month with edge-1 prices: finance sees the VDC\'s lines priced for edge-1', async () => {
+  it("the install's first price book prices the month with edge-1 prices: finance sees the VDC's lines priced for edge-1", async () => {
     const ops = pageOf('ops');
     const granted = await ops.request.post('/api/bindings', { data: { user: 'finance', role: 'finance', scope: { type: 'platform' } } });
     expect(granted.status(), await granted.text()).toBe(200);
     const finance = pageOf('finance');
     // Publishing prices is an operations admin's; finance reads the reports.
     const book = await ops.request.post('/api/pricebook', {
-      data: { currency: 'CNY', note: 'day one', prices: [{ resource: 'cpu', pool: 'edge-1', unitPrice: '90' }, { resource: 'cpu', unitPrice: '1000' }, { resource: 'memory', pool: 'edge-1', unitPrice: '10' }, { resource: 'pods', unitPrice: '0' }] },
+      data: {
+        currency: 'CNY',
+        note: 'day one',
+        prices: [
+          { resource: 'cpu', pool: 'edge-1', unitPrice: '90' },
+          { resource: 'cpu', unitPrice: '1000' },
+          { resource: 'memory', pool: 'edge-1', unitPrice: '10' },
+          { resource: 'pods', unitPrice: '0' },
+        ],
+      },
     });
     expect(book.status(), await book.text()).toBe(201);
     expect(((await book.json()) as { effectiveFrom: string }).effectiveFrom).toBe('1970-01');
@@ -234,7 +265,10 @@ describe('day one from an empty database', { timeout: 300_000 }, () => {
  * increase goes on to the operations admin) is decided by opsadmin from their inbox.
  */
 async function approve(ticket: string, name: string): Promise<void> {
-  for (const [who, comment] of [['vdcadmin', 'day one: approved'], ['ops', 'day one: capacity is there']] as const) {
+  for (const [who, comment] of [
+    ['vdcadmin', 'day one: approved'],
+    ['ops', 'day one: capacity is there'],
+  ] as const) {
     const page = pageOf(who);
     await page.goto('/approvals');
     const link = page.locator(`[data-test="ticket-link-${ticket}"]`);
@@ -246,8 +280,17 @@ async function approve(ticket: string, name: string): Promise<void> {
     await page.click('[data-test="approve-button"]');
     await expect.poll(() => page.locator('[data-test="decision-panel"]').count(), { timeout: WAIT.workflow }).toBe(0);
     // Either the chain is done or it moved on to its next step (someone else's).
-    const read = async () => (await (await page.request.get(`/api/tickets/${encodeURIComponent(ticket)}`)).json()) as { status: string; currentStep: number | null };
-    await expect.poll(async () => { const t = await read(); return t.status !== 'pending_approval' || (t.currentStep ?? 0) > 0; }, { timeout: WAIT.workflow }).toBe(true);
+    const read = async () =>
+      (await (await page.request.get(`/api/tickets/${encodeURIComponent(ticket)}`)).json()) as { status: string; currentStep: number | null };
+    await expect
+      .poll(
+        async () => {
+          const t = await read();
+          return t.status !== 'pending_approval' || (t.currentStep ?? 0) > 0;
+        },
+        { timeout: WAIT.workflow },
+      )
+      .toBe(true);
     if ((await read()).status !== 'pending_approval') return;
   }
 }

@@ -25,7 +25,14 @@ const vdcId = uniqueName('e2eimg');
 const cookies: Record<string, string> = {};
 const category = `Web ${vdcId.slice(-4)}`;
 const DPKG = (pkgs: [string, string][]): string => pkgs.map(([p, v]) => `Package: ${p}\nStatus: install ok installed\nVersion: ${v}\n`).join('\n');
-const clean = [{ 'var/lib/dpkg/status': DPKG([['openssl', '3.0.15-1~deb12u1'], ['bash', '5.2.15-2']]) }];
+const clean = [
+  {
+    'var/lib/dpkg/status': DPKG([
+      ['openssl', '3.0.15-1~deb12u1'],
+      ['bash', '5.2.15-2'],
+    ]),
+  },
+];
 const vulnerable = [{ 'var/lib/dpkg/status': DPKG([['openssl', '3.0.11-1~deb12u2']]) }];
 
 async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -51,7 +58,11 @@ async function scanned(repository: string): Promise<void> {
 beforeAll(async () => {
   e2e = await startE2e();
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
-  rt = createRegistryRuntime({ url: stackEnv('EDGEPORT_REGISTRY_URL'), tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'), tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE') });
+  rt = createRegistryRuntime({
+    url: stackEnv('EDGEPORT_REGISTRY_URL'),
+    tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'),
+    tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE'),
+  });
   const kube = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
   await seedVdc(store, kube, { id: vdcId, name: 'Images e2e VDC', domainId: 'e2eimg-domain', quota: { cpu: 4, memoryGi: 8, pods: 10 } });
   await grant(store, demoUserByUsername('tenant')!, [{ role: 'vdc-user', scope: { type: 'vdc', vdcId } }]);
@@ -78,7 +89,8 @@ async function settled(page: Page): Promise<void> {
   await page.locator('.dialog-fade-enter-active, .fade-in-linear-enter-active, .msgbox-fade-enter-active').first().waitFor({ state: 'detached' });
 }
 
-const repoRow = (page: Page, name: string) => page.locator('[data-test="img-repos"] > .el-table__inner-wrapper > .el-table__body-wrapper .el-table__row', { hasText: name }).first();
+const repoRow = (page: Page, name: string) =>
+  page.locator('[data-test="img-repos"] > .el-table__inner-wrapper > .el-table__body-wrapper .el-table__row', { hasText: name }).first();
 
 async function expand(page: Page, name: string): Promise<void> {
   await repoRow(page, name).locator('.el-table__expand-icon').click();

@@ -23,13 +23,25 @@ const volume = uniqueName('e2e-vol');
 async function pick(page: Page, select: string, option: string): Promise<void> {
   await page.click(`[data-test="${select}"]`);
   // Exact text: on a stack other tests ran on, the VDC has spaces whose namespaces start with this one.
-  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: new RegExp(`^\\s*${option.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first().click();
+  await page
+    .locator('.el-select-dropdown__item:visible')
+    .filter({ hasText: new RegExp(`^\\s*${option.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) })
+    .first()
+    .click();
 }
 
 beforeAll(async () => {
   store = await openStore(stackEnv('EDGEPORT_MONGO_URL'));
   for (const name of members) {
-    await store.workloads.recordRevision({ vdcId: 'demo', namespace: ns, name, kind: 'Deployment', revision: 1, spec: WorkloadSpecSchema.parse({ kind: 'Deployment', name, containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] }), ticketId: `e2e-${name}` });
+    await store.workloads.recordRevision({
+      vdcId: 'demo',
+      namespace: ns,
+      name,
+      kind: 'Deployment',
+      revision: 1,
+      spec: WorkloadSpecSchema.parse({ kind: 'Deployment', name, containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] }),
+      ticketId: `e2e-${name}`,
+    });
   }
   e2e = await startE2e();
 }, START_MS + 60_000);
@@ -111,7 +123,10 @@ describe('volumes in the portal', { timeout: 300_000 }, () => {
     for (let i = 0; i < 60 && !(await row.innerText()).includes('Bound'); i++) {
       await tenant.waitForTimeout(1000);
       await tenant.click('button:has-text("Refresh")');
-      await tenant.locator('[data-test="vol-list"] .el-loading-mask').waitFor({ state: 'detached' }).catch(() => undefined);
+      await tenant
+        .locator('[data-test="vol-list"] .el-loading-mask')
+        .waitFor({ state: 'detached' })
+        .catch(() => undefined);
     }
     expect(await row.innerText()).toContain('Bound');
     await tenant.click(`[data-test="vol-expand-${volume}"]`);

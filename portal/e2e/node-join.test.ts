@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 describe.sequential('edge node join from the portal', { timeout: 300_000 }, () => {
-  it('a VDC admin asks for an edge node on edge-1 from the VDC\'s pool', async () => {
+  it("a VDC admin asks for an edge node on edge-1 from the VDC's pool", async () => {
     pages.vdcadmin = await e2e.newPage();
     const page = pageOf('vdcadmin');
     await openAs(page, 'vdcadmin', `/admin/vdcs/${vdcId}`);
@@ -128,7 +128,16 @@ describe.sequential('edge node join from the portal', { timeout: 300_000 }, () =
     const ops = pageOf('ops');
     await ops.goto(`/admin/pools/${EDGE1_POOL}`);
     await ops.locator('[data-test="add-edge-node"]').waitFor();
-    await expect.poll(() => ops.locator(`[data-test="arch-${nodeName}"]`).innerText().catch(() => ''), { timeout: WAIT.ui }).toBe('arm64/linux');
+    await expect
+      .poll(
+        () =>
+          ops
+            .locator(`[data-test="arch-${nodeName}"]`)
+            .innerText()
+            .catch(() => ''),
+        { timeout: WAIT.ui },
+      )
+      .toBe('arm64/linux');
     const row = ops.locator('[data-test="nodes-table"] tr', { hasText: nodeName });
     expect(await row.innerText()).toMatch(/Ready/);
     expect(await row.innerText()).toContain(`edgeport.io/vdc=${vdcId}`);
@@ -169,7 +178,16 @@ describe.sequential('edge node join from the portal', { timeout: 300_000 }, () =
     expect(pods.map((p) => p.spec?.nodeName)).toEqual([nodeName]);
     expect(pods[0]?.spec?.tolerations).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'edge.example.com/site', effect: 'NoSchedule' })]));
     await tenant.goto(`/workloads/${vdcId}/vdc-${vdcId}/gateway-agent`);
-    await expect.poll(() => tenant.locator('[data-test="pods-table"]').innerText().catch(() => ''), { timeout: WAIT.workflow }).toContain(nodeName);
+    await expect
+      .poll(
+        () =>
+          tenant
+            .locator('[data-test="pods-table"]')
+            .innerText()
+            .catch(() => ''),
+        { timeout: WAIT.workflow },
+      )
+      .toContain(nodeName);
     await shot(tenant, 'join-07-workload-on-node');
   });
 });

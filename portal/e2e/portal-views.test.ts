@@ -208,7 +208,7 @@ describe('workload deploy: a validation error fixed in the form, then approved',
     expect(['approved', 'executing', 'completed']).toContain(status);
   });
 
-  it('the tenant\'s open ticket page follows the execution to completed, and the workload is listed', async () => {
+  it("the tenant's open ticket page follows the execution to completed, and the workload is listed", async () => {
     // No reload: the ticket page polls (with backoff) until a final status. Waiting for any final status
     // first makes a compensated rollout fail with its status, not with a bare timeout.
     const final = await waitForStatus(tenant, /^\s*(completed|failed|compensated|rejected|cancelled)\s*$/, ROLLOUT_WAIT);

@@ -130,10 +130,7 @@ describe('quota change: request → approve → applied', () => {
     await cpuError.waitFor({ state: 'detached' });
     await shot(tenant, '02-new-request-filled');
 
-    await Promise.all([
-      tenant.waitForURL((url) => /^\/tickets\/(?!new$)[^/]+$/.test(url.pathname)),
-      tenant.click('[data-test="submit-button"]'),
-    ]);
+    await Promise.all([tenant.waitForURL((url) => /^\/tickets\/(?!new$)[^/]+$/.test(url.pathname)), tenant.click('[data-test="submit-button"]')]);
     ticketId = decodeURIComponent(new URL(tenant.url()).pathname.split('/').pop() ?? '');
     expect(ticketId).not.toBe('');
 

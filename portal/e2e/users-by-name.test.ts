@@ -46,19 +46,39 @@ beforeAll(async () => {
   saved = await store.users.get('u-other');
   const domainId = uniqueName('e2e-ubn');
   await store.domains.create({ _id: domainId, name: domainId });
-  await store.vdcs.create({ _id: vdcId, name: 'Members by name', domainId, namespace: `vdc-${vdcId}`, namespaceStatus: 'requested', pool: 'local', quota: { cpu: 2, memoryGi: 4, pods: 10 } });
+  await store.vdcs.create({
+    _id: vdcId,
+    name: 'Members by name',
+    domainId,
+    namespace: `vdc-${vdcId}`,
+    namespaceStatus: 'requested',
+    pool: 'local',
+    quota: { cpu: 2, memoryGi: 4, pods: 10 },
+  });
   api = startApp(fileURLToPath(new URL('../../', import.meta.url)), 'api', appEnvFromProcess());
   await waitForApi(api, BASE, 300_000);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }, 400_000);
 
 afterAll(async () => {
   await browser?.close();
   if (saved) await store.users.upsert(saved).catch(() => undefined);
-  await store?.testing.collection('pendingbindings').deleteMany({ scopeKey: `vdc:${vdcId}` }).catch(() => undefined);
+  await store?.testing
+    .collection('pendingbindings')
+    .deleteMany({ scopeKey: `vdc:${vdcId}` })
+    .catch(() => undefined);
   await api?.stop();
   await store?.close();
 });

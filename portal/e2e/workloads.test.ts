@@ -63,20 +63,38 @@ beforeAll(async () => {
       kind: 'Deployment',
       name: 'shop',
       replicas: 1,
-      containers: [{ name: 'app', image: 'registry.invalid/shop:1', requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' }, env: [{ name: 'MODE', value: 'prod' }, { name: 'DB_PASSWORD', secretRef: { name: 'shop-db', key: 'password' } }] }],
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.invalid/shop:1',
+          requests: { cpu: '100m', memory: '64Mi' },
+          limits: { cpu: '200m', memory: '128Mi' },
+          env: [
+            { name: 'MODE', value: 'prod' },
+            { name: 'DB_PASSWORD', secretRef: { name: 'shop-db', key: 'password' } },
+          ],
+        },
+      ],
       service: { type: 'ClusterIP', port: 80 },
     },
   };
   const sub = await call('tenant', 'POST', '/api/tickets', workload);
   expect(sub.status).toBe(201);
   const pending = await ticketStatus('vdcadmin', sub.body.id, 'pending_approval');
-  expect((await call('vdcadmin', 'POST', `/api/tickets/${sub.body.id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+  expect((await call('vdcadmin', 'POST', `/api/tickets/${sub.body.id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(
+    200,
+  );
   await ticketStatus('tenant', sub.body.id, 'completed');
   // A second revision (new image), so the revision history shows what changed.
-  const up = await call('tenant', 'POST', '/api/tickets', { ...workload, workload: { ...workload.workload, containers: [{ ...workload.workload.containers[0], image: 'registry.invalid/shop:2' }] } });
+  const up = await call('tenant', 'POST', '/api/tickets', {
+    ...workload,
+    workload: { ...workload.workload, containers: [{ ...workload.workload.containers[0], image: 'registry.invalid/shop:2' }] },
+  });
   expect(up.status).toBe(201);
   const pendingUp = await ticketStatus('vdcadmin', up.body.id, 'pending_approval');
-  expect((await call('vdcadmin', 'POST', `/api/tickets/${up.body.id}/decisions`, { decision: 'approve', previewHash: pendingUp.preview?.hash })).status).toBe(200);
+  expect((await call('vdcadmin', 'POST', `/api/tickets/${up.body.id}/decisions`, { decision: 'approve', previewHash: pendingUp.preview?.hash })).status).toBe(
+    200,
+  );
   await ticketStatus('tenant', up.body.id, 'completed');
 }, START_MS + 240_000);
 
@@ -165,19 +183,33 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
         kind: 'Node',
         metadata: {
           name: edgeNode,
-          labels: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': edgeNode, type: 'kwok', 'edgeport.io/vdc': vdcId, 'edgeport.io/pool': 'local' },
+          labels: {
+            'kubernetes.io/arch': 'arm64',
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/hostname': edgeNode,
+            type: 'kwok',
+            'edgeport.io/vdc': vdcId,
+            'edgeport.io/pool': 'local',
+          },
           annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
         },
         spec: { taints: [taint] },
-        status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, nodeInfo: { architecture: 'arm64', operatingSystem: 'linux' } as never },
+        status: {
+          capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+          allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+          nodeInfo: { architecture: 'arm64', operatingSystem: 'linux' } as never,
+        },
       },
     });
     // kwok makes it Ready; until then the node lifecycle controller's not-ready taint keeps it from being a target.
     await expect
-      .poll(async () => {
-        const n = await kube.core.readNode({ name: edgeNode });
-        return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).every((t) => t.key === taint.key);
-      }, { timeout: WAIT.workflow })
+      .poll(
+        async () => {
+          const n = await kube.core.readNode({ name: edgeNode });
+          return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).every((t) => t.key === taint.key);
+        },
+        { timeout: WAIT.workflow },
+      )
       .toBe(true);
     const tenant = await e2e.newPage();
     await openAs(tenant, 'tenant', '/tickets/new/workload-deploy');
@@ -201,7 +233,10 @@ describe('workload list and detail in the portal', { timeout: 300_000 }, () => {
     await tenant.waitForURL(/\/tickets\/tkt-/, { timeout: WAIT.navigation });
     const id = ticketIdOf(tenant);
     const pending = await ticketStatus('vdcadmin', id, 'pending_approval');
-    expect(pending.payload.workload).toMatchObject({ nodeSelector: { 'kubernetes.io/hostname': edgeNode }, tolerations: [{ key: taint.key, operator: 'Equal', value: taint.value, effect: 'NoSchedule' }] });
+    expect(pending.payload.workload).toMatchObject({
+      nodeSelector: { 'kubernetes.io/hostname': edgeNode },
+      tolerations: [{ key: taint.key, operator: 'Equal', value: taint.value, effect: 'NoSchedule' }],
+    });
     expect((await call('vdcadmin', 'POST', `/api/tickets/${id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
     await ticketStatus('tenant', id, 'completed');
     const pods = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=depot-app' })).items;

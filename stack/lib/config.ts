@@ -86,8 +86,12 @@ const offsetBy = <T extends object>(offsets: T, base: number): { [K in keyof T]:
 export function loadStackConfig(profile: Profile, env: NodeJS.ProcessEnv = process.env): StackConfig {
   const repoDir = resolve(import.meta.dirname, '..', '..');
   const base = Number(env.EDGEPORT_PORT_BASE ?? (profile === 'dev' ? 17200 : 27200));
-  if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new Error(`EDGEPORT_PORT_BASE must be an integer in 1024..65000, got ${env.EDGEPORT_PORT_BASE}`);
-  const kube = Object.fromEntries(KUBE_CLUSTER_NAMES.map((c) => [c, offsetBy(KUBE_PORT_OFFSETS, base + KUBE_OFFSETS[c])])) as Record<KubeClusterName, KubePorts>;
+  if (!Number.isInteger(base) || base < 1024 || base > 65000)
+    throw new Error(`EDGEPORT_PORT_BASE must be an integer in 1024..65000, got ${env.EDGEPORT_PORT_BASE}`);
+  const kube = Object.fromEntries(KUBE_CLUSTER_NAMES.map((c) => [c, offsetBy(KUBE_PORT_OFFSETS, base + KUBE_OFFSETS[c])])) as Record<
+    KubeClusterName,
+    KubePorts
+  >;
   const ports: StackPorts = { ...offsetBy(OFFSETS, base), kube };
   return {
     profile,

@@ -19,12 +19,7 @@ export function procFiles(dataDir: string, name: string): ProcFiles {
  * Starts a long-running server detached from this process (own process group, output appended to its
  * log) so it outlives the CLI that started it; the pid is written to `files.pidFile`.
  */
-export function spawnDetached(
-  cmd: string,
-  args: readonly string[],
-  files: ProcFiles,
-  opts: { cwd?: string; env?: Record<string, string> } = {},
-): number {
+export function spawnDetached(cmd: string, args: readonly string[], files: ProcFiles, opts: { cwd?: string; env?: Record<string, string> } = {}): number {
   const fd = openSync(files.logFile, 'a');
   const child = spawn(cmd, args, {
     cwd: opts.cwd,

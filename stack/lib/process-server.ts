@@ -32,7 +32,9 @@ export function processServer(spec: ProcessServerSpec): StackServer {
       if (isAlive(readPid(files.pidFile)) && (await spec.healthy(cfg).catch(() => false))) return;
       await stopPid(files.pidFile);
       if (await spec.healthy(cfg).catch(() => false)) {
-        throw new Error(`${spec.name}: ${spec.endpoint(cfg)} is already served by a process this stack did not start (no pid file in ${cfg.dataDir}); stop it or choose another EDGEPORT_PORT_BASE`);
+        throw new Error(
+          `${spec.name}: ${spec.endpoint(cfg)} is already served by a process this stack did not start (no pid file in ${cfg.dataDir}); stop it or choose another EDGEPORT_PORT_BASE`,
+        );
       }
       const dir = serverDir(cfg);
       mkdirSync(dir, { recursive: true });

@@ -26,8 +26,5 @@ export function ensurePyVenv(cfg: StackConfig): Promise<string> {
 }
 
 export function pyVenvDir(cfg: StackConfig): string {
-  return join(
-    cfg.cacheDir,
-    `pyvenv-temporal-${PY_VERSIONS.temporalBin}-tts-${PY_VERSIONS.temporalTestServer}-secantus-${PY_VERSIONS.secantus}`,
-  );
+  return join(cfg.cacheDir, `pyvenv-temporal-${PY_VERSIONS.temporalBin}-tts-${PY_VERSIONS.temporalTestServer}-secantus-${PY_VERSIONS.secantus}`);
 }

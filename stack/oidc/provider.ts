@@ -20,7 +20,12 @@ import { demoUserBySub, demoUserByUsername, type DemoUser } from './demo-users.t
 
 const csv = z
   .string()
-  .transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().min(1)).min(1));
 const urlList = csv.pipe(z.array(z.url()));
 
@@ -323,7 +328,14 @@ app.use(provider.callback());
 app.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
   const name = err instanceof Error ? err.name : 'Error';
   if (name !== 'SessionNotFound') console.error('oidc provider: interaction error', err);
-  sendHtml(res, 400, page('Error · Edgeport', `<h1>This sign-in request has expired or is invalid.</h1><p>${esc(name)}</p><p><a href="${esc(env.EDGEPORT_OIDC_POST_LOGOUT_REDIRECT_URIS[0] ?? '/')}">Start again</a></p>`));
+  sendHtml(
+    res,
+    400,
+    page(
+      'Error · Edgeport',
+      `<h1>This sign-in request has expired or is invalid.</h1><p>${esc(name)}</p><p><a href="${esc(env.EDGEPORT_OIDC_POST_LOGOUT_REDIRECT_URIS[0] ?? '/')}">Start again</a></p>`,
+    ),
+  );
 });
 
 const server = app.listen(env.EDGEPORT_OIDC_PORT, HOST, () => {

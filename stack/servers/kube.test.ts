@@ -49,7 +49,8 @@ function clusterClients(c: KubeCluster) {
     worker,
     adminCore: admin.makeApiClient(CoreV1Api),
     workerCore: worker.makeApiClient(CoreV1Api),
-    apply: <T extends KubernetesObject>(obj: T): Promise<T> => workerObjects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+    apply: <T extends KubernetesObject>(obj: T): Promise<T> =>
+      workerObjects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
   };
 }
 
@@ -151,7 +152,7 @@ describe('edge-1: a second real control plane with arm64 kwok nodes', () => {
     expect(credentials.type).toBe('client-cert');
   });
 
-  it('has only Ready arm64 nodes (label and nodeInfo), none of local\'s', async () => {
+  it("has only Ready arm64 nodes (label and nodeInfo), none of local's", async () => {
     const { items } = await edge.adminCore.listNode();
     expect(items.map((n) => n.metadata?.name).sort()).toEqual(KUBE_CLUSTERS['edge-1'].nodes.map((n) => n.name).sort());
     for (const node of items) {

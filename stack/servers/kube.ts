@@ -51,12 +51,7 @@ export function kubeServer(clusterName: KubeClusterName): StackServer {
       const c = components(cfg, l);
       await startComponent(cfg, c.etcd);
       await startComponent(cfg, c.apiserver);
-      await Promise.all([
-        startComponent(cfg, c.controllerManager),
-        startComponent(cfg, c.scheduler),
-        startComponent(cfg, c.kwok),
-        ensureClusterObjects(l),
-      ]);
+      await Promise.all([startComponent(cfg, c.controllerManager), startComponent(cfg, c.scheduler), startComponent(cfg, c.kwok), ensureClusterObjects(l)]);
       await waitNodesReady(l, { logFile: procFiles(cfg.dataDir, c.kwok.name).logFile });
     },
 

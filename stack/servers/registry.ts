@@ -37,7 +37,26 @@ function ensureTokenCert(cfg: StackConfig): void {
   if (existsSync(keyFile(cfg)) && existsSync(certFile(cfg))) return;
   mkdirSync(registryDir(cfg), { recursive: true, mode: 0o700 });
   const tmp = `.${process.pid}.tmp`;
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650', '-subj', '/CN=edgeport registry token signer', '-keyout', keyFile(cfg) + tmp, '-out', certFile(cfg) + tmp], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=edgeport registry token signer',
+      '-keyout',
+      keyFile(cfg) + tmp,
+      '-out',
+      certFile(cfg) + tmp,
+    ],
+    { stdio: 'ignore' },
+  );
   renameSync(keyFile(cfg) + tmp, keyFile(cfg));
   renameSync(certFile(cfg) + tmp, certFile(cfg));
 }

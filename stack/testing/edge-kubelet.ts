@@ -1,6 +1,14 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ApiException, AuthenticationV1Api, CertificatesV1Api, CoreV1Api, KubeConfig, type V1CertificateSigningRequest, type V1Node } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AuthenticationV1Api,
+  CertificatesV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1CertificateSigningRequest,
+  type V1Node,
+} from '@kubernetes/client-node';
 import { buildCsr } from '../../infra/kube/pkcs10.ts';
 import { caCertHash } from '../../activities/node-join.ts';
 import { KUBELET_CLIENT_SIGNER } from '../../common/node-join-workflow.ts';
@@ -62,7 +70,8 @@ function kubeConfig(server: string, caData: string, user: { token: string } | { 
 }
 
 const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
-const messageOf = (err: unknown): string => (err instanceof ApiException ? `${err.code}: ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body)}` : String(err));
+const messageOf = (err: unknown): string =>
+  err instanceof ApiException ? `${err.code}: ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body)}` : String(err);
 
 /** The bootstrap identity's request for a client certificate, as the kubelet names and makes it. */
 export async function requestKubeletCertificate(opts: KubeletJoinOptions): Promise<{ csrName: string; certificate: string; keyPem: string }> {
@@ -90,9 +99,18 @@ export async function requestKubeletCertificate(opts: KubeletJoinOptions): Promi
       throw new KubeletJoinError('csr-wait', statusOf(err), `read CSR ${csrName} with the bootstrap token refused: ${messageOf(err)}`);
     }
     const refused = csr.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True');
-    if (refused) throw new KubeletJoinError('csr-denied', undefined, `CSR ${csrName} ${refused.type.toLowerCase()}: ${refused.reason ?? ''} ${refused.message ?? ''}`.trim());
+    if (refused)
+      throw new KubeletJoinError(
+        'csr-denied',
+        undefined,
+        `CSR ${csrName} ${refused.type.toLowerCase()}: ${refused.reason ?? ''} ${refused.message ?? ''}`.trim(),
+      );
     if (csr.status?.certificate) {
-      return { csrName, certificate: Buffer.from(csr.status.certificate, 'base64').toString('utf8'), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+      return {
+        csrName,
+        certificate: Buffer.from(csr.status.certificate, 'base64').toString('utf8'),
+        keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      };
     }
     if (Date.now() > deadline) throw new KubeletJoinError('csr-wait', undefined, `CSR ${csrName} was neither approved nor denied in time`);
     await new Promise((r) => setTimeout(r, 250));
@@ -101,7 +119,14 @@ export async function requestKubeletCertificate(opts: KubeletJoinOptions): Promi
 
 /** The Node a kubelet registers, marked for kwok (unless `kwok: false`). */
 const kubeletNode = (opts: KubeletJoinOptions): V1Node =>
-  kwokNode({ name: opts.nodeName, arch: opts.arch, labels: opts.labels, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, osImage: 'Edgeport test edge node (kwok)', kwok: opts.kwok !== false });
+  kwokNode({
+    name: opts.nodeName,
+    arch: opts.arch,
+    labels: opts.labels,
+    capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+    osImage: 'Edgeport test edge node (kwok)',
+    kwok: opts.kwok !== false,
+  });
 
 /**
  * The whole kubelet join: certificate through the bootstrap token, then the Node registered with that
@@ -109,7 +134,10 @@ const kubeletNode = (opts: KubeletJoinOptions): V1Node =>
  */
 export async function joinAsKubelet(opts: KubeletJoinOptions): Promise<KubeletJoinResult> {
   const { csrName, certificate, keyPem } = await requestKubeletCertificate(opts);
-  const core = kubeConfig(opts.server, opts.caData, { certData: Buffer.from(certificate).toString('base64'), keyData: Buffer.from(keyPem).toString('base64') }).makeApiClient(CoreV1Api);
+  const core = kubeConfig(opts.server, opts.caData, {
+    certData: Buffer.from(certificate).toString('base64'),
+    keyData: Buffer.from(keyPem).toString('base64'),
+  }).makeApiClient(CoreV1Api);
   try {
     await core.createNode({ body: kubeletNode(opts) });
   } catch (err) {
@@ -144,7 +172,12 @@ export function parseJoinCommand(command: string): ParsedJoinCommand {
   const caCertHash = /--discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})/.exec(command)?.[1];
   const labelArg = /--node-labels=([^'\s]+)/.exec(command)?.[1] ?? '';
   if (!endpoint || !token || !nodeName) throw new Error(`not a join command: ${command.replace(/[a-z0-9]{16}/g, '…')}`);
-  const labels = Object.fromEntries(labelArg.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const labels = Object.fromEntries(
+    labelArg
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   return { endpoint, token, tokenId: token.split('.')[0]!, nodeName, labels, ...(caCertHash ? { caCertHash } : {}) };
 }
 
@@ -153,7 +186,10 @@ export function parseJoinCommand(command: string): ParsedJoinCommand {
  * the CA the test knows), then {@link joinAsKubelet} with the command's endpoint, token, node name and labels.
  * `nodeName` overrides the command's (a token used for another node).
  */
-export async function runJoinCommand(command: string, opts: { caData: string; arch: string; nodeName?: string; timeoutMs?: number; kwok?: boolean }): Promise<KubeletJoinResult> {
+export async function runJoinCommand(
+  command: string,
+  opts: { caData: string; arch: string; nodeName?: string; timeoutMs?: number; kwok?: boolean },
+): Promise<KubeletJoinResult> {
   const parsed = parseJoinCommand(command);
   if (parsed.caCertHash && parsed.caCertHash !== caCertHash(opts.caData)) throw new Error(`the join command pins CA ${parsed.caCertHash}, not the pool's CA`);
   return joinAsKubelet({
@@ -187,7 +223,11 @@ export async function whoIsToken(server: string, caData: string, token: string):
   const api = kubeConfig(server, caData, { token }).makeApiClient(AuthenticationV1Api);
   try {
     const review = await api.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
-    return { status: 201, ...(review.status?.userInfo?.username ? { username: review.status.userInfo.username } : {}), groups: review.status?.userInfo?.groups ?? [] };
+    return {
+      status: 201,
+      ...(review.status?.userInfo?.username ? { username: review.status.userInfo.username } : {}),
+      groups: review.status?.userInfo?.groups ?? [],
+    };
   } catch (err) {
     const status = statusOf(err);
     if (status === undefined) throw err;

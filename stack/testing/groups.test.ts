@@ -8,12 +8,14 @@ const repoDir = new URL('../..', import.meta.url).pathname;
 /** Every `*.test.ts` under the node test folders, relative to the repo. */
 function nodeTestFiles(): string[] {
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === 'node_modules' ? [] : walk(join(dir, e.name))) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? (e.name === 'node_modules' ? [] : walk(join(dir, e.name))) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+    );
   return NODE_TEST_DIRS.flatMap((d) => walk(join(repoDir, d))).map((f) => relative(repoDir, f));
 }
 
 describe('test groups', () => {
-  it('every node test file that needs the stack\'s own API port runs exclusively', async () => {
+  it("every node test file that needs the stack's own API port runs exclusively", async () => {
     const unlisted: string[] = [];
     const files = nodeTestFiles();
     expect(files.length).toBeGreaterThan(50);

@@ -23,16 +23,29 @@ export const EXCLUSIVE_TEST_FILES: readonly string[] = [
 
 /** Why a file's source makes it exclusive (see above), or undefined; checked by `groups.test.ts`. */
 export function exclusiveReason(source: string): string | undefined {
-  if (/\bports\.api\b|EDGEPORT_PORT_BASE/.test(source)) return 'uses the stack\'s API port or port layout';
-  if (/--creds/.test(source)) return 'signs in to the registry with Edgeport credentials (token service on the stack\'s API port)';
+  if (/\bports\.api\b|EDGEPORT_PORT_BASE/.test(source)) return "uses the stack's API port or port layout";
+  if (/--creds/.test(source)) return "signs in to the registry with Edgeport credentials (token service on the stack's API port)";
   const pushes = /\bpushImage\(|\bskopeo\b/.test(source);
   const api = /\btestHttp\(|\bstartTestApi\(|startApp\([^)]*'api'/.test(source);
-  if (pushes && api) return 'pushes images and asks an api about them (push notifications go to the stack\'s API port)';
+  if (pushes && api) return "pushes images and asks an api about them (push notifications go to the stack's API port)";
   return undefined;
 }
 
 /** The folders of node test files (the `node` and `node-exclusive` projects together). */
-export const NODE_TEST_DIRS: readonly string[] = ['common', 'store', 'infra', 'services', 'api', 'workflows', 'activities', 'policies', 'worker', 'stack', 'deploy', 'bench'];
+export const NODE_TEST_DIRS: readonly string[] = [
+  'common',
+  'store',
+  'infra',
+  'services',
+  'api',
+  'workflows',
+  'activities',
+  'policies',
+  'worker',
+  'stack',
+  'deploy',
+  'bench',
+];
 
 /** The vitest include glob over {@link NODE_TEST_DIRS}. */
 export const NODE_TEST_GLOB = `{${NODE_TEST_DIRS.join(',')}}/**/*.test.ts`;

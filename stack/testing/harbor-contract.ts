@@ -40,7 +40,9 @@ export const CONTRACT_FILE = join(import.meta.dirname, '..', '..', 'infra', 'reg
 function rebase(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(rebase);
   if (schema && typeof schema === 'object') {
-    return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `harbor${v}` : rebase(v)]));
+    return Object.fromEntries(
+      Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `harbor${v}` : rebase(v)]),
+    );
   }
   return schema;
 }
@@ -67,7 +69,8 @@ export function harborContract(file = CONTRACT_FILE) {
     }
     return v;
   };
-  const resolveParam = (p: SwaggerParam | { $ref: string }): SwaggerParam => ('$ref' in p ? (doc.parameters[p.$ref.replace('#/parameters/', '')] as SwaggerParam) : p);
+  const resolveParam = (p: SwaggerParam | { $ref: string }): SwaggerParam =>
+    '$ref' in p ? (doc.parameters[p.$ref.replace('#/parameters/', '')] as SwaggerParam) : p;
 
   /** The operation a request addresses: `{name}` segments match one raw (still-encoded) path segment each. */
   function match(method: string, rawPath: string): MatchedOp | null {
@@ -101,7 +104,10 @@ export function harborContract(file = CONTRACT_FILE) {
   };
 
   /** Contract violations of one request (empty when it conforms). */
-  function checkRequest(req: { method: string; path: string; query: URLSearchParams; headers: Record<string, string | string[] | undefined>; body: string }): { matched: MatchedOp | null; problems: string[] } {
+  function checkRequest(req: { method: string; path: string; query: URLSearchParams; headers: Record<string, string | string[] | undefined>; body: string }): {
+    matched: MatchedOp | null;
+    problems: string[];
+  } {
     const matched = match(req.method, req.path);
     if (!matched) return { matched, problems: [`${req.method} ${req.path} is not an operation of the contract`] };
     const problems: string[] = [];
@@ -181,7 +187,11 @@ export interface FakeArtifact {
   extra_attrs: Record<string, unknown>;
   references?: { parent_id: number; child_id: number; child_digest: string; platform: { architecture: string; os: string } }[];
   tags: { id: number; name: string; push_time: string; immutable: boolean; signed: boolean }[];
-  scan?: { severity: string; summary: Record<string, number>; vulnerabilities: { id: string; package: string; version: string; fix_version?: string; severity: string }[] };
+  scan?: {
+    severity: string;
+    summary: Record<string, number>;
+    vulnerabilities: { id: string; package: string; version: string; fix_version?: string; severity: string }[];
+  };
   scanRequested?: boolean;
 }
 
@@ -228,9 +238,15 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
   const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const projects = new Map<string, { project_id: number; name: string; metadata: Record<string, string>; creation_time: string }>();
   const repos = new Map<string, { id: number; project: string; artifacts: FakeArtifact[]; creation_time: string }>();
-  const robots = new Map<number, { id: number; name: string; level: string; duration: number; disable: boolean; expires_at: number; permissions: unknown[]; creation_time: string }>();
+  const robots = new Map<
+    number,
+    { id: number; name: string; level: string; duration: number; disable: boolean; expires_at: number; permissions: unknown[]; creation_time: string }
+  >();
   const robotSecrets = new Map<number, string>();
-  const quotas = new Map<number, { id: number; ref: { id: number; name: string; owner_name: string }; hard: Record<string, number>; used: Record<string, number>; creation_time: string }>();
+  const quotas = new Map<
+    number,
+    { id: number; ref: { id: number; name: string; owner_name: string }; hard: Record<string, number>; used: Record<string, number>; creation_time: string }
+  >();
   const pendingScans = new Map<string, NonNullable<FakeArtifact['scan']>['vulnerabilities']>();
 
   const ensureProject = (name: string, metadata: Record<string, string> = { public: 'false' }, storage = -1) => {
@@ -256,7 +272,8 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
     repoOf(repository)?.artifacts.find((a) => a.digest === reference || a.tags.some((t) => t.name === reference));
 
   const overview = (a: FakeArtifact) => {
-    if (!a.scan) return a.scanRequested ? { 'application/vnd.security.vulnerability.report; version=1.1': { scan_status: 'Running', complete_percent: 10 } } : undefined;
+    if (!a.scan)
+      return a.scanRequested ? { 'application/vnd.security.vulnerability.report; version=1.1': { scan_status: 'Running', complete_percent: 10 } } : undefined;
     return {
       'application/vnd.security.vulnerability.report; version=1.1': {
         report_id: `r-${a.id}`,
@@ -287,7 +304,13 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const body = Buffer.concat(chunks).toString('utf8');
-      const { matched, problems } = contract.checkRequest({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
+      const { matched, problems } = contract.checkRequest({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      });
       const reply = (status: number, payload?: unknown, headers: Record<string, string> = {}): void => {
         const respProblems = matched ? contract.checkResponse(matched, status, payload) : [];
         problems.push(...respProblems);
@@ -296,11 +319,13 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
         res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req-${requests.length}`, ...headers });
         res.end(req.method === 'HEAD' ? undefined : text);
       };
-      if (req.headers.authorization !== `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`) return reply(401, errors('UNAUTHORIZED', 'unauthorized'));
+      if (req.headers.authorization !== `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`)
+        return reply(401, errors('UNAUTHORIZED', 'unauthorized'));
       if (!matched) return reply(404, errors('NOT_FOUND', 'no such operation'));
       const pp = matched.pathParams;
       // Harbor decodes repository_name twice (`a%252Fb`); the contract layer decoded it once.
-      const repository = pp.project_name !== undefined && pp.repository_name !== undefined ? `${pp.project_name}/${decodeURIComponent(pp.repository_name)}` : '';
+      const repository =
+        pp.project_name !== undefined && pp.repository_name !== undefined ? `${pp.project_name}/${decodeURIComponent(pp.repository_name)}` : '';
       const json = (): Record<string, unknown> => (body ? (JSON.parse(body) as Record<string, unknown>) : {});
       switch (matched.operationId) {
         case 'listAllRepositories':
@@ -309,7 +334,15 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           const size = Number(url.searchParams.get('page_size') ?? 10);
           const all = [...repos.entries()]
             .filter(([, r]) => matched.operationId === 'listAllRepositories' || r.project === pp.project_name)
-            .map(([name, r]) => ({ id: r.id, project_id: projects.get(r.project)?.project_id ?? 0, name, artifact_count: r.artifacts.length, pull_count: 0, creation_time: r.creation_time, update_time: r.creation_time }));
+            .map(([name, r]) => ({
+              id: r.id,
+              project_id: projects.get(r.project)?.project_id ?? 0,
+              name,
+              artifact_count: r.artifacts.length,
+              pull_count: 0,
+              creation_time: r.creation_time,
+              update_time: r.creation_time,
+            }));
           if (matched.operationId === 'listRepositories' && !projects.has(pp.project_name ?? '')) return reply(404, errors('NOT_FOUND', 'project not found'));
           return reply(200, all.slice((page - 1) * size, page * size));
         }
@@ -319,7 +352,10 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
         case 'listArtifacts': {
           const r = repoOf(repository);
           if (!r) return reply(404, errors('NOT_FOUND', 'repository not found'));
-          return reply(200, r.artifacts.map((a) => artifactView(a, url.searchParams)));
+          return reply(
+            200,
+            r.artifacts.map((a) => artifactView(a, url.searchParams)),
+          );
         }
         case 'CopyArtifact': {
           const from = url.searchParams.get('from') ?? '';
@@ -328,9 +364,12 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           if (!src) return reply(404, errors('NOT_FOUND', `artifact ${from} not found`));
           const target = repoOf(repository, true)!;
           const srcRepo = repoOf(from.slice(0, at))!;
-          const children = (src.references ?? []).map((ref) => srcRepo.artifacts.find((x) => x.digest === ref.child_digest)).filter((x): x is FakeArtifact => x !== undefined);
+          const children = (src.references ?? [])
+            .map((ref) => srcRepo.artifacts.find((x) => x.digest === ref.child_digest))
+            .filter((x): x is FakeArtifact => x !== undefined);
           for (const a of [...children, src]) {
-            if (!target.artifacts.some((x) => x.digest === a.digest)) target.artifacts.push({ ...structuredClone(a), id: nextId++, tags: [], push_time: now() });
+            if (!target.artifacts.some((x) => x.digest === a.digest))
+              target.artifacts.push({ ...structuredClone(a), id: nextId++, tags: [], push_time: now() });
           }
           return reply(201, undefined, { location: `/api/v2.0/projects/${pp.project_name}/repositories/${pp.repository_name}/artifacts/${src.digest}` });
         }
@@ -391,11 +430,21 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           const all = [...projects.values()]
             .filter((p) => name === null || p.name.includes(name))
             .sort((a, b) => a.project_id - b.project_id)
-            .map((p) => ({ ...p, owner_id: 1, owner_name: 'admin', repo_count: [...repos.values()].filter((r) => r.project === p.name).length, chart_count: 0, update_time: p.creation_time }));
+            .map((p) => ({
+              ...p,
+              owner_id: 1,
+              owner_name: 'admin',
+              repo_count: [...repos.values()].filter((r) => r.project === p.name).length,
+              chart_count: 0,
+              update_time: p.creation_time,
+            }));
           return reply(200, all.slice((page - 1) * size, page * size));
         }
         case 'headProject':
-          return reply(projects.has(url.searchParams.get('project_name') ?? '') ? 200 : 404, projects.has(url.searchParams.get('project_name') ?? '') ? undefined : errors('NOT_FOUND', 'project not found'));
+          return reply(
+            projects.has(url.searchParams.get('project_name') ?? '') ? 200 : 404,
+            projects.has(url.searchParams.get('project_name') ?? '') ? undefined : errors('NOT_FOUND', 'project not found'),
+          );
         case 'createProject': {
           const b = json() as { project_name?: string; metadata?: Record<string, string>; storage_limit?: number };
           if (!b.project_name) return reply(400, errors('BAD_REQUEST', 'project_name required'));
@@ -406,7 +455,14 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
         case 'getProject': {
           const p = projects.get(pp.project_name_or_id ?? '');
           if (!p) return reply(500, errors('INTERNAL', 'project lookup failed'));
-          return reply(200, { ...p, owner_id: 1, owner_name: 'admin', repo_count: [...repos.values()].filter((r) => r.project === p.name).length, chart_count: 0, update_time: p.creation_time });
+          return reply(200, {
+            ...p,
+            owner_id: 1,
+            owner_name: 'admin',
+            repo_count: [...repos.values()].filter((r) => r.project === p.name).length,
+            chart_count: 0,
+            update_time: p.creation_time,
+          });
         }
         case 'updateProject': {
           const p = projects.get(pp.project_name_or_id ?? '');
@@ -426,7 +482,10 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           const m = /ProjectID=(\d+)/.exec(url.searchParams.get('q') ?? '');
           const project = [...projects.values()].find((p) => m && p.project_id === Number(m[1]));
           const list = [...robots.values()].filter((r) => !project || (r.permissions as { namespace?: string }[]).some((x) => x.namespace === project.name));
-          return reply(200, list.map((r) => ({ ...r, editable: true, update_time: r.creation_time })));
+          return reply(
+            200,
+            list.map((r) => ({ ...r, editable: true, update_time: r.creation_time })),
+          );
         }
         case 'CreateRobot': {
           const b = json() as { name?: string; level?: string; duration?: number; disable?: boolean; permissions?: { namespace?: string }[] };
@@ -436,7 +495,16 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           const created = now();
           const expires = b.duration === -1 ? -1 : Math.floor(Date.now() / 1000) + b.duration * 86_400;
           const name = `robot$${b.permissions?.[0]?.namespace ?? 'system'}+${b.name}`;
-          robots.set(id, { id, name, level: b.level, duration: b.duration, disable: b.disable ?? false, expires_at: expires, permissions: b.permissions ?? [], creation_time: created });
+          robots.set(id, {
+            id,
+            name,
+            level: b.level,
+            duration: b.duration,
+            disable: b.disable ?? false,
+            expires_at: expires,
+            permissions: b.permissions ?? [],
+            creation_time: created,
+          });
           const secret = `secret-${Math.random().toString(36).slice(2)}`;
           robotSecrets.set(id, secret);
           return reply(201, { id, name, secret, creation_time: created, expires_at: expires }, { location: `/api/v2.0/robots/${id}` });
@@ -472,7 +540,10 @@ export async function startFakeHarbor(contract: HarborContract = harborContract(
           return reply(200);
         case 'listQuotas': {
           const refId = url.searchParams.get('reference_id');
-          return reply(200, [...quotas.values()].filter((q) => refId === null || String(q.ref.id) === refId).map((q) => ({ ...q, update_time: q.creation_time })));
+          return reply(
+            200,
+            [...quotas.values()].filter((q) => refId === null || String(q.ref.id) === refId).map((q) => ({ ...q, update_time: q.creation_time })),
+          );
         }
         case 'updateQuota': {
           const q = quotas.get(Number(pp.id));

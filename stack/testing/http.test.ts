@@ -13,14 +13,27 @@ describe('until', () => {
   });
 
   it('gives up naming what it waited for and the last value read', async () => {
-    const err = await until(async () => ({ status: 'pending' }), { what: 'ticket t-1 completed', ok: (t) => t.status === 'completed', timeout: 20, interval: 5 }).catch((e: unknown) => e);
+    const err = await until(async () => ({ status: 'pending' }), {
+      what: 'ticket t-1 completed',
+      ok: (t) => t.status === 'completed',
+      timeout: 20,
+      interval: 5,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UntilTimeoutError);
     expect((err as Error).message).toMatch(/waiting for ticket t-1 completed; last: \{"status":"pending"\}$/);
   });
 
   it('does not retry a read that throws', async () => {
     let reads = 0;
-    await expect(until(async () => { reads++; throw new Error('boom'); }, { what: 'x', interval: 1 })).rejects.toThrow('boom');
+    await expect(
+      until(
+        async () => {
+          reads++;
+          throw new Error('boom');
+        },
+        { what: 'x', interval: 1 },
+      ),
+    ).rejects.toThrow('boom');
     expect(reads).toBe(1);
   });
 });

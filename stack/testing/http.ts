@@ -147,6 +147,7 @@ export function testHttp(opts: TestHttpOptions = {}): TestHttp {
     cookie: (username) => cookies.get(username) ?? '',
     call: (user, method, path, body, headers) => request(user, method, `${base}${prefix}${path}`, body, headers),
     untilTicket,
-    ticketStatus: <V extends { status: string }>(user: string, id: string, status: string, o?: { timeout?: number; interval?: number }) => untilTicket<V>(user, id, (t) => t.status === status, o),
+    ticketStatus: <V extends { status: string }>(user: string, id: string, status: string, o?: { timeout?: number; interval?: number }) =>
+      untilTicket<V>(user, id, (t) => t.status === status, o),
   };
 }

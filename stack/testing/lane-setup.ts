@@ -10,6 +10,7 @@ const lanes = Number(process.env.EDGEPORT_TEST_API_LANES ?? '0');
 if (lanes > 0) {
   // vitest numbers its workers 1..maxWorkers; `stack/cli.ts test` never runs more workers than lanes.
   const lane = Number(process.env.VITEST_POOL_ID ?? '1');
-  if (!Number.isInteger(lane) || lane < 1 || lane > lanes) throw new Error(`VITEST_POOL_ID ${process.env.VITEST_POOL_ID} is outside the ${lanes} test lanes: run fewer workers`);
+  if (!Number.isInteger(lane) || lane < 1 || lane > lanes)
+    throw new Error(`VITEST_POOL_ID ${process.env.VITEST_POOL_ID} is outside the ${lanes} test lanes: run fewer workers`);
   Object.assign(process.env, laneEnv(process.env, lane));
 }

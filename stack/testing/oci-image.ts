@@ -50,7 +50,12 @@ export function tarOf(files: Record<string, string | Buffer>): Buffer {
   return Buffer.concat([...Object.entries(files).map(([n, c]) => tarEntry(n, Buffer.isBuffer(c) ? c : Buffer.from(c))), Buffer.alloc(1024)]);
 }
 
-const blob = (mediaType: string, data: Buffer): BuiltBlob => ({ mediaType, digest: `sha256:${createHash('sha256').update(data).digest('hex')}`, size: data.length, data });
+const blob = (mediaType: string, data: Buffer): BuiltBlob => ({
+  mediaType,
+  digest: `sha256:${createHash('sha256').update(data).digest('hex')}`,
+  size: data.length,
+  data,
+});
 
 /** An image with one gzip'd layer per entry of `layers` (files by path), for each architecture. */
 export function buildImage(opts: { archs?: string[]; layers?: Record<string, string | Buffer>[] } = {}): BuiltImage {
@@ -62,19 +67,38 @@ export function buildImage(opts: { archs?: string[]; layers?: Record<string, str
     const layers = tars.map((t) => blob('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(t)));
     const config = blob(
       'application/vnd.oci.image.config.v1+json',
-      Buffer.from(JSON.stringify({ architecture, os: 'linux', created: '2026-01-02T03:04:05Z', config: {}, rootfs: { type: 'layers', diff_ids: tars.map((t) => `sha256:${createHash('sha256').update(t).digest('hex')}`) } })),
+      Buffer.from(
+        JSON.stringify({
+          architecture,
+          os: 'linux',
+          created: '2026-01-02T03:04:05Z',
+          config: {},
+          rootfs: { type: 'layers', diff_ids: tars.map((t) => `sha256:${createHash('sha256').update(t).digest('hex')}`) },
+        }),
+      ),
     );
     blobs.push(config, ...layers);
     const m = blob(
       'application/vnd.oci.image.manifest.v1+json',
-      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: strip(config), layers: layers.map(strip) })),
+      Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: strip(config), layers: layers.map(strip) }),
+      ),
     );
     return { ...m, platform: { architecture, os: 'linux' } };
   });
   const top =
     manifests.length === 1
       ? manifests[0]!
-      : blob('application/vnd.oci.image.index.v1+json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: manifests.map((m) => ({ ...strip(m), platform: m.platform })) })));
+      : blob(
+          'application/vnd.oci.image.index.v1+json',
+          Buffer.from(
+            JSON.stringify({
+              schemaVersion: 2,
+              mediaType: 'application/vnd.oci.image.index.v1+json',
+              manifests: manifests.map((m) => ({ ...strip(m), platform: m.platform })),
+            }),
+          ),
+        );
   return { blobs, manifests, top };
 }
 
@@ -87,12 +111,18 @@ export function writeOciLayout(dir: string, image: BuiltImage, tag: string): voi
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   for (const b of [...image.blobs, ...image.manifests, image.top]) writeFileSync(join(dir, 'blobs', 'sha256', b.digest.slice(7)), b.data);
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...strip(image.top), annotations: { 'org.opencontainers.image.ref.name': tag } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ ...strip(image.top), annotations: { 'org.opencontainers.image.ref.name': tag } }] }),
+  );
 }
 
 /** Pushes the image blob by blob (children before the index). */
 export async function pushImage(
-  driver: { uploadBlob(repo: string, data: Buffer): Promise<string>; putManifest(repo: string, ref: string, mediaType: string, bytes: Buffer): Promise<string> },
+  driver: {
+    uploadBlob(repo: string, data: Buffer): Promise<string>;
+    putManifest(repo: string, ref: string, mediaType: string, bytes: Buffer): Promise<string>;
+  },
   repository: string,
   tag: string,
   image: BuiltImage,

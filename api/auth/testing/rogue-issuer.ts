@@ -234,7 +234,12 @@ export async function startRogueIssuer(opts: RogueIssuerOptions = {}): Promise<R
     const body = (req.body ?? {}) as Record<string, unknown>;
     const str = (k: string): string | undefined => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
     const basic = /^Basic (.+)$/.exec(req.get('authorization') ?? '')?.[1];
-    const [id, secret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').map((s) => decodeURIComponent(s)) : [];
+    const [id, secret] = basic
+      ? Buffer.from(basic, 'base64')
+          .toString('utf8')
+          .split(':')
+          .map((s) => decodeURIComponent(s))
+      : [];
     const rec: TokenRequestRecord = {
       grantType: str('grant_type') ?? '',
       clientAuthenticated: !!client && id === client.clientId && secret !== undefined && sameSecret(secret, client.clientSecret),
@@ -284,7 +289,9 @@ export async function startRogueIssuer(opts: RogueIssuerOptions = {}): Promise<R
       }
       stored.used = true;
       const sub = issuer.fault === 'refresh-other-sub' ? 'someone-else' : issuer.user.sub;
-      res.set('Cache-Control', 'no-store').json({ ...newTokens(), token_type: 'Bearer', expires_in: ttl, id_token: idToken(undefined, sub), scope: 'openid profile email' });
+      res
+        .set('Cache-Control', 'no-store')
+        .json({ ...newTokens(), token_type: 'Bearer', expires_in: ttl, id_token: idToken(undefined, sub), scope: 'openid profile email' });
       return;
     }
 

@@ -6,7 +6,8 @@ import { baseInput, type TicketTypeDef } from './kit.ts';
 
 export const imagePublishDef: TicketTypeDef<'image-publish'> = {
   spec: IMAGE_PUBLISH,
-  decide: ({ payload, requesterRoles }) => decideImagePublish({ visibility: payload.target.visibility, scanOverride: payload.scanOverride !== undefined, requesterRoles }),
+  decide: ({ payload, requesterRoles }) =>
+    decideImagePublish({ visibility: payload.target.visibility, scanOverride: payload.scanOverride !== undefined, requesterRoles }),
   workflowType: IMAGE_PUBLISH_WORKFLOW,
   workflowInput: (t): ImagePublishInput => {
     const repos = publishRepositories(t.vdc.id, t.payload);

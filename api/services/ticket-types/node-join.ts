@@ -6,7 +6,14 @@ import { baseInput, type TicketTypeDef } from './kit.ts';
 export const nodeJoinDef: TicketTypeDef<'node-join'> = {
   spec: NODE_JOIN,
   decide: ({ payload, vdc, requesterRoles }) =>
-    decideNodeJoin({ pool: payload.pool, nodeName: payload.nodeName, taints: payload.taints ?? [], tokenTtlMinutes: payload.tokenTtlMinutes, ...(vdc.pools ? { vdcPools: vdc.pools } : {}), requesterRoles }),
+    decideNodeJoin({
+      pool: payload.pool,
+      nodeName: payload.nodeName,
+      taints: payload.taints ?? [],
+      tokenTtlMinutes: payload.tokenTtlMinutes,
+      ...(vdc.pools ? { vdcPools: vdc.pools } : {}),
+      requesterRoles,
+    }),
   workflowType: NODE_JOIN_WORKFLOW,
   workflowInput: (t): NodeJoinInput => ({
     ...baseInput(t),

@@ -23,5 +23,10 @@ export const workloadDeployDef: TicketTypeDef<'workload-deploy'> = {
     return { containers: workload.containers, ...(pinned ? { arches: [pinned] } : {}) };
   },
   workflowType: WORKLOAD_WORKFLOW,
-  workflowInput: (t): WorkloadInput => ({ ...baseInput(t), action: 'deploy', namespace: workloadNamespace(t.vdc, t.payload.workload.space, t.payload.workload.pool), spec: t.payload.workload }),
+  workflowInput: (t): WorkloadInput => ({
+    ...baseInput(t),
+    action: 'deploy',
+    namespace: workloadNamespace(t.vdc, t.payload.workload.space, t.payload.workload.pool),
+    spec: t.payload.workload,
+  }),
 };

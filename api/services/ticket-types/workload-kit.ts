@@ -26,4 +26,7 @@ export const poolDenial = (pool: string | undefined, space: string | undefined, 
 };
 
 /** Context of every workload ticket: the VDC's recorded workloads and standalone volumes (storage rules). */
-export const workloadContext = async (readers: TicketContextReaders): Promise<TicketExtraContext> => ({ workloads: await readers.workloads(), volumes: await readers.volumes() });
+export const workloadContext = async (readers: TicketContextReaders): Promise<TicketExtraContext> => ({
+  workloads: await readers.workloads(),
+  volumes: await readers.volumes(),
+});

@@ -20,10 +20,28 @@ export const workloadOperationDef: TicketTypeDef<'workload-operation'> = {
     // Replica changes are decided on the live ResourceQuota and the remembered stop count, which only the
     // operations route reads; the policy never sends them to approval, so no legitimate ticket carries one.
     if (REPLICA_OPS.has(payload.operation.op)) {
-      return { version: WORKLOAD_OPERATION_POLICY_VERSION, outcome: 'deny', reason: `${payload.operation.op} is applied through POST /api/vdcs/${vdc.id}/workloads/${namespace}/${payload.name}/operations (quota checked there), not as a ticket`, field: 'operation.op' };
+      return {
+        version: WORKLOAD_OPERATION_POLICY_VERSION,
+        outcome: 'deny',
+        reason: `${payload.operation.op} is applied through POST /api/vdcs/${vdc.id}/workloads/${namespace}/${payload.name}/operations (quota checked there), not as a ticket`,
+        field: 'operation.op',
+      };
     }
-    return decideWorkloadOperationTicket({ operation: payload.operation, namespace, spec: w.spec, dayTwo: {}, workloads, perReplica: { cpu: 0, memoryGi: 0 }, volumeUsers: recordedVolumeUsers(w.spec, namespace, workloads) });
+    return decideWorkloadOperationTicket({
+      operation: payload.operation,
+      namespace,
+      spec: w.spec,
+      dayTwo: {},
+      workloads,
+      perReplica: { cpu: 0, memoryGi: 0 },
+      volumeUsers: recordedVolumeUsers(w.spec, namespace, workloads),
+    });
   },
   workflowType: WORKLOAD_OPERATION_WORKFLOW,
-  workflowInput: (t): WorkloadOperationInput => ({ ...baseInput(t), namespace: workloadNamespace(t.vdc, t.payload.space, t.payload.pool), name: t.payload.name, operation: t.payload.operation }),
+  workflowInput: (t): WorkloadOperationInput => ({
+    ...baseInput(t),
+    namespace: workloadNamespace(t.vdc, t.payload.space, t.payload.pool),
+    name: t.payload.name,
+    operation: t.payload.operation,
+  }),
 };

@@ -9,7 +9,13 @@ export const workloadRollbackDef: TicketTypeDef<'workload-rollback'> = {
   loadContext: workloadContext,
   decide: ({ payload, vdc }) =>
     poolDenial(payload.pool, payload.space, vdc) ??
-    decideWorkloadRollback({ name: payload.name, namespace: workloadNamespace(vdc, payload.space, payload.pool), ...(payload.revision !== undefined ? { revision: payload.revision } : {}), workloads: vdc.workloads ?? [], volumes: vdc.volumes ?? [] }),
+    decideWorkloadRollback({
+      name: payload.name,
+      namespace: workloadNamespace(vdc, payload.space, payload.pool),
+      ...(payload.revision !== undefined ? { revision: payload.revision } : {}),
+      workloads: vdc.workloads ?? [],
+      volumes: vdc.volumes ?? [],
+    }),
   workflowType: WORKLOAD_WORKFLOW,
   workflowInput: (t): WorkloadInput => ({
     ...baseInput(t),

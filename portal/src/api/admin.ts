@@ -2,7 +2,20 @@ import type { AuditEntry } from '@common/audit';
 import type { ApiTokenView, CreateApiToken, CreatedApiToken, IpLists, IpListsView } from '@common/identity';
 import type { PermissionNode } from '@common/permissions';
 import type { NodeView, PoolOverview, PoolView, RegisterPool } from '@common/pools';
-import type { CreateDomain, CreateRole, CreateVdc, DomainDetailView, DomainView, MemberView, PatchRole, PoolVdcView, RoleView, UserSummary, VdcPoolView, VdcView } from '@common/tenancy';
+import type {
+  CreateDomain,
+  CreateRole,
+  CreateVdc,
+  DomainDetailView,
+  DomainView,
+  MemberView,
+  PatchRole,
+  PoolVdcView,
+  RoleView,
+  UserSummary,
+  VdcPoolView,
+  VdcView,
+} from '@common/tenancy';
 import { request } from './http.ts';
 
 /**

@@ -9,6 +9,9 @@ export const harborRegistriesApi = {
   list: () => request<{ items: HarborRegistryView[] }>('/api/harbor-registries', QUIET),
   connect: (body: ConnectHarborRegistry) => request<HarborRegistryView>('/api/harbor-registries', { method: 'POST', body, quiet: [400, 409] }),
   browse: (id: string, at: { project?: string; repository?: string } = {}) =>
-    request<HarborBrowseResult>(`/api/harbor-registries/${enc(id)}/browse`, { ...QUIET, query: at.repository ? { repository: at.repository } : { project: at.project } }),
+    request<HarborBrowseResult>(`/api/harbor-registries/${enc(id)}/browse`, {
+      ...QUIET,
+      query: at.repository ? { repository: at.repository } : { project: at.project },
+    }),
   remove: (id: string) => request<void>(`/api/harbor-registries/${enc(id)}`, { method: 'DELETE' }),
 };

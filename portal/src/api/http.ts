@@ -75,10 +75,7 @@ async function readProblem(res: Response): Promise<Problem> {
   const status = `${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
   const fallback: Problem = {
     type: 'about:blank',
-    title:
-      res.status >= 502 && res.status <= 504
-        ? i18n.global.t('common.unavailable', { status })
-        : i18n.global.t('common.unexpectedError', { status }),
+    title: res.status >= 502 && res.status <= 504 ? i18n.global.t('common.unavailable', { status }) : i18n.global.t('common.unexpectedError', { status }),
     status: res.status,
   };
   const type = res.headers.get('content-type') ?? '';
@@ -141,6 +138,5 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
 export const http = {
   get: <T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>) => request<T>(path, { ...options, method: 'GET' }),
-  post: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) =>
-    request<T>(path, { ...options, method: 'POST', body }),
+  post: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) => request<T>(path, { ...options, method: 'POST', body }),
 };

@@ -1,4 +1,12 @@
-import type { ChangeMembers, CreateSecurityGroup, RenderedPolicyView, SecurityGroup, SpaceNetworkDefault, SpaceNetworkView, UpdateSecurityGroup } from '@common/network';
+import type {
+  ChangeMembers,
+  CreateSecurityGroup,
+  RenderedPolicyView,
+  SecurityGroup,
+  SpaceNetworkDefault,
+  SpaceNetworkView,
+  UpdateSecurityGroup,
+} from '@common/network';
 import { http, request } from './http.ts';
 
 const groupsOf = (vdcId: string): string => `/api/vdcs/${encodeURIComponent(vdcId)}/security-groups`;
@@ -35,5 +43,9 @@ export function listSpaceDefaults(vdcId: string): Promise<{ items: SpaceNetworkV
 }
 
 export function setSpaceDefault(vdcId: string, space: string, policy: SpaceNetworkDefault): Promise<SpaceNetworkView> {
-  return request(`/api/vdcs/${encodeURIComponent(vdcId)}/network-defaults/${encodeURIComponent(space)}`, { method: 'PUT', body: { policy }, quiet: [400, 422] });
+  return request(`/api/vdcs/${encodeURIComponent(vdcId)}/network-defaults/${encodeURIComponent(space)}`, {
+    method: 'PUT',
+    body: { policy },
+    quiet: [400, 422],
+  });
 }

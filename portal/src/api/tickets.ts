@@ -54,6 +54,8 @@ export function getJoinStatus(id: string, options: Quiet = {}): Promise<JoinStat
 }
 
 /** The one-time join command (`GET /api/tickets/:id/join-command`): a second call answers 410. Quiet: the panel explains. */
-export function fetchJoinCommand(id: string): Promise<{ ticketId: string; nodeName: string; pool: string; tokenId: string; expiresAt: string; command: string }> {
+export function fetchJoinCommand(
+  id: string,
+): Promise<{ ticketId: string; nodeName: string; pool: string; tokenId: string; expiresAt: string; command: string }> {
   return http.get(`/api/tickets/${encodeURIComponent(id)}/join-command`, { quiet: true });
 }

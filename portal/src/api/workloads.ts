@@ -18,7 +18,12 @@ export function getWorkload(vdcId: string, namespace: string, name: string): Pro
   return http.get(one(vdcId, namespace, name), { quiet: true });
 }
 
-export function tailLog(vdcId: string, namespace: string, name: string, q: { pod?: string; container?: string; tailLines: number }): Promise<{ pod: string; container: string; lines: string[] }> {
+export function tailLog(
+  vdcId: string,
+  namespace: string,
+  name: string,
+  q: { pod?: string; container?: string; tailLines: number },
+): Promise<{ pod: string; container: string; lines: string[] }> {
   return http.get(`${one(vdcId, namespace, name)}/logs`, { quiet: true, query: { pod: q.pod, container: q.container, tailLines: String(q.tailLines) } });
 }
 
@@ -31,6 +36,12 @@ export function followLogUrl(vdcId: string, namespace: string, name: string, q: 
 }
 
 /** Field errors (400/422) are shown by the dialog, not toasted. */
-export function operateWorkload(vdcId: string, namespace: string, name: string, operation: WorkloadOperation, reason?: string): Promise<WorkloadOperationOutcome> {
+export function operateWorkload(
+  vdcId: string,
+  namespace: string,
+  name: string,
+  operation: WorkloadOperation,
+  reason?: string,
+): Promise<WorkloadOperationOutcome> {
   return http.post(`${one(vdcId, namespace, name)}/operations`, { operation, ...(reason ? { reason } : {}) }, { quiet: [400, 422] });
 }

@@ -10,13 +10,15 @@ const VDCS = [
   { id: 'a', name: 'A', domainId: 'd', namespace: 'vdc-a', quota: {} },
   { id: 'b', name: 'B', domainId: 'd', namespace: 'vdc-b', quota: {} },
 ];
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': status < 400 ? 'application/json' : 'application/problem+json' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': status < 400 ? 'application/json' : 'application/problem+json' } });
 const originalFetch = transport.fetch;
 
 function serve(vdcStatus = 200): ReturnType<typeof vi.fn<typeof fetch>> {
   const fetchMock = vi.fn<typeof fetch>(async (input) => {
     const url = String(input);
-    if (url === '/api/vdcs') return vdcStatus === 200 ? json(200, { items: VDCS }) : json(vdcStatus, { type: 'about:blank', title: 'Unavailable', status: vdcStatus });
+    if (url === '/api/vdcs')
+      return vdcStatus === 200 ? json(200, { items: VDCS }) : json(vdcStatus, { type: 'about:blank', title: 'Unavailable', status: vdcStatus });
     const m = /^\/api\/vdcs\/([^/?]+)$/.exec(url);
     if (m) return json(200, { ...VDCS.find((v) => v.id === m[1]), spaces: [] });
     return json(404, { type: 'about:blank', title: 'Not Found', status: 404 });

@@ -16,7 +16,8 @@ export default {
   back: 'Back to the form',
   confirmSubmit: 'Submit request',
   previewTitle: 'Check your request',
-  previewHint: 'This is what will be sent. After the submit, the server checks it against the cluster (dry run, quota, cost) and the approvers see that preview.',
+  previewHint:
+    'This is what will be sent. After the submit, the server checks it against the cluster (dry run, quota, cost) and the approvers see that preview.',
   previewBody: 'Request body (YAML)',
   otherErrors: 'Problems with fields this form does not show',
   unknownField: 'unknown field',

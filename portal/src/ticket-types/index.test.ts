@@ -26,12 +26,30 @@ describe('ticket type registry', () => {
 
   it('summarises a payload by its type', () => {
     const cases: [SubmitTicket, ReturnType<typeof ticketSummary>][] = [
-      [{ type: 'quota-change', vdcId: 'demo', quota: { cpu: 2 } }, { kind: 'quota', quota: { cpu: 2 } }],
-      [{ type: 'quota-lease', vdcId: 'demo', quota: { pods: 5 }, durationHours: 4 }, { kind: 'quota', quota: { pods: 5 } }],
-      [{ type: 'space-create', vdcId: 'demo', name: 'web' }, { kind: 'text', text: '+ web' }],
-      [{ type: 'space-delete', vdcId: 'demo', name: 'web' }, { kind: 'text', text: '− web' }],
-      [{ type: 'workload-rollback', vdcId: 'demo', name: 'api', revision: 3 }, { kind: 'text', text: 'api → revision 3' }],
-      [{ type: 'workload-rollback', vdcId: 'demo', name: 'api' }, { kind: 'text', text: 'api → previous revision' }],
+      [
+        { type: 'quota-change', vdcId: 'demo', quota: { cpu: 2 } },
+        { kind: 'quota', quota: { cpu: 2 } },
+      ],
+      [
+        { type: 'quota-lease', vdcId: 'demo', quota: { pods: 5 }, durationHours: 4 },
+        { kind: 'quota', quota: { pods: 5 } },
+      ],
+      [
+        { type: 'space-create', vdcId: 'demo', name: 'web' },
+        { kind: 'text', text: '+ web' },
+      ],
+      [
+        { type: 'space-delete', vdcId: 'demo', name: 'web' },
+        { kind: 'text', text: '− web' },
+      ],
+      [
+        { type: 'workload-rollback', vdcId: 'demo', name: 'api', revision: 3 },
+        { kind: 'text', text: 'api → revision 3' },
+      ],
+      [
+        { type: 'workload-rollback', vdcId: 'demo', name: 'api' },
+        { kind: 'text', text: 'api → previous revision' },
+      ],
       [
         { type: 'image-publish', vdcId: 'demo', source: { name: 'demo/app', tag: '1.0' }, target: { visibility: 'public', name: 'app', tag: '1' } },
         { kind: 'text', text: 'demo/app:1.0 → public app:1' },
@@ -51,12 +69,29 @@ describe('PreviewDetails', () => {
     expect(space.find('[data-test="preview-labels"]').text()).toContain('tier=web');
     expect(space.find('[data-test="preview-table"]').exists()).toBe(false);
 
-    const quota = { hash: 'h', namespace: 'ns', current: {}, used: {}, requested: { cpu: 2 }, diff: [{ resource: 'cpu', from: 1, to: 2, used: 0.5 }], checkedAt: '2026-01-01T00:00:00Z' };
+    const quota = {
+      hash: 'h',
+      namespace: 'ns',
+      current: {},
+      used: {},
+      requested: { cpu: 2 },
+      diff: [{ resource: 'cpu', from: 1, to: 2, used: 0.5 }],
+      checkedAt: '2026-01-01T00:00:00Z',
+    };
     const change = mountFor('quota-change', quota);
     expect(change.find('[data-test="preview-table"]').exists()).toBe(true);
     expect(change.find('[data-test="preview-labels"]').exists()).toBe(false);
 
-    const op = mountFor('workload-operation', { hash: 'h', namespace: 'ns', workload: 'api', kind: 'Deployment', operation: { op: 'stop' }, changes: [], errors: [], checkedAt: '2026-01-01T00:00:00Z' });
+    const op = mountFor('workload-operation', {
+      hash: 'h',
+      namespace: 'ns',
+      workload: 'api',
+      kind: 'Deployment',
+      operation: { op: 'stop' },
+      changes: [],
+      errors: [],
+      checkedAt: '2026-01-01T00:00:00Z',
+    });
     expect(op.find('.preview-details').text()).toBe('');
   });
 });

@@ -48,7 +48,15 @@ const TICKET = {
   policy: { version: 'p1', outcome: 'approval', reason: 'over the auto-approve limit', chain: [{ step: 0, role: 'vdc-admin', label: 'VDC admin' }] },
   approvals: [{ step: 0, role: 'vdc-admin', deadline: new Date(NOW.getTime() + 3_600_000 * 5).toISOString() }],
   currentStep: 0,
-  preview: { hash: 'h', namespace: 'vdc-demo', current: { cpu: 4 }, used: { cpu: 1, memoryGi: 2, pods: 3 }, requested: { cpu: 6 }, diff: [], checkedAt: NOW.toISOString() },
+  preview: {
+    hash: 'h',
+    namespace: 'vdc-demo',
+    current: { cpu: 4 },
+    used: { cpu: 1, memoryGi: 2, pods: 3 },
+    requested: { cpu: 6 },
+    diff: [],
+    checkedAt: NOW.toISOString(),
+  },
   createdAt: NOW.toISOString(),
   updatedAt: NOW.toISOString(),
   canDecide: true,
@@ -87,7 +95,14 @@ const WORKLOAD_DETAIL = {
   pods: [{ name: 'shop-7d9c-x2k4p', node: 'edge-1', phase: 'Running', restarts: 0, ip: '10.0.0.5', containers: ['app'], startedAt: ISO }],
   events: [{ type: 'Normal', reason: 'ScalingReplicaSet', message: 'scaled up replica set shop-7d9c to 1', object: 'Deployment/shop', count: 1, lastAt: ISO }],
   revisions: [
-    { revision: 2, ticketId: 'tkt-2-abcdef', at: ISO, current: true, images: ['registry.local/vdc-demo/shop:2'], changes: ['containers.0.image: "shop:1" → "shop:2"'] },
+    {
+      revision: 2,
+      ticketId: 'tkt-2-abcdef',
+      at: ISO,
+      current: true,
+      images: ['registry.local/vdc-demo/shop:2'],
+      changes: ['containers.0.image: "shop:1" → "shop:2"'],
+    },
     { revision: 1, ticketId: 'tkt-1-abcdef', at: ISO, current: false, images: ['registry.local/vdc-demo/shop:1'], changes: [] },
   ],
   operations: [{ id: 'op-1', op: 'scale', at: ISO, actor: { sub: 'u-tenant', name: 'Tina Tenant' }, via: 'direct', changes: ['replicas: 2 → 1'] }],
@@ -115,11 +130,45 @@ const GROUPS = [
 const SPACE_DEFAULTS = [{ space: 'blue', namespace: 'vdc-demo-blue', policy: 'deny-other-spaces' }] satisfies SpaceNetworkView[];
 const VOLUMES = [
   { namespace: 'vdc-demo', name: 'data', managedBy: 'volume', size: '1Gi', accessMode: 'ReadWriteOnce', phase: 'Bound', capacity: '1Gi', mountedBy: [] },
-  { namespace: 'vdc-demo-blue', name: 'db-data', managedBy: 'workload', owner: 'db', size: '2Gi', accessMode: 'ReadWriteOnce', storageClass: 'local-path', phase: 'Bound', capacity: '2Gi', mountedBy: ['workload db'] },
+  {
+    namespace: 'vdc-demo-blue',
+    name: 'db-data',
+    managedBy: 'workload',
+    owner: 'db',
+    size: '2Gi',
+    accessMode: 'ReadWriteOnce',
+    storageClass: 'local-path',
+    phase: 'Bound',
+    capacity: '2Gi',
+    mountedBy: ['workload db'],
+  },
 ] satisfies VolumeView[];
 const CONFIG: Record<'configmaps' | 'secrets', ConfigItemView[]> = {
-  configmaps: [{ kind: 'ConfigMap', name: 'shop-config', vdcId: 'demo', namespace: 'vdc-demo', keys: [{ key: 'app.yaml', size: 120, value: 'port: 80' }], createdAt: ISO, updatedAt: ISO, updatedBy: { sub: 'u-tenant', name: 'Tina Tenant' } }],
-  secrets: [{ kind: 'Secret', name: 'shop-db', vdcId: 'demo', namespace: 'vdc-demo', type: 'opaque', keys: [{ key: 'password', size: 9 }], createdAt: ISO, updatedAt: ISO, updatedBy: { sub: 'u-tenant', name: 'Tina Tenant' } }],
+  configmaps: [
+    {
+      kind: 'ConfigMap',
+      name: 'shop-config',
+      vdcId: 'demo',
+      namespace: 'vdc-demo',
+      keys: [{ key: 'app.yaml', size: 120, value: 'port: 80' }],
+      createdAt: ISO,
+      updatedAt: ISO,
+      updatedBy: { sub: 'u-tenant', name: 'Tina Tenant' },
+    },
+  ],
+  secrets: [
+    {
+      kind: 'Secret',
+      name: 'shop-db',
+      vdcId: 'demo',
+      namespace: 'vdc-demo',
+      type: 'opaque',
+      keys: [{ key: 'password', size: 9 }],
+      createdAt: ISO,
+      updatedAt: ISO,
+      updatedBy: { sub: 'u-tenant', name: 'Tina Tenant' },
+    },
+  ],
 };
 const tagOf = (tag: string, c: string, severity: string | null, signed: boolean) => ({
   tag,
@@ -135,7 +184,13 @@ const tagOf = (tag: string, c: string, severity: string | null, signed: boolean)
 });
 const IMAGES = [
   { name: 'library/nginx', visibility: 'public', vdcId: null, pullRef: 'registry.local/library/nginx', tags: [tagOf('1.27', 'a', 'None', true)] },
-  { name: 'vdc-demo/api', visibility: 'private', vdcId: 'demo', pullRef: 'registry.local/vdc-demo/api', tags: [tagOf('v1', 'b', 'Critical', false), tagOf('v0', 'c', null, false)] },
+  {
+    name: 'vdc-demo/api',
+    visibility: 'private',
+    vdcId: 'demo',
+    pullRef: 'registry.local/vdc-demo/api',
+    tags: [tagOf('v1', 'b', 'Critical', false), tagOf('v0', 'c', null, false)],
+  },
   { name: 'staging-demo/web', visibility: 'staging', vdcId: 'demo', pullRef: 'registry.local/staging-demo/web', tags: [tagOf('v2', 'd', 'Medium', false)] },
 ] satisfies ImageRepositoryView[];
 const CATEGORIES = [{ id: 'cat-web', name: 'Web servers', vdcId: null, repositories: ['library/nginx'] }] satisfies ImageCategory[];
@@ -152,8 +207,17 @@ const originalFetch = transport.fetch;
 function serve(): void {
   transport.fetch = vi.fn<typeof fetch>(async (input) => {
     const url = String(input);
-    if (url === '/api/me') return json(200, { sub: 'u-vdcadmin', name: 'Victor', email: '', username: 'vdcadmin', bindings: [], permissions: ['ticket:decide', 'report:read', ...DAY2_PERMISSIONS] });
-    if (url === '/api/vdcs') return json(200, { items: [{ id: 'demo', name: 'demo', domainId: 'd1', namespace: 'vdc-demo', quota: { cpu: 4, memoryGi: 8, pods: 20 } }] });
+    if (url === '/api/me')
+      return json(200, {
+        sub: 'u-vdcadmin',
+        name: 'Victor',
+        email: '',
+        username: 'vdcadmin',
+        bindings: [],
+        permissions: ['ticket:decide', 'report:read', ...DAY2_PERMISSIONS],
+      });
+    if (url === '/api/vdcs')
+      return json(200, { items: [{ id: 'demo', name: 'demo', domainId: 'd1', namespace: 'vdc-demo', quota: { cpu: 4, memoryGi: 8, pods: 20 } }] });
     if (url === '/api/vdcs/demo') return json(200, VDC_VIEW);
     if (url.startsWith('/api/vdcs/demo/workloads/vdc-demo/shop')) return json(200, WORKLOAD_DETAIL);
     if (url.startsWith('/api/vdcs/demo/workloads')) return json(200, { items: [WORKLOAD] });
@@ -161,11 +225,21 @@ function serve(): void {
     if (url === '/api/vdcs/demo/security-groups/sg-web/policies') return json(200, { items: [] });
     if (url === '/api/vdcs/demo/network-defaults') return json(200, { items: SPACE_DEFAULTS });
     if (url === '/api/vdcs/demo/volumes') return json(200, { items: VOLUMES });
-    if (url === '/api/vdcs/demo/configmaps' || url === '/api/vdcs/demo/secrets') return json(200, { items: CONFIG[url.endsWith('secrets') ? 'secrets' : 'configmaps'] });
+    if (url === '/api/vdcs/demo/configmaps' || url === '/api/vdcs/demo/secrets')
+      return json(200, { items: CONFIG[url.endsWith('secrets') ? 'secrets' : 'configmaps'] });
     if (url === '/api/images/categories') return json(200, { items: CATEGORIES });
     if (url.startsWith('/api/images')) return json(200, { items: IMAGES });
     if (url.startsWith('/api/tickets')) return json(200, { items: [TICKET] });
-    if (url.startsWith('/api/reports/')) return json(200, { kind: 'chargeback', invoices: [], period: { from: '', to: '' }, asOf: NOW.toISOString(), priceBookVersions: [1], rounding: '', totals: { CNY: '12.50' } });
+    if (url.startsWith('/api/reports/'))
+      return json(200, {
+        kind: 'chargeback',
+        invoices: [],
+        period: { from: '', to: '' },
+        asOf: NOW.toISOString(),
+        priceBookVersions: [1],
+        rounding: '',
+        totals: { CNY: '12.50' },
+      });
     if (url === '/api/pricebook') return json(200, { items: [] });
     if (url === '/api/delegations') return json(200, { items: [] });
     if (url === '/api/domains') return json(200, { items: [] });
@@ -193,13 +267,49 @@ interface ViewCase {
 }
 
 const VIEWS: ViewCase[] = [
-  { name: 'dashboard', component: VdcDashboard, path: '/dashboard', en: ['VDC dashboard', 'Quota and usage', 'Open tickets', 'Recent activity'], zh: ['虚拟数据中心概览', '配额与用量', '未完成工单', '最近动态'] },
-  { name: 'new request (quota)', component: NewRequest, path: '/tickets/new', en: ['Request a quota change', 'Submit request', 'Deploy workload'], zh: ['提交申请', '部署工作负载'] },
-  { name: 'new request (workload)', component: NewRequest, path: '/tickets/new/workload-deploy', en: ['Deploy or upgrade a workload', 'Preview request', 'Main container', 'Image'], zh: ['部署或升级工作负载', '预览工单', '主容器', '镜像'] },
-  { name: 'new request (node join)', component: NewRequest, path: '/tickets/new/node-join', en: ['Join an edge node', 'Resource pool', 'Join token lifetime'], zh: ['边缘节点接入', '资源池', '接入令牌有效期'] },
+  {
+    name: 'dashboard',
+    component: VdcDashboard,
+    path: '/dashboard',
+    en: ['VDC dashboard', 'Quota and usage', 'Open tickets', 'Recent activity'],
+    zh: ['虚拟数据中心概览', '配额与用量', '未完成工单', '最近动态'],
+  },
+  {
+    name: 'new request (quota)',
+    component: NewRequest,
+    path: '/tickets/new',
+    en: ['Request a quota change', 'Submit request', 'Deploy workload'],
+    zh: ['提交申请', '部署工作负载'],
+  },
+  {
+    name: 'new request (workload)',
+    component: NewRequest,
+    path: '/tickets/new/workload-deploy',
+    en: ['Deploy or upgrade a workload', 'Preview request', 'Main container', 'Image'],
+    zh: ['部署或升级工作负载', '预览工单', '主容器', '镜像'],
+  },
+  {
+    name: 'new request (node join)',
+    component: NewRequest,
+    path: '/tickets/new/node-join',
+    en: ['Join an edge node', 'Resource pool', 'Join token lifetime'],
+    zh: ['边缘节点接入', '资源池', '接入令牌有效期'],
+  },
   { name: 'inbox', component: Inbox, path: '/approvals', en: ['Approvals inbox', 'SLA deadline', 'left'], zh: ['待我审批', 'SLA 截止时间', '剩余'] },
-  { name: 'delegations', component: Delegations, path: '/approvals/delegations', en: ['Delegations', 'Save delegation', 'Your delegations'], zh: ['审批委托', '保存委托', '我的委托'] },
-  { name: 'finance', component: Finance, path: '/finance', en: ['Finance', 'Reports', 'Price book', 'Cost by VDC'], zh: ['财务', '报表', '价格表', '按虚拟数据中心统计费用'] },
+  {
+    name: 'delegations',
+    component: Delegations,
+    path: '/approvals/delegations',
+    en: ['Delegations', 'Save delegation', 'Your delegations'],
+    zh: ['审批委托', '保存委托', '我的委托'],
+  },
+  {
+    name: 'finance',
+    component: Finance,
+    path: '/finance',
+    en: ['Finance', 'Reports', 'Price book', 'Cost by VDC'],
+    zh: ['财务', '报表', '价格表', '按虚拟数据中心统计费用'],
+  },
   {
     name: 'workloads list',
     component: Workloads,
@@ -244,7 +354,20 @@ const VIEWS: ViewCase[] = [
     name: 'images',
     component: Images,
     path: '/images',
-    en: ['Images', 'Uncategorized', 'Visibility', 'Public', 'Staging', 'Architectures', 'Pull command', 'Clean', 'Critical', '1 finding', 'Not scanned', 'Signed'],
+    en: [
+      'Images',
+      'Uncategorized',
+      'Visibility',
+      'Public',
+      'Staging',
+      'Architectures',
+      'Pull command',
+      'Clean',
+      'Critical',
+      '1 finding',
+      'Not scanned',
+      'Signed',
+    ],
     zh: ['镜像', '未分类', '可见性', '公共', '暂存', '架构', '拉取命令', '无漏洞', '严重', '中危', '1 个漏洞', '未扫描', '已签名'],
     namespaces: ['images', 'common'],
     prepare: async () => {
@@ -310,10 +433,22 @@ describe('locale files', () => {
   it.each(EN_FILES)('%s and its zh-CN file have the same keys and placeholders, none empty', (file) => {
     const en = leaves(localeFile(file));
     const zh = leaves(localeFile(file.replace(/en\.ts$/, 'zh-CN.ts')));
-    expect([...en.keys()].filter((k) => !zh.has(k)), 'keys missing in zh-CN').toEqual([]);
-    expect([...zh.keys()].filter((k) => !en.has(k)), 'keys missing in en').toEqual([]);
-    expect([...en.keys()].filter((k) => placeholders(en.get(k)!).join() !== placeholders(zh.get(k) ?? '').join()), 'placeholders differ').toEqual([]);
-    expect([...en, ...zh].filter(([, m]) => m.trim() === '').map(([k]) => k), 'empty messages').toEqual([]);
+    expect(
+      [...en.keys()].filter((k) => !zh.has(k)),
+      'keys missing in zh-CN',
+    ).toEqual([]);
+    expect(
+      [...zh.keys()].filter((k) => !en.has(k)),
+      'keys missing in en',
+    ).toEqual([]);
+    expect(
+      [...en.keys()].filter((k) => placeholders(en.get(k)!).join() !== placeholders(zh.get(k) ?? '').join()),
+      'placeholders differ',
+    ).toEqual([]);
+    expect(
+      [...en, ...zh].filter(([, m]) => m.trim() === '').map(([k]) => k),
+      'empty messages',
+    ).toEqual([]);
   });
 });
 

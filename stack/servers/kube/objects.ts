@@ -153,7 +153,13 @@ export function kwokNode(spec: KwokNodeSpec): V1Node {
 }
 
 const edgeNode = (name: string, arch: string): V1Node =>
-  kwokNode({ name, arch, labels: { type: 'kwok' }, capacity: { cpu: '32', memory: '128Gi', pods: '110', 'ephemeral-storage': '500Gi' }, osImage: 'Edgeport simulated edge node (kwok)' });
+  kwokNode({
+    name,
+    arch,
+    labels: { type: 'kwok' },
+    capacity: { cpu: '32', memory: '128Gi', pods: '110', 'ephemeral-storage': '500Gi' },
+    osImage: 'Edgeport simulated edge node (kwok)',
+  });
 
 function adminConfig(l: KubeLayout): KubeConfig {
   const kc = new KubeConfig();
@@ -195,9 +201,7 @@ const ignoreNotFound = (err: unknown): void => {
  */
 export async function releaseNodeLeases(l: KubeLayout): Promise<void> {
   const coordination = adminConfig(l).makeApiClient(CoordinationV1Api);
-  await Promise.all(
-    l.cluster.nodes.map((n) => coordination.deleteNamespacedLease({ name: n.name, namespace: NODE_LEASE_NAMESPACE }).catch(ignoreNotFound)),
-  );
+  await Promise.all(l.cluster.nodes.map((n) => coordination.deleteNamespacedLease({ name: n.name, namespace: NODE_LEASE_NAMESPACE }).catch(ignoreNotFound)));
 }
 
 /** Ready, untainted by the controller-manager, and its Lease held and renewed (so kwok manages its pods). */
@@ -221,8 +225,7 @@ export async function waitNodesReady(l: KubeLayout, opts: { timeoutMs?: number; 
         core.listNode({ labelSelector: 'type=kwok' }),
         coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE }),
       ]);
-      const byName = <T extends { metadata?: { name?: string } }>(items: T[], name: string): T | undefined =>
-        items.find((i) => i.metadata?.name === name);
+      const byName = <T extends { metadata?: { name?: string } }>(items: T[], name: string): T | undefined => items.find((i) => i.metadata?.name === name);
       const now = Date.now();
       return l.cluster.nodes.every((n) => schedulable(byName(nodes.items, n.name), byName(leases.items, n.name), now));
     },

@@ -126,9 +126,15 @@ describe('admin forms', () => {
     w.unmount();
   });
 
-  const POOLS = { items: [{ id: 'local', name: 'Local cluster', status: 'ready' }, { id: 'edge-1', name: 'Edge 1', status: 'ready' }] };
+  const POOLS = {
+    items: [
+      { id: 'local', name: 'Local cluster', status: 'ready' },
+      { id: 'edge-1', name: 'Edge 1', status: 'ready' },
+    ],
+  };
   /** Serves GET /api/pools from POOLS and every write with `write`. */
-  const servePools = (write: (url: string, init: RequestInit) => Response) => serve((url, init) => (init.method && init.method !== 'GET' ? write(url, init) : json(200, POOLS)));
+  const servePools = (write: (url: string, init: RequestInit) => Response) =>
+    serve((url, init) => (init.method && init.method !== 'GET' ? write(url, init) : json(200, POOLS)));
   async function pick(w: VueWrapper, row: number, pool: string): Promise<void> {
     await w.find(`[data-test="vdc-pool-${row}-select"] .el-select__wrapper`).trigger('click');
     await settle();
@@ -156,7 +162,9 @@ describe('admin forms', () => {
   });
 
   it('vdc: picks two registered pools with a quota each, posts them in order, shows server errors beside the row', async () => {
-    servePools(() => json(400, { type: 'about:blank', title: 'Bad Request', status: 400, errors: [{ field: 'pools[1].quota.pods', message: 'too many for the pool' }] }));
+    servePools(() =>
+      json(400, { type: 'about:blank', title: 'Bad Request', status: 400, errors: [{ field: 'pools[1].quota.pods', message: 'too many for the pool' }] }),
+    );
     const w = await mountForm(VdcForm, { domainId: 'east' });
     await settle();
     expect(fetchMock.mock.calls.some(([url]) => String(url) === '/api/pools')).toBe(true);
@@ -188,7 +196,7 @@ describe('admin forms', () => {
   });
 
   it('role: needs a base role and at least one permission; sends the checked leaves', async () => {
-    serve((url) => json(201, { id: 'custom:auditor', name: 'Auditor', builtin: false, baseRole: 'vdc-user', permissions: ['audit:read'], scopes: [] , url }));
+    serve((url) => json(201, { id: 'custom:auditor', name: 'Auditor', builtin: false, baseRole: 'vdc-user', permissions: ['audit:read'], scopes: [], url }));
     const w = await mountForm(RoleForm, { tree: TREE });
     await type(w, 'role-id-input', 'auditor');
     await type(w, 'role-name-input', 'Auditor');

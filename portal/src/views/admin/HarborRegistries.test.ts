@@ -9,7 +9,18 @@ import HarborRegistries from './HarborRegistries.vue';
 
 /** The third-party registries view: the table, a refused connect naming `password` on its field, browsing down to pull commands. */
 
-const REG = { id: 'hub', name: 'Hub', url: 'https://harbor.example.com', username: 'admin', status: 'connected', projectCount: 1, checkedAt: '2026-01-01T00:00:00Z', checkMs: 20, createdBy: { sub: 'u', name: 'U' }, createdAt: '2026-01-01T00:00:00Z' };
+const REG = {
+  id: 'hub',
+  name: 'Hub',
+  url: 'https://harbor.example.com',
+  username: 'admin',
+  status: 'connected',
+  projectCount: 1,
+  checkedAt: '2026-01-01T00:00:00Z',
+  checkMs: 20,
+  createdBy: { sub: 'u', name: 'U' },
+  createdAt: '2026-01-01T00:00:00Z',
+};
 
 const json = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const originalFetch = transport.fetch;
@@ -21,11 +32,18 @@ function serve(): void {
     const url = new URL(String(input), 'http://x');
     if (url.pathname === '/api/harbor-registries' && init.method === 'POST') {
       posts.push(JSON.parse(String(init.body)));
-      return json(400, { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'invalid request: password', errors: [{ field: 'password', message: 'Harbor refused the credentials (401 Unauthorized)' }] });
+      return json(400, {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'invalid request: password',
+        errors: [{ field: 'password', message: 'Harbor refused the credentials (401 Unauthorized)' }],
+      });
     }
     if (url.pathname === '/api/harbor-registries') return json(200, { items: [REG] });
     if (url.pathname === '/api/harbor-registries/hub/browse') {
-      if (url.searchParams.get('repository')) return json(200, { level: 'tags', repository: 'lib/app', tags: [{ tag: 'v1', pullCommand: 'docker pull harbor.example.com/lib/app:v1' }] });
+      if (url.searchParams.get('repository'))
+        return json(200, { level: 'tags', repository: 'lib/app', tags: [{ tag: 'v1', pullCommand: 'docker pull harbor.example.com/lib/app:v1' }] });
       if (url.searchParams.get('project')) return json(200, { level: 'repositories', project: 'lib', repositories: ['lib/app'] });
       return json(200, { level: 'projects', projects: [{ name: 'lib', public: true, repoCount: 1 }] });
     }
@@ -84,7 +102,8 @@ describe('HarborRegistries view', () => {
     await settle();
     await wrapper.find('[data-test="browse-hub"]').trigger('click');
     await settle();
-    const linkIn = (table: string, text: string) => [...document.querySelectorAll(`[data-test="${table}"] a, [data-test="${table}"] .el-link`)].find((a) => a.textContent?.trim() === text) as HTMLElement;
+    const linkIn = (table: string, text: string) =>
+      [...document.querySelectorAll(`[data-test="${table}"] a, [data-test="${table}"] .el-link`)].find((a) => a.textContent?.trim() === text) as HTMLElement;
     linkIn('registry-projects', 'lib').click();
     await settle();
     linkIn('registry-repositories', 'lib/app').click();

@@ -22,7 +22,13 @@ import NewWorkloadRollback from './NewWorkloadRollback.vue';
  */
 
 const VDCS = { items: [{ id: 'demo', name: 'demo', domainId: 'd1', namespace: 'vdc-demo', quota: { cpu: 4, memoryGi: 8, pods: 20 } }] };
-const VDC = { ...VDCS.items[0], namespaceStatus: 'active', pool: 'local', membersCount: 2, spaces: [{ name: 'web', namespace: 'demo-web', status: 'active', ticketId: 't', createdAt: '2026-01-01T00:00:00Z' }] };
+const VDC = {
+  ...VDCS.items[0],
+  namespaceStatus: 'active',
+  pool: 'local',
+  membersCount: 2,
+  spaces: [{ name: 'web', namespace: 'demo-web', status: 'active', ticketId: 't', createdAt: '2026-01-01T00:00:00Z' }],
+};
 
 /** The demo VDC on `local` (primary) and `edge-1`, with one tainted arm64 edge node joined for it on `edge-1`. */
 const EDGE_NODES = {
@@ -67,7 +73,9 @@ function serve(onSubmit: (body: unknown) => Response = () => json(201, { id: 'tk
 }
 
 function submissions(): unknown[] {
-  return fetchMock.mock.calls.filter(([url, init]) => String(url) === '/api/tickets' && init?.method === 'POST').map(([, init]) => JSON.parse(String(init!.body)));
+  return fetchMock.mock.calls
+    .filter(([url, init]) => String(url) === '/api/tickets' && init?.method === 'POST')
+    .map(([, init]) => JSON.parse(String(init!.body)));
 }
 
 async function settle(): Promise<void> {
@@ -89,10 +97,7 @@ async function mountForm(component: Component, path = '/form'): Promise<{ wrappe
   });
   await router.push(path);
   await router.isReady();
-  const real = mount(
-    { template: '<router-view />' },
-    { attachTo: document.body, global: { plugins: [ElementPlus, createPinia(), i18n, router] } },
-  );
+  const real = mount({ template: '<router-view />' }, { attachTo: document.body, global: { plugins: [ElementPlus, createPinia(), i18n, router] } });
   await settle();
   return { wrapper: real, router };
 }
@@ -255,7 +260,13 @@ describe('request forms', { timeout: 120_000 }, () => {
 
   describe('node join from a pool page', () => {
     it('fixes the pool, offers only the VDCs living on it (the single one chosen) and submits for that pool', async () => {
-      const vdcs = { items: [{ ...VDCS.items[0], pools: ['local'] }, { id: 'edge', name: 'Edge VDC', domainId: 'd1', namespace: 'vdc-edge', quota: {}, pools: ['local', 'edge-1'] }, { id: 'far', name: 'Far', domainId: 'd1', namespace: 'vdc-far', quota: {}, pools: ['local'] }] };
+      const vdcs = {
+        items: [
+          { ...VDCS.items[0], pools: ['local'] },
+          { id: 'edge', name: 'Edge VDC', domainId: 'd1', namespace: 'vdc-edge', quota: {}, pools: ['local', 'edge-1'] },
+          { id: 'far', name: 'Far', domainId: 'd1', namespace: 'vdc-far', quota: {}, pools: ['local'] },
+        ],
+      };
       serve();
       fetchMock.mockImplementation(async (input, init = {}) => {
         const url = String(input);
@@ -315,7 +326,11 @@ describe('request forms', { timeout: 120_000 }, () => {
       await review(wrapper);
       await confirm();
       expect(submissions()).toEqual([
-        { type: 'workload-deploy', vdcId: 'demo', workload: { kind: 'Deployment', name: 'shop', replicas: 1, containers: [{ name: 'app', image: 'nginx:1.27', requests: { cpu: '250m' } }] } },
+        {
+          type: 'workload-deploy',
+          vdcId: 'demo',
+          workload: { kind: 'Deployment', name: 'shop', replicas: 1, containers: [{ name: 'app', image: 'nginx:1.27', requests: { cpu: '250m' } }] },
+        },
       ]);
       wrapper.unmount();
     });
@@ -348,7 +363,11 @@ describe('request forms', { timeout: 120_000 }, () => {
       await review(wrapper);
       await confirm();
       expect(submissions()).toEqual([
-        { type: 'workload-deploy', vdcId: 'demo', workload: { kind: 'StatefulSet', name: 'db', replicas: 2, containers: [{ name: 'pg', image: 'postgres:17' }] } },
+        {
+          type: 'workload-deploy',
+          vdcId: 'demo',
+          workload: { kind: 'StatefulSet', name: 'db', replicas: 2, containers: [{ name: 'pg', image: 'postgres:17' }] },
+        },
       ]);
       wrapper.unmount();
     });
