@@ -1,3 +1,4 @@
+import { redisConnection } from '../infra/redis.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,8 +146,7 @@ describe('ledger verify over real ticket workflows', () => {
   });
 
   it('runs on a schedule in the worker (BullMQ job scheduler) and stores each run with its differences', async () => {
-    const redis = new URL(stackEnv('EDGEPORT_REDIS_URL'));
-    const queue = new Queue(LEDGER_VERIFY_QUEUE, { connection: { host: redis.hostname, port: Number(redis.port || 6379) } });
+    const queue = new Queue(LEDGER_VERIFY_QUEUE, { connection: redisConnection(stackEnv('EDGEPORT_REDIS_URL')) });
     const fake = {
       ...(await store.ledger.byWorkflow(ticketIds[0]!))[0]!,
       _id: `${ticketIds[0]}/scheduled-forged/998`,

@@ -1,3 +1,4 @@
+import { redisConnection } from '../infra/redis.ts';
 import { QueueEvents } from 'bullmq';
 import { mongo } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +10,7 @@ import { REPORT_FILE_SWEEP_SCHEDULER, startReportFileSweep, type ReportFileSweep
 /** The report-file sweep against the stack's real Redis (BullMQ) and Mongo (GridFS bucket `report_files`). */
 let store: Store;
 let files: ReportFileStore;
-const redis = new URL(stackEnv('EDGEPORT_REDIS_URL'));
-const connection = { host: redis.hostname, port: Number(redis.port || 6379), maxRetriesPerRequest: null };
+const connection = redisConnection(stackEnv('EDGEPORT_REDIS_URL'));
 const H = 3_600_000;
 
 beforeAll(async () => {

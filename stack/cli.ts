@@ -165,14 +165,16 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     const env = { ...process.env, ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle };
     const vitestBin = join(cfg.repoDir, 'node_modules', '.bin', 'vitest');
     const vitest = (args: string[], label?: string): Promise<number> => runStream(cfg, vitestBin, ['run', ...args], env, label);
-    if (!full) return await vitest(vitestArgs);
-    // Two streams side by side: the files that share the stack run in parallel (EDGEPORT_TEST_WORKERS at a
-    // time), while the files that hold the API port run one at a time, then the browser tests (which need it too).
+    // Parallel node files run on test lanes, each with its own database, seeded like the main one (stack/testing/lanes.ts).
     const workers = Math.min(Number(process.env.EDGEPORT_TEST_WORKERS ?? '3'), TEST_API_LANES);
-    // Each parallel worker is a test lane with its own database, seeded like the main one (stack/testing/lanes.ts).
     await timed('seed lanes', () =>
       Promise.all(Array.from({ length: workers }, (_, i) => seed(cfg, laneMongoUrl(appEnv(cfg).EDGEPORT_MONGO_URL as string, i + 1)))),
     );
+    const laneEnv = { ...env, EDGEPORT_TEST_API_LANES: String(TEST_API_LANES) };
+    // Selected files (`npm test -- api/spaces.test.ts`): node files on lanes, exclusive and e2e ones on the stack's port.
+    if (!full) return await runStream(cfg, vitestBin, ['run', `--maxWorkers=${workers}`, ...vitestArgs], laneEnv);
+    // Two streams side by side: the files that share the stack run in parallel (EDGEPORT_TEST_WORKERS at a
+    // time), while the files that hold the API port run one at a time, then the browser tests (which need it too).
     const [shared, exclusive, lintCode] = await Promise.all([
       runStream(
         cfg,

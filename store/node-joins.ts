@@ -88,24 +88,29 @@ export function nodeJoinStore(conn: Connection) {
      */
     async claimFetch(ticketId: string, by: string | { sub: string; name?: string }, now = new Date()): Promise<JoinCommandFetch> {
       const who = typeof by === 'string' ? { sub: by } : by;
-      const claimed = await tokens.findOneAndUpdate(
-        {
-          _id: ticketId,
-          fetchedAt: { $exists: false },
-          revokedAt: { $exists: false },
-          sealed: { $exists: true },
-          pendingIssue: { $exists: false },
-          expiresAt: { $gt: now },
-        },
-        { $set: { fetchedAt: now, fetchedBy: who.sub, ...(who.name ? { fetchedByName: who.name } : {}) } },
-        { returnDocument: 'before' },
-      );
-      if (claimed?.sealed) return { outcome: 'ok', record: claimed as JoinTokenDoc & { sealed: SealedSecret } };
-      const doc = await tokens.findOne({ _id: ticketId });
-      if (!doc || (doc.pendingIssue && !doc.revokedAt)) return { outcome: 'none' };
-      if (doc.revokedAt) return { outcome: 'revoked' };
-      if (doc.fetchedAt) return { outcome: 'fetched' };
-      return { outcome: 'expired' };
+      // The record can change between the claim and the read that explains a failed claim (the worker marks the
+      // token issued): a record that reads as claimable is claimed again instead of being reported as expired.
+      for (let attempt = 0; ; attempt++) {
+        const claimed = await tokens.findOneAndUpdate(
+          {
+            _id: ticketId,
+            fetchedAt: { $exists: false },
+            revokedAt: { $exists: false },
+            sealed: { $exists: true },
+            pendingIssue: { $exists: false },
+            expiresAt: { $gt: now },
+          },
+          { $set: { fetchedAt: now, fetchedBy: who.sub, ...(who.name ? { fetchedByName: who.name } : {}) } },
+          { returnDocument: 'before' },
+        );
+        if (claimed?.sealed) return { outcome: 'ok', record: claimed as JoinTokenDoc & { sealed: SealedSecret } };
+        const doc = await tokens.findOne({ _id: ticketId });
+        if (!doc || (doc.pendingIssue && !doc.revokedAt)) return { outcome: 'none' };
+        if (doc.revokedAt) return { outcome: 'revoked' };
+        if (doc.fetchedAt) return { outcome: 'fetched' };
+        if (doc.sealed && doc.expiresAt > now && attempt < 3) continue;
+        return { outcome: doc.expiresAt > now ? 'none' : 'expired' };
+      }
     },
 
     /** Records a joined node (or overwrites the same ticket's record). */

@@ -121,7 +121,7 @@ describe('Harbor robot rotation', () => {
     const done: unknown[] = [];
     const jobs = await startHarborRobotJobs({
       connection: redisConnection(stackEnv('EDGEPORT_REDIS_URL')),
-      temporal: { address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), namespace: 'default', taskQueue },
+      temporal: { address: stackEnv('EDGEPORT_TEMPORAL_ADDRESS'), namespace: stackEnv('EDGEPORT_TEMPORAL_NAMESPACE'), taskQueue },
       everySeconds: 2,
       // A window covering the far robot too, so this run rotates it.
       input: { windowDays: 40, durationDays: 60 },

@@ -1,3 +1,4 @@
+import { redisConnection } from '../infra/redis.ts';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { QueueEvents, Queue, Worker as BullWorker } from 'bullmq';
@@ -25,8 +26,7 @@ const registry = {
   tokenKeyFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_KEY_FILE'),
   tokenCertFile: stackEnv('EDGEPORT_REGISTRY_TOKEN_CERT_FILE'),
 };
-const redis = new URL(stackEnv('EDGEPORT_REDIS_URL'));
-const bull = { host: redis.hostname, port: Number(redis.port || 6379), maxRetriesPerRequest: null };
+const bull = redisConnection(stackEnv('EDGEPORT_REDIS_URL'));
 const H = 3_600_000;
 const a = uniqueName('imga');
 const b = uniqueName('imgb');
