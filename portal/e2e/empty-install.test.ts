@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients } from '../../infra/kube/client.ts';
 import { readQuota } from '../../infra/kube/quota.ts';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../../stack/lib/apps.ts';
-import { appEnvFromProcess, stackEnv, uniqueName } from '../../stack/testing/env.ts';
+import { appEnvFromProcess, isolatedMongoUrl, stackEnv, uniqueName } from '../../stack/testing/env.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { BASE, chooseVdc, launchBrowser, openAs, shot, START_MS, ticketIdOf, waitForStatus, WAIT, type E2eBrowser } from './support.ts';
 
@@ -31,12 +31,6 @@ const edge = createKubeClients(stackEnv('EDGEPORT_EDGE1_KUBE_ADMIN_KUBECONFIG'))
 const local = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
 const pages: Partial<Record<'ops' | 'tenant' | 'vdcadmin' | 'finance', Page>> = {};
 
-const emptyMongoUrl = (): string => {
-  const url = new URL(stackEnv('EDGEPORT_MONGO_URL'));
-  url.pathname = `/${uniqueName('empty').replaceAll('-', '_')}`;
-  return url.href;
-};
-
 const pageOf = (who: keyof typeof pages): Page => {
   const p = pages[who];
   if (!p) throw new Error(`${who} has not signed in`);
@@ -50,7 +44,12 @@ const exists = (read: () => Promise<unknown>): Promise<boolean> =>
   );
 
 beforeAll(async () => {
-  const env = { ...appEnvFromProcess(), EDGEPORT_MONGO_URL: emptyMongoUrl(), EDGEPORT_TASK_QUEUE: uniqueName('day1-q'), EDGEPORT_BOOTSTRAP_ADMINS: 'opsadmin' };
+  const env = {
+    ...appEnvFromProcess(),
+    EDGEPORT_MONGO_URL: isolatedMongoUrl('empty'),
+    EDGEPORT_TASK_QUEUE: uniqueName('day1-q'),
+    EDGEPORT_BOOTSTRAP_ADMINS: 'opsadmin',
+  };
   store = await openStore(env.EDGEPORT_MONGO_URL);
   // Opening the store may create collections and indexes, never documents: nothing is there to start from.
   for (const c of ['users', 'pools', 'domains', 'vdcs', 'tickets', 'pricebook', 'ledger'])

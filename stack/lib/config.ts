@@ -67,9 +67,12 @@ export const TEST_API_LANES = 4;
 export const laneOrigins = (cfg: Pick<StackConfig, 'profile' | 'host' | 'ports'>): string[] =>
   cfg.profile === 'test' ? Array.from({ length: TEST_API_LANES }, (_, i) => `http://${cfg.host}:${cfg.ports.api + i + 1}`) : [];
 
+/** The Temporal namespace of test lane `lane` (1-based). */
+export const laneNamespace = (lane: number): string => `edgeport-lane-${lane}`;
+
 /** The Temporal namespaces of the test lanes (empty for the dev profile). */
 export const laneNamespaces = (cfg: Pick<StackConfig, 'profile'>): string[] =>
-  cfg.profile === 'test' ? Array.from({ length: TEST_API_LANES }, (_, i) => `edgeport-lane-${i + 1}`) : [];
+  cfg.profile === 'test' ? Array.from({ length: TEST_API_LANES }, (_, i) => laneNamespace(i + 1)) : [];
 
 /** Where each cluster's block of ports starts, and each component's place in its block. */
 const KUBE_OFFSETS: Record<KubeClusterName, number> = { local: 20, 'edge-1': 60 };

@@ -1,3 +1,5 @@
+import { laneNamespace } from '../lib/config.ts';
+
 /**
  * Test lanes: what one vitest worker of the parallel `node` project gets to itself, so its files can run
  * beside the other workers' files and beside the exclusive stream without seeing each other:
@@ -44,7 +46,7 @@ export function laneEnv(env: Readonly<Record<string, string | undefined>>, lane:
     EDGEPORT_PUBLIC_URL: `http://${host}:${port}`,
     EDGEPORT_TASK_QUEUE: `edgeport-tickets-lane-${lane}`,
     // Created by the test stack's Temporal server (stack/lib/config.ts laneNamespaces).
-    EDGEPORT_TEMPORAL_NAMESPACE: `edgeport-lane-${lane}`,
+    EDGEPORT_TEMPORAL_NAMESPACE: laneNamespace(lane),
     EDGEPORT_MONGO_URL: laneMongoUrl(need('EDGEPORT_MONGO_URL'), lane),
     EDGEPORT_REDIS_URL: redis.href,
     EDGEPORT_TEST_LANE: String(lane),
