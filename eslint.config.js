@@ -42,7 +42,7 @@ const storeFactories = `/^(${[
 ].join('|')})$/`;
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'portal/dist/**', '.edgeport/**', 'test-output/**', 'portal/**/*.vue', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['node_modules/**', 'portal/dist/**', 'dist/**', '.edgeport/**', 'test-output/**', 'portal/**/*.vue', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createKubeClients } from '../infra/kube/client.ts';
 import { openStore } from '../store/index.ts';
 import { appEnv } from './lib/app-env.ts';
@@ -13,6 +13,7 @@ import { seedDemoThroughApi, type DemoSeedSummary } from './demo.ts';
 import { seedDemo, stackPools } from './seed.ts';
 import { SERVERS } from './servers/index.ts';
 import { writeWorkflowBundle } from '../worker/bundle.ts';
+import { buildApps } from './lib/app-build.ts';
 import { laneMongoUrl } from './testing/lanes.ts';
 
 const USAGE = `usage: stack <command> [--profile dev|test]
@@ -162,7 +163,9 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     // The workflows are bundled once per run; every test worker (spawned or in-process) and replay loads it.
     const bundle = join(cfg.dataDir, 'workflow-bundle.js');
     await timed('workflow bundle', () => writeWorkflowBundle(bundle));
-    const env = { ...process.env, ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle };
+    // So are the api and the worker: spawned test processes run the compiled files (stack/lib/app-build.ts).
+    const built = await timed('app build', () => buildApps(cfg.repoDir));
+    const env = { ...process.env, ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle, EDGEPORT_APP_BUILD: dirname(built.api) };
     const vitestBin = join(cfg.repoDir, 'node_modules', '.bin', 'vitest');
     const vitest = (args: string[], label?: string): Promise<number> => runStream(cfg, vitestBin, ['run', ...args], env, label);
     // Parallel node files run on test lanes, each with its own database, seeded like the main one (stack/testing/lanes.ts).

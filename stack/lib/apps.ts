@@ -13,11 +13,16 @@ export interface AppProcess {
 }
 
 /**
- * Starts `api/main.ts` or `worker/main.ts` under tsx with the given environment. With `inherit`, output
- * goes to this terminal (prefixed); otherwise it is kept in memory for tests.
+ * Starts `api/main.ts` or `worker/main.ts` with the given environment: under tsx, or, when EDGEPORT_APP_BUILD
+ * names a folder built by `buildApps` (the test runner sets it), its compiled file under plain node. With
+ * `inherit`, output goes to this terminal (prefixed); otherwise it is kept in memory for tests.
  */
 export function startApp(repoDir: string, name: 'api' | 'worker', env: Record<string, string>, opts: { inherit?: boolean } = {}): AppProcess {
-  const child = spawn(join(repoDir, 'node_modules', '.bin', 'tsx'), [join(repoDir, name, 'main.ts')], {
+  const built = env.EDGEPORT_APP_BUILD ?? process.env.EDGEPORT_APP_BUILD;
+  const [cmd, args] = built
+    ? [process.execPath, ['--enable-source-maps', join(built, `${name}.mjs`)]]
+    : [join(repoDir, 'node_modules', '.bin', 'tsx'), [join(repoDir, name, 'main.ts')]];
+  const child = spawn(cmd, args, {
     cwd: repoDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
