@@ -43,6 +43,8 @@ export default defineConfig({
           name: 'portal',
           include: ['portal/src/**/*.test.ts'],
           environment: 'happy-dom',
+          // Mounting a view takes well under a second alone; beside a full run's servers on two CPUs, several.
+          testTimeout: 30_000,
           // Inlined so Element Plus gets async-validator's ESM build (the CJS one never settles rules in Node).
           server: { deps: { inline: ['element-plus'] } },
         },
