@@ -1,11 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadApiConfig } from '../api/config.ts';
 import { loadWorkerConfig } from '../worker/config.ts';
+import { buildApps } from '../stack/lib/app-build.ts';
 
 /**
  * Static checks of the Docker Compose deployment, runnable without a Docker engine: docker-compose.yml
@@ -417,12 +419,30 @@ describe('deploy/Dockerfile and deploy/nginx.conf', () => {
     expect(stages.map((s) => s.name)).toEqual(expect.arrayContaining(['api', 'worker', 'portal']));
   });
 
-  it('runs the api and worker as non-root with tsx, and health-checks the api', () => {
+  it('runs the compiled api and worker (prebuilt workflow bundle) as non-root over production dependencies, and health-checks the api', () => {
+    expect(stage('app-build')).toMatch(/^RUN node_modules\/\.bin\/tsx stack\/build\.ts$/m);
+    expect(stage('prod-deps')).toMatch(/npm ci --omit=dev/);
+    expect(stage('runtime')).toMatch(/^COPY --from=app-build \/app\/dist \.\/dist$/m);
+    expect(stage('runtime')).not.toMatch(/tsx/);
     expect(stage('runtime')).toMatch(/^USER\s+node\s*$/m);
-    expect(stage('api')).toMatch(/CMD \["node_modules\/\.bin\/tsx", "api\/main\.ts"\]/);
+    expect(stage('api')).toMatch(/CMD \["node", "--enable-source-maps", "dist\/api\.mjs"\]/);
     expect(stage('api')).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
-    expect(stage('worker')).toMatch(/CMD \["node_modules\/\.bin\/tsx", "worker\/main\.ts"\]/);
+    expect(stage('worker')).toMatch(/CMD \["node", "--enable-source-maps", "dist\/worker\.mjs"\]/);
+    expect(stage('worker')).toMatch(/EDGEPORT_WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js/);
     expect(stage('portal')).toMatch(/COPY deploy\/nginx\.conf /);
+  });
+
+  it('the compiled api and worker import only production dependencies (test-only packages stay dev)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'edgeport-build-'));
+    try {
+      const { packages } = await buildApps(repo, out);
+      const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+      expect(packages.filter((p) => !(p in pkg.dependencies))).toEqual([]);
+      expect(packages).toEqual(expect.arrayContaining(['@temporalio/worker', 'express', 'mongoose']));
+      for (const testOnly of ['@temporalio/testing', 'oidc-provider', 'tsx']) expect(Object.keys(pkg.dependencies)).not.toContain(testOnly);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('serves the SPA with a history fallback and proxies /api and /auth to the api', () => {
@@ -444,6 +464,8 @@ describe('deploy/Dockerfile and deploy/nginx.conf', () => {
       'portal/vite.config.ts',
       'api/main.ts',
       'worker/main.ts',
+      'stack/build.ts',
+      'stack/lib/app-build.ts',
     ]) {
       expect(existsSync(join(repo, path)), path).toBe(true);
     }

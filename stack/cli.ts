@@ -165,7 +165,7 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     await timed('workflow bundle', () => writeWorkflowBundle(bundle));
     // So are the api and the worker: spawned test processes run the compiled files (stack/lib/app-build.ts).
     const built = await timed('app build', () => buildApps(cfg.repoDir));
-    const env = { ...process.env, ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle, EDGEPORT_APP_BUILD: dirname(built.api) };
+    const env = { ...process.env, ...appEnv(cfg), EDGEPORT_WORKFLOW_BUNDLE: bundle, EDGEPORT_APP_BUILD: dirname(built.files.api) };
     const vitestBin = join(cfg.repoDir, 'node_modules', '.bin', 'vitest');
     const vitest = (args: string[], label?: string): Promise<number> => runStream(cfg, vitestBin, ['run', ...args], env, label);
     // Parallel node files run on test lanes, each with its own database, seeded like the main one (stack/testing/lanes.ts).

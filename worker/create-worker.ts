@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
@@ -9,9 +9,12 @@ import { TICKETS_TASK_QUEUE } from '../common/task-queues.ts';
 import { credentialCipher } from '../store/credentials.ts';
 import { openStore, type Store } from '../store/index.ts';
 
-const require = createRequire(import.meta.url);
-/** Path of the workflow bundle entry; the worker bundles it with webpack (sandboxed, deterministic). */
-export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
+/**
+ * Path of the workflow bundle entry; a worker without a prebuilt bundle bundles it with webpack (sandboxed,
+ * deterministic). Only named, not resolved: a production image runs `dist/worker.mjs` (one level down, like
+ * `worker/`) with a prebuilt bundle and has no workflow sources.
+ */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface TicketWorker {
   worker: Worker;
