@@ -55,6 +55,7 @@ import { poolUsageService } from './services/pool-usage.ts';
 import { poolUsageRoutes } from './routes/pool-usage.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 import { userDirectory } from './services/user-directory.ts';
+import { checkReadiness, type DependencyCheck } from '../services/readiness.ts';
 
 /** The API's version as named in its OpenAPI document. */
 const API_VERSION = '0.1.0';
@@ -65,6 +66,24 @@ export interface AppDeps {
   temporal: Client;
   redis: Redis;
   log: Logger;
+}
+
+/** What `/readyz` checks: each dependency's cheapest real round trip. */
+function apiDependencyChecks({ store, redis, temporal, config }: AppDeps): DependencyCheck[] {
+  const discovery = new URL('.well-known/openid-configuration', config.oidc.issuer.endsWith('/') ? config.oidc.issuer : `${config.oidc.issuer}/`);
+  return [
+    { name: 'mongodb', check: () => store.ping() },
+    { name: 'redis', check: () => redis.ping() },
+    { name: 'temporal', check: (signal) => temporal.connection.withAbortSignal(signal, () => temporal.workflowService.getSystemInfo({})) },
+    {
+      name: 'oidc',
+      check: async (signal) => {
+        const res = await fetch(discovery, { signal });
+        if (!res.ok) throw new Error(`discovery answered ${res.status}`);
+        await res.body?.cancel();
+      },
+    },
+  ];
 }
 
 /** Builds the Express app: auth, JSON API, the built portal, one problem-body error handler. */
@@ -142,6 +161,12 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   app.set('trust proxy', (addr: string) => trustedProxies.has(addr));
   // Exempt from the IP lists so orchestrator probes keep working whatever the lists say; it reveals nothing.
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  // Ready when MongoDB, Redis, Temporal and the identity provider's discovery all answer within the bound.
+  const dependencies = apiDependencyChecks(deps);
+  app.get('/readyz', async (_req, res) => {
+    const r = await checkReadiness(dependencies, config.readyTimeoutMs);
+    res.status(r.ready ? 200 : 503).json(r);
+  });
   app.use(ipFilter(ipLists));
   app.use(sameOriginOnly(config.publicUrl));
   // The registry's push notifications (shared secret header; not a user route): scan on push.

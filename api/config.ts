@@ -65,6 +65,7 @@ const ApiEnvSchema = z
     EDGEPORT_SECURE_COOKIES: bool,
     EDGEPORT_TRUSTED_PROXIES: proxies,
     EDGEPORT_IPLIST_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+    EDGEPORT_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
     EDGEPORT_MTLS_MODE: z.enum(['off', 'required']).default('off'),
     EDGEPORT_MTLS_SUBJECT_HEADER: headerName.default('x-ssl-client-s-dn'),
     EDGEPORT_MTLS_VERIFY_HEADER: headerName.default('x-ssl-client-verify'),
@@ -107,6 +108,8 @@ export interface ApiConfig {
   /** CIDRs of the reverse proxies whose `X-Forwarded-For` (and client-certificate headers) are believed. */
   trustedProxies: string[];
   ipListCacheMs: number;
+  /** Bound of each dependency check of `/readyz`. */
+  readyTimeoutMs: number;
   mtls: { mode: 'off' | 'required'; subjectHeader: string; verifyHeader: string };
   /** Secret: never logged. Seals resource-pool credentials before they are stored. */
   credentials: { key: string; previousKeys: string[] };
@@ -153,6 +156,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     bootstrapAdmins: c.EDGEPORT_BOOTSTRAP_ADMINS.map((s) => s.toLowerCase()),
     trustedProxies: c.EDGEPORT_TRUSTED_PROXIES,
     ipListCacheMs: c.EDGEPORT_IPLIST_CACHE_SECONDS * 1000,
+    readyTimeoutMs: c.EDGEPORT_READY_TIMEOUT_MS,
     mtls: { mode: c.EDGEPORT_MTLS_MODE, subjectHeader: c.EDGEPORT_MTLS_SUBJECT_HEADER, verifyHeader: c.EDGEPORT_MTLS_VERIFY_HEADER },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
     images: imageSettingsFromEnv(env),

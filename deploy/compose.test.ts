@@ -195,7 +195,10 @@ describe('docker-compose.yml', () => {
     }
     expect(edges).toBeGreaterThanOrEqual(10);
     expect(Object.keys(compose.services.api?.depends_on ?? {}).sort()).toEqual(['keycloak', 'mongodb', 'redis', 'temporal', 'temporal-namespace']);
-    expect(Object.keys(compose.services.worker?.depends_on ?? {}).sort()).toEqual(['mongodb', 'temporal', 'temporal-namespace']);
+    expect(Object.keys(compose.services.worker?.depends_on ?? {}).sort()).toEqual(['mongodb', 'redis', 'temporal', 'temporal-namespace']);
+    // The worker runs the BullMQ jobs (reports, scheduled ledger verify, report-file sweep) and answers probes.
+    expect(compose.services.worker?.environment?.EDGEPORT_REDIS_URL).toBe(compose.services.api?.environment?.EDGEPORT_REDIS_URL);
+    expect(String(compose.services.worker?.environment?.EDGEPORT_WORKER_HEALTH_PORT)).toBe('17251');
     expect(Object.keys(compose.services.portal?.depends_on ?? {})).toEqual(['api']);
   });
 

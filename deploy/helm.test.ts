@@ -155,8 +155,19 @@ describe('helm chart deploy/helm/edgeport', () => {
       expect(withReplicas.spec.replicas).toBe(2);
     }
     const api = named(objs, 'Deployment', '-api').spec.template.spec;
-    expect(api.containers[0].readinessProbe.httpGet.path).toBe('/healthz');
+    // Readiness follows the dependencies (/readyz), liveness the process alone (/healthz): an outage
+    // takes pods out of the Service without restarting them.
+    expect(api.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
+    expect(api.containers[0].livenessProbe.httpGet.path).toBe('/healthz');
     expect(api.automountServiceAccountToken).toBe(false);
+    const worker = named(objs, 'Deployment', '-worker').spec.template.spec.containers[0];
+    expect(worker.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(worker.ports).toEqual([{ name: 'health', containerPort: 17251, protocol: 'TCP' }]);
+    const workerEnv = Object.fromEntries((worker.env as { name: string; value?: string }[]).map((e) => [e.name, e]));
+    expect(workerEnv.EDGEPORT_WORKER_HEALTH_PORT?.value).toBe('17251');
+    expect(workerEnv.EDGEPORT_WORKER_HEALTH_HOST?.value).toBe('0.0.0.0');
+    // The worker runs the BullMQ jobs (reports, scheduled ledger verify, report-file sweep): it needs Redis.
+    expect(workerEnv.EDGEPORT_REDIS_URL).toMatchObject({ valueFrom: { secretKeyRef: { name: 'edgeport-secrets', key: 'redis-url' } } });
     expect(ofKind(objs, 'Secret')).toEqual([]);
   });
 

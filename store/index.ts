@@ -82,6 +82,8 @@ export interface Store {
   workloadOperations: WorkloadOperationStore;
   /** Test-only raw access (tests, bench, fuzz); never used by the API or the worker. */
   testing: StoreTesting;
+  /** One round trip to the server (readiness probes). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,9 @@ export async function openStore(url: string): Promise<Store> {
     audit: createAuditLog(conn),
     reportFiles: reportFileStore(conn),
     testing: storeTesting(conn),
+    ping: async () => {
+      await conn.db!.command({ ping: 1 });
+    },
     close: () => conn.close(),
   };
 }

@@ -41,6 +41,9 @@ const WorkerConfigSchema = z
     EDGEPORT_HARBOR_PROJECT_STORAGE_GI: z.coerce.number().int().min(0).max(1_048_576).default(20),
     EDGEPORT_REPORT_FILE_RETENTION_S: z.coerce.number().int().min(3600).default(REPORT_JOB_KEEP_SECONDS),
     EDGEPORT_REPORT_FILE_SWEEP_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
+    EDGEPORT_WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    EDGEPORT_WORKER_HEALTH_HOST: z.string().default('127.0.0.1'),
+    EDGEPORT_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
   })
   .and(RegistryDriverEnv);
 
@@ -54,6 +57,8 @@ export interface WorkerConfig {
   failpoints: string[];
   /** Temporal SDK runtime log level (bundling, worker state changes are INFO). */
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The probe endpoint (`/healthz`, `/readyz`); absent → none (tests start many workers). */
+  health?: { port: number; host: string; readyTimeoutMs: number };
   /** Secret: never logged. Opens resource-pool credentials and config-center Secret values inside activities. */
   credentials: { key: string; previousKeys: string[] };
   /**
@@ -101,6 +106,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     failpoints: c.EDGEPORT_FAILPOINTS,
     ...(c.EDGEPORT_WORKFLOW_BUNDLE ? { workflowBundlePath: c.EDGEPORT_WORKFLOW_BUNDLE } : {}),
     logLevel: c.EDGEPORT_WORKER_LOG_LEVEL,
+    ...(c.EDGEPORT_WORKER_HEALTH_PORT
+      ? { health: { port: c.EDGEPORT_WORKER_HEALTH_PORT, host: c.EDGEPORT_WORKER_HEALTH_HOST, readyTimeoutMs: c.EDGEPORT_READY_TIMEOUT_MS } }
+      : {}),
     ledgerVerifyEverySeconds: c.EDGEPORT_LEDGER_VERIFY_INTERVAL_S,
     harborRobotRotation: {
       everySeconds: c.EDGEPORT_HARBOR_ROBOT_ROTATION_INTERVAL_S,

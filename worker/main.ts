@@ -2,6 +2,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from './config.ts';
 import { createTicketWorker } from './create-worker.ts';
 import { startHarborRobotJobs } from './harbor-robot-jobs.ts';
+import { startWorkerHealth } from './health.ts';
 import { redisConnection } from '../infra/redis.ts';
 import { startImageJobs } from './image-jobs.ts';
 import { startLedgerVerifyJobs } from './ledger-verify-jobs.ts';
@@ -9,7 +10,7 @@ import { startReportJobs } from './report-jobs.ts';
 
 const config = loadWorkerConfig();
 Runtime.install({ logger: new DefaultLogger(config.logLevel) });
-const { worker, shutdown } = await createTicketWorker({
+const { worker, store, shutdown } = await createTicketWorker({
   ...config,
   ...(config.workflowBundlePath ? { worker: { workflowBundle: { codePath: config.workflowBundlePath } } } : {}),
 });
@@ -50,6 +51,16 @@ const robotJobs =
         log: (msg, extra) => console.log(JSON.stringify({ level: 'info', msg, ...extra })),
       })
     : undefined;
+// Probes (Helm, compose): /healthz and /readyz on EDGEPORT_WORKER_HEALTH_PORT.
+const health = config.health
+  ? await startWorkerHealth({
+      ...config.health,
+      timeoutMs: config.health.readyTimeoutMs,
+      worker,
+      store,
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+    })
+  : undefined;
 console.log(JSON.stringify({ level: 'info', msg: 'worker started', taskQueue: worker.options.taskQueue, reportJobs: Boolean(reports) }));
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
@@ -57,4 +68,5 @@ await reports?.close();
 await imageJobs?.close();
 await ledgerVerify?.close();
 await robotJobs?.close();
+await health?.close();
 await shutdown();
