@@ -56,6 +56,7 @@ import { poolUsageRoutes } from './routes/pool-usage.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 import { userDirectory } from './services/user-directory.ts';
 import { checkReadiness, type DependencyCheck } from '../services/readiness.ts';
+import { dependencyMonitor, dependencyOfError, requireDependencies } from './dependencies.ts';
 
 /** The API's version as named in its OpenAPI document. */
 const API_VERSION = '0.1.0';
@@ -118,7 +119,10 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   const billing = billingService({ store, priceBook, temporal: deps.temporal, audit });
   const lifecycle = vdcLifecycle({ temporal: deps.temporal, taskQueue: config.taskQueue ?? TICKETS_TASK_QUEUE });
   const directory = userDirectory({ store, audit, bootstrapAdmins: config.bootstrapAdmins, vdcLifecycle: lifecycle });
-  const reportJobs = reportJobService({ queue: new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis }), files: store.reportFiles });
+  const reportQueue = new Queue<ReportJobData, ReportJobResult>(REPORT_QUEUE, { connection: deps.redis });
+  // Redis errors surface on the request that meets them (503); an unheard 'error' event would end the process.
+  reportQueue.on('error', (err) => log.warn({ err: err.message }, 'report queue: redis error'));
+  const reportJobs = reportJobService({ queue: reportQueue, files: store.reportFiles });
   const auth = await createAuth({
     config: {
       issuer: config.oidc.issuer,
@@ -163,10 +167,19 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   // Ready when MongoDB, Redis, Temporal and the identity provider's discovery all answer within the bound.
   const dependencies = apiDependencyChecks(deps);
+  // The same checks in the background: while one is down, requests needing it get a 503 at once (api/dependencies.ts).
+  const monitor = dependencyMonitor(dependencies, { everyMs: config.dependencies.checkEveryMs, timeoutMs: config.dependencies.timeoutMs });
   app.get('/readyz', async (_req, res) => {
     const r = await checkReadiness(dependencies, config.readyTimeoutMs);
     res.status(r.ready ? 200 : 503).json(r);
   });
+  // Every signed-in request reads the IP lists and the caller's bindings (MongoDB) and its session (Redis);
+  // submits and decisions start or signal workflows (Temporal). While one is down: 503 at once, nothing queued.
+  app.use(['/api', '/auth'], requireDependencies(monitor, ['redis', 'mongodb']));
+  app.post(
+    ['/api/tickets', '/api/tickets/:id/decisions', '/api/tickets/:id/cancel', '/api/delegated-tickets/:id/decisions'],
+    requireDependencies(monitor, ['temporal']),
+  );
   app.use(ipFilter(ipLists));
   app.use(sameOriginOnly(config.publicUrl));
   // The registry's push notifications (shared secret header; not a user route): scan on push.
@@ -299,6 +312,6 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     // History-mode SPA: every other GET renders the portal shell.
     app.get('/{*path}', (_req, res) => res.sendFile(join(portalDir, 'index.html'), { maxAge: 0 }));
   }
-  app.use(problemHandler((msg, err) => log.error({ err }, msg)));
+  app.use(problemHandler((msg, err) => log.error({ err }, msg), dependencyOfError));
   return { app, tickets, audit, routes, apiRouter: api };
 }

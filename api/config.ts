@@ -66,6 +66,8 @@ const ApiEnvSchema = z
     EDGEPORT_TRUSTED_PROXIES: proxies,
     EDGEPORT_IPLIST_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
     EDGEPORT_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
+    EDGEPORT_DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+    EDGEPORT_DEPENDENCY_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
     EDGEPORT_MTLS_MODE: z.enum(['off', 'required']).default('off'),
     EDGEPORT_MTLS_SUBJECT_HEADER: headerName.default('x-ssl-client-s-dn'),
     EDGEPORT_MTLS_VERIFY_HEADER: headerName.default('x-ssl-client-verify'),
@@ -110,6 +112,8 @@ export interface ApiConfig {
   ipListCacheMs: number;
   /** Bound of each dependency check of `/readyz`. */
   readyTimeoutMs: number;
+  /** Fail-fast bounds: MongoDB server selection, Redis commands, Temporal calls of a request; and how often the dependencies are checked. */
+  dependencies: { timeoutMs: number; checkEveryMs: number };
   mtls: { mode: 'off' | 'required'; subjectHeader: string; verifyHeader: string };
   /** Secret: never logged. Seals resource-pool credentials before they are stored. */
   credentials: { key: string; previousKeys: string[] };
@@ -157,6 +161,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     trustedProxies: c.EDGEPORT_TRUSTED_PROXIES,
     ipListCacheMs: c.EDGEPORT_IPLIST_CACHE_SECONDS * 1000,
     readyTimeoutMs: c.EDGEPORT_READY_TIMEOUT_MS,
+    dependencies: { timeoutMs: c.EDGEPORT_DEPENDENCY_TIMEOUT_MS, checkEveryMs: c.EDGEPORT_DEPENDENCY_CHECK_MS },
     mtls: { mode: c.EDGEPORT_MTLS_MODE, subjectHeader: c.EDGEPORT_MTLS_SUBJECT_HEADER, verifyHeader: c.EDGEPORT_MTLS_VERIFY_HEADER },
     credentials: { key: c.EDGEPORT_CREDENTIALS_KEY, previousKeys: c.EDGEPORT_CREDENTIALS_PREVIOUS_KEYS },
     images: imageSettingsFromEnv(env),

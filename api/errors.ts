@@ -53,6 +53,16 @@ export class PolicyDeniedError extends HttpError {
   }
 }
 
+/** How long a client should wait before retrying a request refused for a missing dependency. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** 503 naming the dependency that is down or too slow (MongoDB, Redis, Temporal, the identity provider). */
+export class DependencyUnavailableError extends HttpError {
+  constructor(readonly dependency: string) {
+    super(503, 'Service Unavailable', `${dependency} is unavailable; retry later`);
+  }
+}
+
 /** A field path as clients name it: `quota.cpu`, `permissions[3]`, `bindings[0].scope.vdcId`. */
 export function fieldPath(segments: readonly PropertyKey[]): string {
   return segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), '');
@@ -83,10 +93,28 @@ export function sendProblem(res: Parameters<ErrorRequestHandler>[2], p: Problem)
   res.status(p.status).type('application/problem+json').json(p);
 }
 
-/** The one error middleware: typed errors → problem bodies; anything else → 500 without internals. */
-export function problemHandler(log: (msg: string, err: unknown) => void): ErrorRequestHandler {
+/**
+ * The one error middleware: typed errors → problem bodies; an error `dependencyOf` attributes to an unreachable
+ * dependency → 503 naming it with `Retry-After`; anything else → 500 without internals.
+ */
+export function problemHandler(
+  log: (msg: string, err: unknown) => void,
+  dependencyOf: (err: unknown) => string | undefined = () => undefined,
+): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     if (res.headersSent) return;
+    const dependency = err instanceof DependencyUnavailableError ? err.dependency : dependencyOf(err);
+    if (dependency) {
+      if (!(err instanceof DependencyUnavailableError)) log(`${dependency} unavailable`, err);
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      return sendProblem(res, {
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `${dependency} is unavailable; retry later`,
+        dependency,
+      });
+    }
     if (err instanceof HttpError) {
       return sendProblem(res, {
         type: 'about:blank',

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -7,10 +8,16 @@ import { loadApiConfig } from './config.ts';
 
 const log = pino({ name: 'edgeport-api', redact: ['*.password', '*.token', '*.secret', 'req.headers.cookie', 'req.headers.authorization'] });
 const config = loadApiConfig();
-const store = await openStore(config.mongoUrl);
+// Fail fast (api/dependencies.ts): nothing waits in a queue for a dependency that is down, so nothing runs
+// after its client gave up; requests get a 503 naming it instead.
+const store = await openStore(config.mongoUrl, { failFast: { selectTimeoutMs: config.dependencies.timeoutMs, socketTimeoutMs: 15_000 } });
 const connection = await Connection.connect({ address: config.temporalAddress });
 const temporal = new Client({ connection, namespace: config.temporalNamespace });
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: config.dependencies.timeoutMs });
+// Commands are refused until the connection is ready (no offline queue): give it a moment at start-up.
+redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+// (Not events.once: it rejects on the first 'error', and a Redis that is down at start-up is no reason to exit.)
+await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), sleep(5000)]);
 const { app, tickets } = await createApp({ config, store, temporal, redis, log });
 
 const server = app.listen(config.port, config.host, () => log.info({ url: config.publicUrl }, 'api listening'));

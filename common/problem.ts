@@ -5,4 +5,6 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: { field: string; message: string }[];
+  /** On 503: the dependency that is down (mongodb, redis, temporal, oidc). */
+  dependency?: string;
 }

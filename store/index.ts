@@ -2,7 +2,7 @@ import type { AnyObject, Collection, Connection, mongo } from 'mongoose';
 import { apiTokenStore, type ApiTokenStore } from './api-tokens.ts';
 import { createAuditLog, type AuditStore } from './audit.ts';
 import { configItemStore, type ConfigItemStore } from './config-items.ts';
-import { connectStore } from './connection.ts';
+import { connectStore, type StoreConnectOptions } from './connection.ts';
 import { delegationStore, type DelegationStore } from './delegations.ts';
 import { domainStore, type DomainStore } from './domains.ts';
 import { harborRegistryStore, type HarborRegistryStore } from './harbor-registries.ts';
@@ -98,8 +98,8 @@ function storeTesting(conn: Connection): StoreTesting {
 }
 
 /** Connects, builds every repository once and waits for their indexes. */
-export async function openStore(url: string): Promise<Store> {
-  const conn = await connectStore(url);
+export async function openStore(url: string, o: StoreConnectOptions = {}): Promise<Store> {
+  const conn = await connectStore(url, o);
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
   const repos = {

@@ -68,6 +68,11 @@ export function ticketStore(models: Models) {
       return rows.map((r) => r._id);
     },
 
+    /** Deletes a ticket whose workflow was never started (its submit failed before Temporal heard of it). */
+    async discardUnstarted(id: string): Promise<void> {
+      await Ticket.deleteOne({ _id: id, workflowStarted: false });
+    },
+
     async markWorkflowStarted(id: string): Promise<void> {
       await Ticket.updateOne({ _id: id }, { $set: { workflowStarted: true } });
     },

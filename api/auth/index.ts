@@ -217,7 +217,14 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
   };
 
   const sessionHandler: RequestHandler = (req, res, next) => {
-    void sessionMiddleware(req, res, (err?: unknown) => (err ? next(err) : enforceAbsoluteTimeout(req, res, next)));
+    void sessionMiddleware(req, res, (err?: unknown) => {
+      if (!err) return enforceAbsoluteTimeout(req, res, next);
+      // The session could not be read (Redis down or slow). express-session would destroy it when this
+      // response ends (`unset: 'destroy'` and no req.session): one Redis blip would sign everybody out.
+      // Without an id there is nothing to destroy; the request fails (503 naming redis) and the session stays.
+      (req as { sessionID?: string }).sessionID = undefined;
+      next(err);
+    });
   };
 
   // ---- passport ----

@@ -19,7 +19,8 @@ import type { PriceBookStore } from '../../store/pricebook.ts';
 import { projectedMonthlyCost } from '../../common/budget.ts';
 import { toTicketView } from '../../store/tickets.ts';
 import { allows, approverRoles, vdcsWith } from '../authz.ts';
-import { ConflictError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
+import { ConflictError, DependencyUnavailableError, ForbiddenError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
+import { temporalUnreachable } from '../dependencies.ts';
 import {
   approvedButNotStarted,
   decideTicket,
@@ -223,7 +224,20 @@ export function ticketService(deps: TicketServiceDeps) {
         ...(idempotencyKey ? { idempotencyKey } : {}),
       });
       if (created) deps.afterInsert?.();
-      if (!ticket.workflowStarted) await ensureWorkflow(ticket);
+      if (!ticket.workflowStarted) {
+        try {
+          await ensureWorkflow(ticket);
+        } catch (err) {
+          // Temporal refused the connection: the workflow surely does not exist, so the ticket goes too and
+          // the caller gets a 503 (the reconciler would otherwise start it after the caller gave up). Any
+          // other failure leaves the ticket for the reconciler (the start may have reached the server).
+          if (created && temporalUnreachable(err)) {
+            await store.tickets.discardUnstarted(ticket._id);
+            throw new DependencyUnavailableError('temporal');
+          }
+          throw err;
+        }
+      }
       return { ticket: withCaps(caller, ticket), created };
     },
 

@@ -1,0 +1,65 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import type { RequestHandler } from 'express';
+import { checkReadiness, type CheckResult, type DependencyCheck, type DependencyName } from '../services/readiness.ts';
+import { DependencyUnavailableError } from './errors.ts';
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/**
+ * The dependency an unexpected error comes from, when it says the dependency is unreachable or too slow
+ * (as opposed to a bug or bad data): MongoDB driver network and server-selection errors, ioredis connection
+ * and command-timeout errors, Temporal gRPC UNAVAILABLE / DEADLINE_EXCEEDED.
+ */
+export function dependencyOfError(err: unknown): DependencyName | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (/^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|TopologyClosed|OperationTimeout|NotConnected)Error$/.test(err.name)) return 'mongodb';
+  if (err.name === 'MongooseError' && /buffering timed out|before initial connection/.test(err.message)) return 'mongodb';
+  if (err.name === 'MaxRetriesPerRequestError' || /^(Connection is closed\.|Command timed out|Stream isn't writeable)/.test(err.message)) return 'redis';
+  const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+  if (grpc && (grpc.code === GRPC_UNAVAILABLE || grpc.code === GRPC_DEADLINE_EXCEEDED)) return 'temporal';
+  return undefined;
+}
+
+/** Whether a Temporal call failed before reaching the server (connection refused: the call surely did nothing). */
+export function temporalUnreachable(err: unknown): boolean {
+  const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+  return grpc?.code === GRPC_UNAVAILABLE;
+}
+
+export interface DependencyMonitor {
+  /** The last result of each check (undefined before the first round). */
+  state(name: DependencyName): CheckResult | undefined;
+  stop(): void;
+}
+
+/**
+ * Checks the dependencies every `everyMs` (each check bounded by `timeoutMs`) so requests can be refused at
+ * once while one is down, instead of each waiting for its own timeout and piling up behind a dead server.
+ */
+export function dependencyMonitor(checks: DependencyCheck[], o: { everyMs: number; timeoutMs: number }): DependencyMonitor {
+  const last = new Map<DependencyName, CheckResult>();
+  let running = false;
+  const round = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      const r = await checkReadiness(checks, o.timeoutMs);
+      for (const [name, result] of Object.entries(r.checks)) last.set(name as DependencyName, result);
+    } finally {
+      running = false;
+    }
+  };
+  void round();
+  const timer = setInterval(() => void round(), o.everyMs);
+  timer.unref();
+  return { state: (name) => last.get(name), stop: () => clearInterval(timer) };
+}
+
+/** Refuses the request with a 503 naming the first of `names` the monitor last saw down. */
+export function requireDependencies(monitor: DependencyMonitor, names: DependencyName[]): RequestHandler {
+  return (_req, _res, next) => {
+    const down = names.find((n) => monitor.state(n)?.ok === false);
+    next(down ? new DependencyUnavailableError(down) : undefined);
+  };
+}
