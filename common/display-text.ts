@@ -31,15 +31,17 @@ export interface DisplayTextOptions {
  */
 export function displayText(opts: DisplayTextOptions) {
   const min = opts.min ?? 1;
+  // The character check sees the text as sent (before trimming, which would drop a BOM at either end), as the
+  // OpenAPI document's pattern does for the fuzzer's Ajv oracle.
   const text = z
     .string()
-    .trim()
-    .min(min)
-    .max(opts.max)
     .regex(
       opts.multiline ? LINES : LINE,
       opts.multiline ? 'must not contain control or invisible format characters (only line breaks)' : 'must not contain control or invisible format characters',
-    );
+    )
+    .trim()
+    .min(min)
+    .max(opts.max);
   return min === 0
     ? text.refine((s) => s === '' || VISIBLE.test(s), 'must contain a visible character')
     : text.regex(VISIBLE, 'must contain a visible character');
