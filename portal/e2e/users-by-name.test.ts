@@ -119,6 +119,34 @@ describe('members by name', () => {
     await context.close();
   });
 
+  it('a VDC admin adds a member by whole username: no listing by fragment, no names or emails of other users', async () => {
+    const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    await watchCsp(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    await signIn(page, 'vdcadmin', '/admin/vdcs/demo');
+    await page.locator('[data-test="members-table"]').waitFor();
+    const picker = page.locator('[data-test="member-user-select"]');
+    await picker.click();
+    await page.keyboard.type('ten');
+    await page.waitForTimeout(1500);
+    expect(await page.locator('[data-test="user-option-tenant"]').count()).toBe(0);
+    await page.keyboard.type('ant');
+    const option = page.locator('[data-test="user-option-tenant"]');
+    await option.waitFor();
+    expect(await option.innerText()).not.toContain('@');
+    await shot(page, 'vdcadmin-lookup');
+    await option.click();
+    // tenant is already a vdc-user of demo: the same role again changes nothing.
+    await page.click('[data-test="member-roles-select"]');
+    await page.click('[data-test="role-option-vdc-user"]');
+    await page.keyboard.press('Escape');
+    await page.click('[data-test="add-member-form"] button[type="submit"]');
+    await page.locator('.el-message--success').waitFor();
+    expect(await store.users.bindings('u-tenant')).toContainEqual({ role: 'vdc-user', scope: { type: 'vdc', vdcId: 'demo' } });
+    await context.close();
+  });
+
   it('a user without any role sees "no access yet" with their username', async () => {
     await store.testing.collection('users').deleteOne({ _id: 'u-other' as never });
     const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
