@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createKubeClients } from '../../infra/kube/client.ts';
+import { PULL_SECRET_NAME } from '../../common/pull-credentials.ts';
 import { appEnv } from './app-env.ts';
 import type { StackConfig } from './config.ts';
 import { LOG_DIR_MODE, LOG_FILE_MODE } from './proc.ts';
@@ -39,6 +41,31 @@ export function stackSecrets(cfg: StackConfig): NamedSecret[] {
     });
   }
   return out.filter((s) => s.value.length >= 8);
+}
+
+/**
+ * The image pull credentials the worker generated for VDCs during the run: the passwords in every
+ * `edgeport-pull` Secret on the stack's clusters (read with their admin kubeconfigs while they still run).
+ */
+export async function pullCredentialSecrets(cfg: StackConfig): Promise<NamedSecret[]> {
+  const env = appEnv(cfg);
+  const out: NamedSecret[] = [];
+  for (const key of ['EDGEPORT_KUBE_ADMIN_KUBECONFIG', 'EDGEPORT_EDGE1_KUBE_ADMIN_KUBECONFIG']) {
+    const file = env[key];
+    if (!file || !existsSync(file)) continue;
+    const list = await createKubeClients(file).core.listSecretForAllNamespaces({ fieldSelector: `metadata.name=${PULL_SECRET_NAME}` });
+    for (const secret of list.items) {
+      const raw = secret.data?.['.dockerconfigjson'];
+      if (!raw) continue;
+      const auths = (JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as { auths?: Record<string, { password?: string; auth?: string }> }).auths ?? {};
+      for (const a of Object.values(auths)) {
+        const where = `pull credential of ${secret.metadata?.namespace}`;
+        if (a.password) out.push({ name: where, value: a.password });
+        if (a.auth) out.push({ name: `${where} (basic auth)`, value: a.auth });
+      }
+    }
+  }
+  return out;
 }
 
 /**
