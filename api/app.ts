@@ -20,6 +20,7 @@ import { createAuth } from './auth/index.ts';
 import type { ApiConfig } from './config.ts';
 import { NotFoundError, problemHandler } from './errors.ts';
 import { sameOriginOnly } from './same-origin.ts';
+import { securityHeaders } from './security-headers.ts';
 import { jsonBodiesOnly } from './json-bodies.ts';
 import { AddressSet } from './ip-match.ts';
 import { loadCaller } from './routes/caller.ts';
@@ -161,6 +162,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
 
   const app = express();
   app.disable('x-powered-by');
+  // CSP, frame-ancestors/X-Frame-Options, nosniff, Referrer-Policy on every answer (README "Browser security headers").
+  app.use(securityHeaders({ hsts: config.secureCookies }));
   // req.ip believes X-Forwarded-For only from EDGEPORT_TRUSTED_PROXIES (default loopback).
   app.set('trust proxy', (addr: string) => trustedProxies.has(addr));
   // Exempt from the IP lists so orchestrator probes keep working whatever the lists say; it reveals nothing.

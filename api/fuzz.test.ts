@@ -128,6 +128,38 @@ describe('OpenAPI document', () => {
   });
 });
 
+describe('display fields (issue 19)', () => {
+  // Right-to-left override, only zero-width characters, NUL, lone surrogates, escapes: refused in every display
+  // field with a 400 problem naming it, and nothing stored or started.
+  const probes: [string, string, () => Record<string, unknown>, string][] = [
+    ['POST', '/api/tokens', () => ({ name: 'report\u202Egpj.exe', permissions: ['vdc:read'], expiresInDays: 1 }), 'name'],
+    ['POST', '/api/images/categories', () => ({ name: '\u200B\u200C\u200D' }), 'name'],
+    ['POST', '/api/domains', () => ({ id: uniqueName('fzd'), name: 'a\u0000b' }), 'name'],
+    ['POST', '/api/domains', () => ({ id: uniqueName('fzd'), name: '\uFEFF \u2028' }), 'name'],
+    ['POST', '/api/vdcs/VDC/security-groups', () => ({ name: 'fz-sg', description: 'lone \uD800 surrogate' }), 'description'],
+    ['POST', '/api/vdcs/VDC/security-groups', () => ({ name: 'fz-sg', description: 'escape \u001b[2J' }), 'description'],
+    ['POST', '/api/tickets', () => ({ type: 'quota-change', vdcId: f.vdc, quota: { cpu: 5 }, reason: 'ok\u202E' }), 'reason'],
+    ['POST', '/api/tickets/TICKET/cancel', () => ({ reason: 'nul\u0000' }), 'reason'],
+    ['POST', '/api/tickets/TICKET/decisions', () => ({ decision: 'approve', comment: 'a\uDC00' }), 'comment'],
+    ['POST', '/api/roles', () => ({ id: uniqueName('fzr'), name: '\u200B', baseRole: 'vdc-user', permissions: ['vdc:read'] }), 'name'],
+  ];
+
+  it('refuses control, format and lone-surrogate characters and invisible-only text, naming the field', async () => {
+    const before = { collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) };
+    for (const [method, path, body, field] of probes) {
+      const url = `${api.base}${path.replace('VDC', f.vdc).replace('TICKET', f.ticket)}`;
+      const res = await fetch(url, { method, headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body()) });
+      const text = await res.text();
+      expect(res.status, `${method} ${path}: ${text}`).toBe(400);
+      expect(res.headers.get('content-type'), path).toMatch(/application\/problem\+json/);
+      const problem = JSON.parse(text) as { errors?: { field: string }[] };
+      expect(problem.errors?.map((e) => e.field) ?? [], `${method} ${path}: ${text}`).toContain(field);
+    }
+    await settle();
+    expect({ collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) }).toEqual(before);
+  });
+});
+
 describe('fuzzing every route from the document', () => {
   it(
     'bad input: 4xx with a problem body, never 5xx; nothing stored, no workflow started',

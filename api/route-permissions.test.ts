@@ -14,6 +14,7 @@ import { createApp } from './app.ts';
 import { loginAs } from './auth/test-login.ts';
 import { loadApiConfig } from './config.ts';
 import type { RouteDef } from './routes/define.ts';
+import { CONTENT_SECURITY_POLICY } from './security-headers.ts';
 
 /**
  * Every /api route × every built-in role × own scope / other scope, over HTTP against the real API.
@@ -241,6 +242,8 @@ async function call(method: string, probe: Probe): Promise<number> {
     body: probe.body === undefined ? undefined : JSON.stringify(probe.body),
   });
   lastBody = (await res.text()).slice(0, 300);
+  // Every answer, allowed or refused, carries the browser security headers (issue 19).
+  expect(res.headers.get('content-security-policy'), `${method} ${probe.path}`).toBe(CONTENT_SECURITY_POLICY);
   return res.status;
 }
 

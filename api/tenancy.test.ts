@@ -164,7 +164,8 @@ describe('tenancy admin API over HTTP', () => {
 
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}`)).status).toBe(404);
     const put = await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: ['vdc-user'] });
-    expect(put).toMatchObject({ status: 200, body: { sub: 'u-tenant', username: 'tenant', roles: ['vdc-user'] } });
+    // The answer is the binding's own data: no name or email of the user.
+    expect(put).toEqual({ status: 200, body: { vdcId, sub: 'u-tenant', roles: ['vdc-user'] } });
     expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([
       expect.objectContaining({ sub: 'u-tenant', roles: ['vdc-user'] }),
     ]);
@@ -177,8 +178,19 @@ describe('tenancy admin API over HTTP', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toMatch(new RegExp(`holds 1 VDC \\(${vdcId}\\)`));
 
+    // The VDC's only vdc-admin binding can be neither removed nor downgraded, not even by an operations admin.
+    const last = await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`);
+    expect(last.status).toBe(409);
+    expect(last.body.detail).toMatch(new RegExp(`vdc-admin binding of u-tenant is the last vdc-admin binding of VDC ${vdcId}`));
+    expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: ['vdc-user'] })).status).toBe(409);
+    expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [] })).status).toBe(409);
+    expect(await bindingsOf('u-tenant')).toEqual([...saved.get('u-tenant')!, { role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);
+    // With a second administrator it can go.
+    expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-other`, { roles: ['vdc-admin'] })).status).toBe(200);
     expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`)).status).toBe(204);
     expect((await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`)).status).toBe(404);
+    const lastLeft = await call('opsadmin', 'DELETE', `/api/vdcs/${vdcId}/members/u-other`);
+    expect(lastLeft.status).toBe(409);
     expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}`)).status).toBe(404);
     expect(await bindingsOf('u-tenant')).toEqual(saved.get('u-tenant'));
 
@@ -233,8 +245,12 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('other', 'GET', `/api/vdcs/${myVdc}`)).status).toBe(200);
     const extra = uniqueName('vdc');
     expect((await call('other', 'POST', `/api/domains/${mine}/vdcs`, { id: extra, name: 'Extra', pools: [{ pool: 'local', quota }] })).status).toBe(201);
-    expect((await call('other', 'PUT', `/api/vdcs/${myVdc}/members/u-tenant`, { roles: ['vdc-admin'] })).status).toBe(200);
-    expect((await call('other', 'DELETE', `/api/vdcs/${myVdc}/members/u-tenant`)).status).toBe(204);
+    // A domain admin does not see every user: it adds members by username, and a PUT by sub only changes a member.
+    expect((await call('other', 'PUT', `/api/vdcs/${myVdc}/members/u-tenant`, { roles: ['vdc-admin'] })).status).toBe(404);
+    expect((await call('other', 'POST', `/api/vdcs/${myVdc}/members`, { user: 'tenant', roles: ['vdc-user'] })).status).toBe(201);
+    expect((await call('other', 'PUT', `/api/vdcs/${myVdc}/members/u-tenant`, { roles: ['vdc-user', 'vdc-admin'] })).status).toBe(200);
+    expect((await call('other', 'PUT', `/api/vdcs/${myVdc}/members/u-tenant`, { roles: ['vdc-user'] })).status).toBe(409);
+    expect((await call('other', 'DELETE', `/api/vdcs/${myVdc}/members/u-tenant`)).status).toBe(409);
     await deleteVdc(extra, 'other');
     // Platform operations stay out of reach.
     expect((await call('other', 'POST', '/api/domains', { id: uniqueName('dom'), name: 'x' })).status).toBe(403);
@@ -380,18 +396,18 @@ describe('tenancy admin API over HTTP', () => {
     expect(self.status).toBe(403);
     expect(self.body.detail).toMatch(/cannot grant vdc-admin on VDC .*ticket:read, ticket:create, ticket:decide, report:read/);
     expect(await bindingsOf('u-other')).toEqual([...saved.get('u-other')!, { role: membersManager, scope: { type: 'vdc', vdcId } }]);
-    expect((await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [reader] })).status).toBe(403);
-    expect((await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [membersManager] })).status).toBe(200);
+    expect((await call('other', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'tenant', roles: [reader] })).status).toBe(403);
+    expect((await call('other', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'tenant', roles: [membersManager] })).status).toBe(201);
     expect((await call('other', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`)).status).toBe(204);
     const failures = await audited('binding.grant', 'user:u-other', since);
     expect(failures.filter((e) => e.outcome === 'failure').map((e) => [e.actor?.sub, e.details?.role])).toEqual([['u-other', 'vdc-admin']]);
 
     // Approval authority counts too: a VDC admin cannot mint operations-admin approvers.
     expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-other`, { roles: ['vdc-admin'] })).status).toBe(200);
-    const approver = await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [opsApprover] });
+    const approver = await call('other', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'tenant', roles: [opsApprover] });
     expect(approver.status).toBe(403);
     expect(approver.body.detail).toMatch(/approval as ops-admin/);
-    expect((await call('other', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: [reader] })).status).toBe(200);
+    expect((await call('other', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'tenant', roles: [reader] })).status).toBe(201);
     expect((await call('other', 'DELETE', `/api/vdcs/${vdcId}/members/u-tenant`)).status).toBe(204);
 
     // Platform level: a role writer holding only role:write.

@@ -133,7 +133,8 @@ describe('users by name', () => {
 
   it('adds a member by username; refuses unknown usernames and bad input naming the field', async () => {
     const added = await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'VDCADMIN', roles: ['vdc-user'] });
-    expect(added).toMatchObject({ status: 201, body: { sub: 'u-vdcadmin', username: 'vdcadmin', roles: ['vdc-user'] } });
+    // The binding's own data only: no name or email of the user.
+    expect(added).toEqual({ status: 201, body: { vdcId, sub: 'u-vdcadmin', roles: ['vdc-user'] } });
     expect((await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'vdcadmin', roles: ['vdc-user'] })).status).toBe(200);
 
     const unknown = await call('opsadmin', 'POST', `/api/vdcs/${vdcId}/members`, { user: 'no-such-user', roles: ['vdc-user'] });
@@ -170,12 +171,45 @@ describe('users by name', () => {
     expect(missing.body.errors.map((e: { field: string }) => e.field)).toEqual(['q']);
 
     // vdcadmin is a VDC admin of `demo` (and a member of this file's VDC, not its admin).
-    expect((await call('vdcadmin', 'GET', '/api/users/search?vdc=demo&q=ten')).body.items).toContainEqual(expect.objectContaining({ username: 'tenant' }));
+    // A VDC admin does not see every user: no listing by fragment, a whole username or email gives username and sub only.
+    expect((await call('vdcadmin', 'GET', '/api/users/search?vdc=demo&q=ten')).body.items).toEqual([]);
+    expect((await call('vdcadmin', 'GET', '/api/users/search?vdc=demo&q=edgeport.local')).body.items).toEqual([]);
+    expect((await call('vdcadmin', 'GET', '/api/users/search?vdc=demo&q=TENANT')).body.items).toEqual([{ sub: 'u-tenant', username: 'tenant' }]);
+    expect((await call('vdcadmin', 'GET', '/api/users/search?vdc=demo&q=tenant%40edgeport.local')).body.items).toEqual([
+      { sub: 'u-tenant', username: 'tenant' },
+    ]);
     expect((await call('vdcadmin', 'GET', '/api/users/search?q=ten')).status).toBe(403);
     expect((await call('vdcadmin', 'GET', `/api/users/search?vdc=${vdcId}&q=ten`)).status).toBe(403);
     expect((await call('vdcadmin', 'GET', '/api/users/search?vdc=no-such-vdc&q=ten')).status).toBe(404);
     await login('tenant');
     expect((await call('tenant', 'GET', '/api/users/search?vdc=demo&q=ten')).status).toBe(404);
+  });
+
+  it('a VDC admin gets one answer for an unknown sub and a user who is not a member, and cannot drop the last vdc-admin', async () => {
+    // vdcadmin is the only vdc-admin of `demo`; u-other exists and is not a member there.
+    const same = (r: { status: number; body: unknown }, sub: string) => ({ status: r.status, body: JSON.parse(JSON.stringify(r.body).replaceAll(sub, 'SUB')) });
+    for (const [method, body] of [
+      ['PUT', { roles: ['vdc-user'] }],
+      ['DELETE', undefined],
+    ] as const) {
+      const existing = await call('vdcadmin', method, '/api/vdcs/demo/members/u-other', body);
+      const unknown = await call('vdcadmin', method, '/api/vdcs/demo/members/u-no-such-user', body);
+      expect(existing.status, method).toBe(404);
+      expect(same(unknown, 'u-no-such-user'), method).toEqual(same(existing, 'u-other'));
+    }
+    expect(await store.users.bindings('u-other')).not.toContainEqual(expect.objectContaining({ scope: { type: 'vdc', vdcId: 'demo' } }));
+
+    for (const [method, body] of [
+      ['PUT', { roles: ['vdc-user'] }],
+      ['PUT', { roles: [] }],
+      ['DELETE', undefined],
+    ] as const) {
+      const last = await call('vdcadmin', method, '/api/vdcs/demo/members/u-vdcadmin', body);
+      expect(last.status, method).toBe(409);
+      expect(last.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(last.body.detail).toMatch(/vdc-admin binding of u-vdcadmin is the last vdc-admin binding of VDC demo/);
+    }
+    expect(await store.users.bindings('u-vdcadmin')).toContainEqual({ role: 'vdc-admin', scope: { type: 'vdc', vdcId: 'demo' } });
   });
 
   it('grants platform bindings by name (pending for an unknown email) and withdraws VDC invitations', async () => {

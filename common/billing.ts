@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import type { Quota } from './tickets.ts';
 
 /**
@@ -77,7 +78,7 @@ export const PriceBookInputSchema = z
       .string()
       .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY')
       .default('CNY'),
-    note: z.string().max(500).optional(),
+    note: displayText({ max: 500, min: 0, multiline: true }).optional(),
     prices: z.array(PriceEntrySchema).min(1).max(1000),
   })
   .superRefine((b, ctx) => {

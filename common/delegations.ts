@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import type { Actor } from './roles.ts';
 
 /** Longest period one delegation may cover. */
@@ -14,7 +15,7 @@ export const PutDelegationSchema = z
     delegateSub: z.string().min(1).max(200),
     from: z.iso.datetime({ offset: true }).optional(),
     until: z.iso.datetime({ offset: true }),
-    reason: z.string().max(2000).optional(),
+    reason: displayText({ max: 2000, min: 0, multiline: true }).optional(),
   })
   .superRefine((v, ctx) => {
     const from = v.from ? Date.parse(v.from) : undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import type { Actor } from './roles.ts';
 
 /**
@@ -36,7 +37,7 @@ const harborUrl = z
 
 export const ConnectHarborRegistrySchema = z.strictObject({
   id: harborRegistryIdSchema,
-  name: z.string().trim().min(1).max(80),
+  name: displayText({ max: 80 }),
   url: harborUrl,
   /** A Harbor user, or a robot account's full name (`robot$…`). */
   username: z.string().min(1).max(255),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import type { Actor } from './roles.ts';
 
 /**
@@ -13,13 +14,8 @@ export const API_TOKEN_PATTERN = /^ep_[A-Za-z0-9_-]{43}$/;
 
 /** Body of `POST /api/tokens`. Each permission must be one the caller holds (checked by the API). */
 export const CreateApiTokenSchema = z.strictObject({
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    // eslint-disable-next-line no-control-regex -- names are shown in lists and audit entries
-    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'),
+  // Shown in lists and audit entries.
+  name: displayText({ max: 100 }),
   permissions: z.array(z.string().min(1).max(64)).min(1).max(64),
   expiresInDays: z.number().int().min(1).max(365),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import type { ImageScanView, ScanFinding } from './image-scan.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -26,8 +27,8 @@ export const ImagePublishRequestSchema = z.strictObject({
     /** Tag at the target; default: the source's tag. */
     tag: z.string().regex(TAG, 'must be a tag (letters, digits, . _ -, at most 128)').optional(),
   }),
-  scanOverride: z.strictObject({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(2000) }).optional(),
-  reason: z.string().max(2000).optional(),
+  scanOverride: z.strictObject({ reason: displayText({ max: 2000, multiline: true }).min(10, 'give a reason of at least 10 characters') }).optional(),
+  reason: displayText({ max: 2000, min: 0, multiline: true }).optional(),
 });
 export type ImagePublishRequest = z.infer<typeof ImagePublishRequestSchema>;
 

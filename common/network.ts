@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 
 /**
  * Security groups (安全组) and the default network policy of application spaces: the contract between the
@@ -70,7 +71,7 @@ export const SecurityRuleSchema = z
     port,
     endPort: port.optional(),
     peer: PeerSchema,
-    description: z.string().max(200).optional(),
+    description: displayText({ max: 200, min: 0 }).optional(),
   })
   .superRefine((r, ctx) => {
     if (r.endPort !== undefined && r.endPort < r.port)
@@ -82,14 +83,14 @@ export const SECURITY_GROUP_LIMITS = { rules: 64, members: 200, batch: 100 } as 
 
 export const CreateSecurityGroupSchema = z.strictObject({
   name: dnsLabel(40),
-  description: z.string().max(500).optional(),
+  description: displayText({ max: 500, min: 0, multiline: true }).optional(),
   rules: z.array(SecurityRuleSchema).max(SECURITY_GROUP_LIMITS.rules).default([]),
 });
 export type CreateSecurityGroup = z.infer<typeof CreateSecurityGroupSchema>;
 
 /** Replaces the group's description and rules (the name is fixed: policies are named after the id). */
 export const UpdateSecurityGroupSchema = z.strictObject({
-  description: z.string().max(500).optional(),
+  description: displayText({ max: 500, min: 0, multiline: true }).optional(),
   rules: z.array(SecurityRuleSchema).max(SECURITY_GROUP_LIMITS.rules),
 });
 export type UpdateSecurityGroup = z.infer<typeof UpdateSecurityGroupSchema>;

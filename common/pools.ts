@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import type { Actor } from './roles.ts';
 
 /**
@@ -87,7 +88,7 @@ export const poolServerSchema = z
 /** Body of `POST /api/pools`. Unknown fields are refused with the field named. */
 export const RegisterPoolSchema = z.strictObject({
   id: poolIdSchema,
-  name: z.string().trim().min(1).max(200),
+  name: displayText({ max: 200 }),
   server: poolServerSchema,
   auth: PoolAuthSchema,
 });

@@ -1,6 +1,7 @@
 import type { MonthlyBudget } from './budget.ts';
 import type { ActiveLease } from './quota-lease-workflow.ts';
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import { isPermission, type Permission } from './permissions.ts';
 import { ROLES, type Role, type RoleBinding, type Scope } from './roles.ts';
 import { poolIdSchema } from './pools.ts';
@@ -13,7 +14,7 @@ import { QUOTA_FIELDS, type Quota, type VdcSpace } from './tickets.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsLabel = (max: number) => z.string().min(1).max(max).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits and -)');
-const displayName = z.string().trim().min(1).max(200);
+const displayName = displayText({ max: 200 });
 
 /** Namespace prefix of a VDC's first application space: `vdc-<id>`, so an id leaves room for it in 63 chars. */
 export const VDC_NAMESPACE_PREFIX = 'vdc-';
@@ -131,8 +132,9 @@ export const UserSearchQuerySchema = z.strictObject({ q: z.string().trim().min(1
 export interface UserSummary {
   sub: string;
   username: string;
-  name: string;
-  email: string;
+  /** Absent for a members manager without the platform-wide view of users (only a whole username or email is confirmed). */
+  name?: string;
+  email?: string;
 }
 /** Most users one search answers. */
 export const USER_SEARCH_LIMIT = 20;
@@ -320,6 +322,21 @@ export interface MemberView {
   roles: string[];
   /** An invitation by email: the roles apply at that email's first sign-in. */
   pending?: true;
+}
+
+/**
+ * What a member change (`PUT /api/vdcs/:id/members/:sub`, `POST /api/vdcs/:id/members`) answers: the binding's
+ * own data only, never the user's name or email (a members manager must not learn who a non-member is).
+ */
+export interface MemberBindingView {
+  vdcId: string;
+  /** Empty for a pending invitation. */
+  sub: string;
+  /** The roles bound on this VDC after the change. */
+  roles: string[];
+  /** An invitation by email (the email the caller gave): the roles apply at that email's first sign-in. */
+  pending?: true;
+  email?: string;
 }
 
 export interface UserView {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 
 /**
  * Field schemas and rules several ticket bodies share (quota amounts, label rules, space names). The bodies
@@ -25,7 +26,7 @@ export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** `vdcId` of every ticket body. */
 export const vdcIdField = z.string().min(1).max(63).regex(DNS_LABEL, 'must be a DNS label');
 /** The optional free-text `reason` of every ticket body. */
-export const reasonField = z.string().max(2000).optional();
+export const reasonField = displayText({ max: 2000, min: 0, multiline: true }).optional();
 
 /** Longest application space name; with the VDC id it must still fit a namespace name (63). */
 export const SPACE_NAME_MAX = 40;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 import type { CostPreview } from './billing.ts';
 import type { Actor, Role } from './roles.ts';
 import type { WorkloadPreview } from './workload.ts';
@@ -36,7 +37,7 @@ export const FINAL_STATUSES: readonly TicketStatus[] = ['completed', 'rejected',
 
 export const DecisionSchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  comment: z.string().max(2000).optional(),
+  comment: displayText({ max: 2000, min: 0, multiline: true }).optional(),
   /** When given, must equal the preview the approver saw; a stale preview is refused. */
   previewHash: z.string().max(128).optional(),
 });

@@ -1,6 +1,11 @@
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
+
 import type { TicketWorkflowInput, TicketWorkflowResult } from './ticket-workflow.ts';
 import { IngressSchema, ServiceSchema, type WorkloadKind, type WorkloadSpec } from './workload.ts';
+
+/** The optional free-text reason of an operation. */
+const reasonText = displayText({ max: 2000, min: 0, multiline: true }).optional();
 
 /**
  * Day-2 operations on a deployed workload (issue 11): the operation bodies, the `workload-operation`
@@ -32,7 +37,7 @@ export type WorkloadOperationName = WorkloadOperation['op'];
 export const WORKLOAD_OPERATIONS = ['scale', 'stop', 'start', 'restart', 'delete', 'access'] as const satisfies readonly WorkloadOperationName[];
 
 /** Body of `POST /api/vdcs/:id/workloads/:namespace/:name/operations`. */
-export const WorkloadOperationBodySchema = z.strictObject({ operation: WorkloadOperationSchema, reason: z.string().max(2000).optional() });
+export const WorkloadOperationBodySchema = z.strictObject({ operation: WorkloadOperationSchema, reason: reasonText });
 
 /** Body of `POST /api/tickets` for an operation policy sends through approval (also what the operations route submits). */
 export const WorkloadOperationRequestSchema = z.strictObject({
@@ -43,7 +48,7 @@ export const WorkloadOperationRequestSchema = z.strictObject({
   /** The pool the workload runs on (absent: the VDC's primary pool). */
   pool: dnsLabel(63).optional(),
   operation: WorkloadOperationSchema,
-  reason: z.string().max(2000).optional(),
+  reason: reasonText,
 });
 export type WorkloadOperationRequest = z.infer<typeof WorkloadOperationRequestSchema>;
 

@@ -1,5 +1,6 @@
 import type { CostPreview } from './billing.ts';
 import { z } from 'zod';
+import { displayText } from './display-text.ts';
 
 /**
  * The workload contract: the request bodies of `workload-deploy` / `workload-rollback`, the spec recorded
@@ -363,7 +364,7 @@ export const WorkloadDeployRequestSchema = z.strictObject({
   type: z.literal('workload-deploy'),
   vdcId,
   workload: WorkloadSpecSchema,
-  reason: z.string().max(2000).optional(),
+  reason: displayText({ max: 2000, min: 0, multiline: true }).optional(),
 });
 export type WorkloadDeployRequest = z.infer<typeof WorkloadDeployRequestSchema>;
 
@@ -376,7 +377,7 @@ export const WorkloadRollbackRequestSchema = z.strictObject({
   /** The pool the workload runs on (absent: the VDC's primary pool), as on its deploy. */
   pool: dnsLabel(63).optional(),
   revision: z.number().int().min(1).optional(),
-  reason: z.string().max(2000).optional(),
+  reason: displayText({ max: 2000, min: 0, multiline: true }).optional(),
 });
 export type WorkloadRollbackRequest = z.infer<typeof WorkloadRollbackRequestSchema>;
 

@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadApiConfig } from '../api/config.ts';
+import { SECURITY_HEADERS } from '../api/security-headers.ts';
 import { loadWorkerConfig } from '../worker/config.ts';
 import { buildApps } from '../stack/lib/app-build.ts';
 
@@ -457,6 +458,15 @@ describe('deploy/Dockerfile and deploy/nginx.conf', () => {
     expect(nginx).toMatch(/listen 8080;/);
     expect(compose.services.portal!.ports).toEqual([`${example.EDGEPORT_HTTP_PORT}:8080`]);
     expect(compose.services.api!.environment!.EDGEPORT_API_PORT).toBe('17250');
+  });
+
+  it('sends the browser security headers of the API (same Content-Security-Policy) on the SPA and hides the copies the API sends', () => {
+    const nginx = read('deploy/nginx.conf');
+    // Server level, /assets/ and /index.html (locations with their own add_header do not inherit the server's).
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      expect(nginx.split(`add_header ${name} "${value}" always;`).length - 1, name).toBe(3);
+      for (const loc of ['api', 'auth']) expect(nginx, `${loc}: ${name}`).toMatch(new RegExp(`location \\^~ /${loc}/ \\{[^}]*proxy_hide_header ${name};`));
+    }
   });
 
   it('uses only files that exist', () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Document, parseAllDocuments } from 'yaml';
 import { createKubeClients } from '../infra/kube/client.ts';
 import { loadApiConfig } from '../api/config.ts';
+import { SECURITY_HEADERS } from '../api/security-headers.ts';
 import { loadWorkerConfig } from '../worker/config.ts';
 import { loadStackConfig } from '../stack/lib/config.ts';
 import { CSR_APPROVER_RULES } from '../stack/servers/kube/objects.ts';
@@ -186,6 +187,8 @@ describe('helm chart deploy/helm/edgeport', () => {
     const conf = named(objs, 'ConfigMap', '-portal-nginx').data['nginx.conf'] as string;
     expect(conf).toContain('try_files $uri $uri/ /index.html;');
     expect(conf).not.toContain('proxy_pass');
+    // The API's browser security headers, with the same Content-Security-Policy, in every location that sets headers.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(conf.split(`add_header ${name} "${value}" always;`).length - 1, name).toBe(3);
     expect(named(objs, 'PodDisruptionBudget', '-portal').spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
     const paths = (ingress: Obj) =>
       (ingress.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[]).map((p) => [p.path, p.backend.service.name]);

@@ -8,6 +8,7 @@ import { startApp, waitForApi, waitForWorker } from './lib/apps.ts';
 import { loadStackConfig, TEST_API_LANES, type Profile, type StackConfig } from './lib/config.ts';
 import { withLock } from './lib/lock.ts';
 import { logTail, procFiles, run } from './lib/proc.ts';
+import { isSecretEnv, logHygieneProblems, pullCredentialSecrets, stackSecrets, type NamedSecret } from './lib/log-hygiene.ts';
 import { DEMO_USERS } from './oidc/demo-users.ts';
 import { seedDemoThroughApi, type DemoSeedSummary } from './demo.ts';
 import { seedDemo, stackPools } from './seed.ts';
@@ -150,7 +151,26 @@ function runStream(cfg: StackConfig, cmd: string, args: string[], env: NodeJS.Pr
   });
 }
 
+/**
+ * Runs the tests, then checks the profile's logs folder once every server has stopped: modes 0700/0600 and no
+ * secret the stack generated in any file (a problem fails the run, naming the file and the secret, not its value).
+ */
 async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
+  const pulled: NamedSecret[] = [];
+  const code = await testRun(cfg, vitestArgs, async () => {
+    // Read while the clusters still run: the pull credentials the worker generated live only there (and sealed in MongoDB).
+    pulled.push(...(await pullCredentialSecrets(cfg).catch((err: unknown) => (console.error(`logs: pull credentials not read: ${String(err)}`), []))));
+  });
+  const problems = logHygieneProblems(join(cfg.dataDir, 'logs'), [...stackSecrets(cfg), ...pulled]);
+  if (problems.length === 0) {
+    console.log(`logs: ${join(cfg.dataDir, 'logs')} is 0700, its files 0600, and none of ${pulled.length} pull credentials or the stack's secrets is in them`);
+    return code;
+  }
+  for (const p of problems) console.error(`logs: ${p}`);
+  return code !== 0 ? code : 1;
+}
+
+async function testRun(cfg: StackConfig, vitestArgs: string[], beforeDown: () => Promise<void>): Promise<number> {
   await down(cfg).catch(() => undefined);
   rmSync(cfg.dataDir, { recursive: true, force: true, maxRetries: 5 });
   // Extra arguments select tests (e.g. `npm test -- api/`); a full run also lints, while the stack starts.
@@ -195,6 +215,7 @@ async function test(cfg: StackConfig, vitestArgs: string[]): Promise<number> {
     return [lintCode, shared, exclusive].find((c) => c !== 0) ?? 0;
   } finally {
     await lint;
+    await beforeDown();
     if (process.env.EDGEPORT_KEEP_STACK !== 'true') await down(cfg);
   }
 }
@@ -231,7 +252,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'env':
       // Secrets are masked unless asked for explicitly (e.g. to export them into a shell).
-      for (const [k, v] of Object.entries(appEnv(cfg))) console.log(`${k}=${/SECRET|_KEY$/.test(k) && !rest.includes('--show-secrets') ? '<secret>' : v}`);
+      for (const [k, v] of Object.entries(appEnv(cfg))) console.log(`${k}=${isSecretEnv(k) && !rest.includes('--show-secrets') ? '<secret>' : v}`);
       return 0;
     case 'seed':
       await seed(cfg);

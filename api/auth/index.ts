@@ -131,7 +131,7 @@ export interface Auth {
   session: RequestHandler;
   /** passport initialize + session (sets `req.user`). */
   passport: RequestHandler[];
-  /** `/auth/login`, `/auth/callback`, `/auth/logout`. */
+  /** `/auth/login`, `/auth/callback`, `POST /auth/logout`. */
   router: Router;
   /**
    * 401 problem+json unless the request carries a valid session. Refreshes the session's tokens once the access
@@ -315,8 +315,13 @@ export async function createAuth(deps: AuthDeps): Promise<Auth> {
     if (!req.session) return done();
     req.session.destroy((err) => (err ? next(err) : done()));
   };
+  // POST only, so the same-origin guard (api/same-origin.ts) covers it: a GET is a top-level navigation another
+  // site can cause with the SameSite=Lax cookie attached, and must not end the session.
   router.post('/auth/logout', logout);
-  router.get('/auth/logout', logout);
+  router.all('/auth/logout', (_req, res) => {
+    res.set('Allow', 'POST');
+    sendProblem(res, { type: 'about:blank', title: 'Method Not Allowed', status: 405, detail: 'log out with POST /auth/logout' });
+  });
 
   // ---- token refresh ----
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { mongo } from 'mongoose';
 import type { OpenApiDocument } from '../openapi/document.ts';
 import { badRequests, CATEGORIES, Oracle, type Category, type FuzzRequest, type FuzzTarget, type Method } from './requests.ts';
+import { CONTENT_SECURITY_POLICY } from '../security-headers.ts';
 
 /** One response that broke the rules: a 5xx, a non-4xx answer to invalid input, or a 4xx without a problem body. */
 export interface FuzzFinding {
@@ -59,7 +60,12 @@ const clip = (s: string | undefined, n = 300): string | undefined => (s === unde
 /** A kept-alive socket the server closed while idle (its keep-alive timeout): the request never reached it. */
 const idleSocketClosed = (err: unknown): boolean => (err as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET';
 
-async function send(base: string, headers: Record<string, string>, r: FuzzRequest, retried = false): Promise<{ status: number; type: string; text: string }> {
+async function send(
+  base: string,
+  headers: Record<string, string>,
+  r: FuzzRequest,
+  retried = false,
+): Promise<{ status: number; type: string; text: string; csp?: string | null }> {
   const res = await fetch(`${base}/api${r.url}`, {
     method: r.method.toUpperCase(),
     headers: { ...headers, ...(r.contentType ? { 'content-type': r.contentType } : {}) },
@@ -74,7 +80,7 @@ async function send(base: string, headers: Record<string, string>, r: FuzzReques
   if (res === null) return send(base, headers, r, true);
   // A request left hanging is a finding of its own (status 0), not a stuck run.
   if (!res) return { status: 0, type: '', text: `no answer within ${REQUEST_TIMEOUT_MS} ms` };
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text(), csp: res.headers.get('content-security-policy') };
 }
 
 function problemOk(status: number, type: string, text: string): string | undefined {
@@ -131,6 +137,9 @@ export async function fuzzApi(opts: FuzzOptions): Promise<FuzzReport> {
           let why: string | undefined;
           if (res.status === 0) {
             why = res.text;
+          } else if (res.csp !== CONTENT_SECURITY_POLICY) {
+            // Every answer, refusals included, carries the browser security headers (api/security-headers.ts).
+            why = `Content-Security-Policy ${res.csp ?? '(none)'}`;
           } else if (res.status >= 500) {
             report.serverErrors++;
             why = 'server error';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayText } from '../../common/display-text.ts';
 import { parse } from '../errors.ts';
 import type { ImageCatalogService } from '../services/image-catalog.ts';
 import type { RouteDef } from './define.ts';
@@ -9,7 +10,7 @@ const repository = z
   .min(3)
   .max(255)
   .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/, 'must be <namespace>/<name>');
-const name = z.string().trim().min(1).max(60);
+const name = displayText({ max: 60 });
 const categoryId = z.string().regex(/^cat-[0-9a-f]{12}$/, 'must be a category id');
 
 const ListQuery = z.object({ vdcId: z.string().min(1).max(63).optional() });

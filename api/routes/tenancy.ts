@@ -14,7 +14,7 @@ import {
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
 import type { TenancyService } from '../services/tenancy.ts';
-import type { UserDirectory } from '../services/user-directory.ts';
+import { seesAllUsers, type UserDirectory } from '../services/user-directory.ts';
 import type { RouteDef } from './define.ts';
 import { metaOf, pathParam as param, SubParam } from './params.ts';
 
@@ -187,7 +187,10 @@ export function tenancyRoutes(tenancy: TenancyService, directory: UserDirectory)
     {
       method: 'get',
       path: '/users/search',
-      input: { query: UserSearchQuerySchema, summary: 'Users who signed in, by part of their username, name or email (for adding members)' },
+      input: {
+        query: UserSearchQuerySchema,
+        summary: 'Users who signed in, by part of their username, name or email (for adding members); for VDC members managers by whole username or email only',
+      },
       // With `vdc`: the members managers of that VDC; without: platform-wide member managers (operations admins).
       permission: 'vdc:members',
       target: async (req) => {
@@ -195,9 +198,11 @@ export function tenancyRoutes(tenancy: TenancyService, directory: UserDirectory)
         if (raw === undefined) return { kind: 'platform' };
         return { kind: 'vdc', ...(await tenancy.vdcScope(typeof raw === 'string' && vdcIdSchema.safeParse(raw).success ? raw : '')) };
       },
-      handler: async (req, res) => {
+      // Fragments with names and emails only for callers who see every user anyway; a VDC's members manager gets
+      // the user of a whole username or email it typed, as username and sub (README "Members").
+      handler: async (req, res, { caller }) => {
         const { q } = parse(UserSearchQuerySchema, req.query);
-        res.set('Cache-Control', 'no-store').json({ items: await directory.search(q) });
+        res.set('Cache-Control', 'no-store').json({ items: seesAllUsers(caller) ? await directory.search(q) : await directory.lookup(q) });
       },
     },
   ];

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { displayText } from '../../common/display-text.ts';
 import { DecisionSchema, SubmitTicketSchema, TICKET_STATUSES } from '../../common/tickets.ts';
 import type { Target } from '../authz.ts';
 import { parse } from '../errors.ts';
@@ -14,7 +15,7 @@ const IdempotencyKey = z
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only')
   .optional();
-const CancelBody = z.strictObject({ reason: z.string().max(2000).optional() });
+const CancelBody = z.strictObject({ reason: displayText({ max: 2000, min: 0, multiline: true }).optional() });
 
 /** A malformed id cannot exist: answer 404 rather than revealing id syntax rules to a prober. */
 const ticketId = (req: Request): string => {

@@ -8,6 +8,7 @@ import {
   type CreateVdc,
   type DomainDetailView,
   type DomainView,
+  type MemberBindingView,
   type MemberView,
   type NamespaceStatus,
   type PutVdcLabels,
@@ -21,6 +22,7 @@ import { allows } from '../authz.ts';
 import { ConflictError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
 import { actorOf, isCustomRoleId, type AccessService, type RequestMeta } from './access.ts';
 import { resolveUserRef } from './user-ref.ts';
+import { seesAllUsers } from './user-directory.ts';
 import type { Caller } from './caller.ts';
 import type { VdcRegistryProvisioning } from './harbor-provisioning.ts';
 import type { VdcLifecycle } from './vdc-lifecycle.ts';
@@ -55,6 +57,18 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 function toMember(u: User, vdcId: string): MemberView {
   const roles = (u.bindings ?? []).filter((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId).map((b) => b.role);
   return { sub: u._id, username: u.username, name: u.name, email: u.email, roles };
+}
+
+const onVdc =
+  (vdcId: string) =>
+  (b: RoleBinding): boolean =>
+    b.scope.type === 'vdc' && b.scope.vdcId === vdcId;
+const isMember = (u: User | null, vdcId: string): u is User => !!u && (u.bindings ?? []).some(onVdc(vdcId));
+/** One answer for an unknown sub and a user who is not a member: neither may tell a members manager who exists. */
+const notAMember = (sub: string, vdcId: string): NotFoundError => new NotFoundError(`${sub} is not a member of VDC ${vdcId}`);
+
+function toMemberBinding(u: User, vdcId: string): MemberBindingView {
+  return { vdcId, sub: u._id, roles: (u.bindings ?? []).filter(onVdc(vdcId)).map((b) => b.role) };
 }
 
 /** Pending invitations of one VDC, one member row per email. */
@@ -128,6 +142,44 @@ export function tenancyService(deps: TenancyDeps) {
       ...(vdc.monthlyBudget ? { monthlyBudget: vdc.monthlyBudget } : {}),
       labels: Object.fromEntries((vdc.labels ?? []).map((l) => [l.key, l.value])),
     };
+  }
+
+  /**
+   * Sets a user's roles on one VDC: only VDC-level roles (vdc-admin, vdc-user, custom roles), only roles whose
+   * permissions the caller holds on this VDC (no escalation), and never taking the VDC's last vdc-admin binding.
+   */
+  async function setMemberRoles(caller: Caller, vdcId: string, sub: string, roles: readonly string[], meta: RequestMeta): Promise<MemberBindingView> {
+    const vdc = await loadVdc(vdcId);
+    const target = { kind: 'vdc', vdcId, domainId: vdc.domainId } as const;
+    const defs = await vdcRoleDefs(roles);
+    const user = await access.changeBindings(
+      caller,
+      sub,
+      (current) => [
+        ...current.filter((b) => !onVdc(vdcId)(b)),
+        ...roles.map((role) => ({ role: role as RoleBinding['role'], scope: { type: 'vdc' as const, vdcId } })),
+      ],
+      async (added, removed) => {
+        await assertKeepsAnAdmin(vdcId, sub, removed);
+        for (const b of removed) await access.assertCanRevoke(caller, sub, b, meta);
+        for (const b of added) await access.assertCanGrant(caller, sub, { binding: b, def: defs.get(b.role)!, target }, meta);
+      },
+      meta,
+    );
+    return toMemberBinding(user, vdcId);
+  }
+
+  /**
+   * 409 when `removed` takes the only vdc-admin binding of the VDC (a VDC must keep an administrator; grant
+   * vdc-admin to another member first). Checked inside the compare-and-set loop, so a retry checks again.
+   */
+  async function assertKeepsAnAdmin(vdcId: string, sub: string, removed: readonly RoleBinding[]): Promise<void> {
+    if (!removed.some((b) => b.role === ROLES.vdcAdmin && onVdc(vdcId)(b))) return;
+    const admins = (await store.users.withScope({ type: 'vdc', vdcId })).filter((u) =>
+      (u.bindings ?? []).some((b) => b.role === ROLES.vdcAdmin && onVdc(vdcId)(b)),
+    );
+    if (admins.every((u) => u._id === sub))
+      throw new ConflictError(`the vdc-admin binding of ${sub} is the last vdc-admin binding of VDC ${vdcId}; grant vdc-admin to another member first`);
   }
 
   const service = {
@@ -373,14 +425,14 @@ export function tenancyService(deps: TenancyDeps) {
       ref: string,
       roles: readonly string[],
       meta: RequestMeta,
-    ): Promise<{ member: MemberView; created: boolean }> {
+    ): Promise<{ member: MemberBindingView; created: boolean }> {
       const vdc = await loadVdc(vdcId);
       const defs = await vdcRoleDefs(roles);
       const who = await resolveUserRef(store, ref, 'user');
       if (who.kind === 'user')
         return {
-          member: await service.putMember(caller, vdcId, who.user._id, roles, meta),
-          created: !(who.user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId),
+          member: await setMemberRoles(caller, vdcId, who.user._id, roles, meta),
+          created: !isMember(who.user, vdcId),
         };
       const target = { kind: 'vdc', vdcId, domainId: vdc.domainId } as const;
       const scope = { type: 'vdc' as const, vdcId };
@@ -398,15 +450,8 @@ export function tenancyService(deps: TenancyDeps) {
         details: { scope, roles: [...new Set(roles)], ...(had.length > 0 ? { replaced: had.map((p) => p.role) } : {}) },
         ...meta,
       });
-      const member = pendingMembers((await store.pendingBindings.inScope(scope)).filter((p) => p.email === who.email))[0] ?? {
-        sub: '',
-        username: '',
-        name: '',
-        email: who.email,
-        roles: [],
-        pending: true as const,
-      };
-      return { member, created: had.length === 0 };
+      const invited = (await store.pendingBindings.inScope(scope)).filter((p) => p.email === who.email).map((p) => p.role);
+      return { member: { vdcId, sub: '', roles: invited, pending: true, email: who.email }, created: had.length === 0 };
     },
 
     /** Withdraws the pending invitation of an email to this VDC (audited `binding.invite.revoke`); idempotent, so it tells nothing about emails. */
@@ -425,40 +470,25 @@ export function tenancyService(deps: TenancyDeps) {
     },
 
     /**
-     * Replaces a user's roles on one VDC. Only VDC-level roles (vdc-admin, vdc-user, custom roles) can be
-     * bound here, and only roles whose permissions the caller holds on this VDC (no escalation).
+     * Replaces a member's roles on one VDC (`PUT /vdcs/:id/members/:sub`). Only a caller who sees every user may
+     * name a non-member here; for anyone else an unknown sub and a non-member get the same 404. Answers the
+     * binding's own data only.
      */
-    async putMember(caller: Caller, vdcId: string, sub: string, roles: readonly string[], meta: RequestMeta): Promise<MemberView> {
-      const vdc = await loadVdc(vdcId);
-      const target = { kind: 'vdc', vdcId, domainId: vdc.domainId } as const;
-      const defs = await vdcRoleDefs(roles);
-      const onThisVdc = (b: RoleBinding): boolean => b.scope.type === 'vdc' && b.scope.vdcId === vdcId;
-      const user = await access.changeBindings(
-        caller,
-        sub,
-        (current) => [
-          ...current.filter((b) => !onThisVdc(b)),
-          ...roles.map((role) => ({ role: role as RoleBinding['role'], scope: { type: 'vdc' as const, vdcId } })),
-        ],
-        async (added, removed) => {
-          for (const b of removed) await access.assertCanRevoke(caller, sub, b, meta);
-          for (const b of added) await access.assertCanGrant(caller, sub, { binding: b, def: defs.get(b.role)!, target }, meta);
-        },
-        meta,
-      );
-      return toMember(user, vdcId);
+    async putMember(caller: Caller, vdcId: string, sub: string, roles: readonly string[], meta: RequestMeta): Promise<MemberBindingView> {
+      await loadVdc(vdcId);
+      if (!seesAllUsers(caller) && !isMember(await store.users.get(sub), vdcId)) throw notAMember(sub, vdcId);
+      return setMemberRoles(caller, vdcId, sub, roles, meta);
     },
 
-    /** Revokes every role of the user on this VDC; 404 when they have none. */
+    /** Revokes every role of the user on this VDC; 404 when they have none (the same for an unknown sub). */
     async removeMember(caller: Caller, vdcId: string, sub: string, meta: RequestMeta): Promise<void> {
-      const user = await access.loadUser(sub);
-      if (!(user.bindings ?? []).some((b) => b.scope.type === 'vdc' && b.scope.vdcId === vdcId))
-        throw new NotFoundError(`${sub} is not a member of VDC ${vdcId}`);
+      if (!isMember(await store.users.get(sub), vdcId)) throw notAMember(sub, vdcId);
       await access.changeBindings(
         caller,
         sub,
-        (current) => current.filter((b) => !(b.scope.type === 'vdc' && b.scope.vdcId === vdcId)),
+        (current) => current.filter((b) => !onVdc(vdcId)(b)),
         async (_added, removed) => {
+          await assertKeepsAnAdmin(vdcId, sub, removed);
           for (const b of removed) await access.assertCanRevoke(caller, sub, b, meta);
         },
         meta,

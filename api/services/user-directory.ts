@@ -1,9 +1,10 @@
 import type { AuditLog } from '../../common/audit.ts';
 import { ROLES, type Actor, type RoleBinding, type User } from '../../common/roles.ts';
-import { USER_SEARCH_LIMIT, type UserSummary } from '../../common/tenancy.ts';
+import { isEmailRef, USER_SEARCH_LIMIT, type UserSummary } from '../../common/tenancy.ts';
 import { vdcsTouchedBy, type VdcLifecycle } from './vdc-lifecycle.ts';
 import type { Store } from '../../store/index.ts';
-import { scopeKey } from '../authz.ts';
+import { allows, scopeKey } from '../authz.ts';
+import type { Caller } from './caller.ts';
 import { ConflictError } from '../errors.ts';
 import { canonicalBinding } from './access.ts';
 import { resolveUserRef } from './user-ref.ts';
@@ -15,6 +16,13 @@ export const SYSTEM_ACTOR: Actor = { sub: 'system', name: 'Edgeport' };
 export const OPS_ADMIN_BINDING: RoleBinding = { role: ROLES.opsAdmin, scope: { type: 'platform' } };
 
 export const toUserSummary = (u: User): UserSummary => ({ sub: u._id, username: u.username, name: u.name, email: u.email });
+
+/**
+ * Whether the caller may see every user (`GET /api/users`: role:write on the platform). Only such a caller gets
+ * the user search by fragment with names and emails, and may name a non-member by sub in `PUT /vdcs/:id/members/:sub`;
+ * a VDC's members manager can only confirm a whole username or email it already knows (see README "Members").
+ */
+export const seesAllUsers = (caller: Caller): boolean => allows(caller.grants, 'role:write', { kind: 'platform' });
 
 export interface UserDirectoryDeps {
   store: Store;
@@ -89,6 +97,15 @@ export function userDirectory(deps: UserDirectoryDeps) {
     /** Users who signed in whose username, name or email contains `q` (case-insensitive), at most {@link USER_SEARCH_LIMIT}. */
     async search(q: string): Promise<UserSummary[]> {
       return (await store.users.search(q, USER_SEARCH_LIMIT)).map(toUserSummary);
+    },
+
+    /**
+     * The user whose whole username or (verified) email is `q`, case-insensitive, as username and sub only: what a
+     * members manager without the platform-wide view may learn (no listing by fragment, no names or emails).
+     */
+    async lookup(q: string): Promise<UserSummary[]> {
+      const user = isEmailRef(q) ? (await store.users.byEmail(q))[0] : await store.users.byUsername(q);
+      return user ? [{ sub: user._id, username: user.username }] : [];
     },
 
     /**

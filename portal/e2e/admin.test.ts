@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { assertNoCspViolations, watchCsp } from './support.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../../stack/lib/apps.ts';
 import { appEnvFromProcess, uniqueName } from '../../stack/testing/env.ts';
@@ -86,6 +87,7 @@ describe('admin views as the operations admin', () => {
       ],
     });
     context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    await watchCsp(context);
     page = await context.newPage();
     page.setDefaultTimeout(WAIT);
     await openAsOps('/admin/domains');
@@ -94,6 +96,7 @@ describe('admin views as the operations admin', () => {
   afterAll(async () => {
     await context?.close().catch(() => undefined);
     await browser?.close();
+    assertNoCspViolations();
     await Promise.all(apps.map((a) => a.stop()));
   });
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { assertNoCspViolations, watchCsp } from './support.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, waitForApi, waitForWorker, type AppProcess } from '../../stack/lib/apps.ts';
 import { appEnvFromProcess } from '../../stack/testing/env.ts';
@@ -29,6 +30,7 @@ const apps: AppProcess[] = [];
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+  await watchCsp(context);
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT.ui);
@@ -103,6 +105,7 @@ describe('quota change: request → approve → applied', () => {
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
+    assertNoCspViolations();
     await Promise.all(apps.map((a) => a.stop()));
   });
 

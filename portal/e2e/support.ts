@@ -36,7 +36,44 @@ export interface E2e extends E2eBrowser {
   output(): string;
 }
 
-/** Launches Chromium; each `newPage` gets its own context (a user of its own). */
+/** A Content-Security-Policy violation (or a console message about one) on a page of the portal's origin. */
+export interface CspViolation {
+  url: string;
+  text: string;
+}
+
+/** Every violation the watched contexts saw, over the whole file (asserted empty when the browser closes). */
+const violations: CspViolation[] = [];
+
+/**
+ * Watches a context for CSP trouble on the portal's own pages: `securitypolicyviolation` events (reported through
+ * an exposed binding) and console messages naming the policy or a refused load. Other origins (the OpenID
+ * provider's login page) are not ours and are ignored.
+ */
+export async function watchCsp(context: BrowserContext): Promise<void> {
+  const ours = (url: string): boolean => !!BASE && url.startsWith(BASE);
+  await context.exposeBinding('__edgeportCspViolation', (_source, v: CspViolation) => {
+    if (ours(v.url)) violations.push(v);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (globalThis as unknown as { __edgeportCspViolation?: (v: { url: string; text: string }) => void }).__edgeportCspViolation;
+      void report?.({ url: document.URL, text: `${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}` });
+    });
+  });
+  context.on('console', (msg) => {
+    const url = msg.page()?.url() ?? '';
+    if (ours(url) && /Content Security Policy|Refused to (load|execute|apply|frame|connect|evaluate)/i.test(msg.text()))
+      violations.push({ url, text: msg.text() });
+  });
+}
+
+/** Fails when any watched page of the portal saw a CSP violation; `launchBrowser().close()` calls it. */
+export function assertNoCspViolations(): void {
+  if (violations.length) throw new Error(`Content-Security-Policy violations:\n${violations.map((v) => `${v.url}: ${v.text}`).join('\n')}`);
+}
+
+/** Launches Chromium; each `newPage` gets its own context (a user of its own), watched for CSP violations. */
 export async function launchBrowser(): Promise<E2eBrowser> {
   mkdirSync(SHOTS, { recursive: true });
   const contexts: BrowserContext[] = [];
@@ -58,6 +95,7 @@ export async function launchBrowser(): Promise<E2eBrowser> {
     async newPage(): Promise<Page> {
       const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
       contexts.push(context);
+      await watchCsp(context);
       const page = await context.newPage();
       page.setDefaultTimeout(WAIT.ui);
       page.setDefaultNavigationTimeout(WAIT.navigation);
@@ -66,6 +104,7 @@ export async function launchBrowser(): Promise<E2eBrowser> {
     async close(): Promise<void> {
       for (const c of contexts) await c.close().catch(() => undefined);
       await browser.close();
+      assertNoCspViolations();
     },
   };
 }

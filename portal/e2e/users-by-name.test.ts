@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { assertNoCspViolations, watchCsp } from './support.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, waitForApi, type AppProcess } from '../../stack/lib/apps.ts';
 import { demoUserByUsername } from '../../stack/oidc/demo-users.ts';
@@ -74,6 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  assertNoCspViolations();
   if (saved) await store.users.upsert(saved).catch(() => undefined);
   await store?.testing
     .collection('pendingbindings')
@@ -86,6 +88,7 @@ afterAll(async () => {
 describe('members by name', () => {
   it('adds a member through the user search and invites an email, shown as pending', async () => {
     const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    await watchCsp(context);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);
     await signIn(page, 'opsadmin', `/admin/vdcs/${vdcId}`);
@@ -116,9 +119,38 @@ describe('members by name', () => {
     await context.close();
   });
 
+  it('a VDC admin adds a member by whole username: no listing by fragment, no names or emails of other users', async () => {
+    const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    await watchCsp(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    await signIn(page, 'vdcadmin', '/admin/vdcs/demo');
+    await page.locator('[data-test="members-table"]').waitFor();
+    const picker = page.locator('[data-test="member-user-select"]');
+    await picker.click();
+    await page.keyboard.type('ten');
+    await page.waitForTimeout(1500);
+    expect(await page.locator('[data-test="user-option-tenant"]').count()).toBe(0);
+    await page.keyboard.type('ant');
+    const option = page.locator('[data-test="user-option-tenant"]');
+    await option.waitFor();
+    expect(await option.innerText()).not.toContain('@');
+    await shot(page, 'vdcadmin-lookup');
+    await option.click();
+    // tenant is already a vdc-user of demo: the same role again changes nothing.
+    await page.click('[data-test="member-roles-select"]');
+    await page.click('[data-test="role-option-vdc-user"]');
+    await page.keyboard.press('Escape');
+    await page.click('[data-test="add-member-form"] button[type="submit"]');
+    await page.locator('.el-message--success').waitFor();
+    expect(await store.users.bindings('u-tenant')).toContainEqual({ role: 'vdc-user', scope: { type: 'vdc', vdcId: 'demo' } });
+    await context.close();
+  });
+
   it('a user without any role sees "no access yet" with their username', async () => {
     await store.testing.collection('users').deleteOne({ _id: 'u-other' as never });
     const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    await watchCsp(context);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);
     await signIn(page, 'other', '/dashboard');
@@ -126,6 +158,22 @@ describe('members by name', () => {
     expect(await page.locator('[data-test="no-access-user"]').innerText()).toContain('other');
     expect(await page.locator('.el-message--error').count()).toBe(0);
     await shot(page, 'no-access');
+    await context.close();
+  });
+
+  it('logs out by POST only: a GET of /auth/logout (a link from another site) keeps the session, the button ends it', async () => {
+    const context = await browser.newContext({ baseURL: BASE, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    await watchCsp(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    await signIn(page, 'opsadmin', `/admin/vdcs/${vdcId}`);
+    const viaGet = await context.request.get('/auth/logout', { maxRedirects: 0 });
+    expect(viaGet.status()).toBe(405);
+    expect((await context.request.get('/api/me')).status()).toBe(200);
+    await page.click('[data-test="logout"]');
+    // The provider's end-session page sends the browser back to the portal, which has no session: the login form.
+    await page.locator('#username').waitFor({ timeout: 60_000 });
+    expect((await context.request.get('/api/me')).status()).toBe(401);
     await context.close();
   });
 });

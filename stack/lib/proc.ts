@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 
@@ -9,9 +9,15 @@ export interface ProcFiles {
   logFile: string;
 }
 
+/** Server logs may hold what a server prints about its clients and requests: readable by this user only. */
+export const LOG_DIR_MODE = 0o700;
+export const LOG_FILE_MODE = 0o600;
+
 export function procFiles(dataDir: string, name: string): ProcFiles {
   mkdirSync(join(dataDir, 'run'), { recursive: true });
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: LOG_DIR_MODE });
+  // A folder made by an earlier version (or under another umask) is tightened too.
+  chmodSync(join(dataDir, 'logs'), LOG_DIR_MODE);
   return { pidFile: join(dataDir, 'run', `${name}.pid`), logFile: join(dataDir, 'logs', `${name}.log`) };
 }
 
@@ -20,7 +26,8 @@ export function procFiles(dataDir: string, name: string): ProcFiles {
  * log) so it outlives the CLI that started it; the pid is written to `files.pidFile`.
  */
 export function spawnDetached(cmd: string, args: readonly string[], files: ProcFiles, opts: { cwd?: string; env?: Record<string, string> } = {}): number {
-  const fd = openSync(files.logFile, 'a');
+  const fd = openSync(files.logFile, 'a', LOG_FILE_MODE);
+  fchmodSync(fd, LOG_FILE_MODE);
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },

@@ -8,6 +8,7 @@ import type {
   CreateVdc,
   DomainDetailView,
   DomainView,
+  MemberBindingView,
   MemberView,
   PatchRole,
   PoolVdcView,
@@ -65,11 +66,11 @@ export const adminApi = {
   poolVdcs: (id: string) => request<{ items: PoolVdcView[] }>(`/api/pools/${enc(id)}/vdcs`, QUIET),
   listMembers: (vdcId: string) => request<{ items: MemberView[] }>(`/api/vdcs/${enc(vdcId)}/members`, QUIET),
   putMember: (vdcId: string, sub: string, roles: string[]) =>
-    request<MemberView>(`/api/vdcs/${enc(vdcId)}/members/${enc(sub)}`, { method: 'PUT', body: { roles } }),
+    request<MemberBindingView>(`/api/vdcs/${enc(vdcId)}/members/${enc(sub)}`, { method: 'PUT', body: { roles } }),
   removeMember: (vdcId: string, sub: string) => request<void>(`/api/vdcs/${enc(vdcId)}/members/${enc(sub)}`, { method: 'DELETE' }),
   /** By username or email; an email nobody signed in with comes back as a pending member. Field errors are shown by the form. */
   addMember: (vdcId: string, user: string, roles: string[]) =>
-    request<MemberView>(`/api/vdcs/${enc(vdcId)}/members`, { method: 'POST', body: { user, roles }, quiet: [400, 403, 422] }),
+    request<MemberBindingView>(`/api/vdcs/${enc(vdcId)}/members`, { method: 'POST', body: { user, roles }, quiet: [400, 403, 422] }),
   withdrawInvite: (vdcId: string, email: string) => request<void>(`/api/vdcs/${enc(vdcId)}/pending-members/${enc(email)}`, { method: 'DELETE' }),
   /** Users who signed in, for the "add member" picker of one VDC. */
   searchUsers: (q: string, vdcId?: string) => request<{ items: UserSummary[] }>('/api/users/search', { ...QUIET, query: { q, vdc: vdcId } }),

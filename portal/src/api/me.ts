@@ -18,5 +18,11 @@ export function getMe(): Promise<Me> {
   return http.get<Me>('/api/me', { quiet: true });
 }
 
-/** `GET /auth/logout` ends the session and redirects to the provider's end-session page. */
-export const LOGOUT_URL = '/auth/logout';
+/**
+ * `POST /auth/logout` (POST only, so another site cannot log the user out) ends the session and answers where
+ * the browser goes next: the provider's end-session page, which comes back to the portal.
+ */
+export async function logout(): Promise<string> {
+  const { redirectTo } = await http.post<{ redirectTo: string }>('/auth/logout', undefined, { quiet: true });
+  return redirectTo;
+}

@@ -217,7 +217,7 @@ export default {
     copied: 'Copied to the clipboard',
     copyFailed: 'Could not copy: select the text and copy it yourself',
     done: 'Done',
-    noControl: 'Must not contain control characters',
+    noControl: 'Must not contain control or invisible characters',
     permissionsRequired: 'Check at least one permission',
     notHeld: 'Only permissions you hold yourself',
     expiryRange: 'A whole number of days from 1 to 365',

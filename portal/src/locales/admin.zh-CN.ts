@@ -219,7 +219,7 @@ const adminZhCN: typeof adminEn = {
     copied: '已复制到剪贴板',
     copyFailed: '复制失败：请手动选中并复制',
     done: '完成',
-    noControl: '不能包含控制字符',
+    noControl: '不能包含控制字符或不可见字符',
     permissionsRequired: '至少勾选一项权限',
     notHeld: '只能选择你自己拥有的权限',
     expiryRange: '有效期为 1 到 365 的整数天',

@@ -3,7 +3,7 @@ import { computed, ref } from 'vue';
 import type { Permission } from '@common/permissions';
 import type { Role } from '@common/roles';
 import { ApiError } from '../api/http.ts';
-import { getMe, LOGOUT_URL, type Me } from '../api/me.ts';
+import { getMe, logout as endSession, type Me } from '../api/me.ts';
 
 /** Roles that decide approval steps; only they see the approvals inbox. */
 export const APPROVER_ROLES = ['vdc-admin', 'ops-admin'] as const satisfies readonly Role[];
@@ -55,8 +55,10 @@ export const useSessionStore = defineStore('session', () => {
     await load();
   }
 
-  function logout(): void {
-    window.location.assign(LOGOUT_URL);
+  /** Ends the session by POST, then follows the API's answer (the provider's end-session page); on a failure, the portal's start. */
+  async function logout(): Promise<void> {
+    const target = await endSession().catch(() => '/');
+    window.location.assign(target);
   }
 
   return { user, status, error, roles, canApprove, can, hasAnyRole, load, ensureLoaded, logout };
