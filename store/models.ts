@@ -121,6 +121,7 @@ export function createModels(conn: Connection): Models {
       units: Schema.Types.Mixed,
       start: Date,
       end: Date,
+      voided: { type: { by: { sub: String, name: String }, at: Date, reason: String }, _id: false, default: undefined },
     },
     { versionKey: false, timestamps: { createdAt: true, updatedAt: false } },
   );
