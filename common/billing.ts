@@ -28,8 +28,12 @@ export const PRICE_UNITS = {
   requestedMemory: 'GiB-hour',
 } as const satisfies Record<PricedResource, string>;
 
-/** Which priced resource a quota quantity is billed as. */
-export const QUOTA_PRICED_AS = { cpu: 'cpu', memoryGi: 'memory', pods: 'pods' } as const satisfies Record<keyof Quota, PricedResource>;
+/**
+ * Which priced resource a quota quantity is billed as. The storage quota (`storageGi`) is a cap, not billed:
+ * the volumes and claims inside it are billed as `storage` (GiB-month) by their own lines, so billing the cap
+ * too would bill the same GiB twice.
+ */
+export const QUOTA_PRICED_AS = { cpu: 'cpu', memoryGi: 'memory', pods: 'pods' } as const satisfies Partial<Record<keyof Quota, PricedResource>>;
 
 /**
  * Which priced resource a ledger quantity key is billed as (quota keys plus the keys of other facts,
@@ -51,6 +55,9 @@ export const LEDGER_PRICED_AS: Readonly<Record<string, PricedResource>> = {
  */
 export const FACT_PRICED_AS: Readonly<Record<string, Readonly<Record<string, PricedResource>>>> = {
   'workload.requests': { cpu: 'requestedCpu', memoryGi: 'requestedMemory', storageGi: 'storage' },
+  // Quota lines carry the storage quota too (`storageGi`), which is a cap and not billed (see QUOTA_PRICED_AS).
+  'quota.allocation.changed': QUOTA_PRICED_AS,
+  'quota.lease': QUOTA_PRICED_AS,
 };
 
 /** Wildcard pool / architecture in a price entry. */
