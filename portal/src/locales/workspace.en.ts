@@ -89,6 +89,11 @@ export default {
     byResource: 'Cost by resource',
     lines: 'Lines',
     noLines: 'No billable usage in this period',
+    lineErrors: '{n} ledger line(s) could not be priced and are in no total: resolve them (void with a reason) before invoicing',
+    voidedLines: '{n} voided ledger line(s), billed by nothing',
+    ledgerLine: 'Ledger line',
+    reason: 'Reason',
+    voidedBy: 'Voided by',
     resource: 'Resource',
     resources: {
       cpu: 'CPU',

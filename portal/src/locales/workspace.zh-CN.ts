@@ -91,6 +91,11 @@ export default {
     byResource: '按资源统计费用',
     lines: '明细',
     noLines: '该期间没有计费用量',
+    lineErrors: '{n} 条计量流水无法计价，未计入任何合计：请先处理（填写原因作废）再出账',
+    voidedLines: '{n} 条已作废的计量流水，不计费',
+    ledgerLine: '计量流水',
+    reason: '原因',
+    voidedBy: '作废人',
     resource: '资源',
     resources: {
       cpu: 'CPU',
