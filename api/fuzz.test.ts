@@ -204,7 +204,7 @@ describe('security probes (issue 19)', () => {
       subject: `vdc-${f.vdc}/h4huge`,
       quantities: { storageGi: 1.024e23 },
       units: { storageGi: 'GiB' },
-      start: new Date(),
+      start: new Date(`${month}-01T00:00:00.000Z`),
       createdAt: new Date(),
     });
     const reports = [`/reports/platform`, `/reports/vdcs/${f.vdc}`, `/reports/domains/${f.domain}`, `/reports/pools/${LOCAL_POOL}`];

@@ -27,7 +27,7 @@ export type CustomRoleDoc = CustomRole;
 /** The document is the domain shape `LedgerLine` (common/) as is. */
 export type LedgerLineDoc = LedgerLine;
 
-const quota = { cpu: Number, memoryGi: Number, pods: Number };
+const quota = { cpu: Number, memoryGi: Number, pods: Number, storageGi: Number };
 const actor = { sub: String, name: String };
 
 export interface Models {
