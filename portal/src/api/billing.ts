@@ -122,6 +122,11 @@ export function getReport(target: ReportTarget, period: PeriodQuery, kind: Repor
   return http.get(reportPath(target), { query: { ...periodParams(period), kind, asOf: liveAsOf(period) }, quiet: true });
 }
 
+/** Voids a ledger line (kept, billed by no report; audited). Finance and operations admins (`ledger:void`). */
+export function voidLedgerLine(lineId: string, reason: string): Promise<unknown> {
+  return http.post('/api/ledger/voids', { lineId, reason });
+}
+
 /** A download link of the synchronous report (the browser follows it with the session cookie). */
 export function reportDownloadUrl(target: ReportTarget, period: PeriodQuery, kind: ReportKind, format: 'csv' | 'pdf'): string {
   return `${reportPath(target)}?${new URLSearchParams({ ...periodParams(period), kind, format }).toString()}`;

@@ -94,6 +94,10 @@ export default {
     ledgerLine: 'Ledger line',
     reason: 'Reason',
     voidedBy: 'Voided by',
+    void: 'Void',
+    voidPrompt: 'Void ledger line {id}? It is kept, billed by no report and the void is audited. Reason:',
+    voidReasonRule: '3 to 500 characters',
+    voided: 'Line voided',
     resource: 'Resource',
     resources: {
       cpu: 'CPU',

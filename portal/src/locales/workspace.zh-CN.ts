@@ -96,6 +96,10 @@ export default {
     ledgerLine: '计量流水',
     reason: '原因',
     voidedBy: '作废人',
+    void: '作废',
+    voidPrompt: '作废计量流水 {id}？流水会保留，不计入任何报表，作废操作会记入审计。原因：',
+    voidReasonRule: '3 到 500 个字符',
+    voided: '已作废',
     resource: '资源',
     resources: {
       cpu: 'CPU',
