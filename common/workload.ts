@@ -25,8 +25,8 @@ export const MAX_VOLUME_SIZE = '64Ti';
  */
 export const volumeSizeField = z
   .string()
-  .max(20)
-  .regex(/^[1-9][0-9]{0,14}(Ki|Mi|Gi|Ti)$/, 'must be a quantity like 512Mi, 10Gi or 1Ti')
+  .max(20, { message: `must be a quantity like 512Mi, 10Gi or 1Ti, at most ${MAX_VOLUME_SIZE}`, abort: true })
+  .regex(/^[1-9][0-9]{0,14}(Ki|Mi|Gi|Ti)$/, { message: 'must be a quantity like 512Mi, 10Gi or 1Ti', abort: true })
   .refine((s) => volumeBytes(s) <= volumeBytes(MAX_VOLUME_SIZE), { message: `must be at most ${MAX_VOLUME_SIZE} per volume` });
 
 const EnvVarSchema = z.union([
