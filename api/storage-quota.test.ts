@@ -160,6 +160,39 @@ describe('storage is quota', () => {
   }, 120_000);
 });
 
+describe('storage is quota: StatefulSet claims within the quota, then a scale-up past it', () => {
+  it('deploys a StatefulSet whose claims fit; scaling it past requests.storage is a 422 naming operation.replicas', async () => {
+    const sub = await call('tenant', 'POST', '/tickets', {
+      type: 'workload-deploy',
+      vdcId,
+      workload: {
+        kind: 'StatefulSet',
+        name: 'kv',
+        replicas: 1,
+        containers: [
+          {
+            name: 'kv',
+            image: 'registry.invalid/kv:1',
+            requests: { cpu: '100m', memory: '64Mi' },
+            limits: { cpu: '200m', memory: '128Mi' },
+            volumeMounts: [{ volume: 'kv-data', mountPath: '/data' }],
+          },
+        ],
+        volumeClaimTemplates: [{ name: 'kv-data', size: '1Gi', accessMode: 'ReadWriteOnce' }],
+      },
+    });
+    expect(sub.status).toBe(201);
+    const pending = await ticketStatus<{ status: string; preview?: { hash: string; errors: string[] } }>('vdcadmin', sub.body.id, 'pending_approval');
+    expect(pending.preview?.errors).toEqual([]);
+    expect((await call('vdcadmin', 'POST', `/tickets/${sub.body.id}/decisions`, { decision: 'approve', previewHash: pending.preview?.hash })).status).toBe(200);
+    await ticketStatus('tenant', sub.body.id, 'completed', { timeout: 120_000 });
+    const scale = await call('tenant', 'POST', `/vdcs/${vdcId}/workloads/${ns}/kv/operations`, { operation: { op: 'scale', replicas: 5 } });
+    expect(scale.status).toBe(422);
+    expect(fields(scale.body)).toEqual(['operation.replicas']);
+    expect(scale.body.detail).toMatch(/^quota: storageGi would be 1[56] of 14 in /);
+  }, 180_000);
+});
+
 describe('money never overflows, one bad line never fails a report', () => {
   const badId = `volume-${vdcId}-create-bad/00000000-0000-4000-8000-000000000000/7`;
 
