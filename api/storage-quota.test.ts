@@ -196,6 +196,26 @@ describe('storage is quota: StatefulSet claims within the quota, then a scale-up
 describe('money never overflows, one bad line never fails a report', () => {
   const badId = `volume-${vdcId}-create-bad/00000000-0000-4000-8000-000000000000/7`;
 
+  it('the ledger refuses to store a line whose quantity is out of bounds', async () => {
+    const id = `volume-${vdcId}-create-refused/00000000-0000-4000-8000-000000000000/3`;
+    const refused = {
+      _id: id,
+      workflowId: `volume-${vdcId}-create-refused`,
+      runId: '00000000-0000-4000-8000-000000000000',
+      eventId: 3,
+      fact: 'volume.storage' as const,
+      vdcId,
+      domainId,
+      pool: 'local',
+      quantities: { storageGi: 1.024e23 },
+      units: { storageGi: 'GiB' },
+      start: monthStart,
+    };
+    await expect(store.ledger.upsert(refused)).rejects.toThrow(/refused: quantity storageGi 1.024e\+23 is above the ledger's bound 1000000000/);
+    await expect(store.ledger.upsert({ ...refused, quantities: { storageGi: Number.POSITIVE_INFINITY } })).rejects.toThrow(/not a finite number/);
+    expect(await store.ledger.get(id)).toBeNull();
+  });
+
   it('a line out of bounds in the ledger: every report scope still answers 200 and names it under errors', async () => {
     await store.testing.collection('ledgerlines').insertOne({
       _id: badId as never,
