@@ -3,7 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VdcRef } from '../common/ticket-workflow.ts';
-import { poolOfNamespace } from '../common/tenancy.ts';
+import { namespacesOnPool, poolOfNamespace, quotaOfNamespace } from '../common/tenancy.ts';
 import type { Quota } from '../common/tickets.ts';
 import {
   isOwnedVolume,
@@ -17,6 +17,7 @@ import {
   type WorkloadSpec,
 } from '../common/workload.ts';
 import { storageViolations, volumeChangeProblems } from '../policies/workload.ts';
+import { storageQuotaProblem, workloadStorageGi } from '../policies/storage-quota.ts';
 import type { Store } from '../store/index.ts';
 import { costPreviewer } from './cost-preview.ts';
 import { FAILPOINTS, type Failpoint } from '../infra/failpoints.ts';
@@ -244,6 +245,22 @@ export function createWorkloadActivities(deps: WorkloadActivityDeps) {
           errors.push(p.message);
       }
 
+      // Storage is quota: the claims the workload owns (claim templates × replicas) must fit the VDC's storage quota on this pool.
+      const vdcRecord = await store.vdcs.get(args.vdc.id);
+      const storageGi = workloadStorageGi(spec);
+      if (vdcRecord && storageGi > (current ? workloadStorageGi(current.spec) : 0)) {
+        const pool = poolOfNamespace(vdcRecord, namespace);
+        const problem = storageQuotaProblem({
+          quota: quotaOfNamespace(vdcRecord, namespace),
+          pool,
+          records: { volumes: standalone, workloads: recorded },
+          namespaces: namespacesOnPool(vdcRecord, pool),
+          what: `workload ${spec.name}`,
+          afterGi: storageGi,
+          except: `workload ${namespace}/${spec.name}`,
+        });
+        if (problem) errors.push(`quota: ${problem}`);
+      }
       const requests = workloadRequests(spec);
       const quota = await readQuota(kube, namespace);
       if (quota.exists) {

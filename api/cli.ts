@@ -4,6 +4,7 @@
  *   tsx api/cli.ts audit verify                  prints the verify result; exit code 1 when the chain is not intact
  *   tsx api/cli.ts audit export --format jsonl   writes every entry to stdout (jsonl, the default, or csv)
  *   tsx api/cli.ts ledger verify [--vdc <id>]…   rebuilds the ledger from workflow histories and diffs it; exit code 1 on any difference
+ *   tsx api/cli.ts ledger void <lineId> --reason <text>   voids one ledger line (kept, billed by no report), audited
  *   tsx api/cli.ts harbor provision [--vdc <id>]… runs the Harbor provisioning of the VDCs (default: every VDC); exit code 1 when one fails
  *   tsx api/cli.ts admin grant --user <username|email>  operations admin for a user (pending by email until their first sign-in); audited
  */
@@ -16,7 +17,7 @@ import { runLedgerCli } from './ledger-cli.ts';
 import { openAuditLog } from '../store/index.ts';
 
 const USAGE =
-  'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv] | ledger verify [--vdc <id>]… | harbor provision [--vdc <id>]… | admin grant --user <username|email>';
+  'usage: tsx api/cli.ts audit verify | audit export [--format jsonl|csv] | ledger verify [--vdc <id>]… | ledger void <lineId> --reason <text> | harbor provision [--vdc <id>]… | admin grant --user <username|email>';
 
 const CliEnvSchema = z.object({ EDGEPORT_MONGO_URL: z.url() });
 

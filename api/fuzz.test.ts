@@ -190,3 +190,72 @@ describe('fuzzing every route from the document', () => {
     Math.max(300_000, RUNS * 60 * 250),
   );
 });
+
+/**
+ * Security probes that stay fixed (issue 19): requests found by hand that once got a 2xx or broke a report.
+ * They run after the fuzzing, whose verdict counts every collection, because the second one writes a ledger line.
+ */
+describe('security probes (issue 19)', () => {
+  const send = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api.base}/api${path}`, {
+      method,
+      headers: { cookie, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    return { status: res.status, type, body: text && type.includes('json') ? JSON.parse(text) : undefined, text };
+  };
+
+  it('a volume of 99999999999999999999Ti or 100000Ti is a 400 problem naming size, and nothing is stored or started', async () => {
+    const before = { collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) };
+    for (const size of ['99999999999999999999Ti', '100000Ti']) {
+      const r = await send('POST', `/vdcs/${f.vdc}/volumes`, { name: 'h4huge', size, accessMode: 'ReadWriteOnce' });
+      expect(r.status, size).toBe(400);
+      expect(r.type).toMatch(/application\/problem\+json/);
+      expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual(['size']);
+    }
+    const quota = await send('POST', '/tickets', { type: 'quota-change', vdcId: f.vdc, quota: { storageGi: 1e30 } });
+    expect(quota.status).toBe(400);
+    expect(quota.body.errors.map((e: { field: string }) => e.field)).toEqual(['quota.storageGi']);
+    const after = { collections: await collectionCounts(store.testing.db), workflows: await workflowCount(temporal, taskQueue) };
+    expect(after).toEqual(before);
+  });
+
+  it('a ledger line no report can price (inserted directly): every report answers 200 and names it under errors until it is voided', async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const lineId = `volume-${f.vdc}-create-probe/00000000-0000-4000-8000-000000000001/5`;
+    await store.testing.collection('ledgerlines').insertOne({
+      _id: lineId as never,
+      workflowId: `volume-${f.vdc}-create-probe`,
+      runId: '00000000-0000-4000-8000-000000000001',
+      eventId: 5,
+      fact: 'volume.storage',
+      vdcId: f.vdc,
+      domainId: f.domain,
+      pool: LOCAL_POOL,
+      subject: `vdc-${f.vdc}/h4huge`,
+      quantities: { storageGi: 1.024e23 },
+      units: { storageGi: 'GiB' },
+      start: new Date(`${month}-01T00:00:00.000Z`),
+      createdAt: new Date(),
+    });
+    const reports = [`/reports/platform`, `/reports/vdcs/${f.vdc}`, `/reports/domains/${f.domain}`, `/reports/pools/${LOCAL_POOL}`];
+    for (const path of reports) {
+      for (const query of ['kind=showback', 'kind=chargeback', 'kind=chargeback&format=csv', 'kind=showback&format=csv']) {
+        const r = await send('GET', `${path}?month=${month}&${query}`);
+        expect(r.status, `${path} ${query}`).toBe(200);
+        if (query.includes('csv')) expect(r.text, `${path} ${query}`).toContain(`error,${f.vdc},${f.domain},${LOCAL_POOL},`);
+        else expect(r.body.errors.map((e: { ledgerLineId: string }) => e.ledgerLineId)).toEqual([lineId]);
+      }
+    }
+    const voided = await send('POST', '/ledger/voids', { lineId, reason: 'probe: huge volume line' });
+    expect(voided.status).toBe(201);
+    for (const path of reports) {
+      const r = await send('GET', `${path}?month=${month}`);
+      expect(r.status).toBe(200);
+      expect(r.body.errors).toEqual([]);
+      expect(r.body.voided.map((v: { ledgerLineId: string }) => v.ledgerLineId)).toEqual([lineId]);
+    }
+  });
+});

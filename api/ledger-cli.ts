@@ -4,8 +4,38 @@ import { z } from 'zod';
 import { vdcIdSchema } from '../common/tenancy.ts';
 import { openStore } from '../store/index.ts';
 import { verifyLedger } from '../services/ledger-verify.ts';
+import { voidLedgerLine } from '../services/ledger-void.ts';
+import { VoidLineBody } from '../common/billing.ts';
 
-const USAGE = 'usage: tsx api/cli.ts ledger verify [--vdc <id>]…';
+const USAGE = 'usage: tsx api/cli.ts ledger verify [--vdc <id>]… | ledger void <lineId> --reason <text>';
+
+/** The audit actor of an operator at the database's console. */
+const CLI_ACTOR = { sub: 'system:cli', name: 'tsx api/cli.ts ledger void' };
+
+const VoidEnvSchema = z.object({ EDGEPORT_MONGO_URL: z.url() });
+
+/**
+ * `ledger void <lineId> --reason <text>`: the CLI form of `POST /api/ledger/voids` (same path, audited as
+ * `ledger.void` with actor `system:cli`). Prints the voided line as JSON; exit code 0 when voided, 1 when
+ * there is no such line or it was voided already, 2 on usage.
+ */
+async function runVoid(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string' } } });
+  const body = VoidLineBody.safeParse({ lineId: positionals[2], reason: values.reason });
+  if (positionals.length !== 3 || !body.success) {
+    console.error(body.success ? USAGE : `${USAGE}\n${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    return 2;
+  }
+  const store = await openStore(VoidEnvSchema.parse(process.env).EDGEPORT_MONGO_URL);
+  try {
+    const r = await voidLedgerLine({ store, audit: store.audit }, CLI_ACTOR, body.data.lineId, body.data.reason);
+    if (r.outcome === 'not-found') console.error(`no ledger line ${body.data.lineId}`);
+    else console.log(JSON.stringify(r));
+    return r.outcome === 'voided' ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
 
 const LedgerCliEnvSchema = z.object({
   EDGEPORT_MONGO_URL: z.url(),
@@ -18,6 +48,7 @@ const LedgerCliEnvSchema = z.object({
  * with the stored ledger as JSON. Exit code 0 when there is no difference, 1 when there is, 2 on usage.
  */
 export async function runLedgerCli(argv: string[]): Promise<number> {
+  if (argv[1] === 'void') return runVoid(argv);
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { vdc: { type: 'string', multiple: true } } });
   const vdcs = z.array(vdcIdSchema).optional().safeParse(values.vdc);
   if (positionals.length !== 2 || positionals[1] !== 'verify' || !vdcs.success) {

@@ -123,6 +123,7 @@ const EXPECT: Record<string, Expectation> = {
   'GET /reports/domains/:id': { allow: [OPS, DOMAIN, FIN], probe: (f) => ({ path: `/reports/domains/${f.domain}?month=2020-01` }) },
   'GET /reports/pools/:id': { allow: [OPS, FIN], probe: () => ({ path: `/reports/pools/${pool}?month=2020-01` }) },
   'GET /reports/platform': { allow: [OPS, FIN], probe: () => ({ path: '/reports/platform?month=2020-01' }) },
+  'POST /ledger/voids': { allow: [OPS, FIN], probe: () => ({ path: '/ledger/voids', body: { lineId: 'not a line', reason: '' } }) },
   'GET /ledger/verifications': { allow: [OPS, FIN], probe: () => ({ path: '/ledger/verifications?limit=1' }) },
   'GET /reports/labels': { allow: [OPS, FIN], probe: () => ({ path: '/reports/labels?month=2020-01&label=cost-center=none' }) },
   'GET /delegations': { allow: [OPS, DOMAIN, VDCA], probe: () => ({ path: '/delegations' }) },

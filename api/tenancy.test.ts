@@ -20,6 +20,8 @@ const repoDir = new URL('..', import.meta.url).pathname;
 const env = appEnvFromProcess();
 const kube = createKubeClients(stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG'));
 const quota = { cpu: 2, memoryGi: 4, pods: 10 };
+/** What a VDC created with `quota` holds: storage is quota, 100 GiB unless given (DEFAULT_STORAGE_QUOTA_GI). */
+const createdQuota = { ...quota, storageGi: 100 };
 
 let store: Store;
 let api: AppProcess;
@@ -146,8 +148,8 @@ describe('tenancy admin API over HTTP', () => {
       namespace: `vdc-${vdcId}`,
       namespaceStatus: 'requested',
       pool: 'local',
-      quota,
-      pools: [{ pool: 'local', namespace: `vdc-${vdcId}`, quota }],
+      quota: createdQuota,
+      pools: [{ pool: 'local', namespace: `vdc-${vdcId}`, quota: createdQuota }],
       provisioning: { state: 'provisioning', at: expect.any(String) },
       spaces: [],
       membersCount: 0,
@@ -169,7 +171,7 @@ describe('tenancy admin API over HTTP', () => {
     expect((await call('opsadmin', 'GET', `/api/vdcs/${vdcId}/members`)).body.items).toEqual([
       expect.objectContaining({ sub: 'u-tenant', roles: ['vdc-user'] }),
     ]);
-    expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}`)).body).toMatchObject({ id: vdcId, membersCount: 1, quota });
+    expect((await call('tenant', 'GET', `/api/vdcs/${vdcId}`)).body).toMatchObject({ id: vdcId, membersCount: 1, quota: createdQuota });
     // Replacing: vdc-user becomes vdc-admin; the tenant's other bindings stay.
     expect((await call('opsadmin', 'PUT', `/api/vdcs/${vdcId}/members/u-tenant`, { roles: ['vdc-admin'] })).body.roles).toEqual(['vdc-admin']);
     expect(await bindingsOf('u-tenant')).toEqual([...saved.get('u-tenant')!, { role: 'vdc-admin', scope: { type: 'vdc', vdcId } }]);

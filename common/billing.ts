@@ -29,8 +29,12 @@ export const PRICE_UNITS = {
   requestedMemory: 'GiB-hour',
 } as const satisfies Record<PricedResource, string>;
 
-/** Which priced resource a quota quantity is billed as. */
-export const QUOTA_PRICED_AS = { cpu: 'cpu', memoryGi: 'memory', pods: 'pods' } as const satisfies Record<keyof Quota, PricedResource>;
+/**
+ * Which priced resource a quota quantity is billed as. The storage quota (`storageGi`) is a cap, not billed:
+ * the volumes and claims inside it are billed as `storage` (GiB-month) by their own lines, so billing the cap
+ * too would bill the same GiB twice.
+ */
+export const QUOTA_PRICED_AS = { cpu: 'cpu', memoryGi: 'memory', pods: 'pods' } as const satisfies Partial<Record<keyof Quota, PricedResource>>;
 
 /**
  * Which priced resource a ledger quantity key is billed as (quota keys plus the keys of other facts,
@@ -52,6 +56,9 @@ export const LEDGER_PRICED_AS: Readonly<Record<string, PricedResource>> = {
  */
 export const FACT_PRICED_AS: Readonly<Record<string, Readonly<Record<string, PricedResource>>>> = {
   'workload.requests': { cpu: 'requestedCpu', memoryGi: 'requestedMemory', storageGi: 'storage' },
+  // Quota lines carry the storage quota too (`storageGi`), which is a cap and not billed (see QUOTA_PRICED_AS).
+  'quota.allocation.changed': QUOTA_PRICED_AS,
+  'quota.lease': QUOTA_PRICED_AS,
 };
 
 /** Wildcard pool / architecture in a price entry. */
@@ -277,4 +284,60 @@ export interface LedgerLine {
   /** End of the interval (a lease's revert); absent while open. */
   end?: Date;
   createdAt: Date;
+  /**
+   * Set when finance or operations voided the line (`POST /api/ledger/lines/:id/void`): the line is kept,
+   * billed by no report (listed as voided instead) and not part of any chain. Not derived from history.
+   */
+  voided?: LedgerVoid;
+}
+
+/** Body of `POST /api/ledger/voids`: the ledger line (`<workflowId>/<runId>/<eventId>`) and why it is voided. */
+export const VoidLineBody = z.strictObject({
+  lineId: z
+    .string()
+    .min(5)
+    .max(400)
+    .regex(/^[\x21-\x7e]+\/[0-9a-f-]{1,64}\/[0-9]{1,12}$/, 'a ledger line id: <workflowId>/<runId>/<eventId>'),
+  reason: z.string().trim().min(3).max(500),
+});
+
+/** Who voided a ledger line, when and why. */
+export interface LedgerVoid {
+  by: { sub: string; name: string };
+  at: Date;
+  reason: string;
+}
+
+/**
+ * Largest quantity a ledger line may carry for any key (cores, GiB, pods, nodes): a billion. Far above any
+ * quota (`QUOTA_FIELDS` stop at a million) or volume (64 TiB = 65 536 GiB), far below where the 12 integer
+ * digits of the decimal format end, so every stored quantity can be priced exactly.
+ */
+export const MAX_LEDGER_QUANTITY = 1_000_000_000;
+
+/**
+ * Largest amount of one priced report line, in minor units: 10^14 (a trillion in currency units). An amount
+ * above it means a quantity or unit price that is wrong, not a bill; the report lists such a line under
+ * `errors` instead of adding it to any total.
+ */
+export const MAX_LINE_AMOUNT_MINOR = 100_000_000_000_000n;
+
+/** Why a quantity of a ledger line cannot be stored and priced exactly, or undefined when it can. */
+export function ledgerQuantityProblem(key: string, v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) return `quantity ${key} is not a finite number: ${String(v)}`;
+  if (v < 0) return `quantity ${key} is negative: ${v}`;
+  if (v > MAX_LEDGER_QUANTITY) return `quantity ${key} ${v} is above the ledger's bound ${MAX_LEDGER_QUANTITY}`;
+  return undefined;
+}
+
+/** The first reason a ledger line cannot be written (a quantity out of bounds), or undefined when it can. */
+export function ledgerLineProblem(line: Pick<LedgerLine, 'quantities'>): string | undefined {
+  const q = line.quantities as Readonly<Record<string, unknown>>;
+  if (!q || typeof q !== 'object') return 'quantities is not an object';
+  for (const key of Object.keys(q).sort()) {
+    const problem = ledgerQuantityProblem(key, q[key]);
+    if (problem) return problem;
+  }
+  return undefined;
 }

@@ -65,7 +65,10 @@ export const PERMISSION_TREE = [
   {
     key: 'finance',
     label: { en: 'Metering and billing', 'zh-CN': '计量计费' },
-    children: [leaf('report:read', 'vdc', 'View costs and reports', '查看费用和报表')],
+    children: [
+      leaf('report:read', 'vdc', 'View costs and reports', '查看费用和报表'),
+      leaf('ledger:void', 'platform', 'Void ledger lines (kept, billed by no report)', '作废计量流水（保留，不计入任何报表）'),
+    ],
   },
 ] as const satisfies readonly PermissionNode[];
 
@@ -103,7 +106,7 @@ export const BUILTIN_ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   ],
   [ROLES.vdcAdmin]: ['vdc:read', 'vdc:members', 'ticket:read', 'ticket:create', 'ticket:decide', 'report:read', ...WORKLOAD_ADMIN],
   [ROLES.vdcUser]: ['vdc:read', 'ticket:read', 'ticket:create', ...WORKLOAD_USER],
-  [ROLES.finance]: ['domain:read', 'vdc:read', 'report:read'],
+  [ROLES.finance]: ['domain:read', 'vdc:read', 'report:read', 'ledger:void'],
 };
 
 /** A custom role as stored (`_id` is its id); store/ names it `CustomRoleDoc`. Plain values: mongoose documents never leave store/. */

@@ -63,7 +63,13 @@ const roleSchema = z.enum(Object.values(ROLES) as [Role, ...Role[]]);
 export const CreateDomainSchema = z.strictObject({ id: domainIdSchema, name: displayName });
 export type CreateDomain = z.infer<typeof CreateDomainSchema>;
 
-const vdcQuotaSchema = z.strictObject({ cpu: QUOTA_FIELDS.cpu, memoryGi: QUOTA_FIELDS.memoryGi, pods: QUOTA_FIELDS.pods });
+/** A VDC's quota on one pool; without `storageGi` (requested storage) the VDC gets `DEFAULT_STORAGE_QUOTA_GI`. */
+const vdcQuotaSchema = z.strictObject({
+  cpu: QUOTA_FIELDS.cpu,
+  memoryGi: QUOTA_FIELDS.memoryGi,
+  pods: QUOTA_FIELDS.pods,
+  storageGi: QUOTA_FIELDS.storageGi.optional(),
+});
 
 /** Most pools one VDC may be placed on. */
 export const MAX_VDC_POOLS = 8;
@@ -77,7 +83,7 @@ export const placementNamespace = (vdcId: string, poolId: string, primary: boole
 
 /**
  * Body of `POST /api/domains/:id/vdcs`: the pools the VDC lives on, each with its whole quota (cpu, memory,
- * pods). The first pool is the VDC's primary pool. Each pool at most once; every namespace a DNS label.
+ * pods, storage). The first pool is the VDC's primary pool. Each pool at most once; every namespace a DNS label.
  */
 export const CreateVdcSchema = z
   .strictObject({
@@ -259,6 +265,12 @@ export function poolOfNamespace(vdc: VdcPlacementShape, namespace: string): stri
   const placement = vdc.placements?.find((p) => p.namespace === namespace);
   if (placement) return placement.pool;
   return vdc.spaces?.find((s) => s.namespace === namespace)?.pool ?? vdc.pool;
+}
+
+/** Every namespace of this VDC on `pool`: its default namespace there and its application spaces there. */
+export function namespacesOnPool(vdc: VdcPlacementShape, pool: string): Set<string> {
+  const all = [...vdcPools(vdc).map((p) => p.namespace), ...(vdc.spaces ?? []).map((s) => s.namespace)];
+  return new Set(all.filter((ns) => poolOfNamespace(vdc, ns) === pool));
 }
 
 /** The quota enforced in a namespace of this VDC: that of the pool it lives on. */

@@ -6,8 +6,11 @@ import { displayText } from './display-text.ts';
  * themselves live in `common/ticket-types/<type>.ts`, one file per ticket type.
  */
 
-/** Quota resources a VDC can hold in the walking skeleton: cpu cores, memory GiB, pod count. */
-export const QUOTA_RESOURCES = ['cpu', 'memoryGi', 'pods'] as const;
+/**
+ * Quota resources a VDC holds per pool: cpu cores, memory GiB, pod count and requested storage GiB (the sum
+ * of its PersistentVolumeClaims' requests: `requests.storage` in the ResourceQuota).
+ */
+export const QUOTA_RESOURCES = ['cpu', 'memoryGi', 'pods', 'storageGi'] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 export type Quota = Partial<Record<QuotaResource, number>>;
 
@@ -15,11 +18,21 @@ const cores = z.number().finite().min(0).max(100_000).multipleOf(0.001);
 const gib = z.number().finite().min(0).max(1_000_000).multipleOf(0.001);
 const count = z.number().int().min(0).max(1_000_000);
 /** Per-resource schemas of a quota amount, for contracts that need a complete quota (e.g. a new VDC). */
-export const QUOTA_FIELDS = { cpu: cores, memoryGi: gib, pods: count } as const;
+export const QUOTA_FIELDS = { cpu: cores, memoryGi: gib, pods: count, storageGi: gib } as const;
+
+/**
+ * Storage quota (GiB) of a VDC on a pool whose quota was set before storage was quota (no `storageGi`): the
+ * volume API and the workload preflight hold such a VDC to this much requested storage until a quota
+ * change sets its own; a VDC created without one gets it as its `storageGi`.
+ */
+export const DEFAULT_STORAGE_QUOTA_GI = 100;
+
+/** The storage quota (GiB) in force in `quota`: its `storageGi`, or {@link DEFAULT_STORAGE_QUOTA_GI}. */
+export const storageQuotaGi = (quota: Quota | undefined): number => quota?.storageGi ?? DEFAULT_STORAGE_QUOTA_GI;
 
 export const QuotaSchema = z
-  .strictObject({ cpu: cores.optional(), memoryGi: gib.optional(), pods: count.optional() })
-  .refine((q) => Object.values(q).some((v) => v !== undefined), { message: 'at least one of cpu, memoryGi, pods is required' });
+  .strictObject({ cpu: cores.optional(), memoryGi: gib.optional(), pods: count.optional(), storageGi: gib.optional() })
+  .refine((q) => Object.values(q).some((v) => v !== undefined), { message: 'at least one of cpu, memoryGi, pods, storageGi is required' });
 
 /** A DNS-1123 label (VDC ids, pool names, space names). */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SPACE_NAME_MAX } from './tickets.ts';
-import { ACCESS_MODES, type AccessMode } from './workload.ts';
+import { ACCESS_MODES, volumeSizeField, type AccessMode } from './workload.ts';
 
 /**
  * Standalone volumes (PersistentVolumeClaims made outside any workload's deploy), the contract between
@@ -10,7 +10,6 @@ import { ACCESS_MODES, type AccessMode } from './workload.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsLabel = (max = 63) => z.string().min(1).max(max).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits, -)');
-const byteQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, 'must be a quantity like 512Mi or 1Gi');
 
 export const volumeNameSchema = dnsLabel();
 
@@ -18,13 +17,13 @@ export const CreateVolumeSchema = z.strictObject({
   name: volumeNameSchema,
   /** The application space; absent: the VDC's first namespace. */
   space: z.string().min(1).max(SPACE_NAME_MAX).regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits, -)').optional(),
-  size: byteQuantity,
+  size: volumeSizeField,
   accessMode: z.enum(ACCESS_MODES),
   storageClass: dnsLabel(253).optional(),
 });
 export type CreateVolume = z.infer<typeof CreateVolumeSchema>;
 
-export const ExpandVolumeSchema = z.strictObject({ size: byteQuantity });
+export const ExpandVolumeSchema = z.strictObject({ size: volumeSizeField });
 export type ExpandVolume = z.infer<typeof ExpandVolumeSchema>;
 
 /** A standalone volume as recorded. */

@@ -18,6 +18,18 @@ const byteQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, 'must be a quanti
 
 const ResourcesSchema = z.strictObject({ cpu: cpuQuantity.optional(), memory: byteQuantity.optional() });
 
+/** Largest PersistentVolumeClaim one volume or claim template may request. */
+export const MAX_VOLUME_SIZE = '64Ti';
+/**
+ * The size of a volume or claim template: a binary Kubernetes quantity, positive, at most {@link MAX_VOLUME_SIZE}
+ * (so `99999999999999999999Ti` is a 400 naming `size`, never a number no ledger line can price).
+ */
+export const volumeSizeField = z
+  .string()
+  .max(20, { message: `must be a quantity like 512Mi, 10Gi or 1Ti, at most ${MAX_VOLUME_SIZE}`, abort: true })
+  .regex(/^[1-9][0-9]{0,14}(Ki|Mi|Gi|Ti)$/, { message: 'must be a quantity like 512Mi, 10Gi or 1Ti', abort: true })
+  .refine((s) => volumeBytes(s) <= volumeBytes(MAX_VOLUME_SIZE), { message: `must be at most ${MAX_VOLUME_SIZE} per volume` });
+
 const EnvVarSchema = z.union([
   z.strictObject({ name: z.string().min(1).max(253).regex(ENV_NAME, 'must be an environment variable name'), value: z.string().max(32_768) }),
   z.strictObject({
@@ -110,7 +122,7 @@ export type AccessMode = (typeof ACCESS_MODES)[number];
 export const VolumeSchema = z.union([
   z.strictObject({
     name: dnsLabel(),
-    size: byteQuantity,
+    size: volumeSizeField,
     accessMode: z.enum(ACCESS_MODES),
     storageClass: dnsLabel(253).optional(),
   }),
@@ -125,7 +137,7 @@ export type WorkloadVolume = z.infer<typeof VolumeSchema>;
  */
 export const VolumeClaimTemplateSchema = z.strictObject({
   name: dnsLabel(),
-  size: byteQuantity,
+  size: volumeSizeField,
   accessMode: z.enum(ACCESS_MODES),
   storageClass: dnsLabel(253).optional(),
 });
@@ -349,10 +361,10 @@ export const podCount = (spec: WorkloadSpec): number =>
 
 const BYTE_UNITS: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 /** Bytes of a volume size as the schema allows it (`512Mi`, `2Gi`); NaN for anything else. */
-export const volumeBytes = (size: string): number => {
+export function volumeBytes(size: string): number {
   const m = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(size);
   return m ? Number(m[1]) * (BYTE_UNITS[m[2] as string] as number) : Number.NaN;
-};
+}
 
 /** API group/version of each workload kind's controller object. */
 export const KIND_API_VERSION: Readonly<Record<WorkloadKind, string>> = { Deployment: 'apps/v1', StatefulSet: 'apps/v1', Job: 'batch/v1', CronJob: 'batch/v1' };

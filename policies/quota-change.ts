@@ -5,17 +5,17 @@ import type { ApprovalStep, PolicySummary, Quota, QuotaResource } from '../commo
 import { approvalStep } from './approval-chain.ts';
 
 /** Bumped whenever a rule below changes; stored on every ticket so a decision can be explained later. */
-export const QUOTA_POLICY_VERSION = 'quota-change/2026-11-25.2';
+export const QUOTA_POLICY_VERSION = 'quota-change/2026-12-08.1';
 
 /** Platform-wide hard ceilings per VDC; a request above one is denied outright. */
-export const QUOTA_CEILING: Required<Quota> = { cpu: 512, memoryGi: 2048, pods: 5000 };
+export const QUOTA_CEILING: Required<Quota> = { cpu: 512, memoryGi: 2048, pods: 5000, storageGi: 65_536 };
 
 /**
  * An increase is "large" (needs an operations admin as well) when any resource grows by more than
  * this factor of its current value, or from nothing to more than the absolute amount below.
  */
 export const LARGE_INCREASE_FACTOR = 1.5;
-export const LARGE_ABSOLUTE: Required<Quota> = { cpu: 16, memoryGi: 64, pods: 200 };
+export const LARGE_ABSOLUTE: Required<Quota> = { cpu: 16, memoryGi: 64, pods: 200, storageGi: 1024 };
 
 /**
  * A "very large" request takes a VDC above this share of the platform ceiling on some resource; its second
@@ -68,6 +68,7 @@ const isLarge = (resource: QuotaResource, from: number | undefined, to: number):
  * Every step has an SLA (a day per level, reminder 4 h before) escalating VDC admin → domain admin → ops admin.
  * Changes since 2026-11-24.1: SLAs and escalation; the all-of step for very large requests.
  * Changes since 2026-11-25.1: auto-approval of small increases under the VDC's monthly budget.
+ * Changes since 2026-11-25.2: storage is quota (`storageGi`, ceiling 64 TiB per VDC, large above 1 TiB from nothing).
  */
 export function decideQuotaChange({ current, requested, budget }: QuotaPolicyInput): QuotaDecision {
   const entries = Object.entries(requested).filter((e): e is [QuotaResource, number] => e[1] !== undefined);

@@ -86,6 +86,22 @@ describe('workload operation policy (version ' + WORKLOAD_OPERATION_POLICY_VERSI
     if (d.outcome === 'approval') expect(d.chain.map((s) => s.role)).toEqual(['vdc-admin']);
   });
 
+  it('counts the claims a StatefulSet scale-up makes against requests.storage (storage is quota)', () => {
+    const sts = spec({
+      kind: 'StatefulSet',
+      name: 'db',
+      replicas: 1,
+      volumeClaimTemplates: [{ name: 'data', size: '4Gi', accessMode: 'ReadWriteOnce' }],
+      containers: [{ name: 'db', image: 'pg:16', volumeMounts: [{ volume: 'data', mountPath: '/d' }] }],
+    });
+    const quota = { hard: { cpu: 1, memoryGi: 2, pods: 5, storageGi: 10 }, used: { cpu: 0.1, memoryGi: 0.125, pods: 1, storageGi: 4 } };
+    const perReplica = { cpu: 0.1, memoryGi: 0.125, storageGi: 4 };
+    expect(decideWorkloadOperation(base(sts, { op: 'scale', replicas: 2 }, { quota, perReplica })).outcome).toBe('direct');
+    const d = decideWorkloadOperation(base(sts, { op: 'scale', replicas: 3 }, { quota, perReplica }));
+    expect(d.outcome === 'deny' && d.field).toBe('operation.replicas');
+    expect(d.outcome === 'deny' && d.reason).toMatch(/^quota: storageGi would be 12 of 10 in vdc-a at 3 replicas/);
+  });
+
   it('names the resource and the storage rule it refuses on', () => {
     const q = decideWorkloadOperation(base(spec(), { op: 'scale', replicas: 6 }));
     expect(q.outcome === 'deny' && q.reason).toMatch(/^quota: pods would be 6 of 5/);

@@ -6,12 +6,17 @@ import type { TicketDecision } from './types.ts';
 import { storageViolations, type ExistingWorkload } from './workload.ts';
 
 /** Bumped whenever a rule below changes; stored on every operation ticket and in each audit entry. */
-export const WORKLOAD_OPERATION_POLICY_VERSION = 'workload-operation/2026-11-25.1';
+export const WORKLOAD_OPERATION_POLICY_VERSION = 'workload-operation/2026-12-08.1';
 
 /** Requests of one replica of the workload (cpu cores, memory GiB), computed by the caller from the spec. */
 export interface ReplicaRequests {
   cpu: number;
   memoryGi: number;
+  /**
+   * GiB of claims one more replica makes (a StatefulSet's claim templates; absent: none). Counted for every added
+   * replica, even one whose claim a scale-down kept (conservative: the kube-apiserver would refuse the claim).
+   */
+  storageGi?: number;
 }
 
 export interface WorkloadOperationPolicyInput {
@@ -97,8 +102,14 @@ export function decideWorkloadOperation(input: WorkloadOperationPolicyInput): Wo
     if (rwo) return deny(rwo.message, field);
     const grow = next.replicas - spec.replicas;
     if (grow > 0 && input.quota) {
-      const need: Quota = { cpu: input.perReplica.cpu * grow, memoryGi: input.perReplica.memoryGi * grow, pods: grow };
-      for (const r of ['cpu', 'memoryGi', 'pods'] as const) {
+      const need: Quota = {
+        cpu: input.perReplica.cpu * grow,
+        memoryGi: input.perReplica.memoryGi * grow,
+        pods: grow,
+        storageGi: (input.perReplica.storageGi ?? 0) * grow,
+      };
+      for (const r of ['cpu', 'memoryGi', 'pods', 'storageGi'] as const) {
+        if (r === 'storageGi' && !need.storageGi) continue;
         const hard = input.quota.hard[r];
         if (hard === undefined) continue;
         const after = Math.round(((input.quota.used[r] ?? 0) + (need[r] ?? 0)) * 1000) / 1000;

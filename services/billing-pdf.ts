@@ -127,6 +127,8 @@ export function renderReportPdf(r: Report): Promise<Buffer> {
     y += 8;
   }
   for (const [c, a] of Object.entries(r.totals)) line(`Total ${c}: ${a}`, { bold: true, size: 11 });
+  for (const e of r.errors ?? []) line(`Not priced (in no total): ledger line ${e.ledgerLineId} of VDC ${e.vdcId}: ${e.reason}`, { size: 9 });
+  for (const v of r.voided ?? []) line(`Voided: ledger line ${v.ledgerLineId} of VDC ${v.vdcId} by ${v.by} at ${v.at}: ${v.reason}`, { size: 9 });
   doc.end();
   return done;
 }

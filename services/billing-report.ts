@@ -10,6 +10,7 @@ import {
   PRICED_RESOURCES,
   LEDGER_PRICED_AS,
   FACT_PRICED_AS,
+  MAX_LINE_AMOUNT_MINOR,
   toMicros,
   unitPriceOf,
   versionForMonth,
@@ -56,7 +57,27 @@ export interface Period {
 export type ReportLedgerLine = Pick<
   LedgerLine,
   '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'
-> & { end?: Date | null; arch?: string | null };
+> & { end?: Date | null; arch?: string | null; voided?: LedgerLine['voided'] | null };
+
+/** A ledger line the report could not price (a quantity or amount out of bounds): left out of every total, for finance to resolve. */
+export interface ReportLineError {
+  ledgerLineId: string;
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  reason: string;
+}
+
+/** A voided ledger line in the report's scope: kept in the ledger, billed by no report. */
+export interface ReportVoidedLine {
+  ledgerLineId: string;
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  reason: string;
+  by: string;
+  at: string;
+}
 
 /** The chain a line belongs to (each line holds until the next of its chain), or undefined for a line that stands alone. */
 function chainOf(l: ReportLedgerLine): string | undefined {
@@ -116,6 +137,10 @@ export interface ReportHead {
 export interface ReportTail {
   priceBookVersions: number[];
   totals: Record<string, string>;
+  /** Lines that could not be priced (sorted by VDC and line id); the report still renders every other line. */
+  errors: ReportLineError[];
+  /** Voided lines in scope (sorted by VDC and line id), billed by nothing. */
+  voided: ReportVoidedLine[];
 }
 export interface ChargebackReport extends ReportHead, ReportTail {
   kind: 'chargeback';
@@ -164,6 +189,8 @@ export class ReportBuilder {
   private readonly qty = new Map<number, bigint>();
   private readonly totals = new Map<string, bigint>();
   private readonly versionsUsed = new Set<number>();
+  private readonly errors = new Map<string, ReportLineError>();
+  private readonly voided = new Map<string, ReportVoidedLine>();
   vdcs = 0;
   lines = 0;
 
@@ -217,6 +244,18 @@ export class ReportBuilder {
     // Allocation lines chain per pool, workload lines per workload (each holds until the next); every other line stands alone (additive).
     const chains = new Map<string, ReportLedgerLine[]>();
     for (const l of lines) {
+      if (l.voided) {
+        this.voided.set(l._id, {
+          ledgerLineId: l._id,
+          vdcId: l.vdcId,
+          domainId: l.domainId,
+          pool: l.pool,
+          reason: l.voided.reason,
+          by: l.voided.by.name,
+          at: new Date(l.voided.at).toISOString(),
+        });
+        continue;
+      }
       const key = chainOf(l);
       if (key !== undefined) {
         const chain = chains.get(key);
@@ -246,11 +285,32 @@ export class ReportBuilder {
     return out;
   }
 
-  /** Prices line `l` held over [start, end), clipped to the period and `asOf`, split per month. */
+  /**
+   * Prices line `l` held over [start, end), clipped to the period and `asOf`, split per month. A line that
+   * cannot be priced (a quantity that is no bounded decimal, an amount above `MAX_LINE_AMOUNT_MINOR`) adds
+   * nothing to `out` or the totals and is recorded under `errors` instead: one bad line never fails a report.
+   */
   private priceInterval(l: ReportLedgerLine, start: number, end: number, out: Priced[]): void {
     const from = Math.max(start, this.periodFrom);
     const to = Math.min(end, this.stop);
     if (from >= to) return;
+    const priced: Priced[] = [];
+    try {
+      this.priceLine(l, from, to, priced);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (!this.errors.has(l._id)) this.errors.set(l._id, { ledgerLineId: l._id, vdcId: l.vdcId, domainId: l.domainId, pool: l.pool, reason });
+      return;
+    }
+    for (const p of priced) {
+      out.push(p);
+      addTotal(this.totals, p.line.currency, p.amountMinor);
+      if (p.line.priceBookVersion !== null) this.versionsUsed.add(p.line.priceBookVersion);
+    }
+  }
+
+  /** The priced pieces of line `l` over [from, to) (already clipped). @throws RangeError when a quantity or amount is out of bounds */
+  private priceLine(l: ReportLedgerLine, from: number, to: number, out: Priced[]): void {
     const quantities = l.quantities as Readonly<Record<string, number | null | undefined>>;
     const keys = Object.keys(quantities).sort();
     const pricedAs = FACT_PRICED_AS[l.fact] ?? LEDGER_PRICED_AS;
@@ -271,6 +331,8 @@ export class ReportBuilder {
         const usageMicros = divRound(qty * ms, unitMs);
         // Same formula as `amountMinor`: micros × micros → ×1e12; minor units → ×100.
         const amount = price === null ? 0n : divRound(qty * price.micros * ms * 100n, SCALE2 * unitMs);
+        if (amount > MAX_LINE_AMOUNT_MINOR)
+          throw new RangeError(`amount ${formatMinor(amount)} of ${key} is above the bound ${formatMinor(MAX_LINE_AMOUNT_MINOR)} of one line`);
         const currency = price === null ? null : slot.book!.currency;
         const version = price === null ? null : slot.book!.version;
         out.push({
@@ -294,8 +356,6 @@ export class ReportBuilder {
             provenance: { ledgerLineId: l._id, workflowId: l.workflowId, runId: l.runId, eventId: l.eventId },
           },
         });
-        addTotal(this.totals, currency, amount);
-        if (version !== null) this.versionsUsed.add(version);
       }
     }
   }
@@ -352,7 +412,13 @@ export class ReportBuilder {
   }
 
   tail(): ReportTail {
-    return { priceBookVersions: [...this.versionsUsed].sort((a, b) => a - b), totals: formatTotals(this.totals) };
+    const byLine = <T extends { vdcId: string; ledgerLineId: string }>(a: T, b: T): number => cmp(a.vdcId, b.vdcId) || cmp(a.ledgerLineId, b.ledgerLineId);
+    return {
+      priceBookVersions: [...this.versionsUsed].sort((a, b) => a - b),
+      totals: formatTotals(this.totals),
+      errors: [...this.errors.values()].sort(byLine),
+      voided: [...this.voided.values()].sort(byLine),
+    };
   }
 }
 
@@ -550,14 +616,46 @@ const showbackCsvTotals = (totals: Record<string, string>): string =>
     .map(([c, a]) => csvRow(['total', '', '', '', '', '', '', c, a, '']))
     .join('');
 
-/** RFC 4180 CSV (CRLF line ends); one row per invoice line, then per-VDC and overall totals. */
-export function chargebackCsv(r: ChargebackReport): string {
-  return csvRow(CHARGEBACK_CSV_HEADER) + r.invoices.map((inv) => invoiceCsv(inv, r.period)).join('') + chargebackCsvTotals(r.totals, r.period);
+/** `wf/run/event` → its three provenance columns (a workflow id never holds `/`'s the last two parts do). */
+function provenanceOf(ledgerLineId: string): [string, string, string] {
+  const event = ledgerLineId.slice(ledgerLineId.lastIndexOf('/') + 1);
+  const rest = ledgerLineId.slice(0, ledgerLineId.lastIndexOf('/'));
+  return [rest.slice(0, rest.lastIndexOf('/')), rest.slice(rest.lastIndexOf('/') + 1), event];
 }
 
-/** RFC 4180 CSV of the showback rows and overall totals; `ledger_lines` lists the source line ids. */
+/**
+ * Rows after the totals for the lines no total holds: `error` (could not be priced) and `voided`. The reason
+ * is in the `unit` column; the line is named by `workflow_id,run_id,event_id` (chargeback) or `ledger_lines` (showback).
+ */
+function unbilledCsv(kind: ReportKind, tail: Pick<ReportTail, 'errors' | 'voided'>): string {
+  // Free text (a void reason) never starts a spreadsheet formula.
+  const text = (t: string): string => (/^[=+\-@\t\r]/.test(t) ? `'${t}` : t);
+  const rows = [
+    ...tail.errors.map((e) => ({ row: 'error', ...e, note: text(e.reason) })),
+    ...tail.voided.map((v) => ({ row: 'voided', ...v, note: text(`${v.reason} (voided by ${v.by} at ${v.at})`) })),
+  ];
+  return rows
+    .map((e) =>
+      kind === 'chargeback'
+        ? csvRow([e.row, e.vdcId, e.domainId, e.pool, '', '', e.note, '', '', '', '', '', '', '', '', ...provenanceOf(e.ledgerLineId)])
+        : csvRow([e.row, e.vdcId, e.domainId, e.pool, '', e.note, '', '', '', e.ledgerLineId]),
+    )
+    .join('');
+}
+
+/** RFC 4180 CSV (CRLF line ends); one row per invoice line, then per-VDC and overall totals, then error and voided lines. */
+export function chargebackCsv(r: ChargebackReport): string {
+  return (
+    csvRow(CHARGEBACK_CSV_HEADER) +
+    r.invoices.map((inv) => invoiceCsv(inv, r.period)).join('') +
+    chargebackCsvTotals(r.totals, r.period) +
+    unbilledCsv('chargeback', r)
+  );
+}
+
+/** RFC 4180 CSV of the showback rows and overall totals, then error and voided lines; `ledger_lines` lists the source line ids. */
 export function showbackCsv(r: ShowbackReport): string {
-  return csvRow(SHOWBACK_CSV_HEADER) + showbackCsvRows(r.rows) + showbackCsvTotals(r.totals);
+  return csvRow(SHOWBACK_CSV_HEADER) + showbackCsvRows(r.rows) + showbackCsvTotals(r.totals) + unbilledCsv('showback', r);
 }
 
 export type StreamFormat = 'json' | 'csv';
@@ -624,7 +722,11 @@ export async function streamReport(o: StreamReportOptions): Promise<StreamReport
     await o.progress?.(b.lines);
   }
   const tail = b.tail();
-  if (json) await emit(`],"priceBookVersions":${JSON.stringify(tail.priceBookVersions)},"totals":${JSON.stringify(tail.totals)}}`, true);
-  else await emit(o.kind === 'chargeback' ? chargebackCsvTotals(tail.totals, period) : showbackCsvTotals(tail.totals), true);
+  if (json)
+    await emit(
+      `],"priceBookVersions":${JSON.stringify(tail.priceBookVersions)},"totals":${JSON.stringify(tail.totals)},"errors":${JSON.stringify(tail.errors)},"voided":${JSON.stringify(tail.voided)}}`,
+      true,
+    );
+  else await emit((o.kind === 'chargeback' ? chargebackCsvTotals(tail.totals, period) : showbackCsvTotals(tail.totals)) + unbilledCsv(o.kind, tail), true);
   return { ...tail, vdcs: b.vdcs, ledgerLines: b.lines, bytes };
 }

@@ -22,7 +22,7 @@ export interface LedgerVerifyDeps {
   storedLines(vdcIds: string[] | 'all'): Promise<LedgerLine[]>;
 }
 
-/** A line as comparable JSON: no `createdAt` (a write-time stamp), dates as ISO strings, keys sorted. */
+/** A line as comparable JSON: no `createdAt` (a write-time stamp) or `voided` (finance's mark, not history), dates as ISO strings, keys sorted. */
 function canonical(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v)) return v.map(canonical);
@@ -30,7 +30,7 @@ function canonical(v: unknown): unknown {
     const o = v as Record<string, unknown>;
     return Object.fromEntries(
       Object.keys(o)
-        .filter((k) => k !== 'createdAt' && o[k] !== undefined && o[k] !== null)
+        .filter((k) => k !== 'createdAt' && k !== 'voided' && o[k] !== undefined && o[k] !== null)
         .sort()
         .map((k) => [k, canonical(o[k])]),
     );

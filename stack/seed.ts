@@ -60,8 +60,8 @@ export async function grant(store: Store, user: { sub: string; username: string;
 }
 
 export const DEMO_VDCS: SeedVdc[] = [
-  { id: 'demo', name: 'Demo VDC', domainId: 'demo-domain', quota: { cpu: 4, memoryGi: 8, pods: 20 } },
-  { id: 'other', name: 'Other VDC', domainId: 'demo-domain', quota: { cpu: 2, memoryGi: 4, pods: 10 } },
+  { id: 'demo', name: 'Demo VDC', domainId: 'demo-domain', quota: { cpu: 4, memoryGi: 8, pods: 20, storageGi: 100 } },
+  { id: 'other', name: 'Other VDC', domainId: 'demo-domain', quota: { cpu: 2, memoryGi: 4, pods: 10, storageGi: 50 } },
 ];
 
 /** The resource pool seeded VDCs live in: the local cluster. */

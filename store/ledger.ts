@@ -1,3 +1,4 @@
+import { ledgerLineProblem, type LedgerVoid } from '../common/billing.ts';
 import type { LedgerLineDoc, Models } from './models.ts';
 
 /** A ledger line as reports read it (no write-time stamp or units; the subject chains `workload.requests` lines). */
@@ -28,8 +29,18 @@ export function ledgerStore(models: Models) {
      * e.g. when a lease reverts) is set on the existing line; it is derived from history, so re-setting it is harmless.
      */
     async upsert(line: Omit<LedgerLineDoc, 'createdAt'>): Promise<void> {
+      const problem = ledgerLineProblem(line);
+      if (problem) throw new RangeError(`ledger line ${line._id} refused: ${problem}`);
       const { end, ...rest } = line;
       await LedgerLine.updateOne({ _id: line._id }, { $setOnInsert: rest, ...(end ? { $set: { end } } : {}) }, { upsert: true });
+    },
+    get: (id: string): Promise<LedgerLineDoc | null> => LedgerLine.findById(id).lean<LedgerLineDoc>(),
+    /**
+     * Marks the line voided (kept, billed by no report). Only a line not voided yet: returns the voided line,
+     * or null when there is no such line or it was voided already (the first void's reason stands).
+     */
+    async void(id: string, v: LedgerVoid): Promise<LedgerLineDoc | null> {
+      return LedgerLine.findOneAndUpdate({ _id: id, voided: { $exists: false } }, { $set: { voided: v } }, { new: true }).lean<LedgerLineDoc>();
     },
     byWorkflow(workflowId: string): Promise<LedgerLineDoc[]> {
       return LedgerLine.find({ workflowId }).sort({ eventId: 1 }).lean<LedgerLineDoc[]>();

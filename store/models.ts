@@ -27,7 +27,7 @@ export type CustomRoleDoc = CustomRole;
 /** The document is the domain shape `LedgerLine` (common/) as is. */
 export type LedgerLineDoc = LedgerLine;
 
-const quota = { cpu: Number, memoryGi: Number, pods: Number };
+const quota = { cpu: Number, memoryGi: Number, pods: Number, storageGi: Number };
 const actor = { sub: String, name: String };
 
 export interface Models {
@@ -121,6 +121,7 @@ export function createModels(conn: Connection): Models {
       units: Schema.Types.Mixed,
       start: Date,
       end: Date,
+      voided: { type: { by: { sub: String, name: String }, at: Date, reason: String }, _id: false, default: undefined },
     },
     { versionKey: false, timestamps: { createdAt: true, updatedAt: false } },
   );

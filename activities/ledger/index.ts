@@ -1,4 +1,6 @@
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ledgerLineProblem } from '../../common/billing.ts';
 import type { Store } from '../../store/index.ts';
 import { linesFromHistory, type History, type LedgerExtractors, type LedgerLine } from './history.ts';
 import { IMAGE_STORAGE_EXTRACTORS } from './images.ts';
@@ -27,6 +29,9 @@ export function ledgerLinesFromHistory(workflowId: string, history: History): Le
   return linesFromHistory(workflowId, history, LEDGER_EXTRACTORS);
 }
 
+/** Non-retryable failure of a ledger writer: a line whose quantities are out of bounds (`ledgerLineProblem`) is not stored. */
+export const LEDGER_LINE_REFUSED = 'LedgerLineRefused';
+
 export interface LedgerActivityDeps {
   /** Reads the calling run's history: the ledger is derived from history, not from activity arguments. */
   temporal: Client;
@@ -37,13 +42,20 @@ export interface LedgerActivityDeps {
  * The one ledger writer, registered under each name recorded workflow histories call it by (the names
  * and argument shapes must not change: histories replay against them). Each fetches the calling run's own
  * history, derives its lines and upserts them, idempotent on the provenance key, so a rebuild from history
- * yields the same lines. Transient Temporal or MongoDB errors are plain errors (retried).
+ * yields the same lines. Transient Temporal or MongoDB errors are plain errors (retried); a line out of bounds is
+ * refused (`LedgerLineRefused`, not retried) while the run's other lines are still written.
  */
 export function createLedgerActivities(deps: LedgerActivityDeps) {
   async function write(workflowId: string): Promise<{ lineIds: string[] }> {
     const history = await deps.temporal.workflow.getHandle(workflowId).fetchHistory();
     const lines = ledgerLinesFromHistory(workflowId, history);
-    for (const line of lines) await deps.store.ledger.upsert(line);
+    const refused: string[] = [];
+    for (const line of lines) {
+      const problem = ledgerLineProblem(line);
+      if (problem) refused.push(`${line._id}: ${problem}`);
+      else await deps.store.ledger.upsert(line);
+    }
+    if (refused.length > 0) throw ApplicationFailure.nonRetryable(`ledger line refused (not stored): ${refused.join('; ')}`, LEDGER_LINE_REFUSED);
     return { lineIds: lines.map((l) => l._id) };
   }
   return {

@@ -1,6 +1,6 @@
 import type { LedgerExtractors } from './history.ts';
 
-type LedgerQuota = { cpu?: number; memoryGi?: number; pods?: number };
+type LedgerQuota = { cpu?: number; memoryGi?: number; pods?: number; storageGi?: number };
 
 /** Result of the `applyQuota` activity; recorded in history, so the ledger can be rebuilt from it. */
 export interface ApplyQuotaResult {
@@ -44,6 +44,12 @@ export interface LeaseRevertResult {
 
 export const QUOTA_UNITS = { cpu: 'core', memoryGi: 'GiB', pods: 'pod' } as const;
 
+/**
+ * Units of a quota line: cpu, memory and pods always (as every line written before storage was quota), the
+ * storage quota's only when the line carries it, so lines rebuilt from older histories stay byte-identical.
+ */
+const unitsOf = (q: LedgerQuota): Record<string, string> => ({ ...QUOTA_UNITS, ...(q.storageGi !== undefined ? { storageGi: 'GiB' } : {}) });
+
 /** The fact of a lease's increase, from its start until its revert. */
 export const QUOTA_LEASE_FACT = 'quota.lease';
 
@@ -60,7 +66,7 @@ export const QUOTA_EXTRACTORS: LedgerExtractors = {
     return [
       {
         ...provenance,
-        units: { ...QUOTA_UNITS },
+        units: unitsOf(r.billed ?? r.quota),
         fact: 'quota.allocation.changed',
         vdcId: r.vdcId,
         domainId: r.domainId,
@@ -75,7 +81,7 @@ export const QUOTA_EXTRACTORS: LedgerExtractors = {
     return [
       {
         ...provenance,
-        units: { ...QUOTA_UNITS },
+        units: unitsOf(r.delta),
         fact: QUOTA_LEASE_FACT,
         vdcId: r.vdcId,
         domainId: r.domainId,

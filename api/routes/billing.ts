@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { PriceBookInputSchema } from '../../common/billing.ts';
+import { PriceBookInputSchema, VoidLineBody } from '../../common/billing.ts';
 import { domainIdSchema, LabelSelectorSchema, parseLabelSelector, vdcIdSchema } from '../../common/tenancy.ts';
 import type { Target } from '../authz.ts';
 import { InputError, parse } from '../errors.ts';
@@ -162,6 +162,17 @@ export function billingRoutes(billing: BillingService): RouteDef[] {
       handler: async (req, res) => {
         const { vdcIds } = parse(VerifyBody, req.body ?? {});
         res.json(await billing.verify(vdcIds));
+      },
+    },
+    {
+      method: 'post',
+      path: '/ledger/voids',
+      input: { body: VoidLineBody, summary: 'Void a ledger line: kept, billed by no report, listed as voided; audited' },
+      permission: 'ledger:void',
+      target: 'platform',
+      handler: async (req, res, { caller }) => {
+        const b = parse(VoidLineBody, req.body);
+        res.status(201).json(await billing.voidLine({ sub: caller.sub, name: caller.name }, b.lineId, b.reason, req.ip));
       },
     },
     {

@@ -5,10 +5,11 @@ import type { Actor } from '../../common/roles.ts';
 import type { Store } from '../../store/index.ts';
 import type { PriceBookStore } from '../../store/pricebook.ts';
 import type { LedgerVerification } from '../../store/ledger-verifications.ts';
-import { InputError, NotFoundError } from '../errors.ts';
+import { ConflictError, InputError, NotFoundError } from '../errors.ts';
 import type { WhatIfResult, Period } from '../../services/billing-report.ts';
 import { reportService } from '../../services/reports.ts';
 import { verifyLedger, type LedgerVerifyResult } from '../../services/ledger-verify.ts';
+import { voidLedgerLine, type VoidedLedgerLine } from '../../services/ledger-void.ts';
 
 export interface BillingDeps {
   store: Store;
@@ -59,6 +60,17 @@ export function billingService(deps: BillingDeps) {
           { field: 'draft.currency', message: `must be ${inForce.currency}` },
         ]);
       return reports.whatIf(draftInput, period, asOf);
+    },
+
+    /**
+     * Voids one ledger line (kept, billed by no report, listed as voided) and audits it (`ledger.void`).
+     * @throws NotFoundError when there is no such line; ConflictError when it is voided already
+     */
+    async voidLine(actor: Actor, id: string, reason: string, ip?: string): Promise<VoidedLedgerLine> {
+      const r = await voidLedgerLine({ store, audit }, actor, id, reason, ip);
+      if (r.outcome === 'not-found') throw new NotFoundError(`no ledger line ${id}`);
+      if (r.outcome === 'already-voided') throw new ConflictError(`ledger line ${id} was voided already (${r.line.voided?.reason ?? ''})`);
+      return r.line;
     },
 
     /** The stored runs of the scheduled ledger verify, newest first. */

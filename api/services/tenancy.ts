@@ -16,6 +16,7 @@ import {
   type Vdc,
 } from '../../common/tenancy.ts';
 import { QUOTA_CEILING } from '../../policies/quota-change.ts';
+import { storageQuotaGi, type Quota } from '../../common/tickets.ts';
 import type { Store } from '../../store/index.ts';
 import type { PendingBinding } from '../../store/pending-bindings.ts';
 import { allows } from '../authz.ts';
@@ -310,7 +311,12 @@ export function tenancyService(deps: TenancyDeps) {
             { field: `pools[${i}].pool`, message: `resource pool ${p.pool} is not registered` },
           ]);
       }
-      const [primary, ...others] = body.pools as [CreateVdc['pools'][number], ...CreateVdc['pools']];
+      // Storage is quota: a pool's quota given without it gets the default, so its ResourceQuota bounds requests.storage.
+      const withStorage = (q: CreateVdc['pools'][number]['quota']): Quota => ({ ...q, storageGi: storageQuotaGi(q) });
+      const [primary, ...others] = body.pools.map((p) => ({ ...p, quota: withStorage(p.quota) })) as [
+        { pool: string; quota: Quota },
+        ...{ pool: string; quota: Quota }[],
+      ];
       const namespace = placementNamespace(body.id, primary.pool, true);
       const vdc: Vdc = {
         _id: body.id,

@@ -3,7 +3,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import { liveClaims } from '../../infra/kube/volumes.ts';
 import type { AuditLog } from '../../common/audit.ts';
-import { poolOfNamespace, vdcPools } from '../../common/tenancy.ts';
+import { namespacesOnPool, poolOfNamespace, quotaOfNamespace, vdcPools } from '../../common/tenancy.ts';
 import {
   VOLUME_ERRORS,
   volumeWorkflowId,
@@ -15,6 +15,7 @@ import {
 } from '../../common/volumes.ts';
 import { isOwnedVolume } from '../../common/workload.ts';
 import { volumeCreateViolations, volumeDeleteViolations, volumeResizeProblem } from '../../policies/workload.ts';
+import { sizeGi, storageQuotaProblem } from '../../policies/storage-quota.ts';
 import type { Store } from '../../store/index.ts';
 import type { volumeApplyWorkflow, volumeDeleteWorkflow, volumeListWorkflow } from '../../workflows/volumes.ts';
 import { ConflictError, HttpError, InputError, NotFoundError, PolicyDeniedError } from '../errors.ts';
@@ -96,6 +97,27 @@ export function volumeService(deps: VolumeServiceDeps) {
     if (!vdc) throw new NotFoundError();
     return vdc;
   };
+
+  /**
+   * Refuses (422 naming `size` and the `requests.storage` quota) a volume of `size` in `namespace` that would
+   * take the VDC's requested storage on that namespace's pool above its storage quota there. `except` is the
+   * volume being expanded (its old size no longer counts). The kube-apiserver enforces the same quota per
+   * namespace through the ResourceQuota; this check covers the whole pool and says which quota.
+   */
+  async function checkStorageQuota(vdc: Awaited<ReturnType<typeof vdcOf>>, namespace: string, name: string, size: string, except?: string): Promise<void> {
+    const pool = poolOfNamespace(vdc, namespace);
+    const [records, workloads] = await Promise.all([volumes.list(vdc._id), store.workloads.list(vdc._id)]);
+    const problem = storageQuotaProblem({
+      quota: quotaOfNamespace(vdc, namespace),
+      pool,
+      records: { volumes: records, workloads },
+      namespaces: namespacesOnPool(vdc, pool),
+      what: `volume ${name} (${size})`,
+      afterGi: sizeGi(size),
+      ...(except ? { except } : {}),
+    });
+    if (problem) throw new PolicyDeniedError(problem, [{ field: 'size', message: problem }]);
+  }
 
   /** The standalone volume of that name, or a 409 naming the workload whose deploy owns it, or a 404. */
   async function standalone(vdcId: string, name: string): Promise<VolumeRecord> {
@@ -200,6 +222,7 @@ export function volumeService(deps: VolumeServiceDeps) {
       const existing = (await store.workloads.list(vdcId)).map((w) => ({ namespace: w.namespace, name: w.name, spec: w.spec }));
       const [violation] = volumeCreateViolations(body.name, existing, await volumes.list(vdcId));
       if (violation) throw new PolicyDeniedError(violation.message, [{ field: violation.field, message: violation.message }]);
+      await checkStorageQuota(vdc, namespace, body.name, body.size);
       const v: VolumeRecord = {
         vdcId,
         namespace,
@@ -227,6 +250,7 @@ export function volumeService(deps: VolumeServiceDeps) {
       const v = await standalone(vdcId, name);
       const problem = volumeResizeProblem(name, v.size, body.size);
       if (problem) throw new InputError(`invalid request: size: ${problem}`, [{ field: 'size', message: problem }]);
+      await checkStorageQuota(await vdcOf(vdcId), v.namespace, name, body.size, `volume ${v.namespace}/${v.name}`);
       if (!(await volumes.setSize(v.namespace, v.name, v.size, body.size))) throw new ConflictError(`volume ${name} changed meanwhile; reload and try again`);
       const details = { from: v.size, to: body.size };
       try {

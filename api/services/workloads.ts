@@ -25,6 +25,7 @@ import { NODE_JOIN_LABELS } from '../../common/node-join-workflow.ts';
 import { readQuota } from '../../infra/kube/quota.ts';
 import { eventsOf, liveAccess, liveStatus, podLog, podsOf } from '../../infra/kube/workload-ops.ts';
 import { claimUsers, workloadRequests } from '../../infra/kube/workload.ts';
+import { workloadStorageGi } from '../../policies/storage-quota.ts';
 import { isOwnedVolume } from '../../common/workload.ts';
 import { decideWorkloadOperation, recordedVolumeUsers } from '../../policies/workload-operation.ts';
 import type { AuditStore } from '../../store/audit.ts';
@@ -348,7 +349,13 @@ export function workloadService(deps: WorkloadServiceDeps) {
         spec: w.spec,
         dayTwo,
         workloads,
-        perReplica: { cpu: per.cpu, memoryGi: per.memoryGi },
+        perReplica: {
+          cpu: per.cpu,
+          memoryGi: per.memoryGi,
+          ...(w.spec.kind === 'StatefulSet' && w.spec.volumeClaimTemplates?.length
+            ? { storageGi: workloadStorageGi({ ...w.spec, replicas: 1, hpa: undefined }) - workloadStorageGi({ ...w.spec, replicas: 0, hpa: undefined }) }
+            : {}),
+        },
         ...(quota.exists ? { quota: { hard: quota.hard, used: quota.used } } : {}),
         volumeUsers,
       });

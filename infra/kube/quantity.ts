@@ -16,7 +16,7 @@ export function parseQuantity(q: string): number {
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
-/** ResourceQuota `hard`/`used` map → Edgeport quota (cpu cores, memory GiB, pods). */
+/** ResourceQuota `hard`/`used` map → Edgeport quota (cpu cores, memory GiB, pods, requested storage GiB). */
 export function fromResourceList(list: Record<string, string> | undefined): Quota {
   const q: Quota = {};
   if (!list) return q;
@@ -25,6 +25,7 @@ export function fromResourceList(list: Record<string, string> | undefined): Quot
   if (cpu !== undefined) q.cpu = round3(parseQuantity(cpu));
   if (mem !== undefined) q.memoryGi = round3(parseQuantity(mem) / 2 ** 30);
   if (list.pods !== undefined) q.pods = Math.round(parseQuantity(list.pods));
+  if (list['requests.storage'] !== undefined) q.storageGi = round3(parseQuantity(list['requests.storage']) / 2 ** 30);
   return q;
 }
 
@@ -34,5 +35,7 @@ export function toResourceList(q: Quota): Record<string, string> {
   if (q.cpu !== undefined) hard['requests.cpu'] = hard['limits.cpu'] = `${Math.round(q.cpu * 1000)}m`;
   if (q.memoryGi !== undefined) hard['requests.memory'] = hard['limits.memory'] = `${Math.round(q.memoryGi * 1024)}Mi`;
   if (q.pods !== undefined) hard.pods = String(q.pods);
+  // The sum of the namespace's PersistentVolumeClaim requests; the kube-apiserver refuses a claim beyond it.
+  if (q.storageGi !== undefined) hard['requests.storage'] = `${Math.round(q.storageGi * 1024)}Mi`;
   return hard;
 }

@@ -42,12 +42,28 @@ export interface ShowbackRow {
   currency: string | null;
   amount: string;
 }
+/** A ledger line the report could not price (in no total), for finance to resolve. */
+export interface ReportLineError {
+  ledgerLineId: string;
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  reason: string;
+}
+/** A voided ledger line in the report's scope (billed by nothing). */
+export interface ReportVoidedLine extends ReportLineError {
+  by: string;
+  at: string;
+}
 interface ReportHead {
   period: { from: string; to: string };
   asOf: string;
   priceBookVersions: number[];
   rounding: string;
   totals: Record<string, string>;
+  /** Absent in report files built before lines could fail. */
+  errors?: ReportLineError[];
+  voided?: ReportVoidedLine[];
 }
 export type Report = (ReportHead & { kind: 'chargeback'; invoices: Invoice[] }) | (ReportHead & { kind: 'showback'; rows: ShowbackRow[] });
 
@@ -104,6 +120,11 @@ export function liveAsOf(period: PeriodQuery, now = new Date()): string | undefi
 /** Quiet: report views render their own error state. */
 export function getReport(target: ReportTarget, period: PeriodQuery, kind: ReportKind): Promise<Report> {
   return http.get(reportPath(target), { query: { ...periodParams(period), kind, asOf: liveAsOf(period) }, quiet: true });
+}
+
+/** Voids a ledger line (kept, billed by no report; audited). Finance and operations admins (`ledger:void`). */
+export function voidLedgerLine(lineId: string, reason: string): Promise<unknown> {
+  return http.post('/api/ledger/voids', { lineId, reason });
 }
 
 /** A download link of the synchronous report (the browser follows it with the session cookie). */

@@ -15,7 +15,7 @@ export function isFinal(status: TicketStatus): boolean {
 }
 
 /** Quota resources in display order. Mirrors `QUOTA_RESOURCES` in common (values from there would pull zod in). */
-export const QUOTA_RESOURCES = ['cpu', 'memoryGi', 'pods'] as const satisfies readonly QuotaResource[];
+export const QUOTA_RESOURCES = ['cpu', 'memoryGi', 'pods', 'storageGi'] as const satisfies readonly QuotaResource[];
 
 type Quiet = Pick<RequestOptions, 'quiet'>;
 

@@ -71,11 +71,13 @@ export default {
     cpu: 'CPU',
     memoryGi: 'Memory',
     pods: 'Pods',
+    storageGi: 'Storage',
   },
   unit: {
     cpu: '{n} cores',
     memoryGi: '{n} GiB',
     pods: '{n} pods',
+    storageGi: '{n} GiB',
   },
   common: {
     none: '—',

@@ -71,11 +71,13 @@ const zhCN: typeof en = {
     cpu: 'CPU',
     memoryGi: '内存',
     pods: 'Pod 数',
+    storageGi: '存储',
   },
   unit: {
     cpu: '{n} 核',
     memoryGi: '{n} GiB',
     pods: '{n} 个 Pod',
+    storageGi: '{n} GiB',
   },
   common: {
     none: '—',
