@@ -89,7 +89,9 @@ function apiDependencyChecks({ store, redis, temporal, config }: AppDeps): Depen
 }
 
 /** Builds the Express app: auth, JSON API, the built portal, one problem-body error handler. */
-export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets: TicketService; audit: AuditStore; routes: RouteDef[]; apiRouter: Router }> {
+export async function createApp(
+  deps: AppDeps,
+): Promise<{ app: Express; tickets: TicketService; audit: AuditStore; routes: RouteDef[]; apiRouter: Router; close(): Promise<void> }> {
   const { config, store, log } = deps;
   const audit = store.audit;
   const crash = failpoints(config.failpoints);
@@ -316,5 +318,6 @@ export async function createApp(deps: AppDeps): Promise<{ app: Express; tickets:
     app.get('/{*path}', (_req, res) => res.sendFile(join(portalDir, 'index.html'), { maxAge: 0 }));
   }
   app.use(problemHandler((msg, err) => log.error({ err }, msg), dependencyOfError));
-  return { app, tickets, audit, routes, apiRouter: api };
+  // Stops the background dependency checks (before the caller closes the clients they use).
+  return { app, tickets, audit, routes, apiRouter: api, close: () => monitor.stop() };
 }

@@ -30,7 +30,8 @@ export function temporalUnreachable(err: unknown): boolean {
 export interface DependencyMonitor {
   /** The last result of each check (undefined before the first round). */
   state(name: DependencyName): CheckResult | undefined;
-  stop(): void;
+  /** No more rounds; resolves when the round in flight has ended (close the clients only after). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -39,21 +40,27 @@ export interface DependencyMonitor {
  */
 export function dependencyMonitor(checks: DependencyCheck[], o: { everyMs: number; timeoutMs: number }): DependencyMonitor {
   const last = new Map<DependencyName, CheckResult>();
-  let running = false;
-  const round = async (): Promise<void> => {
-    if (running) return;
-    running = true;
-    try {
-      const r = await checkReadiness(checks, o.timeoutMs);
-      for (const [name, result] of Object.entries(r.checks)) last.set(name as DependencyName, result);
-    } finally {
-      running = false;
-    }
+  let current: Promise<void> | undefined;
+  const round = (): void => {
+    if (current) return;
+    current = checkReadiness(checks, o.timeoutMs)
+      .then((r) => {
+        for (const [name, result] of Object.entries(r.checks)) last.set(name as DependencyName, result);
+      })
+      .finally(() => {
+        current = undefined;
+      });
   };
-  void round();
-  const timer = setInterval(() => void round(), o.everyMs);
+  round();
+  const timer = setInterval(round, o.everyMs);
   timer.unref();
-  return { state: (name) => last.get(name), stop: () => clearInterval(timer) };
+  return {
+    state: (name) => last.get(name),
+    stop: async () => {
+      clearInterval(timer);
+      await current;
+    },
+  };
 }
 
 /** Refuses the request with a 503 naming the first of `names` the monitor last saw down. */

@@ -18,7 +18,7 @@ const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflin
 redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
 // (Not events.once: it rejects on the first 'error', and a Redis that is down at start-up is no reason to exit.)
 await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), sleep(5000)]);
-const { app, tickets } = await createApp({ config, store, temporal, redis, log });
+const { app, tickets, close } = await createApp({ config, store, temporal, redis, log });
 
 const server = app.listen(config.port, config.host, () => log.info({ url: config.publicUrl }, 'api listening'));
 
@@ -37,7 +37,9 @@ void reconcile();
 const stop = (): void => {
   clearInterval(timer);
   server.close(() => {
-    void Promise.all([store.close(), connection.close(), redis.quit()]).finally(() => process.exit(0));
+    void close()
+      .then(() => Promise.all([store.close(), connection.close(), redis.quit()]))
+      .finally(() => process.exit(0));
   });
 };
 process.once('SIGTERM', stop);

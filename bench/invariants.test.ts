@@ -96,6 +96,14 @@ describe('invariant checker', () => {
     expect(worker.child.exitCode ?? worker.child.signalCode).not.toBeNull();
     const finals = await driving;
     expect(finals.map((t) => t?.status)).toEqual(['completed', 'rejected', 'completed', 'rejected']);
+    // A ticket shows its final status one step before its workflow closes; after the crash that last step waits
+    // for the replica to take the workflow task over. The invariants are about settled work: wait for it.
+    for (const id of ids) {
+      for (let i = 0; (await temporal.workflow.getHandle(id).describe()).status.name === 'RUNNING'; i++) {
+        if (i > 600) throw new Error(`workflow ${id} still runs 60 s after its ticket became final`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
 
     const deps = { store, temporal, kubeconfig: stackEnv('EDGEPORT_KUBE_ADMIN_KUBECONFIG') };
     const report = await checkInvariants(deps, ids);

@@ -163,7 +163,8 @@ describe('VDC lifecycle workflow', () => {
       const n = await readNamespace(kube, ns);
       expect(n?.metadata?.labels).toMatchObject({ 'edgeport.io/vdc': vdcId, 'edgeport.io/domain': domainId, 'app.kubernetes.io/managed-by': 'edgeport' });
       expect(n?.metadata?.annotations?.[VDC_OWNER_ANNOTATION]).toBe(vdcId);
-      expect((await readQuota(kube, ns)).hard).toEqual(quota);
+      // A VDC created without a storage value holds the default storage quota (100 GiB) beside what it asked for.
+      expect((await readQuota(kube, ns)).hard).toEqual({ ...quota, storageGi: 100 });
       expect((await kube.core.readNamespacedLimitRange({ name: LIMIT_RANGE_NAME, namespace: ns })).metadata?.name).toBe(LIMIT_RANGE_NAME);
       for (const rb of ['edgeport-admin', 'edgeport-edit', 'edgeport-view']) expect(await subjectsOf(ns, rb)).toEqual([]);
     }
@@ -291,7 +292,7 @@ describe('VDC lifecycle workflow', () => {
         (p) => p?.state === 'ready',
       ),
     ).not.toHaveProperty('reason');
-    expect((await readQuota(kube, `vdc-${id}-${broken}`)).hard).toEqual(q2);
+    expect((await readQuota(kube, `vdc-${id}-${broken}`)).hard).toEqual({ ...q2, storageGi: 100 });
 
     await tenancy.deleteVdc(caller, id, {});
     await until(
