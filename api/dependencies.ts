@@ -34,18 +34,32 @@ export interface DependencyMonitor {
   stop(): Promise<void>;
 }
 
+/** Consecutive timed-out checks after which a dependency counts as down (a refusal counts at once). */
+const SLOW_ROUNDS_TO_DOWN = 2;
+
 /**
  * Checks the dependencies every `everyMs` (each check bounded by `timeoutMs`) so requests can be refused at
  * once while one is down, instead of each waiting for its own timeout and piling up behind a dead server.
+ * A dependency that refuses (connection refused or closed) is down at once; one that is only slow is down
+ * after {@link SLOW_ROUNDS_TO_DOWN} timed-out rounds in a row, so a busy server (a long check on a loaded
+ * machine) does not turn every request into a 503.
  */
 export function dependencyMonitor(checks: DependencyCheck[], o: { everyMs: number; timeoutMs: number }): DependencyMonitor {
   const last = new Map<DependencyName, CheckResult>();
+  const slowRounds = new Map<DependencyName, number>();
   let current: Promise<void> | undefined;
   const round = (): void => {
     if (current) return;
     current = checkReadiness(checks, o.timeoutMs)
       .then((r) => {
-        for (const [name, result] of Object.entries(r.checks)) last.set(name as DependencyName, result);
+        for (const [key, result] of Object.entries(r.checks)) {
+          const name = key as DependencyName;
+          const slow = result.timedOut ? (slowRounds.get(name) ?? 0) + 1 : 0;
+          slowRounds.set(name, slow);
+          // A first slow round keeps the previous verdict (up, or down while it stays unreachable).
+          if (result.timedOut && slow < SLOW_ROUNDS_TO_DOWN && last.get(name)?.ok !== false) continue;
+          last.set(name, result);
+        }
       })
       .finally(() => {
         current = undefined;

@@ -87,13 +87,13 @@ async function until(pred: () => Promise<boolean>, what: string, ms = 20_000): P
 const readyz = async (api: TestApi): Promise<any> => (await fetch(`${api.base}/readyz`)).json();
 
 /**
- * Waits until `/readyz` reports the dependency down, then one more monitor round (check interval + bound):
+ * Waits until `/readyz` reports the dependency down, then two more monitor rounds (check interval + bound):
  * from then on the api refuses requests at once. A request already in flight at the freeze waits for its own
  * bound (socket timeout) instead — see the README's limits.
  */
 async function detected(api: TestApi, dependency: 'redis' | 'mongodb'): Promise<void> {
   await until(async () => (await readyz(api)).checks[dependency]?.ok === false, `readyz to report ${dependency}`);
-  await sleep(300 + BOUND_MS + 200);
+  await sleep(2 * (300 + BOUND_MS) + 200); // a frozen server counts as down after two slow rounds
 }
 
 afterAll(() => {

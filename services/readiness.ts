@@ -15,6 +15,8 @@ export interface CheckResult {
   ok: boolean;
   ms: number;
   error?: string;
+  /** The dependency did not answer within the bound (as opposed to refusing or failing at once). */
+  timedOut?: boolean;
 }
 
 export interface Readiness {
@@ -39,7 +41,9 @@ async function runCheck(c: DependencyCheck, timeoutMs: number): Promise<CheckRes
     await Promise.race([c.check(ac.signal), timeout]);
     return { ok: true, ms: ms() };
   } catch (err) {
-    return { ok: false, ms: ms(), error: err instanceof CheckTimeout ? `no answer within ${timeoutMs} ms` : 'unavailable' };
+    return err instanceof CheckTimeout
+      ? { ok: false, ms: ms(), error: `no answer within ${timeoutMs} ms`, timedOut: true }
+      : { ok: false, ms: ms(), error: 'unavailable' };
   } finally {
     clearTimeout(timer);
   }
