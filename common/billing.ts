@@ -341,3 +341,18 @@ export function ledgerLineProblem(line: Pick<LedgerLine, 'quantities'>): string 
   }
   return undefined;
 }
+
+/** A ledger line a report could not price (a quantity or amount out of bounds): left out of every total, for finance to resolve. */
+export interface ReportLineError {
+  ledgerLineId: string;
+  vdcId: string;
+  domainId: string;
+  pool: string;
+  reason: string;
+}
+
+/** A voided ledger line in a report's scope: kept in the ledger, billed by no report. */
+export interface ReportVoidedLine extends ReportLineError {
+  by: string;
+  at: string;
+}

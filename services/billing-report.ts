@@ -17,7 +17,11 @@ import {
   type PricedResource,
   type PriceBookVersion,
   type LedgerLine,
+  type ReportLineError,
+  type ReportVoidedLine,
 } from '../common/billing.ts';
+
+export type { ReportLineError, ReportVoidedLine };
 
 /**
  * Report building: ledger lines + price book versions + period → showback and chargeback.
@@ -58,26 +62,6 @@ export type ReportLedgerLine = Pick<
   LedgerLine,
   '_id' | 'workflowId' | 'runId' | 'eventId' | 'fact' | 'vdcId' | 'domainId' | 'pool' | 'quantities' | 'start' | 'subject'
 > & { end?: Date | null; arch?: string | null; voided?: LedgerLine['voided'] | null };
-
-/** A ledger line the report could not price (a quantity or amount out of bounds): left out of every total, for finance to resolve. */
-export interface ReportLineError {
-  ledgerLineId: string;
-  vdcId: string;
-  domainId: string;
-  pool: string;
-  reason: string;
-}
-
-/** A voided ledger line in the report's scope: kept in the ledger, billed by no report. */
-export interface ReportVoidedLine {
-  ledgerLineId: string;
-  vdcId: string;
-  domainId: string;
-  pool: string;
-  reason: string;
-  by: string;
-  at: string;
-}
 
 /** The chain a line belongs to (each line holds until the next of its chain), or undefined for a line that stands alone. */
 function chainOf(l: ReportLedgerLine): string | undefined {

@@ -1,4 +1,6 @@
-import type { PriceBookInput, PriceBookVersion } from '@common/billing';
+import type { PriceBookInput, PriceBookVersion, ReportLineError, ReportVoidedLine } from '@common/billing';
+
+export type { ReportLineError, ReportVoidedLine };
 import { http, request } from './http.ts';
 
 /**
@@ -41,19 +43,6 @@ export interface ShowbackRow {
   usage: string;
   currency: string | null;
   amount: string;
-}
-/** A ledger line the report could not price (in no total), for finance to resolve. */
-export interface ReportLineError {
-  ledgerLineId: string;
-  vdcId: string;
-  domainId: string;
-  pool: string;
-  reason: string;
-}
-/** A voided ledger line in the report's scope (billed by nothing). */
-export interface ReportVoidedLine extends ReportLineError {
-  by: string;
-  at: string;
 }
 interface ReportHead {
   period: { from: string; to: string };
