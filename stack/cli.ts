@@ -15,8 +15,7 @@ import { seedDemo, stackPools } from './seed.ts';
 import { SERVERS } from './servers/index.ts';
 import { writeWorkflowBundle } from '../worker/bundle.ts';
 import { buildApps } from './lib/app-build.ts';
-import { laneEnv as laneSettings, laneMongoUrl } from './testing/lanes.ts';
-import { E2E_LANE, E2E_STACK_PORT_FILES } from './testing/groups.ts';
+import { laneMongoUrl } from './testing/lanes.ts';
 
 const USAGE = `usage: stack <command> [--profile dev|test]
   up       install what is missing and start every local server (health-checked)
@@ -190,19 +189,16 @@ async function testRun(cfg: StackConfig, vitestArgs: string[], beforeDown: () =>
     const vitestBin = join(cfg.repoDir, 'node_modules', '.bin', 'vitest');
     const vitest = (args: string[], label?: string): Promise<number> => runStream(cfg, vitestBin, ['run', ...args], env, label);
     // Parallel node files run on test lanes, each with its own database, seeded like the main one (stack/testing/lanes.ts).
-    // A full run keeps the last lane for the browser files (E2E_LANE).
-    const workers = Math.min(Number(process.env.EDGEPORT_TEST_WORKERS ?? '3'), full ? E2E_LANE - 1 : TEST_API_LANES);
-    // The node workers' lanes, and in a full run the browser files' own lane after them.
-    const lanes = full ? [...Array.from({ length: workers }, (_, i) => i + 1), E2E_LANE] : Array.from({ length: workers }, (_, i) => i + 1);
-    await timed('seed lanes', () => Promise.all(lanes.map((lane) => seed(cfg, laneMongoUrl(appEnv(cfg).EDGEPORT_MONGO_URL as string, lane)))));
+    const workers = Math.min(Number(process.env.EDGEPORT_TEST_WORKERS ?? '3'), TEST_API_LANES);
+    await timed('seed lanes', () =>
+      Promise.all(Array.from({ length: workers }, (_, i) => seed(cfg, laneMongoUrl(appEnv(cfg).EDGEPORT_MONGO_URL as string, i + 1)))),
+    );
     const laneEnv = { ...env, EDGEPORT_TEST_API_LANES: String(TEST_API_LANES) };
     // Selected files (`npm test -- api/spaces.test.ts`): node files on lanes, exclusive and e2e ones on the stack's port.
     if (!full) return await runStream(cfg, vitestBin, ['run', `--maxWorkers=${workers}`, ...vitestArgs], laneEnv);
-    // Three streams side by side: the files that share the stack run in parallel (EDGEPORT_TEST_WORKERS at a
-    // time); the files that hold the API port run one at a time, then the browser files that need it too; the
-    // other browser files run on a lane of their own (E2E_LANE) from the start.
-    const e2eStackPort = E2E_STACK_PORT_FILES.flatMap((f) => ['--exclude', f]);
-    const [shared, exclusive, e2eLane, lintCode] = await Promise.all([
+    // Two streams side by side: the files that share the stack run in parallel (EDGEPORT_TEST_WORKERS at a
+    // time), while the files that hold the API port run one at a time, then the browser tests (which need it too).
+    const [shared, exclusive, lintCode] = await Promise.all([
       runStream(
         cfg,
         vitestBin,
@@ -211,13 +207,12 @@ async function testRun(cfg: StackConfig, vitestArgs: string[], beforeDown: () =>
         'shared',
       ),
       vitest(['--project', 'node-exclusive'], 'exclusive').then(async (code) => {
-        const e2e = await vitest(['--project', 'e2e', ...E2E_STACK_PORT_FILES], 'e2e-port');
+        const e2e = await vitest(['--project', 'e2e'], 'e2e');
         return code !== 0 ? code : e2e;
       }),
-      runStream(cfg, vitestBin, ['run', '--project', 'e2e', ...e2eStackPort], { ...env, ...laneSettings(env, E2E_LANE) }, 'e2e'),
       lint,
     ]);
-    return [lintCode, shared, exclusive, e2eLane].find((c) => c !== 0) ?? 0;
+    return [lintCode, shared, exclusive].find((c) => c !== 0) ?? 0;
   } finally {
     await lint;
     await beforeDown();

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { E2E_STACK_PORT_FILES, exclusiveReason, EXCLUSIVE_TEST_FILES, NODE_TEST_DIRS } from './groups.ts';
+import { exclusiveReason, EXCLUSIVE_TEST_FILES, NODE_TEST_DIRS } from './groups.ts';
 
 const repoDir = new URL('../..', import.meta.url).pathname;
 
@@ -28,16 +28,7 @@ describe('test groups', () => {
     expect(unlisted).toEqual([]);
   });
 
-  it("every browser file that needs the stack's own API port runs on it (the others run on the e2e lane)", () => {
-    const e2e = readdirSync(join(repoDir, 'portal', 'e2e'))
-      .filter((f) => f.endsWith('.test.ts'))
-      .map((f) => `portal/e2e/${f}`);
-    expect(e2e.length).toBeGreaterThan(5);
-    const unlisted = e2e.filter((f) => !E2E_STACK_PORT_FILES.includes(f) && exclusiveReason(readFileSync(join(repoDir, f), 'utf8')));
-    expect(unlisted).toEqual([]);
-  });
-
   it('lists only files that exist', () => {
-    expect([...EXCLUSIVE_TEST_FILES, ...E2E_STACK_PORT_FILES].filter((f) => !existsSync(join(repoDir, f)))).toEqual([]);
+    expect(EXCLUSIVE_TEST_FILES.filter((f) => !existsSync(join(repoDir, f)))).toEqual([]);
   });
 });

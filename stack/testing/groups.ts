@@ -21,16 +21,6 @@ export const EXCLUSIVE_TEST_FILES: readonly string[] = [
   'api/workload-edge.test.ts',
 ];
 
-/**
- * Browser (e2e) files that need the stack's own API port for the same reasons (they push images and look at
- * them in the portal). A full run runs them after the exclusive node files; every other e2e file runs at the
- * same time on a test lane of its own ({@link E2E_LANE}).
- */
-export const E2E_STACK_PORT_FILES: readonly string[] = ['portal/e2e/images.test.ts'];
-
-/** The test lane of the e2e files that do not need the stack's port: the one after the `node` workers' lanes. */
-export const E2E_LANE = 4;
-
 /** Why a file's source makes it exclusive (see above), or undefined; checked by `groups.test.ts`. */
 export function exclusiveReason(source: string): string | undefined {
   if (/\bports\.api\b|EDGEPORT_PORT_BASE/.test(source)) return "uses the stack's API port or port layout";
