@@ -3,6 +3,12 @@ import type { RequestHandler } from 'express';
 import { checkReadiness, type CheckResult, type DependencyCheck, type DependencyName } from '../services/readiness.ts';
 import { DependencyUnavailableError } from './errors.ts';
 
+/** The gRPC error of a Temporal client failure: thrown as is, or as the cause of the client's ServiceError. */
+function grpcErrorOf(err: unknown): { code: number } | undefined {
+  if (isGrpcServiceError(err)) return err;
+  return err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+}
+
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
@@ -16,15 +22,14 @@ export function dependencyOfError(err: unknown): DependencyName | undefined {
   if (/^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|TopologyClosed|OperationTimeout|NotConnected)Error$/.test(err.name)) return 'mongodb';
   if (err.name === 'MongooseError' && /buffering timed out|before initial connection/.test(err.message)) return 'mongodb';
   if (err.name === 'MaxRetriesPerRequestError' || /^(Connection is closed\.|Command timed out|Stream isn't writeable)/.test(err.message)) return 'redis';
-  const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+  const grpc = grpcErrorOf(err);
   if (grpc && (grpc.code === GRPC_UNAVAILABLE || grpc.code === GRPC_DEADLINE_EXCEEDED)) return 'temporal';
   return undefined;
 }
 
 /** Whether a Temporal call failed before reaching the server (connection refused: the call surely did nothing). */
 export function temporalUnreachable(err: unknown): boolean {
-  const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
-  return grpc?.code === GRPC_UNAVAILABLE;
+  return grpcErrorOf(err)?.code === GRPC_UNAVAILABLE;
 }
 
 export interface DependencyMonitor {
